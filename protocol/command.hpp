@@ -1,0 +1,114 @@
+// Typed client commands: what `parse` turns one WebSocket text message into.
+// One struct per op, named as on the wire; the field names match PROTOCOL.md.
+// Values are already validated (types, required fields, lengths) when a command
+// exists, so the server never re-checks the wire format.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace roundtable::protocol {
+
+// Length limits in bytes, each with its reason. Over a limit: `too_large`.
+namespace limits {
+inline constexpr std::size_t message_bytes = 64 * 1024;  // whole frame; close 1009 above
+inline constexpr std::size_t name = 64;          // fits a name badge and a lobby row
+inline constexpr std::size_t id = 64;            // room, table, message and insight ids
+inline constexpr std::size_t text = 4000;        // a chat message: a long paragraph
+inline constexpr std::size_t insight = 500;      // a key insight is one or two sentences
+inline constexpr std::size_t summary = 20000;    // a table's report: a page or two
+inline constexpr std::size_t broadcast = 2000;   // an announcement from the chair
+inline constexpr std::size_t topic = 200;        // a table topic, a phase name
+inline constexpr std::size_t token = 4096;       // a JWT with its claims
+inline constexpr std::size_t rid = 64;           // a request id, number or string
+inline constexpr std::size_t resume_rooms = 256; // one entry per room a client was in
+inline constexpr std::int64_t timer_seconds = 24 * 3600;
+inline constexpr std::int64_t capacity = 100000;
+}  // namespace limits
+
+struct resume_point {
+  std::string room;
+  std::uint64_t epoch = 0;
+  std::uint64_t seq = 0;
+};
+
+struct hello {
+  std::string name;
+  std::string token;  // empty: none
+  bool has_resume = false;
+  std::vector<resume_point> resume;
+};
+struct join {
+  std::string table;
+};
+struct leave {};
+struct say {
+  std::string room;
+  std::string text;
+};
+// Raise or lower the sender's hand at its table.
+struct hand {
+  bool up = false;
+};
+// Moderator: give the floor to the first raised hand, or clear the queue.
+struct speaker {
+  enum class action { next, clear };
+  std::string room;
+  action what = action::next;
+};
+struct insight {
+  std::string text;
+};
+struct vote {
+  std::string insight;
+};
+struct del {  // "delete" on the wire
+  std::string room;
+  std::string message;
+};
+struct timer {
+  std::string room;
+  std::int64_t seconds = 0;  // 0 stops the timer
+};
+struct summary {
+  std::string table;  // empty: the moderator's own table
+  std::string text;
+  bool publish = false;
+};
+struct broadcast {
+  std::string text;
+};
+struct phase {
+  std::string name;
+};
+// Close or reopen a table.
+struct table {
+  std::string table;
+  bool open = true;
+};
+// Chair: open a new table at run time.
+struct create_table {
+  std::string table;
+  std::string topic;
+  std::string moderator;  // display name, may be empty
+  std::int64_t capacity = 0;  // 0: no limit
+};
+struct ping {};
+
+using body = std::variant<hello, join, leave, say, hand, speaker, insight, vote, del, timer,
+                          summary, broadcast, phase, table, create_table, ping>;
+
+struct command {
+  // The request id exactly as the client wrote it (a JSON number or string),
+  // echoed verbatim in the reply; empty when absent.
+  std::string rid;
+  body op;
+};
+
+// The op name as on the wire, e.g. "delete" for del.
+std::string_view op_name(body const& b) noexcept;
+
+}  // namespace roundtable::protocol

@@ -1,0 +1,32 @@
+// Parsing one client message: bytes in, a typed command or a protocol error out.
+// Sans-io: no sockets, no Asio. Uses simdjson on-demand.
+#pragma once
+
+#include "protocol/command.hpp"
+#include "protocol/error.hpp"
+
+#include <string_view>
+
+namespace roundtable::protocol {
+
+// Reusable parser state (simdjson's buffers). One per thread or per connection;
+// not thread-safe.
+class parser {
+ public:
+  parser();
+  ~parser();
+  parser(parser const&) = delete;
+  parser& operator=(parser const&) = delete;
+
+  // Parses one message. On success fills `out` and returns true. On failure fills
+  // `err` (code and a human message) and returns false; `out.rid` is still set
+  // when the message was an object with a valid `rid`, so the error reply can
+  // echo it.
+  bool parse(std::string_view message, command& out, error& err);
+
+ private:
+  struct impl;
+  impl* impl_;
+};
+
+}  // namespace roundtable::protocol
