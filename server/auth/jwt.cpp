@@ -54,7 +54,7 @@ verify_result fail(std::string error) {
   return r;
 }
 
-// Parses `json` as one JSON object into `doc` (which `parser` owns). simdjson needs
+// Parses `json` as one JSON object into `out` (which `parser` owns). simdjson needs
 // padding after the input, hence the copy into `padded`.
 bool parse_object(simdjson::dom::parser& parser, simdjson::padded_string& padded,
                   std::string_view json, simdjson::dom::object& out) {
