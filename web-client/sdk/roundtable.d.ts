@@ -1,0 +1,447 @@
+// TypeScript declarations for the Roundtable JS SDK (roundtable.js) and the
+// wire protocol v1 it speaks: every op with its fields and reply, every server
+// event, every error code. Names and shapes follow DESIGN.md / PROTOCOL.md.
+
+// ---- error codes ----------------------------------------------------------
+
+/** Codes the server sends in a failed reply's `error.code`. */
+export type ServerErrorCode =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'full'
+  | 'rate_limited'
+  | 'too_large'
+  | 'unavailable'
+  | 'internal';
+
+/** Codes the SDK raises itself: no reply in time, link lost, client closed. */
+export type ClientErrorCode = 'timeout' | 'disconnected' | 'closed';
+
+export type ErrorCode = ServerErrorCode | ClientErrorCode;
+
+export declare const SERVER_ERROR_CODES: readonly ServerErrorCode[];
+export declare const CLIENT_ERROR_CODES: readonly ClientErrorCode[];
+
+export declare class RoundtableError extends Error {
+  constructor(code: ErrorCode, message?: string, op?: OpName);
+  readonly name: 'RoundtableError';
+  readonly code: ErrorCode;
+  /** The op whose request failed, when the error comes from one. */
+  readonly op?: OpName;
+}
+
+// ---- shared shapes --------------------------------------------------------
+
+export type Role = 'participant' | 'moderator' | 'chair';
+export type RoomId = 'plenary' | string;
+
+export interface Person {
+  id: string;
+  name: string;
+  role: Role;
+}
+
+export interface HandEntry {
+  id: string;
+  name: string;
+}
+
+export interface Insight {
+  id: string;
+  text: string;
+  /** Who proposed it. */
+  by: Person;
+  votes: number;
+}
+
+export interface TimerState {
+  /** Milliseconds since the Unix epoch. */
+  ends_at: number;
+  seconds: number;
+}
+
+export interface TableInfo {
+  id: string;
+  topic: string;
+  moderator: string;
+  count: number;
+  capacity: number;
+  open: boolean;
+}
+
+export interface EventInfo {
+  id: string;
+  title: string;
+  phase: string;
+}
+
+export interface You {
+  id: string;
+  name: string;
+  role: Role;
+  /** The table this participant sits at, or null. */
+  table: string | null;
+}
+
+/** Where a client stands in a room's history: what `resume` sends back. */
+export interface RoomPosition {
+  epoch: number;
+  seq: number;
+}
+
+/** A room's state at `seq`: what `join` returns and `hello` carries. */
+export interface Snapshot {
+  room: RoomId;
+  epoch: number;
+  seq: number;
+  topic?: string;
+  moderator?: string;
+  participants?: Person[];
+  /** The latest 50 messages, oldest first. */
+  messages?: MessageEvent[];
+  /** Ranked by votes. */
+  insights?: Insight[];
+  hands?: HandEntry[];
+  speaker?: HandEntry | null;
+  timer?: TimerState | null;
+  /** The moderator's draft, or null. */
+  summary?: string | null;
+  /** The last published summary of a table, or null. */
+  published?: string | null;
+  /** Members in the room. */
+  count?: number;
+  /** Plenary: the current phase, reports and broadcasts so far. */
+  phase?: string;
+  reports?: ReportEvent[];
+  broadcasts?: BroadcastEvent[];
+  open?: boolean;
+  capacity?: number;
+  /** Plenary snapshots may also carry the phase, reports and broadcasts so far. */
+  [extra: string]: unknown;
+}
+
+// ---- events ---------------------------------------------------------------
+
+/** Fields every event published to a room carries. */
+export interface RoomEventBase {
+  room: RoomId;
+  seq: number;
+  epoch: number;
+}
+
+export interface MessageEvent extends RoomEventBase {
+  type: 'message';
+  id: string;
+  from: Person;
+  text: string;
+  ts: number;
+  /** Set on a replayed message that a moderator has deleted since: a tombstone without text. */
+  deleted?: true;
+}
+
+export interface PresenceJoinedEvent extends RoomEventBase {
+  type: 'presence';
+  joined: Person;
+}
+export interface PresenceLeftEvent extends RoomEventBase {
+  type: 'presence';
+  left: string;
+}
+export type PresenceEvent = PresenceJoinedEvent | PresenceLeftEvent;
+
+/** Lobby occupancy; not a room event (no seq). */
+export interface TablesEvent {
+  type: 'tables';
+  tables: Array<Pick<TableInfo, 'id' | 'count'> & Partial<Pick<TableInfo, 'open'>>>;
+}
+
+export interface HandsEvent extends RoomEventBase {
+  type: 'hands';
+  queue: HandEntry[];
+  speaker?: HandEntry | null;
+}
+
+export interface InsightEvent extends RoomEventBase, Insight {
+  type: 'insight';
+}
+
+export interface DeletedEvent extends RoomEventBase {
+  type: 'deleted';
+  message: string;
+}
+
+export interface TimerEvent extends RoomEventBase, TimerState {
+  type: 'timer';
+}
+
+export interface TimerEndedEvent extends RoomEventBase {
+  type: 'timer_ended';
+}
+
+export interface SummaryEvent extends RoomEventBase {
+  type: 'summary';
+  text: string;
+  published?: boolean;
+}
+
+export interface ReportEvent extends RoomEventBase {
+  type: 'report';
+  room: 'plenary';
+  table: string;
+  topic: string;
+  moderator: string;
+  text: string;
+  ts: number;
+}
+
+export interface BroadcastEvent extends RoomEventBase {
+  type: 'broadcast';
+  room: 'plenary';
+  from: Person | string;
+  text: string;
+  ts: number;
+}
+
+export interface PhaseEvent extends RoomEventBase {
+  type: 'phase';
+  room: 'plenary';
+  name: string;
+}
+
+export interface TableEvent {
+  type: 'table';
+  table: string;
+  open: boolean;
+  room?: RoomId;
+  seq?: number;
+  epoch?: number;
+}
+
+export interface TableCreatedEvent {
+  type: 'table_created';
+  table: string;
+  topic: string;
+  moderator: string;
+  capacity: number;
+  room?: RoomId;
+  seq?: number;
+  epoch?: number;
+}
+
+export type ServerEvent =
+  | MessageEvent
+  | PresenceEvent
+  | TablesEvent
+  | HandsEvent
+  | InsightEvent
+  | DeletedEvent
+  | TimerEvent
+  | TimerEndedEvent
+  | SummaryEvent
+  | ReportEvent
+  | BroadcastEvent
+  | PhaseEvent
+  | TableEvent
+  | TableCreatedEvent;
+
+export type ServerEventType = ServerEvent['type'];
+
+// ---- replies --------------------------------------------------------------
+
+export interface ReplyOk {
+  type: 'reply';
+  rid?: number | string;
+  ok: true;
+}
+
+export interface ReplyError {
+  type: 'reply';
+  rid?: number | string;
+  ok: false;
+  error: { code: ServerErrorCode; message: string };
+}
+
+export interface HelloReply extends ReplyOk {
+  you: You;
+  event: EventInfo;
+  tables: TableInfo[];
+  plenary: Snapshot;
+  /** The current table's snapshot, when the session sits at one. */
+  table?: Snapshot | null;
+  /** Per room, when `resume` was sent: true if the missed events follow. */
+  recovered?: Record<RoomId, boolean>;
+}
+
+export interface JoinReply extends ReplyOk {
+  snapshot: Snapshot;
+}
+
+export interface Ops {
+  hello: { fields: { name: string; token?: string; resume?: Record<RoomId, RoomPosition> }; reply: HelloReply };
+  join: { fields: { table: string }; reply: JoinReply };
+  leave: { fields: Record<string, never>; reply: ReplyOk };
+  say: { fields: { room: RoomId; text: string }; reply: ReplyOk };
+  hand: { fields: { up: boolean }; reply: ReplyOk };
+  speaker: { fields: { room: RoomId; action: 'next' | 'clear' }; reply: ReplyOk };
+  insight: { fields: { text: string }; reply: ReplyOk };
+  vote: { fields: { insight: string }; reply: ReplyOk };
+  delete: { fields: { room: RoomId; message: string }; reply: ReplyOk };
+  timer: { fields: { room: RoomId; seconds: number }; reply: ReplyOk };
+  summary: { fields: { text: string; publish: boolean; table?: string }; reply: ReplyOk };
+  broadcast: { fields: { text: string }; reply: ReplyOk };
+  phase: { fields: { name: string }; reply: ReplyOk };
+  table: { fields: { table: string; open: boolean }; reply: ReplyOk };
+  create_table: { fields: { table: string; topic: string; moderator?: string; capacity?: number }; reply: ReplyOk };
+  ping: { fields: Record<string, never>; reply: ReplyOk };
+}
+
+export type OpName = keyof Ops;
+
+// ---- the client -----------------------------------------------------------
+
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'offline' | 'closed';
+export declare const STATES: readonly ConnectionState[];
+
+export interface StateChange {
+  state: ConnectionState;
+  previous: ConnectionState;
+  attempt?: number;
+  /** Milliseconds until the next attempt, when one is scheduled. */
+  delay?: number;
+}
+
+export interface SnapshotNotice {
+  room: RoomId;
+  snapshot: Snapshot;
+  cause: 'hello' | 'join' | 'rejoin' | 'resync';
+}
+
+export interface ResyncNotice {
+  room: RoomId;
+  snapshot: Snapshot;
+  recovered: false;
+}
+
+/** Events an app can listen to: the server's by `type`, and the SDK's own. */
+export interface ClientEvents {
+  message: MessageEvent;
+  presence: PresenceEvent;
+  tables: TablesEvent;
+  hands: HandsEvent;
+  insight: InsightEvent;
+  deleted: DeletedEvent;
+  timer: TimerEvent;
+  timer_ended: TimerEndedEvent;
+  summary: SummaryEvent;
+  report: ReportEvent;
+  broadcast: BroadcastEvent;
+  phase: PhaseEvent;
+  table: TableEvent;
+  table_created: TableCreatedEvent;
+  /** Every server event, after its own listeners. */
+  event: ServerEvent;
+  state: StateChange;
+  idle: StateChange;
+  connecting: StateChange;
+  open: StateChange;
+  reconnecting: StateChange;
+  offline: StateChange;
+  closed: StateChange;
+  /** The hello reply, after every successful (re)connect. */
+  welcome: HelloReply;
+  /** A fresh room snapshot replaces the app's view of that room. */
+  snapshot: SnapshotNotice;
+  /** A resume could not replay the missed events: reload the room from `snapshot`. */
+  resync: ResyncNotice;
+  /** A reconnect's hello is sent with these positions. */
+  resume: { rooms: Record<RoomId, RoomPosition> };
+  rejoin_failed: { table: string; error: RoundtableError };
+  gap: { room: RoomId; expected: number; got: number };
+  protocol_error: { error: Error; data: string };
+  /** Fatal: the server refused the hello; the client is closed. */
+  error: RoundtableError;
+}
+
+/** A WebSocket constructor: the browser's, or e.g. `ws` in Node. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onclose: ((ev: { code?: number; reason?: string }) => void) | null;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export interface RoundtableOptions {
+  /** ws://host:port/ws; defaults to the page's own host in a browser. */
+  url?: string;
+  name?: string;
+  /** A JWT for moderators and the chair. */
+  token?: string;
+  /** Required in Node 20 (no global WebSocket): e.g. `import WebSocket from 'ws'`. */
+  WebSocket?: WebSocketConstructor;
+  /** Reply timeout in ms (default 10000). */
+  timeout?: number;
+  /** Keep-alive ping period in ms (default 20000; 0 disables). */
+  pingInterval?: number;
+  /** Backoff base and cap in ms (defaults 250 and 10000), full jitter. */
+  backoffBase?: number;
+  backoffCap?: number;
+  /** Failed attempts before the state turns `offline` (default 4). */
+  offlineAfter?: number;
+  /** Reconnect after a drop (default true). */
+  reconnect?: boolean;
+  /** Source of randomness for jitter, in [0, 1). */
+  random?: () => number;
+}
+
+export declare function backoffDelay(attempt: number, base?: number, cap?: number, random?: () => number): number;
+export declare function parseBatch(text: string): Array<ServerEvent | ReplyOk | ReplyError>;
+
+export declare class Roundtable {
+  constructor(options?: RoundtableOptions);
+  readonly url: string;
+  readonly state: ConnectionState;
+  readonly you: You | null;
+  readonly event: EventInfo | null;
+  readonly tables: TableInfo[];
+  /** The table this participant sits at, or null. */
+  readonly table: string | null;
+  /** Last position seen per room. */
+  readonly rooms: Map<RoomId, RoomPosition>;
+
+  on<K extends keyof ClientEvents>(type: K, fn: (ev: ClientEvents[K]) => void): this;
+  off<K extends keyof ClientEvents>(type: K, fn: (ev: ClientEvents[K]) => void): this;
+  once<K extends keyof ClientEvents>(type: K, fn: (ev: ClientEvents[K]) => void): this;
+  waitFor<K extends keyof ClientEvents>(type: K, filter?: (ev: ClientEvents[K]) => boolean, timeout?: number): Promise<ClientEvents[K]>;
+
+  /** Opens, says hello; resolves with the reply, rejects if the hello is refused. */
+  connect(): Promise<HelloReply>;
+  /** Stops for good: no reconnect, pending ops reject with `closed`. */
+  close(): void;
+
+  request<K extends Exclude<OpName, 'hello'>>(op: K, fields?: Ops[K]['fields']): Promise<Ops[K]['reply']>;
+  join(table: string): Promise<JoinReply>;
+  leave(): Promise<ReplyOk>;
+  say(room: RoomId, text: string): Promise<ReplyOk>;
+  hand(up: boolean): Promise<ReplyOk>;
+  speaker(room: RoomId, action?: 'next' | 'clear'): Promise<ReplyOk>;
+  insight(text: string): Promise<ReplyOk>;
+  vote(insight: string): Promise<ReplyOk>;
+  delete(room: RoomId, message: string): Promise<ReplyOk>;
+  deleteMessage(room: RoomId, message: string): Promise<ReplyOk>;
+  timer(room: RoomId, seconds: number): Promise<ReplyOk>;
+  summary(text: string, publish?: boolean, table?: string): Promise<ReplyOk>;
+  broadcast(text: string): Promise<ReplyOk>;
+  phase(name: string): Promise<ReplyOk>;
+  /** The `table` op: close (`open` false) or reopen a table. */
+  setTableOpen(table: string, open: boolean): Promise<ReplyOk>;
+  createTable(opts: { table: string; topic: string; moderator?: string; capacity?: number }): Promise<ReplyOk>;
+  ping(): Promise<ReplyOk>;
+}
+
+export default Roundtable;
