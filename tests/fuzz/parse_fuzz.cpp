@@ -1,0 +1,196 @@
+// libFuzzer target for protocol::parser. Any input must parse or fail cleanly
+// (ASan/UBSan watch the rest). A command that parses must hold the promises of
+// command.hpp: fields within their limits, ids of id characters, names trimmed,
+// no stray control characters. It must also survive a round trip: written back as
+// JSON and parsed again, it gives the same command.
+#include "protocol/json_writer.hpp"
+#include "protocol/parse.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+namespace {
+
+using namespace roundtable::protocol;
+
+void check(bool ok, char const* what) {
+  if (!ok) {
+    std::fprintf(stderr, "invariant broken: %s\n", what);
+    std::abort();
+  }
+}
+
+bool id_ok(std::string_view s) {
+  if (s.empty() || s.size() > limits::id) return false;
+  for (char ch : s) {
+    auto const c = static_cast<unsigned char>(ch);
+    bool const ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool controls_ok(std::string_view s, bool allow_lines) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto const c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 && !(allow_lines && (c == '\n' || c == '\t'))) return false;
+    if (c == 0x7F) return false;
+    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9F) return false;
+  }
+  return true;
+}
+
+void check_text(std::string_view s, std::size_t min, std::size_t max) {
+  check(s.size() >= min && s.size() <= max, "text length");
+  check(valid_utf8(s), "text utf-8");
+  check(controls_ok(s, true), "text controls");
+}
+
+void check_label(std::string_view s, bool required, std::size_t max) {
+  check(s.size() <= max, "label length");
+  check(!required || !s.empty(), "label empty");
+  check(valid_utf8(s), "label utf-8");
+  check(controls_ok(s, false), "label controls");
+  check(s.empty() || (s.front() != ' ' && s.back() != ' '), "label trimmed");
+}
+
+void check_invariants(command const& c) {
+  if (!c.rid.empty()) {
+    check(c.rid.size() <= limits::rid, "rid length");
+    auto const f = c.rid.front();
+    check(f == '"' || f == '-' || (f >= '0' && f <= '9'), "rid is a number or a string");
+    auto const b = c.rid.back();
+    check(b != ' ' && b != '\n' && b != '\t' && b != '\r', "rid has no trailing space");
+  }
+  std::visit(
+      [](auto const& op) {
+        using T = std::decay_t<decltype(op)>;
+        if constexpr (std::is_same_v<T, hello>) {
+          check_label(op.name, true, limits::name);
+          check(op.token.size() <= limits::token, "token length");
+          check(op.has_resume || op.resume.empty(), "resume flag");
+          check(op.resume.size() <= limits::resume_rooms, "resume rooms");
+          for (auto const& r : op.resume) check(id_ok(r.room), "resume room id");
+        } else if constexpr (std::is_same_v<T, join>) {
+          check(id_ok(op.table), "join table");
+        } else if constexpr (std::is_same_v<T, say>) {
+          check(id_ok(op.room), "say room");
+          check_text(op.text, 1, limits::text);
+        } else if constexpr (std::is_same_v<T, speaker>) {
+          check(id_ok(op.room), "speaker room");
+        } else if constexpr (std::is_same_v<T, insight>) {
+          check_text(op.text, 1, limits::insight);
+        } else if constexpr (std::is_same_v<T, vote>) {
+          check(id_ok(op.insight), "vote insight");
+        } else if constexpr (std::is_same_v<T, del>) {
+          check(id_ok(op.room) && id_ok(op.message), "delete ids");
+        } else if constexpr (std::is_same_v<T, timer>) {
+          check(id_ok(op.room), "timer room");
+          check(op.seconds >= 0 && op.seconds <= limits::timer_seconds, "timer seconds");
+        } else if constexpr (std::is_same_v<T, summary>) {
+          check(op.table.empty() || id_ok(op.table), "summary table");
+          check_text(op.text, 0, limits::summary);
+        } else if constexpr (std::is_same_v<T, broadcast>) {
+          check_text(op.text, 1, limits::broadcast);
+        } else if constexpr (std::is_same_v<T, phase>) {
+          check_label(op.name, true, limits::topic);
+        } else if constexpr (std::is_same_v<T, table>) {
+          check(id_ok(op.table), "table id");
+        } else if constexpr (std::is_same_v<T, create_table>) {
+          check(id_ok(op.table), "create_table id");
+          check_label(op.topic, true, limits::topic);
+          check_label(op.moderator, false, limits::name);
+          check(op.capacity >= 0 && op.capacity <= limits::capacity, "capacity");
+        }
+      },
+      c.op);
+}
+
+// Writes a command back as a client message, every field included.
+std::string to_json(command const& c) {
+  json_writer w;
+  w.begin_object().field("op", op_name(c.op));
+  if (!c.rid.empty()) w.key("rid").raw(c.rid);
+  std::visit(
+      [&w](auto const& op) {
+        using T = std::decay_t<decltype(op)>;
+        if constexpr (std::is_same_v<T, hello>) {
+          w.field("name", op.name);
+          if (!op.token.empty()) w.field("token", op.token);
+          if (op.has_resume) {
+            w.key("resume").begin_object();
+            for (auto const& r : op.resume) {
+              w.key(r.room).begin_object().field("epoch", r.epoch).field("seq", r.seq).end_object();
+            }
+            w.end_object();
+          }
+        } else if constexpr (std::is_same_v<T, join>) {
+          w.field("table", op.table);
+        } else if constexpr (std::is_same_v<T, say>) {
+          w.field("room", op.room).field("text", op.text);
+        } else if constexpr (std::is_same_v<T, hand>) {
+          w.field("up", op.up);
+        } else if constexpr (std::is_same_v<T, speaker>) {
+          w.field("room", op.room)
+              .field("action", op.what == speaker::action::next ? "next" : "clear");
+        } else if constexpr (std::is_same_v<T, insight>) {
+          w.field("text", op.text);
+        } else if constexpr (std::is_same_v<T, vote>) {
+          w.field("insight", op.insight);
+        } else if constexpr (std::is_same_v<T, del>) {
+          w.field("room", op.room).field("message", op.message);
+        } else if constexpr (std::is_same_v<T, timer>) {
+          w.field("room", op.room).field("seconds", op.seconds);
+        } else if constexpr (std::is_same_v<T, summary>) {
+          if (!op.table.empty()) w.field("table", op.table);
+          w.field("text", op.text).field("publish", op.publish);
+        } else if constexpr (std::is_same_v<T, broadcast>) {
+          w.field("text", op.text);
+        } else if constexpr (std::is_same_v<T, phase>) {
+          w.field("name", op.name);
+        } else if constexpr (std::is_same_v<T, table>) {
+          w.field("table", op.table).field("open", op.open);
+        } else if constexpr (std::is_same_v<T, create_table>) {
+          w.field("table", op.table).field("topic", op.topic);
+          w.field("moderator", op.moderator).field("capacity", op.capacity);
+        }
+      },
+      c.op);
+  w.end_object();
+  return w.release();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
+  static parser p;
+  static parser again;
+  std::string_view const input(reinterpret_cast<char const*>(data), size);
+  command cmd;
+  error err;
+  if (!p.parse(input, cmd, err)) {
+    check(!err.message.empty(), "an error has a message");
+    check(err.code == error_code::bad_request || err.code == error_code::too_large,
+          "parse errors are bad_request or too_large");
+    check(cmd.rid.size() <= limits::rid, "rid length on error");
+    return 0;
+  }
+  check_invariants(cmd);
+
+  auto const written = to_json(cmd);
+  command back;
+  error err2;
+  if (!again.parse(written, back, err2)) {
+    std::fprintf(stderr, "round trip failed: %s\n%s\n", err2.message.c_str(), written.c_str());
+    std::abort();
+  }
+  check(back.rid == cmd.rid, "round trip rid");
+  check(back.op.index() == cmd.op.index(), "round trip op");
+  check(to_json(back) == written, "round trip fields");
+  return 0;
+}
