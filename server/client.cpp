@@ -1,0 +1,504 @@
+// Per-connection protocol logic: hello, hop, room ops, rate limit, send queue.
+#include "server/client.hpp"
+
+#include "protocol/json_writer.hpp"
+
+#include <chrono>
+#include <optional>
+
+namespace roundtable {
+
+using protocol::json_writer;
+
+namespace {
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr int plenary_slot = 0;
+constexpr int table_slot = 1;
+
+// Starts a reply object: {"type":"reply","rid":...,"ok":true
+json_writer reply_head(std::string const& rid) {
+  json_writer w;
+  w.begin_object().field("type", "reply");
+  if (!rid.empty()) w.key("rid").raw(rid);
+  w.field("ok", true);
+  return w;
+}
+
+}  // namespace
+
+client::client(node& n, worker& w, std::string address)
+    : worker_(w),
+      node_(n),
+      address_(std::move(address)),
+      serial_(n.next_conn_serial()),
+      tokens_(n.opts().rate_burst) {
+  worker_.clients.insert(this);
+  worker_.counters.connections.fetch_add(1, std::memory_order_relaxed);
+  node_.stats().connections_total.fetch_add(1, std::memory_order_relaxed);
+}
+
+client::~client() { on_closed(); }
+
+void client::on_closed() {
+  if (closed_) return;
+  closed_ = true;
+  queue_.clear();
+  queued_bytes_ = 0;
+  worker_.clients.erase(this);
+  worker_.counters.connections.fetch_sub(1, std::memory_order_relaxed);
+  node_.release_address(address_);
+  if (!hello_done_) return;
+  if (auto it = worker_.rooms.find(std::string(room::plenary_id)); it != worker_.rooms.end()) {
+    it->second.remove(this);
+  }
+  if (node_.stopping()) return;  // the rooms go away with the node
+  auto const conn = serial_;
+  node_.on_home(node_.plenary(), [conn](room& r) { r.leave(conn, node::now_ms()); });
+  leave_table();
+}
+
+void client::close(unsigned short code, std::string_view reason) {
+  if (closing_ || closed_) return;
+  closing_ = true;
+  close_transport(code, reason);
+}
+
+void client::enqueue(buffer const& b) {
+  if (closing_ || closed_) return;
+  queued_bytes_ += b->size();
+  if (queued_bytes_ > node_.opts().send_queue_bytes) {
+    // A client that does not read must not grow our memory or stall its room.
+    worker_.counters.slow_consumer_closes.fetch_add(1, std::memory_order_relaxed);
+    queue_.clear();
+    queued_bytes_ = 0;
+    close(protocol::close_code::policy, "send queue over its bound");
+    return;
+  }
+  queue_.push_back(b);
+  start_write();
+}
+
+bool client::rate_ok() {
+  double const rate = node_.opts().rate_per_second;
+  if (rate <= 0) return true;
+  auto const now = now_us();
+  if (last_refill_us_ != 0) {
+    tokens_ = std::min(node_.opts().rate_burst,
+                       tokens_ + static_cast<double>(now - last_refill_us_) * rate / 1e6);
+  }
+  last_refill_us_ = now;
+  if (tokens_ >= 1) {
+    tokens_ -= 1;
+    refused_in_row_ = 0;
+    return true;
+  }
+  return false;
+}
+
+void client::reply_ok(std::string const& rid) {
+  auto w = reply_head(rid);
+  w.end_object();
+  enqueue(w.release());
+}
+
+void client::reply_error(std::string const& rid, error const& e) {
+  worker_.counters.errors.fetch_add(1, std::memory_order_relaxed);
+  json_writer w;
+  w.begin_object().field("type", "reply");
+  if (!rid.empty()) w.key("rid").raw(rid);
+  w.field("ok", false)
+      .key("error")
+      .begin_object()
+      .field("code", protocol::to_string(e.code))
+      .field("message", e.message)
+      .end_object()
+      .end_object();
+  enqueue(w.release());
+}
+
+void client::op_done() {
+  if (!closed_ && !closing_) resume_read();
+}
+
+bool client::on_message(std::string_view text) {
+  if (closed_ || closing_) return false;
+  worker_.counters.ops_in.fetch_add(1, std::memory_order_relaxed);
+  protocol::command cmd;
+  error err;
+  bool const parsed = parser_.parse(text, cmd, err);
+  if (!rate_ok()) {
+    worker_.counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
+    // A client that keeps sending into a refusing limiter is flooding: close.
+    if (++refused_in_row_ > 2 * static_cast<unsigned>(node_.opts().rate_burst) + 10) {
+      worker_.counters.flood_closes.fetch_add(1, std::memory_order_relaxed);
+      close(protocol::close_code::policy, "message flood");
+      return false;
+    }
+    reply_error(cmd.rid, {error_code::rate_limited, "too many messages; slow down"});
+    return true;
+  }
+  if (!parsed) {
+    reply_error(cmd.rid, err);
+    return true;
+  }
+  return dispatch(cmd);
+}
+
+template <class F>
+bool client::room_op(std::string rid, room_slot& s, F&& fn) {
+  node_.on_home(s, [self = shared_from_this(), rid = std::move(rid), fn = std::forward<F>(fn),
+                    m = self_member()](room& r) mutable {
+    outcome o = fn(r, m);
+    auto const w = self->worker_index();
+    self->node_.on_worker(w, [self = std::move(self), rid = std::move(rid), o = std::move(o)] {
+      if (o) {
+        self->reply_error(rid, *o);
+      } else {
+        self->reply_ok(rid);
+      }
+      self->op_done();
+    });
+  });
+  return false;
+}
+
+room_slot* client::member_room(std::string const& rid, std::string const& id) {
+  if (id == room::plenary_id) return &node_.plenary();
+  if (!table_.empty() && id == table_) return node_.find_room(id);
+  if (node_.find_room(id) == nullptr) {
+    reply_error(rid, {error_code::not_found, "no room '" + id + "'"});
+  } else {
+    reply_error(rid, {error_code::forbidden, "not a member of room '" + id + "'"});
+  }
+  return nullptr;
+}
+
+room_slot* client::table_room(std::string const& rid) {
+  if (table_.empty()) {
+    reply_error(rid, {error_code::forbidden, "join a table first"});
+    return nullptr;
+  }
+  return node_.find_room(table_);
+}
+
+bool client::dispatch(protocol::command& cmd) {
+  std::string& rid = cmd.rid;
+  if (auto* h = std::get_if<protocol::hello>(&cmd.op)) return do_hello(std::move(rid), *h);
+  if (!hello_done_) {
+    reply_error(rid, {error_code::unauthorized, "send hello first"});
+    return true;
+  }
+  auto const now = node::now_ms();
+  auto refuse = [&](error_code c, std::string msg) {
+    reply_error(rid, {c, std::move(msg)});
+    return true;
+  };
+  auto any_room = [&](std::string const& id) -> room_slot* {
+    auto* s = node_.find_room(id);
+    if (!s) reply_error(rid, {error_code::not_found, "no room '" + id + "'"});
+    return s;
+  };
+  return std::visit(
+      [&](auto& op) -> bool {
+        using T = std::decay_t<decltype(op)>;
+        if constexpr (std::is_same_v<T, protocol::hello>) {
+          return true;  // handled above
+        } else if constexpr (std::is_same_v<T, protocol::ping>) {
+          reply_ok(rid);
+          return true;
+        } else if constexpr (std::is_same_v<T, protocol::join>) {
+          return do_join(std::move(rid), std::move(op.table));
+        } else if constexpr (std::is_same_v<T, protocol::leave>) {
+          return do_leave(std::move(rid));
+        } else if constexpr (std::is_same_v<T, protocol::say>) {
+          auto* s = member_room(rid, op.room);
+          if (!s) return true;
+          return room_op(std::move(rid), *s, [text = std::move(op.text), now](room& r, member const& m) {
+            return r.say(m, text, now);
+          });
+        } else if constexpr (std::is_same_v<T, protocol::hand>) {
+          auto* s = table_room(rid);
+          if (!s) return true;
+          return room_op(std::move(rid), *s, [up = op.up, now](room& r, member const& m) {
+            return r.hand(m, up, now);
+          });
+        } else if constexpr (std::is_same_v<T, protocol::speaker>) {
+          auto* s = any_room(op.room);
+          if (!s) return true;
+          bool const clear = op.what == protocol::speaker::action::clear;
+          return room_op(std::move(rid), *s, [clear, now](room& r, member const& m) {
+            return r.next_speaker(m.who, clear, now);
+          });
+        } else if constexpr (std::is_same_v<T, protocol::insight>) {
+          auto* s = table_room(rid);
+          if (!s) return true;
+          return room_op(std::move(rid), *s, [text = std::move(op.text), now](room& r, member const& m) {
+            return r.add_insight(m, text, now);
+          });
+        } else if constexpr (std::is_same_v<T, protocol::vote>) {
+          auto* s = table_room(rid);
+          if (!s) return true;
+          return room_op(std::move(rid), *s, [id = std::move(op.insight), now](room& r, member const& m) {
+            return r.vote(m, id, now);
+          });
+        } else if constexpr (std::is_same_v<T, protocol::del>) {
+          auto* s = any_room(op.room);
+          if (!s) return true;
+          return room_op(std::move(rid), *s, [id = std::move(op.message), now](room& r, member const& m) {
+            return r.delete_message(m.who, id, now);
+          });
+        } else if constexpr (std::is_same_v<T, protocol::timer>) {
+          auto* s = any_room(op.room);
+          if (!s) return true;
+          return room_op(std::move(rid), *s, [this, s, secs = op.seconds, now](room& r, member const& m) {
+            auto o = r.set_timer(m.who, secs, now);
+            if (!o) node_.arm_timer(*s);
+            return o;
+          });
+        } else if constexpr (std::is_same_v<T, protocol::summary>) {
+          std::string const table = op.table.empty() ? who_.moderates : op.table;
+          if (table.empty()) return refuse(error_code::forbidden, "only a table's moderator");
+          auto* s = any_room(table);
+          if (!s) return true;
+          return room_op(std::move(rid), *s,
+                         [this, text = std::move(op.text), publish = op.publish, now](room& r, member const& m) {
+                           auto o = r.summary(m.who, text, publish, now);
+                           if (!o && publish) {
+                             // The report goes to the plenary's home; the reply
+                             // waits for nothing: the plenary event follows soon.
+                             node_.on_home(node_.plenary(), [cfg = r.config(), text, now](room& p) {
+                               p.report(cfg, text, now);
+                             });
+                           }
+                           return o;
+                         });
+        } else if constexpr (std::is_same_v<T, protocol::broadcast>) {
+          if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
+          return room_op(std::move(rid), node_.plenary(), [text = std::move(op.text), now](room& r, member const& m) {
+            r.broadcast(m.who, text, now);
+            return outcome{};
+          });
+        } else if constexpr (std::is_same_v<T, protocol::phase>) {
+          if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
+          return room_op(std::move(rid), node_.plenary(), [name = std::move(op.name), now](room& r, member const&) {
+            r.phase(name, now);
+            return outcome{};
+          });
+        } else if constexpr (std::is_same_v<T, protocol::table>) {
+          auto* s = any_room(op.table);
+          if (!s) return true;
+          return room_op(std::move(rid), *s, [this, s, open = op.open, now](room& r, member const& m) {
+            auto o = r.set_open(m.who, open, now);
+            if (!o) {
+              s->open.store(open);
+              node_.tables_changed();
+            }
+            return o;
+          });
+        } else if constexpr (std::is_same_v<T, protocol::create_table>) {
+          if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
+          table_config cfg{op.table, op.topic, op.moderator, op.capacity, true};
+          if (auto e = node_.create_table(cfg)) {
+            reply_error(rid, *e);
+            return true;
+          }
+          return room_op(std::move(rid), node_.plenary(), [cfg, now](room& r, member const&) {
+            r.table_created(cfg, now);
+            return outcome{};
+          });
+        } else {
+          static_assert(sizeof(T) == 0, "an op without a handler");
+        }
+      },
+      cmd.op);
+}
+
+bool client::do_hello(std::string rid, protocol::hello& h) {
+  if (hello_done_) {
+    reply_error(rid, {error_code::bad_request, "hello was already sent"});
+    return true;
+  }
+  if (!h.token.empty()) {
+    auto const v = auth::verify(h.token, node_.secret(), node::now_ms() / 1000);
+    if (!v.ok) {
+      reply_error(rid, {error_code::unauthorized, v.error});
+      return true;
+    }
+    who_ = participant{v.value.sub, v.value.name, v.value.who,
+                       v.value.who == role::moderator ? v.value.table : std::string()};
+  } else if (!node_.demo()) {
+    reply_error(rid, {error_code::unauthorized, "a token is required"});
+    return true;
+  } else {
+    who_ = participant{"p" + std::to_string(serial_), h.name, role::participant, {}};
+  }
+  hello_done_ = true;
+  // Step 1 on the plenary's home: membership and snapshot (or replay) in one go.
+  node_.on_home(node_.plenary(), [self = shared_from_this(), rid = std::move(rid), h = std::move(h),
+                                  m = self_member()](room& r) mutable {
+    r.join(m, node::now_ms());
+    std::vector<buffer> replay;
+    std::string recovered = "{";
+    for (auto const& rp : h.resume) {
+      if (rp.room != room::plenary_id) continue;
+      bool const ok = r.replay(rp.epoch, rp.seq, replay);
+      recovered += "\"plenary\":";
+      recovered += ok ? "true" : "false";
+    }
+    json_writer snap;
+    r.write_snapshot(snap);
+    auto const w = self->worker_index();
+    self->node_.on_worker(w, [self = std::move(self), rid = std::move(rid), h = std::move(h),
+                              replay = std::move(replay), snap = snap.release(),
+                              phase = r.phase_name(), recovered = std::move(recovered)]() mutable {
+      if (self->closed_) return;
+      self->worker_.rooms.try_emplace(std::string(room::plenary_id), plenary_slot).first->second.add(self.get());
+      for (auto const& b : replay) self->enqueue(b);
+      // Step 2: a resumed table (the first table named in `resume`).
+      std::optional<protocol::resume_point> table_rp;
+      for (auto const& rp : h.resume) {
+        if (rp.room != room::plenary_id && self->node_.find_room(rp.room)) {
+          table_rp = rp;
+          break;
+        }
+      }
+      if (!table_rp) {
+        self->finish_hello(std::move(rid), std::move(h), std::move(snap), std::move(phase), {},
+                           std::move(recovered));
+        return;
+      }
+      auto& slot = *self->node_.find_room(table_rp->room);
+      self->table_ = table_rp->room;  // provisional: on_closed must leave it too
+      self->node_.on_home(slot, [self, rid = std::move(rid), h = std::move(h), snap = std::move(snap),
+                                 phase = std::move(phase), recovered = std::move(recovered),
+                                 rp = *table_rp, m = self->self_member()](room& t) mutable {
+        std::vector<buffer> table_replay;
+        bool ok = false;
+        std::string table_snap;
+        if (!t.join(m, node::now_ms())) {
+          ok = t.replay(rp.epoch, rp.seq, table_replay);
+          json_writer tw;
+          t.write_snapshot(tw);
+          table_snap = tw.release();
+        }
+        if (recovered.size() > 1) recovered += ',';
+        protocol::append_json_string(recovered, rp.room);
+        recovered += ok ? ":true" : ":false";
+        auto const wi = self->worker_index();
+        self->node_.on_worker(wi, [self = std::move(self), rid = std::move(rid), h = std::move(h),
+                                   snap = std::move(snap), phase = std::move(phase),
+                                   recovered = std::move(recovered), table_replay = std::move(table_replay),
+                                   table_snap = std::move(table_snap), room_id = rp.room]() mutable {
+          if (self->closed_) return;
+          if (table_snap.empty()) {
+            self->table_.clear();  // full or closed meanwhile: plenary only
+          } else {
+            self->worker_.rooms.try_emplace(room_id, table_slot).first->second.add(self.get());
+            for (auto const& b : table_replay) self->enqueue(b);
+          }
+          self->finish_hello(std::move(rid), std::move(h), std::move(snap), std::move(phase),
+                             std::move(table_snap), std::move(recovered));
+        });
+      });
+    });
+  });
+  return false;
+}
+
+void client::finish_hello(std::string rid, protocol::hello h, std::string plenary_snapshot,
+                          std::string phase, std::string table_snapshot, std::string recovered) {
+  auto w = reply_head(rid);
+  w.key("you")
+      .begin_object()
+      .field("id", who_.id)
+      .field("name", who_.name)
+      .field("role", auth::to_string(who_.who));
+  w.key("table");
+  if (table_.empty()) w.null(); else w.value(table_);
+  if (!who_.moderates.empty()) w.field("moderates", who_.moderates);
+  w.end_object();
+  w.key("event")
+      .begin_object()
+      .field("id", node_.event().id)
+      .field("title", node_.event().title)
+      .field("phase", phase)
+      .end_object();
+  w.key("tables");
+  node_.write_tables(w);
+  w.key("plenary").raw(plenary_snapshot);
+  w.key("table");
+  if (table_snapshot.empty()) w.null(); else w.raw(table_snapshot);
+  if (h.has_resume) {
+    recovered += '}';
+    w.key("recovered").raw(recovered);
+  }
+  w.end_object();
+  enqueue(w.release());
+  op_done();
+}
+
+bool client::do_join(std::string rid, std::string table) {
+  auto* s = node_.find_room(table);
+  if (!s || table == room::plenary_id) {
+    reply_error(rid, {error_code::not_found, "no table '" + table + "'"});
+    return true;
+  }
+  node_.on_home(*s, [self = shared_from_this(), rid = std::move(rid), m = self_member()](room& r) mutable {
+    auto o = r.join(m, node::now_ms());
+    std::string snap;
+    if (!o) {
+      json_writer w;
+      r.write_snapshot(w);
+      snap = w.release();
+    }
+    auto const wi = self->worker_index();
+    self->node_.on_worker(wi, [self = std::move(self), rid = std::move(rid), o = std::move(o),
+                               snap = std::move(snap), id = r.id()]() mutable {
+      if (o) {
+        self->reply_error(rid, *o);
+        self->op_done();
+        return;
+      }
+      if (self->closed_) {
+        // on_closed ran before we knew of the join: leave what we joined.
+        self->node_.on_home(*self->node_.find_room(id),
+                            [conn = self->serial_](room& t) { t.leave(conn, node::now_ms()); });
+        return;
+      }
+      if (self->table_ != id) {
+        self->leave_table();  // the hop: the old table's stream ends here
+        self->table_ = id;
+        self->worker_.rooms.try_emplace(id, table_slot).first->second.add(self.get());
+      }
+      auto w = reply_head(rid);
+      w.key("snapshot").raw(snap).end_object();
+      self->enqueue(w.release());
+      self->op_done();
+    });
+  });
+  return false;
+}
+
+bool client::do_leave(std::string rid) {
+  leave_table();
+  reply_ok(rid);
+  return true;
+}
+
+void client::leave_table() {
+  if (table_.empty()) return;
+  auto it = worker_.rooms.find(table_);
+  if (it != worker_.rooms.end()) it->second.remove(this);
+  if (auto* s = node_.find_room(table_)) {
+    node_.on_home(*s, [conn = serial_](room& r) { r.leave(conn, node::now_ms()); });
+  }
+  table_.clear();
+}
+
+}  // namespace roundtable

@@ -1,0 +1,105 @@
+// One connected participant, independent of the transport: it parses each
+// message, applies the per-connection rate limit, checks what it can locally
+// (hello first, membership), sends the op to the room's home worker, and owns
+// the bounded send queue. The WebSocket session (net.cpp) derives from it and
+// supplies the three transport hooks.
+//
+// One op at a time: the transport reads the next message only after the
+// current op has been answered, so a client's ops apply in order and its
+// replies come back in order. Lives on one worker; every cross-thread handler
+// holds a shared_ptr, so the client lives while it has work pending.
+#pragma once
+
+#include "protocol/command.hpp"
+#include "protocol/parse.hpp"
+#include "server/node.hpp"
+#include "server/participant.hpp"
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace roundtable {
+
+class client : public std::enable_shared_from_this<client> {
+ public:
+  client(node& n, worker& w, std::string address);
+  virtual ~client();
+  client(client const&) = delete;
+  client& operator=(client const&) = delete;
+
+  // Handles one text message. Returns true when the op completed at once (read
+  // the next message); false when an answer will come later through op_done().
+  bool on_message(std::string_view text);
+  // Called by the transport when the connection is gone (any reason). Removes
+  // the client from its worker and its rooms; safe to call more than once.
+  void on_closed();
+
+  // Pushes a buffer into the send queue. Over the queue's byte bound the
+  // connection is closed with 1008 (slow consumer) and the queue is freed.
+  void enqueue(buffer const& b);
+  void enqueue(std::string s) { enqueue(std::make_shared<std::string const>(std::move(s))); }
+
+  std::uint64_t serial() const noexcept { return serial_; }
+  std::uint32_t worker_index() const noexcept { return worker_.index; }
+  participant const& who() const noexcept { return who_; }
+  // Local member-list bookkeeping (see member_list).
+  std::size_t slots_[2] = {0, 0};
+
+  // Closes with `code` (e.g. 1001 at shutdown); the transport flushes first.
+  void close(unsigned short code, std::string_view reason);
+
+ protected:
+  // Transport hooks, called on the owning worker.
+  virtual void start_write() = 0;  // the queue became non-empty
+  virtual void resume_read() = 0;  // the pending op completed
+  virtual void close_transport(unsigned short code, std::string_view reason) = 0;
+
+  // For the transport's writer: takes everything queued.
+  std::deque<buffer> take_queue() { return std::exchange(queue_, {}); }
+  void written(std::size_t bytes) noexcept { queued_bytes_ -= std::min(queued_bytes_, bytes); }
+  bool queue_empty() const noexcept { return queue_.empty(); }
+  bool closing() const noexcept { return closing_; }
+  worker& worker_;
+  node& node_;
+
+ private:
+  member self_member() const { return member{serial_, worker_.index, who_}; }
+  bool rate_ok();
+  void reply_ok(std::string const& rid);
+  void reply_error(std::string const& rid, error const& e);
+  // Completes an op that went to another thread.
+  void op_done();
+
+  bool dispatch(protocol::command& cmd);
+  bool do_hello(std::string rid, protocol::hello& h);
+  void finish_hello(std::string rid, protocol::hello h, std::string plenary_snapshot,
+                    std::string phase, std::string table_snapshot, std::string recovered);
+  bool do_join(std::string rid, std::string table);
+  bool do_leave(std::string rid);
+  void leave_table();
+  // Runs `fn(room&) -> outcome` on the room's home and replies with the result.
+  template <class F>
+  bool room_op(std::string rid, room_slot& s, F&& fn);
+  room_slot* member_room(std::string const& rid, std::string const& id);
+  room_slot* table_room(std::string const& rid);
+
+  std::string address_;
+  std::uint64_t serial_;
+  protocol::parser parser_;
+  participant who_;
+  bool hello_done_ = false;
+  bool closed_ = false;
+  bool closing_ = false;
+  std::string table_;  // current table; empty: plenary only
+
+  std::deque<buffer> queue_;
+  std::size_t queued_bytes_ = 0;
+
+  double tokens_;
+  std::int64_t last_refill_us_ = 0;
+  unsigned refused_in_row_ = 0;
+};
+
+}  // namespace roundtable

@@ -1,0 +1,168 @@
+// Command-line parsing and event config loading.
+#include "server/config.hpp"
+
+#include <simdjson.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <stdexcept>
+#include <thread>
+
+namespace roundtable {
+
+event_config demo_event() {
+  event_config e;
+  e.tables = {
+      {"synergies", "Synergies and sustainability", "Moderator of Synergies", 0, true},
+      {"big-data", "Big data for open governance", "Moderator of Big data", 0, true},
+      {"inclusiveness", "Inclusiveness", "Moderator of Inclusiveness", 0, true},
+  };
+  return e;
+}
+
+namespace {
+
+bool valid_id(std::string_view s) {
+  if (s.empty() || s.size() > 64 || s == room::plenary_id) return false;
+  for (char c : s) {
+    bool const ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+event_config load_event(std::string const& path) {
+  auto fail = [&](std::string const& what) {
+    throw std::runtime_error("event config " + path + ": " + what);
+  };
+  simdjson::padded_string json;
+  if (simdjson::padded_string::load(path).get(json)) fail("cannot read the file");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(json).get(doc)) fail("not valid JSON");
+  event_config e;
+  std::string_view s;
+  if (!doc["id"].get(s)) e.id = s;
+  if (!doc["title"].get(s)) e.title = s;
+  if (!doc["phase"].get(s)) e.phase = s;
+  simdjson::dom::array tables;
+  if (doc["tables"].get(tables)) fail("'tables' must be an array");
+  for (auto t : tables) {
+    table_config c;
+    if (t["id"].get(s) || !valid_id(s)) fail("each table needs an id of [A-Za-z0-9_.:-], 1 to 64");
+    c.id = s;
+    if (t["topic"].get(s)) fail("table " + c.id + " needs a topic");
+    c.topic = s;
+    if (!t["moderator"].get(s)) c.moderator = s;
+    std::int64_t cap = 0;
+    if (!t["capacity"].get(cap)) {
+      if (cap < 0) fail("table " + c.id + ": capacity must be 0 or more");
+      c.capacity = cap;
+    }
+    bool open = true;
+    if (!t["open"].get(open)) c.open = open;
+    for (auto const& other : e.tables) {
+      if (other.id == c.id) fail("table id " + c.id + " appears twice");
+    }
+    e.tables.push_back(std::move(c));
+  }
+  return e;
+}
+
+std::string usage() {
+  return R"(usage: roundtable-server [options]
+       roundtable-server token --role R [--table T] --name N [--sub ID] [--ttl SECONDS] [--secret S]
+
+  --bind ADDR              address to listen on (default 127.0.0.1)
+  --port N                 port; 0 picks a free one (default 8080)
+  --threads N              I/O threads, one io_context each (default: cores)
+  --history N              events kept per room for resume (default 1000)
+  --event FILE             event config JSON (default: the built-in demo event)
+  --web-root DIR           the web-client folder served at / (default: the source tree's)
+  --secret S               JWT HS256 secret; turns auth on (env ROUNDTABLE_SECRET)
+  --api-key K              key for the HTTP admin API (env ROUNDTABLE_API_KEY)
+  --data-dir DIR           durable store folder (default ./roundtable-data)
+  --ephemeral              keep everything in memory only (same as --data-dir "")
+  --allow-origin O         allow a browser Origin (repeatable)
+  --send-queue-bytes N     per-connection send queue bound (default 1048576)
+  --rate-limit N           messages per second per connection (default 20; 0: off)
+  --rate-burst N           token bucket size (default 40)
+  --max-connections-per-ip N  (default 200)
+  --idle-timeout S         close connections silent this long (default 60)
+  --log-level L            debug, info, warn, error (default info)
+)";
+}
+
+options parse_options(int argc, char** argv) {
+  options o;
+  if (char const* s = std::getenv("ROUNDTABLE_SECRET")) o.secret = s;
+  if (char const* s = std::getenv("ROUNDTABLE_API_KEY")) o.api_key = s;
+#ifdef ROUNDTABLE_DEFAULT_WEB_ROOT
+  o.web_root = ROUNDTABLE_DEFAULT_WEB_ROOT;
+#endif
+  for (int i = 0; i < argc; ++i) {
+    std::string_view const flag = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(std::string(flag) + " needs a value");
+      return argv[++i];
+    };
+    auto number = [&]() -> long long {
+      auto const v = value();
+      char* end = nullptr;
+      long long const n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 0) {
+        throw std::invalid_argument(std::string(flag) + " needs a non-negative number, got '" + v + "'");
+      }
+      return n;
+    };
+    if (flag == "--help" || flag == "-h") {
+      std::cout << usage();
+      std::exit(0);
+    } else if (flag == "--bind") {
+      o.bind = value();
+    } else if (flag == "--port") {
+      auto const n = number();
+      if (n > 65535) throw std::invalid_argument("--port must be at most 65535");
+      o.port = static_cast<unsigned short>(n);
+    } else if (flag == "--threads") {
+      o.threads = static_cast<unsigned>(number());
+    } else if (flag == "--history") {
+      o.history = static_cast<std::size_t>(std::max(1LL, number()));
+    } else if (flag == "--event") {
+      o.event_file = value();
+    } else if (flag == "--web-root") {
+      o.web_root = value();
+    } else if (flag == "--secret") {
+      o.secret = value();
+    } else if (flag == "--api-key") {
+      o.api_key = value();
+    } else if (flag == "--data-dir") {
+      o.data_dir = value();
+    } else if (flag == "--ephemeral") {
+      o.data_dir.clear();
+    } else if (flag == "--allow-origin") {
+      o.allow_origins.push_back(value());
+    } else if (flag == "--send-queue-bytes") {
+      o.send_queue_bytes = static_cast<std::size_t>(number());
+    } else if (flag == "--rate-limit") {
+      o.rate_per_second = static_cast<double>(number());
+    } else if (flag == "--rate-burst") {
+      o.rate_burst = static_cast<double>(number());
+    } else if (flag == "--max-connections-per-ip") {
+      o.max_connections_per_ip = static_cast<std::size_t>(number());
+    } else if (flag == "--idle-timeout") {
+      o.idle_timeout = std::chrono::seconds(number());
+    } else if (flag == "--log-level") {
+      o.log_level = value();
+    } else {
+      throw std::invalid_argument("unknown option " + std::string(flag) + " (see --help)");
+    }
+  }
+  if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
+  return o;
+}
+
+}  // namespace roundtable

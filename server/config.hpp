@@ -1,0 +1,55 @@
+// Server configuration: command-line options with their defaults, and the
+// event (title, phases, tables) loaded from a JSON file or the built-in demo.
+#pragma once
+
+#include "server/room.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace roundtable {
+
+struct event_config {
+  std::string id = "opengov-2019";
+  std::string title = "OpenGoV Co-production & Co-creation";
+  std::string phase = "keynote";
+  std::vector<table_config> tables;
+};
+
+// The demo event shaped like the seed session: a plenary and three tables.
+event_config demo_event();
+// Reads an event config file (format in README.md). Throws std::runtime_error
+// with the file name and the problem.
+event_config load_event(std::string const& path);
+
+struct options {
+  std::string bind = "127.0.0.1";
+  unsigned short port = 8080;             // 0: any free port (printed)
+  unsigned threads = 0;                   // 0: one per core
+  std::size_t history = 1000;             // events kept per room for resume
+  std::optional<std::string> event_file;  // empty: the demo event
+  std::string web_root;                   // the web-client folder
+  std::string secret;                     // JWT HS256 secret; empty: demo mode
+  std::string api_key;                    // HTTP admin API key; empty: API off
+  std::string data_dir = "roundtable-data";  // SQLite store folder; empty: in memory only
+  std::vector<std::string> allow_origins;  // extra allowed Origins besides own and localhost
+
+  // Limits, each with its reason in README.md.
+  std::size_t send_queue_bytes = 1 << 20;  // per connection; over it: close 1008
+  double rate_per_second = 20;             // token bucket refill; 0 disables
+  double rate_burst = 40;                  // token bucket size
+  std::size_t max_connections_per_ip = 200;
+  std::chrono::seconds handshake_timeout{10};
+  std::chrono::seconds idle_timeout{60};
+  std::string log_level = "info";
+};
+
+// Parses argv (without the subcommand). Throws std::invalid_argument on a bad
+// flag, with a message naming it. `--help` prints usage and exits.
+options parse_options(int argc, char** argv);
+std::string usage();
+
+}  // namespace roundtable

@@ -1,0 +1,186 @@
+// HTTP routes: /healthz, /readyz, /metrics, the admin API and static files.
+#include "server/http_routes.hpp"
+
+#include "server/node.hpp"
+#include "server/report.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace roundtable {
+
+namespace {
+
+http_response text(unsigned status, std::string body) {
+  http_response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+// A JSON error shaped like the protocol's: {"error":{"code","message"}}.
+http_response json_error(unsigned status, std::string_view code, std::string_view message) {
+  protocol::json_writer w;
+  w.begin_object().key("error").begin_object().field("code", code).field("message", message).end_object().end_object();
+  http_response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = w.release();
+  return r;
+}
+
+std::string_view content_type_of(std::filesystem::path const& p) {
+  auto const ext = p.extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json") return "application/json";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".ico") return "image/x-icon";
+  if (ext == ".ts") return "text/plain; charset=utf-8";
+  return "application/octet-stream";
+}
+
+// Maps a URL path to a file under the web root: /sdk/x -> sdk/x, / -> public/index.html,
+// /x -> public/x. Refuses anything that could climb out of the root.
+std::optional<std::filesystem::path> static_path(std::string const& root, std::string path) {
+  if (path.find("..") != std::string::npos || path.find('\\') != std::string::npos ||
+      path.find('\0') != std::string::npos) {
+    return std::nullopt;
+  }
+  std::filesystem::path base(root);
+  if (path == "/" || path.empty()) return base / "public" / "index.html";
+  if (path.rfind("/sdk/", 0) == 0) return base / "sdk" / path.substr(5);
+  return base / "public" / path.substr(1);
+}
+
+http_response serve_file(node& n, std::string const& path) {
+  auto const file = static_path(n.opts().web_root, path);
+  if (!file) return text(400, "bad path\n");
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(*file, ec)) return text(404, "not found\n");
+  std::ifstream in(*file, std::ios::binary);
+  std::ostringstream body;
+  body << in.rdbuf();
+  http_response r;
+  r.content_type = std::string(content_type_of(*file));
+  r.body = body.str();
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  return r;
+}
+
+void metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+            std::uint64_t value) {
+  out += "# HELP roundtable_";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE roundtable_";
+  out += name;
+  out += ' ';
+  out += type;
+  out += "\nroundtable_";
+  out += name;
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+
+http_response metrics_text(node& n) {
+  worker_counters sum;
+  auto add = [](std::atomic<std::uint64_t>& a, std::atomic<std::uint64_t> const& b) {
+    a.fetch_add(b.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  };
+  for (std::uint32_t i = 0; i < n.worker_count(); ++i) {
+    auto const& c = n.worker_at(i).counters;
+    add(sum.connections, c.connections);
+    add(sum.ops_in, c.ops_in);
+    add(sum.events_out, c.events_out);
+    add(sum.deliveries, c.deliveries);
+    add(sum.bytes_out, c.bytes_out);
+    add(sum.frames_out, c.frames_out);
+    add(sum.slow_consumer_closes, c.slow_consumer_closes);
+    add(sum.rate_limited, c.rate_limited);
+    add(sum.flood_closes, c.flood_closes);
+    add(sum.errors, c.errors);
+  }
+  std::string out;
+  auto const& m = n.stats();
+  metric(out, "connections", "gauge", "WebSocket connections open now.", sum.connections.load());
+  metric(out, "connections_total", "counter", "WebSocket connections accepted.", m.connections_total.load());
+  metric(out, "rooms", "gauge", "Rooms (plenary and tables).", n.tables().size() + 1);
+  metric(out, "ops_in_total", "counter", "Client messages received.", sum.ops_in.load());
+  metric(out, "events_out_total", "counter", "Room events emitted.", sum.events_out.load());
+  metric(out, "deliveries_total", "counter", "Events pushed into send queues.", sum.deliveries.load());
+  metric(out, "bytes_out_total", "counter", "WebSocket payload bytes written.", sum.bytes_out.load());
+  metric(out, "frames_out_total", "counter", "WebSocket frames written.", sum.frames_out.load());
+  metric(out, "slow_consumer_closes_total", "counter", "Connections closed over their send queue bound.",
+         sum.slow_consumer_closes.load());
+  metric(out, "rate_limited_total", "counter", "Messages refused by the rate limit.", sum.rate_limited.load());
+  metric(out, "flood_closes_total", "counter", "Connections closed for flooding.", sum.flood_closes.load());
+  metric(out, "error_replies_total", "counter", "Error replies sent.", sum.errors.load());
+  metric(out, "http_requests_total", "counter", "HTTP requests.", m.http_requests.load());
+  metric(out, "refused_origin_total", "counter", "Upgrades refused for their Origin.", m.refused_origin.load());
+  metric(out, "refused_address_total", "counter", "Upgrades refused over the per-address cap.",
+         m.refused_address.load());
+  metric(out, "ready", "gauge", "1 when the engine is ready.", n.ready() ? 1 : 0);
+  http_response r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = std::move(out);
+  return r;
+}
+
+bool authorized_admin(node& n, http_request const& req) {
+  auto const& key = n.opts().api_key;
+  auto const given = req.header("x-api-key");
+  if (!key.empty() && given.size() == key.size()) {
+    unsigned char diff = 0;  // constant time: do not leak the key's prefix
+    for (std::size_t i = 0; i < key.size(); ++i) diff |= static_cast<unsigned char>(key[i] ^ given[i]);
+    if (diff == 0) return true;
+  }
+  // A chair's token works too, so the chair console can download the report.
+  auto const bearer = req.header("authorization");
+  if (bearer.rfind("Bearer ", 0) == 0) {
+    auto const v = auth::verify(bearer.substr(7), n.secret(), node::now_ms() / 1000);
+    return v.ok && v.value.who == role::chair;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool origin_allowed(node const& n, std::string const& origin, std::string const& host) {
+  for (auto const& o : n.opts().allow_origins) {
+    if (o == origin || o == "*") return true;
+  }
+  // scheme://hostname[:port]
+  auto const scheme_end = origin.find("://");
+  if (scheme_end == std::string::npos) return false;
+  auto const authority = origin.substr(scheme_end + 3);
+  if (authority == host) return true;  // the server's own pages
+  auto const hostname = authority.substr(0, authority.rfind(':') == std::string::npos ||
+                                                    authority.back() == ']'
+                                                ? authority.size()
+                                                : authority.rfind(':'));
+  return hostname == "localhost" || hostname == "127.0.0.1" || hostname == "[::1]";
+}
+
+void handle_http(node& n, std::uint32_t worker, http_request req, http_done done) {
+  auto const path = req.target.substr(0, req.target.find('?'));
+  if (path == "/healthz") return done(text(200, "ok\n"));
+  if (path == "/readyz") return done(n.ready() ? text(200, "ready\n") : text(503, "not ready\n"));
+  if (path == "/metrics") return done(metrics_text(n));
+  if (path.rfind("/api/", 0) == 0) {
+    if (n.opts().api_key.empty() && req.header("authorization").empty()) {
+      return done(json_error(401, "unauthorized", "the admin API needs --api-key or a chair token"));
+    }
+    if (!authorized_admin(n, req)) return done(json_error(401, "unauthorized", "missing or wrong API key"));
+    return handle_admin(n, worker, std::move(req), std::move(done));
+  }
+  if (req.method != "GET" && req.method != "HEAD") return done(text(405, "method not allowed\n"));
+  done(serve_file(n, path));
+}
+
+}  // namespace roundtable

@@ -1,0 +1,126 @@
+// roundtable-server: the entry point. Parses flags, loads the event, starts the
+// node and the listener, prints the address and (demo mode) the tokens a chair
+// and each table's moderator can use, and shuts down cleanly on SIGTERM/SIGINT.
+// The `token` subcommand mints a token with the configured secret.
+#include "server/config.hpp"
+#include "server/log.hpp"
+#include "server/net.hpp"
+#include "server/node.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+using namespace roundtable;
+
+namespace {
+
+int mint_token(int argc, char** argv) {
+  auth::claims c;
+  std::string secret;
+  if (char const* s = std::getenv("ROUNDTABLE_SECRET")) secret = s;
+  std::int64_t ttl = 24 * 3600;
+  for (int i = 0; i < argc; ++i) {
+    std::string_view const flag = argv[i];
+    if (i + 1 >= argc) {
+      std::cerr << "token: " << flag << " needs a value\n";
+      return 2;
+    }
+    std::string const v = argv[++i];
+    if (flag == "--role") {
+      auto r = auth::parse_role(v);
+      if (!r) {
+        std::cerr << "token: --role must be participant, moderator or chair\n";
+        return 2;
+      }
+      c.who = *r;
+    } else if (flag == "--table") {
+      c.table = v;
+    } else if (flag == "--name") {
+      c.name = v;
+    } else if (flag == "--sub") {
+      c.sub = v;
+    } else if (flag == "--ttl") {
+      ttl = std::atoll(v.c_str());
+    } else if (flag == "--secret") {
+      secret = v;
+    } else {
+      std::cerr << "token: unknown option " << flag << "\n" << usage();
+      return 2;
+    }
+  }
+  if (secret.empty()) {
+    std::cerr << "token: no secret (--secret or ROUNDTABLE_SECRET); in demo mode the server prints "
+                 "its tokens at start\n";
+    return 2;
+  }
+  if (c.name.empty() || (c.who == role::moderator && c.table.empty()) || ttl <= 0) {
+    std::cerr << "token: --name is required, a moderator needs --table, --ttl must be positive\n";
+    return 2;
+  }
+  if (c.sub.empty()) c.sub = std::string(auth::to_string(c.who)) + "-" + auth::random_secret().substr(0, 10);
+  c.exp = node::now_ms() / 1000 + ttl;
+  std::cout << auth::mint(c, secret) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "token") return mint_token(argc - 2, argv + 2);
+  options opts;
+  event_config event;
+  try {
+    opts = parse_options(argc - 1, argv + 1);
+    if (!log::set_level(opts.log_level)) throw std::invalid_argument("--log-level: debug, info, warn or error");
+    event = opts.event_file ? load_event(*opts.event_file) : demo_event();
+  } catch (std::exception const& e) {
+    std::cerr << "roundtable-server: " << e.what() << "\n";
+    return 2;
+  }
+
+  node n(opts, event);
+  std::optional<listener> l;
+  try {
+    l.emplace(n);
+  } catch (std::exception const& e) {
+    std::cerr << "roundtable-server: cannot listen on " << opts.bind << ":" << opts.port << ": "
+              << e.what() << "\n";
+    return 1;
+  }
+  n.start();
+
+  auto const host = opts.bind.find(':') != std::string::npos ? "[" + opts.bind + "]" : opts.bind;
+  auto const base = "http://" + host + ":" + std::to_string(l->port()) + "/";
+  std::cout << "listening on " << host << ":" << l->port() << "\n";
+  std::cout << "open " << base << "\n";
+  if (n.demo()) {
+    auto const exp = node::now_ms() / 1000 + 24 * 3600;
+    std::cout << "chair token: " << auth::mint({"chair", "Chair", role::chair, "", exp}, n.secret()) << "\n";
+    std::cout << "chair page: " << base << "?token="
+              << auth::mint({"chair", "Chair", role::chair, "", exp}, n.secret()) << "\n";
+    for (auto const& t : event.tables) {
+      auto const name = t.moderator.empty() ? "Moderator of " + t.topic : t.moderator;
+      auto const token = auth::mint({"mod-" + t.id, name, role::moderator, t.id, exp}, n.secret());
+      std::cout << "moderator token (" << t.id << "): " << token << "\n";
+    }
+  }
+  std::cout << std::flush;
+  log::info("started", {{"port", std::to_string(l->port())},
+                        {"threads", std::to_string(opts.threads)},
+                        {"tables", std::to_string(event.tables.size())},
+                        {"auth", n.demo() ? "demo" : "tokens"}});
+
+  boost::asio::io_context signals_ioc;
+  boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code, int sig) {
+    log::info("stopping", {{"signal", std::to_string(sig)}});
+    l->stop();
+    n.shutdown();
+  });
+  signals_ioc.run();
+  log::info("stopped");
+  return 0;
+}

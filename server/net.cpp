@@ -1,0 +1,328 @@
+// Beast transport: listener, HTTP session (static files, API, upgrade) and the
+// WebSocket session, which is the `client` with its socket. Kept to this one
+// file: each Beast websocket translation unit costs ~30 s and ~0.9 GB to build.
+#include "server/net.hpp"
+
+#include "server/client.hpp"
+#include "server/http_routes.hpp"
+#include "server/log.hpp"
+#include "server/node.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <optional>
+
+namespace roundtable {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Quiet on the errors every closing connection produces.
+void fail(beast::error_code ec, char const* what) {
+  if (ec == asio::error::operation_aborted || ec == websocket::error::closed ||
+      ec == beast::error::timeout || ec == asio::error::eof || ec == http::error::end_of_stream ||
+      ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
+    return;
+  }
+  log::debug("connection error", {{"where", what}, {"error", ec.message()}});
+}
+
+constexpr char newline = '\n';
+
+class ws_session final : public client {
+ public:
+  ws_session(node& n, worker& w, std::string address, beast::tcp_stream&& stream)
+      : client(n, w, std::move(address)), ws_(std::move(stream)), close_timer_(w.ioc) {}
+
+  void run(http::request<http::string_body> req) {
+    beast::get_lowest_layer(ws_).expires_never();
+    auto t = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    t.handshake_timeout = node_.opts().handshake_timeout;
+    t.idle_timeout = node_.opts().idle_timeout;
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "roundtable"); }));
+    ws_.read_message_max(protocol::limits::message_bytes);
+    ws_.auto_fragment(false);
+    ws_.async_accept(req, [self = self()](beast::error_code ec) { self->on_accept(ec); });
+  }
+
+ private:
+  std::shared_ptr<ws_session> self() { return std::static_pointer_cast<ws_session>(shared_from_this()); }
+
+  void on_accept(beast::error_code ec) {
+    if (ec) {
+      fail(ec, "accept");
+      on_closed();
+      return;
+    }
+    do_read();
+  }
+
+  void do_read() {
+    if (closing()) return;
+    ws_.async_read(buffer_, [self = self()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec) {
+      // Beast has already sent the close frame for frame-level faults (1009
+      // over read_message_max, 1007 invalid UTF-8, 1002 protocol errors).
+      fail(ec, "read");
+      on_closed();
+      return;
+    }
+    if (!ws_.got_text()) {
+      buffer_.consume(buffer_.size());
+      close(protocol::close_code::unsupported, "binary frames are not supported");
+      return;
+    }
+    auto const data = buffer_.cdata();
+    bool const done =
+        on_message(std::string_view(static_cast<char const*>(data.data()), data.size()));
+    buffer_.consume(buffer_.size());
+    if (done) do_read();
+  }
+
+  void resume_read() override { do_read(); }
+
+  void start_write() override {
+    if (writing_ || close_sent_ || queue_empty()) return;
+    auto q = take_queue();
+    inflight_.assign(std::make_move_iterator(q.begin()), std::make_move_iterator(q.end()));
+    gather_.clear();
+    inflight_bytes_ = 0;
+    for (std::size_t i = 0; i < inflight_.size(); ++i) {
+      if (i) gather_.emplace_back(&newline, 1);
+      gather_.emplace_back(inflight_[i]->data(), inflight_[i]->size());
+      inflight_bytes_ += inflight_[i]->size();
+    }
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(gather_, [self = self()](beast::error_code ec, std::size_t n) { self->on_write(ec, n); });
+  }
+
+  void on_write(beast::error_code ec, std::size_t n) {
+    writing_ = false;
+    written(inflight_bytes_);
+    inflight_.clear();
+    if (ec) {
+      fail(ec, "write");
+      on_closed();
+      return;
+    }
+    worker_.counters.frames_out.fetch_add(1, std::memory_order_relaxed);
+    worker_.counters.bytes_out.fetch_add(n, std::memory_order_relaxed);
+    if (close_code_ && queue_empty()) {
+      do_close();
+    } else {
+      start_write();
+    }
+  }
+
+  void close_transport(unsigned short code, std::string_view reason) override {
+    close_code_ = code;
+    close_reason_ = reason;
+    // A peer that reads nothing never lets the close frame out: cut it off.
+    close_timer_.expires_after(std::chrono::seconds(5));
+    close_timer_.async_wait([self = self()](beast::error_code ec) {
+      if (!ec) {
+        beast::get_lowest_layer(self->ws_).close();
+        self->on_closed();
+      }
+    });
+    if (!writing_) do_close();
+  }
+
+  void do_close() {
+    if (close_sent_) return;
+    close_sent_ = true;
+    websocket::close_reason cr(close_code_);
+    cr.reason = close_reason_;
+    ws_.async_close(cr, [self = self()](beast::error_code ec) {
+      fail(ec, "close");
+      self->close_timer_.cancel();
+      self->on_closed();
+    });
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  std::vector<buffer> inflight_;
+  std::vector<asio::const_buffer> gather_;
+  std::size_t inflight_bytes_ = 0;
+  bool writing_ = false;
+  bool close_sent_ = false;
+  unsigned short close_code_ = 0;
+  std::string close_reason_;
+  asio::steady_timer close_timer_;
+};
+
+class http_session : public std::enable_shared_from_this<http_session> {
+ public:
+  http_session(node& n, worker& w, tcp::socket&& socket)
+      : node_(n), worker_(w), stream_(std::move(socket)) {
+    beast::error_code ec;
+    auto const ep = stream_.socket().remote_endpoint(ec);
+    address_ = ec ? "unknown" : ep.address().to_string();
+  }
+
+  void run() { do_read(); }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    // Requests are small (the API takes short JSON bodies): refuse big ones.
+    parser_->body_limit(64 * 1024);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(node_.opts().handshake_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream) {
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      return;
+    }
+    if (ec == http::error::body_limit) return reply_status(http::status::payload_too_large, "request body too large");
+    if (ec == http::error::header_limit) {
+      return reply_status(http::status::request_header_fields_too_large, "request headers too large");
+    }
+    if (ec) return fail(ec, "http read");
+    node_.stats().http_requests.fetch_add(1, std::memory_order_relaxed);
+    auto req = parser_->release();
+    if (websocket::is_upgrade(req)) return upgrade(std::move(req));
+
+    http_request r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    for (auto const& f : req) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      r.headers[name] = std::string(f.value());
+    }
+    r.body = std::move(req.body());
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    handle_http(node_, worker_.index, std::move(r),
+                [self = shared_from_this()](http_response res) { self->send(std::move(res)); });
+  }
+
+  void upgrade(http::request<http::string_body> req) {
+    auto const path = req.target().substr(0, req.target().find('?'));
+    if (path != "/ws") return reply_status(http::status::not_found, "WebSocket endpoint is /ws");
+    std::string const origin(req[http::field::origin]);
+    if (!origin.empty() && !origin_allowed(node_, origin, std::string(req[http::field::host]))) {
+      node_.stats().refused_origin.fetch_add(1, std::memory_order_relaxed);
+      return reply_status(http::status::forbidden, "origin not allowed");
+    }
+    if (!node_.admit_address(address_)) {
+      return reply_status(http::status::service_unavailable, "too many connections from this address");
+    }
+    std::make_shared<ws_session>(node_, worker_, address_, std::move(stream_))->run(std::move(req));
+  }
+
+  void reply_status(http::status s, std::string_view message) {
+    keep_alive_ = false;
+    http_response res;
+    res.status = static_cast<unsigned>(s);
+    res.body = std::string(message) + "\n";
+    send(std::move(res));
+  }
+
+  void send(http_response r) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status),
+                                                                   version_ ? version_ : 11);
+    res->set(http::field::server, "roundtable");
+    res->set(http::field::content_type, r.content_type);
+    for (auto const& [k, v] : r.headers) res->set(k, v);
+    res->keep_alive(keep_alive_);
+    res->body() = std::move(r.body);
+    res->prepare_payload();
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+      if (ec) return fail(ec, "http write");
+      if (!res->keep_alive()) {
+        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        return;
+      }
+      self->do_read();
+    });
+  }
+
+  node& node_;
+  worker& worker_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string address_;
+  bool keep_alive_ = false;
+  unsigned version_ = 11;
+};
+
+}  // namespace
+
+struct listener::impl : std::enable_shared_from_this<listener::impl> {
+  impl(node& n) : node_(n), acceptor_(n.worker_at(0).ioc), retry_(n.worker_at(0).ioc) {}
+
+  void do_accept() {
+    auto& w = node_.next_worker();
+    acceptor_.async_accept(w.ioc, [self = shared_from_this(), &w](beast::error_code ec, tcp::socket s) {
+      if (ec == asio::error::operation_aborted) return;
+      if (ec) {
+        // E.g. out of file descriptors: back off instead of spinning.
+        log::warn("accept failed", {{"error", ec.message()}});
+        self->retry_.expires_after(std::chrono::milliseconds(100));
+        self->retry_.async_wait([self](beast::error_code e) {
+          if (!e) self->do_accept();
+        });
+        return;
+      }
+      s.set_option(tcp::no_delay(true), ec);
+      // The connection belongs to its worker from the first byte on.
+      asio::post(w.ioc, [&n = self->node_, &w, s = std::move(s)]() mutable {
+        std::make_shared<http_session>(n, w, std::move(s))->run();
+      });
+      self->do_accept();
+    });
+  }
+
+  node& node_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer retry_;
+};
+
+listener::listener(node& n) : impl_(std::make_shared<impl>(n)) {
+  auto const address = asio::ip::make_address(n.opts().bind);
+  tcp::endpoint const ep(address, n.opts().port);
+  auto& a = impl_->acceptor_;
+  a.open(ep.protocol());
+  a.set_option(asio::socket_base::reuse_address(true));
+  a.bind(ep);
+  a.listen(asio::socket_base::max_listen_connections);
+  asio::post(n.worker_at(0).ioc, [i = impl_] { i->do_accept(); });
+}
+
+listener::~listener() = default;
+
+unsigned short listener::port() const noexcept { return impl_->acceptor_.local_endpoint().port(); }
+
+void listener::stop() {
+  asio::post(impl_->node_.worker_at(0).ioc, [i = impl_] {
+    beast::error_code ec;
+    i->acceptor_.close(ec);
+    i->retry_.cancel();
+  });
+}
+
+}  // namespace roundtable

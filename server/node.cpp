@@ -1,0 +1,248 @@
+// Workers, rooms and delivery: the node's threads and who owns what.
+#include "server/node.hpp"
+
+#include "server/client.hpp"
+
+#include <chrono>
+#include <random>
+
+namespace roundtable {
+
+using protocol::json_writer;
+
+void member_list::add(client* c) {
+  c->slots_[slot_] = items_.size();
+  items_.push_back(c);
+}
+
+void member_list::remove(client* c) {
+  auto const i = c->slots_[slot_];
+  if (i >= items_.size() || items_[i] != c) return;  // not in this list
+  items_[i] = items_.back();
+  items_[i]->slots_[slot_] = i;
+  items_.pop_back();
+}
+
+namespace {
+
+// A new epoch: distinct across restarts without persistence (time-based, plus
+// randomness so two rooms created in the same millisecond still differ).
+std::uint64_t new_epoch() {
+  static std::mt19937_64 rng{std::random_device{}()};
+  auto const ms = static_cast<std::uint64_t>(node::now_ms());
+  // Keep it within 2^53 so JavaScript clients hold it exactly.
+  return ((ms << 10) | (rng() & 0x3FF)) & ((1ULL << 53) - 1);
+}
+
+}  // namespace
+
+std::int64_t node::now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+node::node(options opts, event_config event) : opts_(std::move(opts)), event_(std::move(event)) {
+  secret_ = opts_.secret.empty() ? auth::random_secret() : opts_.secret;
+  for (std::uint32_t i = 0; i < opts_.threads; ++i) workers_.push_back(std::make_unique<worker>(i));
+  auto& p = add_room(table_config{std::string(room::plenary_id), "Plenary", "", 0, true}, new_epoch());
+  plenary_ = &p;
+  p.r->set_initial_phase(event_.phase);
+  for (auto const& t : event_.tables) add_room(t, new_epoch());
+}
+
+node::~node() {
+  stopping_ = true;
+  for (auto& w : workers_) {
+    w->ioc.stop();
+    if (w->thread.joinable()) w->thread.join();
+  }
+  // Destroy pending handlers (and the clients they own) while the rest of the
+  // node is still alive.
+  lobby_timer_.reset();
+  for (auto& [id, s] : rooms_) s->timer.reset();
+  workers_.clear();
+}
+
+std::uint32_t node::home_of(std::string_view id) const noexcept {
+  // FNV-1a: stable across runs and builds, unlike std::hash.
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : id) h = (h ^ c) * 1099511628211ULL;
+  return static_cast<std::uint32_t>(h % workers_.size());
+}
+
+room_slot& node::add_room(table_config cfg, std::uint64_t epoch) {
+  auto s = std::make_unique<room_slot>();
+  s->home = home_of(cfg.id);
+  s->config = cfg;
+  s->open.store(cfg.open);
+  s->r = std::make_unique<room>(cfg, epoch, opts_.history);
+  auto& ref = *s;
+  std::unique_lock lock(rooms_mutex_);
+  if (cfg.id != room::plenary_id) table_order_.push_back(&ref);
+  rooms_.emplace(cfg.id, std::move(s));
+  return ref;
+}
+
+outcome node::create_table(table_config cfg) {
+  {
+    std::shared_lock lock(rooms_mutex_);
+    if (rooms_.count(cfg.id)) return make_error(error_code::bad_request, "table '" + cfg.id + "' exists");
+  }
+  add_room(std::move(cfg), new_epoch());
+  tables_changed();
+  return {};
+}
+
+room_slot* node::find_room(std::string_view id) {
+  std::shared_lock lock(rooms_mutex_);
+  auto it = rooms_.find(id);
+  return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+std::vector<room_slot*> node::tables() {
+  std::shared_lock lock(rooms_mutex_);
+  return table_order_;
+}
+
+void node::write_tables(json_writer& w) {
+  w.begin_array();
+  for (auto* s : tables()) {
+    w.begin_object()
+        .field("id", s->config.id)
+        .field("topic", s->config.topic)
+        .field("moderator", s->config.moderator)
+        .field("count", s->count.load(std::memory_order_relaxed))
+        .field("capacity", s->config.capacity)
+        .field("open", s->open.load(std::memory_order_relaxed))
+        .end_object();
+  }
+  w.end_array();
+}
+
+worker& node::next_worker() noexcept {
+  return *workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()];
+}
+
+void node::publish(room_slot& s) {
+  auto out = s.r->take_outbox();
+  if (!out.empty()) {
+    workers_[s.home]->counters.events_out.fetch_add(out.size(), std::memory_order_relaxed);
+    auto batch = std::make_shared<std::vector<buffer> const>(std::move(out));
+    auto const& per = s.r->workers();
+    for (std::uint32_t w = 0; w < per.size(); ++w) {
+      if (per[w] == 0) continue;
+      boost::asio::post(workers_[w]->ioc, [this, w, &s, batch] {
+        auto& wk = *workers_[w];
+        auto it = wk.rooms.find(s.config.id);
+        if (it == wk.rooms.end()) return;
+        auto const& members = it->second.items();
+        for (auto* c : members) {
+          for (auto const& b : *batch) c->enqueue(b);
+        }
+        wk.counters.deliveries.fetch_add(members.size() * batch->size(), std::memory_order_relaxed);
+      });
+    }
+  }
+  auto const count = static_cast<std::int64_t>(s.r->count());
+  if (s.r->is_plenary()) {
+    s.count.store(count, std::memory_order_relaxed);
+  } else if (s.count.exchange(count, std::memory_order_relaxed) != count) {
+    tables_changed();
+  }
+}
+
+void node::arm_timer(room_slot& s) {
+  if (!s.timer) s.timer = std::make_unique<boost::asio::steady_timer>(workers_[s.home]->ioc);
+  auto const ends_at = s.r->timer_ends_at();
+  s.timer->cancel();
+  if (ends_at == 0) return;
+  s.timer->expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, ends_at - now_ms())));
+  s.timer->async_wait([this, &s, ends_at](boost::system::error_code ec) {
+    if (ec) return;
+    s.r->timer_expired(ends_at, now_ms());
+    publish(s);
+  });
+}
+
+void node::schedule_lobby() {
+  lobby_timer_->expires_after(std::chrono::milliseconds(250));
+  lobby_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec || stopping_) return;
+    if (tables_dirty_.exchange(false, std::memory_order_relaxed)) {
+      json_writer w;
+      w.begin_object().field("type", "tables").key("tables");
+      write_tables(w);
+      w.end_object();
+      auto const b = std::make_shared<std::string const>(w.release());
+      for (auto& wk : workers_) {
+        boost::asio::post(wk->ioc, [this, b, &wk = *wk] {
+          auto it = wk.rooms.find(std::string(room::plenary_id));
+          if (it == wk.rooms.end()) return;
+          for (auto* c : it->second.items()) c->enqueue(b);
+        });
+      }
+    }
+    schedule_lobby();
+  });
+}
+
+void node::start() {
+  lobby_timer_ = std::make_unique<boost::asio::steady_timer>(workers_[0]->ioc);
+  schedule_lobby();
+  for (auto& w : workers_) {
+    w->thread = std::thread([&ioc = w->ioc] {
+      auto guard = boost::asio::make_work_guard(ioc);
+      ioc.run();
+    });
+  }
+}
+
+void node::shutdown() {
+  for (auto& w : workers_) {
+    boost::asio::post(w->ioc, [&wk = *w] {
+      // Copy: closing removes clients from the set.
+      std::vector<client*> all(wk.clients.begin(), wk.clients.end());
+      for (auto* c : all) c->close(protocol::close_code::going_away, "server shutting down");
+    });
+  }
+  // Let the close frames and queued events go out, then stop.
+  auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  for (;;) {
+    std::uint64_t open = 0;
+    for (auto& w : workers_) open += w->counters.connections.load();
+    if (open == 0 || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (auto& w : workers_) w->ioc.stop();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+bool node::admit_address(std::string const& addr) {
+  std::lock_guard lock(addr_mutex_);
+  auto& n = per_address_[addr];
+  if (n >= opts_.max_connections_per_ip) {
+    metrics_.refused_address.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  ++n;
+  return true;
+}
+
+void node::release_address(std::string const& addr) {
+  std::lock_guard lock(addr_mutex_);
+  auto it = per_address_.find(addr);
+  if (it == per_address_.end()) return;
+  if (--it->second == 0) per_address_.erase(it);
+}
+
+void latency_histogram::record(std::uint64_t us) noexcept {
+  std::size_t b = 0;
+  while (b + 1 < buckets && (1ULL << b) < us) ++b;
+  counts[b].fetch_add(1, std::memory_order_relaxed);
+  sum_us.fetch_add(us, std::memory_order_relaxed);
+}
+
+}  // namespace roundtable

@@ -1,0 +1,170 @@
+// The node: one server process. It owns the worker threads (one io_context
+// each), the rooms (each with a home worker fixed by a hash of its id), and the
+// delivery of room events to the workers that have members.
+//
+// Threading contract (see DESIGN.md, "The path of a message"):
+// - a connection lives on one worker and is touched only there;
+// - a room is touched only on its home worker; operations reach it by post;
+// - an event reaches each other worker with one post per batch, never one per
+//   member; a worker then pushes the shared buffer into its local members'
+//   send queues.
+// Posts between two threads keep their order, so a joining member's snapshot
+// (posted from the home worker after the join) arrives before event seq+1.
+#pragma once
+
+#include "server/config.hpp"
+#include "server/metrics.hpp"
+#include "server/room.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace roundtable {
+
+class client;
+
+// The clients of one worker that are members of one room. Removal is O(1):
+// each client remembers its index (slot 0 for the plenary, 1 for its table).
+class member_list {
+ public:
+  explicit member_list(int slot) : slot_(slot) {}
+  void add(client* c);
+  void remove(client* c);
+  std::vector<client*> const& items() const noexcept { return items_; }
+
+ private:
+  int slot_;
+  std::vector<client*> items_;
+};
+
+struct worker {
+  explicit worker(std::uint32_t i) : index(i) {}
+  std::uint32_t index;
+  // Worker-local state, touched only on this worker's thread.
+  std::unordered_map<std::string, member_list> rooms;
+  std::unordered_set<client*> clients;
+  worker_counters counters;
+  std::thread thread;
+  // Last, so it is destroyed first: pending handlers own clients, whose
+  // destructors still reach the state above.
+  boost::asio::io_context ioc{1};
+};
+
+// A room and what other threads may read of it without a post.
+struct room_slot {
+  std::unique_ptr<room> r;
+  std::uint32_t home = 0;
+  table_config config;  // immutable copy: id, topic, moderator, capacity
+  std::atomic<std::int64_t> count{0};
+  std::atomic<bool> open{true};
+  std::unique_ptr<boost::asio::steady_timer> timer;  // home thread only
+};
+
+class node {
+ public:
+  node(options opts, event_config event);
+  ~node();
+  node(node const&) = delete;
+  node& operator=(node const&) = delete;
+
+  options const& opts() const noexcept { return opts_; }
+  event_config const& event() const noexcept { return event_; }
+  metrics& stats() noexcept { return metrics_; }
+
+  // Starts the worker threads; returns at once.
+  void start();
+  // Closes every client with 1001 (going away), lets their queues flush, then
+  // stops the workers. Blocks until the threads have joined (at most ~5 s).
+  void shutdown();
+
+  std::size_t worker_count() const noexcept { return workers_.size(); }
+  worker& worker_at(std::uint32_t i) noexcept { return *workers_[i]; }
+  // The worker for the next accepted connection (round robin).
+  worker& next_worker() noexcept;
+
+  // Room lookup from any thread; null when there is no such room.
+  room_slot* find_room(std::string_view id);
+  room_slot& plenary() noexcept { return *plenary_; }
+  // Tables in creation order (lobby order). Any thread.
+  std::vector<room_slot*> tables();
+  // Creates a table at run time (chair, admin API). Any thread.
+  outcome create_table(table_config cfg);
+
+  // Runs `fn(room&)` on the room's home thread, then delivers what it emitted.
+  template <class F>
+  void on_home(room_slot& s, F&& fn) {
+    boost::asio::post(workers_[s.home]->ioc, [this, &s, fn = std::forward<F>(fn)]() mutable {
+      fn(*s.r);
+      publish(s);
+    });
+  }
+  // Runs `fn` on worker `w`.
+  template <class F>
+  void on_worker(std::uint32_t w, F&& fn) {
+    boost::asio::post(workers_[w]->ioc, std::forward<F>(fn));
+  }
+
+  // Home thread: delivers the room's outbox to every worker with members and
+  // refreshes the lobby counts.
+  void publish(room_slot& s);
+  // Home thread: (re)arms the room's countdown after a `timer` op.
+  void arm_timer(room_slot& s);
+
+  // The `tables` lobby list with counts, written into `w` as an array.
+  void write_tables(protocol::json_writer& w);
+  // Marks the lobby as changed; a coalescing timer sends `tables` at most
+  // every 250 ms.
+  void tables_changed() noexcept { tables_dirty_.store(true, std::memory_order_relaxed); }
+
+  static std::int64_t now_ms();
+  std::uint64_t next_conn_serial() noexcept { return conn_serial_.fetch_add(1) + 1; }
+
+  // Connection accounting per client address (limit: opts().max_connections_per_ip).
+  bool admit_address(std::string const& addr);
+  void release_address(std::string const& addr);
+
+  bool ready() const noexcept { return true; }
+  bool stopping() const noexcept { return stopping_.load(std::memory_order_relaxed); }
+  // The secret tokens are checked against (demo mode: generated at start).
+  std::string const& secret() const noexcept { return secret_; }
+  bool demo() const noexcept { return opts_.secret.empty(); }
+
+ private:
+  room_slot& add_room(table_config cfg, std::uint64_t epoch);
+  std::uint32_t home_of(std::string_view id) const noexcept;
+  void schedule_lobby();
+
+  options opts_;
+  event_config event_;
+  std::string secret_;
+  metrics metrics_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::atomic<std::uint32_t> next_worker_{0};
+  std::atomic<std::uint64_t> conn_serial_{0};
+
+  std::shared_mutex rooms_mutex_;
+  std::map<std::string, std::unique_ptr<room_slot>, std::less<>> rooms_;
+  std::vector<room_slot*> table_order_;
+  room_slot* plenary_ = nullptr;
+
+  std::atomic<bool> tables_dirty_{false};
+  std::unique_ptr<boost::asio::steady_timer> lobby_timer_;
+  std::atomic<bool> stopping_{false};
+
+  std::mutex addr_mutex_;
+  std::unordered_map<std::string, std::size_t> per_address_;
+};
+
+}  // namespace roundtable

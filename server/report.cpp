@@ -1,0 +1,242 @@
+// Session report (JSON and Markdown) and the admin API routes.
+#include "server/report.hpp"
+
+#include "protocol/command.hpp"
+#include "protocol/json_writer.hpp"
+#include "server/node.hpp"
+
+#include <simdjson.h>
+
+namespace roundtable {
+
+using protocol::json_writer;
+
+namespace {
+
+room_digest digest_of(room const& r) {
+  room_digest d;
+  d.id = r.id();
+  d.topic = r.config().topic;
+  d.moderator = r.config().moderator;
+  d.open = r.config().open;
+  d.summary = r.published_summary();
+  d.draft = r.draft_summary();
+  for (auto const* i : r.ranked_insights()) d.insights.push_back({i->id, i->text, i->by.name, i->voters.size()});
+  d.participants = r.participants_total();
+  d.messages = r.messages_total();
+  for (auto const& b : r.reports()) d.reports.push_back(*b);
+  for (auto const& b : r.broadcasts()) d.broadcasts.push_back(*b);
+  d.phase = r.phase_name();
+  return d;
+}
+
+// Visits rooms[i..] one after another on their homes, then hands over.
+void visit(node& n, std::uint32_t w, std::vector<room_slot*> rooms, std::size_t i,
+           std::shared_ptr<session_digest> acc, std::function<void(session_digest)> then) {
+  if (i == rooms.size()) {
+    n.on_worker(w, [acc, then = std::move(then)] { then(std::move(*acc)); });
+    return;
+  }
+  auto* s = rooms[i];
+  n.on_home(*s, [&n, w, rooms = std::move(rooms), i, acc, then = std::move(then)](room& r) mutable {
+    if (r.is_plenary()) {
+      acc->plenary = digest_of(r);
+      acc->phase = r.phase_name();
+    } else {
+      acc->tables.push_back(digest_of(r));
+    }
+    visit(n, w, std::move(rooms), i + 1, std::move(acc), std::move(then));
+  });
+}
+
+std::string_view field_of(simdjson::dom::element e, char const* key) {
+  std::string_view v;
+  if (e[key].get(v)) return {};
+  return v;
+}
+
+http_response json_response(unsigned status, std::string body) {
+  http_response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = std::move(body);
+  return r;
+}
+
+http_response api_error(unsigned status, error_code code, std::string_view message) {
+  json_writer w;
+  w.begin_object()
+      .key("error")
+      .begin_object()
+      .field("code", protocol::to_string(code))
+      .field("message", message)
+      .end_object()
+      .end_object();
+  return json_response(status, w.release());
+}
+
+unsigned status_of(error_code c) {
+  switch (c) {
+    case error_code::bad_request: return 400;
+    case error_code::unauthorized: return 401;
+    case error_code::forbidden: return 403;
+    case error_code::not_found: return 404;
+    case error_code::full: return 409;
+    case error_code::rate_limited: return 429;
+    case error_code::too_large: return 413;
+    case error_code::unavailable: return 503;
+    case error_code::internal: return 500;
+  }
+  return 500;
+}
+
+}  // namespace
+
+void collect_digest(node& n, std::uint32_t w, std::function<void(session_digest)> then) {
+  auto acc = std::make_shared<session_digest>();
+  acc->event_id = n.event().id;
+  acc->title = n.event().title;
+  std::vector<room_slot*> rooms{&n.plenary()};
+  for (auto* t : n.tables()) rooms.push_back(t);
+  visit(n, w, std::move(rooms), 0, std::move(acc), std::move(then));
+}
+
+std::string report_json(session_digest const& d) {
+  json_writer w;
+  w.begin_object()
+      .key("event")
+      .begin_object()
+      .field("id", d.event_id)
+      .field("title", d.title)
+      .field("phase", d.phase)
+      .end_object();
+  w.key("tables").begin_array();
+  for (auto const& t : d.tables) {
+    w.begin_object()
+        .field("id", t.id)
+        .field("topic", t.topic)
+        .field("moderator", t.moderator)
+        .field("open", t.open)
+        .key("summary");
+    if (t.summary.empty()) w.null(); else w.value(t.summary);
+    w.key("insights").begin_array();
+    for (auto const& i : t.insights) {
+      w.begin_object()
+          .field("id", i.id)
+          .field("text", i.text)
+          .field("by", i.by)
+          .field("votes", static_cast<std::uint64_t>(i.votes))
+          .end_object();
+    }
+    w.end_array()
+        .field("participants", static_cast<std::uint64_t>(t.participants))
+        .field("messages", static_cast<std::uint64_t>(t.messages))
+        .end_object();
+  }
+  w.end_array().key("plenary").begin_object().key("reports").begin_array();
+  for (auto const& r : d.plenary.reports) w.raw(r);
+  w.end_array().key("broadcasts").begin_array();
+  for (auto const& b : d.plenary.broadcasts) w.raw(b);
+  w.end_array().end_object().end_object();
+  return w.release();
+}
+
+std::string report_markdown(session_digest const& d) {
+  std::string md = "# " + d.title + "\n\nPhase: " + d.phase + "\n";
+  for (auto const& t : d.tables) {
+    md += "\n## " + t.topic + "\n\n";
+    md += "- Table: `" + t.id + "`\n";
+    md += "- Moderator: " + (t.moderator.empty() ? std::string("(none)") : t.moderator) + "\n";
+    md += "- Participants: " + std::to_string(t.participants) + "\n";
+    md += "- Messages: " + std::to_string(t.messages) + "\n";
+    md += "\n### Summary\n\n" + (t.summary.empty() ? std::string("(not published)") : t.summary) + "\n";
+    md += "\n### Key insights\n\n";
+    if (t.insights.empty()) md += "(none)\n";
+    int rank = 1;
+    for (auto const& i : t.insights) {
+      md += std::to_string(rank++) + ". " + i.text + " (" + std::to_string(i.votes) +
+            (i.votes == 1 ? " vote" : " votes") + ", by " + i.by + ")\n";
+    }
+  }
+  md += "\n## Plenary\n\n### Reports\n\n";
+  simdjson::dom::parser parser;
+  if (d.plenary.reports.empty()) md += "(none)\n";
+  for (auto const& r : d.plenary.reports) {
+    simdjson::dom::element e;
+    if (parser.parse(r).get(e)) continue;
+    md += "#### " + std::string(field_of(e, "topic")) + " (" + std::string(field_of(e, "moderator")) +
+          ")\n\n" + std::string(field_of(e, "text")) + "\n\n";
+  }
+  md += "\n### Broadcasts\n\n";
+  if (d.plenary.broadcasts.empty()) md += "(none)\n";
+  for (auto const& b : d.plenary.broadcasts) {
+    simdjson::dom::element e;
+    if (parser.parse(b).get(e)) continue;
+    md += "- " + std::string(field_of(e, "text")) + "\n";
+  }
+  return md;
+}
+
+void handle_admin(node& n, std::uint32_t worker, http_request req, http_done done) {
+  auto const path = req.target.substr(0, req.target.find('?'));
+  if (req.method == "GET" && (path == "/api/report" || path == "/api/report.md")) {
+    bool const md = path == "/api/report.md";
+    collect_digest(n, worker, [md, done = std::move(done)](session_digest d) {
+      if (md) {
+        http_response r;
+        r.content_type = "text/markdown; charset=utf-8";
+        r.body = report_markdown(d);
+        return done(std::move(r));
+      }
+      done(json_response(200, report_json(d)));
+    });
+    return;
+  }
+  if (req.method == "POST" && (path == "/api/tables" || path == "/api/broadcast")) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element body;
+    if (parser.parse(simdjson::padded_string(req.body)).get(body) || !body.is_object()) {
+      return done(api_error(400, error_code::bad_request, "the body must be a JSON object"));
+    }
+    auto const now = node::now_ms();
+    if (path == "/api/broadcast") {
+      std::string_view text;
+      if (body["text"].get(text) || text.empty() || text.size() > protocol::limits::broadcast) {
+        return done(api_error(400, error_code::bad_request, "'text' must be a string of 1 to 2000 bytes"));
+      }
+      participant from{"admin", "Organisers", role::chair, {}};
+      n.on_home(n.plenary(), [&n, worker, from, text = std::string(text), now, done = std::move(done)](room& r) {
+        r.broadcast(from, text, now);
+        n.on_worker(worker, [done] { done(json_response(200, "{\"ok\":true}")); });
+      });
+      return;
+    }
+    std::string_view id, topic, moderator;
+    std::int64_t capacity = 0;
+    if (body["table"].get(id) || body["topic"].get(topic) || topic.empty() ||
+        topic.size() > protocol::limits::topic) {
+      return done(api_error(400, error_code::bad_request, "'table' and 'topic' are required strings"));
+    }
+    if (body["moderator"].get(moderator) == simdjson::INCORRECT_TYPE ||
+        body["capacity"].get(capacity) == simdjson::INCORRECT_TYPE) {
+      return done(api_error(400, error_code::bad_request, "'moderator' is a string, 'capacity' a number"));
+    }
+    bool id_ok = !id.empty() && id.size() <= protocol::limits::id && id != room::plenary_id;
+    for (char c : id) {
+      id_ok = id_ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':');
+    }
+    if (!id_ok || capacity < 0) {
+      return done(api_error(400, error_code::bad_request, "'table' must be an id of [A-Za-z0-9_.:-]"));
+    }
+    table_config cfg{std::string(id), std::string(topic), std::string(moderator), capacity, true};
+    if (auto e = n.create_table(cfg)) return done(api_error(status_of(e->code), e->code, e->message));
+    n.on_home(n.plenary(), [&n, worker, cfg, now, done = std::move(done)](room& r) {
+      r.table_created(cfg, now);
+      n.on_worker(worker, [done] { done(json_response(201, "{\"ok\":true}")); });
+    });
+    return;
+  }
+  done(api_error(404, error_code::not_found, "no such API route"));
+}
+
+}  // namespace roundtable

@@ -1,0 +1,49 @@
+// The admin API (/api/...) and the session report: per table the topic, the
+// moderator, the published summary, the insights ranked by votes, how many took
+// part and how many messages; the plenary's reports and broadcasts in order.
+// Room state is read on each room's home thread, one room after another.
+#pragma once
+
+#include "server/http_routes.hpp"
+
+#include <string>
+#include <vector>
+
+namespace roundtable {
+
+class node;
+
+// What a report needs of one room, copied on its home thread.
+struct room_digest {
+  std::string id, topic, moderator;
+  bool open = true;
+  std::string summary;  // published
+  std::string draft;
+  struct insight {
+    std::string id, text, by;
+    std::size_t votes = 0;
+  };
+  std::vector<insight> insights;  // ranked
+  std::size_t participants = 0;
+  std::size_t messages = 0;
+  std::vector<std::string> reports;     // plenary: report events (JSON), in order
+  std::vector<std::string> broadcasts;  // plenary: broadcast events (JSON), in order
+  std::string phase;
+};
+
+struct session_digest {
+  std::string event_id, title, phase;
+  std::vector<room_digest> tables;
+  room_digest plenary;
+};
+
+std::string report_json(session_digest const& d);
+std::string report_markdown(session_digest const& d);
+
+// Collects a digest of every room, then calls `then` on worker `w`.
+void collect_digest(node& n, std::uint32_t w, std::function<void(session_digest)> then);
+
+// Routes under /api/ (already authorized).
+void handle_admin(node& n, std::uint32_t worker, http_request req, http_done done);
+
+}  // namespace roundtable

@@ -1,0 +1,201 @@
+// The domain of one room: the plenary or a table. A room owns its ordered
+// history (seq, epoch, a bounded window of serialized events), its members and,
+// for a table, the table state: topic, moderator, capacity, open or closed,
+// insights with votes, the raised-hand queue, the timer and the summary.
+//
+// Plain C++ with no threads and no sockets: the node calls it on the room's home
+// thread only, and unit tests drive it directly. Every rule of who may do what
+// at a table lives here. Each operation either returns an error and changes
+// nothing, or changes the state and emits events, which get the next seq, are
+// serialized once and land in the outbox for the node to deliver.
+#pragma once
+
+#include "protocol/error.hpp"
+#include "protocol/json_writer.hpp"
+#include "server/participant.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace roundtable {
+
+using protocol::error;
+using protocol::error_code;
+
+// Returned by room operations: empty on success.
+using outcome = std::optional<error>;
+
+inline error make_error(error_code c, std::string message) { return {c, std::move(message)}; }
+
+struct table_config {
+  std::string id;
+  std::string topic;
+  std::string moderator;  // display name shown in the lobby
+  std::int64_t capacity = 0;  // 0: no limit
+  bool open = true;
+};
+
+// One event in the history window.
+struct history_entry {
+  std::uint64_t seq = 0;
+  std::string type;
+  std::string item;    // message or insight id, for deletion and erasure
+  std::string author;  // participant id
+  std::int64_t ts = 0;
+  buffer json;
+  bool deleted = false;
+};
+
+struct insight_entry {
+  std::string id;
+  std::string text;
+  participant by;
+  std::set<std::string> voters;  // participant ids; one vote each
+  std::uint64_t order = 0;       // creation order, to break ties in the ranking
+};
+
+// Something that wants every event and state change of a room, e.g. the
+// durable store. Called on the room's home thread right after the change.
+class room_observer {
+ public:
+  virtual ~room_observer() = default;
+  virtual void on_event(std::string const& room, std::uint64_t epoch, history_entry const& e) = 0;
+  virtual void on_rewrite(std::string const& room, std::uint64_t epoch,
+                          history_entry const& e) = 0;
+  virtual void on_state(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
+                        std::string const& state_json) = 0;
+};
+
+class room {
+ public:
+  static constexpr std::string_view plenary_id = "plenary";
+  static constexpr std::size_t snapshot_messages = 50;
+
+  room(table_config cfg, std::uint64_t epoch, std::size_t history_limit,
+       room_observer* observer = nullptr);
+
+  std::string const& id() const noexcept { return cfg_.id; }
+  bool is_plenary() const noexcept { return cfg_.id == plenary_id; }
+  table_config const& config() const noexcept { return cfg_; }
+  std::uint64_t epoch() const noexcept { return epoch_; }
+  std::uint64_t seq() const noexcept { return seq_; }
+  std::size_t count() const noexcept { return members_.size(); }
+  bool has_member(std::uint64_t conn) const { return members_.count(conn) != 0; }
+  // How many members each worker thread has: the node posts one delivery per
+  // worker with a non-zero count.
+  std::vector<std::uint32_t> const& workers() const noexcept { return per_worker_; }
+
+  // Membership. `join` refuses a closed (forbidden) or full table, except for
+  // the table's moderator and the chair. A table emits `presence`; the plenary
+  // does not (everyone is in it; its count is in `tables`).
+  outcome join(member const& m, std::int64_t now_ms);
+  // Returns true if the connection was a member.
+  bool leave(std::uint64_t conn, std::int64_t now_ms);
+
+  // Operations, each checked against the sender's role and membership.
+  outcome say(member const& m, std::string_view text, std::int64_t now_ms);
+  outcome hand(member const& m, bool up, std::int64_t now_ms);
+  outcome next_speaker(participant const& p, bool clear, std::int64_t now_ms);
+  outcome add_insight(member const& m, std::string_view text, std::int64_t now_ms);
+  outcome vote(member const& m, std::string_view insight_id, std::int64_t now_ms);
+  outcome delete_message(participant const& p, std::string_view message_id, std::int64_t now_ms);
+  outcome set_timer(participant const& p, std::int64_t seconds, std::int64_t now_ms);
+  // The timer ran out at `now_ms`: emits `timer_ended` if this timer is still
+  // the current one (`ends_at` guards against a timer restarted meanwhile).
+  void timer_expired(std::int64_t ends_at, std::int64_t now_ms);
+  std::int64_t timer_ends_at() const noexcept { return timer_ends_at_; }
+  outcome summary(participant const& p, std::string_view text, bool publish, std::int64_t now_ms);
+  outcome set_open(participant const& p, bool open, std::int64_t now_ms);
+
+  // Plenary events (everyone is a member of the plenary).
+  void report(table_config const& table, std::string_view text, std::int64_t now_ms);
+  void broadcast(participant const& from, std::string_view text, std::int64_t now_ms);
+  void phase(std::string_view name, std::int64_t now_ms);
+  void table_created(table_config const& t, std::int64_t now_ms);
+
+  // Removes every message and insight of `author` (erasure on request): the
+  // history entries are rewritten as deleted and `deleted` events go out.
+  std::size_t erase_author(std::string_view author, std::int64_t now_ms);
+
+  // The snapshot a joining member receives, at the current seq.
+  void write_snapshot(protocol::json_writer& w) const;
+  // Events after `after_seq` when the client's epoch matches and the window
+  // still holds them all; false otherwise (the client needs the snapshot).
+  bool replay(std::uint64_t epoch, std::uint64_t after_seq, std::vector<buffer>& out) const;
+  // Events emitted since the last call, in seq order.
+  std::vector<buffer> take_outbox() { return std::exchange(outbox_, {}); }
+
+  // Durable state: everything but history and members, as JSON; and restore.
+  std::string state_json() const;
+  // Restores state and history (newest last) loaded from the store.
+  void restore(std::uint64_t seq, std::string_view state_json, std::vector<history_entry> history);
+
+  // Read-only views for reports.
+  std::deque<history_entry> const& history() const noexcept { return history_; }
+  std::vector<insight_entry const*> ranked_insights() const;
+  std::string const& published_summary() const noexcept { return published_; }
+  std::string const& draft_summary() const noexcept { return draft_; }
+  std::size_t messages_total() const noexcept { return messages_total_; }
+  std::size_t participants_total() const noexcept { return seen_.size(); }
+  std::vector<buffer> const& reports() const noexcept { return reports_; }
+  std::string const& phase_name() const noexcept { return phase_; }
+  void set_initial_phase(std::string p) { phase_ = std::move(p); }
+  std::vector<buffer> const& broadcasts() const noexcept { return broadcasts_; }
+
+ private:
+  struct hand_entry {
+    std::uint64_t conn;
+    std::string id;
+    std::string name;
+  };
+
+  bool may_moderate(participant const& p) const noexcept {
+    return p.is_chair() || (!is_plenary() && p.moderates_table(cfg_.id));
+  }
+  outcome require_table_member(member const& m) const;
+  // Starts an event with type, room, seq and epoch; `fill` adds the rest.
+  template <class Fill>
+  history_entry& emit(std::string_view type, std::int64_t now_ms, Fill&& fill,
+                      std::string item = {}, std::string author = {});
+  void emit_hands(std::int64_t now_ms);
+  void emit_insight(insight_entry const& i, std::int64_t now_ms);
+  void state_changed();
+  void write_participant(protocol::json_writer& w, participant const& p) const;
+
+  table_config cfg_;
+  std::uint64_t epoch_;
+  std::uint64_t seq_ = 0;
+  std::size_t history_limit_;
+  room_observer* observer_;
+
+  std::deque<history_entry> history_;
+  std::vector<buffer> outbox_;
+  std::map<std::uint64_t, member> members_;  // by connection, in join order of serial
+  std::vector<std::uint32_t> per_worker_;
+  std::set<std::string> seen_;  // participant ids that were ever here
+
+  std::vector<insight_entry> insights_;
+  std::uint64_t next_insight_ = 1;
+  std::vector<hand_entry> hands_;
+  std::optional<hand_entry> speaker_;
+  std::int64_t timer_ends_at_ = 0;  // ms since the Unix epoch; 0: no timer
+  std::int64_t timer_seconds_ = 0;
+  std::string draft_;
+  std::string published_;
+  std::size_t messages_total_ = 0;
+
+  // Plenary only: what stays in its snapshot for anyone who arrives later.
+  std::vector<buffer> reports_;
+  std::vector<buffer> broadcasts_;
+  std::string phase_;
+};
+
+}  // namespace roundtable
