@@ -1,0 +1,294 @@
+// roundtable-loadgen: command line, the summary a person reads, the JSON a script reads,
+// and the exit status (non-zero with --strict on any loss, duplicate, disorder, protocol
+// error or dropped connection; 3 when the set-up itself failed).
+#include "loadtest/scenarios.hpp"
+
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <string_view>
+
+namespace {
+
+using loadtest::options;
+using loadtest::result;
+
+void usage() {
+  std::puts(
+      "usage: roundtable-loadgen SCENARIO [options]\n"
+      "scenarios: fanout | hop | broadcast | idle\n"
+      "common:    --host 127.0.0.1 --port P[,P2...] --protocol roundtable|socketio\n"
+      "           --threads 1 --duration 10 --json FILE --strict --server-pid PID\n"
+      "           --connect-concurrency 256 --connect-timeout 60\n"
+      "fanout/hop: --tables 10 | --table-names a,b,c  --members 100 (per table)\n"
+      "           --publishers 1 (per table) --rate 10 (msgs/s per publisher) --size 0\n"
+      "hop:       --hop-interval 2 (seconds; members that do not publish hop)\n"
+      "broadcast: --room plenary --step 1000 --max-clients 10000 --senders 4 --rounds 5 --limit-ms "
+      "500\n"
+      "idle:      --connections 1000 (RSS from /proc/<server-pid>/status)");
+}
+
+std::vector<std::string> split(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    auto const c = s.find(',');
+    out.emplace_back(s.substr(0, c));
+    s = c == std::string_view::npos ? std::string_view{} : s.substr(c + 1);
+  }
+  return out;
+}
+
+bool parse_args(int argc, char** argv, options& o) {
+  if (argc < 2) return false;
+  o.scenario = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string_view const a = argv[i];
+    if (a == "--strict") {
+      o.strict = true;
+      continue;
+    }
+    if (i + 1 >= argc) return false;
+    std::string const v = argv[++i];
+    if (a == "--host")
+      o.host = v;
+    else if (a == "--port") {
+      o.ports.clear();
+      for (auto const& p : split(v)) o.ports.push_back(static_cast<std::uint16_t>(std::stoi(p)));
+    } else if (a == "--protocol") {
+      if (v == "roundtable")
+        o.proto = loadtest::protocol::roundtable;
+      else if (v == "socketio")
+        o.proto = loadtest::protocol::socketio;
+      else
+        return false;
+    } else if (a == "--threads")
+      o.threads = std::max(1, std::stoi(v));
+    else if (a == "--duration")
+      o.duration = std::stod(v);
+    else if (a == "--json")
+      o.json_file = v;
+    else if (a == "--server-pid")
+      o.server_pid = std::stoi(v);
+    else if (a == "--tables")
+      o.tables = std::stoi(v);
+    else if (a == "--table-names")
+      o.table_names = split(v);
+    else if (a == "--members")
+      o.members = std::stoi(v);
+    else if (a == "--publishers")
+      o.publishers = std::stoi(v);
+    else if (a == "--rate")
+      o.rate = std::stod(v);
+    else if (a == "--size")
+      o.message_size = static_cast<std::size_t>(std::stoul(v));
+    else if (a == "--hop-interval")
+      o.hop_interval = std::stod(v);
+    else if (a == "--step")
+      o.step = std::stoi(v);
+    else if (a == "--room")
+      o.room = v;
+    else if (a == "--max-clients")
+      o.max_clients = std::stoi(v);
+    else if (a == "--senders")
+      o.senders = std::stoi(v);
+    else if (a == "--rounds")
+      o.rounds = std::stoi(v);
+    else if (a == "--limit-ms")
+      o.limit_ms = std::stod(v);
+    else if (a == "--connections")
+      o.connections = std::stoi(v);
+    else if (a == "--connect-concurrency")
+      o.connect_concurrency = std::max(1, std::stoi(v));
+    else if (a == "--connect-timeout")
+      o.connect_timeout = std::stod(v);
+    else
+      return false;
+  }
+  if (!o.table_names.empty()) o.tables = static_cast<int>(o.table_names.size());
+  return !o.ports.empty() && o.tables > 0 && o.members > 0 && o.rate > 0 && o.duration > 0 &&
+         o.step > 0 && o.hop_interval > 0;
+}
+
+// Thousands of sockets: lift the soft descriptor limit to the hard one.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+double to_ms(std::uint64_t ns) {
+  return static_cast<double>(ns) / 1e6;
+}
+
+void print_latency(char const* what, loadtest::histogram const& h) {
+  if (h.count() == 0) return;
+  std::printf("%-9s n=%llu p50 %.3f p90 %.3f p99 %.3f p99.9 %.3f max %.3f ms\n", what,
+              static_cast<unsigned long long>(h.count()), to_ms(h.percentile(0.5)),
+              to_ms(h.percentile(0.9)), to_ms(h.percentile(0.99)), to_ms(h.percentile(0.999)),
+              to_ms(h.max()));
+}
+
+void print_summary(options const& o, result const& r) {
+  std::printf("\n== %s (%s) ==\n", r.scenario.c_str(),
+              o.proto == loadtest::protocol::socketio ? "socketio" : "roundtable");
+  if (r.setup_failed) std::printf("SETUP FAILED: %s\n", r.setup_error.c_str());
+  std::printf("connections %d, measured %.1f s\n", r.connections, r.seconds);
+  std::printf("sent %llu (%.0f/s), acked %llu, delivered %llu (%.0f/s)",
+              static_cast<unsigned long long>(r.sent), r.send_rate(),
+              static_cast<unsigned long long>(r.acked),
+              static_cast<unsigned long long>(r.delivered), r.throughput());
+  if (r.expected) std::printf(", expected %llu", static_cast<unsigned long long>(r.expected));
+  std::printf("\n");
+  print_latency("delivery", r.delivery);
+  print_latency("hop", r.hop);
+  print_latency("roundtrip", r.rtt);
+  if (r.scenario == "broadcast") {
+    std::printf("score: %d clients with round-trip p95 under %.0f ms\n", r.score, o.limit_ms);
+  }
+  if (r.bytes_per_connection >= 0) {
+    std::printf("server RSS %ld kB -> %ld kB: %.0f bytes per connection\n", r.server_rss_before_kb,
+                r.server_rss_after_kb, r.bytes_per_connection);
+  }
+  std::printf(
+      "errors %llu (rate_limited %llu), losses %llu, duplicates %llu, out_of_order %llu, "
+      "early %llu, stray %llu, epoch_changes %llu, closed %llu, failed %llu, hops %llu\n",
+      static_cast<unsigned long long>(r.errors), static_cast<unsigned long long>(r.rate_limited),
+      static_cast<unsigned long long>(r.losses), static_cast<unsigned long long>(r.duplicates),
+      static_cast<unsigned long long>(r.out_of_order), static_cast<unsigned long long>(r.early),
+      static_cast<unsigned long long>(r.stray), static_cast<unsigned long long>(r.epoch_changes),
+      static_cast<unsigned long long>(r.closed), static_cast<unsigned long long>(r.failed),
+      static_cast<unsigned long long>(r.hops));
+  std::printf("generator CPU %.2f s", r.gen_cpu_s);
+  if (r.server_cpu_s >= 0) std::printf(", server CPU %.2f s", r.server_cpu_s);
+  std::printf(" over %.1f s\n", r.seconds);
+  if (r.losses || r.duplicates || r.out_of_order || r.early) {
+    std::fprintf(
+        stderr,
+        "!!! DELIVERY FAILURE: %llu lost, %llu duplicated, %llu out of order, %llu "
+        "before their snapshot !!!\n",
+        static_cast<unsigned long long>(r.losses), static_cast<unsigned long long>(r.duplicates),
+        static_cast<unsigned long long>(r.out_of_order), static_cast<unsigned long long>(r.early));
+  }
+}
+
+void json_latency(std::string& s, char const* name, loadtest::histogram const& h) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "\"%s\":{\"count\":%llu,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
+                "\"p999_ms\":%.3f,\"max_ms\":%.3f},",
+                name, static_cast<unsigned long long>(h.count()), to_ms(h.percentile(0.5)),
+                to_ms(h.percentile(0.9)), to_ms(h.percentile(0.99)), to_ms(h.percentile(0.999)),
+                to_ms(h.max()));
+  s += buf;
+}
+
+void json_number(std::string& s, char const* name, double v) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "\"%s\":%.6g,", name, v);
+  s += buf;
+}
+
+bool write_json(options const& o, result const& r) {
+  std::string s = "{";
+  s += "\"scenario\":";
+  loadtest::append_json_string(s, r.scenario);
+  s += ",\"protocol\":";
+  s += o.proto == loadtest::protocol::socketio ? "\"socketio\"," : "\"roundtable\",";
+  s += "\"setup_failed\":";
+  s += r.setup_failed ? "true," : "false,";
+  s += "\"setup_error\":";
+  loadtest::append_json_string(s, r.setup_error);
+  s += ",";
+  json_number(s, "threads", o.threads);
+  json_number(s, "tables", o.tables);
+  json_number(s, "members", o.members);
+  json_number(s, "publishers", o.publishers);
+  json_number(s, "rate", o.rate);
+  json_number(s, "connections", r.connections);
+  json_number(s, "seconds", r.seconds);
+  json_number(s, "sent", static_cast<double>(r.sent));
+  json_number(s, "acked", static_cast<double>(r.acked));
+  json_number(s, "delivered", static_cast<double>(r.delivered));
+  json_number(s, "expected", static_cast<double>(r.expected));
+  json_number(s, "sent_per_s", r.send_rate());
+  json_number(s, "deliveries_per_s", r.throughput());
+  json_number(s, "errors", static_cast<double>(r.errors));
+  json_number(s, "rate_limited", static_cast<double>(r.rate_limited));
+  json_number(s, "losses", static_cast<double>(r.losses));
+  json_number(s, "duplicates", static_cast<double>(r.duplicates));
+  json_number(s, "out_of_order", static_cast<double>(r.out_of_order));
+  json_number(s, "early", static_cast<double>(r.early));
+  json_number(s, "stray", static_cast<double>(r.stray));
+  json_number(s, "epoch_changes", static_cast<double>(r.epoch_changes));
+  json_number(s, "closed", static_cast<double>(r.closed));
+  json_number(s, "failed", static_cast<double>(r.failed));
+  json_number(s, "hops", static_cast<double>(r.hops));
+  json_number(s, "generator_cpu_s", r.gen_cpu_s);
+  json_number(s, "server_cpu_s", r.server_cpu_s);
+  json_number(s, "server_rss_before_kb", static_cast<double>(r.server_rss_before_kb));
+  json_number(s, "server_rss_after_kb", static_cast<double>(r.server_rss_after_kb));
+  json_number(s, "bytes_per_connection", r.bytes_per_connection);
+  json_number(s, "score", r.score);
+  json_latency(s, "delivery", r.delivery);
+  json_latency(s, "hop", r.hop);
+  json_latency(s, "roundtrip", r.rtt);
+  s += "\"steps\":[";
+  for (std::size_t i = 0; i < r.steps.size(); ++i) {
+    auto const& st = r.steps[i];
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "%s{\"clients\":%d,\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f,"
+                  "\"max_ms\":%.3f,\"samples\":%llu,\"missing\":%llu}",
+                  i ? "," : "", st.clients, to_ms(st.p50_ns), to_ms(st.p95_ns), to_ms(st.p99_ns),
+                  to_ms(st.max_ns), static_cast<unsigned long long>(st.samples),
+                  static_cast<unsigned long long>(st.missing));
+    s += buf;
+  }
+  s += "]}\n";
+  std::ofstream out(o.json_file);
+  out << s;
+  return static_cast<bool>(out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  try {
+    if (!parse_args(argc, argv, o)) {
+      usage();
+      return 2;
+    }
+  } catch (std::exception const&) {
+    usage();
+    return 2;
+  }
+  raise_fd_limit();
+  result r;
+  if (o.scenario == "fanout")
+    loadtest::run_fanout(o, r);
+  else if (o.scenario == "hop")
+    loadtest::run_hop(o, r);
+  else if (o.scenario == "broadcast")
+    loadtest::run_broadcast(o, r);
+  else if (o.scenario == "idle")
+    loadtest::run_idle(o, r);
+  else {
+    usage();
+    return 2;
+  }
+  print_summary(o, r);
+  if (!o.json_file.empty() && !write_json(o, r)) {
+    std::fprintf(stderr, "cannot write %s\n", o.json_file.c_str());
+    return 1;
+  }
+  if (r.setup_failed) return 3;
+  if (o.strict && r.correctness_failure()) return 1;
+  return 0;
+}
