@@ -83,6 +83,8 @@ export interface You {
   role: Role;
   /** The table this participant sits at, or null. */
   table: string | null;
+  /** A moderator's table. */
+  moderates?: string;
 }
 
 /** Where a client stands in a room's history: what `resume` sends back. */
@@ -358,7 +360,8 @@ export interface ClientEvents {
   /** A reconnect's hello is sent with these positions. */
   resume: { rooms: Record<RoomId, RoomPosition> };
   rejoin_failed: { table: string; error: RoundtableError };
-  gap: { room: RoomId; expected: number; got: number };
+  /** Events were lost (a seq gap or a new epoch): the SDK reloads the room and a `resync` follows. */
+  gap: { room: RoomId; expected: number; got: number; epoch: number };
   protocol_error: { error: Error; data: string };
   /** Fatal: the server refused the hello; the client is closed. */
   error: RoundtableError;

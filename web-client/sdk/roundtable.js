@@ -114,6 +114,7 @@ export class Roundtable {
     this._connectWaiters = [];
     this._helloDone = false;
     this._welcome = null;
+    this._reloading = false;
     this._onOnline = () => { if (this._retryTimer) this._retryNow(); };
   }
 
@@ -401,15 +402,38 @@ export class Roundtable {
   _onEvent(ev) {
     if (ev.seq !== undefined && ev.room !== undefined) {
       const pos = this.rooms.get(ev.room);
-      if (pos && pos.epoch === ev.epoch) {
-        if (ev.seq <= pos.seq) return; // already seen: a replay overlap or a duplicate
-        if (ev.seq > pos.seq + 1) this._emit('gap', { room: ev.room, expected: pos.seq + 1, got: ev.seq });
+      if (pos) {
+        if (pos.epoch === ev.epoch && ev.seq <= pos.seq) return; // seen: a replay overlap or a duplicate
+        if (pos.epoch !== ev.epoch || ev.seq > pos.seq + 1) {
+          // Lost events (PROTOCOL.md section 6): the room's view is stale.
+          this._emit('gap', { room: ev.room, expected: pos.seq + 1, got: ev.seq, epoch: ev.epoch });
+          this._reload(ev.room);
+        }
+        this.rooms.set(ev.room, { epoch: ev.epoch, seq: ev.seq });
+      } else if (ev.room === 'plenary' || ev.room === this.table) {
+        this.rooms.set(ev.room, { epoch: ev.epoch, seq: ev.seq });
       }
-      this.rooms.set(ev.room, { epoch: ev.epoch, seq: ev.seq });
     }
     this._track(ev);
     this._emit(ev.type, ev);
     this._emit('event', ev);
+  }
+
+  // After a gap: a table is re-joined for a fresh snapshot; the plenary has no
+  // join, so the connection is recycled and the hello's resume (or snapshot)
+  // repairs it.
+  _reload(room) {
+    if (this._reloading) return;
+    this._reloading = true;
+    const done = () => { this._reloading = false; };
+    if (room === this.table) {
+      this._rejoin(room).finally(done);
+    } else if (room === 'plenary' && this._ws) {
+      this._ws.close(4001, 'gap in plenary events');
+      done();
+    } else {
+      done();
+    }
   }
 
   // Keeps the lobby view (`tables`, `event`) current so apps can read it.

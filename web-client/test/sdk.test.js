@@ -4,6 +4,7 @@
 // restart on the same port that the SDK must survive with resume and resync.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import WebSocket from 'ws';
 import {
   Roundtable, RoundtableError, backoffDelay, parseBatch, SERVER_ERROR_CODES,
@@ -11,6 +12,16 @@ import {
 import { startServer, startServerOnPort, serverBinary, serverAvailable } from './support/server.js';
 
 const DEMO_TABLES = ['synergies', 'big-data', 'inclusiveness'];
+
+// Signals are delivered asynchronously: wait until the kernel shows the process stopped.
+async function untilStopped(pid) {
+  for (let i = 0; i < 200; i++) {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (/^\d+ \(.*\) [Tt] /.test(stat)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`process ${pid} did not stop`);
+}
 
 function client(server, opts = {}) {
   return new Roundtable({ url: server.wsUrl, WebSocket, name: 'Tester', ...opts });
@@ -141,6 +152,23 @@ describe('SDK against roundtable-server', { timeout: 120000 }, () => {
     assert.deepEqual(snapshots.map((s) => [s.room, s.cause]), [['big-data', 'join']]);
   });
 
+  it('a gap in a table\'s seq makes the SDK re-join for a fresh snapshot', async () => {
+    const a = make({ name: 'Gapped' });
+    await a.connect();
+    await a.join('inclusiveness');
+    const pos = a.rooms.get('inclusiveness');
+    const gap = a.waitFor('gap');
+    const resync = a.waitFor('resync', (r) => r.room === 'inclusiveness');
+    // As if the event at pos.seq + 1 had been lost on the way.
+    a._onMessage(JSON.stringify({ type: 'message', room: 'inclusiveness', seq: pos.seq + 2, epoch: pos.epoch,
+                                  id: 'phantom', from: { id: 'x', name: 'X', role: 'participant' }, text: 'x', ts: 1 }));
+    assert.equal((await gap).expected, pos.seq + 1);
+    const r = await resync;
+    assert.equal(r.snapshot.room, 'inclusiveness');
+    assert.ok(!r.snapshot.messages.some((m) => m.id === 'phantom'));
+    assert.deepEqual(a.rooms.get('inclusiveness'), { epoch: r.snapshot.epoch, seq: r.snapshot.seq });
+  });
+
   it('surfaces server errors as RoundtableError with the protocol code', async () => {
     const p = make({ name: 'Pat' });
     await p.connect();
@@ -148,6 +176,7 @@ describe('SDK against roundtable-server', { timeout: 120000 }, () => {
     await rejectsWith(p.broadcast('hi all'), 'forbidden');
     await rejectsWith(p.phase('networking'), 'forbidden');
     await rejectsWith(p.say('synergies', 'not a member'), 'forbidden');
+    // `hand` is for "anyone at a table": with no table the place does not allow it.
     await rejectsWith(p.hand(true), 'forbidden');
     await p.join('synergies');
     await rejectsWith(p.delete('synergies', 'whatever'), 'forbidden');
@@ -171,6 +200,7 @@ describe('SDK against roundtable-server', { timeout: 120000 }, () => {
     await a.connect();
     // Freeze the real server so the ping goes unanswered, then thaw it.
     server.child.kill('SIGSTOP');
+    await untilStopped(server.child.pid);
     try {
       await rejectsWith(a.ping(), 'timeout');
     } finally {
@@ -247,10 +277,10 @@ describe('SDK against roundtable-server', { timeout: 120000 }, () => {
     await phase;
     assert.equal(far.event.phase, 'reports');
 
-    // Close a table: a participant can no longer join it; reopen.
-    const closed = far.waitFor('table', (ev) => ev.table === 'big-data' && ev.open === false);
+    // Close a table: the lobby shows it closed, a participant can no longer join it; reopen.
     await chair.setTableOpen('big-data', false);
-    await closed;
+    await far.waitFor('tables', () => far.tables.find((x) => x.id === 'big-data').open === false)
+      .catch(() => assert.equal(far.tables.find((x) => x.id === 'big-data').open, false));
     await rejectsWith(far.join('big-data'), 'forbidden');
     await chair.setTableOpen('big-data', true);
 
@@ -263,6 +293,22 @@ describe('SDK against roundtable-server', { timeout: 120000 }, () => {
     await json.json();
     const anon = await fetch(`${server.url}/api/report.md`);
     assert.ok(anon.status === 401 || anon.status === 403, `report without a token gave ${anon.status}`);
+  });
+
+  // PROTOCOL.md section 11 `table`: "Event: `table` to everyone". The server
+  // sends only a `tables` update with `open` for now (reported to the lead).
+  it('closing a table sends a `table` event to everyone', { todo: 'server sends no `table` event yet' }, async () => {
+    const chair = make({ name: 'Chair', token: server.chairToken });
+    const far = make({ name: 'Far' });
+    await chair.connect();
+    await far.connect();
+    const closed = far.waitFor('table', (ev) => ev.table === 'synergies' && ev.open === false, 3000);
+    await chair.setTableOpen('synergies', false);
+    try {
+      await closed;
+    } finally {
+      await chair.setTableOpen('synergies', true);
+    }
   });
 
   it('close() rejects pending ops and stops reconnecting', async () => {
@@ -311,7 +357,8 @@ describe('SDK across a server restart', { timeout: 120000 }, () => {
     const resyncs = [];
     a.on('resync', (r) => resyncs.push(r));
     const reopened = a.waitFor('open', () => true, 30000);
-    const rejoined = a.waitFor('snapshot', (s) => s.room === 'synergies' && s.cause === 'rejoin', 30000);
+    // Seated again by the hello (the server may hold the seat) or by a re-join.
+    const rejoined = a.waitFor('resync', (s) => s.room === 'synergies', 30000);
 
     const port = server.port;
     await server.stop();
