@@ -74,7 +74,8 @@ child_process::~child_process() {
   if (state_->reader.joinable()) state_->reader.join();
 }
 
-std::string child_process::wait_for_line(std::string_view needle, std::chrono::milliseconds timeout) {
+std::string child_process::wait_for_line(std::string_view needle,
+                                         std::chrono::milliseconds timeout) {
   std::unique_lock lock(state_->mutex);
   std::size_t pos = std::string::npos;
   bool const found = state_->changed.wait_for(lock, timeout, [&] {
@@ -161,9 +162,9 @@ redis_process::redis_process(std::vector<std::string> args, int wanted_port) {
   // A port can be taken between free_port() and the bind: try a few.
   for (int attempt = 0; attempt < 5; ++attempt) {
     port = wanted_port ? wanted_port : free_port();
-    std::vector<std::string> argv{"redis-server", "--port", std::to_string(port), "--bind",
-                                  "127.0.0.1", "--dir", dir.path(), "--save", "",
-                                  "--appendonly", "no"};
+    std::vector<std::string> argv{
+        "redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--dir", dir.path(),
+        "--save",       "",       "--appendonly",       "no"};
     argv.insert(argv.end(), args.begin(), args.end());
     proc = std::make_unique<child_process>(argv);
     try {
