@@ -22,7 +22,7 @@ void usage() {
       "usage: roundtable-loadgen SCENARIO [options]\n"
       "scenarios: fanout | hop | broadcast | idle\n"
       "common:    --host 127.0.0.1 --port P[,P2...] --protocol roundtable|socketio\n"
-      "           --threads 1 --duration 10 --json FILE --strict --server-pid PID\n"
+      "           --threads 1 --duration 10 --json FILE --strict --server-pid PID[,PID2...]\n"
       "           --connect-concurrency 256 --connect-timeout 60\n"
       "fanout/hop: --tables 10 | --table-names a,b,c  --members 100 (per table)\n"
       "           --publishers 1 (per table) --rate 10 (msgs/s per publisher) --size 0\n"
@@ -72,7 +72,7 @@ bool parse_args(int argc, char** argv, options& o) {
     else if (a == "--json")
       o.json_file = v;
     else if (a == "--server-pid")
-      o.server_pid = std::stoi(v);
+      for (auto const& p : split(v)) o.server_pids.push_back(std::stoi(p));
     else if (a == "--tables")
       o.tables = std::stoi(v);
     else if (a == "--table-names")
@@ -167,6 +167,7 @@ void print_summary(options const& o, result const& r) {
   std::printf("generator CPU %.2f s", r.gen_cpu_s);
   if (r.server_cpu_s >= 0) std::printf(", server CPU %.2f s", r.server_cpu_s);
   std::printf(" over %.1f s\n", r.seconds);
+  std::fflush(stdout);  // keep the loud line after the summary in a shared log
   if (r.losses || r.duplicates || r.out_of_order || r.early) {
     std::fprintf(
         stderr,
@@ -216,6 +217,7 @@ bool write_json(options const& o, result const& r) {
   json_number(s, "acked", static_cast<double>(r.acked));
   json_number(s, "delivered", static_cast<double>(r.delivered));
   json_number(s, "expected", static_cast<double>(r.expected));
+  json_number(s, "window_delivered", static_cast<double>(r.window_delivered));
   json_number(s, "sent_per_s", r.send_rate());
   json_number(s, "deliveries_per_s", r.throughput());
   json_number(s, "errors", static_cast<double>(r.errors));

@@ -184,19 +184,24 @@ class harness {
     }
   }
 
-  // Waits until deliveries stop for 300 ms (or `expected` arrived), at most 5 s.
+  // After the measured window: waits until every say was answered and deliveries have
+  // been quiet for a second (or `expected` arrived), at most 15 s. A server that is
+  // behind is still working through its queues; stopping early would count its
+  // in-flight messages as lost.
   void drain(std::uint64_t expected) {
-    auto const deadline = clock::now() + 5s;
+    auto const deadline = clock::now() + 15s;
     auto last = sum(&thread_stats::delivered);
     auto last_change = clock::now();
     while (clock::now() < deadline) {
       std::this_thread::sleep_for(20ms);
       auto const now = sum(&thread_stats::delivered);
-      if (expected && now >= expected) break;
+      bool const answered =
+          sum(&thread_stats::acked) + sum(&thread_stats::errors) >= sum(&thread_stats::sent);
+      if (expected && now >= expected && answered) break;
       if (now != last) {
         last = now;
         last_change = clock::now();
-      } else if (clock::now() - last_change > 300ms) {
+      } else if (answered && clock::now() - last_change > 1s) {
         break;
       }
     }
@@ -252,15 +257,30 @@ class harness {
   std::vector<std::unique_ptr<participant>> people_;
 };
 
+double cpu_seconds_of(std::vector<int> const& pids) {
+  if (pids.empty()) return -1;
+  double total = 0;
+  for (int pid : pids) {
+    double const s = cpu_seconds_of(pid);
+    if (s < 0) return -1;
+    total += s;
+  }
+  return total;
+}
+
+int first_pid(options const& opt) {
+  return opt.server_pids.empty() ? 0 : opt.server_pids.front();
+}
+
 // Measures generator and server CPU over one window.
 struct cpu_window {
-  explicit cpu_window(int pid)
-      : pid_(pid), self0_(cpu_seconds_self()), server0_(cpu_seconds_of(pid)) {}
+  explicit cpu_window(std::vector<int> const& pids)
+      : pids_(pids), self0_(cpu_seconds_self()), server0_(cpu_seconds_of(pids)) {}
   void close(result& out) const {
     out.gen_cpu_s = cpu_seconds_self() - self0_;
-    if (server0_ >= 0) out.server_cpu_s = cpu_seconds_of(pid_) - server0_;
+    if (server0_ >= 0) out.server_cpu_s = cpu_seconds_of(pids_) - server0_;
   }
-  int pid_;
+  std::vector<int> pids_;
   double self0_;
   double server0_;
 };
@@ -321,13 +341,14 @@ void run_fanout(options const& opt, result& out) {
   auto const names = table_names(opt);
   harness h(opt);
   if (!populate(h, opt, names, out)) return;
-  cpu_window cpu(opt.server_pid);
+  cpu_window cpu(opt.server_pids);
   auto const t0 = clock::now() + 100ms;
   auto const until =
       t0 + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(opt.duration));
   start_publishers(h, opt, names.size(), t0, until);
   h.run_until(t0, until);
   out.seconds = opt.duration;
+  out.window_delivered = h.sum(&thread_stats::delivered);
   h.drain(h.sum(&thread_stats::sent) * static_cast<std::uint64_t>(opt.members));
   cpu.close(out);
   h.pool().stop();
@@ -341,7 +362,7 @@ void run_hop(options const& opt, result& out) {
   auto const names = table_names(opt);
   harness h(opt);
   if (!populate(h, opt, names, out)) return;
-  cpu_window cpu(opt.server_pid);
+  cpu_window cpu(opt.server_pids);
   auto const t0 = clock::now() + 100ms;
   auto const until =
       t0 + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(opt.duration));
@@ -360,6 +381,7 @@ void run_hop(options const& opt, result& out) {
   }
   h.run_until(t0, until);
   out.seconds = opt.duration;
+  out.window_delivered = h.sum(&thread_stats::delivered);
   h.drain(0);
   cpu.close(out);
   h.pool().stop();
@@ -374,7 +396,7 @@ void run_broadcast(options const& opt, result& out) {
   std::string const table = opt.room == "plenary" ? std::string() : opt.room;
   harness h(opt);
   auto const start = clock::now();
-  cpu_window cpu(opt.server_pid);
+  cpu_window cpu(opt.server_pids);
   int clients = 0;
   while (clients + opt.step <= opt.max_clients && seconds_since(start) < opt.duration) {
     auto const from = h.people().size();
@@ -436,19 +458,19 @@ void run_broadcast(options const& opt, result& out) {
 void run_idle(options const& opt, result& out) {
   out.scenario = "idle";
   harness h(opt);
-  out.server_rss_before_kb = rss_kb_of(opt.server_pid);
+  out.server_rss_before_kb = rss_kb_of(first_pid(opt));
   for (int i = 0; i < opt.connections; ++i) h.add("");
   std::printf("connecting %d idle connections\n", opt.connections);
   if (!h.connect_from(0, out.setup_error)) {
     out.setup_failed = true;
     return;
   }
-  cpu_window cpu(opt.server_pid);
+  cpu_window cpu(opt.server_pids);
   auto const t0 = clock::now();
   // A second for the server to settle (lazy allocations, presence coalescing).
   h.run_until(t0, t0 + std::chrono::duration_cast<clock::duration>(
                            std::chrono::duration<double>(std::max(1.0, opt.duration))));
-  out.server_rss_after_kb = rss_kb_of(opt.server_pid);
+  out.server_rss_after_kb = rss_kb_of(first_pid(opt));
   out.seconds = seconds_since(t0);
   cpu.close(out);
   h.pool().stop();

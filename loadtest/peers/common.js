@@ -5,13 +5,14 @@
 const fs = require('fs');
 
 function parseFlags(argv) {
-  const flags = { host: '127.0.0.1', port: 0, event: null, redis: null };
+  const flags = { host: '127.0.0.1', port: 0, event: null, redis: null, fault: 0 };
   for (let i = 2; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
     if (!(key in flags)) throw new Error(`unknown flag ${argv[i]}`);
     flags[key] = argv[i + 1];
   }
   flags.port = Number(flags.port);
+  flags.fault = Number(flags.fault);
   return flags;
 }
 

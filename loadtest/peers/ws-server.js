@@ -2,6 +2,7 @@
 // protocol the load generator uses (hello, join as a hop, say; message and presence
 // events with a gapless seq per room). A baseline for the benchmarks, and a stand-in
 // to develop the generator against. Prints "listening on HOST:PORT".
+// `--fault N` drops every Nth delivery on purpose, to show the generator's checks fail.
 'use strict';
 const http = require('http');
 const { WebSocketServer } = require('ws');
@@ -14,6 +15,7 @@ rooms.set('plenary', { topic: event.title, epoch: 1, seq: 0, members: new Set() 
 for (const t of event.tables) rooms.set(t.id, { topic: t.topic, epoch: 1, seq: 0, members: new Set() });
 
 let nextId = 1;
+let deliveries = 0;
 
 // Serialize once, send the same string to every member.
 function publish(room, roomId, obj) {
@@ -22,7 +24,11 @@ function publish(room, roomId, obj) {
   obj.seq = room.seq;
   obj.epoch = room.epoch;
   const text = JSON.stringify(obj);
-  for (const ws of room.members) ws.send(text);
+  for (const ws of room.members) {
+    deliveries += 1;
+    if (flags.fault && deliveries % flags.fault === 0) continue;
+    ws.send(text);
+  }
 }
 
 function handle(ws, msg) {

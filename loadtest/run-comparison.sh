@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# One command for the benchmark comparison: builds the server and the load generator
+# (CMake preset release, loadtest on), installs the Node peers, then for each target
+# (Roundtable; Node ws; Socket.IO; Socket.IO on two nodes over the Redis adapter;
+# Roundtable's Redis engine when the server offers --redis) runs fanout (10 tables x 100
+# participants, rates stepping up until the target saturates) and hop, each against a
+# freshly started target on free ports. Writes loadtest/RESULTS.md and
+# build/comparison/latency-vs-throughput.png (gnuplot). Only 127.0.0.1 is used.
+# About 10 minutes on 2 cores.
+#
+# Env: ROUNDTABLE_BUILD_DIR (use an already configured build folder instead of the
+#      release preset), ROUNDTABLE_SERVER and ROUNDTABLE_LOADGEN (binaries to use; with
+#      both set nothing is built), FANOUT_RATES (messages/s per
+#      table, default "10 50 100 200 400 800 1600"), FANOUT_SECONDS (5), HOP_SECONDS (10),
+#      LOADGEN_THREADS (2), SERVER_THREADS (2), TARGETS (default all).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+out="$root/build/comparison"
+read -r -a rates <<<"${FANOUT_RATES:-10 50 100 200 400 800 1600}"
+fanout_seconds="${FANOUT_SECONDS:-5}"
+hop_seconds="${HOP_SECONDS:-10}"
+lg_threads="${LOADGEN_THREADS:-2}"
+server_threads="${SERVER_THREADS:-2}"
+read -r -a wanted <<<"${TARGETS:-roundtable roundtable-redis ws socketio socketio-redis}"
+started_at=$(date +%s)
+
+build="${ROUNDTABLE_BUILD_DIR:-$root/build/release}"
+if [ -z "${ROUNDTABLE_SERVER:-}" ] || [ -z "${ROUNDTABLE_LOADGEN:-}" ]; then
+  if [ -z "${ROUNDTABLE_BUILD_DIR:-}" ]; then
+    if [ ! -f "$build/build.ninja" ]; then
+      cmake --preset release -DROUNDTABLE_BUILD_LOADTEST=ON >/dev/null
+    else
+      cmake -S "$root" -B "$build" -DROUNDTABLE_BUILD_LOADTEST=ON >/dev/null
+    fi
+  fi
+  echo "== building roundtable-server and roundtable-loadgen in $build"
+  cmake --build "$build" -j "${ROUNDTABLE_JOBS:-2}" --target roundtable-server roundtable-loadgen
+fi
+
+rm -rf "$out"
+mkdir -p "$out"
+# A private copy: a rebuild during the run must not change the binary under test.
+cp "${ROUNDTABLE_SERVER:-$build/server/roundtable-server}" "$out/roundtable-server"
+server="$out/roundtable-server"
+loadgen="$out/roundtable-loadgen"
+cp "${ROUNDTABLE_LOADGEN:-$build/loadtest/roundtable-loadgen}" "$loadgen"
+
+if [ ! -d loadtest/peers/node_modules ]; then
+  echo "== installing the Node peers (npm ci)"
+  (cd loadtest/peers && npm ci --no-audit --no-fund)
+fi
+if ! command -v gnuplot >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "== installing gnuplot-nox for the picture"
+    apt-get install -y gnuplot-nox >/dev/null 2>&1 || true
+  fi
+fi
+ulimit -n "$(ulimit -Hn)"
+
+{
+  printf '{"id":"bench","title":"Bench","tables":['
+  for i in $(seq 1 10); do
+    [ "$i" -gt 1 ] && printf ','
+    printf '{"id":"t%d","topic":"Table %d"}' "$i" "$i"
+  done
+  printf ']}\n'
+} >"$out/event.json"
+
+pids=()
+redis_pid=""
+cleanup() {
+  for p in "${pids[@]}" $redis_pid; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# Waits for "listening on HOST:PORT" in a log; prints the port.
+wait_port() {
+  local log="$1" pid="$2" port
+  for _ in $(seq 150); do
+    port="$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$log" | head -1)"
+    if [ -n "$port" ]; then
+      echo "$port"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "target did not start, log $log:" >&2
+  cat "$log" >&2
+  return 1
+}
+
+free_port() {
+  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+}
+
+start_redis() {
+  [ -n "$redis_pid" ] && return 0
+  redis_port="$(free_port)"
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no \
+    >"$out/redis.log" 2>&1 &
+  redis_pid=$!
+  for _ in $(seq 100); do
+    [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] && return 0
+    sleep 0.1
+  done
+  echo "redis-server did not start" >&2
+  return 1
+}
+
+server_help="$("$server" --help 2>&1 || true)"
+rt_args=(--bind 127.0.0.1 --port 0 --ephemeral --threads "$server_threads" --event "$out/event.json")
+grep -q -- --rate-limit <<<"$server_help" && rt_args+=(--rate-limit 0)
+grep -q -- --max-connections-per-ip <<<"$server_help" && rt_args+=(--max-connections-per-ip 100000)
+grep -q -- --log-level <<<"$server_help" && rt_args+=(--log-level warn)
+
+# Starts target $1 (log prefix $2); sets target_ports and target_pids (comma lists).
+start_target() {
+  local id="$1" log="$2" p1 p2
+  pids=()
+  case "$id" in
+    roundtable)
+      "$server" "${rt_args[@]}" >"$log.server" 2>&1 &
+      pids+=($!)
+      ;;
+    roundtable-redis)
+      start_redis
+      redis-cli -p "$redis_port" flushall >/dev/null
+      "$server" "${rt_args[@]}" --redis "redis://127.0.0.1:$redis_port" >"$log.server" 2>&1 &
+      pids+=($!)
+      "$server" "${rt_args[@]}" --redis "redis://127.0.0.1:$redis_port" >"$log.server2" 2>&1 &
+      pids+=($!)
+      ;;
+    ws)
+      node loadtest/peers/ws-server.js --port 0 --event "$out/event.json" >"$log.server" 2>&1 &
+      pids+=($!)
+      ;;
+    socketio)
+      node loadtest/peers/socketio-server.js --port 0 --event "$out/event.json" \
+        >"$log.server" 2>&1 &
+      pids+=($!)
+      ;;
+    socketio-redis)
+      start_redis
+      redis-cli -p "$redis_port" flushall >/dev/null
+      for n in 1 2; do
+        node loadtest/peers/socketio-server.js --port 0 --event "$out/event.json" \
+          --redis "redis://127.0.0.1:$redis_port" >"$log.server$n" 2>&1 &
+        pids+=($!)
+      done
+      ;;
+  esac
+  case "$id" in
+    roundtable-redis)
+      p1="$(wait_port "$log.server" "${pids[0]}")" || return 1
+      p2="$(wait_port "$log.server2" "${pids[1]}")" || return 1
+      target_ports="$p1,$p2"
+      ;;
+    socketio-redis)
+      p1="$(wait_port "$log.server1" "${pids[0]}")" || return 1
+      p2="$(wait_port "$log.server2" "${pids[1]}")" || return 1
+      target_ports="$p1,$p2"
+      ;;
+    *) target_ports="$(wait_port "$log.server" "${pids[0]}")" || return 1 ;;
+  esac
+  target_pids="$(IFS=,; echo "${pids[*]}")"
+}
+
+stop_target() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pids=()
+}
+
+# Field $2 of JSON file $1 (a number), or -1.
+json_field() {
+  node -e "try{const r=JSON.parse(require('fs').readFileSync('$1','utf8'));const v='$2'.split('.').reduce((o,k)=>o[k],r);console.log(v===undefined?-1:v)}catch(e){console.log(-1)}"
+}
+
+targets_json="["
+notes=""
+add_target_json() {
+  [ "$targets_json" != "[" ] && targets_json+=","
+  targets_json+="$1"
+}
+
+for id in "${wanted[@]}"; do
+  case "$id" in
+    roundtable) label="Roundtable (C++, $server_threads threads)" ;;
+    roundtable-redis) label="Roundtable, 2 nodes over Redis" ;;
+    ws) label="Node ws (1 process)" ;;
+    socketio) label="Socket.IO (1 process)" ;;
+    socketio-redis) label="Socket.IO, 2 nodes over the Redis adapter" ;;
+    *) echo "unknown target $id" >&2; exit 2 ;;
+  esac
+  if [ "$id" = roundtable-redis ] && ! grep -q -- --redis <<<"$server_help"; then
+    add_target_json "{\"id\":\"$id\",\"label\":\"$label\",\"skipped\":\"roundtable-server --help lists no --redis yet (the Redis engine is not ready)\"}"
+    notes+="Roundtable over Redis: skipped, \`roundtable-server --help\` lists no \`--redis\` yet."$'\n'
+    continue
+  fi
+  steps_json="["
+  stop_note=""
+  for rate in "${rates[@]}"; do
+    publishers=$(((rate + 49) / 50))
+    per=$(node -e "console.log($rate/$publishers)")
+    log="$out/$id-fanout-$rate"
+    echo "== $id fanout: $rate msgs/s per table ($publishers publishers x $per/s)"
+    [ "$steps_json" != "[" ] && steps_json+=","
+    steps_json+="{\"rate\":$rate,\"publishers\":$publishers}"
+    if ! start_target "$id" "$log"; then
+      stop_note="the target did not start at $rate msgs/s per table"
+      break
+    fi
+    set +e
+    timeout 120 "$loadgen" fanout --protocol "$([[ $id == socketio* ]] && echo socketio || echo roundtable)" \
+      --port "$target_ports" --server-pid "$target_pids" --threads "$lg_threads" \
+      --tables 10 --members 100 --publishers "$publishers" --rate "$per" \
+      --duration "$fanout_seconds" --json "$log.json" >"$log.log" 2>&1
+    rc=$?
+    set -e
+    sed -n '/^== /,$p' "$log.log"
+    alive=1
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || alive=0; done
+    stop_target
+    if [ "$alive" = 0 ]; then
+      stop_note="the target died at $rate msgs/s per table (see $log.server)"
+      break
+    fi
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ] && { stop_note="the generator failed (exit $rc) at $rate msgs/s per table"; break; }
+    offered=$((rate * 10 * 100))
+    got="$(json_field "$log.json" deliveries_per_s)"
+    p99="$(json_field "$log.json" delivery.p99_ms)"
+    if node -e "process.exit(($got < 0.9*$offered) || ($p99 > 1000) ? 0 : 1)"; then
+      stop_note="saturated at $rate msgs/s per table: $(printf '%.0f' "$got") of $offered deliveries/s offered, p99 $p99 ms"
+      break
+    fi
+  done
+  steps_json+="]"
+
+  log="$out/$id-hop"
+  echo "== $id hop"
+  if start_target "$id" "$log"; then
+    set +e
+    timeout 120 "$loadgen" hop --protocol "$([[ $id == socketio* ]] && echo socketio || echo roundtable)" \
+      --port "$target_ports" --server-pid "$target_pids" --threads "$lg_threads" \
+      --tables 10 --members 100 --publishers 2 --rate 5 --hop-interval 2 \
+      --duration "$hop_seconds" --json "$log.json" >"$log.log" 2>&1
+    set -e
+    sed -n '/^== /,$p' "$log.log"
+    stop_target
+  fi
+  stop_json="$(node -e 'console.log(JSON.stringify(process.argv[1]))' "$stop_note")"
+  add_target_json "{\"id\":\"$id\",\"label\":\"$label\",\"steps\":$steps_json,\"stop\":$stop_json}"
+done
+targets_json+="]"
+echo "$targets_json" >"$out/targets.json"
+
+elapsed=$(($(date +%s) - started_at))
+notes+="Whole comparison took ${elapsed} s including the build; fanout steps ${fanout_seconds} s each, hop ${hop_seconds} s; generator threads ${lg_threads}."$'\n'
+notes+="Server under test: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown) (git HEAD at the run)."$'\n'
+cmdline="loadtest/run-comparison.sh"
+[ -n "${FANOUT_RATES:-}" ] && cmdline="FANOUT_RATES=\"$FANOUT_RATES\" $cmdline"
+node loadtest/report.js "$out" loadtest/RESULTS.md "$cmdline" "$notes"
+if command -v gnuplot >/dev/null; then
+  gnuplot "$out/plot.gp" && echo "picture: $out/latency-vs-throughput.png"
+else
+  echo "gnuplot not found: no picture (apt-get install gnuplot-nox)"
+fi
+echo "results: loadtest/RESULTS.md"
