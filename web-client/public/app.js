@@ -321,6 +321,7 @@ function renderTimer() {
   const el = $('timer');
   const tm = state.table && state.table.timer;
   el.classList.remove('ended');
+  el.classList.toggle('idle', !tm || !tm.ends_at);
   if (!tm || !tm.ends_at) {
     el.textContent = tm && tm.ended ? t('timer.ended') : t('timer.none');
     if (tm && tm.ended) el.classList.add('ended');
