@@ -22,7 +22,8 @@ void usage() {
       "usage: roundtable-loadgen SCENARIO [options]\n"
       "scenarios: fanout | hop | broadcast | idle\n"
       "common:    --host 127.0.0.1 --port P[,P2...] --protocol roundtable|socketio\n"
-      "           --threads 1 --duration 10 --json FILE --strict --server-pid PID[,PID2...]\n"
+      "           --threads 1 --duration 10 --settle 1 --json FILE --strict --server-pid "
+      "PID[,PID2...]\n"
       "           --connect-concurrency 256 --connect-timeout 60\n"
       "fanout/hop: --tables 10 | --table-names a,b,c  --members 100 (per table)\n"
       "           --publishers 1 (per table) --rate 10 (msgs/s per publisher) --size 0\n"
@@ -69,6 +70,8 @@ bool parse_args(int argc, char** argv, options& o) {
       o.threads = std::max(1, std::stoi(v));
     else if (a == "--duration")
       o.duration = std::stod(v);
+    else if (a == "--settle")
+      o.settle = std::stod(v);
     else if (a == "--json")
       o.json_file = v;
     else if (a == "--server-pid")

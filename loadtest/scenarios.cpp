@@ -285,6 +285,12 @@ struct cpu_window {
   double server0_;
 };
 
+// Lets the server finish the work the connection ramp caused (presence and occupancy
+// events to every member) so the measured window starts in a steady state.
+void settle(options const& opt) {
+  if (opt.settle > 0) std::this_thread::sleep_for(std::chrono::duration<double>(opt.settle));
+}
+
 // Adds tables x members participants (member j of table k at index k*members + j) and
 // connects them; false (with out.setup_error) on failure.
 bool populate(harness& h, options const& opt, std::vector<std::string> const& names, result& out) {
@@ -341,6 +347,7 @@ void run_fanout(options const& opt, result& out) {
   auto const names = table_names(opt);
   harness h(opt);
   if (!populate(h, opt, names, out)) return;
+  settle(opt);
   cpu_window cpu(opt.server_pids);
   auto const t0 = clock::now() + 100ms;
   auto const until =
@@ -362,6 +369,7 @@ void run_hop(options const& opt, result& out) {
   auto const names = table_names(opt);
   harness h(opt);
   if (!populate(h, opt, names, out)) return;
+  settle(opt);
   cpu_window cpu(opt.server_pids);
   auto const t0 = clock::now() + 100ms;
   auto const until =

@@ -18,6 +18,7 @@ struct options {
   std::vector<std::uint16_t> ports;  // connections go round-robin over these
   int threads = 1;
   double duration = 10;  // seconds of measured traffic (upper bound for broadcast)
+  double settle = 1;     // seconds between the connection ramp and the measured window
   std::string json_file;
   bool strict = false;
   std::vector<int> server_pids;  // CPU is summed over them; RSS read from the first
