@@ -215,6 +215,19 @@ describe('front-end in Chromium', { timeout: 240000 }, () => {
     await chair.click('#phase-form button[type=submit]');
     await alice.locator('#event-phase', { hasText: 'reports' }).waitFor({ timeout: WAIT });
 
+    // Close a table: everyone's lobby shows it closed and its join button is off.
+    await chair.selectOption('#table-open-select', 'inclusiveness');
+    await chair.click('#table-close-btn');
+    await alice.locator('#table-list li[data-table=inclusiveness] .badge.closed').waitFor({ state: 'attached', timeout: WAIT });
+    assert.equal(await alice.isDisabled('#table-list button[data-table=inclusiveness]'), true);
+    await chair.click('#table-reopen-btn');
+    await alice.waitForFunction(() => !document.querySelector('#table-list li[data-table=inclusiveness] .badge.closed'), null, { timeout: WAIT });
+    // Open a new table: it appears in the lobby.
+    await chair.fill('#create-id', 'smart-villages');
+    await chair.fill('#create-topic', 'Smart villages');
+    await chair.click('#create-table-form button[type=submit]');
+    await alice.locator('#table-list li[data-table=smart-villages]', { hasText: 'Smart villages' }).waitFor({ state: 'attached', timeout: WAIT });
+
     const downloading = chair.waitForEvent('download', { timeout: WAIT });
     await chair.click('#report-md');
     const download = await downloading;
