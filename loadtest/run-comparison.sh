@@ -24,6 +24,7 @@ lg_threads="${LOADGEN_THREADS:-2}"
 server_threads="${SERVER_THREADS:-2}"
 read -r -a wanted <<<"${TARGETS:-roundtable roundtable-redis ws socketio socketio-redis}"
 started_at=$(date +%s)
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 build="${ROUNDTABLE_BUILD_DIR:-$root/build/release}"
 if [ -z "${ROUNDTABLE_SERVER:-}" ] || [ -z "${ROUNDTABLE_LOADGEN:-}" ]; then
@@ -259,6 +260,7 @@ echo "$targets_json" >"$out/targets.json"
 
 elapsed=$(($(date +%s) - started_at))
 notes+="Whole comparison took ${elapsed} s including the build; fanout steps ${fanout_seconds} s each, hop ${hop_seconds} s; generator threads ${lg_threads}."$'\n'
+notes+="Load average (1/5/15 min) before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg). Anything else running on the cores (builds, tests) shows up as latency here."$'\n'
 notes+="Server under test: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown) (git HEAD at the run)."$'\n'
 cmdline="loadtest/run-comparison.sh"
 [ -n "${FANOUT_RATES:-}" ] && cmdline="FANOUT_RATES=\"$FANOUT_RATES\" $cmdline"
