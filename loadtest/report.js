@@ -105,6 +105,48 @@ for (const t of targets) {
 }
 say();
 
+say('## Idle: connections after hello, server memory');
+say();
+say('RSS of the server process(es) read from /proc/PID/status before connecting and after all');
+say('connections said hello (first node only for two-node targets).');
+say();
+say('| target | connections | RSS before kB | RSS after kB | bytes per connection | problems |');
+say('|---|---:|---:|---:|---:|---|');
+const idle = {};
+for (const t of targets) {
+  if (t.skipped) continue;
+  const r = load(`${t.id}-idle.json`);
+  if (!r || r.setup_failed) {
+    say(`| ${t.label} | failed${r ? `: ${r.setup_error}` : ''} |||||`);
+    continue;
+  }
+  idle[t.id] = r;
+  say(`| ${t.label} | ${r.connections} | ${fmt(r.server_rss_before_kb)} | ${fmt(r.server_rss_after_kb)} | ${fmt(r.bytes_per_connection)} | ${problems(r)} |`);
+}
+say();
+
+say('## Broadcast: websocket-shootout method');
+say();
+say('Clients are added 1000 at a time, all in the plenary; at each step 4 senders say 5 times');
+say('and each round trip ends when the sender sees its own message. The score is the last');
+say('client count whose round-trip p95 stayed under 500 ms (bounded by the maximum tried).');
+say();
+say('| target | score (clients) | steps: clients / p95 ms | problems | stop |');
+say('|---|---:|---|---|---|');
+const bcast = {};
+for (const t of targets) {
+  if (t.skipped) continue;
+  const r = load(`${t.id}-broadcast.json`);
+  if (!r) {
+    say(`| ${t.label} | failed ||||`);
+    continue;
+  }
+  bcast[t.id] = r;
+  const steps = (r.steps || []).map((st) => `${st.clients} / ${fmt(st.p95_ms, 1)}`).join(', ');
+  say(`| ${t.label} | ${r.score} | ${steps} | ${problems(r)} | ${r.setup_error || ''} |`);
+}
+say();
+
 say('## Ratios Roundtable / peer');
 say();
 say('Peak deliveries/s: the highest rate any fanout step reached (higher is better). p99 at');
@@ -112,8 +154,11 @@ say('a common step: delivery p99 of the same offered load (lower is better for R
 say('the ratio is under 1). Hop p99: the same for hop latency.');
 say();
 const base = 'roundtable';
-say('| peer | peak deliveries/s ratio | fanout p99 ratio at 100 msgs/s per table | hop p99 ratio |');
-say('|---|---:|---:|---:|');
+say('Bytes per idle connection: lower is better for Roundtable when under 1. Broadcast score:');
+say('higher is better.');
+say();
+say('| peer | peak deliveries/s ratio | fanout p99 ratio at 100 msgs/s per table | hop p99 ratio | idle bytes/conn ratio | broadcast score ratio |');
+say('|---|---:|---:|---:|---:|---:|');
 function stepP99(id, rate) {
   const r = load(`${id}-fanout-${rate}.json`);
   return r && r.delivery && r.delivery.count ? r.delivery.p99_ms : null;
@@ -125,7 +170,9 @@ for (const t of targets) {
   const b = stepP99(t.id, 100);
   const lr = a && b ? fmt(a / b, 2) : '-';
   const h = hop[base] && hop[t.id] && hop[t.id].hop.p99_ms ? fmt(hop[base].hop.p99_ms / hop[t.id].hop.p99_ms, 2) : '-';
-  say(`| ${t.label} | ${pr} | ${lr} | ${h} |`);
+  const ib = idle[base] && idle[t.id] && idle[t.id].bytes_per_connection > 0 ? fmt(idle[base].bytes_per_connection / idle[t.id].bytes_per_connection, 2) : '-';
+  const bs = bcast[base] && bcast[t.id] && bcast[t.id].score > 0 ? fmt(bcast[base].score / bcast[t.id].score, 2) : '-';
+  say(`| ${t.label} | ${pr} | ${lr} | ${h} | ${ib} | ${bs} |`);
 }
 say();
 say('The picture `build/comparison/latency-vs-throughput.png` plots delivery p50 and p99 against');
@@ -143,14 +190,14 @@ for (const t of targets) {
   plots.push(`'${file}' using 1:2 with linespoints dashtype 2 title '${t.label} p50'`);
 }
 const gp = [
-  'set terminal pngcairo size 1000,640 noenhanced',
+  'set terminal pngcairo size 1000,720 noenhanced',
   `set output '${path.join(outDir, 'latency-vs-throughput.png')}'`,
   "set title 'Fanout, 10 tables x 100 participants: delivery latency vs throughput'",
   "set xlabel 'deliveries/s'",
   "set ylabel 'delivery latency (ms, log scale)'",
   'set logscale y',
   'set grid',
-  'set key top left',
+  'set key below',
   `plot ${plots.join(', ')}`,
 ].join('\n');
 fs.writeFileSync(path.join(outDir, 'plot.gp'), gp + '\n');

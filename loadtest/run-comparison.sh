@@ -3,8 +3,9 @@
 # (CMake preset release, loadtest on), installs the Node peers, then for each target
 # (Roundtable; Node ws; Socket.IO; Socket.IO on two nodes over the Redis adapter;
 # Roundtable's Redis engine when the server offers --redis) runs fanout (10 tables x 100
-# participants, rates stepping up until the target saturates) and hop, each against a
-# freshly started target on free ports. Writes loadtest/RESULTS.md and
+# participants, rates stepping up until the target saturates), hop, idle (memory per
+# connection) and broadcast (websocket-shootout score), each against a freshly started
+# target on free ports. Writes loadtest/RESULTS.md and
 # build/comparison/latency-vs-throughput.png (gnuplot). Only 127.0.0.1 is used.
 # About 10 minutes on 2 cores.
 #
@@ -12,7 +13,8 @@
 #      release preset), ROUNDTABLE_SERVER and ROUNDTABLE_LOADGEN (binaries to use; with
 #      both set nothing is built), FANOUT_RATES (messages/s per
 #      table, default "10 50 100 200 400 800 1600"), FANOUT_SECONDS (5), HOP_SECONDS (10),
-#      LOADGEN_THREADS (2), SERVER_THREADS (2), TARGETS (default all).
+#      LOADGEN_THREADS (2), SERVER_THREADS (2), IDLE_CONNECTIONS (5000), BROADCAST_MAX
+#      (8000), TARGETS (default all).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -21,6 +23,8 @@ read -r -a rates <<<"${FANOUT_RATES:-10 50 100 200 400 800 1600}"
 fanout_seconds="${FANOUT_SECONDS:-5}"
 hop_seconds="${HOP_SECONDS:-10}"
 lg_threads="${LOADGEN_THREADS:-2}"
+idle_connections="${IDLE_CONNECTIONS:-5000}"
+broadcast_max="${BROADCAST_MAX:-8000}"
 server_threads="${SERVER_THREADS:-2}"
 read -r -a wanted <<<"${TARGETS:-roundtable roundtable-redis ws socketio socketio-redis}"
 started_at=$(date +%s)
@@ -252,6 +256,24 @@ for id in "${wanted[@]}"; do
     sed -n '/^== /,$p' "$log.log"
     stop_target
   fi
+  for extra in idle broadcast; do
+    log="$out/$id-$extra"
+    echo "== $id $extra"
+    if [ "$extra" = idle ]; then
+      args=(--connections "$idle_connections" --duration 2)
+    else
+      args=(--step 1000 --max-clients "$broadcast_max" --senders 4 --rounds 5 --limit-ms 500 --duration 90)
+    fi
+    if start_target "$id" "$log"; then
+      set +e
+      timeout 180 "$loadgen" "$extra" --protocol "$([[ $id == socketio* ]] && echo socketio || echo roundtable)" \
+        --port "$target_ports" --server-pid "$target_pids" --threads "$lg_threads" \
+        "${args[@]}" --json "$log.json" >"$log.log" 2>&1
+      set -e
+      sed -n '/^== /,$p' "$log.log"
+      stop_target
+    fi
+  done
   stop_json="$(node -e 'console.log(JSON.stringify(process.argv[1]))' "$stop_note")"
   add_target_json "{\"id\":\"$id\",\"label\":\"$label\",\"steps\":$steps_json,\"stop\":$stop_json}"
 done
