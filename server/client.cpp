@@ -43,7 +43,9 @@ client::client(node& n, worker& w, std::string address)
   node_.stats().connections_total.fetch_add(1, std::memory_order_relaxed);
 }
 
-client::~client() { on_closed(); }
+client::~client() {
+  on_closed();
+}
 
 void client::on_closed() {
   if (closed_) return;
@@ -155,15 +157,17 @@ bool client::room_op(std::string rid, room_slot& s, F&& fn) {
   node_.on_home(s, [self = shared_from_this(), rid = std::move(rid), fn = std::forward<F>(fn),
                     m = self_member()](room& r) mutable {
     outcome o = fn(r, m);
-    auto const w = self->worker_index();
-    self->node_.on_worker(w, [self = std::move(self), rid = std::move(rid), o = std::move(o)] {
-      if (o) {
-        self->reply_error(rid, *o);
-      } else {
-        self->reply_ok(rid);
-      }
-      self->op_done();
-    });
+    return [self = std::move(self), rid = std::move(rid), o = std::move(o)]() mutable {
+      auto const w = self->worker_index();
+      self->node_.on_worker(w, [self = std::move(self), rid = std::move(rid), o = std::move(o)] {
+        if (o) {
+          self->reply_error(rid, *o);
+        } else {
+          self->reply_ok(rid);
+        }
+        self->op_done();
+      });
+    };
   });
   return false;
 }
@@ -219,9 +223,10 @@ bool client::dispatch(protocol::command& cmd) {
         } else if constexpr (std::is_same_v<T, protocol::say>) {
           auto* s = member_room(rid, op.room);
           if (!s) return true;
-          return room_op(std::move(rid), *s, [text = std::move(op.text), now](room& r, member const& m) {
-            return r.say(m, text, now);
-          });
+          return room_op(std::move(rid), *s,
+                         [text = std::move(op.text), now](room& r, member const& m) {
+                           return r.say(m, text, now);
+                         });
         } else if constexpr (std::is_same_v<T, protocol::hand>) {
           auto* s = table_room(rid);
           if (!s) return true;
@@ -238,36 +243,41 @@ bool client::dispatch(protocol::command& cmd) {
         } else if constexpr (std::is_same_v<T, protocol::insight>) {
           auto* s = table_room(rid);
           if (!s) return true;
-          return room_op(std::move(rid), *s, [text = std::move(op.text), now](room& r, member const& m) {
-            return r.add_insight(m, text, now);
-          });
+          return room_op(std::move(rid), *s,
+                         [text = std::move(op.text), now](room& r, member const& m) {
+                           return r.add_insight(m, text, now);
+                         });
         } else if constexpr (std::is_same_v<T, protocol::vote>) {
           auto* s = table_room(rid);
           if (!s) return true;
-          return room_op(std::move(rid), *s, [id = std::move(op.insight), now](room& r, member const& m) {
-            return r.vote(m, id, now);
-          });
+          return room_op(std::move(rid), *s,
+                         [id = std::move(op.insight), now](room& r, member const& m) {
+                           return r.vote(m, id, now);
+                         });
         } else if constexpr (std::is_same_v<T, protocol::del>) {
           auto* s = any_room(op.room);
           if (!s) return true;
-          return room_op(std::move(rid), *s, [id = std::move(op.message), now](room& r, member const& m) {
-            return r.delete_message(m.who, id, now);
-          });
+          return room_op(std::move(rid), *s,
+                         [id = std::move(op.message), now](room& r, member const& m) {
+                           return r.delete_message(m.who, id, now);
+                         });
         } else if constexpr (std::is_same_v<T, protocol::timer>) {
           auto* s = any_room(op.room);
           if (!s) return true;
-          return room_op(std::move(rid), *s, [this, s, secs = op.seconds, now](room& r, member const& m) {
-            auto o = r.set_timer(m.who, secs, now);
-            if (!o) node_.arm_timer(*s);
-            return o;
-          });
+          return room_op(std::move(rid), *s,
+                         [this, s, secs = op.seconds, now](room& r, member const& m) {
+                           auto o = r.set_timer(m.who, secs, now);
+                           if (!o) node_.arm_timer(*s);
+                           return o;
+                         });
         } else if constexpr (std::is_same_v<T, protocol::summary>) {
           std::string const table = op.table.empty() ? who_.moderates : op.table;
           if (table.empty()) return refuse(error_code::forbidden, "only a table's moderator");
           auto* s = any_room(table);
           if (!s) return true;
           return room_op(std::move(rid), *s,
-                         [this, text = std::move(op.text), publish = op.publish, now](room& r, member const& m) {
+                         [this, text = std::move(op.text), publish = op.publish, now](
+                             room& r, member const& m) {
                            auto o = r.summary(m.who, text, publish, now);
                            if (!o && publish) {
                              // The report goes to the plenary's home; the reply
@@ -280,27 +290,30 @@ bool client::dispatch(protocol::command& cmd) {
                          });
         } else if constexpr (std::is_same_v<T, protocol::broadcast>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
-          return room_op(std::move(rid), node_.plenary(), [text = std::move(op.text), now](room& r, member const& m) {
-            r.broadcast(m.who, text, now);
-            return outcome{};
-          });
+          return room_op(std::move(rid), node_.plenary(),
+                         [text = std::move(op.text), now](room& r, member const& m) {
+                           r.broadcast(m.who, text, now);
+                           return outcome{};
+                         });
         } else if constexpr (std::is_same_v<T, protocol::phase>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
-          return room_op(std::move(rid), node_.plenary(), [name = std::move(op.name), now](room& r, member const&) {
-            r.phase(name, now);
-            return outcome{};
-          });
+          return room_op(std::move(rid), node_.plenary(),
+                         [name = std::move(op.name), now](room& r, member const&) {
+                           r.phase(name, now);
+                           return outcome{};
+                         });
         } else if constexpr (std::is_same_v<T, protocol::table>) {
           auto* s = any_room(op.table);
           if (!s) return true;
-          return room_op(std::move(rid), *s, [this, s, open = op.open, now](room& r, member const& m) {
-            auto o = r.set_open(m.who, open, now);
-            if (!o) {
-              s->open.store(open);
-              node_.tables_changed();
-            }
-            return o;
-          });
+          return room_op(std::move(rid), *s,
+                         [this, s, open = op.open, now](room& r, member const& m) {
+                           auto o = r.set_open(m.who, open, now);
+                           if (!o) {
+                             s->open.store(open);
+                             node_.tables_changed();
+                           }
+                           return o;
+                         });
         } else if constexpr (std::is_same_v<T, protocol::create_table>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
           table_config cfg{op.table, op.topic, op.moderator, op.capacity, true};
@@ -353,60 +366,74 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
     }
     json_writer snap;
     r.write_snapshot(snap);
-    auto const w = self->worker_index();
-    self->node_.on_worker(w, [self = std::move(self), rid = std::move(rid), h = std::move(h),
-                              replay = std::move(replay), snap = snap.release(),
-                              phase = r.phase_name(), recovered = std::move(recovered)]() mutable {
-      if (self->closed_) return;
-      self->worker_.rooms.try_emplace(std::string(room::plenary_id), plenary_slot).first->second.add(self.get());
-      for (auto const& b : replay) self->enqueue(b);
-      // Step 2: a resumed table (the first table named in `resume`).
-      std::optional<protocol::resume_point> table_rp;
-      for (auto const& rp : h.resume) {
-        if (rp.room != room::plenary_id && self->node_.find_room(rp.room)) {
-          table_rp = rp;
-          break;
-        }
-      }
-      if (!table_rp) {
-        self->finish_hello(std::move(rid), std::move(h), std::move(snap), std::move(phase), {},
-                           std::move(recovered));
-        return;
-      }
-      auto& slot = *self->node_.find_room(table_rp->room);
-      self->table_ = table_rp->room;  // provisional: on_closed must leave it too
-      self->node_.on_home(slot, [self, rid = std::move(rid), h = std::move(h), snap = std::move(snap),
-                                 phase = std::move(phase), recovered = std::move(recovered),
-                                 rp = *table_rp, m = self->self_member()](room& t) mutable {
-        std::vector<buffer> table_replay;
-        bool ok = false;
-        std::string table_snap;
-        if (!t.join(m, node::now_ms())) {
-          ok = t.replay(rp.epoch, rp.seq, table_replay);
-          json_writer tw;
-          t.write_snapshot(tw);
-          table_snap = tw.release();
-        }
-        if (recovered.size() > 1) recovered += ',';
-        protocol::append_json_string(recovered, rp.room);
-        recovered += ok ? ":true" : ":false";
-        auto const wi = self->worker_index();
-        self->node_.on_worker(wi, [self = std::move(self), rid = std::move(rid), h = std::move(h),
-                                   snap = std::move(snap), phase = std::move(phase),
-                                   recovered = std::move(recovered), table_replay = std::move(table_replay),
-                                   table_snap = std::move(table_snap), room_id = rp.room]() mutable {
-          if (self->closed_) return;
-          if (table_snap.empty()) {
-            self->table_.clear();  // full or closed meanwhile: plenary only
-          } else {
-            self->worker_.rooms.try_emplace(room_id, table_slot).first->second.add(self.get());
-            for (auto const& b : table_replay) self->enqueue(b);
+    return [self = std::move(self), rid = std::move(rid), h = std::move(h),
+            replay = std::move(replay), snap = snap.release(), phase = r.phase_name(),
+            recovered = std::move(recovered)]() mutable {
+      auto const w = self->worker_index();
+      self->node_.on_worker(w, [self = std::move(self), rid = std::move(rid), h = std::move(h),
+                                replay = std::move(replay), snap = std::move(snap),
+                                phase = std::move(phase),
+                                recovered = std::move(recovered)]() mutable {
+        if (self->closed_) return;
+        self->worker_.rooms.try_emplace(std::string(room::plenary_id), plenary_slot)
+            .first->second.add(self.get());
+        for (auto const& b : replay) self->enqueue(b);
+        // Step 2: a resumed table (the first table named in `resume`).
+        std::optional<protocol::resume_point> table_rp;
+        for (auto const& rp : h.resume) {
+          if (rp.room != room::plenary_id && self->node_.find_room(rp.room)) {
+            table_rp = rp;
+            break;
           }
-          self->finish_hello(std::move(rid), std::move(h), std::move(snap), std::move(phase),
-                             std::move(table_snap), std::move(recovered));
+        }
+        if (!table_rp) {
+          self->finish_hello(std::move(rid), std::move(h), std::move(snap), std::move(phase), {},
+                             std::move(recovered));
+          return;
+        }
+        auto& slot = *self->node_.find_room(table_rp->room);
+        self->table_ = table_rp->room;  // provisional: on_closed must leave it too
+        self->node_.on_home(slot, [self, rid = std::move(rid), h = std::move(h),
+                                   snap = std::move(snap), phase = std::move(phase),
+                                   recovered = std::move(recovered), rp = *table_rp,
+                                   m = self->self_member()](room& t) mutable {
+          std::vector<buffer> table_replay;
+          bool ok = false;
+          std::string table_snap;
+          if (!t.join(m, node::now_ms())) {
+            ok = t.replay(rp.epoch, rp.seq, table_replay);
+            json_writer tw;
+            t.write_snapshot(tw);
+            table_snap = tw.release();
+          }
+          if (recovered.size() > 1) recovered += ',';
+          protocol::append_json_string(recovered, rp.room);
+          recovered += ok ? ":true" : ":false";
+          return [self = std::move(self), rid = std::move(rid), h = std::move(h),
+                  snap = std::move(snap), phase = std::move(phase),
+                  recovered = std::move(recovered), table_replay = std::move(table_replay),
+                  table_snap = std::move(table_snap), room_id = rp.room]() mutable {
+            auto const wi = self->worker_index();
+            self->node_.on_worker(wi, [self = std::move(self), rid = std::move(rid),
+                                       h = std::move(h), snap = std::move(snap),
+                                       phase = std::move(phase), recovered = std::move(recovered),
+                                       table_replay = std::move(table_replay),
+                                       table_snap = std::move(table_snap),
+                                       room_id = std::move(room_id)]() mutable {
+              if (self->closed_) return;
+              if (table_snap.empty()) {
+                self->table_.clear();  // full or closed meanwhile: plenary only
+              } else {
+                self->worker_.rooms.try_emplace(room_id, table_slot).first->second.add(self.get());
+                for (auto const& b : table_replay) self->enqueue(b);
+              }
+              self->finish_hello(std::move(rid), std::move(h), std::move(snap), std::move(phase),
+                                 std::move(table_snap), std::move(recovered));
+            });
+          };
         });
       });
-    });
+    };
   });
   return false;
 }
@@ -420,7 +447,10 @@ void client::finish_hello(std::string rid, protocol::hello h, std::string plenar
       .field("name", who_.name)
       .field("role", auth::to_string(who_.who));
   w.key("table");
-  if (table_.empty()) w.null(); else w.value(table_);
+  if (table_.empty())
+    w.null();
+  else
+    w.value(table_);
   if (!who_.moderates.empty()) w.field("moderates", who_.moderates);
   w.end_object();
   w.key("event")
@@ -433,7 +463,10 @@ void client::finish_hello(std::string rid, protocol::hello h, std::string plenar
   node_.write_tables(w);
   w.key("plenary").raw(plenary_snapshot);
   w.key("table");
-  if (table_snapshot.empty()) w.null(); else w.raw(table_snapshot);
+  if (table_snapshot.empty())
+    w.null();
+  else
+    w.raw(table_snapshot);
   if (h.has_resume) {
     recovered += '}';
     w.key("recovered").raw(recovered);
@@ -449,39 +482,44 @@ bool client::do_join(std::string rid, std::string table) {
     reply_error(rid, {error_code::not_found, "no table '" + table + "'"});
     return true;
   }
-  node_.on_home(*s, [self = shared_from_this(), rid = std::move(rid), m = self_member()](room& r) mutable {
-    auto o = r.join(m, node::now_ms());
-    std::string snap;
-    if (!o) {
-      json_writer w;
-      r.write_snapshot(w);
-      snap = w.release();
-    }
-    auto const wi = self->worker_index();
-    self->node_.on_worker(wi, [self = std::move(self), rid = std::move(rid), o = std::move(o),
-                               snap = std::move(snap), id = r.id()]() mutable {
-      if (o) {
-        self->reply_error(rid, *o);
-        self->op_done();
-        return;
-      }
-      if (self->closed_) {
-        // on_closed ran before we knew of the join: leave what we joined.
-        self->node_.on_home(*self->node_.find_room(id),
-                            [conn = self->serial_](room& t) { t.leave(conn, node::now_ms()); });
-        return;
-      }
-      if (self->table_ != id) {
-        self->leave_table();  // the hop: the old table's stream ends here
-        self->table_ = id;
-        self->worker_.rooms.try_emplace(id, table_slot).first->second.add(self.get());
-      }
-      auto w = reply_head(rid);
-      w.key("snapshot").raw(snap).end_object();
-      self->enqueue(w.release());
-      self->op_done();
-    });
-  });
+  node_.on_home(
+      *s, [self = shared_from_this(), rid = std::move(rid), m = self_member()](room& r) mutable {
+        auto o = r.join(m, node::now_ms());
+        std::string snap;
+        if (!o) {
+          json_writer w;
+          r.write_snapshot(w);
+          snap = w.release();
+        }
+        return [self = std::move(self), rid = std::move(rid), o = std::move(o),
+                snap = std::move(snap), id = r.id()]() mutable {
+          auto const wi = self->worker_index();
+          self->node_.on_worker(wi, [self = std::move(self), rid = std::move(rid), o = std::move(o),
+                                     snap = std::move(snap), id = std::move(id)]() mutable {
+            if (o) {
+              self->reply_error(rid, *o);
+              self->op_done();
+              return;
+            }
+            if (self->closed_) {
+              // on_closed ran before we knew of the join: leave what we joined.
+              self->node_.on_home(*self->node_.find_room(id), [conn = self->serial_](room& t) {
+                t.leave(conn, node::now_ms());
+              });
+              return;
+            }
+            if (self->table_ != id) {
+              self->leave_table();  // the hop: the old table's stream ends here
+              self->table_ = id;
+              self->worker_.rooms.try_emplace(id, table_slot).first->second.add(self.get());
+            }
+            auto w = reply_head(rid);
+            w.key("snapshot").raw(snap).end_object();
+            self->enqueue(w.release());
+            self->op_done();
+          });
+        };
+      });
   return false;
 }
 

@@ -114,7 +114,8 @@ options parse_options(int argc, char** argv) {
       char* end = nullptr;
       long long const n = std::strtoll(v.c_str(), &end, 10);
       if (v.empty() || *end != '\0' || n < 0) {
-        throw std::invalid_argument(std::string(flag) + " needs a non-negative number, got '" + v + "'");
+        throw std::invalid_argument(std::string(flag) + " needs a non-negative number, got '" + v +
+                                    "'");
       }
       return n;
     };

@@ -27,15 +27,15 @@ event_config load_event(std::string const& path);
 
 struct options {
   std::string bind = "127.0.0.1";
-  unsigned short port = 8080;             // 0: any free port (printed)
-  unsigned threads = 0;                   // 0: one per core
-  std::size_t history = 1000;             // events kept per room for resume
-  std::optional<std::string> event_file;  // empty: the demo event
-  std::string web_root;                   // the web-client folder
-  std::string secret;                     // JWT HS256 secret; empty: demo mode
-  std::string api_key;                    // HTTP admin API key; empty: API off
+  unsigned short port = 8080;                // 0: any free port (printed)
+  unsigned threads = 0;                      // 0: one per core
+  std::size_t history = 1000;                // events kept per room for resume
+  std::optional<std::string> event_file;     // empty: the demo event
+  std::string web_root;                      // the web-client folder
+  std::string secret;                        // JWT HS256 secret; empty: demo mode
+  std::string api_key;                       // HTTP admin API key; empty: API off
   std::string data_dir = "roundtable-data";  // SQLite store folder; empty: in memory only
-  std::vector<std::string> allow_origins;  // extra allowed Origins besides own and localhost
+  std::vector<std::string> allow_origins;    // extra allowed Origins besides own and localhost
 
   // Limits, each with its reason in README.md.
   std::size_t send_queue_bytes = 1 << 20;  // per connection; over it: close 1008

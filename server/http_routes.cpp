@@ -22,7 +22,13 @@ http_response text(unsigned status, std::string body) {
 // A JSON error shaped like the protocol's: {"error":{"code","message"}}.
 http_response json_error(unsigned status, std::string_view code, std::string_view message) {
   protocol::json_writer w;
-  w.begin_object().key("error").begin_object().field("code", code).field("message", message).end_object().end_object();
+  w.begin_object()
+      .key("error")
+      .begin_object()
+      .field("code", code)
+      .field("message", message)
+      .end_object()
+      .end_object();
   http_response r;
   r.status = status;
   r.content_type = "application/json";
@@ -109,20 +115,26 @@ http_response metrics_text(node& n) {
   std::string out;
   auto const& m = n.stats();
   metric(out, "connections", "gauge", "WebSocket connections open now.", sum.connections.load());
-  metric(out, "connections_total", "counter", "WebSocket connections accepted.", m.connections_total.load());
+  metric(out, "connections_total", "counter", "WebSocket connections accepted.",
+         m.connections_total.load());
   metric(out, "rooms", "gauge", "Rooms (plenary and tables).", n.tables().size() + 1);
   metric(out, "ops_in_total", "counter", "Client messages received.", sum.ops_in.load());
   metric(out, "events_out_total", "counter", "Room events emitted.", sum.events_out.load());
-  metric(out, "deliveries_total", "counter", "Events pushed into send queues.", sum.deliveries.load());
-  metric(out, "bytes_out_total", "counter", "WebSocket payload bytes written.", sum.bytes_out.load());
+  metric(out, "deliveries_total", "counter", "Events pushed into send queues.",
+         sum.deliveries.load());
+  metric(out, "bytes_out_total", "counter", "WebSocket payload bytes written.",
+         sum.bytes_out.load());
   metric(out, "frames_out_total", "counter", "WebSocket frames written.", sum.frames_out.load());
-  metric(out, "slow_consumer_closes_total", "counter", "Connections closed over their send queue bound.",
-         sum.slow_consumer_closes.load());
-  metric(out, "rate_limited_total", "counter", "Messages refused by the rate limit.", sum.rate_limited.load());
-  metric(out, "flood_closes_total", "counter", "Connections closed for flooding.", sum.flood_closes.load());
+  metric(out, "slow_consumer_closes_total", "counter",
+         "Connections closed over their send queue bound.", sum.slow_consumer_closes.load());
+  metric(out, "rate_limited_total", "counter", "Messages refused by the rate limit.",
+         sum.rate_limited.load());
+  metric(out, "flood_closes_total", "counter", "Connections closed for flooding.",
+         sum.flood_closes.load());
   metric(out, "error_replies_total", "counter", "Error replies sent.", sum.errors.load());
   metric(out, "http_requests_total", "counter", "HTTP requests.", m.http_requests.load());
-  metric(out, "refused_origin_total", "counter", "Upgrades refused for their Origin.", m.refused_origin.load());
+  metric(out, "refused_origin_total", "counter", "Upgrades refused for their Origin.",
+         m.refused_origin.load());
   metric(out, "refused_address_total", "counter", "Upgrades refused over the per-address cap.",
          m.refused_address.load());
   metric(out, "ready", "gauge", "1 when the engine is ready.", n.ready() ? 1 : 0);
@@ -137,7 +149,8 @@ bool authorized_admin(node& n, http_request const& req) {
   auto const given = req.header("x-api-key");
   if (!key.empty() && given.size() == key.size()) {
     unsigned char diff = 0;  // constant time: do not leak the key's prefix
-    for (std::size_t i = 0; i < key.size(); ++i) diff |= static_cast<unsigned char>(key[i] ^ given[i]);
+    for (std::size_t i = 0; i < key.size(); ++i)
+      diff |= static_cast<unsigned char>(key[i] ^ given[i]);
     if (diff == 0) return true;
   }
   // A chair's token works too, so the chair console can download the report.
@@ -160,10 +173,10 @@ bool origin_allowed(node const& n, std::string const& origin, std::string const&
   if (scheme_end == std::string::npos) return false;
   auto const authority = origin.substr(scheme_end + 3);
   if (authority == host) return true;  // the server's own pages
-  auto const hostname = authority.substr(0, authority.rfind(':') == std::string::npos ||
-                                                    authority.back() == ']'
-                                                ? authority.size()
-                                                : authority.rfind(':'));
+  auto const hostname =
+      authority.substr(0, authority.rfind(':') == std::string::npos || authority.back() == ']'
+                              ? authority.size()
+                              : authority.rfind(':'));
   return hostname == "localhost" || hostname == "127.0.0.1" || hostname == "[::1]";
 }
 
@@ -174,9 +187,11 @@ void handle_http(node& n, std::uint32_t worker, http_request req, http_done done
   if (path == "/metrics") return done(metrics_text(n));
   if (path.rfind("/api/", 0) == 0) {
     if (n.opts().api_key.empty() && req.header("authorization").empty()) {
-      return done(json_error(401, "unauthorized", "the admin API needs --api-key or a chair token"));
+      return done(
+          json_error(401, "unauthorized", "the admin API needs --api-key or a chair token"));
     }
-    if (!authorized_admin(n, req)) return done(json_error(401, "unauthorized", "missing or wrong API key"));
+    if (!authorized_admin(n, req))
+      return done(json_error(401, "unauthorized", "missing or wrong API key"));
     return handle_admin(n, worker, std::move(req), std::move(done));
   }
   if (req.method != "GET" && req.method != "HEAD") return done(text(405, "method not allowed\n"));

@@ -14,10 +14,14 @@ std::atomic<level> threshold{level::info};
 
 char const* name_of(level l) {
   switch (l) {
-    case level::debug: return "debug";
-    case level::info: return "info";
-    case level::warn: return "warn";
-    case level::error: return "error";
+    case level::debug:
+      return "debug";
+    case level::info:
+      return "info";
+    case level::warn:
+      return "warn";
+    case level::error:
+      return "error";
   }
   return "info";
 }
@@ -33,7 +37,9 @@ bool set_level(std::string_view name) {
   return false;
 }
 
-bool enabled(level l) noexcept { return l >= threshold.load(std::memory_order_relaxed); }
+bool enabled(level l) noexcept {
+  return l >= threshold.load(std::memory_order_relaxed);
+}
 
 void write(level l, std::string_view what, std::initializer_list<field> fields) {
   if (!enabled(l)) return;
@@ -41,7 +47,10 @@ void write(level l, std::string_view what, std::initializer_list<field> fields) 
   auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
-  w.begin_object().field("ts", static_cast<std::int64_t>(ms)).field("level", name_of(l)).field("msg", what);
+  w.begin_object()
+      .field("ts", static_cast<std::int64_t>(ms))
+      .field("level", name_of(l))
+      .field("msg", what);
   for (auto const& [k, v] : fields) w.field(k, v);
   w.end_object();
   auto line = w.release();

@@ -18,9 +18,17 @@ bool enabled(level l) noexcept;
 using field = std::pair<std::string_view, std::string>;
 void write(level l, std::string_view what, std::initializer_list<field> fields = {});
 
-inline void info(std::string_view what, std::initializer_list<field> f = {}) { write(level::info, what, f); }
-inline void warn(std::string_view what, std::initializer_list<field> f = {}) { write(level::warn, what, f); }
-inline void error(std::string_view what, std::initializer_list<field> f = {}) { write(level::error, what, f); }
-inline void debug(std::string_view what, std::initializer_list<field> f = {}) { write(level::debug, what, f); }
+inline void info(std::string_view what, std::initializer_list<field> f = {}) {
+  write(level::info, what, f);
+}
+inline void warn(std::string_view what, std::initializer_list<field> f = {}) {
+  write(level::warn, what, f);
+}
+inline void error(std::string_view what, std::initializer_list<field> f = {}) {
+  write(level::error, what, f);
+}
+inline void debug(std::string_view what, std::initializer_list<field> f = {}) {
+  write(level::debug, what, f);
+}
 
 }  // namespace roundtable::log

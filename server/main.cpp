@@ -60,7 +60,8 @@ int mint_token(int argc, char** argv) {
     std::cerr << "token: --name is required, a moderator needs --table, --ttl must be positive\n";
     return 2;
   }
-  if (c.sub.empty()) c.sub = std::string(auth::to_string(c.who)) + "-" + auth::random_secret().substr(0, 10);
+  if (c.sub.empty())
+    c.sub = std::string(auth::to_string(c.who)) + "-" + auth::random_secret().substr(0, 10);
   c.exp = node::now_ms() / 1000 + ttl;
   std::cout << auth::mint(c, secret) << "\n";
   return 0;
@@ -74,7 +75,8 @@ int main(int argc, char** argv) {
   event_config event;
   try {
     opts = parse_options(argc - 1, argv + 1);
-    if (!log::set_level(opts.log_level)) throw std::invalid_argument("--log-level: debug, info, warn or error");
+    if (!log::set_level(opts.log_level))
+      throw std::invalid_argument("--log-level: debug, info, warn or error");
     event = opts.event_file ? load_event(*opts.event_file) : demo_event();
   } catch (std::exception const& e) {
     std::cerr << "roundtable-server: " << e.what() << "\n";
@@ -98,9 +100,11 @@ int main(int argc, char** argv) {
   std::cout << "open " << base << "\n";
   if (n.demo()) {
     auto const exp = node::now_ms() / 1000 + 24 * 3600;
-    std::cout << "chair token: " << auth::mint({"chair", "Chair", role::chair, "", exp}, n.secret()) << "\n";
-    std::cout << "chair page: " << base << "?token="
-              << auth::mint({"chair", "Chair", role::chair, "", exp}, n.secret()) << "\n";
+    std::cout << "chair token: " << auth::mint({"chair", "Chair", role::chair, "", exp}, n.secret())
+              << "\n";
+    std::cout << "chair page: " << base
+              << "?token=" << auth::mint({"chair", "Chair", role::chair, "", exp}, n.secret())
+              << "\n";
     for (auto const& t : event.tables) {
       auto const name = t.moderator.empty() ? "Moderator of " + t.topic : t.moderator;
       auto const token = auth::mint({"mod-" + t.id, name, role::moderator, t.id, exp}, n.secret());

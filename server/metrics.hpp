@@ -12,14 +12,14 @@ namespace roundtable {
 struct alignas(64) worker_counters {
   std::atomic<std::uint64_t> connections{0};  // open now
   std::atomic<std::uint64_t> ops_in{0};
-  std::atomic<std::uint64_t> events_out{0};   // events emitted by rooms homed here
-  std::atomic<std::uint64_t> deliveries{0};   // events pushed into send queues
+  std::atomic<std::uint64_t> events_out{0};  // events emitted by rooms homed here
+  std::atomic<std::uint64_t> deliveries{0};  // events pushed into send queues
   std::atomic<std::uint64_t> bytes_out{0};
   std::atomic<std::uint64_t> frames_out{0};
   std::atomic<std::uint64_t> slow_consumer_closes{0};
   std::atomic<std::uint64_t> rate_limited{0};
   std::atomic<std::uint64_t> flood_closes{0};
-  std::atomic<std::uint64_t> errors{0};       // error replies
+  std::atomic<std::uint64_t> errors{0};  // error replies
 };
 
 // Latency from an event's serialization at home to its write completing, in a

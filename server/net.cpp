@@ -58,7 +58,9 @@ class ws_session final : public client {
   }
 
  private:
-  std::shared_ptr<ws_session> self() { return std::static_pointer_cast<ws_session>(shared_from_this()); }
+  std::shared_ptr<ws_session> self() {
+    return std::static_pointer_cast<ws_session>(shared_from_this());
+  }
 
   void on_accept(beast::error_code ec) {
     if (ec) {
@@ -71,7 +73,8 @@ class ws_session final : public client {
 
   void do_read() {
     if (closing()) return;
-    ws_.async_read(buffer_, [self = self()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    ws_.async_read(buffer_,
+                   [self = self()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -109,7 +112,8 @@ class ws_session final : public client {
     }
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(gather_, [self = self()](beast::error_code ec, std::size_t n) { self->on_write(ec, n); });
+    ws_.async_write(
+        gather_, [self = self()](beast::error_code ec, std::size_t n) { self->on_write(ec, n); });
   }
 
   void on_write(beast::error_code ec, std::size_t n) {
@@ -186,8 +190,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
     parser_->body_limit(64 * 1024);
     parser_->header_limit(16 * 1024);
     stream_.expires_after(node_.opts().handshake_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -195,9 +200,11 @@ class http_session : public std::enable_shared_from_this<http_session> {
       stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
       return;
     }
-    if (ec == http::error::body_limit) return reply_status(http::status::payload_too_large, "request body too large");
+    if (ec == http::error::body_limit)
+      return reply_status(http::status::payload_too_large, "request body too large");
     if (ec == http::error::header_limit) {
-      return reply_status(http::status::request_header_fields_too_large, "request headers too large");
+      return reply_status(http::status::request_header_fields_too_large,
+                          "request headers too large");
     }
     if (ec) return fail(ec, "http read");
     node_.stats().http_requests.fetch_add(1, std::memory_order_relaxed);
@@ -228,7 +235,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
       return reply_status(http::status::forbidden, "origin not allowed");
     }
     if (!node_.admit_address(address_)) {
-      return reply_status(http::status::service_unavailable, "too many connections from this address");
+      return reply_status(http::status::service_unavailable,
+                          "too many connections from this address");
     }
     std::make_shared<ws_session>(node_, worker_, address_, std::move(stream_))->run(std::move(req));
   }
@@ -242,22 +250,23 @@ class http_session : public std::enable_shared_from_this<http_session> {
   }
 
   void send(http_response r) {
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status),
-                                                                   version_ ? version_ : 11);
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(r.status), version_ ? version_ : 11);
     res->set(http::field::server, "roundtable");
     res->set(http::field::content_type, r.content_type);
     for (auto const& [k, v] : r.headers) res->set(k, v);
     res->keep_alive(keep_alive_);
     res->body() = std::move(r.body);
     res->prepare_payload();
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-      if (ec) return fail(ec, "http write");
-      if (!res->keep_alive()) {
-        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-        return;
-      }
-      self->do_read();
-    });
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        if (ec) return fail(ec, "http write");
+                        if (!res->keep_alive()) {
+                          self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+                          return;
+                        }
+                        self->do_read();
+                      });
   }
 
   node& node_;
@@ -277,24 +286,25 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
 
   void do_accept() {
     auto& w = node_.next_worker();
-    acceptor_.async_accept(w.ioc, [self = shared_from_this(), &w](beast::error_code ec, tcp::socket s) {
-      if (ec == asio::error::operation_aborted) return;
-      if (ec) {
-        // E.g. out of file descriptors: back off instead of spinning.
-        log::warn("accept failed", {{"error", ec.message()}});
-        self->retry_.expires_after(std::chrono::milliseconds(100));
-        self->retry_.async_wait([self](beast::error_code e) {
-          if (!e) self->do_accept();
-        });
-        return;
-      }
-      s.set_option(tcp::no_delay(true), ec);
-      // The connection belongs to its worker from the first byte on.
-      asio::post(w.ioc, [&n = self->node_, &w, s = std::move(s)]() mutable {
-        std::make_shared<http_session>(n, w, std::move(s))->run();
-      });
-      self->do_accept();
-    });
+    acceptor_.async_accept(w.ioc,
+                           [self = shared_from_this(), &w](beast::error_code ec, tcp::socket s) {
+                             if (ec == asio::error::operation_aborted) return;
+                             if (ec) {
+                               // E.g. out of file descriptors: back off instead of spinning.
+                               log::warn("accept failed", {{"error", ec.message()}});
+                               self->retry_.expires_after(std::chrono::milliseconds(100));
+                               self->retry_.async_wait([self](beast::error_code e) {
+                                 if (!e) self->do_accept();
+                               });
+                               return;
+                             }
+                             s.set_option(tcp::no_delay(true), ec);
+                             // The connection belongs to its worker from the first byte on.
+                             asio::post(w.ioc, [&n = self->node_, &w, s = std::move(s)]() mutable {
+                               std::make_shared<http_session>(n, w, std::move(s))->run();
+                             });
+                             self->do_accept();
+                           });
   }
 
   node& node_;
@@ -315,7 +325,9 @@ listener::listener(node& n) : impl_(std::make_shared<impl>(n)) {
 
 listener::~listener() = default;
 
-unsigned short listener::port() const noexcept { return impl_->acceptor_.local_endpoint().port(); }
+unsigned short listener::port() const noexcept {
+  return impl_->acceptor_.local_endpoint().port();
+}
 
 void listener::stop() {
   asio::post(impl_->node_.worker_at(0).ioc, [i = impl_] {

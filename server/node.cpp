@@ -2,6 +2,7 @@
 #include "server/node.hpp"
 
 #include "server/client.hpp"
+#include "server/durable_log.hpp"
 
 #include <chrono>
 #include <random>
@@ -43,12 +44,29 @@ std::int64_t node::now_ms() {
 }
 
 node::node(options opts, event_config event) : opts_(std::move(opts)), event_(std::move(event)) {
-  secret_ = opts_.secret.empty() ? auth::random_secret() : opts_.secret;
   for (std::uint32_t i = 0; i < opts_.threads; ++i) workers_.push_back(std::make_unique<worker>(i));
-  auto& p = add_room(table_config{std::string(room::plenary_id), "Plenary", "", 0, true}, new_epoch());
+  if (!opts_.data_dir.empty()) log_ = std::make_unique<durable_log>(opts_.data_dir);
+  secret_ = opts_.secret;
+  if (secret_.empty()) {
+    // Demo mode: a generated secret, kept with the data so that the printed
+    // tokens stay valid across a restart.
+    if (auto saved = log_ ? log_->db().meta("demo_secret") : std::nullopt) {
+      secret_ = *saved;
+    } else {
+      secret_ = auth::random_secret();
+      if (log_) log_->db().put_meta("demo_secret", secret_);
+    }
+  }
+  bool const fresh_plenary = !log_ || !log_->load(std::string(room::plenary_id), 1);
+  auto& p = add_room(table_config{std::string(room::plenary_id), "Plenary", "", 0, true});
   plenary_ = &p;
-  p.r->set_initial_phase(event_.phase);
-  for (auto const& t : event_.tables) add_room(t, new_epoch());
+  if (fresh_plenary) p.r->set_initial_phase(event_.phase);
+  for (auto const& t : event_.tables) add_room(t);
+  if (log_) {
+    for (auto const& t : log_->created_tables()) {
+      if (!find_room(t.id)) add_room(t);
+    }
+  }
 }
 
 node::~node() {
@@ -71,12 +89,20 @@ std::uint32_t node::home_of(std::string_view id) const noexcept {
   return static_cast<std::uint32_t>(h % workers_.size());
 }
 
-room_slot& node::add_room(table_config cfg, std::uint64_t epoch) {
+room_slot& node::add_room(table_config cfg) {
   auto s = std::make_unique<room_slot>();
   s->home = home_of(cfg.id);
-  s->config = cfg;
-  s->open.store(cfg.open);
-  s->r = std::make_unique<room>(cfg, epoch, opts_.history);
+  auto saved = log_ ? log_->load(cfg.id, opts_.history) : std::nullopt;
+  auto const epoch = saved ? saved->epoch : new_epoch();
+  s->r = std::make_unique<room>(cfg, epoch, opts_.history, log_.get());
+  if (saved) {
+    // What the room said and decided before the restart wins over the config.
+    s->r->restore(saved->seq, saved->state, std::move(saved->history));
+  } else if (log_) {
+    log_->on_state(cfg.id, epoch, 0, s->r->state_json());
+  }
+  s->config = s->r->config();
+  s->open.store(s->config.open);
   auto& ref = *s;
   std::unique_lock lock(rooms_mutex_);
   if (cfg.id != room::plenary_id) table_order_.push_back(&ref);
@@ -87,9 +113,12 @@ room_slot& node::add_room(table_config cfg, std::uint64_t epoch) {
 outcome node::create_table(table_config cfg) {
   {
     std::shared_lock lock(rooms_mutex_);
-    if (rooms_.count(cfg.id)) return make_error(error_code::bad_request, "table '" + cfg.id + "' exists");
+    if (rooms_.count(cfg.id))
+      return make_error(error_code::bad_request, "table '" + cfg.id + "' exists");
   }
-  add_room(std::move(cfg), new_epoch());
+  auto const order = tables().size();
+  add_room(cfg);
+  if (log_) log_->table_created(cfg, order);
   tables_changed();
   return {};
 }
@@ -190,6 +219,12 @@ void node::schedule_lobby() {
 void node::start() {
   lobby_timer_ = std::make_unique<boost::asio::steady_timer>(workers_[0]->ioc);
   schedule_lobby();
+  // Timers restored from the store run on (or end at once if past).
+  for (auto* t : tables()) {
+    if (t->r->timer_ends_at() != 0) {
+      boost::asio::post(workers_[t->home]->ioc, [this, t] { arm_timer(*t); });
+    }
+  }
   for (auto& w : workers_) {
     w->thread = std::thread([&ioc = w->ioc] {
       auto guard = boost::asio::make_work_guard(ioc);

@@ -34,6 +34,7 @@
 namespace roundtable {
 
 class client;
+class durable_log;
 
 // The clients of one worker that are members of one room. Removal is O(1):
 // each client remembers its index (slot 0 for the plenary, 1 for its table).
@@ -103,11 +104,20 @@ class node {
   outcome create_table(table_config cfg);
 
   // Runs `fn(room&)` on the room's home thread, then delivers what it emitted.
+  // When `fn` returns a callable (typically a post of the reply to the
+  // client's worker), it runs after the delivery posts: a joining member's
+  // reply must follow the events it already holds in its snapshot.
   template <class F>
   void on_home(room_slot& s, F&& fn) {
     boost::asio::post(workers_[s.home]->ioc, [this, &s, fn = std::forward<F>(fn)]() mutable {
-      fn(*s.r);
-      publish(s);
+      if constexpr (std::is_void_v<decltype(fn(*s.r))>) {
+        fn(*s.r);
+        publish(s);
+      } else {
+        auto then = fn(*s.r);
+        publish(s);
+        then();
+      }
     });
   }
   // Runs `fn` on worker `w`.
@@ -135,6 +145,9 @@ class node {
   bool admit_address(std::string const& addr);
   void release_address(std::string const& addr);
 
+  // The durable store (memory engine with a data dir), else null.
+  durable_log* log() noexcept { return log_.get(); }
+
   bool ready() const noexcept { return true; }
   bool stopping() const noexcept { return stopping_.load(std::memory_order_relaxed); }
   // The secret tokens are checked against (demo mode: generated at start).
@@ -142,7 +155,8 @@ class node {
   bool demo() const noexcept { return opts_.secret.empty(); }
 
  private:
-  room_slot& add_room(table_config cfg, std::uint64_t epoch);
+  // Creates a room, restored from the durable log when it holds one.
+  room_slot& add_room(table_config cfg);
   std::uint32_t home_of(std::string_view id) const noexcept;
   void schedule_lobby();
 
@@ -165,6 +179,10 @@ class node {
 
   std::mutex addr_mutex_;
   std::unordered_map<std::string, std::size_t> per_address_;
+
+  // Declared last: rooms hold a pointer to it, workers are joined before it
+  // goes (its destructor commits what is queued).
+  std::unique_ptr<durable_log> log_;
 };
 
 }  // namespace roundtable

@@ -3,7 +3,10 @@
 
 #include "protocol/command.hpp"
 #include "protocol/json_writer.hpp"
+#include "server/durable_log.hpp"
 #include "server/node.hpp"
+
+#include <thread>
 
 #include <simdjson.h>
 
@@ -13,15 +16,22 @@ using protocol::json_writer;
 
 namespace {
 
-room_digest digest_of(room const& r) {
+room_digest digest_of(room const& r, bool events, durable_log* log) {
   room_digest d;
+  d.epoch = r.epoch();
+  if (events && !log) {
+    for (auto const& e : r.history()) {
+      if (!e.deleted) d.events.push_back(*e.json);
+    }
+  }
   d.id = r.id();
   d.topic = r.config().topic;
   d.moderator = r.config().moderator;
   d.open = r.config().open;
   d.summary = r.published_summary();
   d.draft = r.draft_summary();
-  for (auto const* i : r.ranked_insights()) d.insights.push_back({i->id, i->text, i->by.name, i->voters.size()});
+  for (auto const* i : r.ranked_insights())
+    d.insights.push_back({i->id, i->text, i->by.name, i->voters.size()});
   d.participants = r.participants_total();
   d.messages = r.messages_total();
   for (auto const& b : r.reports()) d.reports.push_back(*b);
@@ -31,21 +41,38 @@ room_digest digest_of(room const& r) {
 }
 
 // Visits rooms[i..] one after another on their homes, then hands over.
-void visit(node& n, std::uint32_t w, std::vector<room_slot*> rooms, std::size_t i,
+void visit(node& n, std::uint32_t w, bool events, std::vector<room_slot*> rooms, std::size_t i,
            std::shared_ptr<session_digest> acc, std::function<void(session_digest)> then) {
   if (i == rooms.size()) {
-    n.on_worker(w, [acc, then = std::move(then)] { then(std::move(*acc)); });
+    n.on_worker(w, [&n, events, acc, then = std::move(then)] {
+      if (events && n.log()) {
+        // The store holds the whole session, beyond the windows in memory.
+        auto& db = n.log()->db();
+        db.flush();
+        auto fill = [&](room_digest& d) {
+          for (auto& row : db.events(d.id, d.epoch, 0, SIZE_MAX)) {
+            bool const gone = row.payload.find("\"deleted\":true") != std::string::npos &&
+                              (row.type == "message" || row.type == "insight");
+            if (!gone) d.events.push_back(std::move(row.payload));
+          }
+        };
+        fill(acc->plenary);
+        for (auto& t : acc->tables) fill(t);
+      }
+      then(std::move(*acc));
+    });
     return;
   }
   auto* s = rooms[i];
-  n.on_home(*s, [&n, w, rooms = std::move(rooms), i, acc, then = std::move(then)](room& r) mutable {
+  n.on_home(*s, [&n, w, events, rooms = std::move(rooms), i, acc,
+                 then = std::move(then)](room& r) mutable {
     if (r.is_plenary()) {
-      acc->plenary = digest_of(r);
+      acc->plenary = digest_of(r, events, n.log());
       acc->phase = r.phase_name();
     } else {
-      acc->tables.push_back(digest_of(r));
+      acc->tables.push_back(digest_of(r, events, n.log()));
     }
-    visit(n, w, std::move(rooms), i + 1, std::move(acc), std::move(then));
+    visit(n, w, events, std::move(rooms), i + 1, std::move(acc), std::move(then));
   });
 }
 
@@ -77,28 +104,38 @@ http_response api_error(unsigned status, error_code code, std::string_view messa
 
 unsigned status_of(error_code c) {
   switch (c) {
-    case error_code::bad_request: return 400;
-    case error_code::unauthorized: return 401;
-    case error_code::forbidden: return 403;
-    case error_code::not_found: return 404;
-    case error_code::full: return 409;
-    case error_code::rate_limited: return 429;
-    case error_code::too_large: return 413;
-    case error_code::unavailable: return 503;
-    case error_code::internal: return 500;
+    case error_code::bad_request:
+      return 400;
+    case error_code::unauthorized:
+      return 401;
+    case error_code::forbidden:
+      return 403;
+    case error_code::not_found:
+      return 404;
+    case error_code::full:
+      return 409;
+    case error_code::rate_limited:
+      return 429;
+    case error_code::too_large:
+      return 413;
+    case error_code::unavailable:
+      return 503;
+    case error_code::internal:
+      return 500;
   }
   return 500;
 }
 
 }  // namespace
 
-void collect_digest(node& n, std::uint32_t w, std::function<void(session_digest)> then) {
+void collect_digest(node& n, std::uint32_t w, bool events,
+                    std::function<void(session_digest)> then) {
   auto acc = std::make_shared<session_digest>();
   acc->event_id = n.event().id;
   acc->title = n.event().title;
   std::vector<room_slot*> rooms{&n.plenary()};
   for (auto* t : n.tables()) rooms.push_back(t);
-  visit(n, w, std::move(rooms), 0, std::move(acc), std::move(then));
+  visit(n, w, events, std::move(rooms), 0, std::move(acc), std::move(then));
 }
 
 std::string report_json(session_digest const& d) {
@@ -118,7 +155,10 @@ std::string report_json(session_digest const& d) {
         .field("moderator", t.moderator)
         .field("open", t.open)
         .key("summary");
-    if (t.summary.empty()) w.null(); else w.value(t.summary);
+    if (t.summary.empty())
+      w.null();
+    else
+      w.value(t.summary);
     w.key("insights").begin_array();
     for (auto const& i : t.insights) {
       w.begin_object()
@@ -149,7 +189,8 @@ std::string report_markdown(session_digest const& d) {
     md += "- Moderator: " + (t.moderator.empty() ? std::string("(none)") : t.moderator) + "\n";
     md += "- Participants: " + std::to_string(t.participants) + "\n";
     md += "- Messages: " + std::to_string(t.messages) + "\n";
-    md += "\n### Summary\n\n" + (t.summary.empty() ? std::string("(not published)") : t.summary) + "\n";
+    md += "\n### Summary\n\n" + (t.summary.empty() ? std::string("(not published)") : t.summary) +
+          "\n";
     md += "\n### Key insights\n\n";
     if (t.insights.empty()) md += "(none)\n";
     int rank = 1;
@@ -164,8 +205,9 @@ std::string report_markdown(session_digest const& d) {
   for (auto const& r : d.plenary.reports) {
     simdjson::dom::element e;
     if (parser.parse(r).get(e)) continue;
-    md += "#### " + std::string(field_of(e, "topic")) + " (" + std::string(field_of(e, "moderator")) +
-          ")\n\n" + std::string(field_of(e, "text")) + "\n\n";
+    md += "#### " + std::string(field_of(e, "topic")) + " (" +
+          std::string(field_of(e, "moderator")) + ")\n\n" + std::string(field_of(e, "text")) +
+          "\n\n";
   }
   md += "\n### Broadcasts\n\n";
   if (d.plenary.broadcasts.empty()) md += "(none)\n";
@@ -177,11 +219,125 @@ std::string report_markdown(session_digest const& d) {
   return md;
 }
 
+std::string archive_json(session_digest const& d) {
+  json_writer w;
+  w.begin_object()
+      .key("event")
+      .begin_object()
+      .field("id", d.event_id)
+      .field("title", d.title)
+      .field("phase", d.phase)
+      .end_object();
+  auto room_events = [&](room_digest const& r) {
+    w.key("events").begin_array();
+    for (auto const& e : r.events) w.raw(e);
+    w.end_array();
+  };
+  w.key("plenary").begin_object().field("epoch", d.plenary.epoch).key("reports").begin_array();
+  for (auto const& r : d.plenary.reports) w.raw(r);
+  w.end_array().key("broadcasts").begin_array();
+  for (auto const& b : d.plenary.broadcasts) w.raw(b);
+  w.end_array();
+  room_events(d.plenary);
+  w.end_object();
+  w.key("tables").begin_array();
+  for (auto const& t : d.tables) {
+    w.begin_object()
+        .field("id", t.id)
+        .field("topic", t.topic)
+        .field("moderator", t.moderator)
+        .field("open", t.open)
+        .field("epoch", t.epoch)
+        .key("summary");
+    if (t.summary.empty())
+      w.null();
+    else
+      w.value(t.summary);
+    w.key("draft");
+    if (t.draft.empty())
+      w.null();
+    else
+      w.value(t.draft);
+    w.key("insights").begin_array();
+    for (auto const& i : t.insights) {
+      w.begin_object()
+          .field("id", i.id)
+          .field("text", i.text)
+          .field("by", i.by)
+          .field("votes", static_cast<std::uint64_t>(i.votes))
+          .end_object();
+    }
+    w.end_array()
+        .field("participants", static_cast<std::uint64_t>(t.participants))
+        .field("messages", static_cast<std::uint64_t>(t.messages));
+    room_events(t);
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return w.release();
+}
+
+namespace {
+
+// Erases one participant's messages and insights from every room, one room
+// after another on their homes, then from the store's old pages.
+void erase_participant(node& n, std::uint32_t w, std::vector<room_slot*> rooms, std::size_t i,
+                       std::string id, std::shared_ptr<std::size_t> count, http_done done) {
+  if (i == rooms.size()) {
+    auto finish = [count, done = std::move(done)] {
+      json_writer jw;
+      jw.begin_object()
+          .field("ok", true)
+          .field("removed", static_cast<std::uint64_t>(*count))
+          .end_object();
+      done(json_response(200, jw.release()));
+    };
+    if (!n.log()) return n.on_worker(w, std::move(finish));
+    // The checkpoint touches the disk: off the event loop.
+    std::thread([&n, w, id = std::move(id), finish = std::move(finish)]() mutable {
+      n.log()->erase_author(id);
+      n.log()->db().checkpoint();
+      n.on_worker(w, std::move(finish));
+    }).detach();
+    return;
+  }
+  auto* s = rooms[i];
+  n.on_home(*s, [&n, w, rooms = std::move(rooms), i, id = std::move(id), count,
+                 done = std::move(done)](room& r) mutable {
+    *count += r.erase_author(id, node::now_ms());
+    erase_participant(n, w, std::move(rooms), i + 1, std::move(id), std::move(count),
+                      std::move(done));
+  });
+}
+
+}  // namespace
+
 void handle_admin(node& n, std::uint32_t worker, http_request req, http_done done) {
   auto const path = req.target.substr(0, req.target.find('?'));
+  if (req.method == "GET" && path == "/api/archive") {
+    collect_digest(n, worker, true, [done = std::move(done)](session_digest d) {
+      done(json_response(200, archive_json(d)));
+    });
+    return;
+  }
+  if (req.method == "POST" && path == "/api/erase") {
+    simdjson::dom::parser parser;
+    simdjson::dom::element body;
+    std::string_view id;
+    if (parser.parse(simdjson::padded_string(req.body)).get(body) || body["participant"].get(id) ||
+        id.empty() || id.size() > protocol::limits::id) {
+      return done(
+          api_error(400, error_code::bad_request, "the body must be {\"participant\": \"<id>\"}"));
+    }
+    std::vector<room_slot*> rooms{&n.plenary()};
+    for (auto* t : n.tables()) rooms.push_back(t);
+    erase_participant(n, worker, std::move(rooms), 0, std::string(id),
+                      std::make_shared<std::size_t>(0), std::move(done));
+    return;
+  }
   if (req.method == "GET" && (path == "/api/report" || path == "/api/report.md")) {
     bool const md = path == "/api/report.md";
-    collect_digest(n, worker, [md, done = std::move(done)](session_digest d) {
+    collect_digest(n, worker, false, [md, done = std::move(done)](session_digest d) {
       if (md) {
         http_response r;
         r.content_type = "text/markdown; charset=utf-8";
@@ -202,34 +358,41 @@ void handle_admin(node& n, std::uint32_t worker, http_request req, http_done don
     if (path == "/api/broadcast") {
       std::string_view text;
       if (body["text"].get(text) || text.empty() || text.size() > protocol::limits::broadcast) {
-        return done(api_error(400, error_code::bad_request, "'text' must be a string of 1 to 2000 bytes"));
+        return done(
+            api_error(400, error_code::bad_request, "'text' must be a string of 1 to 2000 bytes"));
       }
       participant from{"admin", "Organisers", role::chair, {}};
-      n.on_home(n.plenary(), [&n, worker, from, text = std::string(text), now, done = std::move(done)](room& r) {
-        r.broadcast(from, text, now);
-        n.on_worker(worker, [done] { done(json_response(200, "{\"ok\":true}")); });
-      });
+      n.on_home(n.plenary(),
+                [&n, worker, from, text = std::string(text), now, done = std::move(done)](room& r) {
+                  r.broadcast(from, text, now);
+                  n.on_worker(worker, [done] { done(json_response(200, "{\"ok\":true}")); });
+                });
       return;
     }
     std::string_view id, topic, moderator;
     std::int64_t capacity = 0;
     if (body["table"].get(id) || body["topic"].get(topic) || topic.empty() ||
         topic.size() > protocol::limits::topic) {
-      return done(api_error(400, error_code::bad_request, "'table' and 'topic' are required strings"));
+      return done(
+          api_error(400, error_code::bad_request, "'table' and 'topic' are required strings"));
     }
     if (body["moderator"].get(moderator) == simdjson::INCORRECT_TYPE ||
         body["capacity"].get(capacity) == simdjson::INCORRECT_TYPE) {
-      return done(api_error(400, error_code::bad_request, "'moderator' is a string, 'capacity' a number"));
+      return done(
+          api_error(400, error_code::bad_request, "'moderator' is a string, 'capacity' a number"));
     }
     bool id_ok = !id.empty() && id.size() <= protocol::limits::id && id != room::plenary_id;
     for (char c : id) {
-      id_ok = id_ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':');
+      id_ok = id_ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+                        c == '.' || c == ':');
     }
     if (!id_ok || capacity < 0) {
-      return done(api_error(400, error_code::bad_request, "'table' must be an id of [A-Za-z0-9_.:-]"));
+      return done(
+          api_error(400, error_code::bad_request, "'table' must be an id of [A-Za-z0-9_.:-]"));
     }
     table_config cfg{std::string(id), std::string(topic), std::string(moderator), capacity, true};
-    if (auto e = n.create_table(cfg)) return done(api_error(status_of(e->code), e->code, e->message));
+    if (auto e = n.create_table(cfg))
+      return done(api_error(status_of(e->code), e->code, e->message));
     n.on_home(n.plenary(), [&n, worker, cfg, now, done = std::move(done)](room& r) {
       r.table_created(cfg, now);
       n.on_worker(worker, [done] { done(json_response(201, "{\"ok\":true}")); });

@@ -29,6 +29,8 @@ struct room_digest {
   std::vector<std::string> reports;     // plenary: report events (JSON), in order
   std::vector<std::string> broadcasts;  // plenary: broadcast events (JSON), in order
   std::string phase;
+  std::uint64_t epoch = 0;
+  std::vector<std::string> events;  // archive only: the room's events, deletions applied
 };
 
 struct session_digest {
@@ -40,8 +42,14 @@ struct session_digest {
 std::string report_json(session_digest const& d);
 std::string report_markdown(session_digest const& d);
 
-// Collects a digest of every room, then calls `then` on worker `w`.
-void collect_digest(node& n, std::uint32_t w, std::function<void(session_digest)> then);
+// Collects a digest of every room, then calls `then` on worker `w`. With
+// `events`, each room's events come too: from the durable store when there is
+// one (the whole session), else the history window.
+void collect_digest(node& n, std::uint32_t w, bool events,
+                    std::function<void(session_digest)> then);
+
+// The whole session as JSON (GET /api/archive).
+std::string archive_json(session_digest const& d);
 
 // Routes under /api/ (already authorized).
 void handle_admin(node& n, std::uint32_t worker, http_request req, http_done done);

@@ -18,8 +18,8 @@ room::room(table_config cfg, std::uint64_t epoch, std::size_t history_limit,
       observer_(observer) {}
 
 template <class Fill>
-history_entry& room::emit(std::string_view type, std::int64_t now_ms, Fill&& fill,
-                          std::string item, std::string author) {
+history_entry& room::emit(std::string_view type, std::int64_t now_ms, Fill&& fill, std::string item,
+                          std::string author) {
   json_writer w;
   w.begin_object()
       .field("type", type)
@@ -112,7 +112,8 @@ outcome room::say(member const& m, std::string_view text, std::int64_t now_ms) {
 void room::emit_hands(std::int64_t now_ms) {
   emit("hands", now_ms, [&](json_writer& w) {
     w.key("queue").begin_array();
-    for (auto const& h : hands_) w.begin_object().field("id", h.id).field("name", h.name).end_object();
+    for (auto const& h : hands_)
+      w.begin_object().field("id", h.id).field("name", h.name).end_object();
     w.end_array().key("speaker");
     if (speaker_) {
       w.begin_object().field("id", speaker_->id).field("name", speaker_->name).end_object();
@@ -125,8 +126,8 @@ void room::emit_hands(std::int64_t now_ms) {
 
 outcome room::hand(member const& m, bool up, std::int64_t now_ms) {
   if (auto e = require_table_member(m)) return e;
-  auto const it =
-      std::find_if(hands_.begin(), hands_.end(), [&](hand_entry const& h) { return h.conn == m.conn; });
+  auto const it = std::find_if(hands_.begin(), hands_.end(),
+                               [&](hand_entry const& h) { return h.conn == m.conn; });
   if (up == (it != hands_.end())) return {};  // already as asked: nothing to tell anyone
   if (up) {
     hands_.push_back({m.conn, m.who.id, m.who.name});
@@ -139,7 +140,8 @@ outcome room::hand(member const& m, bool up, std::int64_t now_ms) {
 
 outcome room::next_speaker(participant const& p, bool clear, std::int64_t now_ms) {
   if (is_plenary()) return make_error(error_code::bad_request, "the plenary has no hand queue");
-  if (!may_moderate(p)) return make_error(error_code::forbidden, "only the table's moderator or the chair");
+  if (!may_moderate(p))
+    return make_error(error_code::forbidden, "only the table's moderator or the chair");
   if (clear) {
     hands_.clear();
     speaker_.reset();
@@ -167,7 +169,8 @@ void room::emit_insight(insight_entry const& i, std::int64_t now_ms) {
 
 outcome room::add_insight(member const& m, std::string_view text, std::int64_t now_ms) {
   if (auto e = require_table_member(m)) return e;
-  if (!cfg_.open && !may_moderate(m.who)) return make_error(error_code::forbidden, "the table is closed");
+  if (!cfg_.open && !may_moderate(m.who))
+    return make_error(error_code::forbidden, "the table is closed");
   auto& i = insights_.emplace_back();
   i.id = "i" + std::to_string(next_insight_);
   i.order = next_insight_++;
@@ -191,11 +194,13 @@ outcome room::vote(member const& m, std::string_view insight_id, std::int64_t no
 
 outcome room::delete_message(participant const& p, std::string_view message_id,
                              std::int64_t now_ms) {
-  if (!may_moderate(p)) return make_error(error_code::forbidden, "only the table's moderator or the chair");
+  if (!may_moderate(p))
+    return make_error(error_code::forbidden, "only the table's moderator or the chair");
   auto const it = std::find_if(history_.begin(), history_.end(), [&](history_entry const& e) {
     return e.type == "message" && e.item == message_id;
   });
-  if (it == history_.end() || it->deleted) return make_error(error_code::not_found, "no such message");
+  if (it == history_.end() || it->deleted)
+    return make_error(error_code::not_found, "no such message");
   it->deleted = true;
   // The entry keeps its seq so replay stays gapless, but not its text.
   json_writer w;
@@ -221,9 +226,8 @@ outcome room::set_timer(participant const& p, std::int64_t seconds, std::int64_t
   }
   timer_seconds_ = seconds;
   timer_ends_at_ = seconds > 0 ? now_ms + seconds * 1000 : 0;
-  emit("timer", now_ms, [&](json_writer& w) {
-    w.field("ends_at", timer_ends_at_).field("seconds", seconds);
-  });
+  emit("timer", now_ms,
+       [&](json_writer& w) { w.field("ends_at", timer_ends_at_).field("seconds", seconds); });
   state_changed();
   return {};
 }
@@ -239,19 +243,20 @@ void room::timer_expired(std::int64_t ends_at, std::int64_t now_ms) {
 outcome room::summary(participant const& p, std::string_view text, bool publish,
                       std::int64_t now_ms) {
   if (is_plenary()) return make_error(error_code::bad_request, "summaries belong to tables");
-  if (!p.moderates_table(cfg_.id)) return make_error(error_code::forbidden, "only the table's moderator");
+  if (!p.moderates_table(cfg_.id))
+    return make_error(error_code::forbidden, "only the table's moderator");
   draft_ = text;
   if (publish) published_ = text;
-  emit("summary", now_ms, [&](json_writer& w) {
-    w.field("text", text).field("published", publish);
-  });
+  emit("summary", now_ms,
+       [&](json_writer& w) { w.field("text", text).field("published", publish); });
   state_changed();
   return {};
 }
 
 outcome room::set_open(participant const& p, bool open, std::int64_t now_ms) {
   if (is_plenary()) return make_error(error_code::bad_request, "the plenary is always open");
-  if (!may_moderate(p)) return make_error(error_code::forbidden, "only the table's moderator or the chair");
+  if (!may_moderate(p))
+    return make_error(error_code::forbidden, "only the table's moderator or the chair");
   if (cfg_.open == open) return {};
   cfg_.open = open;
   emit("table", now_ms, [&](json_writer& w) { w.field("table", cfg_.id).field("open", open); });
@@ -381,7 +386,8 @@ void room::write_snapshot(json_writer& w) const {
   }
   // The latest messages, oldest first.
   std::vector<history_entry const*> latest;
-  for (auto it = history_.rbegin(); it != history_.rend() && latest.size() < snapshot_messages; ++it) {
+  for (auto it = history_.rbegin(); it != history_.rend() && latest.size() < snapshot_messages;
+       ++it) {
     if (it->type == "message" && !it->deleted) latest.push_back(&*it);
   }
   w.key("messages").begin_array();
@@ -395,7 +401,8 @@ void room::write_snapshot(json_writer& w) const {
       w.field("votes", static_cast<std::uint64_t>(i->voters.size())).end_object();
     }
     w.end_array().key("hands").begin_array();
-    for (auto const& h : hands_) w.begin_object().field("id", h.id).field("name", h.name).end_object();
+    for (auto const& h : hands_)
+      w.begin_object().field("id", h.id).field("name", h.name).end_object();
     w.end_array().key("speaker");
     if (speaker_) {
       w.begin_object().field("id", speaker_->id).field("name", speaker_->name).end_object();
@@ -404,14 +411,23 @@ void room::write_snapshot(json_writer& w) const {
     }
     w.key("timer");
     if (timer_ends_at_) {
-      w.begin_object().field("ends_at", timer_ends_at_).field("seconds", timer_seconds_).end_object();
+      w.begin_object()
+          .field("ends_at", timer_ends_at_)
+          .field("seconds", timer_seconds_)
+          .end_object();
     } else {
       w.null();
     }
     w.key("summary");
-    if (draft_.empty()) w.null(); else w.value(draft_);
+    if (draft_.empty())
+      w.null();
+    else
+      w.value(draft_);
     w.key("published");
-    if (published_.empty()) w.null(); else w.value(published_);
+    if (published_.empty())
+      w.null();
+    else
+      w.value(published_);
   }
   w.end_object();
 }
@@ -451,7 +467,8 @@ std::string room::state_json() const {
     w.end_array().end_object();
   }
   w.end_array().key("hands").begin_array();
-  for (auto const& h : hands_) w.begin_object().field("id", h.id).field("name", h.name).end_object();
+  for (auto const& h : hands_)
+    w.begin_object().field("id", h.id).field("name", h.name).end_object();
   w.end_array().key("reports").begin_array();
   for (auto const& r : reports_) w.value(*r);
   w.end_array().key("broadcasts").begin_array();

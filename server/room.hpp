@@ -33,12 +33,14 @@ using protocol::error_code;
 // Returned by room operations: empty on success.
 using outcome = std::optional<error>;
 
-inline error make_error(error_code c, std::string message) { return {c, std::move(message)}; }
+inline error make_error(error_code c, std::string message) {
+  return {c, std::move(message)};
+}
 
 struct table_config {
   std::string id;
   std::string topic;
-  std::string moderator;  // display name shown in the lobby
+  std::string moderator;      // display name shown in the lobby
   std::int64_t capacity = 0;  // 0: no limit
   bool open = true;
 };
@@ -68,8 +70,7 @@ class room_observer {
  public:
   virtual ~room_observer() = default;
   virtual void on_event(std::string const& room, std::uint64_t epoch, history_entry const& e) = 0;
-  virtual void on_rewrite(std::string const& room, std::uint64_t epoch,
-                          history_entry const& e) = 0;
+  virtual void on_rewrite(std::string const& room, std::uint64_t epoch, history_entry const& e) = 0;
   virtual void on_state(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
                         std::string const& state_json) = 0;
 };

@@ -236,6 +236,8 @@ struct sqlite_store::impl {
         throw std::runtime_error("roundtable store: '" + opts.path + "' cannot use WAL mode");
     }
     exec(db, "PRAGMA synchronous=NORMAL");
+    // Erasure must not leave old text in freed pages.
+    exec(db, "PRAGMA secure_delete=ON");
     exec(db, "BEGIN IMMEDIATE");
     try {
       exec(db, schema_sql);
@@ -476,6 +478,13 @@ void sqlite_store::erase_meta(std::string key) {
 
 void sqlite_store::flush() {
   impl_->flush();
+}
+
+void sqlite_store::checkpoint() {
+  impl_->flush();
+  // A connection of its own: the writer's belongs to the writer thread.
+  auto db = open_db(impl_->opts.path, SQLITE_OPEN_READWRITE, impl_->opts.busy_timeout);
+  exec(db.get(), "PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 std::vector<room_row> sqlite_store::rooms() {

@@ -102,6 +102,9 @@ class sqlite_store {
   // Blocks until everything queued before the call is committed (while the
   // disk keeps failing, that is until it recovers).
   void flush();
+  // Flushes, then copies the WAL into the database file and truncates it, so
+  // rewritten text (erasure) survives in no old page image.
+  void checkpoint();
 
   // Reads: thread-safe; they see what has been committed, not what is queued.
   std::vector<room_row> rooms();  // ordered by room id

@@ -1,0 +1,120 @@
+// Room events and state to SQLite, and back at start.
+#include "server/durable_log.hpp"
+
+#include "protocol/json_writer.hpp"
+
+#include <simdjson.h>
+
+#include <algorithm>
+
+namespace roundtable {
+
+namespace {
+store::sqlite_store::options store_options(std::string const& dir) {
+  store::sqlite_store::options o;
+  o.path = dir + "/roundtable.db";
+  return o;
+}
+}  // namespace
+
+durable_log::durable_log(std::string const& dir) : store_(store_options(dir)) {
+  for (auto& r : store_.rooms()) rooms_.emplace(r.room, std::move(r));
+}
+
+void durable_log::on_event(std::string const& room, std::uint64_t epoch, history_entry const& e) {
+  store_.append_event(
+      store::event_row{room, epoch, e.seq, e.type, e.item, e.author, *e.json, e.ts});
+}
+
+void durable_log::on_rewrite(std::string const& room, std::uint64_t epoch, history_entry const& e) {
+  store_.replace_payload(room, epoch, e.seq, *e.json);
+}
+
+void durable_log::on_state(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
+                           std::string const& state_json) {
+  store_.put_room(store::room_row{room, epoch, seq, state_json});
+}
+
+std::optional<durable_log::saved_room> durable_log::load(std::string const& room,
+                                                         std::size_t window) {
+  auto it = rooms_.find(room);
+  if (it == rooms_.end()) return std::nullopt;
+  saved_room s;
+  s.epoch = it->second.epoch;
+  s.seq = it->second.seq;
+  s.state = it->second.state;
+  for (auto& row : store_.last_events(room, s.epoch, window)) {
+    history_entry e;
+    e.seq = row.seq;
+    e.type = std::move(row.type);
+    e.item = std::move(row.item);
+    e.author = std::move(row.author);
+    e.ts = row.ts;
+    e.deleted = row.payload.find("\"deleted\":true") != std::string::npos &&
+                (e.type == "message" || e.type == "insight");
+    e.json = std::make_shared<std::string const>(std::move(row.payload));
+    s.history.push_back(std::move(e));
+  }
+  // Messages change no state, so the room row's seq can lag the events.
+  if (!s.history.empty()) s.seq = std::max(s.seq, s.history.back().seq);
+  return s;
+}
+
+std::size_t durable_log::erase_author(std::string const& author) {
+  store_.flush();
+  std::size_t n = 0;
+  for (auto const& row : store_.events_by_author(author)) {
+    if (row.type != "message" && row.type != "insight") continue;
+    protocol::json_writer w;
+    w.begin_object()
+        .field("type", row.type)
+        .field("room", row.room)
+        .field("seq", row.seq)
+        .field("epoch", row.epoch)
+        .field("id", row.item)
+        .field("deleted", true)
+        .end_object();
+    store_.replace_payload(row.room, row.epoch, row.seq, w.release());
+    ++n;
+  }
+  return n;
+}
+
+std::vector<table_config> durable_log::created_tables() {
+  std::vector<std::pair<std::uint64_t, table_config>> found;
+  simdjson::dom::parser parser;
+  for (auto const& [key, value] : store_.meta_prefix("table:")) {
+    simdjson::dom::element e;
+    if (parser.parse(value).get(e)) continue;
+    table_config t;
+    std::string_view s;
+    std::int64_t cap = 0;
+    std::uint64_t order = 0;
+    if (e["id"].get(s)) continue;
+    t.id = s;
+    if (!e["topic"].get(s)) t.topic = s;
+    if (!e["moderator"].get(s)) t.moderator = s;
+    if (!e["capacity"].get(cap)) t.capacity = cap;
+    if (e["order"].get(order)) order = 0;
+    found.emplace_back(order, std::move(t));
+  }
+  std::sort(found.begin(), found.end(),
+            [](auto const& a, auto const& b) { return a.first < b.first; });
+  std::vector<table_config> out;
+  for (auto& [o, t] : found) out.push_back(std::move(t));
+  return out;
+}
+
+void durable_log::table_created(table_config const& t, std::size_t order) {
+  protocol::json_writer w;
+  w.begin_object()
+      .field("id", t.id)
+      .field("topic", t.topic)
+      .field("moderator", t.moderator)
+      .field("capacity", t.capacity)
+      .field("order", static_cast<std::uint64_t>(order))
+      .end_object();
+  store_.put_meta("table:" + t.id, w.release());
+}
+
+}  // namespace roundtable

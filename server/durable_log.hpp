@@ -1,0 +1,49 @@
+// The memory engine's durability: every event and state change of every room
+// goes to the SQLite store (server/store), batched off the hot path by the
+// store's writer thread; at start the rooms come back from it with their
+// epochs, history windows and state, so clients that resume after a restart
+// get `recovered: true` for what is still in the window.
+#pragma once
+
+#include "server/room.hpp"
+#include "server/store/sqlite_store.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace roundtable {
+
+class durable_log final : public room_observer {
+ public:
+  // Opens (or creates) `dir`/roundtable.db. Throws std::runtime_error.
+  explicit durable_log(std::string const& dir);
+
+  void on_event(std::string const& room, std::uint64_t epoch, history_entry const& e) override;
+  void on_rewrite(std::string const& room, std::uint64_t epoch, history_entry const& e) override;
+  void on_state(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
+                std::string const& state_json) override;
+
+  // What the store holds of a room, for restore; nullopt for a new room.
+  struct saved_room {
+    std::uint64_t epoch = 0, seq = 0;
+    std::string state;
+    std::vector<history_entry> history;
+  };
+  std::optional<saved_room> load(std::string const& room, std::size_t window);
+  // Tables opened at run time, in creation order.
+  std::vector<table_config> created_tables();
+  void table_created(table_config const& t, std::size_t order);
+
+  // Rewrites every stored message and insight event of `author` as a
+  // tombstone, beyond the windows in memory; returns how many. Blocking (disk).
+  std::size_t erase_author(std::string const& author);
+
+  store::sqlite_store& db() noexcept { return store_; }
+
+ private:
+  store::sqlite_store store_;
+  std::map<std::string, store::room_row> rooms_;  // as loaded at start
+};
+
+}  // namespace roundtable
