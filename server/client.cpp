@@ -156,8 +156,7 @@ template <class F>
 bool client::room_op(std::string rid, room_slot& s, F&& fn) {
   node_.on_home(s, [self = shared_from_this(), rid = std::move(rid), fn = std::forward<F>(fn),
                     m = self_member()](room& r) mutable {
-    outcome o = fn(r, m);
-    return [self = std::move(self), rid = std::move(rid), o = std::move(o)]() mutable {
+    auto reply = [self = std::move(self), rid = std::move(rid)](outcome o) mutable {
       auto const w = self->worker_index();
       self->node_.on_worker(w, [self = std::move(self), rid = std::move(rid), o = std::move(o)] {
         if (o) {
@@ -168,6 +167,11 @@ bool client::room_op(std::string rid, room_slot& s, F&& fn) {
         self->op_done();
       });
     };
+    if (outcome o = fn(r, m)) {
+      reply(std::move(o));
+    } else {
+      r.after(std::move(reply));  // once the events it caused are applied
+    }
   });
   return false;
 }
@@ -264,12 +268,9 @@ bool client::dispatch(protocol::command& cmd) {
         } else if constexpr (std::is_same_v<T, protocol::timer>) {
           auto* s = any_room(op.room);
           if (!s) return true;
-          return room_op(std::move(rid), *s,
-                         [this, s, secs = op.seconds, now](room& r, member const& m) {
-                           auto o = r.set_timer(m.who, secs, now);
-                           if (!o) node_.arm_timer(*s);
-                           return o;
-                         });
+          return room_op(std::move(rid), *s, [secs = op.seconds, now](room& r, member const& m) {
+            return r.set_timer(m.who, secs, now);
+          });
         } else if constexpr (std::is_same_v<T, protocol::summary>) {
           std::string const table = op.table.empty() ? who_.moderates : op.table;
           if (table.empty()) return refuse(error_code::forbidden, "only a table's moderator");
@@ -305,15 +306,9 @@ bool client::dispatch(protocol::command& cmd) {
         } else if constexpr (std::is_same_v<T, protocol::table>) {
           auto* s = any_room(op.table);
           if (!s) return true;
-          return room_op(std::move(rid), *s,
-                         [this, s, open = op.open, now](room& r, member const& m) {
-                           auto o = r.set_open(m.who, open, now);
-                           if (!o) {
-                             s->open.store(open);
-                             node_.tables_changed();
-                           }
-                           return o;
-                         });
+          return room_op(std::move(rid), *s, [open = op.open, now](room& r, member const& m) {
+            return r.set_open(m.who, open, now);
+          });
         } else if constexpr (std::is_same_v<T, protocol::create_table>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
           table_config cfg{op.table, op.topic, op.moderator, op.capacity, true};
@@ -397,29 +392,29 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
                                    snap = std::move(snap), phase = std::move(phase),
                                    recovered = std::move(recovered), rp = *table_rp,
                                    m = self->self_member()](room& t) mutable {
-          std::vector<buffer> table_replay;
-          bool ok = false;
-          std::string table_snap;
-          if (!t.join(m, node::now_ms())) {
-            ok = t.replay(rp.epoch, rp.seq, table_replay);
-            json_writer tw;
-            t.write_snapshot(tw);
-            table_snap = tw.release();
-          }
-          if (recovered.size() > 1) recovered += ',';
-          protocol::append_json_string(recovered, rp.room);
-          recovered += ok ? ":true" : ":false";
-          return [self = std::move(self), rid = std::move(rid), h = std::move(h),
-                  snap = std::move(snap), phase = std::move(phase),
-                  recovered = std::move(recovered), table_replay = std::move(table_replay),
-                  table_snap = std::move(table_snap), room_id = rp.room]() mutable {
+          // Replay and snapshot once our `joined` is applied, at its seq.
+          auto done = [&t, self = std::move(self), rid = std::move(rid), h = std::move(h),
+                       snap = std::move(snap), phase = std::move(phase),
+                       recovered = std::move(recovered), rp](outcome o) mutable {
+            std::vector<buffer> table_replay;
+            bool ok = false;
+            std::string table_snap;
+            if (!o) {
+              ok = t.replay(rp.epoch, rp.seq, table_replay);
+              json_writer tw;
+              t.write_snapshot(tw);
+              table_snap = tw.release();
+            }
+            if (recovered.size() > 1) recovered += ',';
+            protocol::append_json_string(recovered, rp.room);
+            recovered += ok ? ":true" : ":false";
             auto const wi = self->worker_index();
             self->node_.on_worker(wi, [self = std::move(self), rid = std::move(rid),
                                        h = std::move(h), snap = std::move(snap),
                                        phase = std::move(phase), recovered = std::move(recovered),
                                        table_replay = std::move(table_replay),
                                        table_snap = std::move(table_snap),
-                                       room_id = std::move(room_id)]() mutable {
+                                       room_id = rp.room]() mutable {
               if (self->closed_) return;
               if (table_snap.empty()) {
                 self->table_.clear();  // full or closed meanwhile: plenary only
@@ -431,6 +426,8 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
                                  std::move(table_snap), std::move(recovered));
             });
           };
+          if (auto o = t.join(m, node::now_ms())) return done(std::move(o));
+          t.after(std::move(done));
         });
       });
     };
@@ -484,15 +481,9 @@ bool client::do_join(std::string rid, std::string table) {
   }
   node_.on_home(
       *s, [self = shared_from_this(), rid = std::move(rid), m = self_member()](room& r) mutable {
-        auto o = r.join(m, node::now_ms());
-        std::string snap;
-        if (!o) {
-          json_writer w;
-          r.write_snapshot(w);
-          snap = w.release();
-        }
-        return [self = std::move(self), rid = std::move(rid), o = std::move(o),
-                snap = std::move(snap), id = r.id()]() mutable {
+        // Back on the client's worker with the outcome and the snapshot.
+        auto finish = [self = std::move(self), rid = std::move(rid), id = r.id()](
+                          outcome o, std::string snap) mutable {
           auto const wi = self->worker_index();
           self->node_.on_worker(wi, [self = std::move(self), rid = std::move(rid), o = std::move(o),
                                      snap = std::move(snap), id = std::move(id)]() mutable {
@@ -519,6 +510,17 @@ bool client::do_join(std::string rid, std::string table) {
             self->op_done();
           });
         };
+        if (auto o = r.join(m, node::now_ms())) return finish(std::move(o), {});
+        // The snapshot is taken right after our `joined` is applied: at its seq.
+        r.after([&r, finish = std::move(finish)](outcome o) mutable {
+          std::string snap;
+          if (!o) {
+            json_writer w;
+            r.write_snapshot(w);
+            snap = w.release();
+          }
+          finish(std::move(o), std::move(snap));
+        });
       });
   return false;
 }

@@ -179,6 +179,13 @@ void node::publish(room_slot& s) {
   } else if (s.count.exchange(count, std::memory_order_relaxed) != count) {
     tables_changed();
   }
+  if (s.open.exchange(s.r->config().open) != s.r->config().open) tables_changed();
+  if (s.r->take_timer_changed()) arm_timer(s);
+  for (auto& t : s.r->take_created()) {
+    if (!find_room(t.id)) create_table(std::move(t));  // decided on another node
+  }
+  // Replies last: they follow the events they confirm.
+  for (auto& fn : s.r->take_ready()) fn();
 }
 
 void node::arm_timer(room_slot& s) {

@@ -1,4 +1,5 @@
-// Room domain rules, event emission, snapshots, replay and durable state.
+// Room domain rules (decide), event application (apply), snapshots, replay and
+// durable state.
 #include "server/room.hpp"
 
 #include <simdjson.h>
@@ -10,31 +11,138 @@ namespace roundtable {
 
 using protocol::json_writer;
 
+namespace {
+
+// The fields of a JSON object written by `fill`, without the braces, with a
+// leading comma when there are any: what follows "epoch" in an event.
+template <class Fill>
+std::string body_of(Fill&& fill) {
+  json_writer w;
+  w.begin_object();
+  fill(w);
+  w.end_object();
+  auto s = w.release();
+  if (s.size() <= 2) return {};
+  s.pop_back();
+  s[0] = ',';
+  return s;
+}
+
+std::string_view str_in(simdjson::dom::element e, char const* key) {
+  std::string_view v;
+  return e[key].get(v) ? std::string_view() : v;
+}
+
+template <class T>
+T num_in(simdjson::dom::element e, char const* key, T fallback) {
+  T v{};
+  return e[key].get(v) ? fallback : v;
+}
+
+participant participant_in(simdjson::dom::element e) {
+  participant p;
+  p.id = str_in(e, "id");
+  p.name = str_in(e, "name");
+  p.who = auth::parse_role(str_in(e, "role")).value_or(role::participant);
+  return p;
+}
+
+}  // namespace
+
 room::room(table_config cfg, std::uint64_t epoch, std::size_t history_limit,
-           room_observer* observer)
+           room_observer* observer, sequencer* seq)
     : cfg_(std::move(cfg)),
       epoch_(epoch),
       history_limit_(std::max<std::size_t>(history_limit, 1)),
-      observer_(observer) {}
+      observer_(observer),
+      sequencer_(seq) {}
 
-template <class Fill>
-history_entry& room::emit(std::string_view type, std::int64_t now_ms, Fill&& fill, std::string item,
-                          std::string author) {
+std::string room::assemble(std::string_view room_id, std::uint64_t seq, std::uint64_t epoch,
+                           event_draft const& d) {
   json_writer w;
   w.begin_object()
-      .field("type", type)
-      .field("room", cfg_.id)
-      .field("seq", ++seq_)
-      .field("epoch", epoch_);
-  fill(w);
-  w.end_object();
-  auto json = std::make_shared<std::string const>(w.release());
-  outbox_.push_back(json);
-  history_.push_back(history_entry{seq_, std::string(type), std::move(item), std::move(author),
-                                   now_ms, std::move(json), false});
-  if (history_.size() > history_limit_) history_.pop_front();
-  if (observer_) observer_->on_event(cfg_.id, epoch_, history_.back());
-  return history_.back();
+      .field("type", d.type)
+      .field("room", room_id)
+      .field("seq", seq)
+      .field("epoch", epoch);
+  auto s = w.release();  // unterminated on purpose: the body and the brace follow
+  s += d.body;
+  s += '}';
+  return s;
+}
+
+std::string room::conn_key(std::uint64_t conn) const {
+  return (sequencer_ ? sequencer_->node_id() : std::string("local")) + ":" + std::to_string(conn);
+}
+
+std::string room::new_id(char prefix) {
+  if (!sequencer_) return prefix + std::to_string(prefix == 'm' ? seq_ + 1 : next_insight_++);
+  return std::string(1, prefix) + "-" + sequencer_->node_id() + "-" +
+         std::to_string(++next_local_id_);
+}
+
+template <class Fill>
+void room::emit(std::string_view type, std::int64_t now_ms, Fill&& fill, std::string item,
+                std::string author, std::string aux) {
+  submit(event_draft{std::string(type), std::move(item), std::move(author), std::move(aux),
+                     body_of(std::forward<Fill>(fill)), now_ms});
+}
+
+void room::submit(event_draft d) {
+  auto const ticket = ++next_ticket_;
+  if (sequencer_) {
+    sequencer_->submit(*this, std::move(d), ticket);
+    return;
+  }
+  // The memory engine: the next seq, at once.
+  auto const seq = seq_ + 1;
+  auto json = std::make_shared<std::string const>(assemble(cfg_.id, seq, epoch_, d));
+  sequenced(ticket, epoch_, seq);
+  apply(seq, epoch_, d, std::move(json));
+}
+
+void room::sequenced(std::uint64_t ticket, std::uint64_t epoch, std::uint64_t seq) {
+  if (applied(epoch, seq)) {
+    ticket_done(ticket);
+  } else {
+    ticket_seq_[ticket] = {epoch, seq};
+  }
+}
+
+void room::failed(std::uint64_t ticket, error e) {
+  failed_.emplace(ticket, std::move(e));
+  ticket_done(ticket);
+}
+
+void room::ticket_done(std::uint64_t ticket) {
+  done_.insert(ticket);
+  while (!done_.empty() && *done_.begin() == done_upto_ + 1) {
+    done_.erase(done_.begin());
+    ++done_upto_;
+  }
+  fire_ready();
+}
+
+void room::after(std::function<void(outcome)> fn) {
+  waiters_.push_back({next_ticket_, std::move(fn)});
+  fire_ready();
+}
+
+void room::fire_ready() {
+  while (!waiters_.empty() && waiters_.front().ticket <= done_upto_) {
+    auto w = std::move(waiters_.front());
+    waiters_.pop_front();
+    outcome o;
+    for (auto it = failed_.begin(); it != failed_.end() && it->first <= w.ticket;) {
+      o = it->second;
+      it = failed_.erase(it);
+    }
+    ready_.push_back([fn = std::move(w.fn), o = std::move(o)] { fn(o); });
+  }
+}
+
+std::vector<std::function<void()>> room::take_ready() {
+  return std::exchange(ready_, {});
 }
 
 void room::state_changed() {
@@ -55,38 +163,60 @@ outcome room::require_table_member(member const& m) const {
   return {};
 }
 
+// --- decide ----------------------------------------------------------------
+
 outcome room::join(member const& m, std::int64_t now_ms) {
-  if (has_member(m.conn)) return {};
-  if (!is_plenary()) {
-    bool const privileged = may_moderate(m.who);
-    if (!cfg_.open && !privileged) return make_error(error_code::forbidden, "the table is closed");
-    if (cfg_.capacity > 0 && static_cast<std::int64_t>(members_.size()) >= cfg_.capacity &&
-        !privileged) {
-      return make_error(error_code::full, "the table is full");
-    }
+  if (has_member(m.conn) || joining_.count(m.conn)) return {};
+  if (is_plenary()) {
+    members_.emplace(m.conn, m);
+    if (per_worker_.size() <= m.worker) per_worker_.resize(m.worker + 1, 0);
+    ++per_worker_[m.worker];
+    return {};
   }
-  members_.emplace(m.conn, m);
-  if (per_worker_.size() <= m.worker) per_worker_.resize(m.worker + 1, 0);
-  ++per_worker_[m.worker];
-  if (is_plenary()) return {};
-  seen_.insert(m.who.id);
-  emit("presence", now_ms, [&](json_writer& w) {
-    w.key("joined");
-    write_participant(w, m.who);
-  });
+  bool const privileged = may_moderate(m.who);
+  if (!cfg_.open && !privileged) return make_error(error_code::forbidden, "the table is closed");
+  if (cfg_.capacity > 0 && static_cast<std::int64_t>(roster_.size()) >= cfg_.capacity &&
+      !privileged) {
+    return make_error(error_code::full, "the table is full");
+  }
+  // The connection becomes a member when its `joined` is applied: the
+  // snapshot it gets then is exactly at that event's seq.
+  joining_.emplace(m.conn, m);
+  emit(
+      "presence", now_ms,
+      [&](json_writer& w) {
+        w.key("joined");
+        write_participant(w, m.who);
+      },
+      {}, m.who.id, conn_key(m.conn));
   return {};
 }
 
 bool room::leave(std::uint64_t conn, std::int64_t now_ms) {
-  auto const it = members_.find(conn);
-  if (it == members_.end()) return false;
-  member const m = std::move(it->second);
-  members_.erase(it);
-  --per_worker_[m.worker];
+  member m;
+  if (auto it = members_.find(conn); it != members_.end()) {
+    m = std::move(it->second);
+    members_.erase(it);
+    --per_worker_[m.worker];
+  } else if (auto j = joining_.find(conn); j != joining_.end()) {
+    m = std::move(j->second);
+    joining_.erase(j);
+  } else {
+    return false;
+  }
   if (is_plenary()) return true;
-  auto const had_hand = std::erase_if(hands_, [&](hand_entry const& h) { return h.conn == conn; });
-  emit("presence", now_ms, [&](json_writer& w) { w.field("left", m.who.id); });
-  if (had_hand) emit_hands(now_ms);
+  emit(
+      "presence", now_ms, [&](json_writer& w) { w.field("left", m.who.id); }, {}, m.who.id,
+      conn_key(conn));
+  // A hand goes down with the participant's last connection here.
+  auto const key = conn_key(conn);
+  bool const elsewhere = std::any_of(roster_.begin(), roster_.end(), [&](auto const& r) {
+    return r.first != key && r.second.id == m.who.id;
+  });
+  auto queue = hands_;
+  if (!elsewhere && std::erase_if(queue, [&](hand_entry const& h) { return h.id == m.who.id; })) {
+    emit_hands(queue, speaker_, now_ms);
+  }
   return true;
 }
 
@@ -95,8 +225,7 @@ outcome room::say(member const& m, std::string_view text, std::int64_t now_ms) {
   if (!is_plenary() && !cfg_.open && !may_moderate(m.who)) {
     return make_error(error_code::forbidden, "the table is closed");
   }
-  std::string const id = "m" + std::to_string(seq_ + 1);
-  ++messages_total_;
+  std::string const id = new_id('m');
   emit(
       "message", now_ms,
       [&](json_writer& w) {
@@ -109,32 +238,33 @@ outcome room::say(member const& m, std::string_view text, std::int64_t now_ms) {
   return {};
 }
 
-void room::emit_hands(std::int64_t now_ms) {
+void room::emit_hands(std::vector<hand_entry> const& queue,
+                      std::optional<hand_entry> const& speaker, std::int64_t now_ms) {
   emit("hands", now_ms, [&](json_writer& w) {
     w.key("queue").begin_array();
-    for (auto const& h : hands_)
+    for (auto const& h : queue)
       w.begin_object().field("id", h.id).field("name", h.name).end_object();
     w.end_array().key("speaker");
-    if (speaker_) {
-      w.begin_object().field("id", speaker_->id).field("name", speaker_->name).end_object();
+    if (speaker) {
+      w.begin_object().field("id", speaker->id).field("name", speaker->name).end_object();
     } else {
       w.null();
     }
   });
-  state_changed();
 }
 
 outcome room::hand(member const& m, bool up, std::int64_t now_ms) {
   if (auto e = require_table_member(m)) return e;
-  auto const it = std::find_if(hands_.begin(), hands_.end(),
-                               [&](hand_entry const& h) { return h.conn == m.conn; });
-  if (up == (it != hands_.end())) return {};  // already as asked: nothing to tell anyone
+  auto queue = hands_;
+  auto const it = std::find_if(queue.begin(), queue.end(),
+                               [&](hand_entry const& h) { return h.id == m.who.id; });
+  if (up == (it != queue.end())) return {};  // already as asked: nothing to tell anyone
   if (up) {
-    hands_.push_back({m.conn, m.who.id, m.who.name});
+    queue.push_back({m.who.id, m.who.name});
   } else {
-    hands_.erase(it);
+    queue.erase(it);
   }
-  emit_hands(now_ms);
+  emit_hands(queue, speaker_, now_ms);
   return {};
 }
 
@@ -142,41 +272,39 @@ outcome room::next_speaker(participant const& p, bool clear, std::int64_t now_ms
   if (is_plenary()) return make_error(error_code::bad_request, "the plenary has no hand queue");
   if (!may_moderate(p))
     return make_error(error_code::forbidden, "only the table's moderator or the chair");
-  if (clear) {
-    hands_.clear();
-    speaker_.reset();
-  } else if (hands_.empty()) {
-    speaker_.reset();
-  } else {
-    speaker_ = hands_.front();
-    hands_.erase(hands_.begin());
+  auto queue = hands_;
+  std::optional<hand_entry> speaker;
+  if (!clear && !queue.empty()) {
+    speaker = queue.front();
+    queue.erase(queue.begin());
+  } else if (clear) {
+    queue.clear();
   }
-  emit_hands(now_ms);
+  emit_hands(queue, speaker, now_ms);
   return {};
 }
 
-void room::emit_insight(insight_entry const& i, std::int64_t now_ms) {
+void room::emit_insight(insight_entry const& i, std::size_t votes, std::string voter,
+                        std::int64_t now_ms) {
   emit(
       "insight", now_ms,
       [&](json_writer& w) {
         w.field("id", i.id).field("text", i.text).key("by");
         write_participant(w, i.by);
-        w.field("votes", static_cast<std::uint64_t>(i.voters.size()));
+        w.field("votes", static_cast<std::uint64_t>(votes));
       },
-      i.id, i.by.id);
-  state_changed();
+      i.id, i.by.id, std::move(voter));
 }
 
 outcome room::add_insight(member const& m, std::string_view text, std::int64_t now_ms) {
   if (auto e = require_table_member(m)) return e;
   if (!cfg_.open && !may_moderate(m.who))
     return make_error(error_code::forbidden, "the table is closed");
-  auto& i = insights_.emplace_back();
-  i.id = "i" + std::to_string(next_insight_);
-  i.order = next_insight_++;
+  insight_entry i;
+  i.id = new_id('i');
   i.text = text;
   i.by = m.who;
-  emit_insight(i, now_ms);
+  emit_insight(i, 0, {}, now_ms);
   return {};
 }
 
@@ -185,10 +313,9 @@ outcome room::vote(member const& m, std::string_view insight_id, std::int64_t no
   auto const it = std::find_if(insights_.begin(), insights_.end(),
                                [&](insight_entry const& i) { return i.id == insight_id; });
   if (it == insights_.end()) return make_error(error_code::not_found, "no such insight");
-  if (!it->voters.insert(m.who.id).second) {
+  if (it->voters.count(m.who.id))
     return make_error(error_code::forbidden, "already voted for this insight");
-  }
-  emit_insight(*it, now_ms);
+  emit_insight(*it, it->voters.size() + 1, m.who.id, now_ms);
   return {};
 }
 
@@ -201,43 +328,26 @@ outcome room::delete_message(participant const& p, std::string_view message_id,
   });
   if (it == history_.end() || it->deleted)
     return make_error(error_code::not_found, "no such message");
-  it->deleted = true;
-  // The entry keeps its seq so replay stays gapless, but not its text.
-  json_writer w;
-  w.begin_object()
-      .field("type", "message")
-      .field("room", cfg_.id)
-      .field("seq", it->seq)
-      .field("epoch", epoch_)
-      .field("id", it->item)
-      .field("deleted", true)
-      .end_object();
-  it->json = std::make_shared<std::string const>(w.release());
-  if (observer_) observer_->on_rewrite(cfg_.id, epoch_, *it);
   std::string const id(message_id);
-  emit("deleted", now_ms, [&](json_writer& ew) { ew.field("message", id); });
+  emit(
+      "deleted", now_ms, [&](json_writer& w) { w.field("message", id); }, id);
   return {};
 }
 
 outcome room::set_timer(participant const& p, std::int64_t seconds, std::int64_t now_ms) {
-  if (is_plenary() && !p.is_chair()) return make_error(error_code::forbidden, "only the chair");
-  if (!may_moderate(p) && !is_plenary()) {
+  if (is_plenary() ? !p.is_chair() : !may_moderate(p)) {
     return make_error(error_code::forbidden, "only the table's moderator or the chair");
   }
-  timer_seconds_ = seconds;
-  timer_ends_at_ = seconds > 0 ? now_ms + seconds * 1000 : 0;
+  std::int64_t const ends_at = seconds > 0 ? now_ms + seconds * 1000 : 0;
   emit("timer", now_ms,
-       [&](json_writer& w) { w.field("ends_at", timer_ends_at_).field("seconds", seconds); });
-  state_changed();
+       [&](json_writer& w) { w.field("ends_at", ends_at).field("seconds", seconds); });
   return {};
 }
 
 void room::timer_expired(std::int64_t ends_at, std::int64_t now_ms) {
   if (timer_ends_at_ == 0 || timer_ends_at_ != ends_at) return;
-  timer_ends_at_ = 0;
-  timer_seconds_ = 0;
-  emit("timer_ended", now_ms, [](json_writer&) {});
-  state_changed();
+  emit(
+      "timer_ended", now_ms, [](json_writer&) {}, std::to_string(ends_at));
 }
 
 outcome room::summary(participant const& p, std::string_view text, bool publish,
@@ -245,11 +355,8 @@ outcome room::summary(participant const& p, std::string_view text, bool publish,
   if (is_plenary()) return make_error(error_code::bad_request, "summaries belong to tables");
   if (!p.moderates_table(cfg_.id))
     return make_error(error_code::forbidden, "only the table's moderator");
-  draft_ = text;
-  if (publish) published_ = text;
   emit("summary", now_ms,
        [&](json_writer& w) { w.field("text", text).field("published", publish); });
-  state_changed();
   return {};
 }
 
@@ -258,41 +365,33 @@ outcome room::set_open(participant const& p, bool open, std::int64_t now_ms) {
   if (!may_moderate(p))
     return make_error(error_code::forbidden, "only the table's moderator or the chair");
   if (cfg_.open == open) return {};
-  cfg_.open = open;
   emit("table", now_ms, [&](json_writer& w) { w.field("table", cfg_.id).field("open", open); });
-  state_changed();
   return {};
 }
 
 void room::report(table_config const& table, std::string_view text, std::int64_t now_ms) {
   assert(is_plenary());
-  auto& e = emit("report", now_ms, [&](json_writer& w) {
+  emit("report", now_ms, [&](json_writer& w) {
     w.field("table", table.id)
         .field("topic", table.topic)
         .field("moderator", table.moderator)
         .field("text", text)
         .field("ts", now_ms);
   });
-  reports_.push_back(e.json);
-  state_changed();
 }
 
 void room::broadcast(participant const& from, std::string_view text, std::int64_t now_ms) {
   assert(is_plenary());
-  auto& e = emit("broadcast", now_ms, [&](json_writer& w) {
+  emit("broadcast", now_ms, [&](json_writer& w) {
     w.key("from");
     write_participant(w, from);
     w.field("text", text).field("ts", now_ms);
   });
-  broadcasts_.push_back(e.json);
-  state_changed();
 }
 
 void room::phase(std::string_view name, std::int64_t now_ms) {
   assert(is_plenary());
-  phase_ = name;
   emit("phase", now_ms, [&](json_writer& w) { w.field("name", name); });
-  state_changed();
 }
 
 void room::table_created(table_config const& t, std::int64_t now_ms) {
@@ -306,49 +405,151 @@ void room::table_created(table_config const& t, std::int64_t now_ms) {
 }
 
 std::size_t room::erase_author(std::string_view author, std::int64_t now_ms) {
-  std::vector<std::string> gone;
-  for (auto& e : history_) {
-    if (e.type != "message" || e.author != author || e.deleted) continue;
-    e.deleted = true;
-    json_writer w;
-    w.begin_object()
-        .field("type", "message")
-        .field("room", cfg_.id)
-        .field("seq", e.seq)
-        .field("epoch", epoch_)
-        .field("id", e.item)
-        .field("deleted", true)
-        .end_object();
-    e.json = std::make_shared<std::string const>(w.release());
-    if (observer_) observer_->on_rewrite(cfg_.id, epoch_, e);
-    gone.push_back(e.item);
+  std::set<std::string> gone;
+  for (auto const& e : history_) {
+    if ((e.type == "message" || e.type == "insight") && e.author == author && !e.deleted)
+      gone.insert(e.item);
   }
-  // Insight events in the window carry the text too: rewrite them as well.
-  for (auto& e : history_) {
-    if (e.type != "insight" || e.author != author || e.deleted) continue;
-    e.deleted = true;
-    json_writer w;
-    w.begin_object()
-        .field("type", "insight")
-        .field("room", cfg_.id)
-        .field("seq", e.seq)
-        .field("epoch", epoch_)
-        .field("id", e.item)
-        .field("deleted", true)
-        .end_object();
-    e.json = std::make_shared<std::string const>(w.release());
-    if (observer_) observer_->on_rewrite(cfg_.id, epoch_, e);
+  for (auto const& i : insights_) {
+    if (i.by.id == author) gone.insert(i.id);
   }
-  auto const erased = std::erase_if(insights_, [&](insight_entry const& i) {
-    if (i.by.id != author) return false;
-    gone.push_back(i.id);
-    return true;
-  });
   for (auto const& id : gone) {
-    emit("deleted", now_ms, [&](json_writer& w) { w.field("message", id); });
+    emit(
+        "deleted", now_ms, [&](json_writer& w) { w.field("message", id); }, id);
   }
-  if (erased) state_changed();
   return gone.size();
+}
+
+// --- apply -----------------------------------------------------------------
+
+void room::tombstone(history_entry& e) {
+  e.deleted = true;
+  // The entry keeps its seq so replay stays gapless, but not its text.
+  json_writer w;
+  w.begin_object()
+      .field("type", e.type)
+      .field("room", cfg_.id)
+      .field("seq", e.seq)
+      .field("epoch", epoch_)
+      .field("id", e.item)
+      .field("deleted", true)
+      .end_object();
+  e.json = std::make_shared<std::string const>(w.release());
+  if (observer_) observer_->on_rewrite(cfg_.id, epoch_, e);
+}
+
+void room::apply(std::uint64_t seq, std::uint64_t epoch, event_draft const& d, buffer json) {
+  if (epoch != epoch_) {
+    // The engine lost the history (Redis restarted empty): a new window. The
+    // state (insights, summaries...) is kept; members are told by the epoch.
+    history_.clear();
+    ticket_seq_.clear();
+    epoch_ = epoch;
+  }
+  seq_ = seq;
+  outbox_.push_back(json);
+  history_.push_back(history_entry{seq, d.type, d.item, d.author, d.ts, json, false});
+  if (history_.size() > history_limit_) history_.pop_front();
+  if (observer_) observer_->on_event(cfg_.id, epoch_, history_.back());
+  if (d.type == "message") {
+    ++messages_total_;
+  } else {
+    apply_state(d, *json);
+  }
+  for (auto it = ticket_seq_.begin(); it != ticket_seq_.end();) {
+    if (applied(it->second.first, it->second.second)) {
+      auto const t = it->first;
+      it = ticket_seq_.erase(it);
+      ticket_done(t);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void room::apply_state(event_draft const& d, std::string const& json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  if (parser.parse(json).get(e)) return;
+  auto const& t = d.type;
+  if (t == "presence") {
+    simdjson::dom::element joined;
+    if (!e["joined"].get(joined)) {
+      roster_[d.aux] = participant_in(joined);
+      seen_.insert(d.author);
+      // One of ours: it becomes a member now, right at this seq.
+      auto const prefix = conn_key(0).substr(0, conn_key(0).size() - 1);  // "node:"
+      if (d.aux.size() > prefix.size() && d.aux.compare(0, prefix.size(), prefix) == 0) {
+        auto const conn = std::strtoull(d.aux.c_str() + prefix.size(), nullptr, 10);
+        if (auto it = joining_.find(conn); it != joining_.end()) {
+          auto const& m = it->second;
+          if (per_worker_.size() <= m.worker) per_worker_.resize(m.worker + 1, 0);
+          ++per_worker_[m.worker];
+          members_.emplace(conn, std::move(it->second));
+          joining_.erase(it);
+        }
+      }
+    } else {
+      roster_.erase(d.aux);
+    }
+  } else if (t == "hands") {
+    hands_.clear();
+    simdjson::dom::array queue;
+    if (!e["queue"].get(queue)) {
+      for (simdjson::dom::element h : queue) {
+        hands_.push_back({std::string(str_in(h, "id")), std::string(str_in(h, "name"))});
+      }
+    }
+    simdjson::dom::element sp;
+    if (!e["speaker"].get(sp) && sp.is_object()) {
+      speaker_ = hand_entry{std::string(str_in(sp, "id")), std::string(str_in(sp, "name"))};
+    } else {
+      speaker_.reset();
+    }
+  } else if (t == "insight") {
+    auto it = std::find_if(insights_.begin(), insights_.end(),
+                           [&](insight_entry const& i) { return i.id == d.item; });
+    if (it == insights_.end()) {
+      auto& i = insights_.emplace_back();
+      i.id = d.item;
+      i.text = str_in(e, "text");
+      simdjson::dom::element by;
+      if (!e["by"].get(by)) i.by = participant_in(by);
+      i.order = ++insight_order_;
+    } else if (!d.aux.empty()) {
+      it->voters.insert(d.aux);
+    }
+  } else if (t == "deleted") {
+    for (auto& h : history_) {
+      if ((h.type == "message" || h.type == "insight") && h.item == d.item && !h.deleted)
+        tombstone(h);
+    }
+    std::erase_if(insights_, [&](insight_entry const& i) { return i.id == d.item; });
+  } else if (t == "timer") {
+    timer_ends_at_ = num_in<std::int64_t>(e, "ends_at", 0);
+    timer_seconds_ = num_in<std::int64_t>(e, "seconds", 0);
+    timer_changed_ = true;
+  } else if (t == "timer_ended") {
+    timer_ends_at_ = 0;
+    timer_seconds_ = 0;
+    timer_changed_ = true;
+  } else if (t == "summary") {
+    draft_ = str_in(e, "text");
+    if (num_in<bool>(e, "published", false)) published_ = draft_;
+  } else if (t == "table") {
+    cfg_.open = num_in<bool>(e, "open", true);
+  } else if (t == "report") {
+    reports_.push_back(std::make_shared<std::string const>(json));
+  } else if (t == "broadcast") {
+    broadcasts_.push_back(std::make_shared<std::string const>(json));
+  } else if (t == "phase") {
+    phase_ = str_in(e, "name");
+  } else if (t == "table_created") {
+    created_.push_back(table_config{
+        std::string(str_in(e, "table")), std::string(str_in(e, "topic")),
+        std::string(str_in(e, "moderator")), num_in<std::int64_t>(e, "capacity", 0), true});
+  }
+  state_changed();
 }
 
 std::vector<insight_entry const*> room::ranked_insights() const {
@@ -367,7 +568,7 @@ void room::write_snapshot(json_writer& w) const {
       .field("room", cfg_.id)
       .field("epoch", epoch_)
       .field("seq", seq_)
-      .field("count", static_cast<std::uint64_t>(members_.size()));
+      .field("count", static_cast<std::uint64_t>(count()));
   if (is_plenary()) {
     w.field("phase", phase_);
     w.key("reports").begin_array();
@@ -381,7 +582,7 @@ void room::write_snapshot(json_writer& w) const {
         .field("capacity", cfg_.capacity)
         .field("open", cfg_.open);
     w.key("participants").begin_array();
-    for (auto const& [conn, m] : members_) write_participant(w, m.who);
+    for (auto const& [key, p] : roster_) write_participant(w, p);
     w.end_array();
   }
   // The latest messages, oldest first.
@@ -537,6 +738,7 @@ void room::restore(std::uint64_t seq, std::string_view state, std::vector<histor
     e.id = str_of(i, "id");
     e.text = str_of(i, "text");
     e.order = num_of<std::uint64_t>(i, "order", 0);
+    insight_order_ = std::max(insight_order_, e.order);
     simdjson::dom::element by;
     if (!i["by"].get(by)) e.by = read_participant(by);
     for (simdjson::dom::element v : array_of(i, "voters")) {

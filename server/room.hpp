@@ -5,9 +5,15 @@
 //
 // Plain C++ with no threads and no sockets: the node calls it on the room's home
 // thread only, and unit tests drive it directly. Every rule of who may do what
-// at a table lives here. Each operation either returns an error and changes
-// nothing, or changes the state and emits events, which get the next seq, are
-// serialized once and land in the outbox for the node to deliver.
+// at a table lives here.
+//
+// Decide, then apply. Each operation checks its rules against the current state
+// and either returns an error (nothing changes) or submits an event draft to
+// the room's sequencer. The sequencer gives the event its seq and hands it back
+// to `apply`, the one place where state changes. With no sequencer set (the
+// memory engine) that happens at once, inside the operation; the Redis engine
+// sequences in Redis and applies when the event comes back through pub/sub, on
+// every node alike, so every node's copy of the room reaches the same state.
 #pragma once
 
 #include "protocol/error.hpp"
@@ -16,6 +22,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -64,6 +71,32 @@ struct insight_entry {
   std::uint64_t order = 0;       // creation order, to break ties in the ranking
 };
 
+// An event before it has a seq: its type, the JSON fields after
+// {"type","room","seq","epoch" (starting with a comma, or empty), and what the
+// room needs to apply it without parsing: the item it concerns (message or
+// insight id), its author, and `aux`, which never reaches clients (the
+// connection key of a presence event, the voter of a vote).
+struct event_draft {
+  std::string type;
+  std::string item;
+  std::string author;
+  std::string aux;
+  std::string body;
+  std::int64_t ts = 0;
+};
+
+class room;
+
+// Gives events their seq (the engine). `submit` must eventually call
+// `r.apply(...)` on the room's home thread, in seq order, or `r.failed(ticket)`.
+class sequencer {
+ public:
+  virtual ~sequencer() = default;
+  virtual void submit(room& r, event_draft d, std::uint64_t ticket) = 0;
+  // Names this node in connection keys ("node:serial").
+  virtual std::string const& node_id() const noexcept = 0;
+};
+
 // Something that wants every event and state change of a room, e.g. the
 // durable store. Called on the room's home thread right after the change.
 class room_observer {
@@ -81,14 +114,16 @@ class room {
   static constexpr std::size_t snapshot_messages = 50;
 
   room(table_config cfg, std::uint64_t epoch, std::size_t history_limit,
-       room_observer* observer = nullptr);
+       room_observer* observer = nullptr, sequencer* seq = nullptr);
 
   std::string const& id() const noexcept { return cfg_.id; }
   bool is_plenary() const noexcept { return cfg_.id == plenary_id; }
   table_config const& config() const noexcept { return cfg_; }
   std::uint64_t epoch() const noexcept { return epoch_; }
   std::uint64_t seq() const noexcept { return seq_; }
-  std::size_t count() const noexcept { return members_.size(); }
+  // Who is here: at a table everyone on every node (from presence events); in
+  // the plenary, this node's connections.
+  std::size_t count() const noexcept { return is_plenary() ? members_.size() : roster_.size(); }
   bool has_member(std::uint64_t conn) const { return members_.count(conn) != 0; }
   // How many members each worker thread has: the node posts one delivery per
   // worker with a non-zero count.
@@ -134,6 +169,28 @@ class room {
   // Events emitted since the last call, in seq order.
   std::vector<buffer> take_outbox() { return std::exchange(outbox_, {}); }
 
+  // Applies a sequenced event: the only place state changes. `json` is the
+  // complete event as clients see it. An epoch other than the room's means the
+  // engine lost its history: the window starts again, the state is kept.
+  void apply(std::uint64_t seq, std::uint64_t epoch, event_draft const& d, buffer json);
+  // The engine learnt the seq of a submitted event (memory: at once).
+  void sequenced(std::uint64_t ticket, std::uint64_t epoch, std::uint64_t seq);
+  // The engine could not sequence a submitted event (Redis unreachable).
+  void failed(std::uint64_t ticket, error e);
+  // Runs `fn` once every event submitted so far has been applied here (or
+  // with the error if one could not be sequenced). Memory engine: at once.
+  void after(std::function<void(outcome)> fn);
+  // Waiters whose events have been applied; the node runs them after it has
+  // delivered the events (a reply must follow the events it confirms).
+  std::vector<std::function<void()>> take_ready();
+  // Set when applied events started, stopped or created something the node
+  // must act on: the timer, the open flag, new tables (plenary).
+  bool take_timer_changed() noexcept { return std::exchange(timer_changed_, false); }
+  std::vector<table_config> take_created() { return std::exchange(created_, {}); }
+  // Assembles the complete event JSON from a draft and its seq.
+  static std::string assemble(std::string_view room_id, std::uint64_t seq, std::uint64_t epoch,
+                              event_draft const& d);
+
   // Durable state: everything but history and members, as JSON; and restore.
   std::string state_json() const;
   // Restores state and history (newest last) loaded from the store.
@@ -153,21 +210,35 @@ class room {
 
  private:
   struct hand_entry {
-    std::uint64_t conn;
     std::string id;
     std::string name;
   };
+
+  std::string conn_key(std::uint64_t conn) const;
+  void submit(event_draft d);
+  void apply_state(event_draft const& d, std::string const& json);
+  void tombstone(history_entry& e);
+  void fire_ready();
+  void ticket_done(std::uint64_t ticket);
+  bool applied(std::uint64_t epoch, std::uint64_t seq) const noexcept {
+    return epoch_ > epoch || (epoch_ == epoch && seq_ >= seq);
+  }
+  // A fresh id for a message or insight: "m<seq>" with the memory engine,
+  // "m-<node>-<n>" when several nodes decide at once.
+  std::string new_id(char prefix);
 
   bool may_moderate(participant const& p) const noexcept {
     return p.is_chair() || (!is_plenary() && p.moderates_table(cfg_.id));
   }
   outcome require_table_member(member const& m) const;
-  // Starts an event with type, room, seq and epoch; `fill` adds the rest.
+  // Submits an event of `type`; `fill` writes its fields.
   template <class Fill>
-  history_entry& emit(std::string_view type, std::int64_t now_ms, Fill&& fill,
-                      std::string item = {}, std::string author = {});
-  void emit_hands(std::int64_t now_ms);
-  void emit_insight(insight_entry const& i, std::int64_t now_ms);
+  void emit(std::string_view type, std::int64_t now_ms, Fill&& fill, std::string item = {},
+            std::string author = {}, std::string aux = {});
+  void emit_hands(std::vector<hand_entry> const& queue, std::optional<hand_entry> const& speaker,
+                  std::int64_t now_ms);
+  void emit_insight(insight_entry const& i, std::size_t votes, std::string voter,
+                    std::int64_t now_ms);
   void state_changed();
   void write_participant(protocol::json_writer& w, participant const& p) const;
 
@@ -176,15 +247,35 @@ class room {
   std::uint64_t seq_ = 0;
   std::size_t history_limit_;
   room_observer* observer_;
+  sequencer* sequencer_;
 
   std::deque<history_entry> history_;
   std::vector<buffer> outbox_;
-  std::map<std::uint64_t, member> members_;  // by connection, in join order of serial
+  std::map<std::uint64_t, member> members_;    // this node's connections, by serial
+  std::map<std::uint64_t, member> joining_;    // submitted `joined`, not applied yet
+  std::map<std::string, participant> roster_;  // everyone here, by connection key
   std::vector<std::uint32_t> per_worker_;
+
+  std::uint64_t next_ticket_ = 0;
+  // Submitted, seq known, not applied yet: ticket -> (epoch, seq).
+  std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> ticket_seq_;
+  std::set<std::uint64_t> done_;  // tickets applied or failed beyond done_upto_
+  std::uint64_t done_upto_ = 0;   // every ticket up to here is applied or failed
+  std::uint64_t next_local_id_ = 0;
+  struct waiter {
+    std::uint64_t ticket;
+    std::function<void(outcome)> fn;
+  };
+  std::deque<waiter> waiters_;
+  std::map<std::uint64_t, error> failed_;
+  std::vector<std::function<void()>> ready_;
+  bool timer_changed_ = false;
+  std::vector<table_config> created_;
   std::set<std::string> seen_;  // participant ids that were ever here
 
   std::vector<insight_entry> insights_;
   std::uint64_t next_insight_ = 1;
+  std::uint64_t insight_order_ = 0;
   std::vector<hand_entry> hands_;
   std::optional<hand_entry> speaker_;
   std::int64_t timer_ends_at_ = 0;  // ms since the Unix epoch; 0: no timer
