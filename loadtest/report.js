@@ -12,6 +12,7 @@ const targets = JSON.parse(fs.readFileSync(path.join(outDir, 'targets.json'), 'u
 function load(file) {
   try { return JSON.parse(fs.readFileSync(path.join(outDir, file), 'utf8')); } catch { return null; }
 }
+const ratio = (a, b) => (a > 0 && b > 0 ? Number((a / b).toPrecision(2)).toString() : '-');
 const fmt = (v, d = 0) => (v === undefined || v === null || v < 0 ? '-' : Number(v).toFixed(d));
 const lat = (h, k) => (h && h.count ? fmt(h[k], 2) : '-');
 const problems = (r) => `${r.errors}/${r.losses}/${r.duplicates}/${r.out_of_order}/${r.early}/${r.closed}`;
@@ -149,15 +150,15 @@ say();
 
 say('## Ratios Roundtable / peer');
 say();
-say('Peak deliveries/s: the highest rate any fanout step reached (higher is better). p99 at');
-say('a common step: delivery p99 of the same offered load (lower is better for Roundtable when');
-say('the ratio is under 1). Hop p99: the same for hop latency.');
+say('Peak deliveries/s: the highest rate any fanout step reached (higher is better). Fanout');
+say('p99: delivery p99 at the highest step both targets kept up with (under 1: Roundtable is');
+say('faster). Hop p99: the same for hop latency.');
 say();
 const base = 'roundtable';
 say('Bytes per idle connection: lower is better for Roundtable when under 1. Broadcast score:');
 say('higher is better.');
 say();
-say('| peer | peak deliveries/s ratio | fanout p99 ratio at 100 msgs/s per table | hop p99 ratio | idle bytes/conn ratio | broadcast score ratio |');
+say('| peer | peak deliveries/s ratio | fanout p99 ratio (at msgs/s per table) | hop p99 ratio | idle bytes/conn ratio | broadcast score ratio |');
 say('|---|---:|---:|---:|---:|---:|');
 function stepP99(id, rate) {
   const r = load(`${id}-fanout-${rate}.json`);
@@ -165,13 +166,19 @@ function stepP99(id, rate) {
 }
 for (const t of targets) {
   if (t.id === base || t.skipped || !peak[base]) continue;
-  const pr = peak[t.id] ? fmt(peak[base].deliveries / peak[t.id].deliveries, 2) : '-';
-  const a = stepP99(base, 100);
-  const b = stepP99(t.id, 100);
-  const lr = a && b ? fmt(a / b, 2) : '-';
-  const h = hop[base] && hop[t.id] && hop[t.id].hop.p99_ms ? fmt(hop[base].hop.p99_ms / hop[t.id].hop.p99_ms, 2) : '-';
-  const ib = idle[base] && idle[t.id] && idle[t.id].bytes_per_connection > 0 ? fmt(idle[base].bytes_per_connection / idle[t.id].bytes_per_connection, 2) : '-';
-  const bs = bcast[base] && bcast[t.id] && bcast[t.id].score > 0 ? fmt(bcast[base].score / bcast[t.id].score, 2) : '-';
+  const pr = peak[t.id] ? ratio(peak[base].deliveries, peak[t.id].deliveries) : '-';
+  // The highest step that both targets kept up with (90 % of the offered deliveries).
+  let lr = '-';
+  for (const st of (targets.find((x) => x.id === base).steps || [])) {
+    const ra = load(`${base}-fanout-${st.rate}.json`);
+    const rb = load(`${t.id}-fanout-${st.rate}.json`);
+    const offered = st.rate * 10 * 100;
+    if (!ra || !rb || ra.deliveries_per_s < 0.9 * offered || rb.deliveries_per_s < 0.9 * offered) continue;
+    lr = `${ratio(stepP99(base, st.rate), stepP99(t.id, st.rate))} (at ${st.rate})`;
+  }
+  const h = hop[base] && hop[t.id] ? ratio(hop[base].hop.p99_ms, hop[t.id].hop.p99_ms) : '-';
+  const ib = idle[base] && idle[t.id] ? ratio(idle[base].bytes_per_connection, idle[t.id].bytes_per_connection) : '-';
+  const bs = bcast[base] && bcast[t.id] ? ratio(bcast[base].score, bcast[t.id].score) : '-';
   say(`| ${t.label} | ${pr} | ${lr} | ${h} | ${ib} | ${bs} |`);
 }
 say();

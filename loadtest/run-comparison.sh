@@ -184,98 +184,112 @@ json_field() {
   node -e "try{const r=JSON.parse(require('fs').readFileSync('$1','utf8'));const v='$2'.split('.').reduce((o,k)=>o[k],r);console.log(v===undefined?-1:v)}catch(e){console.log(-1)}"
 }
 
-targets_json="["
 notes=""
-add_target_json() {
-  [ "$targets_json" != "[" ] && targets_json+=","
-  targets_json+="$1"
-}
+proto_of() { [[ $1 == socketio* ]] && echo socketio || echo roundtable; }
 
+# Targets take turns at every step (rather than one after the other) so that anything
+# else running on the machine weighs on all of them alike.
+declare -A label stop_note steps_json done_stepping
+active=()
+targets_json="["
 for id in "${wanted[@]}"; do
   case "$id" in
-    roundtable) label="Roundtable (C++, $server_threads threads)" ;;
-    roundtable-redis) label="Roundtable, 2 nodes over Redis" ;;
-    ws) label="Node ws (1 process)" ;;
-    socketio) label="Socket.IO (1 process)" ;;
-    socketio-redis) label="Socket.IO, 2 nodes over the Redis adapter" ;;
+    roundtable) label[$id]="Roundtable (C++, $server_threads threads)" ;;
+    roundtable-redis) label[$id]="Roundtable, 2 nodes over Redis" ;;
+    ws) label[$id]="Node ws (1 process)" ;;
+    socketio) label[$id]="Socket.IO (1 process)" ;;
+    socketio-redis) label[$id]="Socket.IO, 2 nodes over the Redis adapter" ;;
     *) echo "unknown target $id" >&2; exit 2 ;;
   esac
   if [ "$id" = roundtable-redis ] && ! grep -q -- --redis <<<"$server_help"; then
-    add_target_json "{\"id\":\"$id\",\"label\":\"$label\",\"skipped\":\"roundtable-server --help lists no --redis yet (the Redis engine is not ready)\"}"
+    [ "$targets_json" != "[" ] && targets_json+=","
+    targets_json+="{\"id\":\"$id\",\"label\":\"${label[$id]}\",\"skipped\":\"roundtable-server --help lists no --redis yet (the Redis engine is not ready)\"}"
     notes+="Roundtable over Redis: skipped, \`roundtable-server --help\` lists no \`--redis\` yet."$'\n'
     continue
   fi
-  steps_json="["
-  stop_note=""
-  for rate in "${rates[@]}"; do
-    publishers=$(((rate + 49) / 50))
-    per=$(node -e "console.log($rate/$publishers)")
-    log="$out/$id-fanout-$rate"
-    echo "== $id fanout: $rate msgs/s per table ($publishers publishers x $per/s)"
-    [ "$steps_json" != "[" ] && steps_json+=","
-    steps_json+="{\"rate\":$rate,\"publishers\":$publishers}"
-    if ! start_target "$id" "$log"; then
-      stop_note="the target did not start at $rate msgs/s per table"
-      break
-    fi
-    set +e
-    timeout 120 "$loadgen" fanout --protocol "$([[ $id == socketio* ]] && echo socketio || echo roundtable)" \
-      --port "$target_ports" --server-pid "$target_pids" --threads "$lg_threads" \
-      --tables 10 --members 100 --publishers "$publishers" --rate "$per" \
-      --duration "$fanout_seconds" --json "$log.json" >"$log.log" 2>&1
-    rc=$?
-    set -e
-    sed -n '/^== /,$p' "$log.log"
-    alive=1
-    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || alive=0; done
-    stop_target
-    if [ "$alive" = 0 ]; then
-      stop_note="the target died at $rate msgs/s per table (see $log.server)"
-      break
-    fi
-    [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ] && { stop_note="the generator failed (exit $rc) at $rate msgs/s per table"; break; }
-    offered=$((rate * 10 * 100))
-    got="$(json_field "$log.json" deliveries_per_s)"
-    p99="$(json_field "$log.json" delivery.p99_ms)"
-    if node -e "process.exit(($got < 0.9*$offered) || ($p99 > 1000) ? 0 : 1)"; then
-      stop_note="saturated at $rate msgs/s per table: $(printf '%.0f' "$got") of $offered deliveries/s offered, p99 $p99 ms"
-      break
-    fi
-  done
-  steps_json+="]"
+  active+=("$id")
+  stop_note[$id]=""
+  steps_json[$id]=""
+  done_stepping[$id]=0
+done
 
-  log="$out/$id-hop"
-  echo "== $id hop"
-  if start_target "$id" "$log"; then
-    set +e
-    timeout 120 "$loadgen" hop --protocol "$([[ $id == socketio* ]] && echo socketio || echo roundtable)" \
-      --port "$target_ports" --server-pid "$target_pids" --threads "$lg_threads" \
-      --tables 10 --members 100 --publishers 2 --rate 5 --hop-interval 2 \
-      --duration "$hop_seconds" --json "$log.json" >"$log.log" 2>&1
-    set -e
-    sed -n '/^== /,$p' "$log.log"
-    stop_target
+# Runs one fanout step of target $1 at $2 messages/s per table; marks the target done
+# when it saturated (under 90 % of the offered deliveries, or p99 over 1 s) or failed.
+fanout_step() {
+  local id="$1" rate="$2" publishers per log rc alive offered got p99
+  publishers=$(((rate + 49) / 50))
+  per=$(node -e "console.log($rate/$publishers)")
+  log="$out/$id-fanout-$rate"
+  echo "== $id fanout: $rate msgs/s per table ($publishers publishers x $per/s)"
+  [ -n "${steps_json[$id]}" ] && steps_json[$id]+=","
+  steps_json[$id]+="{\"rate\":$rate,\"publishers\":$publishers}"
+  if ! start_target "$id" "$log"; then
+    stop_note[$id]="the target did not start at $rate msgs/s per table"
+    done_stepping[$id]=1
+    return
   fi
-  for extra in idle broadcast; do
-    log="$out/$id-$extra"
-    echo "== $id $extra"
-    if [ "$extra" = idle ]; then
-      args=(--connections "$idle_connections" --duration 2)
-    else
-      args=(--step 1000 --max-clients "$broadcast_max" --senders 4 --rounds 5 --limit-ms 500 --duration 90)
-    fi
-    if start_target "$id" "$log"; then
-      set +e
-      timeout 180 "$loadgen" "$extra" --protocol "$([[ $id == socketio* ]] && echo socketio || echo roundtable)" \
-        --port "$target_ports" --server-pid "$target_pids" --threads "$lg_threads" \
-        "${args[@]}" --json "$log.json" >"$log.log" 2>&1
-      set -e
-      sed -n '/^== /,$p' "$log.log"
-      stop_target
-    fi
+  set +e
+  timeout 120 "$loadgen" fanout --protocol "$(proto_of "$id")" \
+    --port "$target_ports" --server-pid "$target_pids" --threads "$lg_threads" \
+    --tables 10 --members 100 --publishers "$publishers" --rate "$per" \
+    --duration "$fanout_seconds" --json "$log.json" >"$log.log" 2>&1
+  rc=$?
+  set -e
+  sed -n '/^== /,$p' "$log.log"
+  alive=1
+  for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || alive=0; done
+  stop_target
+  if [ "$alive" = 0 ]; then
+    stop_note[$id]="the target died at $rate msgs/s per table (see $log.server)"
+    done_stepping[$id]=1
+    return
+  fi
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
+    stop_note[$id]="the generator failed (exit $rc) at $rate msgs/s per table"
+    done_stepping[$id]=1
+    return
+  fi
+  offered=$((rate * 10 * 100))
+  got="$(json_field "$log.json" deliveries_per_s)"
+  p99="$(json_field "$log.json" delivery.p99_ms)"
+  if node -e "process.exit(($got < 0.9*$offered) || ($p99 > 1000) ? 0 : 1)"; then
+    stop_note[$id]="saturated at $rate msgs/s per table: $(printf '%.0f' "$got") of $offered deliveries/s offered, p99 $p99 ms"
+    done_stepping[$id]=1
+  fi
+}
+
+# Runs scenario $2 (hop, idle, broadcast) against target $1.
+other_scenario() {
+  local id="$1" scenario="$2" log="$out/$1-$2" args
+  case "$scenario" in
+    hop) args=(--tables 10 --members 100 --publishers 2 --rate 5 --hop-interval 2 --duration "$hop_seconds") ;;
+    idle) args=(--connections "$idle_connections" --duration 2) ;;
+    broadcast) args=(--step 1000 --max-clients "$broadcast_max" --senders 4 --rounds 5 --limit-ms 500 --duration 90) ;;
+  esac
+  echo "== $id $scenario"
+  start_target "$id" "$log" || return 0
+  set +e
+  timeout 180 "$loadgen" "$scenario" --protocol "$(proto_of "$id")" \
+    --port "$target_ports" --server-pid "$target_pids" --threads "$lg_threads" \
+    "${args[@]}" --json "$log.json" >"$log.log" 2>&1
+  set -e
+  sed -n '/^== /,$p' "$log.log"
+  stop_target
+}
+
+for rate in "${rates[@]}"; do
+  for id in "${active[@]}"; do
+    [ "${done_stepping[$id]}" = 1 ] || fanout_step "$id" "$rate"
   done
-  stop_json="$(node -e 'console.log(JSON.stringify(process.argv[1]))' "$stop_note")"
-  add_target_json "{\"id\":\"$id\",\"label\":\"$label\",\"steps\":$steps_json,\"stop\":$stop_json}"
+done
+for scenario in hop idle broadcast; do
+  for id in "${active[@]}"; do other_scenario "$id" "$scenario"; done
+done
+
+for id in "${active[@]}"; do
+  stop_json="$(node -e 'console.log(JSON.stringify(process.argv[1]))' "${stop_note[$id]}")"
+  [ "$targets_json" != "[" ] && targets_json+=","
+  targets_json+="{\"id\":\"$id\",\"label\":\"${label[$id]}\",\"steps\":[${steps_json[$id]}],\"stop\":$stop_json}"
 done
 targets_json+="]"
 echo "$targets_json" >"$out/targets.json"
