@@ -2,6 +2,7 @@
 // and the exit status (non-zero with --strict on any loss, duplicate, disorder, protocol
 // error or dropped connection; 3 when the set-up itself failed).
 #include "loadtest/scenarios.hpp"
+#include "loadtest/selftest.hpp"
 
 #include <sys/resource.h>
 
@@ -20,7 +21,7 @@ using loadtest::result;
 void usage() {
   std::puts(
       "usage: roundtable-loadgen SCENARIO [options]\n"
-      "scenarios: fanout | hop | broadcast | idle\n"
+      "scenarios: fanout | hop | broadcast | idle   (or: roundtable-loadgen selftest)\n"
       "common:    --host 127.0.0.1 --port P[,P2...] --protocol roundtable|socketio\n"
       "           --threads 1 --duration 10 --settle 1 --json FILE --strict --server-pid "
       "PID[,PID2...]\n"
@@ -264,6 +265,7 @@ bool write_json(options const& o, result const& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string_view(argv[1]) == "selftest") return loadtest::run_selftest();
   options o;
   try {
     if (!parse_args(argc, argv, o)) {
