@@ -2,6 +2,7 @@
 #include "server/client.hpp"
 
 #include "protocol/json_writer.hpp"
+#include "server/redis_engine.hpp"
 
 #include <chrono>
 #include <optional>
@@ -344,7 +345,12 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
     reply_error(rid, {error_code::unauthorized, "a token is required"});
     return true;
   } else {
-    who_ = participant{"p" + std::to_string(serial_), h.name, role::participant, {}};
+    // Unique across nodes too: with Redis, several nodes assign ids.
+    auto const* e = node_.engine();
+    who_ = participant{(e ? "p-" + e->node_id() + "-" : std::string("p")) + std::to_string(serial_),
+                       h.name,
+                       role::participant,
+                       {}};
   }
   hello_done_ = true;
   // Step 1 on the plenary's home: membership and snapshot (or replay) in one go.

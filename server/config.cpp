@@ -86,6 +86,10 @@ std::string usage() {
   --api-key K              key for the HTTP admin API (env ROUNDTABLE_API_KEY)
   --data-dir DIR           durable store folder (default ./roundtable-data)
   --ephemeral              keep everything in memory only (same as --data-dir "")
+  --redis URL              use the Redis engine (redis://HOST:PORT); repeat or comma-separate
+                           to shard rooms over several Redis instances
+  --node-id ID             this node's name in Redis (default: generated)
+  --presence-ttl S         a dead node's members leave presence within S seconds (default 30)
   --allow-origin O         allow a browser Origin (repeatable)
   --send-queue-bytes N     per-connection send queue bound (default 1048576)
   --rate-limit N           messages per second per connection (default 20; 0: off)
@@ -144,6 +148,22 @@ options parse_options(int argc, char** argv) {
       o.data_dir = value();
     } else if (flag == "--ephemeral") {
       o.data_dir.clear();
+    } else if (flag == "--redis") {
+      // Repeatable, or a comma-separated list: rooms are sharded over them.
+      auto const v = value();
+      std::size_t start = 0;
+      while (start <= v.size()) {
+        auto const comma = v.find(',', start);
+        auto const part =
+            v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!part.empty()) o.redis.push_back(part);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else if (flag == "--node-id") {
+      o.node_id = value();
+    } else if (flag == "--presence-ttl") {
+      o.presence_ttl = std::chrono::seconds(std::max(1LL, number()));
     } else if (flag == "--allow-origin") {
       o.allow_origins.push_back(value());
     } else if (flag == "--send-queue-bytes") {

@@ -36,6 +36,11 @@ struct options {
   std::string api_key;                       // HTTP admin API key; empty: API off
   std::string data_dir = "roundtable-data";  // SQLite store folder; empty: in memory only
   std::vector<std::string> allow_origins;    // extra allowed Origins besides own and localhost
+  std::vector<std::string> redis;  // Redis shards (redis://HOST:PORT); empty: memory engine
+  std::string node_id;             // names this node in Redis; empty: generated
+  // How long a node's connections stay in Redis presence without a refresh: a
+  // dead node's members leave within this (refreshed every sixth of it).
+  std::chrono::seconds presence_ttl{30};
 
   // Limits, each with its reason in README.md.
   std::size_t send_queue_bytes = 1 << 20;  // per connection; over it: close 1008

@@ -3,6 +3,8 @@
 
 #include "server/client.hpp"
 #include "server/durable_log.hpp"
+#include "server/log.hpp"
+#include "server/redis_engine.hpp"
 
 #include <chrono>
 #include <random>
@@ -45,7 +47,16 @@ std::int64_t node::now_ms() {
 
 node::node(options opts, event_config event) : opts_(std::move(opts)), event_(std::move(event)) {
   for (std::uint32_t i = 0; i < opts_.threads; ++i) workers_.push_back(std::make_unique<worker>(i));
-  if (!opts_.data_dir.empty()) log_ = std::make_unique<durable_log>(opts_.data_dir);
+  if (!opts_.redis.empty()) {
+    // State lives in Redis: no local store.
+    std::vector<redis_address> shards;
+    for (auto const& url : opts_.redis) shards.push_back(parse_redis_url(url));
+    auto id = opts_.node_id;
+    if (id.empty()) id = "n" + std::to_string(std::random_device{}() % 1000000);
+    engine_ = std::make_unique<redis_engine>(*this, std::move(shards), std::move(id));
+  } else if (!opts_.data_dir.empty()) {
+    log_ = std::make_unique<durable_log>(opts_.data_dir);
+  }
   secret_ = opts_.secret;
   if (secret_.empty()) {
     // Demo mode: a generated secret, kept with the data so that the printed
@@ -70,6 +81,7 @@ node::node(options opts, event_config event) : opts_(std::move(opts)), event_(st
 }
 
 node::~node() {
+  if (engine_) engine_->stop();  // it posts to the workers: first
   stopping_ = true;
   for (auto& w : workers_) {
     w->ioc.stop();
@@ -94,7 +106,8 @@ room_slot& node::add_room(table_config cfg) {
   s->home = home_of(cfg.id);
   auto saved = log_ ? log_->load(cfg.id, opts_.history) : std::nullopt;
   auto const epoch = saved ? saved->epoch : new_epoch();
-  s->r = std::make_unique<room>(cfg, epoch, opts_.history, log_.get());
+  room_observer* observer = engine_ ? static_cast<room_observer*>(engine_.get()) : log_.get();
+  s->r = std::make_unique<room>(cfg, epoch, opts_.history, observer, engine_.get());
   if (saved) {
     // What the room said and decided before the restart wins over the config.
     s->r->restore(saved->seq, saved->state, std::move(saved->history));
@@ -104,9 +117,12 @@ room_slot& node::add_room(table_config cfg) {
   s->config = s->r->config();
   s->open.store(s->config.open);
   auto& ref = *s;
-  std::unique_lock lock(rooms_mutex_);
-  if (cfg.id != room::plenary_id) table_order_.push_back(&ref);
-  rooms_.emplace(cfg.id, std::move(s));
+  {
+    std::unique_lock lock(rooms_mutex_);
+    if (cfg.id != room::plenary_id) table_order_.push_back(&ref);
+    rooms_.emplace(cfg.id, std::move(s));
+  }
+  if (engine_) engine_->add_room(ref);
   return ref;
 }
 
@@ -119,6 +135,7 @@ outcome node::create_table(table_config cfg) {
   auto const order = tables().size();
   add_room(cfg);
   if (log_) log_->table_created(cfg, order);
+  if (engine_) engine_->table_created(cfg);  // for nodes that start later
   tables_changed();
   return {};
 }
@@ -223,7 +240,12 @@ void node::schedule_lobby() {
   });
 }
 
+bool node::ready() const noexcept {
+  return !engine_ || engine_->ready();
+}
+
 void node::start() {
+  if (engine_) engine_->start();
   lobby_timer_ = std::make_unique<boost::asio::steady_timer>(workers_[0]->ioc);
   schedule_lobby();
   // Timers restored from the store run on (or end at once if past).
@@ -255,6 +277,12 @@ void node::shutdown() {
     for (auto& w : workers_) open += w->counters.connections.load();
     if (open == 0 || std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (engine_) {
+    // Let the leaving connections' presence reach Redis, then stop the engine
+    // before the workers it posts to.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    engine_->stop();
   }
   for (auto& w : workers_) w->ioc.stop();
   for (auto& w : workers_) {

@@ -35,6 +35,7 @@ namespace roundtable {
 
 class client;
 class durable_log;
+class redis_engine;
 
 // The clients of one worker that are members of one room. Removal is O(1):
 // each client remembers its index (slot 0 for the plenary, 1 for its table).
@@ -100,7 +101,8 @@ class node {
   room_slot& plenary() noexcept { return *plenary_; }
   // Tables in creation order (lobby order). Any thread.
   std::vector<room_slot*> tables();
-  // Creates a table at run time (chair, admin API). Any thread.
+  // Creates a table at run time (chair, admin API; or decided on another
+  // node). Any thread.
   outcome create_table(table_config cfg);
 
   // Runs `fn(room&)` on the room's home thread, then delivers what it emitted.
@@ -148,7 +150,11 @@ class node {
   // The durable store (memory engine with a data dir), else null.
   durable_log* log() noexcept { return log_.get(); }
 
-  bool ready() const noexcept { return true; }
+  // The Redis engine, when --redis is given, else null.
+  redis_engine* engine() noexcept { return engine_.get(); }
+
+  // Ready to serve: the engine is connected and has loaded every room.
+  bool ready() const noexcept;
   bool stopping() const noexcept { return stopping_.load(std::memory_order_relaxed); }
   // The secret tokens are checked against (demo mode: generated at start).
   std::string const& secret() const noexcept { return secret_; }
@@ -183,6 +189,7 @@ class node {
   // Declared last: rooms hold a pointer to it, workers are joined before it
   // goes (its destructor commits what is queued).
   std::unique_ptr<durable_log> log_;
+  std::unique_ptr<redis_engine> engine_;
 };
 
 }  // namespace roundtable

@@ -110,11 +110,13 @@ void room::sequenced(std::uint64_t ticket, std::uint64_t epoch, std::uint64_t se
 }
 
 void room::failed(std::uint64_t ticket, error e) {
+  if (auto it = join_tickets_.find(ticket); it != join_tickets_.end()) joining_.erase(it->second);
   failed_.emplace(ticket, std::move(e));
   ticket_done(ticket);
 }
 
 void room::ticket_done(std::uint64_t ticket) {
+  join_tickets_.erase(ticket);
   done_.insert(ticket);
   while (!done_.empty() && *done_.begin() == done_upto_ + 1) {
     done_.erase(done_.begin());
@@ -189,6 +191,7 @@ outcome room::join(member const& m, std::int64_t now_ms) {
         write_participant(w, m.who);
       },
       {}, m.who.id, conn_key(m.conn));
+  if (next_ticket_ > done_upto_ && !done_.count(next_ticket_)) join_tickets_[next_ticket_] = m.conn;
   return {};
 }
 
@@ -214,9 +217,12 @@ bool room::leave(std::uint64_t conn, std::int64_t now_ms) {
     return r.first != key && r.second.id == m.who.id;
   });
   auto queue = hands_;
-  if (!elsewhere && std::erase_if(queue, [&](hand_entry const& h) { return h.id == m.who.id; })) {
-    emit_hands(queue, speaker_, now_ms);
-  }
+  auto speaker = speaker_;
+  bool const was_speaker = !elsewhere && speaker && speaker->id == m.who.id;
+  if (was_speaker) speaker.reset();
+  auto const hand_down =
+      !elsewhere && std::erase_if(queue, [&](hand_entry const& h) { return h.id == m.who.id; }) > 0;
+  if (hand_down || was_speaker) emit_hands(queue, speaker, now_ms);
   return true;
 }
 
@@ -310,6 +316,8 @@ outcome room::add_insight(member const& m, std::string_view text, std::int64_t n
 
 outcome room::vote(member const& m, std::string_view insight_id, std::int64_t now_ms) {
   if (auto e = require_table_member(m)) return e;
+  if (!cfg_.open && !may_moderate(m.who))
+    return make_error(error_code::forbidden, "the table is closed");
   auto const it = std::find_if(insights_.begin(), insights_.end(),
                                [&](insight_entry const& i) { return i.id == insight_id; });
   if (it == insights_.end()) return make_error(error_code::not_found, "no such insight");
@@ -521,8 +529,11 @@ void room::apply_state(event_draft const& d, std::string const& json) {
     }
   } else if (t == "deleted") {
     for (auto& h : history_) {
-      if ((h.type == "message" || h.type == "insight") && h.item == d.item && !h.deleted)
+      if ((h.type == "message" || h.type == "insight") && h.item == d.item && !h.deleted) {
+        // The report counts the messages that are held.
+        if (h.type == "message" && messages_total_ > 0) --messages_total_;
         tombstone(h);
+      }
     }
     std::erase_if(insights_, [&](insight_entry const& i) { return i.id == d.item; });
   } else if (t == "timer") {
@@ -711,8 +722,24 @@ participant read_participant(simdjson::dom::element e) {
 
 void room::restore(std::uint64_t seq, std::string_view state, std::vector<history_entry> history) {
   seq_ = seq;
+  seen_.clear();
+  insights_.clear();
+  hands_.clear();
+  speaker_.reset();
+  reports_.clear();
+  broadcasts_.clear();
   history_.assign(std::make_move_iterator(history.begin()), std::make_move_iterator(history.end()));
   while (history_.size() > history_limit_) history_.pop_front();
+  // A window read back from an engine's log may still hold messages that a
+  // later `deleted` in the same window removed.
+  std::set<std::string> gone;
+  for (auto const& e : history_) {
+    if (e.type == "deleted") gone.insert(e.item);
+  }
+  for (auto& e : history_) {
+    if ((e.type == "message" || e.type == "insight") && !e.deleted && gone.count(e.item))
+      tombstone(e);
+  }
   if (state.empty()) return;
   simdjson::dom::parser parser;
   simdjson::padded_string const padded(state);

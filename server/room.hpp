@@ -193,8 +193,13 @@ class room {
 
   // Durable state: everything but history and members, as JSON; and restore.
   std::string state_json() const;
-  // Restores state and history (newest last) loaded from the store.
+  // Restores state and history (newest last) loaded from a store, replacing
+  // what the room had (members stay).
   void restore(std::uint64_t seq, std::string_view state_json, std::vector<history_entry> history);
+  // The Redis engine's view at start: the epoch and who is here on any node.
+  void set_epoch(std::uint64_t epoch) noexcept { epoch_ = epoch; }
+  void set_roster(std::map<std::string, participant> roster) { roster_ = std::move(roster); }
+  std::map<std::string, participant> const& roster_view() const noexcept { return roster_; }
 
   // Read-only views for reports.
   std::deque<history_entry> const& history() const noexcept { return history_; }
@@ -268,6 +273,7 @@ class room {
   };
   std::deque<waiter> waiters_;
   std::map<std::uint64_t, error> failed_;
+  std::map<std::uint64_t, std::uint64_t> join_tickets_;  // ticket -> joining connection
   std::vector<std::function<void()>> ready_;
   bool timer_changed_ = false;
   std::vector<table_config> created_;

@@ -1,6 +1,7 @@
 // Core integration tests: the real roundtable-server on a free port, driven
 // over real WebSocket connections. Covers the protocol v1 core (hello, join,
 // hop, leave, say, ping), presence, lobby counts, ordering and bad input.
+#include "tests/support/engine.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -22,7 +23,10 @@ std::string say_fields(std::string const& room, std::string const& text) {
 }  // namespace
 
 TEST_CASE("hello returns you, the event, the tables and the plenary snapshot", "[core]") {
-  server_process srv({"--ephemeral"});
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  INFO("engine: " << engine_name);
+  server_process srv(engine.args());
   ws_client c(srv.port);
   auto r = c.hello("Ada");
   REQUIRE(r.boolean("ok"));
@@ -40,7 +44,10 @@ TEST_CASE("hello returns you, the event, the tables and the plenary snapshot", "
 }
 
 TEST_CASE("two clients at a table see each other's messages in order", "[core]") {
-  server_process srv({"--ephemeral", "--threads", "2"});
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  INFO("engine: " << engine_name);
+  server_process srv(engine.args({"--threads", "2"}));
   ws_client a(srv.port), b(srv.port);
   a.hello("Ann");
   b.hello("Bob");
@@ -68,7 +75,10 @@ TEST_CASE("two clients at a table see each other's messages in order", "[core]")
 }
 
 TEST_CASE("the sender receives its own event before the reply", "[core]") {
-  server_process srv({"--ephemeral"});
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  INFO("engine: " << engine_name);
+  server_process srv(engine.args());
   ws_client a(srv.port);
   a.hello("Ann");
   a.request("join", "\"table\":\"big-data\"");
@@ -76,6 +86,7 @@ TEST_CASE("the sender receives its own event before the reply", "[core]") {
   a.send(R"({"op":"say","rid":99,"room":"big-data","text":"first"})");
   auto first = a.next();
   REQUIRE(first);
+  INFO(first->raw());
   CHECK(first->type() == "message");
   auto second = a.next();
   REQUIRE(second);
@@ -84,7 +95,10 @@ TEST_CASE("the sender receives its own event before the reply", "[core]") {
 }
 
 TEST_CASE("a hop gives the new table's snapshot and presence to both tables", "[core]") {
-  server_process srv({"--ephemeral", "--threads", "2", "--rate-limit", "0"});
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  INFO("engine: " << engine_name);
+  server_process srv(engine.args({"--threads", "2", "--rate-limit", "0"}));
   ws_client hopper(srv.port), at_a(srv.port), at_b(srv.port);
   auto const hopper_id = hopper.hello("Hopper").str("/you/id");
   at_a.hello("Alice");
@@ -134,7 +148,10 @@ TEST_CASE("a hop gives the new table's snapshot and presence to both tables", "[
 }
 
 TEST_CASE("lobby counts follow joins and leaves", "[core]") {
-  server_process srv({"--ephemeral"});
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  INFO("engine: " << engine_name);
+  server_process srv(engine.args());
   ws_client watcher(srv.port), a(srv.port);
   watcher.hello("W");
   a.hello("A");
@@ -151,7 +168,10 @@ TEST_CASE("lobby counts follow joins and leaves", "[core]") {
 }
 
 TEST_CASE("a disconnect leaves presence", "[core]") {
-  server_process srv({"--ephemeral"});
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  INFO("engine: " << engine_name);
+  server_process srv(engine.args());
   ws_client a(srv.port);
   a.hello("A");
   a.request("join", "\"table\":\"synergies\"");
@@ -168,7 +188,10 @@ TEST_CASE("a disconnect leaves presence", "[core]") {
 }
 
 TEST_CASE("bad input gets the right error and changes nothing", "[core][bad-input]") {
-  server_process srv({"--ephemeral"});
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  INFO("engine: " << engine_name);
+  server_process srv(engine.args());
   ws_client c(srv.port), other(srv.port);
   other.hello("Other");
   other.request("join", "\"table\":\"synergies\"");
@@ -213,7 +236,10 @@ TEST_CASE("bad input gets the right error and changes nothing", "[core][bad-inpu
 }
 
 TEST_CASE("frame-level faults close with the right code; others carry on", "[core][bad-input]") {
-  server_process srv({"--ephemeral"});
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  INFO("engine: " << engine_name);
+  server_process srv(engine.args());
   ws_client bystander(srv.port);
   bystander.hello("Bystander");
   SECTION("message over 64 KiB: 1009") {
@@ -262,8 +288,11 @@ TEST_CASE("HTTP: health, the web client and the origin policy", "[core][http]") 
 // table must reach that table's final seq.
 TEST_CASE("200 clients with random hops receive every message exactly once, in order",
           "[core][load]") {
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  INFO("engine: " << engine_name);
   server_process srv(
-      {"--ephemeral", "--threads", "2", "--rate-limit", "0", "--max-connections-per-ip", "1000"});
+      engine.args({"--threads", "2", "--rate-limit", "0", "--max-connections-per-ip", "1000"}));
   std::vector<std::string> const tables{"synergies", "big-data", "inclusiveness"};
   constexpr int n = 200;
   std::vector<std::unique_ptr<ws_client>> clients;

@@ -688,31 +688,44 @@ TEST_CASE("capacity: the third participant gets full, the moderator and chair ge
         "bad_request");
 }
 
-TEST_CASE("closing a table tells everyone, without a seq", "[workflow][open][!mayfail]") {
-  // PROTOCOL.md section 12: `table` {table, open} goes to everyone, no seq.
+TEST_CASE("closing a table tells its members and the lobby", "[workflow][open]") {
+  // PROTOCOL.md: `table` {table, open} is a room event of the table (its
+  // members are told, in seq order); everyone sees `open` in `tables`.
   auto srv = auth_server();
-  ws_client mod(srv.port), lobby(srv.port);
+  ws_client mod(srv.port), member(srv.port), lobby(srv.port);
   REQUIRE(mod.hello("x", token_field(mint(auth::role::moderator, "m", "M", "inclusiveness")))
               .boolean("ok"));
+  REQUIRE(member.hello("x", token_field(mint(auth::role::participant, "a", "A"))).boolean("ok"));
   REQUIRE(lobby.hello("x", token_field(mint(auth::role::participant, "l", "L"))).boolean("ok"));
+  REQUIRE(member.request("join", "\"table\":\"inclusiveness\"").boolean("ok"));
   REQUIRE(mod.request("table", "\"table\":\"inclusiveness\",\"open\":false").boolean("ok"));
-  auto t = lobby.wait_type("table", 2000ms);
+  auto t = member.wait_type("table", 2000ms);
   REQUIRE(t);
   CHECK(t->str("table") == "inclusiveness");
+  CHECK(t->str("room") == "inclusiveness");
   CHECK_FALSE(t->boolean("open"));
-  CHECK_FALSE(t->has("/seq"));
+  CHECK(t->has("/seq"));
+  auto l = lobby.wait_for(
+      [](message const& m) {
+        return m.type() == "tables" && m.str("/tables/2/id") == "inclusiveness" &&
+               m.has("/tables/2/open") && !m.boolean("/tables/2/open");
+      },
+      2000ms);
+  CHECK(l);
 }
 
-TEST_CASE("table_created carries no seq", "[workflow][open][!mayfail]") {
-  // PROTOCOL.md section 6: `tables`, `table` and `table_created` are not room
-  // events and carry no seq.
+TEST_CASE("table_created is a plenary event everyone receives", "[workflow][open]") {
   auto srv = auth_server();
-  ws_client chair(srv.port);
+  ws_client chair(srv.port), other(srv.port);
   REQUIRE(chair.hello("x", token_field(mint(auth::role::chair, "c", "C"))).boolean("ok"));
+  REQUIRE(other.hello("x", token_field(mint(auth::role::participant, "p", "P"))).boolean("ok"));
   REQUIRE(chair.request("create_table", "\"table\":\"t2\",\"topic\":\"T2\"").boolean("ok"));
-  auto e = chair.wait_type("table_created");
+  auto e = other.wait_type("table_created");
   REQUIRE(e);
-  CHECK_FALSE(e->has("/seq"));
+  CHECK(e->str("room") == "plenary");
+  CHECK(e->has("/seq"));
+  CHECK(e->str("table") == "t2");
+  CHECK(e->str("topic") == "T2");
 }
 
 TEST_CASE("HTTP admin API: auth, tables, broadcast and the session report", "[workflow][http]") {

@@ -149,6 +149,30 @@ temp_dir::~temp_dir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+namespace {
+
+// True when GET /readyz answers 200 (plain sockets: this file has no Beast).
+bool ready(int port) {
+  int const fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<unsigned short>(port));
+  bool ok = false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    std::string const req = "GET /readyz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
+      char buf[64] = {};
+      auto const n = ::read(fd, buf, sizeof buf - 1);
+      ok = n > 12 && std::string_view(buf, static_cast<std::size_t>(n)).substr(9, 3) == "200";
+    }
+  }
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
 server_process::server_process(std::vector<std::string> args) {
   std::vector<std::string> argv{ROUNDTABLE_SERVER_PATH, "--port", "0", "--bind", "127.0.0.1"};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -156,6 +180,13 @@ server_process::server_process(std::vector<std::string> args) {
   auto const line = proc->wait_for_line("listening on ");
   auto const colon = line.rfind(':');
   port = std::stoi(line.substr(colon + 1));
+  // With the Redis engine the node serves once it has loaded every room.
+  auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!ready(port)) {
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("server never became ready");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 redis_process::redis_process(std::vector<std::string> args, int wanted_port) {

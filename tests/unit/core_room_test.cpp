@@ -123,7 +123,8 @@ TEST_CASE("every event gets the next seq, gapless, and the room's epoch", "[room
   REQUIRE_FALSE(r.set_open(mod.who, false, t0));
   REQUIRE(r.leave(ann.conn, t0));
   auto const events = events_of(r);
-  REQUIRE(events.size() == 13);
+  // 13 ops plus the `hands` that clears Ann as the speaker when she leaves.
+  REQUIRE(events.size() == 14);
   std::int64_t expected = 1;
   for (auto const& e : events) {
     INFO(e.text());
@@ -131,7 +132,7 @@ TEST_CASE("every event gets the next seq, gapless, and the room's epoch", "[room
     CHECK(e.num("/epoch") == static_cast<std::int64_t>(epoch));
     CHECK(e.str("/room") == "t1");
   }
-  CHECK(r.seq() == 13);
+  CHECK(r.seq() == 14);
 
   room p(plenary_cfg(), epoch + 1, 1000);
   p.broadcast(person("chair", role::chair), "coffee", t0);
@@ -871,4 +872,32 @@ TEST_CASE("permission matrix in the plenary: the chair moderates, nobody else",
   CHECK_FALSE(p.delete_message(chair.who, id, t0));
   CHECK_FALSE(p.set_timer(chair.who, 30, t0));
   CHECK(p.set_open(chair.who, false, t0)->code == error_code::bad_request);
+}
+
+TEST_CASE("a closed table refuses votes; a leaving speaker gives up the floor; deletions leave the count",
+          "[room]") {
+  room r(table_cfg(), epoch, 1000);
+  auto const mod = seat(1, person("mod", role::moderator, "t1"));
+  auto const ann = seat(2, person("ann"));
+  REQUIRE_FALSE(r.join(mod, t0));
+  REQUIRE_FALSE(r.join(ann, t0));
+  REQUIRE_FALSE(r.add_insight(ann, "an insight", t0));
+  REQUIRE_FALSE(r.say(ann, "off topic", t0));
+  REQUIRE(r.messages_total() == 1);
+  REQUIRE_FALSE(r.delete_message(mod.who, last_message_id(r), t0));
+  CHECK(r.messages_total() == 0);
+
+  REQUIRE_FALSE(r.set_open(mod.who, false, t0));
+  auto const closed = r.vote(ann, "i1", t0);
+  REQUIRE(closed);
+  CHECK(closed->code == roundtable::protocol::error_code::forbidden);
+  CHECK_FALSE(r.vote(mod, "i1", t0));  // the moderator still may
+
+  REQUIRE_FALSE(r.set_open(mod.who, true, t0));
+  REQUIRE_FALSE(r.hand(ann, true, t0));
+  REQUIRE_FALSE(r.next_speaker(mod.who, false, t0));
+  REQUIRE(snapshot_of(r).str("/speaker/id") == "ann");
+  events_of(r);
+  REQUIRE(r.leave(ann.conn, t0));
+  CHECK(snapshot_of(r).is_null("/speaker"));
 }
