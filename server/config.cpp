@@ -1,6 +1,8 @@
 // Command-line parsing and event config loading.
 #include "server/config.hpp"
 
+#include "protocol/json_writer.hpp"
+
 #include <simdjson.h>
 
 #include <cstdlib>
@@ -9,6 +11,39 @@
 #include <thread>
 
 namespace roundtable {
+
+std::string table_json(table_config const& t, std::string_view extra) {
+  protocol::json_writer w;
+  w.begin_object()
+      .field("table", t.id)
+      .field("topic", t.topic)
+      .field("moderator", t.moderator)
+      .field("capacity", t.capacity)
+      .field("open", t.open);
+  w.end_object();
+  auto s = w.release();
+  s.pop_back();  // reopen the object for `extra`
+  s += extra;
+  s += '}';
+  return s;
+}
+
+std::optional<table_config> table_from_json(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  if (parser.parse(simdjson::padded_string(json)).get(e)) return std::nullopt;
+  table_config t;
+  std::string_view s;
+  if (e["table"].get(s) || s.empty()) return std::nullopt;
+  t.id = s;
+  if (!e["topic"].get(s)) t.topic = s;
+  if (!e["moderator"].get(s)) t.moderator = s;
+  std::int64_t cap = 0;
+  if (!e["capacity"].get(cap)) t.capacity = cap;
+  bool open = true;
+  if (!e["open"].get(open)) t.open = open;
+  return t;
+}
 
 event_config demo_event() {
   event_config e;

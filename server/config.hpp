@@ -19,6 +19,11 @@ struct event_config {
   std::vector<table_config> tables;
 };
 
+// A table's config as JSON ({"table","topic","moderator","capacity"} plus
+// `extra` fields, e.g. ,"order":3), and back; nullopt when unreadable.
+std::string table_json(table_config const& t, std::string_view extra = {});
+std::optional<table_config> table_from_json(std::string_view json);
+
 // The demo event shaped like the seed session: a plenary and three tables.
 event_config demo_event();
 // Reads an event config file (format in README.md). Throws std::runtime_error

@@ -1,6 +1,8 @@
 // Room events and state to SQLite, and back at start.
 #include "server/durable_log.hpp"
 
+#include "server/config.hpp"
+
 #include "protocol/json_writer.hpp"
 
 #include <simdjson.h>
@@ -84,19 +86,12 @@ std::vector<table_config> durable_log::created_tables() {
   std::vector<std::pair<std::uint64_t, table_config>> found;
   simdjson::dom::parser parser;
   for (auto const& [key, value] : store_.meta_prefix("table:")) {
+    auto t = table_from_json(value);
+    if (!t) continue;
     simdjson::dom::element e;
-    if (parser.parse(value).get(e)) continue;
-    table_config t;
-    std::string_view s;
-    std::int64_t cap = 0;
     std::uint64_t order = 0;
-    if (e["id"].get(s)) continue;
-    t.id = s;
-    if (!e["topic"].get(s)) t.topic = s;
-    if (!e["moderator"].get(s)) t.moderator = s;
-    if (!e["capacity"].get(cap)) t.capacity = cap;
-    if (e["order"].get(order)) order = 0;
-    found.emplace_back(order, std::move(t));
+    if (parser.parse(value).get(e) || e["order"].get(order)) order = 0;
+    found.emplace_back(order, std::move(*t));
   }
   std::sort(found.begin(), found.end(),
             [](auto const& a, auto const& b) { return a.first < b.first; });
@@ -106,15 +101,7 @@ std::vector<table_config> durable_log::created_tables() {
 }
 
 void durable_log::table_created(table_config const& t, std::size_t order) {
-  protocol::json_writer w;
-  w.begin_object()
-      .field("id", t.id)
-      .field("topic", t.topic)
-      .field("moderator", t.moderator)
-      .field("capacity", t.capacity)
-      .field("order", static_cast<std::uint64_t>(order))
-      .end_object();
-  store_.put_meta("table:" + t.id, w.release());
+  store_.put_meta("table:" + t.id, table_json(t, ",\"order\":" + std::to_string(order)));
 }
 
 }  // namespace roundtable

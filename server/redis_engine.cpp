@@ -298,20 +298,10 @@ struct redis_engine::impl {
   void discover_tables() {
     shards[0].cmd->command({"HGETALL", "rt:{" + nd.event().id + "}:tables"}, [this](reply r) {
       if (r.type != reply::kind::array) return;
-      simdjson::dom::parser parser;
       for (std::size_t i = 0; i + 1 < r.elements.size(); i += 2) {
-        simdjson::dom::element e;
-        if (parser.parse(r.elements[i + 1].str).get(e)) continue;
-        table_config t;
-        std::string_view s;
-        if (e["table"].get(s)) continue;
-        t.id = s;
-        if (!e["topic"].get(s)) t.topic = s;
-        if (!e["moderator"].get(s)) t.moderator = s;
-        std::int64_t cap = 0;
-        if (!e["capacity"].get(cap)) t.capacity = cap;
         // create_table posts add_room back to this thread.
-        if (!nd.find_room(t.id)) nd.create_table(t);
+        auto t = table_from_json(r.elements[i + 1].str);
+        if (t && !nd.find_room(t->id)) nd.create_table(*t);
       }
     });
   }
@@ -600,14 +590,7 @@ bool redis_engine::connected() const noexcept {
 }
 
 void redis_engine::table_created(table_config const& t) {
-  protocol::json_writer w;
-  w.begin_object()
-      .field("table", t.id)
-      .field("topic", t.topic)
-      .field("moderator", t.moderator)
-      .field("capacity", t.capacity)
-      .end_object();
-  asio::post(impl_->io, [i = impl_.get(), id = t.id, json = w.release()] {
+  asio::post(impl_->io, [i = impl_.get(), id = t.id, json = table_json(t)] {
     if (i->shards.empty() || !i->shards[0].cmd_up) return;
     i->shards[0].cmd->command({"HSET", "rt:{" + i->nd.event().id + "}:tables", id, json},
                               [](reply) {});
