@@ -109,7 +109,7 @@ say();
 say('## Idle: connections after hello, server memory');
 say();
 say('RSS of the server process(es) read from /proc/PID/status before connecting and after all');
-say('connections said hello (first node only for two-node targets).');
+say('connections said hello, summed over both nodes of two-node targets.');
 say();
 say('| target | connections | RSS before kB | RSS after kB | bytes per connection | problems |');
 say('|---|---:|---:|---:|---:|---|');
@@ -188,13 +188,15 @@ fs.writeFileSync(resultsMd, lines.join('\n') + '\n');
 
 // gnuplot data and script.
 const plots = [];
+let color = 0;
 for (const t of targets) {
   const rows = plotData[t.id];
   if (!rows || !rows.length) continue;
   const file = path.join(outDir, `${t.id}.dat`);
   fs.writeFileSync(file, rows.map((r) => r.join(' ')).join('\n') + '\n');
-  plots.push(`'${file}' using 1:3 with linespoints title '${t.label} p99'`);
-  plots.push(`'${file}' using 1:2 with linespoints dashtype 2 title '${t.label} p50'`);
+  color += 1;  // one colour per target: solid p99, dashed p50
+  plots.push(`'${file}' using 1:3 with linespoints lc ${color} pt 7 title '${t.label} p99'`);
+  plots.push(`'${file}' using 1:2 with linespoints lc ${color} pt 6 dashtype 2 title '${t.label} p50'`);
 }
 const gp = [
   'set terminal pngcairo size 1000,720 noenhanced',
@@ -204,7 +206,7 @@ const gp = [
   "set ylabel 'delivery latency (ms, log scale)'",
   'set logscale y',
   'set grid',
-  'set key below',
+  'set key below maxrows 5',
   `plot ${plots.join(', ')}`,
 ].join('\n');
 fs.writeFileSync(path.join(outDir, 'plot.gp'), gp + '\n');

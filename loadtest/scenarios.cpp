@@ -268,8 +268,17 @@ double cpu_seconds_of(std::vector<int> const& pids) {
   return total;
 }
 
-int first_pid(options const& opt) {
-  return opt.server_pids.empty() ? 0 : opt.server_pids.front();
+// Summed over all server processes (a two-node target shares the connections); -1 when
+// any is unreadable.
+long rss_kb_of(std::vector<int> const& pids) {
+  if (pids.empty()) return -1;
+  long total = 0;
+  for (int pid : pids) {
+    long const kb = rss_kb_of(pid);
+    if (kb < 0) return -1;
+    total += kb;
+  }
+  return total;
 }
 
 // Measures generator and server CPU over one window.
@@ -466,7 +475,7 @@ void run_broadcast(options const& opt, result& out) {
 void run_idle(options const& opt, result& out) {
   out.scenario = "idle";
   harness h(opt);
-  out.server_rss_before_kb = rss_kb_of(first_pid(opt));
+  out.server_rss_before_kb = rss_kb_of(opt.server_pids);
   for (int i = 0; i < opt.connections; ++i) h.add("");
   std::printf("connecting %d idle connections\n", opt.connections);
   if (!h.connect_from(0, out.setup_error)) {
@@ -478,7 +487,7 @@ void run_idle(options const& opt, result& out) {
   // A second for the server to settle (lazy allocations, presence coalescing).
   h.run_until(t0, t0 + std::chrono::duration_cast<clock::duration>(
                            std::chrono::duration<double>(std::max(1.0, opt.duration))));
-  out.server_rss_after_kb = rss_kb_of(first_pid(opt));
+  out.server_rss_after_kb = rss_kb_of(opt.server_pids);
   out.seconds = seconds_since(t0);
   cpu.close(out);
   h.pool().stop();

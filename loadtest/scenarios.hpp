@@ -21,7 +21,7 @@ struct options {
   double settle = 1;     // seconds between the connection ramp and the measured window
   std::string json_file;
   bool strict = false;
-  std::vector<int> server_pids;  // CPU is summed over them; RSS read from the first
+  std::vector<int> server_pids;  // CPU and RSS are summed over them
   // fanout / hop
   int tables = 10;
   std::vector<std::string> table_names;  // default t1..tN
