@@ -3,6 +3,7 @@
 
 #include "server/client.hpp"
 #include "server/durable_log.hpp"
+#include "server/hash.hpp"
 #include "server/log.hpp"
 #include "server/redis_engine.hpp"
 
@@ -95,10 +96,7 @@ node::~node() {
 }
 
 std::uint32_t node::home_of(std::string_view id) const noexcept {
-  // FNV-1a: stable across runs and builds, unlike std::hash.
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : id) h = (h ^ c) * 1099511628211ULL;
-  return static_cast<std::uint32_t>(h % workers_.size());
+  return static_cast<std::uint32_t>(stable_hash(id) % workers_.size());
 }
 
 room_slot& node::add_room(table_config cfg) {

@@ -2,6 +2,7 @@
 #include "server/redis_engine.hpp"
 
 #include "protocol/json_writer.hpp"
+#include "server/hash.hpp"
 #include "server/log.hpp"
 #include "server/node.hpp"
 #include "server/redis/client.hpp"
@@ -195,11 +196,7 @@ struct redis_engine::impl {
 
   std::string key(room_sync const& r, char const* what) const { return r.prefix + ":" + what; }
 
-  std::size_t shard_of(std::string const& id) const {
-    std::uint64_t h = 1469598103934665603ULL;
-    for (unsigned char c : id) h = (h ^ c) * 1099511628211ULL;
-    return h % shards.size();
-  }
+  std::size_t shard_of(std::string const& id) const { return stable_hash(id) % shards.size(); }
 
   std::vector<std::string> keys_of(room_sync const& r) const {
     return {key(r, "seq"),    key(r, "epoch"),    key(r, "stream"),
