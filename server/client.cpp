@@ -72,8 +72,9 @@ void client::close(unsigned short code, std::string_view reason) {
   close_transport(code, reason);
 }
 
-void client::enqueue(buffer const& b) {
+void client::enqueue(buffer const& b, std::int64_t published_us) {
   if (closing_ || closed_) return;
+  if (published_us != 0 && oldest_published_us_ == 0) oldest_published_us_ = published_us;
   queued_bytes_ += b->size();
   if (queued_bytes_ > node_.opts().send_queue_bytes) {
     // A client that does not read must not grow our memory or stall its room.
@@ -85,6 +86,15 @@ void client::enqueue(buffer const& b) {
   }
   queue_.push_back(b);
   start_write();
+}
+
+void client::written(std::size_t bytes) noexcept {
+  queued_bytes_ -= std::min(queued_bytes_, bytes);
+  if (inflight_published_us_ != 0) {
+    node_.stats().publish_to_write.record(
+        static_cast<std::uint64_t>(now_us() - inflight_published_us_));
+    inflight_published_us_ = 0;
+  }
 }
 
 bool client::rate_ok() {

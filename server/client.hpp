@@ -38,7 +38,9 @@ class client : public std::enable_shared_from_this<client> {
 
   // Pushes a buffer into the send queue. Over the queue's byte bound the
   // connection is closed with 1008 (slow consumer) and the queue is freed.
-  void enqueue(buffer const& b);
+  // `published_us` (steady clock) is when the room published the event, for
+  // the publish-to-write latency histogram; 0 for replies.
+  void enqueue(buffer const& b, std::int64_t published_us = 0);
   void enqueue(std::string s) { enqueue(std::make_shared<std::string const>(std::move(s))); }
 
   std::uint64_t serial() const noexcept { return serial_; }
@@ -57,8 +59,12 @@ class client : public std::enable_shared_from_this<client> {
   virtual void close_transport(unsigned short code, std::string_view reason) = 0;
 
   // For the transport's writer: takes everything queued.
-  std::deque<buffer> take_queue() { return std::exchange(queue_, {}); }
-  void written(std::size_t bytes) noexcept { queued_bytes_ -= std::min(queued_bytes_, bytes); }
+  std::deque<buffer> take_queue() {
+    inflight_published_us_ = std::exchange(oldest_published_us_, 0);
+    return std::exchange(queue_, {});
+  }
+  // The transport finished writing what take_queue() gave it.
+  void written(std::size_t bytes) noexcept;
   bool queue_empty() const noexcept { return queue_.empty(); }
   bool closing() const noexcept { return closing_; }
   worker& worker_;
@@ -96,6 +102,8 @@ class client : public std::enable_shared_from_this<client> {
 
   std::deque<buffer> queue_;
   std::size_t queued_bytes_ = 0;
+  std::int64_t oldest_published_us_ = 0;    // of the events in queue_
+  std::int64_t inflight_published_us_ = 0;  // of the events being written
 
   double tokens_;
   std::int64_t last_refill_us_ = 0;

@@ -2,8 +2,10 @@
 #include "server/http_routes.hpp"
 
 #include "server/node.hpp"
+#include "server/redis_engine.hpp"
 #include "server/report.hpp"
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -138,6 +140,31 @@ http_response metrics_text(node& n) {
   metric(out, "refused_address_total", "counter", "Upgrades refused over the per-address cap.",
          m.refused_address.load());
   metric(out, "ready", "gauge", "1 when the engine is ready.", n.ready() ? 1 : 0);
+  if (auto* e = n.engine()) {
+    metric(out, "redis_connected", "gauge", "1 when every Redis link is up.",
+           e->connected() ? 1 : 0);
+  }
+  // Publish (the room's home serialized the event) to write (the frame that
+  // carried it left): fan-out latency inside the server.
+  auto const& h = m.publish_to_write;
+  out +=
+      "# HELP roundtable_publish_to_write_seconds From an event's publication to the write of its "
+      "frame.\n# TYPE roundtable_publish_to_write_seconds histogram\n";
+  std::uint64_t cumulative = 0;
+  for (std::size_t b = 0; b < latency_histogram::buckets; ++b) {
+    cumulative += h.counts[b].load(std::memory_order_relaxed);
+    char le[32];
+    std::snprintf(le, sizeof le, "%g", static_cast<double>(1ULL << b) / 1e6);
+    out += "roundtable_publish_to_write_seconds_bucket{le=\"";
+    out += le;
+    out += "\"} " + std::to_string(cumulative) + "\n";
+  }
+  out += "roundtable_publish_to_write_seconds_bucket{le=\"+Inf\"} " + std::to_string(cumulative) +
+         "\n";
+  char seconds_sum[32];
+  std::snprintf(seconds_sum, sizeof seconds_sum, "%g", static_cast<double>(h.sum_us.load()) / 1e6);
+  out += "roundtable_publish_to_write_seconds_sum " + std::string(seconds_sum) + "\n";
+  out += "roundtable_publish_to_write_seconds_count " + std::to_string(cumulative) + "\n";
   http_response r;
   r.content_type = "text/plain; version=0.0.4";
   r.body = std::move(out);

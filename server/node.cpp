@@ -174,15 +174,18 @@ void node::publish(room_slot& s) {
     workers_[s.home]->counters.events_out.fetch_add(out.size(), std::memory_order_relaxed);
     auto batch = std::make_shared<std::vector<buffer> const>(std::move(out));
     auto const& per = s.r->workers();
+    auto const published_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count();
     for (std::uint32_t w = 0; w < per.size(); ++w) {
       if (per[w] == 0) continue;
-      boost::asio::post(workers_[w]->ioc, [this, w, &s, batch] {
+      boost::asio::post(workers_[w]->ioc, [this, w, &s, batch, published_us] {
         auto& wk = *workers_[w];
         auto it = wk.rooms.find(s.config.id);
         if (it == wk.rooms.end()) return;
         auto const& members = it->second.items();
         for (auto* c : members) {
-          for (auto const& b : *batch) c->enqueue(b);
+          for (auto const& b : *batch) c->enqueue(b, published_us);
         }
         wk.counters.deliveries.fetch_add(members.size() * batch->size(), std::memory_order_relaxed);
       });

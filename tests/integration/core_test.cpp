@@ -272,9 +272,19 @@ TEST_CASE("HTTP: health, the web client and the origin policy", "[core][http]") 
   CHECK(page.status == 200);
   CHECK(page.content_type.find("text/html") != std::string::npos);
   CHECK(http_get(srv.port, "/../../etc/passwd").status >= 400);
+  {
+    // Some traffic for the fan-out metrics.
+    ws_client a(srv.port);
+    a.hello("A");
+    a.request("join", "\"table\":\"synergies\"");
+    a.request("say", "\"room\":\"synergies\",\"text\":\"x\"");
+  }
   auto metrics = http_get(srv.port, "/metrics");
   CHECK(metrics.status == 200);
   CHECK(metrics.body.find("roundtable_connections ") != std::string::npos);
+  CHECK(metrics.body.find("roundtable_deliveries_total 0") == std::string::npos);
+  CHECK(metrics.body.find("roundtable_publish_to_write_seconds_count 0") == std::string::npos);
+  CHECK(metrics.body.find("roundtable_publish_to_write_seconds_count") != std::string::npos);
   // A foreign browser origin is refused at the upgrade.
   CHECK_THROWS(ws_client(srv.port, "http://evil.example"));
   // Localhost and no origin are let through.
