@@ -68,6 +68,14 @@ node::node(options opts, event_config event) : opts_(std::move(opts)), event_(st
       secret_ = auth::random_secret();
       if (log_) log_->db().put_meta("demo_secret", secret_);
     }
+    if (engine_) {
+      if (auto shared =
+              shared_demo_secret(parse_redis_url(opts_.redis.front()), event_.id, secret_)) {
+        secret_ = *shared;
+      } else {
+        log::warn("Redis unreachable at start: this node's demo tokens work on this node only");
+      }
+    }
   }
   bool const fresh_plenary = !log_ || !log_->load(std::string(room::plenary_id), 1);
   auto& p = add_room(table_config{std::string(room::plenary_id), "Plenary", "", 0, true});

@@ -11,6 +11,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <hiredis/hiredis.h>
 #include <simdjson.h>
 
 #include <map>
@@ -40,6 +41,28 @@ redis_address parse_redis_url(std::string const& url) {
   if (a.host.empty()) throw std::invalid_argument("no Redis host in " + url);
   if (a.host == "localhost") a.host = "127.0.0.1";  // hiredis 0.14 resolves synchronously
   return a;
+}
+
+std::optional<std::string> shared_demo_secret(redis_address const& a, std::string const& event_id,
+                                              std::string const& candidate) {
+  timeval const timeout{1, 0};
+  redisContext* c = redisConnectWithTimeout(a.host.c_str(), a.port, timeout);
+  if (c == nullptr) return std::nullopt;
+  std::optional<std::string> out;
+  if (c->err == 0) {
+    redisSetTimeout(c, timeout);
+    auto const key = "rt:{" + event_id + "}:demo_secret";
+    if (auto* r = static_cast<redisReply*>(redisCommand(c, "SET %b %b NX", key.data(), key.size(),
+                                                        candidate.data(), candidate.size()))) {
+      freeReplyObject(r);
+    }
+    if (auto* r = static_cast<redisReply*>(redisCommand(c, "GET %b", key.data(), key.size()))) {
+      if (r->type == REDIS_REPLY_STRING) out = std::string(r->str, r->len);
+      freeReplyObject(r);
+    }
+  }
+  redisFree(c);
+  return out;
 }
 
 namespace {

@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,12 @@ struct redis_address {
 
 // Parses "redis://HOST:PORT" (or "HOST:PORT"); throws std::invalid_argument.
 redis_address parse_redis_url(std::string const& url);
+
+// Demo mode with several nodes: the first node's generated secret, shared
+// through Redis (SET NX), so a token printed by one node works on all.
+// Blocking, at start only; nullopt when Redis does not answer within a second.
+std::optional<std::string> shared_demo_secret(redis_address const& a, std::string const& event_id,
+                                              std::string const& candidate);
 
 class redis_engine final : public sequencer, public room_observer {
  public:

@@ -119,6 +119,12 @@ TEST_CASE("a hop to a table whose members sit on other nodes", "[redis][multi-no
   auto snap = late.request("join", "\"table\":\"big-data\"");
   CHECK(snap.str("/snapshot/insights/0/text") == "shared insight");
   CHECK(snap.num("/snapshot/insights/0/votes") == 1);
+  // Demo tokens printed by one node work on the others: the secret is shared.
+  auto line = a.proc->wait_for_line("moderator token (big-data)");
+  ws_client mod(b.port);
+  auto h = mod.hello("Mod", "\"token\":\"" + line.substr(line.find(": ") + 2) + "\"");
+  REQUIRE(h.boolean("ok"));
+  CHECK(h.str("/you/role") == "moderator");
 }
 
 TEST_CASE("kill -9 a node: its members leave presence, its clients resume elsewhere",
