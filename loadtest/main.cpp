@@ -23,7 +23,8 @@ void usage() {
       "usage: roundtable-loadgen SCENARIO [options]\n"
       "scenarios: fanout | hop | broadcast | idle   (or: roundtable-loadgen selftest)\n"
       "common:    --host 127.0.0.1 --port P[,P2...] --protocol roundtable|socketio\n"
-      "           --threads 1 --duration 10 --settle 1 --json FILE --strict --server-pid "
+      "           --threads 1 --duration 10 --settle 1 --drain 20 --json FILE --strict "
+      "--server-pid "
       "PID[,PID2...]\n"
       "           --connect-concurrency 256 --connect-timeout 60\n"
       "fanout/hop: --tables 10 | --table-names a,b,c  --members 100 (per table)\n"
@@ -71,6 +72,8 @@ bool parse_args(int argc, char** argv, options& o) {
       o.threads = std::max(1, std::stoi(v));
     else if (a == "--duration")
       o.duration = std::stod(v);
+    else if (a == "--drain")
+      o.drain = std::stod(v);
     else if (a == "--settle")
       o.settle = std::stod(v);
     else if (a == "--json")

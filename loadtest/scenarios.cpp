@@ -188,16 +188,30 @@ class harness {
   // been quiet for two seconds (or `expected` arrived), at most 20 s. A server that is
   // behind is still working through its queues (a busy Node peer stalls for over a
   // second at times); stopping early would count its in-flight messages as lost.
-  void drain(std::uint64_t expected) {
-    auto const deadline = clock::now() + 20s;
+  // `fanout` is the number of deliveries each say should cause (0: unknown), so the
+  // drain can stop as soon as every message reached every member.
+  void drain(std::uint64_t fanout) {
+    auto const start = clock::now();
+    auto const deadline = start + std::chrono::duration_cast<clock::duration>(
+                                      std::chrono::duration<double>(opt_.drain));
     auto last = sum(&thread_stats::delivered);
     auto last_change = clock::now();
+    auto last_print = clock::now();
     while (clock::now() < deadline) {
       std::this_thread::sleep_for(20ms);
       auto const now = sum(&thread_stats::delivered);
-      bool const answered =
-          sum(&thread_stats::acked) + sum(&thread_stats::errors) >= sum(&thread_stats::sent);
+      auto const sent = sum(&thread_stats::sent);
+      bool const answered = sum(&thread_stats::acked) + sum(&thread_stats::errors) >= sent;
+      // Publishers that ran late still send after the window: count them too.
+      auto const expected = sent * fanout;
       if (expected && now >= expected && answered) break;
+      if (clock::now() - last_print >= 1s) {
+        last_print = clock::now();
+        std::printf("draining %.1fs: delivered %llu%s%s\n", seconds_since(start),
+                    static_cast<unsigned long long>(now), expected ? " of " : "",
+                    expected ? std::to_string(expected).c_str() : "");
+        std::fflush(stdout);
+      }
       if (now != last) {
         last = now;
         last_change = clock::now();
@@ -365,7 +379,7 @@ void run_fanout(options const& opt, result& out) {
   h.run_until(t0, until);
   out.seconds = opt.duration;
   out.window_delivered = h.sum(&thread_stats::delivered);
-  h.drain(h.sum(&thread_stats::sent) * static_cast<std::uint64_t>(opt.members));
+  h.drain(static_cast<std::uint64_t>(opt.members));
   cpu.close(out);
   h.pool().stop();
   h.collect(out);

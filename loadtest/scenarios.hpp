@@ -19,6 +19,7 @@ struct options {
   int threads = 1;
   double duration = 10;  // seconds of measured traffic (upper bound for broadcast)
   double settle = 1;     // seconds between the connection ramp and the measured window
+  double drain = 20;     // at most this many seconds for in-flight messages afterwards
   std::string json_file;
   bool strict = false;
   std::vector<int> server_pids;  // CPU and RSS are summed over them
