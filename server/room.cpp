@@ -347,8 +347,10 @@ outcome room::set_timer(participant const& p, std::int64_t seconds, std::int64_t
     return make_error(error_code::forbidden, "only the table's moderator or the chair");
   }
   std::int64_t const ends_at = seconds > 0 ? now_ms + seconds * 1000 : 0;
-  emit("timer", now_ms,
-       [&](json_writer& w) { w.field("ends_at", ends_at).field("seconds", seconds); });
+  // aux: the engine keeps the running timer, so only one `timer_ended` goes out.
+  emit(
+      "timer", now_ms, [&](json_writer& w) { w.field("ends_at", ends_at).field("seconds", seconds); },
+      {}, {}, std::to_string(ends_at));
   return {};
 }
 
@@ -451,8 +453,7 @@ void room::apply(std::uint64_t seq, std::uint64_t epoch, event_draft const& d, b
     // The engine lost the history (Redis restarted empty): a new window. The
     // state (insights, summaries...) is kept; members are told by the epoch.
     history_.clear();
-    ticket_seq_.clear();
-    epoch_ = epoch;
+    epoch_ = epoch;  // tickets of the old epoch now count as applied (see applied())
   }
   seq_ = seq;
   outbox_.push_back(json);

@@ -271,3 +271,49 @@ TEST_CASE("Redis restarted with its AOF: same epoch, clients recover", "[redis][
   CHECK(h.str("/table/insights/0/text") == "kept insight");
   CHECK(h.raw().find("two") != std::string::npos);
 }
+
+TEST_CASE("Redis flushed under a live table: ops keep answering in the new epoch",
+          "[redis][fault]") {
+  redis_process redis;
+  server_process a(node_args(url(redis), "A")), b(node_args(url(redis), "B"));
+  ws_client x(a.port), y(b.port);
+  x.hello("X");
+  y.hello("Y");
+  REQUIRE(x.request("join", "\"table\":\"big-data\"").boolean("ok"));
+  REQUIRE(y.request("join", "\"table\":\"big-data\"").boolean("ok"));
+  auto const old_epoch = x.request("join", "\"table\":\"big-data\"").num("/snapshot/epoch");
+  child_process flush({"redis-cli", "-p", std::to_string(redis.port), "flushall"});
+  flush.wait();
+  // Every op gets its reply, from both nodes, again and again.
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(x.request("say", say("big-data", "x" + std::to_string(i))).boolean("ok"));
+    REQUIRE(y.request("say", say("big-data", "y" + std::to_string(i))).boolean("ok"));
+  }
+  auto m = y.wait_for([](message const& e) { return e.str("text") == "x4"; });
+  REQUIRE(m);
+  CHECK(m->num("epoch") != old_epoch);
+  ws_client z(a.port);
+  z.hello("Z");
+  CHECK(z.request("join", "\"table\":\"big-data\"").boolean("ok"));
+}
+
+TEST_CASE("a timer ends once, on every node", "[redis][timer]") {
+  redis_process redis;
+  server_process a(node_args(url(redis), "A")), b(node_args(url(redis), "B"));
+  auto token = [](server_process& s) {
+    auto line = s.proc->wait_for_line("moderator token (synergies)");
+    return line.substr(line.find(": ") + 2);
+  };
+  ws_client mod(a.port), other(b.port);
+  REQUIRE(mod.hello("Mod", "\"token\":\"" + token(a) + "\"").boolean("ok"));
+  other.hello("Other");
+  REQUIRE(mod.request("join", "\"table\":\"synergies\"").boolean("ok"));
+  REQUIRE(other.request("join", "\"table\":\"synergies\"").boolean("ok"));
+  REQUIRE(mod.request("timer", "\"room\":\"synergies\",\"seconds\":1").boolean("ok"));
+  for (auto* c : {&mod, &other}) {
+    auto ended = c->wait_type("timer_ended", 5s);
+    REQUIRE(ended);
+    // Both nodes ran the countdown; only one `timer_ended` was published.
+    CHECK_FALSE(c->wait_type("timer_ended", 1500ms));
+  }
+}
