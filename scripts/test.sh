@@ -1,12 +1,49 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs the whole test suite: C++ unit and integration tests
-# (real roundtable-server and redis-server processes on free ports), then the
-# JS SDK and browser tests when present. Exits non-zero on any failure.
-set -euo pipefail
+# Sets up, builds and runs the whole test suite, each part against real
+# processes (roundtable-server, redis-server, Chromium) on free ports:
+#   1. C++ unit and integration tests (CTest, release build)
+#   2. the JS SDK and browser tests (web-client, Node's test runner, Playwright)
+#   3. a smoke run of every load scenario (fails on any loss, duplicate, disorder)
+#   4. a short bounded fuzz run of the protocol parser (libFuzzer)
+#   5. unit and integration tests under ASan+UBSan, and under TSan (--threads 2)
+# Every part runs even when an earlier one failed; the exit code is non-zero
+# if any failed. ROUNDTABLE_QUICK=1 runs parts 1-3 only.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-scripts/build.sh release
-ctest --test-dir build/release --output-on-failure --timeout 1200
-if [ -f web-client/package.json ]; then
-  (cd web-client && npm test)
+scripts/setup.sh || exit 1
+
+passed=0
+failed=0
+failures=()
+part() {
+  local name="$1"
+  shift
+  echo "=== $name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "=== $name: ok ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "=== $name: FAILED ($((SECONDS - start)) s)"
+  fi
+}
+
+build_and_ctest() {
+  scripts/build.sh "$1" && ctest --preset "$1" --timeout 1200
+}
+
+part "release build and CTest" build_and_ctest release
+part "web client (SDK and browser)" bash -c 'cd web-client && npm test'
+part "load scenarios smoke" loadtest/smoke.sh build/release
+if [ "${ROUNDTABLE_QUICK:-}" != 1 ]; then
+  part "fuzz the parser (20 s)" scripts/fuzz.sh 20
+  part "ASan+UBSan" build_and_ctest asan-ubsan
+  part "TSan" build_and_ctest tsan
 fi
+
+echo
+[ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
+echo "parts: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
