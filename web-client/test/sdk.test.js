@@ -295,17 +295,24 @@ describe('SDK against roundtable-server', { timeout: 120000 }, () => {
     assert.ok(anon.status === 401 || anon.status === 403, `report without a token gave ${anon.status}`);
   });
 
-  // PROTOCOL.md section 11 `table`: "Event: `table` to everyone". The server
-  // sends only a `tables` update with `open` for now (reported to the lead).
-  it('closing a table sends a `table` event to everyone', { todo: 'server sends no `table` event yet' }, async () => {
+  // PROTOCOL.md: `table` is a room event of the table (its members are told);
+  // everyone else sees `open` in the next `tables` lobby update.
+  it('closing a table tells its members and updates the lobby', async () => {
     const chair = make({ name: 'Chair', token: server.chairToken });
+    const member = make({ name: 'Member' });
     const far = make({ name: 'Far' });
     await chair.connect();
+    await member.connect();
     await far.connect();
-    const closed = far.waitFor('table', (ev) => ev.table === 'synergies' && ev.open === false, 3000);
+    await member.join('synergies');
+    const told = member.waitFor('table', (ev) => ev.table === 'synergies' && ev.open === false, 3000);
+    const lobby = far.waitFor('tables', (ev) => ev.tables.some((t) => t.id === 'synergies' && t.open === false), 3000);
     await chair.setTableOpen('synergies', false);
     try {
-      await closed;
+      const ev = await told;
+      assert.equal(ev.room, 'synergies');
+      assert.equal(typeof ev.seq, 'number');
+      await lobby;
     } finally {
       await chair.setTableOpen('synergies', true);
     }
