@@ -163,21 +163,25 @@ bool client::on_message(std::string_view text) {
   return dispatch(cmd);
 }
 
+std::function<void(outcome)> client::replier(std::shared_ptr<client> self, std::string rid) {
+  return [self = std::move(self), rid = std::move(rid)](outcome o) mutable {
+    auto const w = self->worker_index();
+    self->node_.on_worker(w, [self = std::move(self), rid = std::move(rid), o = std::move(o)] {
+      if (o) {
+        self->reply_error(rid, *o);
+      } else {
+        self->reply_ok(rid);
+      }
+      self->op_done();
+    });
+  };
+}
+
 template <class F>
 bool client::room_op(std::string rid, room_slot& s, F&& fn) {
   node_.on_home(s, [self = shared_from_this(), rid = std::move(rid), fn = std::forward<F>(fn),
                     m = self_member()](room& r) mutable {
-    auto reply = [self = std::move(self), rid = std::move(rid)](outcome o) mutable {
-      auto const w = self->worker_index();
-      self->node_.on_worker(w, [self = std::move(self), rid = std::move(rid), o = std::move(o)] {
-        if (o) {
-          self->reply_error(rid, *o);
-        } else {
-          self->reply_ok(rid);
-        }
-        self->op_done();
-      });
-    };
+    auto reply = replier(std::move(self), std::move(rid));
     if (outcome o = fn(r, m)) {
       reply(std::move(o));
     } else {
@@ -542,16 +546,26 @@ bool client::do_join(std::string rid, std::string table) {
 }
 
 bool client::do_leave(std::string rid) {
-  leave_table();
-  reply_ok(rid);
-  return true;
+  if (table_.empty()) {
+    reply_ok(rid);
+    return true;
+  }
+  auto* s = node_.find_room(table_);
+  leave_table(false);
+  // The reply waits until the leave is applied: whoever joins next sees the
+  // seat free, on every node.
+  node_.on_home(*s, [self = shared_from_this(), rid = std::move(rid)](room& r) mutable {
+    r.leave(self->serial_, node::now_ms());
+    r.after(replier(std::move(self), std::move(rid)));
+  });
+  return false;
 }
 
-void client::leave_table() {
+void client::leave_table(bool tell_room) {
   if (table_.empty()) return;
   auto it = worker_.rooms.find(table_);
   if (it != worker_.rooms.end()) it->second.remove(this);
-  if (auto* s = node_.find_room(table_)) {
+  if (auto* s = node_.find_room(table_); s && tell_room) {
     node_.on_home(*s, [conn = serial_](room& r) { r.leave(conn, node::now_ms()); });
   }
   table_.clear();

@@ -84,7 +84,11 @@ class client : public std::enable_shared_from_this<client> {
                     std::string phase, std::string table_snapshot, std::string recovered);
   bool do_join(std::string rid, std::string table);
   bool do_leave(std::string rid);
-  void leave_table();
+  // Stops the table's stream here and (unless told not to) leaves the room.
+  void leave_table(bool tell_room = true);
+  // The reply to an op that ran on a room's home: posted back to this
+  // client's worker with the outcome, then the next message is read.
+  static std::function<void(outcome)> replier(std::shared_ptr<client> self, std::string rid);
   // Runs `fn(room&) -> outcome` on the room's home and replies with the result.
   template <class F>
   bool room_op(std::string rid, room_slot& s, F&& fn);

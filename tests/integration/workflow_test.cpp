@@ -5,6 +5,7 @@
 // whole session from table creation to the plenary reports, capacity, closing
 // a table, and the HTTP admin API with the session report.
 #include "server/auth/jwt.hpp"
+#include "tests/support/engine.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -85,11 +86,13 @@ std::vector<message> read_until(ws_client& c, std::function<bool(message const&)
   }
 }
 
+// The engine the current test case runs on (set by ON_EACH_ENGINE).
+engine_under_test* current_engine = nullptr;
+
 server_process auth_server(std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"--ephemeral", "--rate-limit", "0", "--secret",
-                                std::string(secret)};
+  std::vector<std::string> args{"--rate-limit", "0", "--secret", std::string(secret)};
   args.insert(args.end(), extra.begin(), extra.end());
-  return server_process(args);
+  return server_process(current_engine ? current_engine->args(args) : args);
 }
 
 // The path of the server binary the fixture started (its ROUNDTABLE_SERVER_PATH
@@ -149,6 +152,10 @@ struct observers {
 }  // namespace
 
 TEST_CASE("tokens: each role's token works and `you` reflects its claims", "[workflow][auth]") {
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  current_engine = &engine;
+  INFO("engine: " << engine_name);
   auto srv = auth_server();
   SECTION("participant") {
     ws_client c(srv.port);
@@ -183,6 +190,10 @@ TEST_CASE("tokens: each role's token works and `you` reflects its claims", "[wor
 }
 
 TEST_CASE("tokens: bad tokens are unauthorized and the connection may retry", "[workflow][auth]") {
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  current_engine = &engine;
+  INFO("engine: " << engine_name);
   auto srv = auth_server();
   auto const exp = std::to_string(now_s() + 3600);
   auto const hs256 = R"({"alg":"HS256","typ":"JWT"})";
@@ -226,6 +237,10 @@ TEST_CASE("tokens: bad tokens are unauthorized and the connection may retry", "[
 }
 
 TEST_CASE("tokens: the `token` subcommand mints a token that verifies", "[workflow][auth]") {
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  current_engine = &engine;
+  INFO("engine: " << engine_name);
   auto srv = auth_server();
   child_process minter({server_binary(srv), "token", "--role", "moderator", "--table", "synergies",
                         "--name", "Mina", "--sub", "u-mina", "--secret", std::string(secret)});
@@ -286,6 +301,10 @@ TEST_CASE("demo mode: anyone joins as a participant; the printed tokens work", "
 
 TEST_CASE("permission matrix end to end: each op allowed and refused per role",
           "[workflow][permissions]") {
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  current_engine = &engine;
+  INFO("engine: " << engine_name);
   auto srv = auth_server();
   auto const p_tok = mint(auth::role::participant, "u-p", "Pat");
   auto const m_tok = mint(auth::role::moderator, "u-m", "Mod Here", "synergies");
@@ -457,6 +476,10 @@ TEST_CASE("permission matrix end to end: each op allowed and refused per role",
 
 TEST_CASE("a whole session: tables, hops, moderation, timer, hands, insights, reports",
           "[workflow][session]") {
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  current_engine = &engine;
+  INFO("engine: " << engine_name);
   auto srv = auth_server({"--threads", "2"});
   auto hello = [&](ws_client& c, std::string const& tok) {
     auto r = c.hello("x", token_field(tok));
@@ -659,6 +682,10 @@ TEST_CASE("a whole session: tables, hops, moderation, timer, hands, insights, re
 
 TEST_CASE("capacity: the third participant gets full, the moderator and chair get in",
           "[workflow][capacity]") {
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  current_engine = &engine;
+  INFO("engine: " << engine_name);
   auto srv = auth_server();
   ws_client chair(srv.port), mod(srv.port), a(srv.port), b(srv.port), c(srv.port);
   REQUIRE(chair.hello("x", token_field(mint(auth::role::chair, "ch", "Chair"))).boolean("ok"));
@@ -689,6 +716,10 @@ TEST_CASE("capacity: the third participant gets full, the moderator and chair ge
 }
 
 TEST_CASE("closing a table tells its members and the lobby", "[workflow][open]") {
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  current_engine = &engine;
+  INFO("engine: " << engine_name);
   // PROTOCOL.md: `table` {table, open} is a room event of the table (its
   // members are told, in seq order); everyone sees `open` in `tables`.
   auto srv = auth_server();
@@ -715,6 +746,10 @@ TEST_CASE("closing a table tells its members and the lobby", "[workflow][open]")
 }
 
 TEST_CASE("table_created is a plenary event everyone receives", "[workflow][open]") {
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  current_engine = &engine;
+  INFO("engine: " << engine_name);
   auto srv = auth_server();
   ws_client chair(srv.port), other(srv.port);
   REQUIRE(chair.hello("x", token_field(mint(auth::role::chair, "c", "C"))).boolean("ok"));
@@ -729,6 +764,10 @@ TEST_CASE("table_created is a plenary event everyone receives", "[workflow][open
 }
 
 TEST_CASE("HTTP admin API: auth, tables, broadcast and the session report", "[workflow][http]") {
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  current_engine = &engine;
+  INFO("engine: " << engine_name);
   auto srv = auth_server({"--api-key", std::string(api_key)});
   std::vector<std::pair<std::string, std::string>> const key{{"X-API-Key", std::string(api_key)}};
   auto json_of = [](http_result const& r) { return message(r.body); };
