@@ -219,6 +219,11 @@ struct redis_engine::impl {
 
   std::string key(room_sync const& r, char const* what) const { return r.prefix + ":" + what; }
 
+  // The stream keeps ten times the history window (at least 10,000 events):
+  // a node whose subscriber Redis cut off under overload (its pub/sub output
+  // buffer limit) catches up from it instead of losing what it missed.
+  std::size_t stream_length() const { return std::max<std::size_t>(nd.opts().history * 10, 10000); }
+
   std::size_t shard_of(std::string const& id) const { return stable_hash(id) % shards.size(); }
 
   std::vector<std::string> keys_of(room_sync const& r) const {
@@ -234,7 +239,7 @@ struct redis_engine::impl {
   std::vector<std::string> args(room_sync const& r, char const* mode) {
     return {mode,
             std::to_string(candidate_epoch()),
-            std::to_string(nd.opts().history),
+            std::to_string(stream_length()),
             r.room_json,
             r.prefix,
             "",
@@ -357,7 +362,7 @@ struct redis_engine::impl {
     c.evalsha(script, keys_of(r), args(r, "init"),
               [done](reply rep) mutable { done(0, std::move(rep)); });
     c.command({"HGETALL", key(r, "state")}, [done](reply rep) mutable { done(1, std::move(rep)); });
-    c.command({"XREVRANGE", key(r, "stream"), "+", "-", "COUNT", std::to_string(nd.opts().history)},
+    c.command({"XREVRANGE", key(r, "stream"), "+", "-", "COUNT", std::to_string(stream_length())},
               [done](reply rep) mutable { done(2, std::move(rep)); });
     c.command({"HGETALL", key(r, "roster")},
               [done](reply rep) mutable { done(3, std::move(rep)); });
@@ -400,6 +405,10 @@ struct redis_engine::impl {
       roster.emplace(got[3].elements[i].str, std::move(p));
     }
     bool const same_epoch = r.epoch == epoch && r.epoch != 0;
+    if (same_epoch && !window.empty() && window.front().seq > r.seq + 1) {
+      // Beyond even the stream: members see the gap and take a snapshot.
+      log::warn("redis: events missed beyond the stream", {{"room", r.prefix}});
+    }
     auto const from = r.seq;
     r.epoch = epoch;
     r.seq = seq;
