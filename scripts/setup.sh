@@ -12,9 +12,6 @@ packages=(
   clang-14 libclang-rt-14-dev
   nodejs npm chromium chromium-driver gnuplot-nox
 )
-if [ "${ROUNDTABLE_SKIP_BROWSER:-}" = 1 ]; then
-  packages=("${packages[@]/chromium/}")
-fi
 
 missing=()
 for p in "${packages[@]}"; do
