@@ -306,6 +306,10 @@ outcome room::add_insight(member const& m, std::string_view text, std::int64_t n
   if (auto e = require_table_member(m)) return e;
   if (!cfg_.open && !may_moderate(m.who))
     return make_error(error_code::forbidden, "the table is closed");
+  if (insights_.size() >= max_insights) {
+    return make_error(error_code::full,
+                      "the table has " + std::to_string(max_insights) + " insights");
+  }
   insight_entry i;
   i.id = new_id('i');
   i.text = text;
@@ -349,8 +353,9 @@ outcome room::set_timer(participant const& p, std::int64_t seconds, std::int64_t
   std::int64_t const ends_at = seconds > 0 ? now_ms + seconds * 1000 : 0;
   // aux: the engine keeps the running timer, so only one `timer_ended` goes out.
   emit(
-      "timer", now_ms, [&](json_writer& w) { w.field("ends_at", ends_at).field("seconds", seconds); },
-      {}, {}, std::to_string(ends_at));
+      "timer", now_ms,
+      [&](json_writer& w) { w.field("ends_at", ends_at).field("seconds", seconds); }, {}, {},
+      std::to_string(ends_at));
   return {};
 }
 

@@ -112,6 +112,9 @@ class room {
  public:
   static constexpr std::string_view plenary_id = "plenary";
   static constexpr std::size_t snapshot_messages = 50;
+  // Key insights per table: a table has a handful, a few dozen at most; the
+  // cap bounds the state every vote rewrites (store, Redis) against a flood.
+  static constexpr std::size_t max_insights = 200;
 
   room(table_config cfg, std::uint64_t epoch, std::size_t history_limit,
        room_observer* observer = nullptr, sequencer* seq = nullptr);

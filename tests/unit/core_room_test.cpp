@@ -874,8 +874,9 @@ TEST_CASE("permission matrix in the plenary: the chair moderates, nobody else",
   CHECK(p.set_open(chair.who, false, t0)->code == error_code::bad_request);
 }
 
-TEST_CASE("a closed table refuses votes; a leaving speaker gives up the floor; deletions leave the count",
-          "[room]") {
+TEST_CASE(
+    "a closed table refuses votes; a leaving speaker gives up the floor; deletions leave the count",
+    "[room]") {
   room r(table_cfg(), epoch, 1000);
   auto const mod = seat(1, person("mod", role::moderator, "t1"));
   auto const ann = seat(2, person("ann"));
@@ -900,4 +901,18 @@ TEST_CASE("a closed table refuses votes; a leaving speaker gives up the floor; d
   events_of(r);
   REQUIRE(r.leave(ann.conn, t0));
   CHECK(snapshot_of(r).is_null("/speaker"));
+}
+
+TEST_CASE("a table holds at most max_insights insights", "[room][limits]") {
+  room r(table_cfg(), epoch, 1000);
+  auto const ann = seat(2, person("ann"));
+  REQUIRE_FALSE(r.join(ann, t0));
+  for (std::size_t i = 0; i < room::max_insights; ++i) {
+    REQUIRE_FALSE(r.add_insight(ann, "insight " + std::to_string(i), t0));
+  }
+  auto const before = r.state_json();
+  auto const over = r.add_insight(ann, "one too many", t0);
+  REQUIRE(over);
+  CHECK(over->code == roundtable::protocol::error_code::full);
+  CHECK(r.state_json() == before);
 }
