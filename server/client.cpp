@@ -144,7 +144,7 @@ bool client::on_message(std::string_view text) {
   worker_.counters.ops_in.fetch_add(1, std::memory_order_relaxed);
   protocol::command cmd;
   error err;
-  bool const parsed = parser_.parse(text, cmd, err);
+  bool const parsed = worker_.parser.parse(text, cmd, err);
   if (!rate_ok()) {
     worker_.counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
     // A client that keeps sending into a refusing limiter is flooding: close.

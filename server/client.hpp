@@ -11,11 +11,9 @@
 #pragma once
 
 #include "protocol/command.hpp"
-#include "protocol/parse.hpp"
 #include "server/node.hpp"
 #include "server/participant.hpp"
 
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,7 +57,7 @@ class client : public std::enable_shared_from_this<client> {
   virtual void close_transport(unsigned short code, std::string_view reason) = 0;
 
   // For the transport's writer: takes everything queued.
-  std::deque<buffer> take_queue() {
+  std::vector<buffer> take_queue() {
     inflight_published_us_ = std::exchange(oldest_published_us_, 0);
     return std::exchange(queue_, {});
   }
@@ -97,14 +95,13 @@ class client : public std::enable_shared_from_this<client> {
 
   std::string address_;
   std::uint64_t serial_;
-  protocol::parser parser_;
   participant who_;
   bool hello_done_ = false;
   bool closed_ = false;
   bool closing_ = false;
   std::string table_;  // current table; empty: plenary only
 
-  std::deque<buffer> queue_;
+  std::vector<buffer> queue_;  // a vector: an empty deque already costs a heap block
   std::size_t queued_bytes_ = 0;
   std::int64_t oldest_published_us_ = 0;    // of the events in queue_
   std::int64_t inflight_published_us_ = 0;  // of the events being written

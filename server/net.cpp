@@ -101,8 +101,7 @@ class ws_session final : public client {
 
   void start_write() override {
     if (writing_ || close_sent_ || queue_empty()) return;
-    auto q = take_queue();
-    inflight_.assign(std::make_move_iterator(q.begin()), std::make_move_iterator(q.end()));
+    inflight_ = take_queue();
     gather_.clear();
     inflight_bytes_ = 0;
     for (std::size_t i = 0; i < inflight_.size(); ++i) {

@@ -12,6 +12,7 @@
 // (posted from the home worker after the join) arrives before event seq+1.
 #pragma once
 
+#include "protocol/parse.hpp"
 #include "server/config.hpp"
 #include "server/metrics.hpp"
 #include "server/room.hpp"
@@ -58,6 +59,8 @@ struct worker {
   std::unordered_map<std::string, member_list> rooms;
   std::unordered_set<client*> clients;
   worker_counters counters;
+  // One parser per worker, not per connection: idle connections stay small.
+  protocol::parser parser;
   std::thread thread;
   // Last, so it is destroyed first: pending handlers own clients, whose
   // destructors still reach the state above.
