@@ -53,6 +53,7 @@ void client::on_closed() {
   closed_ = true;
   queue_.clear();
   queued_bytes_ = 0;
+  if (dirty_) std::erase(worker_.dirty, this);
   worker_.clients.erase(this);
   worker_.counters.connections.fetch_sub(1, std::memory_order_relaxed);
   node_.release_address(address_);
@@ -85,7 +86,10 @@ void client::enqueue(buffer const& b, std::int64_t published_us) {
     return;
   }
   queue_.push_back(b);
-  start_write();
+  if (!dirty_) {
+    dirty_ = true;
+    worker_.mark_dirty(this);
+  }
 }
 
 void client::written(std::size_t bytes) noexcept {
@@ -136,6 +140,7 @@ void client::reply_error(std::string const& rid, error const& e) {
 }
 
 void client::op_done() {
+  flush_now();
   if (!closed_ && !closing_) resume_read();
 }
 

@@ -47,6 +47,19 @@ class client : public std::enable_shared_from_this<client> {
   // Local member-list bookkeeping (see member_list).
   std::size_t slots_[2] = {0, 0};
 
+  // The worker's end-of-turn flush: starts the write of what was queued.
+  void flushed() {
+    dirty_ = false;
+    if (!closed_) start_write();
+  }
+  // Writes now, without waiting for the end of the turn: a reply must leave
+  // before the transport reads on (the next frame may fail the connection).
+  void flush_now() {
+    if (!dirty_) return;
+    std::erase(worker_.dirty, this);
+    flushed();
+  }
+
   // Closes with `code` (e.g. 1001 at shutdown); the transport flushes first.
   void close(unsigned short code, std::string_view reason);
 
@@ -57,9 +70,12 @@ class client : public std::enable_shared_from_this<client> {
   virtual void close_transport(unsigned short code, std::string_view reason) = 0;
 
   // For the transport's writer: takes everything queued.
-  std::vector<buffer> take_queue() {
+  // Swaps what is queued into `out` (emptied first), so both vectors keep
+  // their capacity: no allocation per write on a busy connection.
+  void take_queue(std::vector<buffer>& out) {
     inflight_published_us_ = std::exchange(oldest_published_us_, 0);
-    return std::exchange(queue_, {});
+    out.clear();
+    out.swap(queue_);
   }
   // The transport finished writing what take_queue() gave it.
   void written(std::size_t bytes) noexcept;
@@ -101,6 +117,7 @@ class client : public std::enable_shared_from_this<client> {
   bool closing_ = false;
   std::string table_;  // current table; empty: plenary only
 
+  bool dirty_ = false;         // in worker_.dirty
   std::vector<buffer> queue_;  // a vector: an empty deque already costs a heap block
   std::size_t queued_bytes_ = 0;
   std::int64_t oldest_published_us_ = 0;    // of the events in queue_

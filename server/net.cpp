@@ -94,14 +94,17 @@ class ws_session final : public client {
     bool const done =
         on_message(std::string_view(static_cast<char const*>(data.data()), data.size()));
     buffer_.consume(buffer_.size());
-    if (done) do_read();
+    if (done) {
+      flush_now();
+      do_read();
+    }
   }
 
   void resume_read() override { do_read(); }
 
   void start_write() override {
     if (writing_ || close_sent_ || queue_empty()) return;
-    inflight_ = take_queue();
+    take_queue(inflight_);
     gather_.clear();
     inflight_bytes_ = 0;
     for (std::size_t i = 0; i < inflight_.size(); ++i) {

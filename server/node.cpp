@@ -14,6 +14,20 @@ namespace roundtable {
 
 using protocol::json_writer;
 
+void worker::mark_dirty(client* c) {
+  dirty.push_back(c);
+  if (flush_posted) return;
+  flush_posted = true;
+  boost::asio::post(ioc, [this] { flush(); });
+}
+
+void worker::flush() {
+  flush_posted = false;
+  flushing.swap(dirty);  // two vectors that keep their capacity
+  for (auto* c : flushing) c->flushed();
+  flushing.clear();
+}
+
 void member_list::add(client* c) {
   c->slots_[slot_] = items_.size();
   items_.push_back(c);

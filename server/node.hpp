@@ -61,6 +61,14 @@ struct worker {
   worker_counters counters;
   // One parser per worker, not per connection: idle connections stay small.
   protocol::parser parser;
+  // Clients with something queued since the last flush. Writes start at the
+  // end of the loop turn, so the events of every delivery handled in that turn
+  // leave together, one frame per client (uWebSockets calls this corking).
+  std::vector<client*> dirty;
+  std::vector<client*> flushing;
+  bool flush_posted = false;
+  void mark_dirty(client* c);
+  void flush();
   std::thread thread;
   // Last, so it is destroyed first: pending handlers own clients, whose
   // destructors still reach the state above.
