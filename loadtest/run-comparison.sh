@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command for the benchmark comparison: builds the server and the load generator
 # (CMake preset release, loadtest on), installs the Node peers, then for each target
-# (Roundtable; Node ws; Socket.IO; Socket.IO on two nodes over the Redis adapter;
+# (Roundtable with --ephemeral and with its SQLite data dir; Node ws; Socket.IO; Socket.IO on two nodes over the Redis adapter;
 # Roundtable's Redis engine when the server offers --redis) runs fanout (10 tables x 100
 # participants, rates stepping up until the target saturates), hop, idle (memory per
 # connection) and broadcast (websocket-shootout score), each against a freshly started
@@ -26,7 +26,7 @@ lg_threads="${LOADGEN_THREADS:-2}"
 idle_connections="${IDLE_CONNECTIONS:-5000}"
 broadcast_max="${BROADCAST_MAX:-8000}"
 server_threads="${SERVER_THREADS:-2}"
-read -r -a wanted <<<"${TARGETS:-roundtable roundtable-redis ws socketio socketio-redis}"
+read -r -a wanted <<<"${TARGETS:-roundtable roundtable-durable roundtable-redis ws socketio socketio-redis}"
 started_at=$(date +%s)
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -130,6 +130,12 @@ start_target() {
       "$server" "${rt_args[@]}" >"$log.server" 2>&1 &
       pids+=($!)
       ;;
+    roundtable-durable)
+      # The embedded default: the memory engine writing to its SQLite store.
+      rm -rf "$log.data"
+      "$server" "${rt_args[@]}" --data-dir "$log.data" >"$log.server" 2>&1 &
+      pids+=($!)
+      ;;
     roundtable-redis)
       start_redis
       redis-cli -p "$redis_port" flushall >/dev/null
@@ -195,6 +201,7 @@ targets_json="["
 for id in "${wanted[@]}"; do
   case "$id" in
     roundtable) label[$id]="Roundtable (C++, $server_threads threads)" ;;
+    roundtable-durable) label[$id]="Roundtable with its data dir (SQLite), vs --ephemeral above" ;;
     roundtable-redis) label[$id]="Roundtable, 2 nodes over Redis" ;;
     ws) label[$id]="Node ws (1 process)" ;;
     socketio) label[$id]="Socket.IO (1 process)" ;;
