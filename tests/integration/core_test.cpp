@@ -7,6 +7,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <map>
 #include <random>
 #include <set>
@@ -381,4 +384,30 @@ TEST_CASE("200 clients with random hops receive every message exactly once, in o
     CHECK(at[i].next > last_seq[at[i].room]);
   }
   CHECK(failures == 0);
+}
+
+TEST_CASE("SIGTERM: clients get 1001, the server exits 0 within 5 s", "[core][shutdown]") {
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  INFO("engine: " << engine_name);
+  server_process srv(engine.args());
+  ws_client a(srv.port), b(srv.port);
+  a.hello("A");
+  b.hello("B");
+  REQUIRE(a.request("join", "\"table\":\"synergies\"").boolean("ok"));
+  REQUIRE(b.request("join", "\"table\":\"synergies\"").boolean("ok"));
+  auto const start = std::chrono::steady_clock::now();
+  srv.proc->signal(SIGTERM);
+  CHECK(a.wait_close() == 1001);
+  CHECK(b.wait_close() == 1001);
+  auto const status = srv.proc->wait(std::chrono::seconds(5));
+  REQUIRE(status != -1);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  INFO("stopped after " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - start)
+                               .count()
+                        << " ms");
+  // Refusing new connections once stopped.
+  CHECK_THROWS(ws_client(srv.port));
 }
