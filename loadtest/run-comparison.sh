@@ -308,6 +308,8 @@ notes+="Server under test: $(git -C "$root" rev-parse --short HEAD 2>/dev/null |
 cmdline="loadtest/run-comparison.sh"
 [ -n "${FANOUT_RATES:-}" ] && cmdline="FANOUT_RATES=\"$FANOUT_RATES\" $cmdline"
 node loadtest/report.js "$out" loadtest/RESULTS.md "$cmdline" "$notes"
+# The hand-written part: targets, profile, changes.
+cat loadtest/PROFILE.md >>loadtest/RESULTS.md
 if command -v gnuplot >/dev/null; then
   gnuplot "$out/plot.gp" && echo "picture: $out/latency-vs-throughput.png"
 else
