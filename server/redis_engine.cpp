@@ -310,12 +310,22 @@ struct redis_engine::impl {
     });
   }
 
+  // Redis's own persistence decides what survives its restart: say so at start.
   void check_persistence(std::size_t i) {
-    shards[i].cmd->command({"CONFIG", "GET", "appendonly"}, [i](reply r) {
-      if (r.type == reply::kind::array && r.elements.size() == 2 && r.elements[1].str != "yes") {
-        log::warn("redis has appendonly off: a restart loses the session (set appendonly yes)",
+    shards[i].cmd->command({"CONFIG", "GET", "appendonly"}, [this, i](reply aof) {
+      if (aof.type != reply::kind::array || aof.elements.size() != 2 ||
+          aof.elements[1].str == "yes")
+        return;
+      shards[i].cmd->command({"CONFIG", "GET", "save"}, [i](reply save) {
+        bool const snapshots = save.type == reply::kind::array && save.elements.size() == 2 &&
+                               !save.elements[1].str.empty();
+        log::warn(snapshots
+                      ? "redis has appendonly off: a restart loses what changed since its last "
+                        "snapshot (set appendonly yes)"
+                      : "redis has no persistence: a restart loses the whole session (set "
+                        "appendonly yes)",
                   {{"shard", std::to_string(i)}});
-      }
+      });
     });
   }
 

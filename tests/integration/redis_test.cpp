@@ -206,6 +206,8 @@ TEST_CASE("Redis restarted empty: the server recovers by itself, clients see a n
   auto redis = std::make_unique<redis_process>();
   auto const port = redis->port;
   server_process a(node_args(url(*redis), "A"));
+  // A Redis without persistence is named at start.
+  CHECK_NOTHROW(a.proc->wait_for_line("redis has no persistence", 5s));
   ws_client c(a.port);
   c.hello("C");
   auto j = c.request("join", "\"table\":\"synergies\"");
@@ -264,6 +266,7 @@ TEST_CASE("Redis restarted with its AOF: same epoch, clients recover", "[redis][
   redis = std::make_unique<redis_process>(persist, port);
   server_process a(node_args(url(*redis), "A2"));
   ws_client d(a.port);
+  CHECK(a.proc->output().find("redis has") == std::string::npos);  // the AOF is on: no warning
   auto h = d.hello("D", resume_of("synergies", epoch, seq));
   REQUIRE(h.boolean("ok"));
   CHECK(h.boolean("/recovered/synergies"));
