@@ -138,6 +138,49 @@ void collect_digest(node& n, std::uint32_t w, bool events,
   visit(n, w, events, std::move(rooms), 0, std::move(acc), std::move(then));
 }
 
+namespace {
+
+// A table in the report and the archive: the archive adds the epoch, the
+// draft and the events.
+void write_table(json_writer& w, room_digest const& t, bool archive) {
+  w.begin_object()
+      .field("id", t.id)
+      .field("topic", t.topic)
+      .field("moderator", t.moderator)
+      .field("open", t.open);
+  if (archive) w.field("epoch", t.epoch);
+  auto nullable = [&](char const* key, std::string const& v) {
+    w.key(key);
+    if (v.empty()) {
+      w.null();
+    } else {
+      w.value(v);
+    }
+  };
+  nullable("summary", t.summary);
+  if (archive) nullable("draft", t.draft);
+  w.key("insights").begin_array();
+  for (auto const& i : t.insights) {
+    w.begin_object()
+        .field("id", i.id)
+        .field("text", i.text)
+        .field("by", i.by)
+        .field("votes", static_cast<std::uint64_t>(i.votes))
+        .end_object();
+  }
+  w.end_array()
+      .field("participants", static_cast<std::uint64_t>(t.participants))
+      .field("messages", static_cast<std::uint64_t>(t.messages));
+  if (archive) {
+    w.key("events").begin_array();
+    for (auto const& e : t.events) w.raw(e);
+    w.end_array();
+  }
+  w.end_object();
+}
+
+}  // namespace
+
 std::string report_json(session_digest const& d) {
   json_writer w;
   w.begin_object()
@@ -148,31 +191,7 @@ std::string report_json(session_digest const& d) {
       .field("phase", d.phase)
       .end_object();
   w.key("tables").begin_array();
-  for (auto const& t : d.tables) {
-    w.begin_object()
-        .field("id", t.id)
-        .field("topic", t.topic)
-        .field("moderator", t.moderator)
-        .field("open", t.open)
-        .key("summary");
-    if (t.summary.empty())
-      w.null();
-    else
-      w.value(t.summary);
-    w.key("insights").begin_array();
-    for (auto const& i : t.insights) {
-      w.begin_object()
-          .field("id", i.id)
-          .field("text", i.text)
-          .field("by", i.by)
-          .field("votes", static_cast<std::uint64_t>(i.votes))
-          .end_object();
-    }
-    w.end_array()
-        .field("participants", static_cast<std::uint64_t>(t.participants))
-        .field("messages", static_cast<std::uint64_t>(t.messages))
-        .end_object();
-  }
+  for (auto const& t : d.tables) write_table(w, t, false);
   w.end_array().key("plenary").begin_object().key("reports").begin_array();
   for (auto const& r : d.plenary.reports) w.raw(r);
   w.end_array().key("broadcasts").begin_array();
@@ -228,51 +247,15 @@ std::string archive_json(session_digest const& d) {
       .field("title", d.title)
       .field("phase", d.phase)
       .end_object();
-  auto room_events = [&](room_digest const& r) {
-    w.key("events").begin_array();
-    for (auto const& e : r.events) w.raw(e);
-    w.end_array();
-  };
   w.key("plenary").begin_object().field("epoch", d.plenary.epoch).key("reports").begin_array();
   for (auto const& r : d.plenary.reports) w.raw(r);
   w.end_array().key("broadcasts").begin_array();
   for (auto const& b : d.plenary.broadcasts) w.raw(b);
-  w.end_array();
-  room_events(d.plenary);
-  w.end_object();
+  w.end_array().key("events").begin_array();
+  for (auto const& e : d.plenary.events) w.raw(e);
+  w.end_array().end_object();
   w.key("tables").begin_array();
-  for (auto const& t : d.tables) {
-    w.begin_object()
-        .field("id", t.id)
-        .field("topic", t.topic)
-        .field("moderator", t.moderator)
-        .field("open", t.open)
-        .field("epoch", t.epoch)
-        .key("summary");
-    if (t.summary.empty())
-      w.null();
-    else
-      w.value(t.summary);
-    w.key("draft");
-    if (t.draft.empty())
-      w.null();
-    else
-      w.value(t.draft);
-    w.key("insights").begin_array();
-    for (auto const& i : t.insights) {
-      w.begin_object()
-          .field("id", i.id)
-          .field("text", i.text)
-          .field("by", i.by)
-          .field("votes", static_cast<std::uint64_t>(i.votes))
-          .end_object();
-    }
-    w.end_array()
-        .field("participants", static_cast<std::uint64_t>(t.participants))
-        .field("messages", static_cast<std::uint64_t>(t.messages));
-    room_events(t);
-    w.end_object();
-  }
+  for (auto const& t : d.tables) write_table(w, t, true);
   w.end_array().end_object();
   return w.release();
 }

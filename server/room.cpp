@@ -28,6 +28,8 @@ std::string body_of(Fill&& fill) {
   return s;
 }
 
+// Readers that keep the default when a field is missing or mistyped, so an
+// older or damaged state still loads what it can.
 std::string_view str_in(simdjson::dom::element e, char const* key) {
   std::string_view v;
   return e[key].get(v) ? std::string_view() : v;
@@ -37,6 +39,12 @@ template <class T>
 T num_in(simdjson::dom::element e, char const* key, T fallback) {
   T v{};
   return e[key].get(v) ? fallback : v;
+}
+
+simdjson::dom::array array_in(simdjson::dom::element e, char const* key) {
+  simdjson::dom::array a;
+  if (e[key].get(a)) return {};
+  return a;
 }
 
 participant participant_in(simdjson::dom::element e) {
@@ -695,37 +703,6 @@ std::string room::state_json() const {
   return w.release();
 }
 
-namespace {
-
-// Readers that keep the default when a field is missing or mistyped, so an
-// older or damaged state still loads what it can.
-std::string str_of(simdjson::dom::element e, char const* key) {
-  std::string_view v;
-  return e[key].get(v) ? std::string() : std::string(v);
-}
-
-template <class T>
-T num_of(simdjson::dom::element e, char const* key, T fallback) {
-  T v{};
-  return e[key].get(v) ? fallback : v;
-}
-
-simdjson::dom::array array_of(simdjson::dom::element e, char const* key) {
-  simdjson::dom::array a;
-  if (e[key].get(a)) return {};
-  return a;
-}
-
-participant read_participant(simdjson::dom::element e) {
-  participant p;
-  p.id = str_of(e, "id");
-  p.name = str_of(e, "name");
-  p.who = auth::parse_role(str_of(e, "role")).value_or(role::participant);
-  return p;
-}
-
-}  // namespace
-
 void room::restore(std::uint64_t seq, std::string_view state, std::vector<history_entry> history) {
   seq_ = seq;
   seen_.clear();
@@ -751,40 +728,40 @@ void room::restore(std::uint64_t seq, std::string_view state, std::vector<histor
   simdjson::padded_string const padded(state);
   simdjson::dom::element doc;
   if (parser.parse(padded).get(doc)) return;  // an unreadable state keeps the defaults
-  cfg_.topic = str_of(doc, "topic");
-  cfg_.moderator = str_of(doc, "moderator");
-  cfg_.capacity = num_of<std::int64_t>(doc, "capacity", 0);
-  cfg_.open = num_of<bool>(doc, "open", true);
-  next_insight_ = num_of<std::uint64_t>(doc, "next_insight", 1);
-  messages_total_ = num_of<std::uint64_t>(doc, "messages_total", 0);
-  draft_ = str_of(doc, "draft");
-  published_ = str_of(doc, "published");
-  timer_ends_at_ = num_of<std::int64_t>(doc, "timer_ends_at", 0);
-  timer_seconds_ = num_of<std::int64_t>(doc, "timer_seconds", 0);
-  phase_ = str_of(doc, "phase");
-  for (simdjson::dom::element s : array_of(doc, "seen")) {
+  cfg_.topic = std::string(str_in(doc, "topic"));
+  cfg_.moderator = std::string(str_in(doc, "moderator"));
+  cfg_.capacity = num_in<std::int64_t>(doc, "capacity", 0);
+  cfg_.open = num_in<bool>(doc, "open", true);
+  next_insight_ = num_in<std::uint64_t>(doc, "next_insight", 1);
+  messages_total_ = num_in<std::uint64_t>(doc, "messages_total", 0);
+  draft_ = std::string(str_in(doc, "draft"));
+  published_ = std::string(str_in(doc, "published"));
+  timer_ends_at_ = num_in<std::int64_t>(doc, "timer_ends_at", 0);
+  timer_seconds_ = num_in<std::int64_t>(doc, "timer_seconds", 0);
+  phase_ = std::string(str_in(doc, "phase"));
+  for (simdjson::dom::element s : array_in(doc, "seen")) {
     std::string_view v;
     if (!s.get(v)) seen_.insert(std::string(v));
   }
-  for (simdjson::dom::element i : array_of(doc, "insights")) {
+  for (simdjson::dom::element i : array_in(doc, "insights")) {
     insight_entry& e = insights_.emplace_back();
-    e.id = str_of(i, "id");
-    e.text = str_of(i, "text");
-    e.order = num_of<std::uint64_t>(i, "order", 0);
+    e.id = std::string(str_in(i, "id"));
+    e.text = std::string(str_in(i, "text"));
+    e.order = num_in<std::uint64_t>(i, "order", 0);
     insight_order_ = std::max(insight_order_, e.order);
     simdjson::dom::element by;
-    if (!i["by"].get(by)) e.by = read_participant(by);
-    for (simdjson::dom::element v : array_of(i, "voters")) {
+    if (!i["by"].get(by)) e.by = participant_in(by);
+    for (simdjson::dom::element v : array_in(i, "voters")) {
       std::string_view id;
       if (!v.get(id)) e.voters.insert(std::string(id));
     }
   }
   // Hands belong to live connections: after a restart nobody's hand is up.
-  for (simdjson::dom::element r : array_of(doc, "reports")) {
+  for (simdjson::dom::element r : array_in(doc, "reports")) {
     std::string_view v;
     if (!r.get(v)) reports_.push_back(std::make_shared<std::string const>(v));
   }
-  for (simdjson::dom::element b : array_of(doc, "broadcasts")) {
+  for (simdjson::dom::element b : array_in(doc, "broadcasts")) {
     std::string_view v;
     if (!b.get(v)) broadcasts_.push_back(std::make_shared<std::string const>(v));
   }
