@@ -110,10 +110,13 @@ node::~node() {
     w->ioc.stop();
     if (w->thread.joinable()) w->thread.join();
   }
-  // Destroy pending handlers (and the clients they own) while the rest of the
-  // node is still alive.
+  // Destroy what owns clients while everything a client's destructor touches
+  // is still alive: first the rooms (replies waiting on events hold clients),
+  // then the workers' pending handlers.
   lobby_timer_.reset();
-  for (auto& [id, s] : rooms_) s->timer.reset();
+  table_order_.clear();
+  plenary_ = nullptr;
+  rooms_.clear();
   workers_.clear();
 }
 
