@@ -21,23 +21,6 @@ http_response text(unsigned status, std::string body) {
   return r;
 }
 
-// A JSON error shaped like the protocol's: {"error":{"code","message"}}.
-http_response json_error(unsigned status, std::string_view code, std::string_view message) {
-  protocol::json_writer w;
-  w.begin_object()
-      .key("error")
-      .begin_object()
-      .field("code", code)
-      .field("message", message)
-      .end_object()
-      .end_object();
-  http_response r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = w.release();
-  return r;
-}
-
 std::string_view content_type_of(std::filesystem::path const& p) {
   auto const ext = p.extension().string();
   if (ext == ".html") return "text/html; charset=utf-8";
@@ -191,6 +174,26 @@ bool authorized_admin(node& n, http_request const& req) {
 
 }  // namespace
 
+http_response json_response(unsigned status, std::string body) {
+  http_response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = std::move(body);
+  return r;
+}
+
+http_response json_error(unsigned status, protocol::error_code code, std::string_view message) {
+  protocol::json_writer w;
+  w.begin_object()
+      .key("error")
+      .begin_object()
+      .field("code", protocol::to_string(code))
+      .field("message", message)
+      .end_object()
+      .end_object();
+  return json_response(status, w.release());
+}
+
 bool origin_allowed(node const& n, std::string const& origin, std::string const& host) {
   for (auto const& o : n.opts().allow_origins) {
     if (o == origin || o == "*") return true;
@@ -214,11 +217,11 @@ void handle_http(node& n, std::uint32_t worker, http_request req, http_done done
   if (path == "/metrics") return done(metrics_text(n));
   if (path.rfind("/api/", 0) == 0) {
     if (n.opts().api_key.empty() && req.header("authorization").empty()) {
-      return done(
-          json_error(401, "unauthorized", "the admin API needs --api-key or a chair token"));
+      return done(json_error(401, protocol::error_code::unauthorized,
+                             "the admin API needs --api-key or a chair token"));
     }
     if (!authorized_admin(n, req))
-      return done(json_error(401, "unauthorized", "missing or wrong API key"));
+      return done(json_error(401, protocol::error_code::unauthorized, "missing or wrong API key"));
     return handle_admin(n, worker, std::move(req), std::move(done));
   }
   if (req.method != "GET" && req.method != "HEAD") return done(text(405, "method not allowed\n"));

@@ -4,6 +4,8 @@
 // these routes are testable without a socket.
 #pragma once
 
+#include "protocol/error.hpp"
+
 #include <functional>
 #include <map>
 #include <string>
@@ -33,6 +35,11 @@ struct http_response {
 };
 
 using http_done = std::function<void(http_response)>;
+
+// A JSON body, and a JSON error shaped like the protocol's:
+// {"error":{"code","message"}} with the protocol's stable codes.
+http_response json_response(unsigned status, std::string body);
+http_response json_error(unsigned status, protocol::error_code code, std::string_view message);
 
 // Answers one request; `done` may be called later, from the worker thread that
 // called handle_http (routes that gather room state visit the rooms' homes).

@@ -82,26 +82,6 @@ std::string_view field_of(simdjson::dom::element e, char const* key) {
   return v;
 }
 
-http_response json_response(unsigned status, std::string body) {
-  http_response r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = std::move(body);
-  return r;
-}
-
-http_response api_error(unsigned status, error_code code, std::string_view message) {
-  json_writer w;
-  w.begin_object()
-      .key("error")
-      .begin_object()
-      .field("code", protocol::to_string(code))
-      .field("message", message)
-      .end_object()
-      .end_object();
-  return json_response(status, w.release());
-}
-
 unsigned status_of(error_code c) {
   switch (c) {
     case error_code::bad_request:
@@ -310,7 +290,7 @@ void handle_admin(node& n, std::uint32_t worker, http_request req, http_done don
     if (parser.parse(simdjson::padded_string(req.body)).get(body) || body["participant"].get(id) ||
         id.empty() || id.size() > protocol::limits::id) {
       return done(
-          api_error(400, error_code::bad_request, "the body must be {\"participant\": \"<id>\"}"));
+          json_error(400, error_code::bad_request, "the body must be {\"participant\": \"<id>\"}"));
     }
     std::vector<room_slot*> rooms{&n.plenary()};
     for (auto* t : n.tables()) rooms.push_back(t);
@@ -335,14 +315,14 @@ void handle_admin(node& n, std::uint32_t worker, http_request req, http_done don
     simdjson::dom::parser parser;
     simdjson::dom::element body;
     if (parser.parse(simdjson::padded_string(req.body)).get(body) || !body.is_object()) {
-      return done(api_error(400, error_code::bad_request, "the body must be a JSON object"));
+      return done(json_error(400, error_code::bad_request, "the body must be a JSON object"));
     }
     auto const now = node::now_ms();
     if (path == "/api/broadcast") {
       std::string_view text;
       if (body["text"].get(text) || text.empty() || text.size() > protocol::limits::broadcast) {
         return done(
-            api_error(400, error_code::bad_request, "'text' must be a string of 1 to 2000 bytes"));
+            json_error(400, error_code::bad_request, "'text' must be a string of 1 to 2000 bytes"));
       }
       participant from{"admin", "Organisers", role::chair, {}};
       n.on_home(n.plenary(),
@@ -357,12 +337,12 @@ void handle_admin(node& n, std::uint32_t worker, http_request req, http_done don
     if (body["table"].get(id) || body["topic"].get(topic) || topic.empty() ||
         topic.size() > protocol::limits::topic) {
       return done(
-          api_error(400, error_code::bad_request, "'table' and 'topic' are required strings"));
+          json_error(400, error_code::bad_request, "'table' and 'topic' are required strings"));
     }
     if (body["moderator"].get(moderator) == simdjson::INCORRECT_TYPE ||
         body["capacity"].get(capacity) == simdjson::INCORRECT_TYPE) {
       return done(
-          api_error(400, error_code::bad_request, "'moderator' is a string, 'capacity' a number"));
+          json_error(400, error_code::bad_request, "'moderator' is a string, 'capacity' a number"));
     }
     bool id_ok = !id.empty() && id.size() <= protocol::limits::id && id != room::plenary_id;
     for (char c : id) {
@@ -371,18 +351,18 @@ void handle_admin(node& n, std::uint32_t worker, http_request req, http_done don
     }
     if (!id_ok || capacity < 0) {
       return done(
-          api_error(400, error_code::bad_request, "'table' must be an id of [A-Za-z0-9_.:-]"));
+          json_error(400, error_code::bad_request, "'table' must be an id of [A-Za-z0-9_.:-]"));
     }
     table_config cfg{std::string(id), std::string(topic), std::string(moderator), capacity, true};
     if (auto e = n.create_table(cfg))
-      return done(api_error(status_of(e->code), e->code, e->message));
+      return done(json_error(status_of(e->code), e->code, e->message));
     n.on_home(n.plenary(), [&n, worker, cfg, now, done = std::move(done)](room& r) {
       r.table_created(cfg, now);
       n.on_worker(worker, [done] { done(json_response(201, "{\"ok\":true}")); });
     });
     return;
   }
-  done(api_error(404, error_code::not_found, "no such API route"));
+  done(json_error(404, error_code::not_found, "no such API route"));
 }
 
 }  // namespace roundtable
