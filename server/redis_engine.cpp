@@ -469,6 +469,12 @@ struct redis_engine::impl {
   // An event from the subscription (or a fetch): in order, or fetch the gap.
   void receive(room_sync& r, wire_event w) {
     if (!r.live || r.fetching) {
+      // Bounded: past the stream's length, what was held is dropped; the gap
+      // it leaves is fetched from the stream once the load or fetch is done.
+      if (r.held.size() >= stream_length()) {
+        log::warn("redis: too many events held during a load; refetching", {{"room", r.prefix}});
+        r.held.clear();
+      }
       r.held.push_back(std::move(w));
       return;
     }
