@@ -13,6 +13,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 using namespace roundtable::test;
 using namespace std::chrono_literals;
@@ -282,7 +283,15 @@ TEST_CASE("HTTP: health, the web client and the origin policy", "[core][http]") 
     a.request("join", "\"table\":\"synergies\"");
     a.request("say", "\"room\":\"synergies\",\"text\":\"x\"");
   }
+  // The histogram records when a write completes, which may follow the
+  // client's receipt by a moment: poll briefly.
   auto metrics = http_get(srv.port, "/metrics");
+  for (int i = 0; i < 100 && metrics.body.find("roundtable_publish_to_write_seconds_count 0") !=
+                                 std::string::npos;
+       ++i) {
+    std::this_thread::sleep_for(20ms);
+    metrics = http_get(srv.port, "/metrics");
+  }
   CHECK(metrics.status == 200);
   CHECK(metrics.body.find("roundtable_connections ") != std::string::npos);
   CHECK(metrics.body.find("roundtable_deliveries_total 0") == std::string::npos);
