@@ -1,7 +1,8 @@
 // roundtable-server: the entry point. Parses flags, loads the event, starts the
 // node and the listener, prints the address and (demo mode) the tokens a chair
 // and each table's moderator can use, and shuts down cleanly on SIGTERM/SIGINT.
-// The `token` subcommand mints a token with the configured secret.
+// The `token` subcommand mints a token with the configured secret; `--version`
+// prints the version.
 #include "server/config.hpp"
 #include "server/log.hpp"
 #include "server/net.hpp"
@@ -71,6 +72,10 @@ int mint_token(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "token") return mint_token(argc - 2, argv + 2);
+  if (argc > 1 && std::string_view(argv[1]) == "--version") {
+    std::cout << "roundtable-server " << ROUNDTABLE_VERSION << "\n";
+    return 0;
+  }
   options opts;
   event_config event;
   try {
