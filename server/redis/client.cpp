@@ -143,7 +143,22 @@ struct connection::impl : std::enable_shared_from_this<impl> {
       p->done(reply::error(std::string(unavailable)));
       return;
     }
-    p->done(convert(*static_cast<redisReply*>(r)));
+    auto const* rr = static_cast<redisReply const*>(r);
+    bool const demoted = rr->type == REDIS_REPLY_ERROR && view(rr).starts_with("READONLY");
+    p->done(convert(*rr));
+    if (demoted) self->drop_link();
+  }
+
+  // ROLE's answer on a fresh link behind Sentinel: a master is up; anything
+  // else (a replica, a sentinel, an error) is dropped and tried again.
+  static void on_role(redisAsyncContext* ac, void* r, void* /*privdata*/) {
+    impl* self = from(ac);
+    if (self == nullptr || r == nullptr) return;
+    auto const* rr = static_cast<redisReply const*>(r);
+    bool const master =
+        rr->type == REDIS_REPLY_ARRAY && rr->elements > 0 && view(rr->element[0]) == "master";
+    if (!master) return self->drop_link();
+    self->became_up();
   }
 
   static void on_subscription(redisAsyncContext* ac, void* r, void* /*privdata*/) {
@@ -162,31 +177,52 @@ struct connection::impl : std::enable_shared_from_this<impl> {
   static void on_connect(redisAsyncContext const* ac, int status) {
     impl* self = from(ac);
     if (self == nullptr) return;
-    self->connect_timer.cancel();
     if (status != REDIS_OK) {
+      self->connect_timer.cancel();
       // hiredis frees the context right after this returns.
       self->ac = nullptr;
       self->state = link::down;
       self->schedule_retry();
       return;
     }
-    self->state = link::up;
-    self->failures = 0;
-    if (!self->channels.empty()) {
-      std::vector<std::string> args{"SUBSCRIBE"};
-      args.insert(args.end(), self->channels.begin(), self->channels.end());
-      send_argv(self->ac, &impl::on_subscription, nullptr, args);
+    // The connect timeout keeps running over the ROLE round trip.
+    if (self->options.require_master) {
+      send_argv(self->ac, &impl::on_role, nullptr, {"ROLE"});
+      return;
     }
-    self->notify(true);
+    self->became_up();
+  }
+
+  void became_up() {
+    connect_timer.cancel();
+    state = link::up;
+    failures = 0;
+    if (!channels.empty()) {
+      std::vector<std::string> args{"SUBSCRIBE"};
+      args.insert(args.end(), channels.begin(), channels.end());
+      send_argv(ac, &impl::on_subscription, nullptr, args);
+    }
+    announced = true;
+    notify(true);
+  }
+
+  // Closes the link the way a dropped one closes: pending replies get
+  // `unavailable`, the disconnect is reported, a new attempt follows. From a
+  // reply callback hiredis finishes the callbacks under way first.
+  void drop_link() {
+    if (ac == nullptr || closed) return;
+    redisAsyncDisconnect(ac);
   }
 
   // Only called for a context that had connected; hiredis frees it after.
   static void on_disconnect(redisAsyncContext const* ac, int /*status*/) {
     impl* self = from(ac);
     if (self == nullptr) return;
+    self->connect_timer.cancel();
     self->ac = nullptr;
     self->state = link::down;
-    self->notify(false);
+    // A link dropped before ROLE confirmed it was never announced as up.
+    if (std::exchange(self->announced, false)) self->notify(false);
     self->schedule_retry();
   }
 
@@ -196,7 +232,14 @@ struct connection::impl : std::enable_shared_from_this<impl> {
     ++attempts;
     ++generation;
     state = link::connecting;
-    redisAsyncContext* c = redisAsyncConnect(host.c_str(), port);
+    auto where = source();
+    if (!where) {
+      state = link::down;
+      schedule_retry();
+      return;
+    }
+    current = std::move(*where);
+    redisAsyncContext* c = redisAsyncConnect(current.host.c_str(), current.port);
     if (c == nullptr) {
       state = link::down;
       schedule_retry();
@@ -303,12 +346,13 @@ struct connection::impl : std::enable_shared_from_this<impl> {
   boost::asio::steady_timer retry_timer;
   std::minstd_rand rng;
 
-  std::string host;
-  int port = 0;
+  address_source source;
+  endpoint current;
   redisAsyncContext* ac = nullptr;
   link state = link::idle;
   bool closed = false;
   bool subscriber = false;
+  bool announced = false;        // notify(true) was sent for the current link
   unsigned failures = 0;         // consecutive, for the backoff
   std::uint64_t attempts = 0;    // all time, for tests and metrics
   std::uint64_t generation = 0;  // tells a stale connect timeout from a live one
@@ -336,11 +380,18 @@ void connection::on_message(message_handler handler) {
 }
 
 void connection::connect(std::string host, int port) {
+  connect([e = endpoint{std::move(host), port}]() -> std::optional<endpoint> { return e; });
+}
+
+void connection::connect(address_source source) {
   assert(impl_->state == impl::link::idle && !impl_->closed);
   ignore_sigpipe();
-  impl_->host = std::move(host);
-  impl_->port = port;
+  impl_->source = std::move(source);
   impl_->start_connect();
+}
+
+endpoint const& connection::peer() const noexcept {
+  return impl_->current;
 }
 
 void connection::command(std::vector<std::string> args, reply_handler done) {

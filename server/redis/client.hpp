@@ -2,7 +2,8 @@
 // engine: one `connection` is one link to one Redis on one io_context. It
 // pipelines commands, converts replies into the owning `reply` value (no
 // hiredis pointer ever reaches a caller), does pub/sub, runs Lua scripts by
-// SHA with a fallback, and reconnects by itself with backoff.
+// SHA with a fallback, and reconnects by itself with backoff, to a fixed
+// address or to whatever server Redis Sentinel names master at each attempt.
 //
 // Threading: a connection and its callbacks belong to the thread running its
 // io_context; call it from that thread only. Destroy it before the io_context.
@@ -12,11 +13,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+
+#include "server/redis/sentinel.hpp"
 
 namespace roundtable::redis {
 
@@ -42,6 +46,9 @@ inline constexpr std::string_view unavailable = "unavailable";
 using reply_handler = std::function<void(reply)>;
 using message_handler = std::function<void(std::string_view channel, std::string_view payload)>;
 using state_handler = std::function<void(bool connected)>;
+// Where to connect, asked before every attempt (a fixed address, or the
+// sentinels' current master); nullopt: nowhere now, retry after the backoff.
+using address_source = std::function<std::optional<endpoint>()>;
 
 struct connection_options {
   // A connect that has not completed by then counts as failed (hiredis 0.14
@@ -52,6 +59,11 @@ struct connection_options {
   // nodes losing one Redis do not reconnect in lockstep.
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{5000};
+  // Behind Sentinel: a link counts as up only once ROLE says the server is a
+  // master (a sentinel's answer can be stale, and an old master can come back
+  // as a replica). Either way, a READONLY error (the server was demoted under
+  // an open link) drops the link, so the next attempt asks again.
+  bool require_master = false;
 };
 
 // A Lua script run by SHA. Cheap to copy; copies share the learned SHA, so
@@ -93,6 +105,10 @@ class connection {
   // then on, reconnecting with backoff whenever it fails or drops.
   // Call once.
   void connect(std::string host, int port);
+  // The same, asking `source` for the address before every attempt.
+  void connect(address_source source);
+  // The address of the current or last attempt.
+  endpoint const& peer() const noexcept;
 
   // Sends `args` (binary-safe, args[0] is the command) and calls `done` with
   // the reply. Replies come in the order commands were issued; any number

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -207,6 +208,28 @@ redis_process::redis_process(std::vector<std::string> args, int wanted_port) {
     }
   }
   throw std::runtime_error("redis-server did not start");
+}
+
+sentinel_process::sentinel_process(std::string const& name, int master_port) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port = free_port();
+    // Sentinel rewrites its config file, so each gets its own in its own dir.
+    auto const conf = dir.path() + "/sentinel.conf";
+    std::ofstream(conf) << "port " << port << "\nbind 127.0.0.1\ndir " << dir.path()
+                        << "\nsentinel monitor " << name << " 127.0.0.1 " << master_port
+                        << " 2\nsentinel down-after-milliseconds " << name
+                        << " 1000\nsentinel failover-timeout " << name
+                        << " 3000\nsentinel parallel-syncs " << name << " 1\n";
+    proc = std::make_unique<child_process>(
+        std::vector<std::string>{"redis-server", conf, "--sentinel"});
+    try {
+      proc->wait_for_line("+monitor master " + name, std::chrono::seconds(10));
+      return;
+    } catch (std::exception const&) {
+      proc.reset();
+    }
+  }
+  throw std::runtime_error("redis-sentinel did not start");
 }
 
 }  // namespace roundtable::test

@@ -73,4 +73,14 @@ struct redis_process {
   temp_dir dir;
 };
 
+// A Redis Sentinel on a free port monitoring the master at `master_port`
+// under `name` (quorum 2, down after 1 s, failover timeout 3 s: a failover
+// completes within a few seconds), started once it announces the monitor.
+struct sentinel_process {
+  sentinel_process(std::string const& name, int master_port);
+  std::unique_ptr<child_process> proc;
+  int port = 0;
+  temp_dir dir;
+};
+
 }  // namespace roundtable::test

@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <catch2/catch.hpp>
 
+#include "tests/support/io.hpp"
 #include "tests/support/process.hpp"
 
 namespace {
@@ -24,26 +24,8 @@ using namespace std::chrono_literals;
 namespace rr = roundtable::redis;
 using roundtable::test::redis_process;
 
-// Runs `io` until `done()` holds or `limit` passes; returns `done()`. The
-// limit only stops a broken test from hanging.
-template <class Done>
-bool run_until(boost::asio::io_context& io, Done done, std::chrono::milliseconds limit = 15s) {
-  auto const deadline = std::chrono::steady_clock::now() + limit;
-  // The previous call's guard, when it went, may have stopped an idle `io`.
-  if (io.stopped()) io.restart();
-  auto guard = boost::asio::make_work_guard(io);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    io.run_one_for(10ms);
-  }
-  return true;
-}
-
-// Keeps `io` running for `d`, whatever happens.
-void run_for(boost::asio::io_context& io, std::chrono::milliseconds d) {
-  run_until(
-      io, [] { return false; }, d);
-}
+using roundtable::test::run_for;
+using roundtable::test::run_until;
 
 rr::reply call(boost::asio::io_context& io, rr::connection& c, std::vector<std::string> args) {
   std::optional<rr::reply> got;
