@@ -11,6 +11,7 @@ packages=(
   redis-server redis-tools
   clang-14 libclang-rt-14-dev
   nodejs npm chromium chromium-driver gnuplot-nox
+  nginx caddy openssl
 )
 
 missing=()
