@@ -6,9 +6,6 @@
 #include "server/report.hpp"
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace roundtable {
 
@@ -21,43 +18,13 @@ http_response text(unsigned status, std::string body) {
   return r;
 }
 
-std::string_view content_type_of(std::filesystem::path const& p) {
-  auto const ext = p.extension().string();
-  if (ext == ".html") return "text/html; charset=utf-8";
-  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
-  if (ext == ".css") return "text/css; charset=utf-8";
-  if (ext == ".json") return "application/json";
-  if (ext == ".svg") return "image/svg+xml";
-  if (ext == ".png") return "image/png";
-  if (ext == ".ico") return "image/x-icon";
-  if (ext == ".ts") return "text/plain; charset=utf-8";
-  return "application/octet-stream";
-}
-
-// Maps a URL path to a file under the web root: /sdk/x -> sdk/x, / -> public/index.html,
-// /x -> public/x. Refuses anything that could climb out of the root.
-std::optional<std::filesystem::path> static_path(std::string const& root, std::string path) {
-  if (path.find("..") != std::string::npos || path.find('\\') != std::string::npos ||
-      path.find('\0') != std::string::npos) {
-    return std::nullopt;
-  }
-  std::filesystem::path base(root);
-  if (path == "/" || path.empty()) return base / "public" / "index.html";
-  if (path.rfind("/sdk/", 0) == 0) return base / "sdk" / path.substr(5);
-  return base / "public" / path.substr(1);
-}
-
-http_response serve_file(node& n, std::string const& path) {
-  auto const file = static_path(n.opts().web_root, path);
-  if (!file) return text(400, "bad path\n");
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(*file, ec)) return text(404, "not found\n");
-  std::ifstream in(*file, std::ios::binary);
-  std::ostringstream body;
-  body << in.rdbuf();
+http_response serve_file(node& n, std::string_view target) {
+  auto const* file = n.web_files().find(target);
+  // 404 for every refusal alike: a refused path and a missing file look the same.
+  if (!file) return text(404, "not found\n");
   http_response r;
-  r.content_type = std::string(content_type_of(*file));
-  r.body = body.str();
+  r.content_type = std::string(file->content_type);
+  r.body = file->body;
   r.headers.emplace_back("Cache-Control", "no-cache");
   return r;
 }
@@ -225,7 +192,7 @@ void handle_http(node& n, std::uint32_t worker, http_request req, http_done done
     return handle_admin(n, worker, std::move(req), std::move(done));
   }
   if (req.method != "GET" && req.method != "HEAD") return done(text(405, "method not allowed\n"));
-  done(serve_file(n, path));
+  done(serve_file(n, req.target));
 }
 
 }  // namespace roundtable

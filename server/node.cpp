@@ -60,7 +60,8 @@ std::int64_t node::now_ms() {
       .count();
 }
 
-node::node(options opts, event_config event) : opts_(std::move(opts)), event_(std::move(event)) {
+node::node(options opts, event_config event)
+    : opts_(std::move(opts)), event_(std::move(event)), web_files_(opts_.web_root) {
   for (std::uint32_t i = 0; i < opts_.threads; ++i) workers_.push_back(std::make_unique<worker>(i));
   if (!opts_.redis.empty()) {
     // State lives in Redis: no local store.

@@ -16,6 +16,7 @@
 #include "server/config.hpp"
 #include "server/metrics.hpp"
 #include "server/room.hpp"
+#include "server/static_files.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -170,6 +171,8 @@ class node {
   // The secret tokens are checked against (demo mode: generated at start).
   std::string const& secret() const noexcept { return secret_; }
   bool demo() const noexcept { return opts_.secret.empty(); }
+  // The web client's files, read at start.
+  static_files const& web_files() const noexcept { return web_files_; }
 
  private:
   // Creates a room, restored from the durable log when it holds one.
@@ -179,6 +182,7 @@ class node {
 
   options opts_;
   event_config event_;
+  static_files web_files_;
   std::string secret_;
   metrics metrics_;
   std::vector<std::unique_ptr<worker>> workers_;
