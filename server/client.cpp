@@ -186,12 +186,8 @@ template <class F>
 bool client::room_op(std::string rid, room_slot& s, F&& fn) {
   node_.on_home(s, [self = shared_from_this(), rid = std::move(rid), fn = std::forward<F>(fn),
                     m = self_member()](room& r) mutable {
-    auto reply = replier(std::move(self), std::move(rid));
-    if (outcome o = fn(r, m)) {
-      reply(std::move(o));
-    } else {
-      r.after(std::move(reply));  // once the events it caused are applied
-    }
+    // The outcome is known once the command is applied (after its events).
+    r.after(fn(r, m), replier(std::move(self), std::move(rid)));
   });
   return false;
 }
@@ -296,32 +292,35 @@ bool client::dispatch(protocol::command& cmd) {
           if (table.empty()) return refuse(error_code::forbidden, "only a table's moderator");
           auto* s = any_room(table);
           if (!s) return true;
-          return room_op(std::move(rid), *s,
-                         [this, text = std::move(op.text), publish = op.publish, now](
-                             room& r, member const& m) {
-                           auto o = r.summary(m.who, text, publish, now);
-                           if (!o && publish) {
-                             // The report goes to the plenary's home; the reply
-                             // waits for nothing: the plenary event follows soon.
-                             node_.on_home(node_.plenary(), [cfg = r.config(), text, now](room& p) {
-                               p.report(cfg, text, now);
-                             });
-                           }
-                           return o;
-                         });
+          bool const publish = op.publish;
+          node_.on_home(*s, [self = shared_from_this(), rid = std::move(rid),
+                             text = std::move(op.text), publish, now, who = who_](room& r) mutable {
+            auto& n = self->node_;
+            auto const ticket = r.summary(who, text, publish, now);
+            auto reply = replier(std::move(self), std::move(rid));
+            r.after(ticket, [&n, &r, publish, text = std::move(text), now,
+                             reply = std::move(reply)](outcome o) mutable {
+              if (!o && publish) {
+                // Published: the report goes to the plenary's log. The reply
+                // waits for nothing more; the plenary event follows soon.
+                n.on_home(n.plenary(),
+                          [cfg = r.config(), text, now](room& p) { p.report(cfg, text, now); });
+              }
+              reply(std::move(o));
+            });
+          });
+          return false;
         } else if constexpr (std::is_same_v<T, protocol::broadcast>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
           return room_op(std::move(rid), node_.plenary(),
                          [text = std::move(op.text), now](room& r, member const& m) {
-                           r.broadcast(m.who, text, now);
-                           return outcome{};
+                           return r.broadcast(m.who, text, now);
                          });
         } else if constexpr (std::is_same_v<T, protocol::phase>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
           return room_op(std::move(rid), node_.plenary(),
                          [name = std::move(op.name), now](room& r, member const&) {
-                           r.phase(name, now);
-                           return outcome{};
+                           return r.phase(name, now);
                          });
         } else if constexpr (std::is_same_v<T, protocol::table>) {
           auto* s = any_room(op.table);
@@ -336,10 +335,8 @@ bool client::dispatch(protocol::command& cmd) {
             reply_error(rid, *e);
             return true;
           }
-          return room_op(std::move(rid), node_.plenary(), [cfg, now](room& r, member const&) {
-            r.table_created(cfg, now);
-            return outcome{};
-          });
+          return room_op(std::move(rid), node_.plenary(),
+                         [cfg, now](room& r, member const&) { return r.table_created(cfg, now); });
         } else {
           static_assert(sizeof(T) == 0, "an op without a handler");
         }
@@ -451,8 +448,7 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
                                  std::move(table_snap), std::move(recovered));
             });
           };
-          if (auto o = t.join(m, node::now_ms())) return done(std::move(o));
-          t.after(std::move(done));
+          t.after(t.join(m, node::now_ms()), std::move(done));
         });
       });
     };
@@ -535,9 +531,8 @@ bool client::do_join(std::string rid, std::string table) {
             self->op_done();
           });
         };
-        if (auto o = r.join(m, node::now_ms())) return finish(std::move(o), {});
-        // The snapshot is taken right after our `joined` is applied: at its seq.
-        r.after([&r, finish = std::move(finish)](outcome o) mutable {
+        // The snapshot is taken right after our join is applied: at its seq.
+        r.after(r.join(m, node::now_ms()), [&r, finish = std::move(finish)](outcome o) mutable {
           std::string snap;
           if (!o) {
             json_writer w;
@@ -560,8 +555,8 @@ bool client::do_leave(std::string rid) {
   // The reply waits until the leave is applied: whoever joins next sees the
   // seat free, on every node.
   node_.on_home(*s, [self = shared_from_this(), rid = std::move(rid)](room& r) mutable {
-    r.leave(self->serial_, node::now_ms());
-    r.after(replier(std::move(self), std::move(rid)));
+    auto const conn = self->serial_;
+    r.after(r.leave(conn, node::now_ms()), replier(std::move(self), std::move(rid)));
   });
   return false;
 }

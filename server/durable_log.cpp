@@ -3,8 +3,6 @@
 
 #include "server/config.hpp"
 
-#include "protocol/json_writer.hpp"
-
 #include <simdjson.h>
 
 #include <algorithm>
@@ -52,8 +50,9 @@ std::optional<durable_log::saved_room> durable_log::load(std::string const& room
     e.item = std::move(row.item);
     e.author = std::move(row.author);
     e.ts = row.ts;
-    e.deleted = row.payload.find("\"deleted\":true") != std::string::npos &&
-                (e.type == "message" || e.type == "insight");
+    // Deletion rewrote the payload as the tombstone of this very entry.
+    e.deleted = (e.type == "message" || e.type == "insight") &&
+                row.payload == roundtable::room::tombstone_json(room, s.epoch, e);
     e.json = std::make_shared<std::string const>(std::move(row.payload));
     s.history.push_back(std::move(e));
   }
@@ -67,16 +66,12 @@ std::size_t durable_log::erase_author(std::string const& author) {
   std::size_t n = 0;
   for (auto const& row : store_.events_by_author(author)) {
     if (row.type != "message" && row.type != "insight") continue;
-    protocol::json_writer w;
-    w.begin_object()
-        .field("type", row.type)
-        .field("room", row.room)
-        .field("seq", row.seq)
-        .field("epoch", row.epoch)
-        .field("id", row.item)
-        .field("deleted", true)
-        .end_object();
-    store_.replace_payload(row.room, row.epoch, row.seq, w.release());
+    history_entry e;
+    e.seq = row.seq;
+    e.type = row.type;
+    e.item = row.item;
+    store_.replace_payload(row.room, row.epoch, row.seq,
+                           room::tombstone_json(row.room, row.epoch, e));
     ++n;
   }
   return n;

@@ -130,8 +130,7 @@ room_slot& node::add_room(table_config cfg) {
   s->home = home_of(cfg.id);
   auto saved = log_ ? log_->load(cfg.id, opts_.history) : std::nullopt;
   auto const epoch = saved ? saved->epoch : new_epoch();
-  room_observer* observer = engine_ ? static_cast<room_observer*>(engine_.get()) : log_.get();
-  s->r = std::make_unique<room>(cfg, epoch, opts_.history, observer, engine_.get());
+  s->r = std::make_unique<room>(cfg, epoch, opts_.history, log_.get(), engine_.get());
   if (saved) {
     // What the room said and decided before the restart wins over the config.
     s->r->restore(saved->seq, saved->state, std::move(saved->history));

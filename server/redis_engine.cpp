@@ -12,7 +12,6 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <hiredis/hiredis.h>
-#include <simdjson.h>
 
 #include <map>
 #include <random>
@@ -68,70 +67,57 @@ std::optional<std::string> shared_demo_secret(redis_address const& a, std::strin
 namespace {
 
 // One script for every write, so each is atomic: ARGV[1] is the mode.
-//   init:    the room's epoch (created if Redis has none) and seq
-//   publish: sequence one event (with its presence/timer side effects)
-//   reap:    publish `left` for every connection whose presence expired
-// KEYS: 1 seq, 2 epoch, 3 stream, 4 roster (hash), 5 presence (zset), 6 timer
-// ARGV: 1 mode, 2 candidate epoch, 3 stream maxlen, 4 room id as JSON,
-//       5 channel, 6 type, 7 item, 8 author, 9 aux, 10 ts, 11 body,
-//       12 now (ms), 13 participant JSON (presence joined), 14 expiry (ms)
+//   init:   the room's epoch (created if Redis has none) and log position
+//   append: give one command the next log position (and keep presence)
+//   reap:   append a `leave` for every connection whose presence expired
+// KEYS: 1 log position, 2 epoch, 3 stream, 4 presence (zset)
+// ARGV: 1 mode, 2 candidate epoch, 3 stream maxlen, 4 channel, 5 command,
+//       6 presence change ('join', 'leave' or ''), 7 connection key,
+//       8 now (ms), 9 expiry (ms)
+// The reaper's command is written here in room_command's JSON shape.
 constexpr char const* lua_source = R"lua(
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
   epoch = ARGV[2]
   redis.call('SET', KEYS[2], epoch)
-  redis.call('DEL', KEYS[1], KEYS[3], KEYS[6])
+  redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
 end
-local function publish(typ, item, author, aux, ts, body)
-  local seq = redis.call('INCR', KEYS[1])
-  local json = '{"type":"' .. typ .. '","room":' .. ARGV[4] .. ',"seq":' .. seq ..
-               ',"epoch":' .. epoch .. body .. '}'
-  local msg = seq .. '\n' .. epoch .. '\n' .. typ .. '\n' .. item .. '\n' .. author .. '\n' ..
-              aux .. '\n' .. ts .. '\n' .. json
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], seq .. '-0', 'm', msg)
-  redis.call('PUBLISH', ARGV[5], msg)
-  return seq
+local function append(cmd)
+  local lsn = redis.call('INCR', KEYS[1])
+  local msg = lsn .. '\n' .. epoch .. '\n' .. cmd
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], lsn .. '-0', 'm', msg)
+  redis.call('PUBLISH', ARGV[4], msg)
+  return lsn
 end
 local mode = ARGV[1]
 if mode == 'init' then
   return {tonumber(redis.call('GET', KEYS[1]) or '0'), epoch}
 end
 if mode == 'reap' then
-  local gone = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', ARGV[12])
+  local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[8])
   for _, conn in ipairs(gone) do
-    local p = redis.call('HGET', KEYS[4], conn)
-    redis.call('ZREM', KEYS[5], conn)
-    redis.call('HDEL', KEYS[4], conn)
-    if p then
-      local id = cjson.decode(p).id
-      publish('presence', '', id, conn, ARGV[12], ',"left":' .. cjson.encode(id))
-    end
+    redis.call('ZREM', KEYS[4], conn)
+    append('{"op":"leave","origin":"","ticket":0,"conn":' .. cjson.encode(conn) ..
+           ',"ts":' .. ARGV[8] .. '}')
   end
   return #gone
 end
-local typ = ARGV[6]
-if typ == 'timer_ended' then
-  if redis.call('GET', KEYS[6]) ~= ARGV[7] then return {0, epoch} end
-  redis.call('DEL', KEYS[6])
-elseif typ == 'timer' then
-  if ARGV[9] == '0' then redis.call('DEL', KEYS[6]) else redis.call('SET', KEYS[6], ARGV[9]) end
-elseif typ == 'presence' then
-  if ARGV[13] ~= '' then
-    redis.call('HSET', KEYS[4], ARGV[9], ARGV[13])
-    redis.call('ZADD', KEYS[5], ARGV[14], ARGV[9])
-  else
-    redis.call('HDEL', KEYS[4], ARGV[9])
-    redis.call('ZREM', KEYS[5], ARGV[9])
-  end
+if ARGV[6] == 'join' then
+  redis.call('ZADD', KEYS[4], ARGV[9], ARGV[7])
+elseif ARGV[6] == 'leave' then
+  redis.call('ZREM', KEYS[4], ARGV[7])
 end
-return {publish(typ, ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]), epoch}
+return {append(ARGV[5]), epoch}
 )lua";
 
-// A state write wins only if it is newer than what Redis holds.
-constexpr char const* state_lua = R"lua(
-local cur = tonumber(redis.call('HGET', KEYS[1], 'seq') or '-1')
-if tonumber(ARGV[1]) > cur or ARGV[3] == 'force' then
-  redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'epoch', ARGV[2], 'state', ARGV[4])
+// A snapshot write wins only if it is newer (epoch, then log position) than
+// what Redis holds. KEYS: 1 the snapshot hash; ARGV: 1 lsn, 2 epoch, 3 state.
+constexpr char const* snapshot_lua = R"lua(
+local cur_epoch = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
+local cur = tonumber(redis.call('HGET', KEYS[1], 'lsn') or '-1')
+local epoch = tonumber(ARGV[2])
+if epoch > cur_epoch or (epoch == cur_epoch and tonumber(ARGV[1]) > cur) then
+  redis.call('HSET', KEYS[1], 'lsn', ARGV[1], 'epoch', ARGV[2], 'state', ARGV[3])
 end
 return 1
 )lua";
@@ -140,37 +126,40 @@ std::int64_t now_ms() {
   return node::now_ms();
 }
 
-// A pub/sub or stream message: seq, epoch, type, item, author, aux, ts, json.
+// A pub/sub or stream message: log position, epoch, command.
 struct wire_event {
-  std::uint64_t seq = 0, epoch = 0;
-  event_draft draft;
-  std::string json;
+  std::uint64_t lsn = 0, epoch = 0;
+  room_command cmd;
 };
 
 bool parse_wire(std::string_view m, wire_event& out) {
-  std::string_view parts[7];
+  std::string_view parts[2];
   for (auto& p : parts) {
     auto const nl = m.find('\n');
     if (nl == std::string_view::npos) return false;
     p = m.substr(0, nl);
     m.remove_prefix(nl + 1);
   }
-  out.seq = std::strtoull(std::string(parts[0]).c_str(), nullptr, 10);
+  out.lsn = std::strtoull(std::string(parts[0]).c_str(), nullptr, 10);
   out.epoch = std::strtoull(std::string(parts[1]).c_str(), nullptr, 10);
-  out.draft.type = parts[2];
-  out.draft.item = parts[3];
-  out.draft.author = parts[4];
-  out.draft.aux = parts[5];
-  out.draft.ts = std::strtoll(std::string(parts[6]).c_str(), nullptr, 10);
-  out.json = m;
-  return out.seq > 0;
+  auto c = command_from_json(m);
+  if (!c) return false;
+  out.cmd = std::move(*c);
+  return out.lsn > 0;
 }
 
-std::string clean(std::string s) {
-  for (auto& c : s) {
-    if (c == '\n') c = ' ';
+// The entries of an XRANGE reply, in log order; unreadable ones are skipped.
+std::vector<wire_event> stream_entries(reply const& rep) {
+  std::vector<wire_event> out;
+  if (rep.type != reply::kind::array) return out;
+  for (auto const& e : rep.elements) {
+    wire_event x;
+    if (e.elements.size() == 2 && e.elements[1].elements.size() == 2 &&
+        parse_wire(e.elements[1].elements[1].str, x)) {
+      out.push_back(std::move(x));
+    }
   }
-  return s;
+  return out;
 }
 
 }  // namespace
@@ -187,10 +176,12 @@ struct redis_engine::impl {
     room_slot* slot = nullptr;
     std::size_t shard = 0;
     std::string prefix;  // "rt:{event:room}"
-    std::string room_json;
     bool loading = false, live = false;
-    std::uint64_t epoch = 0, seq = 0;  // the last event handed to the room
+    std::uint64_t epoch = 0, lsn = 0;  // the last command handed to the room
     std::vector<wire_event> held;      // arrived while loading or fetching
+    // Submitted while loading (a table just created): sent once loaded. As
+    // bounded as the ops of the room's members, who each wait for an answer.
+    std::vector<room_command> waiting;
     bool fetching = false;
   };
 
@@ -199,7 +190,7 @@ struct redis_engine::impl {
         nd(n),
         addresses(std::move(a)),
         script(lua_source),
-        state_script(state_lua),
+        snapshot_script(snapshot_lua),
         refresh(io),
         reap(io) {}
 
@@ -210,7 +201,7 @@ struct redis_engine::impl {
   std::thread thread;
   std::vector<shard> shards;
   redis::script script;
-  redis::script state_script;
+  redis::script snapshot_script;
   std::map<std::string, room_sync> rooms;
   std::atomic<bool> ready{false};
   std::atomic<bool> up{false};
@@ -226,9 +217,14 @@ struct redis_engine::impl {
 
   std::size_t shard_of(std::string const& id) const { return stable_hash(id) % shards.size(); }
 
+  // A replica writes a snapshot every this many log positions: a loading
+  // node applies at most this many commands after it, and the stream holds
+  // twenty times as many, so a few missed writes (a node that died) still
+  // leave the tail in the stream.
+  std::uint64_t snapshot_every() const { return std::max<std::uint64_t>(stream_length() / 20, 64); }
+
   std::vector<std::string> keys_of(room_sync const& r) const {
-    return {key(r, "seq"),    key(r, "epoch"),    key(r, "stream"),
-            key(r, "roster"), key(r, "presence"), key(r, "timer")};
+    return {key(r, "log"), key(r, "epoch"), key(r, "stream"), key(r, "presence")};
   }
 
   std::uint64_t candidate_epoch() {
@@ -240,16 +236,11 @@ struct redis_engine::impl {
     return {mode,
             std::to_string(candidate_epoch()),
             std::to_string(stream_length()),
-            r.room_json,
             r.prefix,
             "",
             "",
             "",
-            "",
-            "0",
-            "",
             std::to_string(now_ms()),
-            "",
             std::to_string(now_ms() + std::chrono::milliseconds(nd.opts().presence_ttl).count())};
   }
 
@@ -279,7 +270,9 @@ struct redis_engine::impl {
           }
         } else {
           for (auto& [id, r] : rooms) {
-            if (r.shard == i) r.live = false;
+            if (r.shard != i) continue;
+            r.live = false;
+            fail_waiting(r);
           }
         }
         update_state();
@@ -346,8 +339,7 @@ struct redis_engine::impl {
     room_sync r;
     r.slot = &s;
     r.shard = shard_of(id);
-    r.prefix = "rt:{" + nd.event().id + ":" + id + "}";
-    protocol::append_json_string(r.room_json, id);
+    r.prefix = prefix_of(id);
     auto [it, fresh] = rooms.emplace(r.prefix, std::move(r));
     if (!fresh) return;
     auto& sh = shards[it->second.shard];
@@ -356,117 +348,132 @@ struct redis_engine::impl {
     update_state();
   }
 
-  // Loads the room from Redis: epoch (created if missing), seq, state, the
-  // last `history` events and the roster; then replays what arrived meanwhile.
+  // Loads the room from Redis: its epoch (created if missing), log position
+  // and snapshot, then the log's tail after what the room (or the snapshot)
+  // holds; then replays what arrived meanwhile.
   void resync(room_sync& r) {
     if (r.loading) return;
     r.loading = true;
     r.live = false;
     auto& c = *shards[r.shard].cmd;
-    auto got = std::make_shared<std::vector<reply>>(4);
-    auto left = std::make_shared<int>(4);
+    auto got = std::make_shared<std::vector<reply>>(2);
+    auto left = std::make_shared<int>(2);
     auto done = [this, &r, got, left](std::size_t i, reply rep) {
       (*got)[i] = std::move(rep);
-      if (--*left == 0) loaded(r, *got);
+      if (--*left == 0) fetch_tail(r, *got);
     };
     c.evalsha(script, keys_of(r), args(r, "init"),
               [done](reply rep) mutable { done(0, std::move(rep)); });
-    c.command({"HGETALL", key(r, "state")}, [done](reply rep) mutable { done(1, std::move(rep)); });
-    c.command({"XREVRANGE", key(r, "stream"), "+", "-", "COUNT", std::to_string(stream_length())},
-              [done](reply rep) mutable { done(2, std::move(rep)); });
-    c.command({"HGETALL", key(r, "roster")},
-              [done](reply rep) mutable { done(3, std::move(rep)); });
+    c.command({"HGETALL", key(r, "snapshot")},
+              [done](reply rep) mutable { done(1, std::move(rep)); });
   }
 
-  void loaded(room_sync& r, std::vector<reply> const& got) {
-    r.loading = false;
+  struct snapshot {
+    std::uint64_t epoch = 0, lsn = 0;
+    std::string state;
+  };
+
+  void fetch_tail(room_sync& r, std::vector<reply> const& got) {
     for (auto const& g : got) {
-      if (g.is_error() || g.type != reply::kind::array) {
+      if (g.is_error() || g.type != reply::kind::array || got[0].elements.size() != 2) {
         log::warn("redis load failed", {{"room", r.prefix}, {"error", g.str}});
+        r.loading = false;
+        fail_waiting(r);
         return;  // the next reconnect tries again
       }
     }
-    auto const seq = static_cast<std::uint64_t>(got[0].elements.at(0).integer);
-    auto const epoch = std::strtoull(got[0].elements.at(1).str.c_str(), nullptr, 10);
-    std::string state;
-    std::uint64_t state_seq = 0;
+    auto const lsn = static_cast<std::uint64_t>(got[0].elements[0].integer);
+    auto const epoch = std::strtoull(got[0].elements[1].str.c_str(), nullptr, 10);
+    snapshot snap;
     for (std::size_t i = 0; i + 1 < got[1].elements.size(); i += 2) {
-      if (got[1].elements[i].str == "state") state = got[1].elements[i + 1].str;
-      if (got[1].elements[i].str == "seq")
-        state_seq = std::strtoull(got[1].elements[i + 1].str.c_str(), nullptr, 10);
+      auto const& k = got[1].elements[i].str;
+      auto const& v = got[1].elements[i + 1].str;
+      if (k == "state") snap.state = v;
+      if (k == "lsn") snap.lsn = std::strtoull(v.c_str(), nullptr, 10);
+      if (k == "epoch") snap.epoch = std::strtoull(v.c_str(), nullptr, 10);
     }
-    std::vector<wire_event> window;
-    for (auto it = got[2].elements.rbegin(); it != got[2].elements.rend(); ++it) {
-      if (it->elements.size() != 2 || it->elements[1].elements.size() != 2) continue;
-      wire_event w;
-      if (parse_wire(it->elements[1].elements[1].str, w) && w.epoch == epoch)
-        window.push_back(std::move(w));
-    }
-    std::map<std::string, participant> roster;
-    simdjson::dom::parser parser;
-    for (std::size_t i = 0; i + 1 < got[3].elements.size(); i += 2) {
-      simdjson::dom::element e;
-      if (parser.parse(got[3].elements[i + 1].str).get(e)) continue;
-      participant p;
-      std::string_view v;
-      if (!e["id"].get(v)) p.id = v;
-      if (!e["name"].get(v)) p.name = v;
-      if (!e["role"].get(v)) p.who = auth::parse_role(v).value_or(role::participant);
-      roster.emplace(got[3].elements[i].str, std::move(p));
-    }
+    // From what the room holds, or from the snapshot if that is older.
     bool const same_epoch = r.epoch == epoch && r.epoch != 0;
-    if (same_epoch && !window.empty() && window.front().seq > r.seq + 1) {
-      // Beyond even the stream: members see the gap and take a snapshot.
-      log::warn("redis: events missed beyond the stream", {{"room", r.prefix}});
-    }
-    auto const from = r.seq;
+    bool const snap_ok = !snap.state.empty() && snap.epoch == epoch;
+    std::uint64_t after = snap_ok ? snap.lsn : 0;
+    if (same_epoch) after = std::min(after, r.lsn);
+    shards[r.shard].cmd->command(
+        {"XRANGE", key(r, "stream"), std::to_string(after + 1) + "-0", "+"},
+        [this, &r, lsn, epoch, snap = std::move(snap)](reply rep) mutable {
+          if (rep.type != reply::kind::array) {
+            log::warn("redis load failed", {{"room", r.prefix}, {"error", rep.str}});
+            r.loading = false;
+            fail_waiting(r);
+            return;
+          }
+          loaded(r, lsn, epoch, std::move(snap), stream_entries(rep));
+        });
+  }
+
+  void loaded(room_sync& r, std::uint64_t lsn, std::uint64_t epoch, snapshot snap,
+              std::vector<wire_event> tail) {
+    r.loading = false;
+    std::erase_if(tail, [&](wire_event const& w) { return w.epoch != epoch; });
+    auto const last = tail.empty() ? lsn : std::max(lsn, tail.back().lsn);
     r.epoch = epoch;
-    r.seq = seq;
+    r.lsn = last;
     auto held = std::exchange(r.held, {});
     r.live = true;
     update_state();
-    nd.on_home(*r.slot, [engine = &self, state = std::move(state), state_seq,
-                         window = std::move(window), roster = std::move(roster), epoch, seq,
-                         same_epoch, from](room& rm) mutable {
-      if (same_epoch && rm.epoch() == epoch) {
-        // A reconnect: apply what this node missed, in order.
-        for (auto& w : window) {
-          if (w.seq > from)
-            rm.apply(w.seq, w.epoch, w.draft, std::make_shared<std::string const>(w.json));
-        }
-        rm.set_roster(std::move(roster));
-        return;
-      }
-      // First load (or Redis lost the room): state, then the window on top.
-      std::vector<history_entry> history;
-      std::vector<wire_event const*> newer;
-      for (auto const& w : window) {
-        if (w.seq <= state_seq) {
-          history.push_back(history_entry{w.seq, w.draft.type, w.draft.item, w.draft.author,
-                                          w.draft.ts, std::make_shared<std::string const>(w.json),
-                                          w.json.find("\"deleted\":true") != std::string::npos});
-        } else {
-          newer.push_back(&w);
-        }
-      }
-      bool const keep_state = state.empty() && rm.epoch() != epoch;
-      rm.set_epoch(epoch);
-      if (keep_state) {
-        // Redis has no state for this room (it lost it): keep ours, write it back.
-        rm.restore(0, rm.state_json(), std::move(history));
-        engine->on_state(rm.id(), epoch, rm.seq(), rm.state_json());
+    nd.on_home(*r.slot, [this, lsn, epoch, snap = std::move(snap), tail = std::move(tail),
+                         prefix = r.prefix](room& rm) {
+      // The tail covers everything after `pos`.
+      auto covers = [&](std::uint64_t pos) {
+        return tail.empty() ? pos >= lsn : tail.front().lsn <= pos + 1;
+      };
+      bool fresh = false;
+      if (rm.epoch() == epoch && covers(rm.log_position())) {
+        // A reconnect: what this replica missed.
+      } else if (snap.epoch == epoch && rm.load_replica(snap.state) && covers(rm.log_position())) {
+        // A replica from the snapshot.
+      } else if (snap.epoch != epoch) {
+        // Redis has no snapshot of this epoch (a new room, or Redis lost it):
+        // the state this node has (or the older snapshot's) goes on.
+        if (!snap.state.empty() && snap.epoch > rm.epoch()) rm.load_replica(snap.state);
+        rm.start_epoch(epoch);
+        fresh = true;
       } else {
-        rm.restore(std::min<std::uint64_t>(state_seq, seq), state, std::move(history));
+        log::warn("redis: the log's tail is beyond the stream; the room may lag",
+                  {{"room", prefix}});
       }
-      for (auto const* w : newer)
-        rm.apply(w->seq, w->epoch, w->draft, std::make_shared<std::string const>(w->json));
-      rm.set_roster(std::move(roster));
-      (void)seq;
+      for (auto const& w : tail) {
+        if (w.lsn > rm.log_position()) rm.apply(w.lsn, w.epoch, w.cmd);
+      }
+      if (fresh) save_snapshot(rm);
     });
     for (auto& w : held) receive(r, std::move(w));
+    for (auto& c : std::exchange(r.waiting, {})) append(r, std::move(c));
   }
 
-  // An event from the subscription (or a fetch): in order, or fetch the gap.
+  // Home thread: the replica's state goes to Redis as the room's snapshot.
+  void save_snapshot(room const& rm) {
+    asio::post(io, [this, id = rm.id(), lsn = rm.log_position(), epoch = rm.epoch(),
+                    state = rm.replica_json()] {
+      auto it = rooms.find(prefix_of(id));
+      if (it == rooms.end() || !shards[it->second.shard].cmd_up) return;
+      shards[it->second.shard].cmd->evalsha(snapshot_script, {key(it->second, "snapshot")},
+                                            {std::to_string(lsn), std::to_string(epoch), state},
+                                            [](reply) {});
+    });
+  }
+
+  std::string prefix_of(std::string const& room_id) const {
+    return "rt:{" + nd.event().id + ":" + room_id + "}";
+  }
+
+  // Home thread: applies one command; the node whose command landed on a
+  // snapshot position writes the snapshot.
+  void apply(room& rm, wire_event const& w) {
+    rm.apply(w.lsn, w.epoch, w.cmd);
+    if (w.lsn % snapshot_every() == 0 && w.cmd.origin == self.node_id()) save_snapshot(rm);
+  }
+
+  // A command from the subscription (or a fetch): in order, or fetch the gap.
   void receive(room_sync& r, wire_event w) {
     if (!r.live || r.fetching) {
       // Bounded: past the stream's length, what was held is dropped; the gap
@@ -478,43 +485,32 @@ struct redis_engine::impl {
       r.held.push_back(std::move(w));
       return;
     }
-    if (w.epoch == r.epoch && w.seq <= r.seq) return;  // already applied
+    if (w.epoch == r.epoch && w.lsn <= r.lsn) return;  // already applied
     bool const next =
-        (w.epoch == r.epoch && w.seq == r.seq + 1) || (w.epoch != r.epoch && w.seq == 1);
+        (w.epoch == r.epoch && w.lsn == r.lsn + 1) || (w.epoch != r.epoch && w.lsn == 1);
     if (!next) {
-      fetch_gap(r, w);
+      fetch_gap(r, std::move(w));
       return;
     }
     r.epoch = w.epoch;
-    r.seq = w.seq;
-    nd.on_home(*r.slot, [w = std::move(w)](room& rm) {
-      rm.apply(w.seq, w.epoch, w.draft, std::make_shared<std::string const>(std::move(w.json)));
-    });
+    r.lsn = w.lsn;
+    nd.on_home(*r.slot, [this, w = std::move(w)](room& rm) { apply(rm, w); });
   }
 
   void fetch_gap(room_sync& r, wire_event w) {
     r.fetching = true;
     r.held.push_back(std::move(w));
     bool const new_epoch = r.held.front().epoch != r.epoch;
-    auto const from = new_epoch ? std::uint64_t{1} : r.seq + 1;
+    auto const from = new_epoch ? std::uint64_t{1} : r.lsn + 1;
     shards[r.shard].cmd->command(
         {"XRANGE", key(r, "stream"), std::to_string(from) + "-0", "+"}, [this, &r](reply rep) {
           r.fetching = false;
           auto held = std::exchange(r.held, {});
-          std::vector<wire_event> fetched;
-          if (rep.type == reply::kind::array) {
-            for (auto const& e : rep.elements) {
-              wire_event x;
-              if (e.elements.size() == 2 && e.elements[1].elements.size() == 2 &&
-                  parse_wire(e.elements[1].elements[1].str, x)) {
-                fetched.push_back(std::move(x));
-              }
-            }
-          }
+          auto fetched = stream_entries(rep);
           bool const continuous =
               !fetched.empty() &&
-              ((fetched.front().epoch == r.epoch && fetched.front().seq == r.seq + 1) ||
-               (fetched.front().epoch != r.epoch && fetched.front().seq == 1));
+              ((fetched.front().epoch == r.epoch && fetched.front().lsn == r.lsn + 1) ||
+               (fetched.front().epoch != r.epoch && fetched.front().lsn == 1));
           if (!continuous) {
             // Trimmed past the window, or Redis lost it: load the room afresh.
             r.held = std::move(held);
@@ -523,49 +519,48 @@ struct redis_engine::impl {
             return;
           }
           for (auto& x : fetched) {
-            if (x.epoch != r.epoch || x.seq == r.seq + 1) receive(r, std::move(x));
+            if (x.epoch != r.epoch || x.lsn == r.lsn + 1) receive(r, std::move(x));
           }
           for (auto& x : held) receive(r, std::move(x));
         });
   }
 
-  void submit(room& rm, event_draft d, std::uint64_t ticket) {
-    auto const id = rm.id();
-    asio::post(io, [this, id, d = std::move(d), ticket, &rm]() mutable {
-      auto* slot = nd.find_room(id);
-      auto it = rooms.find("rt:{" + nd.event().id + ":" + id + "}");
-      auto fail = [&] {
-        nd.on_home(*slot, [ticket](room& x) {
-          x.failed(ticket, {error_code::unavailable, "Redis is unreachable; try again"});
-        });
-      };
-      if (it == rooms.end() || !it->second.live || !shards[it->second.shard].cmd_up) return fail();
-      auto& r = it->second;
-      auto a = args(r, "publish");
-      a[5] = d.type;
-      a[6] = clean(d.item);
-      a[7] = clean(d.author);
-      a[8] = clean(d.aux);
-      a[9] = std::to_string(d.ts);
-      a[10] = d.body;
-      if (d.type == "presence" && d.body.find("\"joined\"") != std::string::npos) {
-        a[12] = d.body.substr(d.body.find('{'), d.body.rfind('}') - d.body.find('{') + 1);
-      }
-      shards[r.shard].cmd->evalsha(script, keys_of(r), a, [this, slot, ticket](reply rep) {
-        if (rep.type != reply::kind::array || rep.elements.size() != 2) {
-          nd.on_home(*slot, [ticket](room& x) {
-            x.failed(ticket, {error_code::unavailable, "Redis is unreachable; try again"});
-          });
-          return;
-        }
-        auto const seq = static_cast<std::uint64_t>(rep.elements[0].integer);
-        auto const epoch = std::strtoull(rep.elements[1].str.c_str(), nullptr, 10);
-        nd.on_home(*slot, [ticket, seq, epoch](room& x) {
-          // seq 0: the script decided not to publish (a timer already ended).
-          x.sequenced(ticket, seq == 0 ? 0 : epoch, seq);
-        });
-      });
+  void fail(room_slot& slot, room::ticket t) {
+    nd.on_home(slot, [t](room& x) {
+      x.failed(t, {error_code::unavailable, "Redis is unreachable; try again"});
     });
+  }
+
+  void fail_waiting(room_sync& r) {
+    for (auto const& c : std::exchange(r.waiting, {})) fail(*r.slot, c.ticket);
+  }
+
+  void submit(room& rm, room_command c) {
+    asio::post(io, [this, id = rm.id(), c = std::move(c)]() mutable {
+      auto it = rooms.find(prefix_of(id));
+      if (it == rooms.end()) return fail(*nd.find_room(id), c.ticket);
+      auto& r = it->second;
+      if (!shards[r.shard].cmd_up) return fail(*r.slot, c.ticket);
+      if (!r.live) return r.waiting.push_back(std::move(c));
+      append(r, std::move(c));
+    });
+  }
+
+  // Gives the command its place in the room's log.
+  void append(room_sync& r, room_command c) {
+    auto a = args(r, "append");
+    a[4] = command_json(c);
+    if (std::holds_alternative<cmd::join>(c.op)) a[5] = "join";
+    if (std::holds_alternative<cmd::leave>(c.op)) a[5] = "leave";
+    a[6] = c.conn;
+    shards[r.shard].cmd->evalsha(
+        script, keys_of(r), a, [this, slot = r.slot, ticket = c.ticket](reply rep) {
+          if (rep.type != reply::kind::array || rep.elements.size() != 2)
+            return fail(*slot, ticket);
+          auto const lsn = static_cast<std::uint64_t>(rep.elements[0].integer);
+          auto const epoch = std::strtoull(rep.elements[1].str.c_str(), nullptr, 10);
+          nd.on_home(*slot, [ticket, lsn, epoch](room& x) { x.sequenced(ticket, epoch, lsn); });
+        });
   }
 
   void schedule_refresh() {
@@ -642,28 +637,8 @@ void redis_engine::table_created(table_config const& t) {
   });
 }
 
-void redis_engine::submit(room& r, event_draft d, std::uint64_t ticket) {
-  impl_->submit(r, std::move(d), ticket);
-}
-
-void redis_engine::on_rewrite(std::string const& room, std::uint64_t epoch,
-                              history_entry const& e) {
-  // The stream keeps the original entry; deletions live in the state (the
-  // `deleted` event is in the stream after it), so a loading node rewrites it.
-  (void)room;
-  (void)epoch;
-  (void)e;
-}
-
-void redis_engine::on_state(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
-                            std::string const& state_json) {
-  asio::post(impl_->io, [i = impl_.get(), room, epoch, seq, state = state_json] {
-    auto it = i->rooms.find("rt:{" + i->nd.event().id + ":" + room + "}");
-    if (it == i->rooms.end() || !i->shards[it->second.shard].cmd_up) return;
-    i->shards[it->second.shard].cmd->evalsha(
-        i->state_script, {i->key(it->second, "state")},
-        {std::to_string(seq), std::to_string(epoch), "", state}, [](reply) {});
-  });
+void redis_engine::submit(room& r, room_command c) {
+  impl_->submit(r, std::move(c));
 }
 
 }  // namespace roundtable

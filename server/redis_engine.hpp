@@ -1,19 +1,22 @@
 // The Redis engine: several roundtable-server nodes share one event through
-// Redis. It is the rooms' sequencer and observer:
-// - an op decided on any node is sequenced by one atomic Lua script that
-//   increments the room's seq, appends to the room's stream (XADD, MAXLEN ~
-//   the history size) and PUBLISHes it; every node applies the room's events
-//   in seq order from its subscription, so every node's copy of the room (its
-//   history window, presence, insights, hands, timer, summary) is the same;
+// Redis. It is the rooms' log (their sequencer):
+// - a command submitted on any node gets its place in the room's log from one
+//   atomic Lua script that increments the room's log position, appends the
+//   command to the room's stream (XADD, MAXLEN ~ ten times the history) and
+//   PUBLISHes it; every node applies the room's commands in log order from its
+//   subscription with the room's one apply function, so every node's replica
+//   of the room (history window, seqs, presence, insights, hands, timer,
+//   summary) is the same, and the submitting node answers its client;
 // - a node that sees a gap fetches the missing range from the stream;
 // - each room's epoch lives beside its stream; when Redis has lost it (a
 //   restart without persistence) the script starts a new epoch and the
 //   clients see it;
-// - presence: each connection is in the room's roster hash and a sorted set
-//   scored by expiry; nodes refresh their own every 5 s and reap expired ones
-//   (a dead node's) with a `presence` left event;
-// - the state (everything but the messages) is written to Redis after each
-//   change, so a node that starts later, or restarts, catches up from it.
+// - presence: each connection that joined is in a sorted set scored by
+//   expiry; nodes refresh their own every 5 s and reap expired ones (a dead
+//   node's) with a `leave` command;
+// - snapshots: every so many log positions, the node whose command landed
+//   there writes its replica's state, so a node that starts later, or
+//   restarts, loads the snapshot and applies the log's tail after it.
 // Rooms are sharded over several Redis instances by a stable hash of the room
 // id. All Redis I/O runs on the engine's own thread; rooms stay on their home
 // workers and reach it by post.
@@ -46,7 +49,7 @@ redis_address parse_redis_url(std::string const& url);
 std::optional<std::string> shared_demo_secret(redis_address const& a, std::string const& event_id,
                                               std::string const& candidate);
 
-class redis_engine final : public sequencer, public room_observer {
+class redis_engine final : public sequencer {
  public:
   redis_engine(node& n, std::vector<redis_address> shards, std::string node_id);
   ~redis_engine() override;
@@ -63,14 +66,8 @@ class redis_engine final : public sequencer, public room_observer {
   void table_created(table_config const& t);
 
   // sequencer
-  void submit(room& r, event_draft d, std::uint64_t ticket) override;
+  void submit(room& r, room_command c) override;
   std::string const& node_id() const noexcept override { return node_id_; }
-
-  // room_observer
-  void on_event(std::string const&, std::uint64_t, history_entry const&) override {}
-  void on_rewrite(std::string const& room, std::uint64_t epoch, history_entry const& e) override;
-  void on_state(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
-                std::string const& state_json) override;
 
  private:
   struct impl;

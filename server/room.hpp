@@ -7,18 +7,20 @@
 // thread only, and unit tests drive it directly. Every rule of who may do what
 // at a table lives here.
 //
-// Decide, then apply. Each operation checks its rules against the current state
-// and either returns an error (nothing changes) or submits an event draft to
-// the room's sequencer. The sequencer gives the event its seq and hands it back
-// to `apply`, the one place where state changes. With no sequencer set (the
-// memory engine) that happens at once, inside the operation; the Redis engine
-// sequences in Redis and applies when the event comes back through pub/sub, on
-// every node alike, so every node's copy of the room reaches the same state.
+// One ordered log. An operation decides nothing: it stamps a command (who,
+// what, when, any new id) and submits it to the room's sequencer, which gives
+// it a place in the room's log (the memory engine: at once; Redis: through its
+// Lua script). Every replica applies the log in order with `apply`, the one
+// place where rules are checked and state changes, against the state at that
+// point of the log; it yields events (numbered here, gapless, identical on
+// every replica) or an error. The node that submitted the command answers its
+// client with that outcome, matched by the command's ticket.
 #pragma once
 
 #include "protocol/error.hpp"
 #include "protocol/json_writer.hpp"
 #include "server/participant.hpp"
+#include "server/room_command.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -28,7 +30,6 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -43,14 +44,6 @@ using outcome = std::optional<error>;
 inline error make_error(error_code c, std::string message) {
   return {c, std::move(message)};
 }
-
-struct table_config {
-  std::string id;
-  std::string topic;
-  std::string moderator;      // display name shown in the lobby
-  std::int64_t capacity = 0;  // 0: no limit
-  bool open = true;
-};
 
 // One event in the history window.
 struct history_entry {
@@ -71,29 +64,17 @@ struct insight_entry {
   std::uint64_t order = 0;       // creation order, to break ties in the ranking
 };
 
-// An event before it has a seq: its type, the JSON fields after
-// {"type","room","seq","epoch" (starting with a comma, or empty), and what the
-// room needs to apply it without parsing: the item it concerns (message or
-// insight id), its author, and `aux`, which never reaches clients (the
-// connection key of a presence event, the voter of a vote).
-struct event_draft {
-  std::string type;
-  std::string item;
-  std::string author;
-  std::string aux;
-  std::string body;
-  std::int64_t ts = 0;
-};
-
 class room;
 
-// Gives events their seq (the engine). `submit` must eventually call
-// `r.apply(...)` on the room's home thread, in seq order, or `r.failed(ticket)`.
+// The room's log (the engine). `submit` must eventually make every replica
+// call `apply(...)` with the command, in log order on each room's home thread,
+// or call `failed(ticket)` on the submitting room (the command has no place in
+// the log).
 class sequencer {
  public:
   virtual ~sequencer() = default;
-  virtual void submit(room& r, event_draft d, std::uint64_t ticket) = 0;
-  // Names this node in connection keys ("node:serial").
+  virtual void submit(room& r, room_command c) = 0;
+  // Names this node in connection keys ("node:serial") and in commands' origin.
   virtual std::string const& node_id() const noexcept = 0;
 };
 
@@ -110,6 +91,10 @@ class room_observer {
 
 class room {
  public:
+  // Names one submitted command on this node; 0: nothing was submitted (the
+  // operation had nothing to do, and succeeds).
+  using ticket = std::uint64_t;
+
   static constexpr std::string_view plenary_id = "plenary";
   static constexpr std::size_t snapshot_messages = 50;
   // Key insights per table: a table has a handful, a few dozen at most; the
@@ -123,7 +108,10 @@ class room {
   bool is_plenary() const noexcept { return cfg_.id == plenary_id; }
   table_config const& config() const noexcept { return cfg_; }
   std::uint64_t epoch() const noexcept { return epoch_; }
+  // The seq of the last event (what clients see).
   std::uint64_t seq() const noexcept { return seq_; }
+  // The position of the last command applied in the room's log.
+  std::uint64_t log_position() const noexcept { return lsn_; }
   // Who is here: at a table everyone on every node (from presence events); in
   // the plenary, this node's connections.
   std::size_t count() const noexcept { return is_plenary() ? members_.size() : roster_.size(); }
@@ -132,37 +120,59 @@ class room {
   // worker with a non-zero count.
   std::vector<std::uint32_t> const& workers() const noexcept { return per_worker_; }
 
-  // Membership. `join` refuses a closed (forbidden) or full table, except for
-  // the table's moderator and the chair. A table emits `presence`; the plenary
-  // does not (everyone is in it; its count is in `tables`).
-  outcome join(member const& m, std::int64_t now_ms);
-  // Returns true if the connection was a member.
-  bool leave(std::uint64_t conn, std::int64_t now_ms);
-
-  // Operations, each checked against the sender's role and membership.
-  outcome say(member const& m, std::string_view text, std::int64_t now_ms);
-  outcome hand(member const& m, bool up, std::int64_t now_ms);
-  outcome next_speaker(participant const& p, bool clear, std::int64_t now_ms);
-  outcome add_insight(member const& m, std::string_view text, std::int64_t now_ms);
-  outcome vote(member const& m, std::string_view insight_id, std::int64_t now_ms);
-  outcome delete_message(participant const& p, std::string_view message_id, std::int64_t now_ms);
-  outcome set_timer(participant const& p, std::int64_t seconds, std::int64_t now_ms);
-  // The timer ran out at `now_ms`: emits `timer_ended` if this timer is still
-  // the current one (`ends_at` guards against a timer restarted meanwhile).
+  // Operations: each submits one command and returns its ticket; the outcome
+  // (events or an error) is decided when the command is applied. `join` at a
+  // table is refused at apply for a closed (forbidden) or full table, except
+  // for the table's moderator and the chair; the connection becomes a member
+  // when its join is applied. The plenary's membership is this node's own:
+  // joining it submits nothing.
+  ticket join(member const& m, std::int64_t now_ms);
+  // Stops the connection's deliveries at once and submits its leave; 0 when
+  // it was not a member.
+  ticket leave(std::uint64_t conn, std::int64_t now_ms);
+  ticket say(member const& m, std::string_view text, std::int64_t now_ms);
+  ticket hand(member const& m, bool up, std::int64_t now_ms);
+  ticket next_speaker(participant const& p, bool clear, std::int64_t now_ms);
+  ticket add_insight(member const& m, std::string_view text, std::int64_t now_ms);
+  ticket vote(member const& m, std::string_view insight_id, std::int64_t now_ms);
+  ticket delete_message(participant const& p, std::string_view message_id, std::int64_t now_ms);
+  ticket set_timer(participant const& p, std::int64_t seconds, std::int64_t now_ms);
+  // The timer ran out at `now_ms`: ends it if this timer is still the current
+  // one at apply (`ends_at` guards against a timer restarted meanwhile).
   void timer_expired(std::int64_t ends_at, std::int64_t now_ms);
   std::int64_t timer_ends_at() const noexcept { return timer_ends_at_; }
-  outcome summary(participant const& p, std::string_view text, bool publish, std::int64_t now_ms);
-  outcome set_open(participant const& p, bool open, std::int64_t now_ms);
+  ticket summary(participant const& p, std::string_view text, bool publish, std::int64_t now_ms);
+  ticket set_open(participant const& p, bool open, std::int64_t now_ms);
 
   // Plenary events (everyone is a member of the plenary).
-  void report(table_config const& table, std::string_view text, std::int64_t now_ms);
-  void broadcast(participant const& from, std::string_view text, std::int64_t now_ms);
-  void phase(std::string_view name, std::int64_t now_ms);
-  void table_created(table_config const& t, std::int64_t now_ms);
+  ticket report(table_config const& table, std::string_view text, std::int64_t now_ms);
+  ticket broadcast(participant const& from, std::string_view text, std::int64_t now_ms);
+  ticket phase(std::string_view name, std::int64_t now_ms);
+  ticket table_created(table_config const& t, std::int64_t now_ms);
 
   // Removes every message and insight of `author` (erasure on request): the
   // history entries are rewritten as deleted and `deleted` events go out.
+  // Returns how many this replica holds now.
   std::size_t erase_author(std::string_view author, std::int64_t now_ms);
+
+  // Runs `fn` with the outcome of the command `t` once it is applied here (or
+  // could not be sequenced). Call it right after the operation that returned
+  // `t`, on the same turn. `fn` goes to take_ready(), never runs inside.
+  void after(ticket t, std::function<void(outcome)> fn);
+  // The engine could not give the command `t` a place in the log.
+  void failed(ticket t, error e);
+  // The engine gave the command `t` its place in the log. If this replica is
+  // already past it (it loaded a snapshot over it, or the log was lost), its
+  // outcome is unknown here: the waiter gets `unavailable`, never silence.
+  void sequenced(ticket t, std::uint64_t epoch, std::uint64_t lsn);
+
+  // Applies the command at log position `lsn`: checks the rules against the
+  // current state, changes it, and emits the events (into the outbox), or
+  // yields an error and changes nothing. Deterministic: replicas fed the same
+  // log reach the same state and the same event bytes. An epoch other than the
+  // room's means the engine lost its log: the history starts again at seq 1,
+  // the state is kept.
+  outcome apply(std::uint64_t lsn, std::uint64_t epoch, room_command const& c);
 
   // The snapshot a joining member receives, at the current seq.
   void write_snapshot(protocol::json_writer& w) const;
@@ -171,38 +181,33 @@ class room {
   bool replay(std::uint64_t epoch, std::uint64_t after_seq, std::vector<buffer>& out) const;
   // Events emitted since the last call, in seq order.
   std::vector<buffer> take_outbox() { return std::exchange(outbox_, {}); }
-
-  // Applies a sequenced event: the only place state changes. `json` is the
-  // complete event as clients see it. An epoch other than the room's means the
-  // engine lost its history: the window starts again, the state is kept.
-  void apply(std::uint64_t seq, std::uint64_t epoch, event_draft const& d, buffer json);
-  // The engine learnt the seq of a submitted event (memory: at once).
-  void sequenced(std::uint64_t ticket, std::uint64_t epoch, std::uint64_t seq);
-  // The engine could not sequence a submitted event (Redis unreachable).
-  void failed(std::uint64_t ticket, error e);
-  // Runs `fn` once every event submitted so far has been applied here (or
-  // with the error if one could not be sequenced). Memory engine: at once.
-  void after(std::function<void(outcome)> fn);
-  // Waiters whose events have been applied; the node runs them after it has
+  // Waiters whose commands have been applied; the node runs them after it has
   // delivered the events (a reply must follow the events it confirms).
-  std::vector<std::function<void()>> take_ready();
-  // Set when applied events started, stopped or created something the node
-  // must act on: the timer, the open flag, new tables (plenary).
+  std::vector<std::function<void()>> take_ready() { return std::exchange(ready_, {}); }
+  // Set when applied commands started, stopped or created something the node
+  // must act on: the timer, new tables (plenary).
   bool take_timer_changed() noexcept { return std::exchange(timer_changed_, false); }
   std::vector<table_config> take_created() { return std::exchange(created_, {}); }
-  // Assembles the complete event JSON from a draft and its seq.
-  static std::string assemble(std::string_view room_id, std::uint64_t seq, std::uint64_t epoch,
-                              event_draft const& d);
 
-  // Durable state: everything but history and members, as JSON; and restore.
+  // Durable state: everything but history, members and who is here (they do
+  // not outlive the process), as JSON; and restore, which replaces what the
+  // room had with it and with the history loaded from a store (newest last).
   std::string state_json() const;
-  // Restores state and history (newest last) loaded from a store, replacing
-  // what the room had (members stay).
   void restore(std::uint64_t seq, std::string_view state_json, std::vector<history_entry> history);
-  // The Redis engine's view at start: the epoch and who is here on any node.
-  void set_epoch(std::uint64_t epoch) noexcept { epoch_ = epoch; }
-  void set_roster(std::map<std::string, participant> roster) { roster_ = std::move(roster); }
+  // A replica's whole state (the durable state plus who is here, the hands,
+  // the history window, seq, epoch and log position), for an engine that loads
+  // a room from a snapshot and the log's tail; and load it back. `load_replica`
+  // returns false and changes nothing when the text cannot be read.
+  std::string replica_json() const;
+  bool load_replica(std::string_view json);
+  // The engine lost the log (a new epoch): keep the state, start the history
+  // and the log again.
+  void start_epoch(std::uint64_t epoch);
   std::map<std::string, participant> const& roster_view() const noexcept { return roster_; }
+  // What a deleted message or insight event becomes: it keeps its seq so
+  // replay stays gapless, but not its text. The one writer of tombstones.
+  static std::string tombstone_json(std::string_view room, std::uint64_t epoch,
+                                    history_entry const& e);
 
   // Read-only views for reports.
   std::deque<history_entry> const& history() const noexcept { return history_; }
@@ -221,64 +226,90 @@ class room {
     std::string id;
     std::string name;
   };
+  // The outcome of the last command resolved with nobody waiting yet: the
+  // memory engine applies during the operation, before `after` is called.
+  struct resolved {
+    ticket t = 0;
+    outcome o;
+  };
 
   std::string conn_key(std::uint64_t conn) const;
-  void submit(event_draft d);
-  void apply_state(event_draft const& d, std::string const& json);
-  void tombstone(history_entry& e);
-  void fire_ready();
-  void ticket_done(std::uint64_t ticket);
-  bool applied(std::uint64_t epoch, std::uint64_t seq) const noexcept {
-    return epoch_ > epoch || (epoch_ == epoch && seq_ >= seq);
-  }
-  // A fresh id for a message or insight: "m<seq>" with the memory engine,
-  // "m-<node>-<n>" when several nodes decide at once.
+  std::string const& node_name() const;
+  ticket submit(participant who, std::string conn, std::int64_t ts, command_op op);
+  ticket reject(error e);
+  void resolve(ticket t, outcome o);
+  void settle_skipped();
+  // A fresh id for a message or insight, stamped at submission when several
+  // nodes submit at once: "m-<node>-<n>". Empty with the memory engine, where
+  // apply gives "m<seq>" and "i<n>".
   std::string new_id(char prefix);
+
+  // apply, one rule set per command (room_apply.cpp).
+  outcome on(room_command const& c, cmd::join const&);
+  outcome on(room_command const& c, cmd::leave const&);
+  outcome on(room_command const& c, cmd::say const&);
+  outcome on(room_command const& c, cmd::hand const&);
+  outcome on(room_command const& c, cmd::speaker const&);
+  outcome on(room_command const& c, cmd::insight const&);
+  outcome on(room_command const& c, cmd::vote const&);
+  outcome on(room_command const& c, cmd::del const&);
+  outcome on(room_command const& c, cmd::timer const&);
+  outcome on(room_command const& c, cmd::timer_ended const&);
+  outcome on(room_command const& c, cmd::summary const&);
+  outcome on(room_command const& c, cmd::open const&);
+  outcome on(room_command const& c, cmd::report const&);
+  outcome on(room_command const& c, cmd::broadcast const&);
+  outcome on(room_command const& c, cmd::phase const&);
+  outcome on(room_command const& c, cmd::table_created const&);
+  outcome on(room_command const& c, cmd::erase const&);
+  // The joining connection of this node that `c` names, made a member now.
+  void admit(room_command const& c);
+  void deleted(std::string const& item, std::int64_t ts);
+  // The ids of the messages and insights by `author` this replica holds.
+  std::set<std::string> authored(std::string_view author) const;
+  void tombstone(history_entry& e);
 
   bool may_moderate(participant const& p) const noexcept {
     return p.is_chair() || (!is_plenary() && p.moderates_table(cfg_.id));
   }
-  outcome require_table_member(member const& m) const;
-  // Submits an event of `type`; `fill` writes its fields.
+  outcome require_seated(room_command const& c, bool open_only) const;
+  // Emits an event of `type` with the next seq; `fill` writes its fields.
   template <class Fill>
-  void emit(std::string_view type, std::int64_t now_ms, Fill&& fill, std::string item = {},
-            std::string author = {}, std::string aux = {});
-  void emit_hands(std::vector<hand_entry> const& queue, std::optional<hand_entry> const& speaker,
-                  std::int64_t now_ms);
-  void emit_insight(insight_entry const& i, std::size_t votes, std::string voter,
-                    std::int64_t now_ms);
-  void state_changed();
+  void emit(std::string_view type, std::int64_t ts, Fill&& fill, std::string item = {},
+            std::string author = {});
+  void emit_hands(std::int64_t ts);
+  void emit_insight(insight_entry const& i, std::int64_t ts);
   void write_participant(protocol::json_writer& w, participant const& p) const;
+  // The raised hands as `key` [{id, name}], then "speaker" (or null).
+  void write_hands(protocol::json_writer& w, std::string_view key) const;
+  void write_state(protocol::json_writer& w, bool replica) const;
+  bool read_state(std::string_view json, bool replica);
 
   table_config cfg_;
   std::uint64_t epoch_;
   std::uint64_t seq_ = 0;
+  std::uint64_t lsn_ = 0;
   std::size_t history_limit_;
   room_observer* observer_;
   sequencer* sequencer_;
 
   std::deque<history_entry> history_;
   std::vector<buffer> outbox_;
-  std::map<std::uint64_t, member> members_;    // this node's connections, by serial
-  std::map<std::uint64_t, member> joining_;    // submitted `joined`, not applied yet
-  std::map<std::string, participant> roster_;  // everyone here, by connection key
+  std::map<std::uint64_t, member> members_;       // this node's connections, by serial
+  std::map<std::uint64_t, member> joining_;       // join submitted, not applied yet
+  std::map<ticket, std::uint64_t> join_tickets_;  // ticket -> joining connection
+  std::map<std::string, participant> roster_;     // everyone here, by connection key
   std::vector<std::uint32_t> per_worker_;
 
-  std::uint64_t next_ticket_ = 0;
-  // Submitted, seq known, not applied yet: ticket -> (epoch, seq).
-  std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> ticket_seq_;
-  std::set<std::uint64_t> done_;  // tickets applied or failed beyond done_upto_
-  std::uint64_t done_upto_ = 0;   // every ticket up to here is applied or failed
+  // This node's commands not applied yet, with who waits for each.
+  std::map<ticket, std::function<void(outcome)>> pending_;
+  std::map<ticket, std::pair<std::uint64_t, std::uint64_t>> placed_;  // -> (epoch, lsn)
+  resolved last_resolved_;
+  ticket next_ticket_ = 0;
   std::uint64_t next_local_id_ = 0;
-  struct waiter {
-    std::uint64_t ticket;
-    std::function<void(outcome)> fn;
-  };
-  std::deque<waiter> waiters_;
-  std::map<std::uint64_t, error> failed_;
-  std::map<std::uint64_t, std::uint64_t> join_tickets_;  // ticket -> joining connection
   std::vector<std::function<void()>> ready_;
   bool timer_changed_ = false;
+  bool state_changed_ = false;
   std::vector<table_config> created_;
   std::set<std::string> seen_;  // participant ids that were ever here
 

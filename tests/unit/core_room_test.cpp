@@ -6,6 +6,8 @@
 // refused op must leave the room exactly as it was.
 #include "server/room.hpp"
 
+#include "tests/unit/json_doc.hpp"
+
 #include <simdjson.h>
 
 #include <catch2/catch.hpp>
@@ -23,43 +25,56 @@ namespace {
 constexpr std::uint64_t epoch = 7;
 constexpr std::int64_t t0 = 1'700'000'000'000;
 
-// One parsed event or snapshot; the parser lives as long as the element.
-class doc {
+// A room on the memory engine, whose operations answer with their outcome:
+// every command is applied during the operation, and the outcome is read the
+// way the node reads it (after() then take_ready()).
+class test_room : public room {
  public:
-  explicit doc(std::string text) : text_(std::move(text)) {
-    auto const err = parser_->parse(text_).get(root_);
-    if (err) FAIL("invalid JSON from the room: " << text_);
+  using room::room;
+  outcome outcome_of(ticket t) {
+    outcome o;
+    bool answered = false;
+    after(t, [&](outcome x) {
+      o = std::move(x);
+      answered = true;
+    });
+    for (auto& fn : take_ready()) fn();
+    REQUIRE(answered);
+    return o;
   }
-  std::string const& text() const { return text_; }
-  bool has(std::string_view ptr) const {
-    simdjson::dom::element e;
-    return root_.at_pointer(ptr).get(e) == simdjson::SUCCESS;
+  outcome join(member const& m, std::int64_t now) { return outcome_of(room::join(m, now)); }
+  bool leave(std::uint64_t conn, std::int64_t now) {
+    bool const was = has_member(conn);
+    outcome_of(room::leave(conn, now));
+    return was;
   }
-  std::string str(std::string_view ptr) const {
-    std::string_view v;
-    return root_.at_pointer(ptr).get(v) ? std::string() : std::string(v);
+  outcome say(member const& m, std::string_view text, std::int64_t now) {
+    return outcome_of(room::say(m, text, now));
   }
-  std::int64_t num(std::string_view ptr) const {
-    std::int64_t v = -1;
-    return root_.at_pointer(ptr).get(v) ? -1 : v;
+  outcome hand(member const& m, bool up, std::int64_t now) {
+    return outcome_of(room::hand(m, up, now));
   }
-  bool boolean(std::string_view ptr) const {
-    bool v = false;
-    return root_.at_pointer(ptr).get(v) ? false : v;
+  outcome next_speaker(participant const& p, bool clear, std::int64_t now) {
+    return outcome_of(room::next_speaker(p, clear, now));
   }
-  bool is_null(std::string_view ptr) const {
-    simdjson::dom::element e;
-    return root_.at_pointer(ptr).get(e) == simdjson::SUCCESS && e.is_null();
+  outcome add_insight(member const& m, std::string_view text, std::int64_t now) {
+    return outcome_of(room::add_insight(m, text, now));
   }
-  std::size_t size(std::string_view ptr) const {
-    simdjson::dom::array a;
-    return root_.at_pointer(ptr).get(a) ? 0 : a.size();
+  outcome vote(member const& m, std::string_view id, std::int64_t now) {
+    return outcome_of(room::vote(m, id, now));
   }
-
- private:
-  std::string text_;
-  std::unique_ptr<simdjson::dom::parser> parser_ = std::make_unique<simdjson::dom::parser>();
-  simdjson::dom::element root_;
+  outcome delete_message(participant const& p, std::string_view id, std::int64_t now) {
+    return outcome_of(room::delete_message(p, id, now));
+  }
+  outcome set_timer(participant const& p, std::int64_t seconds, std::int64_t now) {
+    return outcome_of(room::set_timer(p, seconds, now));
+  }
+  outcome summary(participant const& p, std::string_view text, bool publish, std::int64_t now) {
+    return outcome_of(room::summary(p, text, publish, now));
+  }
+  outcome set_open(participant const& p, bool open, std::int64_t now) {
+    return outcome_of(room::set_open(p, open, now));
+  }
 };
 
 std::vector<doc> events_of(room& r) {
@@ -91,7 +106,7 @@ table_config plenary_cfg() {
 }
 
 // Joins and drops the join's events, for tests about what follows.
-void join_quietly(room& r, member const& m) {
+void join_quietly(test_room& r, member const& m) {
   REQUIRE_FALSE(r.join(m, t0));
   r.take_outbox();
 }
@@ -106,7 +121,7 @@ std::string last_message_id(room& r) {
 }  // namespace
 
 TEST_CASE("every event gets the next seq, gapless, and the room's epoch", "[room]") {
-  room r(table_cfg(), epoch, 1000);
+  test_room r(table_cfg(), epoch, 1000);
   auto const mod = seat(1, person("mod", role::moderator, "t1"));
   auto const ann = seat(2, person("ann"));
   REQUIRE_FALSE(r.join(mod, t0));
@@ -134,7 +149,7 @@ TEST_CASE("every event gets the next seq, gapless, and the room's epoch", "[room
   }
   CHECK(r.seq() == 14);
 
-  room p(plenary_cfg(), epoch + 1, 1000);
+  test_room p(plenary_cfg(), epoch + 1, 1000);
   p.broadcast(person("chair", role::chair), "coffee", t0);
   p.phase("reports", t0);
   p.report(table_cfg(), "text", t0);
@@ -149,7 +164,7 @@ TEST_CASE("every event gets the next seq, gapless, and the room's epoch", "[room
 }
 
 TEST_CASE("the history window is trimmed and replay stops at its boundaries", "[room][replay]") {
-  room r(table_cfg(), epoch, 5);
+  test_room r(table_cfg(), epoch, 5);
   auto const ann = seat(1, person("ann"));
   REQUIRE_FALSE(r.join(ann, t0));  // seq 1
   for (int i = 2; i <= 10; ++i) REQUIRE_FALSE(r.say(ann, "m" + std::to_string(i), t0));
@@ -196,7 +211,7 @@ TEST_CASE("the history window is trimmed and replay stops at its boundaries", "[
 }
 
 TEST_CASE("replay from zero works while the window holds everything", "[room][replay]") {
-  room r(table_cfg(), epoch, 100);
+  test_room r(table_cfg(), epoch, 100);
   auto const ann = seat(1, person("ann"));
   REQUIRE_FALSE(r.join(ann, t0));
   REQUIRE_FALSE(r.say(ann, "x", t0));
@@ -207,7 +222,7 @@ TEST_CASE("replay from zero works while the window holds everything", "[room][re
 
 TEST_CASE("presence on join and leave at a table, none in the plenary", "[room][presence]") {
   SECTION("table") {
-    room r(table_cfg(), epoch, 100);
+    test_room r(table_cfg(), epoch, 100);
     auto const ann = seat(1, person("ann"));
     REQUIRE_FALSE(r.join(ann, t0));
     auto joined = events_of(r);
@@ -232,7 +247,7 @@ TEST_CASE("presence on join and leave at a table, none in the plenary", "[room][
     CHECK(events_of(r).empty());
   }
   SECTION("plenary") {
-    room p(plenary_cfg(), epoch, 100);
+    test_room p(plenary_cfg(), epoch, 100);
     auto const ann = seat(1, person("ann"));
     REQUIRE_FALSE(p.join(ann, t0));
     CHECK(p.count() == 1);
@@ -243,7 +258,7 @@ TEST_CASE("presence on join and leave at a table, none in the plenary", "[room][
 }
 
 TEST_CASE("a hop leaves the old table and joins the new one with a snapshot", "[room][hop]") {
-  room a(table_cfg("a"), epoch, 100), b(table_cfg("b"), epoch, 100);
+  test_room a(table_cfg("a"), epoch, 100), b(table_cfg("b"), epoch, 100);
   auto const stay_a = seat(1, person("sa"));
   auto const stay_b = seat(2, person("sb"));
   auto const hopper = seat(3, person("hop"), 1);
@@ -284,7 +299,7 @@ TEST_CASE("a hop leaves the old table and joins the new one with a snapshot", "[
 
 TEST_CASE("capacity: full for participants, never for the moderator or the chair",
           "[room][capacity]") {
-  room r(table_cfg("t1", 2), epoch, 100);
+  test_room r(table_cfg("t1", 2), epoch, 100);
   join_quietly(r, seat(1, person("a")));
   join_quietly(r, seat(2, person("b")));
   auto const seq_before = r.seq();
@@ -310,7 +325,7 @@ TEST_CASE("capacity: full for participants, never for the moderator or the chair
 }
 
 TEST_CASE("a closed table refuses join and say, and its members are told", "[room][open]") {
-  room r(table_cfg(), epoch, 100);
+  test_room r(table_cfg(), epoch, 100);
   auto const ann = seat(1, person("ann"));
   auto const mod = seat(2, person("mod", role::moderator, "t1"));
   join_quietly(r, ann);
@@ -354,7 +369,7 @@ TEST_CASE("a closed table refuses join and say, and its members are told", "[roo
 }
 
 TEST_CASE("insights: ranked by votes, one vote each, unknown ones not found", "[room][insight]") {
-  room r(table_cfg(), epoch, 100);
+  test_room r(table_cfg(), epoch, 100);
   std::vector<member> people;
   for (std::uint64_t i = 1; i <= 4; ++i) {
     people.push_back(seat(i, person("p" + std::to_string(i))));
@@ -408,7 +423,7 @@ TEST_CASE("insights: ranked by votes, one vote each, unknown ones not found", "[
 }
 
 TEST_CASE("delete removes a message from snapshots and replays it as deleted", "[room][delete]") {
-  room r(table_cfg(), epoch, 100);
+  test_room r(table_cfg(), epoch, 100);
   auto const ann = seat(1, person("ann"));
   auto const mod = seat(2, person("mod", role::moderator, "t1"));
   join_quietly(r, ann);
@@ -455,7 +470,7 @@ TEST_CASE("delete removes a message from snapshots and replays it as deleted", "
 }
 
 TEST_CASE("timer: ends_at from now, timer_ended once, stale expiries ignored", "[room][timer]") {
-  room r(table_cfg(), epoch, 100);
+  test_room r(table_cfg(), epoch, 100);
   auto const mod = person("mod", role::moderator, "t1");
   REQUIRE_FALSE(r.set_timer(mod, 60, t0));
   auto started = events_of(r);
@@ -495,7 +510,7 @@ TEST_CASE("timer: ends_at from now, timer_ended once, stale expiries ignored", "
 }
 
 TEST_CASE("hands: up, down, next speaker, clear", "[room][hands]") {
-  room r(table_cfg(), epoch, 100);
+  test_room r(table_cfg(), epoch, 100);
   auto const ann = seat(1, person("ann"));
   auto const bob = seat(2, person("bob"));
   auto const mod = person("mod", role::moderator, "t1");
@@ -545,7 +560,7 @@ TEST_CASE("hands: up, down, next speaker, clear", "[room][hands]") {
   CHECK(snap.size("/hands") == 0);
   CHECK(snap.is_null("/speaker"));
 
-  room p(plenary_cfg(), epoch, 100);
+  test_room p(plenary_cfg(), epoch, 100);
   join_quietly(p, ann);
   auto e = p.hand(ann, true, t0);
   REQUIRE(e);
@@ -556,7 +571,7 @@ TEST_CASE("hands: up, down, next speaker, clear", "[room][hands]") {
 }
 
 TEST_CASE("summary: a draft stays at the table, publish marks it published", "[room][summary]") {
-  room r(table_cfg(), epoch, 100);
+  test_room r(table_cfg(), epoch, 100);
   auto const mod = person("mod", role::moderator, "t1");
   REQUIRE_FALSE(r.summary(mod, "draft one", false, t0));
   auto draft = events_of(r);
@@ -583,7 +598,7 @@ TEST_CASE("summary: a draft stays at the table, publish marks it published", "[r
   CHECK(r.published_summary() == "final text");
   CHECK(r.draft_summary() == "draft two");
 
-  room p(plenary_cfg(), epoch, 100);
+  test_room p(plenary_cfg(), epoch, 100);
   auto e = p.summary(person("chair", role::chair), "x", true, t0);
   REQUIRE(e);
   CHECK(e->code == error_code::bad_request);
@@ -599,7 +614,7 @@ TEST_CASE("summary: a draft stays at the table, publish marks it published", "[r
 }
 
 TEST_CASE("erase_author removes an author's messages and insights", "[room][erase]") {
-  room r(table_cfg(), epoch, 100);
+  test_room r(table_cfg(), epoch, 100);
   auto const ann = seat(1, person("ann"));
   auto const bob = seat(2, person("bob"));
   join_quietly(r, ann);
@@ -635,7 +650,7 @@ TEST_CASE("erase_author removes an author's messages and insights", "[room][eras
 }
 
 TEST_CASE("state_json and restore round trip the durable state", "[room][state]") {
-  room t(table_cfg("t1", 12), epoch, 100);
+  test_room t(table_cfg("t1", 12), epoch, 100);
   auto const ann = seat(1, person("ann"));
   auto const bob = seat(2, person("bob"));
   auto const mod = seat(3, person("mod", role::moderator, "t1"));
@@ -654,7 +669,7 @@ TEST_CASE("state_json and restore round trip the durable state", "[room][state]"
   auto const state = t.state_json();
   std::vector<history_entry> history(t.history().begin(), t.history().end());
 
-  room back(table_cfg("t1"), epoch, 100);
+  test_room back(table_cfg("t1"), epoch, 100);
   back.restore(t.seq(), state, history);
   CHECK(back.state_json() == state);
   CHECK(back.seq() == t.seq());
@@ -691,7 +706,7 @@ TEST_CASE("state_json and restore round trip the durable state", "[room][state]"
 }
 
 TEST_CASE("the plenary's state round trips reports, broadcasts and the phase", "[room][state]") {
-  room p(plenary_cfg(), epoch, 100);
+  test_room p(plenary_cfg(), epoch, 100);
   p.set_initial_phase("keynote");
   p.report(table_cfg(), "report one", t0);
   p.broadcast(person("chair", role::chair), "coffee break", t0);
@@ -699,7 +714,7 @@ TEST_CASE("the plenary's state round trips reports, broadcasts and the phase", "
   p.phase("reports", t0);
   auto const state = p.state_json();
 
-  room back(plenary_cfg(), epoch, 100);
+  test_room back(plenary_cfg(), epoch, 100);
   back.restore(p.seq(), state, {});
   CHECK(back.state_json() == state);
   CHECK(back.phase_name() == "reports");
@@ -738,7 +753,7 @@ char const* name_of(who w) {
 }
 
 struct matrix_room {
-  room r{table_cfg("t1"), epoch, 100};
+  test_room r{table_cfg("t1"), epoch, 100};
   member participant_m = seat(1, person("p"));
   member mod_here = seat(2, person("mh", role::moderator, "t1"));
   member mod_elsewhere = seat(3, person("me", role::moderator, "t2"));
@@ -851,7 +866,7 @@ TEST_CASE("permission matrix: members-only ops refuse someone not seated", "[roo
 
 TEST_CASE("permission matrix in the plenary: the chair moderates, nobody else",
           "[room][permissions]") {
-  room p(plenary_cfg(), epoch, 100);
+  test_room p(plenary_cfg(), epoch, 100);
   auto const ann = seat(1, person("ann"));
   auto const mod = seat(2, person("mh", role::moderator, "t1"));
   auto const chair = seat(3, person("c", role::chair));
@@ -877,7 +892,7 @@ TEST_CASE("permission matrix in the plenary: the chair moderates, nobody else",
 TEST_CASE(
     "a closed table refuses votes; a leaving speaker gives up the floor; deletions leave the count",
     "[room]") {
-  room r(table_cfg(), epoch, 1000);
+  test_room r(table_cfg(), epoch, 1000);
   auto const mod = seat(1, person("mod", role::moderator, "t1"));
   auto const ann = seat(2, person("ann"));
   REQUIRE_FALSE(r.join(mod, t0));
@@ -904,7 +919,7 @@ TEST_CASE(
 }
 
 TEST_CASE("a table holds at most max_insights insights", "[room][limits]") {
-  room r(table_cfg(), epoch, 1000);
+  test_room r(table_cfg(), epoch, 1000);
   auto const ann = seat(2, person("ann"));
   REQUIRE_FALSE(r.join(ann, t0));
   for (std::size_t i = 0; i < room::max_insights; ++i) {

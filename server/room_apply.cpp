@@ -1,0 +1,351 @@
+// The room's rules, applied in log order: `apply(state, command)` checks who
+// may do what against the state at this point of the log, changes the state and
+// emits the events, or yields an error and changes nothing. Nothing here reads
+// a clock, a node's own connections or anything else a replica does not share:
+// replicas fed the same log reach the same state and the same event bytes.
+#include "server/room.hpp"
+
+#include <algorithm>
+
+namespace roundtable {
+
+using protocol::json_writer;
+
+outcome room::apply(std::uint64_t lsn, std::uint64_t epoch, room_command const& c) {
+  if (epoch != epoch_) start_epoch(epoch);
+  lsn_ = lsn;
+  auto o = std::visit([&](auto const& op) { return on(c, op); }, c.op);
+  if (std::exchange(state_changed_, false) && observer_)
+    observer_->on_state(cfg_.id, epoch_, seq_, state_json());
+  if (c.origin == node_name()) resolve(c.ticket, o);
+  settle_skipped();
+  return o;
+}
+
+void room::start_epoch(std::uint64_t epoch) {
+  history_.clear();
+  epoch_ = epoch;
+  seq_ = 0;
+  lsn_ = 0;
+  settle_skipped();
+}
+
+template <class Fill>
+void room::emit(std::string_view type, std::int64_t ts, Fill&& fill, std::string item,
+                std::string author) {
+  ++seq_;
+  json_writer w;
+  w.begin_object()
+      .field("type", type)
+      .field("room", cfg_.id)
+      .field("seq", seq_)
+      .field("epoch", epoch_);
+  fill(w);
+  w.end_object();
+  auto json = std::make_shared<std::string const>(w.release());
+  outbox_.push_back(json);
+  history_.push_back(
+      history_entry{seq_, std::string(type), std::move(item), std::move(author), ts, json, false});
+  if (history_.size() > history_limit_) history_.pop_front();
+  if (observer_) observer_->on_event(cfg_.id, epoch_, history_.back());
+  if (type != "message") state_changed_ = true;
+}
+
+outcome room::require_seated(room_command const& c, bool open_only) const {
+  if (is_plenary()) return make_error(error_code::bad_request, "this op is for a table");
+  if (!roster_.count(c.conn)) return make_error(error_code::forbidden, "not at this table");
+  if (open_only && !cfg_.open && !may_moderate(c.who))
+    return make_error(error_code::forbidden, "the table is closed");
+  return {};
+}
+
+void room::admit(room_command const& c) {
+  if (c.origin != node_name()) return;
+  auto j = join_tickets_.find(c.ticket);
+  if (j == join_tickets_.end()) return;
+  auto it = joining_.find(j->second);
+  join_tickets_.erase(j);
+  if (it == joining_.end()) return;  // it left before its join was applied
+  auto const& m = it->second;
+  if (per_worker_.size() <= m.worker) per_worker_.resize(m.worker + 1, 0);
+  ++per_worker_[m.worker];
+  members_.emplace(it->first, std::move(it->second));
+  joining_.erase(it);
+}
+
+// --- membership --------------------------------------------------------------
+
+outcome room::on(room_command const& c, cmd::join const&) {
+  if (is_plenary()) return make_error(error_code::bad_request, "everyone is in the plenary");
+  if (!roster_.count(c.conn)) {
+    bool const privileged = may_moderate(c.who);
+    if (!cfg_.open && !privileged) return make_error(error_code::forbidden, "the table is closed");
+    if (cfg_.capacity > 0 && static_cast<std::int64_t>(roster_.size()) >= cfg_.capacity &&
+        !privileged) {
+      return make_error(error_code::full, "the table is full");
+    }
+    roster_.emplace(c.conn, participant{c.who.id, c.who.name, c.who.who, {}});
+    seen_.insert(c.who.id);
+    emit(
+        "presence", c.ts,
+        [&](json_writer& w) {
+          w.key("joined");
+          write_participant(w, c.who);
+        },
+        {}, c.who.id);
+  }
+  admit(c);
+  return {};
+}
+
+outcome room::on(room_command const& c, cmd::leave const&) {
+  auto it = roster_.find(c.conn);
+  if (it == roster_.end()) return {};  // a refused join, or gone already
+  auto const who = std::move(it->second);
+  roster_.erase(it);
+  emit(
+      "presence", c.ts, [&](json_writer& w) { w.field("left", who.id); }, {}, who.id);
+  // A hand goes down with the participant's last connection here.
+  bool const elsewhere = std::any_of(roster_.begin(), roster_.end(),
+                                     [&](auto const& r) { return r.second.id == who.id; });
+  if (elsewhere) return {};
+  bool changed = std::erase_if(hands_, [&](hand_entry const& h) { return h.id == who.id; }) > 0;
+  if (speaker_ && speaker_->id == who.id) {
+    speaker_.reset();
+    changed = true;
+  }
+  if (changed) emit_hands(c.ts);
+  return {};
+}
+
+// --- talk ----------------------------------------------------------------------
+
+outcome room::on(room_command const& c, cmd::say const& op) {
+  if (!is_plenary()) {
+    if (!roster_.count(c.conn))
+      return make_error(error_code::forbidden, "not a member of this room");
+    if (!cfg_.open && !may_moderate(c.who))
+      return make_error(error_code::forbidden, "the table is closed");
+  }
+  ++messages_total_;
+  auto const id = op.id.empty() ? "m" + std::to_string(seq_ + 1) : op.id;
+  emit(
+      "message", c.ts,
+      [&](json_writer& w) {
+        w.field("id", id);
+        w.key("from");
+        write_participant(w, c.who);
+        w.field("text", op.text).field("ts", c.ts);
+      },
+      id, c.who.id);
+  return {};
+}
+
+void room::emit_hands(std::int64_t ts) {
+  emit("hands", ts, [&](json_writer& w) { write_hands(w, "queue"); });
+}
+
+outcome room::on(room_command const& c, cmd::hand const& op) {
+  if (auto e = require_seated(c, false)) return e;
+  auto const it = std::find_if(hands_.begin(), hands_.end(),
+                               [&](hand_entry const& h) { return h.id == c.who.id; });
+  if (op.up == (it != hands_.end())) return {};  // already as asked: nothing to tell anyone
+  if (op.up) {
+    hands_.push_back({c.who.id, c.who.name});
+  } else {
+    hands_.erase(it);
+  }
+  emit_hands(c.ts);
+  return {};
+}
+
+outcome room::on(room_command const& c, cmd::speaker const& op) {
+  if (is_plenary()) return make_error(error_code::bad_request, "the plenary has no hand queue");
+  if (!may_moderate(c.who))
+    return make_error(error_code::forbidden, "only the table's moderator or the chair");
+  speaker_.reset();
+  if (op.clear) {
+    hands_.clear();
+  } else if (!hands_.empty()) {
+    speaker_ = hands_.front();
+    hands_.erase(hands_.begin());
+  }
+  emit_hands(c.ts);
+  return {};
+}
+
+// --- insights --------------------------------------------------------------------
+
+void room::emit_insight(insight_entry const& i, std::int64_t ts) {
+  emit(
+      "insight", ts,
+      [&](json_writer& w) {
+        w.field("id", i.id).field("text", i.text).key("by");
+        write_participant(w, i.by);
+        w.field("votes", static_cast<std::uint64_t>(i.voters.size()));
+      },
+      i.id, i.by.id);
+}
+
+outcome room::on(room_command const& c, cmd::insight const& op) {
+  if (auto e = require_seated(c, true)) return e;
+  if (insights_.size() >= max_insights) {
+    return make_error(error_code::full,
+                      "the table has " + std::to_string(max_insights) + " insights");
+  }
+  auto& i = insights_.emplace_back();
+  i.id = op.id.empty() ? "i" + std::to_string(next_insight_++) : op.id;
+  i.text = op.text;
+  i.by = participant{c.who.id, c.who.name, c.who.who, {}};
+  i.order = ++insight_order_;
+  emit_insight(i, c.ts);
+  return {};
+}
+
+outcome room::on(room_command const& c, cmd::vote const& op) {
+  if (auto e = require_seated(c, true)) return e;
+  auto const it = std::find_if(insights_.begin(), insights_.end(),
+                               [&](insight_entry const& i) { return i.id == op.insight; });
+  if (it == insights_.end()) return make_error(error_code::not_found, "no such insight");
+  if (!it->voters.insert(c.who.id).second)
+    return make_error(error_code::forbidden, "already voted for this insight");
+  emit_insight(*it, c.ts);
+  return {};
+}
+
+// --- moderation ----------------------------------------------------------------------
+
+void room::deleted(std::string const& item, std::int64_t ts) {
+  emit(
+      "deleted", ts, [&](json_writer& w) { w.field("message", item); }, item);
+  for (auto& h : history_) {
+    if ((h.type == "message" || h.type == "insight") && h.item == item && !h.deleted) {
+      // The report counts the messages that are held.
+      if (h.type == "message" && messages_total_ > 0) --messages_total_;
+      tombstone(h);
+    }
+  }
+  std::erase_if(insights_, [&](insight_entry const& i) { return i.id == item; });
+}
+
+outcome room::on(room_command const& c, cmd::del const& op) {
+  if (!may_moderate(c.who))
+    return make_error(error_code::forbidden, "only the table's moderator or the chair");
+  auto const it = std::find_if(history_.begin(), history_.end(), [&](history_entry const& e) {
+    return e.type == "message" && e.item == op.message;
+  });
+  if (it == history_.end() || it->deleted)
+    return make_error(error_code::not_found, "no such message");
+  deleted(op.message, c.ts);
+  return {};
+}
+
+std::set<std::string> room::authored(std::string_view author) const {
+  std::set<std::string> out;
+  for (auto const& e : history_) {
+    if ((e.type == "message" || e.type == "insight") && e.author == author && !e.deleted)
+      out.insert(e.item);
+  }
+  for (auto const& i : insights_) {
+    if (i.by.id == author) out.insert(i.id);
+  }
+  return out;
+}
+
+outcome room::on(room_command const& c, cmd::erase const& op) {
+  for (auto const& id : authored(op.author)) deleted(id, c.ts);
+  return {};
+}
+
+outcome room::on(room_command const& c, cmd::timer const& op) {
+  if (is_plenary() ? !c.who.is_chair() : !may_moderate(c.who)) {
+    return make_error(error_code::forbidden, "only the table's moderator or the chair");
+  }
+  timer_ends_at_ = op.seconds > 0 ? c.ts + op.seconds * 1000 : 0;
+  timer_seconds_ = op.seconds;
+  timer_changed_ = true;
+  emit("timer", c.ts,
+       [&](json_writer& w) { w.field("ends_at", timer_ends_at_).field("seconds", op.seconds); });
+  return {};
+}
+
+outcome room::on(room_command const& c, cmd::timer_ended const& op) {
+  // Every replica's countdown submits one: the first ends the timer.
+  if (timer_ends_at_ == 0 || timer_ends_at_ != op.ends_at) return {};
+  timer_ends_at_ = 0;
+  timer_seconds_ = 0;
+  timer_changed_ = true;
+  emit(
+      "timer_ended", c.ts, [](json_writer&) {}, std::to_string(op.ends_at));
+  return {};
+}
+
+outcome room::on(room_command const& c, cmd::summary const& op) {
+  if (is_plenary()) return make_error(error_code::bad_request, "summaries belong to tables");
+  if (!c.who.moderates_table(cfg_.id))
+    return make_error(error_code::forbidden, "only the table's moderator");
+  draft_ = op.text;
+  if (op.publish) published_ = op.text;
+  emit("summary", c.ts,
+       [&](json_writer& w) { w.field("text", op.text).field("published", op.publish); });
+  return {};
+}
+
+outcome room::on(room_command const& c, cmd::open const& op) {
+  if (is_plenary()) return make_error(error_code::bad_request, "the plenary is always open");
+  if (!may_moderate(c.who))
+    return make_error(error_code::forbidden, "only the table's moderator or the chair");
+  if (cfg_.open == op.open) return {};
+  cfg_.open = op.open;
+  emit("table", c.ts, [&](json_writer& w) { w.field("table", cfg_.id).field("open", op.open); });
+  return {};
+}
+
+// --- the plenary -----------------------------------------------------------------------
+
+outcome room::on(room_command const& c, cmd::report const& op) {
+  if (!is_plenary()) return make_error(error_code::bad_request, "reports go to the plenary");
+  emit("report", c.ts, [&](json_writer& w) {
+    w.field("table", op.table.id)
+        .field("topic", op.table.topic)
+        .field("moderator", op.table.moderator)
+        .field("text", op.text)
+        .field("ts", c.ts);
+  });
+  reports_.push_back(history_.back().json);
+  return {};
+}
+
+outcome room::on(room_command const& c, cmd::broadcast const& op) {
+  if (!is_plenary()) return make_error(error_code::bad_request, "broadcasts go to the plenary");
+  if (!c.who.is_chair()) return make_error(error_code::forbidden, "only the chair");
+  emit("broadcast", c.ts, [&](json_writer& w) {
+    w.key("from");
+    write_participant(w, c.who);
+    w.field("text", op.text).field("ts", c.ts);
+  });
+  broadcasts_.push_back(history_.back().json);
+  return {};
+}
+
+outcome room::on(room_command const& c, cmd::phase const& op) {
+  if (!is_plenary()) return make_error(error_code::bad_request, "the phase is the plenary's");
+  phase_ = op.name;
+  emit("phase", c.ts, [&](json_writer& w) { w.field("name", op.name); });
+  return {};
+}
+
+outcome room::on(room_command const& c, cmd::table_created const& op) {
+  if (!is_plenary()) return make_error(error_code::bad_request, "tables open in the plenary");
+  emit("table_created", c.ts, [&](json_writer& w) {
+    w.field("table", op.table.id)
+        .field("topic", op.table.topic)
+        .field("moderator", op.table.moderator)
+        .field("capacity", op.table.capacity);
+  });
+  created_.push_back(
+      table_config{op.table.id, op.table.topic, op.table.moderator, op.table.capacity, true});
+  return {};
+}
+
+}  // namespace roundtable

@@ -1,0 +1,204 @@
+// The room log's text form: commands to JSON and back.
+#include "server/room_command.hpp"
+
+#include "protocol/json_writer.hpp"
+
+#include <simdjson.h>
+
+namespace roundtable {
+
+using protocol::json_writer;
+
+namespace {
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+void write_table(json_writer& w, table_config const& t) {
+  w.key("table")
+      .begin_object()
+      .field("id", t.id)
+      .field("topic", t.topic)
+      .field("moderator", t.moderator)
+      .field("capacity", t.capacity)
+      .field("open", t.open)
+      .end_object();
+}
+
+// Writes the op's name and its fields.
+void write_op(json_writer& w, command_op const& op) {
+  std::visit(
+      overloaded{
+          [&](cmd::join const&) { w.field("op", "join"); },
+          [&](cmd::leave const&) { w.field("op", "leave"); },
+          [&](cmd::say const& c) { w.field("op", "say").field("id", c.id).field("text", c.text); },
+          [&](cmd::hand const& c) { w.field("op", "hand").field("up", c.up); },
+          [&](cmd::speaker const& c) { w.field("op", "speaker").field("clear", c.clear); },
+          [&](cmd::insight const& c) {
+            w.field("op", "insight").field("id", c.id).field("text", c.text);
+          },
+          [&](cmd::vote const& c) { w.field("op", "vote").field("insight", c.insight); },
+          [&](cmd::del const& c) { w.field("op", "delete").field("message", c.message); },
+          [&](cmd::timer const& c) { w.field("op", "timer").field("seconds", c.seconds); },
+          [&](cmd::timer_ended const& c) {
+            w.field("op", "timer_ended").field("ends_at", c.ends_at);
+          },
+          [&](cmd::summary const& c) {
+            w.field("op", "summary").field("text", c.text).field("publish", c.publish);
+          },
+          [&](cmd::open const& c) { w.field("op", "open").field("open", c.open); },
+          [&](cmd::report const& c) {
+            w.field("op", "report").field("text", c.text);
+            write_table(w, c.table);
+          },
+          [&](cmd::broadcast const& c) { w.field("op", "broadcast").field("text", c.text); },
+          [&](cmd::phase const& c) { w.field("op", "phase").field("name", c.name); },
+          [&](cmd::table_created const& c) {
+            w.field("op", "table_created");
+            write_table(w, c.table);
+          },
+          [&](cmd::erase const& c) { w.field("op", "erase").field("author", c.author); },
+      },
+      op);
+}
+
+// Field readers: a missing field keeps the default, a mistyped one fails the
+// whole command (`ok` turns false).
+struct reader {
+  simdjson::dom::element e;
+  bool ok = true;
+
+  template <class T>
+  void get(char const* key, T& out) {
+    auto f = e[key];
+    if (f.error() == simdjson::NO_SUCH_FIELD) return;
+    if (f.get(out)) ok = false;
+  }
+  void get(char const* key, std::string& out) {
+    std::string_view v;
+    get(key, v);
+    out = v;
+  }
+  void get(char const* key, std::string_view& out) {
+    auto f = e[key];
+    if (f.error() == simdjson::NO_SUCH_FIELD) return;
+    if (f.get(out)) ok = false;
+  }
+  reader sub(char const* key) {
+    simdjson::dom::element s;
+    if (e[key].get(s) || !s.is_object()) ok = false;
+    return reader{s, ok};
+  }
+  table_config table() {
+    table_config t;
+    auto r = sub("table");
+    if (!r.ok) {
+      ok = false;
+      return t;
+    }
+    r.get("id", t.id);
+    r.get("topic", t.topic);
+    r.get("moderator", t.moderator);
+    r.get("capacity", t.capacity);
+    r.get("open", t.open);
+    ok = ok && r.ok;
+    return t;
+  }
+};
+
+std::optional<command_op> read_op(std::string_view name, reader& r) {
+  auto with = [&](auto op, auto fill) -> std::optional<command_op> {
+    fill(op);
+    return r.ok ? std::optional<command_op>(std::move(op)) : std::nullopt;
+  };
+  auto none = [](auto&) {};
+  if (name == "join") return with(cmd::join{}, none);
+  if (name == "leave") return with(cmd::leave{}, none);
+  if (name == "say")
+    return with(cmd::say{}, [&](auto& c) {
+      r.get("id", c.id);
+      r.get("text", c.text);
+    });
+  if (name == "hand") return with(cmd::hand{}, [&](auto& c) { r.get("up", c.up); });
+  if (name == "speaker") return with(cmd::speaker{}, [&](auto& c) { r.get("clear", c.clear); });
+  if (name == "insight")
+    return with(cmd::insight{}, [&](auto& c) {
+      r.get("id", c.id);
+      r.get("text", c.text);
+    });
+  if (name == "vote") return with(cmd::vote{}, [&](auto& c) { r.get("insight", c.insight); });
+  if (name == "delete") return with(cmd::del{}, [&](auto& c) { r.get("message", c.message); });
+  if (name == "timer") return with(cmd::timer{}, [&](auto& c) { r.get("seconds", c.seconds); });
+  if (name == "timer_ended")
+    return with(cmd::timer_ended{}, [&](auto& c) { r.get("ends_at", c.ends_at); });
+  if (name == "summary")
+    return with(cmd::summary{}, [&](auto& c) {
+      r.get("text", c.text);
+      r.get("publish", c.publish);
+    });
+  if (name == "open") return with(cmd::open{}, [&](auto& c) { r.get("open", c.open); });
+  if (name == "report")
+    return with(cmd::report{}, [&](auto& c) {
+      c.table = r.table();
+      r.get("text", c.text);
+    });
+  if (name == "broadcast") return with(cmd::broadcast{}, [&](auto& c) { r.get("text", c.text); });
+  if (name == "phase") return with(cmd::phase{}, [&](auto& c) { r.get("name", c.name); });
+  if (name == "table_created")
+    return with(cmd::table_created{}, [&](auto& c) { c.table = r.table(); });
+  if (name == "erase") return with(cmd::erase{}, [&](auto& c) { r.get("author", c.author); });
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string command_json(room_command const& c) {
+  json_writer w;
+  w.begin_object();
+  write_op(w, c.op);
+  w.field("origin", c.origin).field("ticket", c.ticket).field("conn", c.conn).field("ts", c.ts);
+  w.key("who")
+      .begin_object()
+      .field("id", c.who.id)
+      .field("name", c.who.name)
+      .field("role", auth::to_string(c.who.who))
+      .field("moderates", c.who.moderates)
+      .end_object();
+  w.end_object();
+  return w.release();
+}
+
+std::optional<room_command> command_from_json(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  if (parser.parse(simdjson::padded_string(json)).get(e) || !e.is_object()) return std::nullopt;
+  reader r{e};
+  room_command c;
+  std::string_view name;
+  r.get("op", name);
+  r.get("origin", c.origin);
+  r.get("ticket", c.ticket);
+  r.get("conn", c.conn);
+  r.get("ts", c.ts);
+  if (e["who"].error() != simdjson::NO_SUCH_FIELD) {
+    auto who = r.sub("who");
+    std::string_view role_name = "participant";
+    who.get("id", c.who.id);
+    who.get("name", c.who.name);
+    who.get("role", role_name);
+    who.get("moderates", c.who.moderates);
+    auto const parsed = auth::parse_role(role_name);
+    if (!who.ok || !parsed) return std::nullopt;
+    c.who.who = *parsed;
+  }
+  auto op = read_op(name, r);
+  if (!op || !r.ok) return std::nullopt;
+  c.op = std::move(*op);
+  return c;
+}
+
+}  // namespace roundtable

@@ -1,0 +1,103 @@
+// A room operation as it travels through the room's log: who asked (the
+// connection and the participant), when, any id stamped at submission, and
+// what. Commands carry requests, not decisions: every replica applies them in
+// log order with `room::apply`, which checks the rules against the state at
+// that point of the log. The log's text form (one JSON object) is written and
+// read here, and nowhere else; the Redis engine's Lua script writes the one
+// command it makes itself (a `leave` for an expired connection) in this shape.
+#pragma once
+
+#include "server/participant.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace roundtable {
+
+struct table_config {
+  std::string id;
+  std::string topic;
+  std::string moderator;      // display name shown in the lobby
+  std::int64_t capacity = 0;  // 0: no limit
+  bool open = true;
+};
+
+namespace cmd {
+struct join {};
+struct leave {};
+struct say {
+  std::string id;  // stamped at submission
+  std::string text;
+};
+struct hand {
+  bool up = false;
+};
+struct speaker {
+  bool clear = false;  // false: the first raised hand gets the floor
+};
+struct insight {
+  std::string id;  // stamped at submission
+  std::string text;
+};
+struct vote {
+  std::string insight;
+};
+struct del {
+  std::string message;
+};
+struct timer {
+  std::int64_t seconds = 0;  // 0 stops the timer; ends_at is ts + seconds
+};
+struct timer_ended {
+  std::int64_t ends_at = 0;  // ignored unless it is still the running timer
+};
+struct summary {
+  std::string text;
+  bool publish = false;
+};
+struct open {
+  bool open = true;
+};
+struct report {
+  table_config table;
+  std::string text;
+};
+struct broadcast {
+  std::string text;
+};
+struct phase {
+  std::string name;
+};
+struct table_created {
+  table_config table;
+};
+struct erase {
+  std::string author;
+};
+}  // namespace cmd
+
+using command_op =
+    std::variant<cmd::join, cmd::leave, cmd::say, cmd::hand, cmd::speaker, cmd::insight, cmd::vote,
+                 cmd::del, cmd::timer, cmd::timer_ended, cmd::summary, cmd::open, cmd::report,
+                 cmd::broadcast, cmd::phase, cmd::table_created, cmd::erase>;
+
+struct room_command {
+  // The node that submitted it and its ticket there: that node, and only it,
+  // answers its client with the outcome. Empty origin: nobody waits.
+  std::string origin;
+  std::uint64_t ticket = 0;
+  std::string conn;  // connection key "node:serial"; empty when no connection asked
+  participant who;
+  std::int64_t ts = 0;  // ms since the Unix epoch, stamped at submission
+  command_op op;
+};
+
+// The log's text form: one JSON object. `command_from_json` returns nullopt
+// for anything it cannot read completely (a damaged or foreign entry).
+std::string command_json(room_command const& c);
+std::optional<room_command> command_from_json(std::string_view json);
+
+}  // namespace roundtable

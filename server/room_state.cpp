@@ -1,0 +1,239 @@
+// A room's state as text, written and read in one place: the durable state
+// (what the memory engine's store keeps beside the events) and the replica
+// state (what the Redis engine keeps as a snapshot beside the log's tail).
+#include "server/room.hpp"
+
+#include <simdjson.h>
+
+#include <algorithm>
+
+namespace roundtable {
+
+using protocol::json_writer;
+
+namespace {
+
+// Readers that keep the default when a field is missing or mistyped, so an
+// older or damaged state still loads what it can.
+std::string str_in(simdjson::dom::element e, char const* key) {
+  std::string_view v;
+  return e[key].get(v) ? std::string() : std::string(v);
+}
+
+template <class T>
+T num_in(simdjson::dom::element e, char const* key, T fallback) {
+  T v{};
+  return e[key].get(v) ? fallback : v;
+}
+
+simdjson::dom::array array_in(simdjson::dom::element e, char const* key) {
+  simdjson::dom::array a;
+  if (e[key].get(a)) return {};
+  return a;
+}
+
+participant participant_in(simdjson::dom::element e) {
+  participant p;
+  p.id = str_in(e, "id");
+  p.name = str_in(e, "name");
+  p.who = auth::parse_role(str_in(e, "role")).value_or(role::participant);
+  return p;
+}
+
+std::vector<buffer> buffers_in(simdjson::dom::element e, char const* key) {
+  std::vector<buffer> out;
+  for (simdjson::dom::element b : array_in(e, key)) {
+    std::string_view v;
+    if (!b.get(v)) out.push_back(std::make_shared<std::string const>(v));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string room::tombstone_json(std::string_view room, std::uint64_t epoch,
+                                 history_entry const& e) {
+  json_writer w;
+  w.begin_object()
+      .field("type", e.type)
+      .field("room", room)
+      .field("seq", e.seq)
+      .field("epoch", epoch)
+      .field("id", e.item)
+      .field("deleted", true)
+      .end_object();
+  return w.release();
+}
+
+void room::tombstone(history_entry& e) {
+  e.deleted = true;
+  e.json = std::make_shared<std::string const>(tombstone_json(cfg_.id, epoch_, e));
+  if (observer_) observer_->on_rewrite(cfg_.id, epoch_, e);
+}
+
+void room::write_state(json_writer& w, bool replica) const {
+  w.begin_object()
+      .field("topic", cfg_.topic)
+      .field("moderator", cfg_.moderator)
+      .field("capacity", cfg_.capacity)
+      .field("open", cfg_.open)
+      .field("next_insight", next_insight_)
+      .field("insight_order", insight_order_)
+      .field("messages_total", static_cast<std::uint64_t>(messages_total_))
+      .field("draft", draft_)
+      .field("published", published_)
+      .field("timer_ends_at", timer_ends_at_)
+      .field("timer_seconds", timer_seconds_)
+      .field("phase", phase_);
+  w.key("seen").begin_array();
+  for (auto const& s : seen_) w.value(s);
+  w.end_array().key("insights").begin_array();
+  for (auto const& i : insights_) {
+    w.begin_object().field("id", i.id).field("text", i.text).field("order", i.order).key("by");
+    write_participant(w, i.by);
+    w.key("voters").begin_array();
+    for (auto const& v : i.voters) w.value(v);
+    w.end_array().end_object();
+  }
+  w.end_array().key("reports").begin_array();
+  for (auto const& r : reports_) w.value(*r);
+  w.end_array().key("broadcasts").begin_array();
+  for (auto const& b : broadcasts_) w.value(*b);
+  w.end_array();
+  if (replica) {
+    // Who is here and the hands belong to live connections: a replica shares
+    // them, a restarted process does not.
+    w.field("epoch", epoch_).field("seq", seq_).field("lsn", lsn_);
+    w.key("roster").begin_array();
+    for (auto const& [conn, p] : roster_) {
+      w.begin_object().field("conn", conn).key("who");
+      write_participant(w, p);
+      w.end_object();
+    }
+    w.end_array();
+    write_hands(w, "hands");
+    w.key("history").begin_array();
+    for (auto const& e : history_) {
+      w.begin_object()
+          .field("seq", e.seq)
+          .field("type", e.type)
+          .field("item", e.item)
+          .field("author", e.author)
+          .field("ts", e.ts)
+          .field("deleted", e.deleted)
+          .field("json", *e.json)
+          .end_object();
+    }
+    w.end_array();
+  }
+  w.end_object();
+}
+
+bool room::read_state(std::string_view json, bool replica) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string const padded(json);
+  simdjson::dom::element doc;
+  if (parser.parse(padded).get(doc) || !doc.is_object()) return false;
+  if (replica) {
+    std::uint64_t epoch = 0, lsn = 0, seq = 0;
+    if (doc["epoch"].get(epoch) || doc["lsn"].get(lsn) || doc["seq"].get(seq)) return false;
+    epoch_ = epoch;
+    lsn_ = lsn;
+    seq_ = seq;
+    roster_.clear();
+    for (simdjson::dom::element r : array_in(doc, "roster")) {
+      simdjson::dom::element who;
+      if (!r["who"].get(who)) roster_.emplace(str_in(r, "conn"), participant_in(who));
+    }
+    hands_.clear();
+    for (simdjson::dom::element h : array_in(doc, "hands")) {
+      hands_.push_back({str_in(h, "id"), str_in(h, "name")});
+    }
+    simdjson::dom::element sp;
+    speaker_.reset();
+    if (!doc["speaker"].get(sp) && sp.is_object())
+      speaker_ = hand_entry{str_in(sp, "id"), str_in(sp, "name")};
+    history_.clear();
+    for (simdjson::dom::element e : array_in(doc, "history")) {
+      history_.push_back(history_entry{num_in<std::uint64_t>(e, "seq", 0), str_in(e, "type"),
+                                       str_in(e, "item"), str_in(e, "author"),
+                                       num_in<std::int64_t>(e, "ts", 0),
+                                       std::make_shared<std::string const>(str_in(e, "json")),
+                                       num_in<bool>(e, "deleted", false)});
+    }
+  }
+  cfg_.topic = str_in(doc, "topic");
+  cfg_.moderator = str_in(doc, "moderator");
+  cfg_.capacity = num_in<std::int64_t>(doc, "capacity", 0);
+  cfg_.open = num_in<bool>(doc, "open", true);
+  next_insight_ = num_in<std::uint64_t>(doc, "next_insight", 1);
+  messages_total_ = num_in<std::uint64_t>(doc, "messages_total", 0);
+  draft_ = str_in(doc, "draft");
+  published_ = str_in(doc, "published");
+  timer_ends_at_ = num_in<std::int64_t>(doc, "timer_ends_at", 0);
+  timer_seconds_ = num_in<std::int64_t>(doc, "timer_seconds", 0);
+  timer_changed_ = true;
+  phase_ = str_in(doc, "phase");
+  seen_.clear();
+  for (simdjson::dom::element s : array_in(doc, "seen")) {
+    std::string_view v;
+    if (!s.get(v)) seen_.insert(std::string(v));
+  }
+  insights_.clear();
+  insight_order_ = num_in<std::uint64_t>(doc, "insight_order", 0);
+  for (simdjson::dom::element i : array_in(doc, "insights")) {
+    insight_entry& e = insights_.emplace_back();
+    e.id = str_in(i, "id");
+    e.text = str_in(i, "text");
+    e.order = num_in<std::uint64_t>(i, "order", 0);
+    insight_order_ = std::max(insight_order_, e.order);
+    simdjson::dom::element by;
+    if (!i["by"].get(by)) e.by = participant_in(by);
+    for (simdjson::dom::element v : array_in(i, "voters")) {
+      std::string_view id;
+      if (!v.get(id)) e.voters.insert(std::string(id));
+    }
+  }
+  reports_ = buffers_in(doc, "reports");
+  broadcasts_ = buffers_in(doc, "broadcasts");
+  return true;
+}
+
+std::string room::state_json() const {
+  json_writer w;
+  write_state(w, false);
+  return w.release();
+}
+
+std::string room::replica_json() const {
+  json_writer w;
+  write_state(w, true);
+  return w.release();
+}
+
+bool room::load_replica(std::string_view json) {
+  if (!read_state(json, true)) return false;
+  settle_skipped();
+  return true;
+}
+
+void room::restore(std::uint64_t seq, std::string_view state, std::vector<history_entry> history) {
+  seq_ = seq;
+  hands_.clear();  // hands belong to live connections: after a restart nobody's is up
+  speaker_.reset();
+  history_.assign(std::make_move_iterator(history.begin()), std::make_move_iterator(history.end()));
+  while (history_.size() > history_limit_) history_.pop_front();
+  // A window read back from a store may still hold messages that a later
+  // `deleted` in the same window removed.
+  std::set<std::string> gone;
+  for (auto const& e : history_) {
+    if (e.type == "deleted") gone.insert(e.item);
+  }
+  for (auto& e : history_) {
+    if ((e.type == "message" || e.type == "insight") && !e.deleted && gone.count(e.item))
+      tombstone(e);
+  }
+  if (!state.empty()) read_state(state, false);  // an unreadable state keeps the defaults
+}
+
+}  // namespace roundtable
