@@ -330,11 +330,9 @@ bool client::dispatch(protocol::command& cmd) {
           });
         } else if constexpr (std::is_same_v<T, protocol::create_table>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
+          // The plenary's log decides which of concurrent creates wins; every
+          // node opens the table when it applies it, before this reply.
           table_config cfg{op.table, op.topic, op.moderator, op.capacity, true};
-          if (auto e = node_.create_table(cfg)) {
-            reply_error(rid, *e);
-            return true;
-          }
           return room_op(std::move(rid), node_.plenary(),
                          [cfg, now](room& r, member const&) { return r.table_created(cfg, now); });
         } else {

@@ -132,6 +132,10 @@ node::node(options opts, event_config event)
       if (!find_room(t.id)) add_room(t);
     }
   }
+  // The plenary's log decides on new ids against these (and what it created).
+  std::vector<std::string> known;
+  for (auto* t : tables()) known.push_back(t->config.id);
+  p.r->set_known_tables(std::move(known));
 }
 
 node::~node() {

@@ -354,11 +354,14 @@ void handle_admin(node& n, std::uint32_t worker, http_request req, http_done don
           json_error(400, error_code::bad_request, "'table' must be an id of [A-Za-z0-9_.:-]"));
     }
     table_config cfg{std::string(id), std::string(topic), std::string(moderator), capacity, true};
-    if (auto e = n.create_table(cfg))
-      return done(json_error(status_of(e->code), e->code, e->message));
+    // The plenary's log decides which of concurrent creates wins.
     n.on_home(n.plenary(), [&n, worker, cfg, now, done = std::move(done)](room& r) {
-      r.table_created(cfg, now);
-      n.on_worker(worker, [done] { done(json_response(201, "{\"ok\":true}")); });
+      r.after(r.table_created(cfg, now), [&n, worker, done](outcome o) {
+        n.on_worker(worker, [done, o] {
+          if (o) return done(json_error(status_of(o->code), o->code, o->message));
+          done(json_response(201, "{\"ok\":true}"));
+        });
+      });
     });
     return;
   }

@@ -148,7 +148,15 @@ class room {
   ticket report(table_config const& table, std::string_view text, std::int64_t now_ms);
   ticket broadcast(participant const& from, std::string_view text, std::int64_t now_ms);
   ticket phase(std::string_view name, std::int64_t now_ms);
+  // Opens a table: refused at apply (bad_request) when the id is one the
+  // plenary's log already knows, so of concurrent creates of one id on any
+  // nodes exactly one wins; every node opens the winner's table.
   ticket table_created(table_config const& t, std::int64_t now_ms);
+  // Plenary: the tables known before the log (the event config's; with the
+  // memory engine, those its store recorded).
+  void set_known_tables(std::vector<std::string> const& ids) {
+    tables_.insert(ids.begin(), ids.end());
+  }
 
   // Removes every message and insight of `author` (erasure on request): the
   // history entries are rewritten as deleted and `deleted` events go out.
@@ -328,6 +336,7 @@ class room {
   std::vector<buffer> reports_;
   std::vector<buffer> broadcasts_;
   std::string phase_;
+  std::set<std::string> tables_;  // every table id, from the config and the log
 };
 
 }  // namespace roundtable

@@ -337,6 +337,8 @@ outcome room::on(room_command const& c, cmd::phase const& op) {
 
 outcome room::on(room_command const& c, cmd::table_created const& op) {
   if (!is_plenary()) return make_error(error_code::bad_request, "tables open in the plenary");
+  if (op.table.id == plenary_id || !tables_.insert(op.table.id).second)
+    return make_error(error_code::bad_request, "table '" + op.table.id + "' exists");
   emit("table_created", c.ts, [&](json_writer& w) {
     w.field("table", op.table.id)
         .field("topic", op.table.topic)

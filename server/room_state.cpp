@@ -95,6 +95,8 @@ void room::write_state(json_writer& w, bool replica) const {
     for (auto const& v : i.voters) w.value(v);
     w.end_array().end_object();
   }
+  w.end_array().key("tables").begin_array();
+  for (auto const& t : tables_) w.value(t);
   w.end_array().key("reports").begin_array();
   for (auto const& r : reports_) w.value(*r);
   w.end_array().key("broadcasts").begin_array();
@@ -192,6 +194,14 @@ bool room::read_state(std::string_view json, bool replica) {
     for (simdjson::dom::element v : array_in(i, "voters")) {
       std::string_view id;
       if (!v.get(id)) e.voters.insert(std::string(id));
+    }
+  }
+  simdjson::dom::array tables;
+  if (!doc["tables"].get(tables)) {  // an older state without it keeps the config's
+    tables_.clear();
+    for (simdjson::dom::element t : tables) {
+      std::string_view v;
+      if (!t.get(v)) tables_.insert(std::string(v));
     }
   }
   reports_ = buffers_in(doc, "reports");

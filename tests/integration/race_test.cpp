@@ -5,10 +5,6 @@
 // server. Each scenario repeats many rounds and checks the final state and
 // every event each member saw. Three nodes over one real redis-server, and the
 // memory engine with several connections on one node.
-//
-// Tests tagged [.pending] fail on the stale-replica design (a room decides on
-// its local copy, which lags Redis by a round trip); the room rewrite of issue
-// 16 enables them.
 #include "tests/support/process.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -489,7 +485,7 @@ TEST_CASE("memory engine: concurrent hand raises keep every hand", "[race][memor
 // Defect: `hands` carries the whole queue computed from the stale local
 // replica and is applied as a replacement, so of two hands raised within one
 // round trip one is lost.
-TEST_CASE("three nodes: concurrent hand raises keep every hand", "[race][redis][.pending]") {
+TEST_CASE("three nodes: concurrent hand raises keep every hand", "[race][redis]") {
   cluster cl("redis", 3);
   hands_race(cl, 6, 50);
 }
@@ -501,7 +497,7 @@ TEST_CASE("memory engine: five join a table of two at once", "[race][memory]") {
 
 // Defect: capacity counts only the applied roster of the local replica, so
 // concurrent joins on several nodes overbook a table.
-TEST_CASE("three nodes: five join a table of two at once", "[race][redis][.pending]") {
+TEST_CASE("three nodes: five join a table of two at once", "[race][redis]") {
   cluster cl("redis", 3);
   capacity_race(cl, 30);
 }
@@ -513,7 +509,7 @@ TEST_CASE("memory engine: ten simultaneous votes on one insight", "[race][memory
 
 // Defect: a vote's event carries voters.size()+1 from decision time on the
 // stale replica, so concurrent votes all show the same count.
-TEST_CASE("three nodes: ten simultaneous votes on one insight", "[race][redis][.pending]") {
+TEST_CASE("three nodes: ten simultaneous votes on one insight", "[race][redis]") {
   cluster cl("redis", 3);
   votes_race(cl, 5);
 }
@@ -522,7 +518,7 @@ TEST_CASE("three nodes: ten simultaneous votes on one insight", "[race][redis][.
 // its own, so the failed `presence` left of a disconnect reaches the next
 // client as `unavailable` although its message went out.
 TEST_CASE("three nodes: failures during a Redis outage reach the right client",
-          "[race][redis][.pending]") {
+          "[race][redis]") {
   temp_dir aof;
   cluster cl("redis", 3, {},
              {"--appendonly", "yes", "--appendfsync", "always", "--dir", aof.path()});
@@ -552,7 +548,7 @@ TEST_CASE("one node over Redis: 200 concurrent creates of one table id", "[race]
 
 // Defect: each node checks the id against its own replica and publishes
 // `table_created`, so two chairs on two nodes both succeed.
-TEST_CASE("three nodes: 200 concurrent creates of one table id", "[race][redis][.pending]") {
+TEST_CASE("three nodes: 200 concurrent creates of one table id", "[race][redis]") {
   cluster cl("redis", 3);
   create_race(cl, 200);
 }

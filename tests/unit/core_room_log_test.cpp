@@ -5,7 +5,8 @@
 // replicas and compares state and event bytes after every command, and loads
 // a replica from a snapshot plus the log's tail half way; concurrency shapes
 // submit on two nodes before either has applied anything (two hands at once,
-// five joins for two seats, ten voters) and check every event and every answer.
+// five joins for two seats, ten voters, two creates of one table) and check
+// every event and every answer.
 #include "server/room.hpp"
 
 #include "tests/unit/json_doc.hpp"
@@ -349,6 +350,32 @@ TEST_CASE("ten voters at once on two nodes: votes 1 to 10, the snapshot says 10"
   CHECK(cl.events().empty());
   REQUIRE(cl.answers.size() == 1);
   CHECK(cl.answers[0] == std::pair<std::string, std::string>{"again", "forbidden"});
+  cl.check_same_state();
+}
+
+TEST_CASE("two nodes create one table id at once: the first in the log wins, once",
+          "[room][log][create]") {
+  cluster cl(2, table_config{std::string(room::plenary_id), "", "", 0, true});
+  for (auto& r : cl.rooms) r->set_known_tables({"t1"});
+  cl.answer(0, cl.at(0).table_created(table_config{"new", "From n1", "", 2, true}, t0), "n1");
+  cl.answer(1, cl.at(1).table_created(table_config{"new", "From n2", "", 9, true}, t0), "n2");
+  cl.answer(1, cl.at(1).table_created(table_config{"t1", "Config", "", 0, true}, t0), "t1");
+  cl.answer(0, cl.at(0).table_created(table_config{"plenary", "No", "", 0, true}, t0), "p");
+  cl.log.deliver();
+  cl.run_ready();
+  auto const events = cl.events();
+  REQUIRE(events.size() == 1);
+  CHECK(doc(events[0]).str("/topic") == "From n1");
+  std::map<std::string, std::string> by_who(cl.answers.begin(), cl.answers.end());
+  CHECK(by_who["n1"] == "ok");
+  CHECK(by_who["n2"] == "bad_request");
+  CHECK(by_who["t1"] == "bad_request");
+  CHECK(by_who["p"] == "bad_request");
+  for (auto& r : cl.rooms) {
+    auto const created = r->take_created();
+    REQUIRE(created.size() == 1);
+    CHECK(created[0].capacity == 2);  // every node opens the winner's table
+  }
   cl.check_same_state();
 }
 
