@@ -119,6 +119,7 @@ std::string usage() {
   --web-root DIR           the web-client folder served at / (default: the source tree's)
   --secret S               JWT HS256 secret; turns auth on (env ROUNDTABLE_SECRET)
   --api-key K              key for the HTTP admin API (env ROUNDTABLE_API_KEY)
+  --metrics-key K          /metrics requires "Authorization: Bearer K" (env ROUNDTABLE_METRICS_KEY)
   --data-dir DIR           durable store folder (default ./roundtable-data)
   --ephemeral              keep everything in memory only (same as --data-dir "")
   --redis URL              use the Redis engine (redis://HOST:PORT); repeat or comma-separate
@@ -130,6 +131,7 @@ std::string usage() {
   --rate-limit N           messages per second per connection (default 20; 0: off)
   --rate-burst N           token bucket size (default 40)
   --max-connections-per-ip N  (default 200)
+  --handshake-timeout S    close a connection whose request or upgrade takes longer (default 10)
   --idle-timeout S         close connections silent this long (default 60)
   --log-level L            debug, info, warn, error (default info)
 )";
@@ -139,6 +141,7 @@ options parse_options(int argc, char** argv) {
   options o;
   if (char const* s = std::getenv("ROUNDTABLE_SECRET")) o.secret = s;
   if (char const* s = std::getenv("ROUNDTABLE_API_KEY")) o.api_key = s;
+  if (char const* s = std::getenv("ROUNDTABLE_METRICS_KEY")) o.metrics_key = s;
 #ifdef ROUNDTABLE_DEFAULT_WEB_ROOT
   o.web_root = ROUNDTABLE_DEFAULT_WEB_ROOT;
 #endif
@@ -179,6 +182,8 @@ options parse_options(int argc, char** argv) {
       o.secret = value();
     } else if (flag == "--api-key") {
       o.api_key = value();
+    } else if (flag == "--metrics-key") {
+      o.metrics_key = value();
     } else if (flag == "--data-dir") {
       o.data_dir = value();
     } else if (flag == "--ephemeral") {
@@ -209,6 +214,8 @@ options parse_options(int argc, char** argv) {
       o.rate_burst = static_cast<double>(number());
     } else if (flag == "--max-connections-per-ip") {
       o.max_connections_per_ip = static_cast<std::size_t>(number());
+    } else if (flag == "--handshake-timeout") {
+      o.handshake_timeout = std::chrono::seconds(std::max(1LL, number()));
     } else if (flag == "--idle-timeout") {
       o.idle_timeout = std::chrono::seconds(number());
     } else if (flag == "--log-level") {

@@ -174,8 +174,10 @@ bool ready(int port) {
 
 }  // namespace
 
-server_process::server_process(std::vector<std::string> args) {
-  std::vector<std::string> argv{ROUNDTABLE_SERVER_PATH, "--port", "0", "--bind", "127.0.0.1"};
+server_process::server_process(std::vector<std::string> args, std::vector<std::string> launcher) {
+  std::vector<std::string> argv = std::move(launcher);
+  for (auto const* a : {ROUNDTABLE_SERVER_PATH, "--port", "0", "--bind", "127.0.0.1"})
+    argv.emplace_back(a);
   argv.insert(argv.end(), args.begin(), args.end());
   proc = std::make_unique<child_process>(argv);
   auto const line = proc->wait_for_line("listening on ");
