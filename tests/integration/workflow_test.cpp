@@ -772,12 +772,11 @@ TEST_CASE("HTTP admin API: auth, tables, broadcast and the session report", "[wo
   std::vector<std::pair<std::string, std::string>> const key{{"X-API-Key", std::string(api_key)}};
   auto json_of = [](http_result const& r) { return message(r.body); };
 
-  SECTION("a missing or wrong key is 401 with a JSON error") {
+  SECTION("a missing or wrong key is 401, a non-chair token 403, with a JSON error") {
     for (auto const& headers : std::vector<std::vector<std::pair<std::string, std::string>>>{
              {},
              {{"X-API-Key", "wrong"}},
              {{"X-API-Key", std::string(api_key) + "x"}},
-             {{"Authorization", "Bearer " + mint(auth::role::participant, "p", "P")}},
              {{"Authorization", "Bearer " + mint(auth::role::chair, "c", "C", {}, 3600, "bad")}},
              {{"Authorization", "Bearer " + mint(auth::role::chair, "c", "C", {}, -5)}}}) {
       for (auto const& res :
@@ -788,6 +787,16 @@ TEST_CASE("HTTP admin API: auth, tables, broadcast and the session report", "[wo
         CHECK(res.content_type.find("application/json") != std::string::npos);
         CHECK(json_of(res).str("/error/code") == "unauthorized");
       }
+    }
+    // A valid token that is not the chair's: known, but not allowed (403).
+    std::vector<std::pair<std::string, std::string>> const participant{
+        {"Authorization", "Bearer " + mint(auth::role::participant, "p", "P")}};
+    for (auto const& res :
+         {http_get(srv.port, "/api/report", participant),
+          http_post(srv.port, "/api/tables", R"({"table":"x","topic":"X"})", participant),
+          http_post(srv.port, "/api/broadcast", R"({"text":"x"})", participant)}) {
+      CHECK(res.status == 403);
+      CHECK(json_of(res).str("/error/code") == "forbidden");
     }
     // Nothing was created.
     ws_client c(srv.port);
