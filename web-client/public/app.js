@@ -4,7 +4,7 @@
 // and where the focus goes after each action. No framework, no build step.
 import { Roundtable } from '/sdk/roundtable.js';
 import { LANGUAGES } from '/strings.js';
-import { $, h, t, params, lang, setLang, applyStaticStrings, showError, notice, announce } from '/ui.js';
+import { $, h, t, params, lang, setLang, applyStaticStrings, phaseLabel, showError, notice, announce } from '/ui.js';
 import { state, decodeClaims, role, moderatedTable, identity, endedTimers } from '/state.js';
 import { renderLobby, setJoinHandler } from '/lobby.js';
 import {
@@ -13,7 +13,7 @@ import {
 } from '/table.js';
 import {
   loadPlenary, renderPlenary, addAnnouncement, addChat, removeChat, renderChairTables,
-  renderUnread, downloadReport,
+  renderOverview, renderUnread, downloadReport,
 } from '/plenary.js';
 
 // ---- views -----------------------------------------------------------------------
@@ -49,14 +49,21 @@ function renderConn() {
 function renderHeader() {
   $('event-title').textContent = (state.event && state.event.title) || t('app.title');
   document.title = state.event ? `${state.event.title} · Roundtable` : 'Roundtable';
-  $('event-phase').textContent = (state.event && state.event.phase) || '–';
+  $('event-phase').textContent = state.event && state.event.phase ? phaseLabel(state.event.phase) : '–';
   $('you').textContent = state.you ? t('you.are', { name: state.you.name, role: t(`role.${role()}`) }) : '';
   $('sign-out').hidden = !state.you;
+}
+
+// The chair's phase suggestions: the usual agenda, labelled in the language.
+function renderPhaseOptions() {
+  $('phase-options').replaceChildren(...['keynote', 'presentations', 'roundtables', 'reports', 'networking']
+    .map((name) => h('option', { value: name, label: phaseLabel(name) })));
 }
 
 function renderAll() {
   renderConn();
   renderHeader();
+  renderPhaseOptions();
   if (!state.client) return;
   renderLobby();
   renderChairTables();
@@ -202,6 +209,7 @@ function attach(client) {
   const tablesChanged = () => {
     renderLobby();
     renderChairTables();
+    if (role() === 'chair') renderOverview();
   };
   client.on('tables', tablesChanged);
   client.on('table_created', tablesChanged);
@@ -371,6 +379,7 @@ function init() {
   });
   applyStaticStrings();
   renderConn();
+  renderPhaseOptions();
   setJoinHandler(joinTable);
   wireJoin();
   wireTable();

@@ -7,8 +7,9 @@ import { state, role, moderatedTable } from '/state.js';
 // Set by app.js: sits at a table and moves the focus there.
 let onJoin = () => {};
 export function setJoinHandler(fn) { onJoin = fn; }
+export function goToTable(id) { return onJoin(id); }
 
-function countText(tb) {
+export function countText(tb) {
   const count = tb.count ?? 0;
   if (tb.capacity) return t('lobby.countCap', { count, capacity: tb.capacity });
   return plural('lobby.count', count);

@@ -2,9 +2,10 @@
 // list, the plenary chat (which the chair moderates) in another, so chatter
 // never buries a report; and the chair console's lists (tables to close or
 // reopen, the report download).
-import { $, h, t, plural, formatTime, keepFocus, showError, showBanner } from '/ui.js';
+import { $, h, t, plural, phaseLabel, formatTime, keepFocus, showError, showBanner } from '/ui.js';
 import { state, role } from '/state.js';
 import { messageItem, run } from '/table.js';
+import { countText, goToTable } from '/lobby.js';
 
 // ---- announcements and reports -----------------------------------------------------
 
@@ -33,7 +34,7 @@ function feedItem(ev) {
         h('div', { class: 'text', text: ev.text }));
     }
     case 'phase':
-      return h('li', { class: 'phase' }, h('span', { class: 'head', text: t(ev.current ? 'plenary.phaseNow' : 'plenary.phase', { name: ev.name }) }));
+      return h('li', { class: 'phase' }, h('span', { class: 'head', text: t(ev.current ? 'plenary.phaseNow' : 'plenary.phase', { name: phaseLabel(ev.name) }) }));
     default:
       return null;
   }
@@ -57,8 +58,9 @@ export function addAnnouncement(ev) {
   }
   state.plenary.feed.push(ev);
   renderFeed();
+  if (ev.type === 'report' && role() === 'chair') renderOverview();
   const text = ev.type === 'report' ? `${reportHead(ev)}: ${ev.text}`
-    : ev.type === 'phase' ? t('plenary.phase', { name: ev.name })
+    : ev.type === 'phase' ? t('plenary.phase', { name: phaseLabel(ev.name) })
     : `${t('plenary.broadcast')}: ${ev.text}`;
   showBanner(ev.type, text);
   if (!plenaryInSight()) {
@@ -108,6 +110,7 @@ export function renderPlenary() {
   renderFeed();
   renderChat();
   $('chair-console').hidden = role() !== 'chair';
+  if (role() === 'chair') renderOverview();
 }
 
 // The snapshot holds the latest messages, reports and broadcasts; phase changes
@@ -123,6 +126,25 @@ export function loadPlenary(snap) {
 }
 
 // ---- chair console -------------------------------------------------------------------
+
+// Every table at a glance: people, open or closed, its report, and one button to go.
+export function renderOverview() {
+  const list = $('overview');
+  keepFocus(list, () => {
+    list.replaceChildren(...state.tables.map((tb) => {
+      const reports = state.plenary.feed.filter((x) => x.type === 'report' && x.table === tb.id).length;
+      const facts = [countText(tb), tb.open === false ? t('lobby.closed') : t('chair.open'),
+        reports === 0 ? t('chair.noReport') : plural('chair.reports', reports)];
+      return h('li', { 'data-table': tb.id },
+        h('span', { class: 'topic', id: `overview-${tb.id}`, text: tb.topic || tb.id }),
+        h('span', { class: 'facts', text: facts.join(' · ') }),
+        h('button', {
+          type: 'button', class: 'secondary', 'data-focus': `go:${tb.id}`, 'aria-describedby': `overview-${tb.id}`,
+          onclick: () => goToTable(tb.id), text: t('chair.goThere'),
+        }));
+    }));
+  }, $('overview-heading'));
+}
 
 export function renderChairTables() {
   const sel = $('table-open-select');

@@ -47,6 +47,12 @@ export function t(key, vars = {}) {
   return s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? ''));
 }
 
+// A phase's label in the language: the agenda's usual phases are translated,
+// any other name the chair typed is shown as it is.
+export function phaseLabel(name) {
+  return STRINGS.en[`phaseName.${name}`] ? t(`phaseName.${name}`) : name;
+}
+
 // `${key}.one` or `${key}.other` by the language's plural rule (French: 0 and 1
 // are singular), with {count} filled.
 export function plural(key, count, vars = {}) {

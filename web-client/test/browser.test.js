@@ -298,6 +298,16 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     assert.equal(await alice.locator('#plenary-feed li.report.update').count(), 1);
   });
 
+  it('the chair overview shows every table with its people and reports, and one button goes there', async () => {
+    const { chair } = pages;
+    await chair.locator('#overview li[data-table=synergies]', { hasText: '2 reports published' }).waitFor({ timeout: WAIT });
+    await chair.locator('#overview li[data-table=big-data]', { hasText: /1 person .* no report yet/ }).waitFor({ timeout: WAIT });
+    await chair.click('#overview li[data-table=big-data] button');
+    await chair.locator('#table-heading', { hasText: 'Big data for open governance' }).waitFor({ timeout: WAIT });
+    assert.equal(await focused(chair), '#table-heading');
+    await chair.locator('#overview li[data-table=big-data]', { hasText: '2 people' }).waitFor({ timeout: WAIT });
+  });
+
   it('blocker 2: at 375 px broadcasts, phases and reports reach the table view and are announced', async () => {
     const { chair, mod } = pages;
     const phone = await openAs('phone', { viewport: PHONE });
@@ -349,7 +359,8 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     await axeCheck(late, 'lobby-fr-375');
     await shot(late, 'lobby-fr-375');
     await late.click('#tabs button[data-tab=plenary]');
-    await byText(late, '#plenary-feed', 'Phase en cours\u00a0: reports').waitFor({ timeout: WAIT });
+    await byText(late, '#plenary-feed', 'Phase en cours\u00a0: Rapports').waitFor({ timeout: WAIT });
+    await late.locator('#event-phase', { hasText: /^Rapports$/ }).waitFor();
     await byText(late, '#plenary-feed', 'Coffee break in 5 minutes').waitFor({ timeout: WAIT });
     await axeCheck(late, 'plenary-fr-375');
     // A refused op: the French prefix with its non-breaking space.
