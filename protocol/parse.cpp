@@ -694,8 +694,10 @@ bool parser::impl::build(std::size_t op_index, command& out) {
     }
     case index_of<insight>:
       return text_field(key::text, 1, limits::insight, out.op.emplace<insight>().text);
-    case index_of<vote>:
-      return id_field(key::insight, true, out.op.emplace<vote>().insight);
+    case index_of<vote>: {
+      auto& c = out.op.emplace<vote>();
+      return id_field(key::insight, true, c.insight) && bool_field(key::up, false, c.up);
+    }
     case index_of<del>: {
       auto& c = out.op.emplace<del>();
       return id_field(key::room, true, c.room) && id_field(key::message, true, c.message);

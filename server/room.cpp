@@ -13,6 +13,11 @@ using protocol::json_writer;
 
 namespace {
 
+// Marks the aux of an `insight` event that takes a vote back: aux is then this
+// prefix and the voter's id (a plain id adds the vote). A unit separator, which no
+// id the server hands out or a sane issuer mints begins with.
+constexpr std::string_view withdrawn_vote = "\x1f";
+
 // The fields of a JSON object written by `fill`, without the braces, with a
 // leading comma when there are any: what follows "epoch" in an event.
 template <class Fill>
@@ -326,15 +331,20 @@ outcome room::add_insight(member const& m, std::string_view text, std::int64_t n
   return {};
 }
 
-outcome room::vote(member const& m, std::string_view insight_id, std::int64_t now_ms) {
+outcome room::vote(member const& m, std::string_view insight_id, std::int64_t now_ms, bool up) {
   if (auto e = require_table_member(m)) return e;
   if (!cfg_.open && !may_moderate(m.who))
     return make_error(error_code::forbidden, "the table is closed");
   auto const it = std::find_if(insights_.begin(), insights_.end(),
                                [&](insight_entry const& i) { return i.id == insight_id; });
   if (it == insights_.end()) return make_error(error_code::not_found, "no such insight");
-  if (it->voters.count(m.who.id))
-    return make_error(error_code::forbidden, "already voted for this insight");
+  bool const voted = it->voters.count(m.who.id) != 0;
+  if (!up) {
+    if (voted)
+      emit_insight(*it, it->voters.size() - 1, std::string(withdrawn_vote) + m.who.id, now_ms);
+    return {};
+  }
+  if (voted) return make_error(error_code::forbidden, "already voted for this insight");
   emit_insight(*it, it->voters.size() + 1, m.who.id, now_ms);
   return {};
 }
@@ -538,6 +548,8 @@ void room::apply_state(event_draft const& d, std::string const& json) {
       simdjson::dom::element by;
       if (!e["by"].get(by)) i.by = participant_in(by);
       i.order = ++insight_order_;
+    } else if (d.aux.starts_with(withdrawn_vote)) {
+      it->voters.erase(d.aux.substr(withdrawn_vote.size()));
     } else if (!d.aux.empty()) {
       it->voters.insert(d.aux);
     }

@@ -144,7 +144,8 @@ class room {
   outcome hand(member const& m, bool up, std::int64_t now_ms);
   outcome next_speaker(participant const& p, bool clear, std::int64_t now_ms);
   outcome add_insight(member const& m, std::string_view text, std::int64_t now_ms);
-  outcome vote(member const& m, std::string_view insight_id, std::int64_t now_ms);
+  // up false takes the member's vote back (ok and no event when there is none).
+  outcome vote(member const& m, std::string_view insight_id, std::int64_t now_ms, bool up = true);
   outcome delete_message(participant const& p, std::string_view message_id, std::int64_t now_ms);
   outcome set_timer(participant const& p, std::int64_t seconds, std::int64_t now_ms);
   // The timer ran out at `now_ms`: emits `timer_ended` if this timer is still

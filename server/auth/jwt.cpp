@@ -326,13 +326,16 @@ std::string mint(claims const& c, std::string_view secret) {
   return token;
 }
 
-std::string random_secret() {
-  std::array<unsigned char, 32> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+std::string random_text(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(raw.size())) != 1) {
     throw std::runtime_error("RAND_bytes failed");
   }
-  return base64url_encode(
-      std::string_view(reinterpret_cast<char const*>(bytes.data()), bytes.size()));
+  return base64url_encode(raw);
+}
+
+std::string random_secret() {
+  return random_text(32);
 }
 
 }  // namespace roundtable::auth

@@ -55,8 +55,9 @@ verify_result verify(std::string_view token, std::string_view secret, std::int64
 // only when non-empty, `iat` only when non-zero. `secret` must not be empty.
 std::string mint(claims const& c, std::string_view secret);
 
-// 32 random bytes from OpenSSL's RAND_bytes, base64url: the secret of a demo server.
-// Throws std::runtime_error if the random generator fails.
+// `bytes` random bytes from OpenSSL's RAND_bytes, base64url. random_secret() is 32 of
+// them: the secret of a demo server. Both throw std::runtime_error if the generator fails.
+std::string random_text(std::size_t bytes);
 std::string random_secret();
 
 // Base64url without padding (RFC 4648 section 5), as JWTs use it. decode is strict: it
