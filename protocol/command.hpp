@@ -62,8 +62,10 @@ struct speaker {
 struct insight {
   std::string text;
 };
+// up false takes the sender's vote back.
 struct vote {
   std::string insight;
+  bool up = true;
 };
 struct del {  // "delete" on the wire
   std::string room;

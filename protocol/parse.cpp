@@ -402,11 +402,17 @@ struct parser::impl {
     bool present = false;
     if (!string_field(k, required, s, &present)) return false;
     if (!present) return true;
-    if (has_control(s, false))
-      return fail_field(error_code::bad_request, k, "must not contain control characters");
-    s = trim(s);
-    if (s.size() > max) return too_large(k, max);
-    if (s.empty() && required) return fail_field(error_code::bad_request, k, "must not be empty");
+    switch (check_label(s, max)) {
+      case label_problem::control_characters:
+        return fail_field(error_code::bad_request, k, "must not contain control characters");
+      case label_problem::too_long:
+        return too_large(k, max);
+      case label_problem::empty:
+        if (required) return fail_field(error_code::bad_request, k, "must not be empty");
+        break;
+      case label_problem::none:
+        break;
+    }
     out.assign(s);
     return true;
   }
@@ -688,8 +694,10 @@ bool parser::impl::build(std::size_t op_index, command& out) {
     }
     case index_of<insight>:
       return text_field(key::text, 1, limits::insight, out.op.emplace<insight>().text);
-    case index_of<vote>:
-      return id_field(key::insight, true, out.op.emplace<vote>().insight);
+    case index_of<vote>: {
+      auto& c = out.op.emplace<vote>();
+      return id_field(key::insight, true, c.insight) && bool_field(key::up, false, c.up);
+    }
     case index_of<del>: {
       auto& c = out.op.emplace<del>();
       return id_field(key::room, true, c.room) && id_field(key::message, true, c.message);
@@ -725,6 +733,14 @@ bool parser::impl::build(std::size_t op_index, command& out) {
       return true;
   }
   return fail(error_code::internal, "unhandled op");
+}
+
+label_problem check_label(std::string_view& s, std::size_t max) noexcept {
+  if (has_control(s, false)) return label_problem::control_characters;
+  s = trim(s);
+  if (s.size() > max) return label_problem::too_long;
+  if (s.empty()) return label_problem::empty;
+  return label_problem::none;
 }
 
 std::string_view op_name(body const& b) noexcept {

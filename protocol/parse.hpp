@@ -11,6 +11,14 @@ namespace roundtable::protocol {
 
 // Reusable parser state (simdjson's buffers). One per thread or per connection;
 // not thread-safe.
+// What is wrong with a one-line label (a name, a topic), if anything.
+enum class label_problem { none, control_characters, too_long, empty };
+
+// The check every name and topic gets, wherever it comes from (an op, a token's
+// claims): no control characters at all, surrounding Unicode spaces trimmed
+// (`s` is left trimmed), then at most `max` bytes and not empty.
+label_problem check_label(std::string_view& s, std::size_t max) noexcept;
+
 class parser {
  public:
   parser();

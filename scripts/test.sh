@@ -42,7 +42,7 @@ part "behind nginx and Caddy (TLS, wss, Origin)" scripts/proxy-test.sh build/rel
 part "web client (SDK and browser)" bash -c 'cd web-client && npm test'
 part "load scenarios smoke" loadtest/smoke.sh build/release
 if [ "${ROUNDTABLE_QUICK:-}" != 1 ]; then
-  part "fuzz the parser (20 s)" scripts/fuzz.sh 20
+  part "fuzz the protocol and HTTP parsers (20 s)" scripts/fuzz.sh 20
   part "ASan+UBSan" build_and_ctest asan-ubsan
   part "TSan" build_and_ctest tsan
 fi

@@ -2,7 +2,6 @@
 #include "server/client.hpp"
 
 #include "protocol/json_writer.hpp"
-#include "server/redis_engine.hpp"
 
 #include <chrono>
 #include <optional>
@@ -21,6 +20,13 @@ std::int64_t now_us() {
 
 constexpr int plenary_slot = 0;
 constexpr int table_slot = 1;
+
+// A guest token outlives a day of sessions; each hello hands out a fresh one, so a
+// guest who keeps coming back keeps the same id.
+constexpr std::int64_t guest_token_seconds = 24 * 3600;
+// A guest id is random (72 bits), not a counter: it lives on in the guest's token,
+// so it must not be handed out again after a restart or by another node.
+constexpr std::size_t guest_id_bytes = 9;
 
 // Starts a reply object: {"type":"reply","rid":...,"ok":true
 json_writer reply_head(std::string const& rid) {
@@ -271,8 +277,8 @@ bool client::dispatch(protocol::command& cmd) {
           auto* s = table_room(rid);
           if (!s) return true;
           return room_op(std::move(rid), *s,
-                         [id = std::move(op.insight), now](room& r, member const& m) {
-                           return r.vote(m, id, now);
+                         [id = std::move(op.insight), up = op.up, now](room& r, member const& m) {
+                           return r.vote(m, id, now, up);
                          });
         } else if constexpr (std::is_same_v<T, protocol::del>) {
           auto* s = any_room(op.room);
@@ -359,12 +365,7 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
     reply_error(rid, {error_code::unauthorized, "a token is required"});
     return true;
   } else {
-    // Unique across nodes too: with Redis, several nodes assign ids.
-    auto const* e = node_.engine();
-    who_ = participant{(e ? "p-" + e->node_id() + "-" : std::string("p")) + std::to_string(serial_),
-                       h.name,
-                       role::participant,
-                       {}};
+    who_ = participant{"p-" + auth::random_text(guest_id_bytes), h.name, role::participant, {}};
   }
   hello_done_ = true;
   // Step 1 on the plenary's home: membership and snapshot (or replay) in one go.
@@ -469,6 +470,15 @@ void client::finish_hello(std::string rid, protocol::hello h, std::string plenar
     w.value(table_);
   if (!who_.moderates.empty()) w.field("moderates", who_.moderates);
   w.end_object();
+  if (node_.demo() && who_.who == role::participant) {
+    // The guest keeps this and presents it at its next hello: same id, same votes.
+    w.field("token", auth::mint({who_.id,
+                                 who_.name,
+                                 role::participant,
+                                 {},
+                                 node::now_ms() / 1000 + guest_token_seconds},
+                                node_.secret()));
+  }
   w.key("event")
       .begin_object()
       .field("id", node_.event().id)

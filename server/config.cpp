@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <limits>
 #include <stdexcept>
 #include <thread>
 
@@ -160,6 +159,7 @@ std::string usage() {
   --web-root DIR           the web-client folder served at / (default: the source tree's)
   --secret S               JWT HS256 secret; turns auth on (env ROUNDTABLE_SECRET)
   --api-key K              key for the HTTP admin API (env ROUNDTABLE_API_KEY)
+  --metrics-key K          /metrics requires "Authorization: Bearer K" (env ROUNDTABLE_METRICS_KEY)
   --data-dir DIR           durable store folder (default ./roundtable-data)
   --ephemeral              keep everything in memory only (same as --data-dir "")
   --redis URL              use the Redis engine (redis://HOST:PORT); repeat or comma-separate
@@ -171,6 +171,7 @@ std::string usage() {
   --rate-limit N           messages per second per connection (default 20; 0: off)
   --rate-burst N           token bucket size (default 40)
   --max-connections-per-ip N  (default 200)
+  --handshake-timeout S    close a connection whose request or upgrade takes longer (default 10)
   --idle-timeout S         close connections silent this long (default 60)
   --log-level L            debug, info, warn, error (default info)
 )";
@@ -180,6 +181,7 @@ options parse_options(int argc, char** argv) {
   options o;
   if (char const* s = std::getenv("ROUNDTABLE_SECRET")) o.secret = s;
   if (char const* s = std::getenv("ROUNDTABLE_API_KEY")) o.api_key = s;
+  if (char const* s = std::getenv("ROUNDTABLE_METRICS_KEY")) o.metrics_key = s;
 #ifdef ROUNDTABLE_DEFAULT_WEB_ROOT
   o.web_root = ROUNDTABLE_DEFAULT_WEB_ROOT;
 #endif
@@ -190,8 +192,7 @@ options parse_options(int argc, char** argv) {
       return argv[++i];
     };
     // A whole number in [lo, hi]; anything else names the flag and its range.
-    auto number = [&](long long lo = 0,
-                      long long hi = std::numeric_limits<long long>::max()) -> long long {
+    auto number = [&](long long lo, long long hi) -> long long {
       auto const v = value();
       char* end = nullptr;
       errno = 0;
@@ -228,6 +229,8 @@ options parse_options(int argc, char** argv) {
       o.secret = text(not_empty, "a non-empty secret");
     } else if (flag == "--api-key") {
       o.api_key = text(not_empty, "a non-empty key");
+    } else if (flag == "--metrics-key") {
+      o.metrics_key = text(not_empty, "a non-empty key");
     } else if (flag == "--data-dir") {
       o.data_dir = value();
     } else if (flag == "--ephemeral") {
@@ -259,6 +262,8 @@ options parse_options(int argc, char** argv) {
       o.rate_burst = static_cast<double>(number(1, option_limits::rate));
     } else if (flag == "--max-connections-per-ip") {
       o.max_connections_per_ip = static_cast<std::size_t>(number(1, option_limits::connections));
+    } else if (flag == "--handshake-timeout") {
+      o.handshake_timeout = std::chrono::seconds(number(1, option_limits::seconds));
     } else if (flag == "--idle-timeout") {
       o.idle_timeout = std::chrono::seconds(number(1, option_limits::seconds));
     } else if (flag == "--log-level") {

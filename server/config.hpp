@@ -51,6 +51,7 @@ struct options {
   std::string web_root;                      // the web-client folder
   std::string secret;                        // JWT HS256 secret; empty: demo mode
   std::string api_key;                       // HTTP admin API key; empty: API off
+  std::string metrics_key;                   // Bearer key for /metrics; empty: open
   std::string data_dir = "roundtable-data";  // SQLite store folder; empty: in memory only
   std::vector<std::string> allow_origins;    // extra allowed Origins besides own and localhost
   std::vector<std::string> redis;  // Redis shards (redis://HOST:PORT); empty: memory engine

@@ -5,6 +5,8 @@
 #include "server/redis_engine.hpp"
 #include "server/report.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 namespace roundtable {
@@ -89,6 +91,8 @@ http_response metrics_text(node& n) {
          m.refused_origin.load());
   metric(out, "refused_address_total", "counter", "Upgrades refused over the per-address cap.",
          m.refused_address.load());
+  metric(out, "refused_accept_total", "counter",
+         "Sockets closed at accept over the per-address cap.", m.refused_accept.load());
   metric(out, "ready", "gauge", "1 when the engine is ready.", n.ready() ? 1 : 0);
   if (auto* e = n.engine()) {
     metric(out, "redis_connected", "gauge", "1 when every Redis link is up.",
@@ -121,22 +125,72 @@ http_response metrics_text(node& n) {
   return r;
 }
 
-bool authorized_admin(node& n, http_request const& req) {
-  auto const& key = n.opts().api_key;
-  auto const given = req.header("x-api-key");
-  if (!key.empty() && given.size() == key.size()) {
-    unsigned char diff = 0;  // constant time: do not leak the key's prefix
-    for (std::size_t i = 0; i < key.size(); ++i)
-      diff |= static_cast<unsigned char>(key[i] ^ given[i]);
-    if (diff == 0) return true;
+// Compares a secret in constant time: a timing must not tell how much of a
+// guess matched.
+bool same_secret(std::string_view given, std::string_view key) {
+  if (key.empty() || given.size() != key.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < key.size(); ++i)
+    diff |= static_cast<unsigned char>(key[i] ^ given[i]);
+  return diff == 0;
+}
+
+std::string bearer_of(http_request const& req) {
+  auto const value = req.header("authorization");
+  return value.starts_with("Bearer ") ? value.substr(7) : std::string();
+}
+
+// Who asks at the admin API: 200 (the API key, or a chair's token, so the
+// chair console can download the report), 401 (no or wrong credentials), or
+// 403 (a valid token of another role: known, but not allowed).
+unsigned admin_access(node& n, http_request const& req) {
+  if (same_secret(req.header("x-api-key"), n.opts().api_key)) return 200;
+  auto const token = bearer_of(req);
+  if (token.empty()) return 401;
+  auto const v = auth::verify(token, n.secret(), node::now_ms() / 1000);
+  if (!v.ok) return 401;
+  return v.value.who == role::chair ? 200 : 403;
+}
+
+// The method an admin route takes; empty for an unknown route, which
+// handle_admin answers with 404.
+std::string_view admin_method(std::string_view path) {
+  if (path == "/api/archive" || path == "/api/report" || path == "/api/report.md") return "GET";
+  if (path == "/api/erase" || path == "/api/tables" || path == "/api/broadcast") return "POST";
+  return {};
+}
+
+bool json_content_type(std::string const& value) {
+  std::string media = value.substr(0, value.find(';'));
+  while (!media.empty() && media.back() == ' ') media.pop_back();
+  for (auto& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return media == "application/json";
+}
+
+void handle_api(node& n, std::uint32_t worker, std::string_view path, http_request req,
+                http_done done) {
+  using protocol::error_code;
+  switch (admin_access(n, req)) {
+    case 401:
+      return done(json_error(401, error_code::unauthorized,
+                             n.opts().api_key.empty()
+                                 ? "the admin API needs --api-key or a chair token"
+                                 : "missing or wrong API key"));
+    case 403:
+      return done(json_error(403, error_code::forbidden, "the admin API takes a chair's token"));
   }
-  // A chair's token works too, so the chair console can download the report.
-  auto const bearer = req.header("authorization");
-  if (bearer.rfind("Bearer ", 0) == 0) {
-    auto const v = auth::verify(bearer.substr(7), n.secret(), node::now_ms() / 1000);
-    return v.ok && v.value.who == role::chair;
+  auto const method = admin_method(path);
+  if (!method.empty() && req.method != method) {
+    auto r = json_error(405, error_code::bad_request,
+                        "this route takes " + std::string(method) + " only");
+    r.headers.emplace_back("Allow", std::string(method));
+    return done(std::move(r));
   }
-  return false;
+  if (method == "POST" && !json_content_type(req.header("content-type"))) {
+    return done(
+        json_error(415, error_code::bad_request, "the body must be sent as application/json"));
+  }
+  handle_admin(n, worker, std::move(req), std::move(done));
 }
 
 }  // namespace
@@ -161,6 +215,24 @@ http_response json_error(unsigned status, protocol::error_code code, std::string
   return json_response(status, w.release());
 }
 
+void add_security_headers(http_response& r, std::string_view host) {
+  std::string csp =
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+      "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
+      "connect-src 'self'";
+  // The Host header is the client's word: spliced in only when it is a plain
+  // host[:port], so it cannot add a directive.
+  bool const plain_host =
+      !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
+               c == '[' || c == ']';
+      });
+  if (plain_host) csp.append(" ws://").append(host).append(" wss://").append(host);
+  r.headers.emplace_back("Content-Security-Policy", std::move(csp));
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+}
+
 bool origin_allowed(node const& n, std::string const& origin, std::string const& host) {
   for (auto const& o : n.opts().allow_origins) {
     if (o == origin || o == "*") return true;
@@ -181,16 +253,17 @@ void handle_http(node& n, std::uint32_t worker, http_request req, http_done done
   auto const path = req.target.substr(0, req.target.find('?'));
   if (path == "/healthz") return done(text(200, "ok\n"));
   if (path == "/readyz") return done(n.ready() ? text(200, "ready\n") : text(503, "not ready\n"));
-  if (path == "/metrics") return done(metrics_text(n));
-  if (path.rfind("/api/", 0) == 0) {
-    if (n.opts().api_key.empty() && req.header("authorization").empty()) {
-      return done(json_error(401, protocol::error_code::unauthorized,
-                             "the admin API needs --api-key or a chair token"));
+  if (path == "/metrics") {
+    auto const& key = n.opts().metrics_key;
+    if (!key.empty() && !same_secret(bearer_of(req), key)) {
+      auto r = text(401, "/metrics needs Authorization: Bearer <--metrics-key>\n");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return done(std::move(r));
     }
-    if (!authorized_admin(n, req))
-      return done(json_error(401, protocol::error_code::unauthorized, "missing or wrong API key"));
-    return handle_admin(n, worker, std::move(req), std::move(done));
+    return done(metrics_text(n));
   }
+  if (path.starts_with("/api/"))
+    return handle_api(n, worker, path, std::move(req), std::move(done));
   if (req.method != "GET" && req.method != "HEAD") return done(text(405, "method not allowed\n"));
   done(serve_file(n, req.target));
 }

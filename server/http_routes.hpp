@@ -41,6 +41,13 @@ using http_done = std::function<void(http_response)>;
 http_response json_response(unsigned status, std::string body);
 http_response json_error(unsigned status, protocol::error_code code, std::string_view message);
 
+// Adds the headers every response carries: a Content-Security-Policy that
+// lets a page run only the server's own scripts and styles, connect only to
+// the server itself (HTTP, and WebSocket to `host`, the request's Host when it
+// is a plain host[:port]), and not be framed; `nosniff`; and no Referer, since
+// invitation links carry tokens in their query.
+void add_security_headers(http_response& r, std::string_view host);
+
 // Answers one request; `done` may be called later, from the worker thread that
 // called handle_http (routes that gather room state visit the rooms' homes).
 void handle_http(node& n, std::uint32_t worker, http_request req, http_done done);

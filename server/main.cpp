@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <sys/stat.h>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -58,20 +59,32 @@ int mint_token(int argc, char** argv) {
                  "its tokens at start\n";
     return 2;
   }
-  if (c.name.empty() || (c.who == role::moderator && c.table.empty()) || ttl <= 0) {
-    std::cerr << "token: --name is required, a moderator needs --table, --ttl must be positive\n";
+  if (c.name.empty() || (c.who == role::moderator && c.table.empty()) || ttl <= 0 ||
+      ttl > auth::max_token_lifetime) {
+    std::cerr << "token: --name is required, a moderator needs --table, --ttl must be 1 to "
+              << auth::max_token_lifetime << " seconds\n";
     return 2;
   }
   if (c.sub.empty())
     c.sub = std::string(auth::to_string(c.who)) + "-" + auth::random_secret().substr(0, 10);
-  c.exp = node::now_ms() / 1000 + ttl;
-  std::cout << auth::mint(c, secret) << "\n";
+  c.iat = node::now_ms() / 1000;
+  c.exp = c.iat + ttl;
+  auto const token = auth::mint(c, secret);
+  // The same checks as at `hello`, so a token that would be refused is never handed out.
+  if (auto const v = auth::verify(token, secret, c.iat); !v.ok) {
+    std::cerr << "token: " << v.error << "\n";
+    return 2;
+  }
+  std::cout << token << "\n";
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // What the server creates (the data dir, the SQLite files holding the demo
+  // secret and every message) is for its own user only: 0700 and 0600.
+  ::umask(077);
   if (argc > 1 && std::string_view(argv[1]) == "token") return mint_token(argc - 2, argv + 2);
   if (argc > 1 && std::string_view(argv[1]) == "--version") {
     std::cout << "roundtable-server " << ROUNDTABLE_VERSION << "\n";

@@ -36,6 +36,7 @@ struct metrics {
   std::atomic<std::uint64_t> http_requests{0};
   std::atomic<std::uint64_t> refused_origin{0};
   std::atomic<std::uint64_t> refused_address{0};
+  std::atomic<std::uint64_t> refused_accept{0};  // sockets closed at accept, over the cap
   latency_histogram publish_to_write;
 };
 

@@ -176,12 +176,18 @@ class ws_session final : public client {
 
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
-  http_session(node& n, worker& w, tcp::socket&& socket)
-      : node_(n), worker_(w), stream_(std::move(socket)) {
-    beast::error_code ec;
-    auto const ep = stream_.socket().remote_endpoint(ec);
-    address_ = ec ? "unknown" : ep.address().to_string();
-  }
+  // `pending` has counted this socket for `address`; the session gives it
+  // back when it ends, the upgraded connection being counted by the node.
+  http_session(node& n, worker& w, tcp::socket&& socket, std::string address,
+               std::shared_ptr<address_cap> pending)
+      : node_(n),
+        worker_(w),
+        stream_(std::move(socket)),
+        address_(std::move(address)),
+        pending_(std::move(pending)) {}
+  ~http_session() { pending_->release(address_); }
+  http_session(http_session const&) = delete;
+  http_session& operator=(http_session const&) = delete;
 
   void run() { do_read(); }
 
@@ -224,6 +230,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     r.body = std::move(req.body());
     keep_alive_ = req.keep_alive();
     version_ = req.version();
+    host_ = std::string(req[http::field::host]);
     handle_http(node_, worker_.index, std::move(r),
                 [self = shared_from_this()](http_response res) { self->send(std::move(res)); });
   }
@@ -256,6 +263,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
         static_cast<http::status>(r.status), version_ ? version_ : 11);
     res->set(http::field::server, "roundtable");
     res->set(http::field::content_type, r.content_type);
+    add_security_headers(r, host_);
     for (auto const& [k, v] : r.headers) res->set(k, v);
     res->keep_alive(keep_alive_);
     res->body() = std::move(r.body);
@@ -277,6 +285,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string address_;
+  std::shared_ptr<address_cap> pending_;
+  std::string host_;  // the request's Host, for the CSP's WebSocket source
   bool keep_alive_ = false;
   unsigned version_ = 11;
 };
@@ -284,34 +294,55 @@ class http_session : public std::enable_shared_from_this<http_session> {
 }  // namespace
 
 struct listener::impl : std::enable_shared_from_this<listener::impl> {
-  impl(node& n) : node_(n), acceptor_(n.worker_at(0).ioc), retry_(n.worker_at(0).ioc) {}
+  impl(node& n)
+      : node_(n),
+        acceptor_(n.worker_at(0).ioc),
+        retry_(n.worker_at(0).ioc),
+        pending_(std::make_shared<address_cap>(n.opts().max_connections_per_ip)) {}
 
   void do_accept() {
     auto& w = node_.next_worker();
-    acceptor_.async_accept(w.ioc,
-                           [self = shared_from_this(), &w](beast::error_code ec, tcp::socket s) {
-                             if (ec == asio::error::operation_aborted) return;
-                             if (ec) {
-                               // E.g. out of file descriptors: back off instead of spinning.
-                               log::warn("accept failed", {{"error", ec.message()}});
-                               self->retry_.expires_after(std::chrono::milliseconds(100));
-                               self->retry_.async_wait([self](beast::error_code e) {
-                                 if (!e) self->do_accept();
-                               });
-                               return;
-                             }
-                             s.set_option(tcp::no_delay(true), ec);
-                             // The connection belongs to its worker from the first byte on.
-                             asio::post(w.ioc, [&n = self->node_, &w, s = std::move(s)]() mutable {
-                               std::make_shared<http_session>(n, w, std::move(s))->run();
-                             });
-                             self->do_accept();
-                           });
+    acceptor_.async_accept(w.ioc, [self = shared_from_this(), &w](beast::error_code ec,
+                                                                  tcp::socket s) {
+      if (ec == asio::error::operation_aborted) return;
+      if (ec) return self->back_off(ec);
+      self->failing_ = false;
+      auto const ep = s.remote_endpoint(ec);
+      auto address = ec ? std::string("unknown") : ep.address().to_string();
+      // Over the cap the socket is closed at once: idle sockets from one
+      // address must not hold the process's files until the handshake timeout.
+      if (!self->pending_->admit(address)) {
+        self->node_.stats().refused_accept.fetch_add(1, std::memory_order_relaxed);
+        s.close(ec);
+        return self->do_accept();
+      }
+      s.set_option(tcp::no_delay(true), ec);
+      // The connection belongs to its worker from the first byte on.
+      asio::post(w.ioc, [&n = self->node_, &w, s = std::move(s), address = std::move(address),
+                         pending = self->pending_]() mutable {
+        std::make_shared<http_session>(n, w, std::move(s), std::move(address), std::move(pending))
+            ->run();
+      });
+      self->do_accept();
+    });
+  }
+
+  // Accept failed, e.g. out of file descriptors (EMFILE): retry after a pause
+  // instead of spinning, and keep listening. One warning per failure streak.
+  void back_off(beast::error_code ec) {
+    if (!failing_) log::warn("accept failed; retrying every 100 ms", {{"error", ec.message()}});
+    failing_ = true;
+    retry_.expires_after(std::chrono::milliseconds(100));
+    retry_.async_wait([self = shared_from_this()](beast::error_code e) {
+      if (!e) self->do_accept();
+    });
   }
 
   node& node_;
   tcp::acceptor acceptor_;
   asio::steady_timer retry_;
+  std::shared_ptr<address_cap> pending_;
+  bool failing_ = false;  // worker 0's thread only
 };
 
 listener::listener(node& n) : impl_(std::make_shared<impl>(n)) {

@@ -87,7 +87,10 @@ std::int64_t node::now_ms() {
 }
 
 node::node(options opts, event_config event)
-    : opts_(std::move(opts)), event_(std::move(event)), web_files_(opts_.web_root) {
+    : opts_(std::move(opts)),
+      event_(std::move(event)),
+      web_files_(opts_.web_root),
+      per_address_(opts_.max_connections_per_ip) {
   for (std::uint32_t i = 0; i < opts_.threads; ++i) workers_.push_back(std::make_unique<worker>(i));
   if (!opts_.redis.empty()) {
     // State lives in Redis: no local store.
@@ -352,21 +355,13 @@ void node::shutdown() {
 }
 
 bool node::admit_address(std::string const& addr) {
-  std::lock_guard lock(addr_mutex_);
-  auto& n = per_address_[addr];
-  if (n >= opts_.max_connections_per_ip) {
-    metrics_.refused_address.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
-  ++n;
-  return true;
+  if (per_address_.admit(addr)) return true;
+  metrics_.refused_address.fetch_add(1, std::memory_order_relaxed);
+  return false;
 }
 
 void node::release_address(std::string const& addr) {
-  std::lock_guard lock(addr_mutex_);
-  auto it = per_address_.find(addr);
-  if (it == per_address_.end()) return;
-  if (--it->second == 0) per_address_.erase(it);
+  per_address_.release(addr);
 }
 
 void latency_histogram::record(std::uint64_t us) noexcept {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "protocol/parse.hpp"
+#include "server/address_cap.hpp"
 #include "server/config.hpp"
 #include "server/metrics.hpp"
 #include "server/room.hpp"
@@ -199,8 +200,7 @@ class node {
   std::unique_ptr<boost::asio::steady_timer> lobby_timer_;
   std::atomic<bool> stopping_{false};
 
-  std::mutex addr_mutex_;
-  std::unordered_map<std::string, std::size_t> per_address_;
+  address_cap per_address_;
 
   // Declared last: rooms hold a pointer to it, workers are joined before it
   // goes (its destructor commits what is queued).

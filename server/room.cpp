@@ -156,8 +156,9 @@ room::ticket room::add_insight(member const& m, std::string_view text, std::int6
   return submit(m.who, conn_key(m.conn), now_ms, cmd::insight{new_id('i'), std::string(text)});
 }
 
-room::ticket room::vote(member const& m, std::string_view insight_id, std::int64_t now_ms) {
-  return submit(m.who, conn_key(m.conn), now_ms, cmd::vote{std::string(insight_id)});
+room::ticket room::vote(member const& m, std::string_view insight_id, std::int64_t now_ms,
+                        bool up) {
+  return submit(m.who, conn_key(m.conn), now_ms, cmd::vote{std::string(insight_id), up});
 }
 
 room::ticket room::delete_message(participant const& p, std::string_view message_id,

@@ -134,7 +134,8 @@ class room {
   ticket hand(member const& m, bool up, std::int64_t now_ms);
   ticket next_speaker(participant const& p, bool clear, std::int64_t now_ms);
   ticket add_insight(member const& m, std::string_view text, std::int64_t now_ms);
-  ticket vote(member const& m, std::string_view insight_id, std::int64_t now_ms);
+  // up false takes the member's vote back (ok and no event when there is none).
+  ticket vote(member const& m, std::string_view insight_id, std::int64_t now_ms, bool up = true);
   ticket delete_message(participant const& p, std::string_view message_id, std::int64_t now_ms);
   ticket set_timer(participant const& p, std::int64_t seconds, std::int64_t now_ms);
   // The timer ran out at `now_ms`: ends it if this timer is still the current

@@ -207,8 +207,11 @@ outcome room::on(room_command const& c, cmd::vote const& op) {
   auto const it = std::find_if(insights_.begin(), insights_.end(),
                                [&](insight_entry const& i) { return i.id == op.insight; });
   if (it == insights_.end()) return make_error(error_code::not_found, "no such insight");
-  if (!it->voters.insert(c.who.id).second)
+  if (!op.up) {
+    if (it->voters.erase(c.who.id) == 0) return {};  // no vote to take back
+  } else if (!it->voters.insert(c.who.id).second) {
     return make_error(error_code::forbidden, "already voted for this insight");
+  }
   emit_insight(*it, c.ts);
   return {};
 }

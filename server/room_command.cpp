@@ -41,7 +41,9 @@ void write_op(json_writer& w, command_op const& op) {
           [&](cmd::insight const& c) {
             w.field("op", "insight").field("id", c.id).field("text", c.text);
           },
-          [&](cmd::vote const& c) { w.field("op", "vote").field("insight", c.insight); },
+          [&](cmd::vote const& c) {
+            w.field("op", "vote").field("insight", c.insight).field("up", c.up);
+          },
           [&](cmd::del const& c) { w.field("op", "delete").field("message", c.message); },
           [&](cmd::timer const& c) { w.field("op", "timer").field("seconds", c.seconds); },
           [&](cmd::timer_ended const& c) {
@@ -130,7 +132,11 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
       r.get("id", c.id);
       r.get("text", c.text);
     });
-  if (name == "vote") return with(cmd::vote{}, [&](auto& c) { r.get("insight", c.insight); });
+  if (name == "vote")
+    return with(cmd::vote{}, [&](auto& c) {
+      r.get("insight", c.insight);
+      r.get("up", c.up);
+    });
   if (name == "delete") return with(cmd::del{}, [&](auto& c) { r.get("message", c.message); });
   if (name == "timer") return with(cmd::timer{}, [&](auto& c) { r.get("seconds", c.seconds); });
   if (name == "timer_ended")

@@ -44,6 +44,7 @@ struct insight {
 };
 struct vote {
   std::string insight;
+  bool up = true;  // false takes the vote back
 };
 struct del {
   std::string message;

@@ -4,6 +4,7 @@
 #include "server/auth/jwt.hpp"
 
 #include "protocol/json_writer.hpp"
+#include "protocol/parse.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -109,9 +110,36 @@ std::string take_string(simdjson::dom::element value, std::string_view name, boo
   return {};
 }
 
+// One integer claim (a NumericDate); get_int64 refuses doubles (1.7e9) and
+// values beyond int64.
+std::string take_int(simdjson::dom::element value, std::string_view name, bool& seen,
+                     std::int64_t& out) {
+  if (seen) return "duplicate claim '" + std::string(name) + "'";
+  seen = true;
+  if (value.get_int64().get(out) != simdjson::SUCCESS) {
+    return "claim '" + std::string(name) + "' must be an integer";
+  }
+  return {};
+}
+
+// A name from a token is shown to everyone like a `hello` name: it passes the
+// same label check (no control characters, trimmed, not blank). The subject
+// must already be in that form, since it identifies the person.
+std::string check_labels(claims& c) {
+  std::string_view name = c.name;
+  if (protocol::check_label(name, protocol::limits::name) != protocol::label_problem::none)
+    return "claim 'name' must be a non-blank name without control characters";
+  c.name.assign(name);
+  std::string_view sub = c.sub;
+  if (protocol::check_label(sub, protocol::limits::name) != protocol::label_problem::none ||
+      sub.size() != c.sub.size())
+    return "claim 'sub' must not contain control characters or surrounding spaces";
+  return {};
+}
+
 std::string read_claims(simdjson::dom::object const& payload, claims& out) {
   bool have_sub = false, have_name = false, have_role = false, have_table = false, have_exp = false,
-       table_is_string = false;
+       have_iat = false, have_nbf = false, table_is_string = false;
   std::string role_text, table;
   for (auto field : payload) {
     std::string error;
@@ -129,12 +157,11 @@ std::string read_claims(simdjson::dom::object const& payload, claims& out) {
       table_is_string = field.value.get_string().get(s) == simdjson::SUCCESS;
       if (table_is_string) table.assign(s);
     } else if (field.key == "exp") {
-      if (have_exp) return "duplicate claim 'exp'";
-      have_exp = true;
-      // get_int64 refuses doubles (1.7e9) and values beyond int64.
-      if (field.value.get_int64().get(out.exp) != simdjson::SUCCESS) {
-        return "claim 'exp' must be an integer";
-      }
+      error = take_int(field.value, "exp", have_exp, out.exp);
+    } else if (field.key == "iat") {
+      error = take_int(field.value, "iat", have_iat, out.iat);
+    } else if (field.key == "nbf") {
+      error = take_int(field.value, "nbf", have_nbf, out.nbf);
     }
     if (!error.empty()) return error;
   }
@@ -142,6 +169,7 @@ std::string read_claims(simdjson::dom::object const& payload, claims& out) {
   if (!have_name) return "missing claim 'name'";
   if (!have_role) return "missing claim 'role'";
   if (!have_exp) return "missing claim 'exp'";
+  if (auto error = check_labels(out); !error.empty()) return error;
   auto r = parse_role(role_text);
   if (!r) return "unknown role";
   out.who = *r;
@@ -264,7 +292,13 @@ verify_result verify(std::string_view token, std::string_view secret, std::int64
   if (auto error = read_claims(payload, result.value); !error.empty()) {
     return fail(std::move(error));
   }
-  if (now >= result.value.exp) return fail("token expired");
+  auto const& c = result.value;
+  if (now >= c.exp) return fail("token expired");
+  // A token valid for decades is a key that never expires; one issued or valid
+  // only in the future was minted on a wrong clock or meant for later.
+  if (c.exp - now > max_token_lifetime) return fail("token lifetime too long");
+  if (c.iat > now + max_clock_skew) return fail("token issued in the future");
+  if (now < c.nbf) return fail("token not yet valid");
   result.ok = true;
   return result;
 }
@@ -279,6 +313,7 @@ std::string mint(claims const& c, std::string_view secret) {
       .field("name", std::string_view(c.name))
       .field("role", to_string(c.who));
   if (!c.table.empty()) payload.field("table", std::string_view(c.table));
+  if (c.iat != 0) payload.field("iat", c.iat);
   payload.field("exp", c.exp).end_object();
 
   std::string token = base64url_encode(header.str());
@@ -291,13 +326,16 @@ std::string mint(claims const& c, std::string_view secret) {
   return token;
 }
 
-std::string random_secret() {
-  std::array<unsigned char, 32> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+std::string random_text(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(raw.size())) != 1) {
     throw std::runtime_error("RAND_bytes failed");
   }
-  return base64url_encode(
-      std::string_view(reinterpret_cast<char const*>(bytes.data()), bytes.size()));
+  return base64url_encode(raw);
+}
+
+std::string random_secret() {
+  return random_text(32);
 }
 
 }  // namespace roundtable::auth

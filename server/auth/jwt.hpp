@@ -23,7 +23,16 @@ struct claims {
   role who = role::participant;
   std::string table;     // for a moderator: the table they moderate (required then)
   std::int64_t exp = 0;  // seconds since the Unix epoch
+  std::int64_t iat = 0;  // issued at; 0: absent (mint then leaves it out)
+  std::int64_t nbf = 0;  // not before; 0: absent
 };
+
+// Why a year: a token outlives one event at most; one valid for longer (an
+// `exp` of 2^63-1) is a key that never expires, so verify() refuses it.
+inline constexpr std::int64_t max_token_lifetime = 366 * 24 * 3600;
+// How far `iat` may lie ahead of the verifier's clock: nodes of a cluster
+// mint and verify on clocks that differ by a little.
+inline constexpr std::int64_t max_clock_skew = 60;
 
 // Longest token verify() looks at; longer ones are refused before any decoding.
 inline constexpr std::size_t max_token_size = 4096;
@@ -35,16 +44,20 @@ struct verify_result {
 };
 
 // Verifies an HS256 JWT against `secret` at time `now` (seconds since the epoch). No
-// leeway: a token is expired when now >= exp. The signature is checked before the payload
-// is parsed, so unauthenticated bytes never reach the claim checks.
+// leeway: a token is expired when now >= exp, not yet valid when now < nbf. Refused
+// too: exp more than max_token_lifetime ahead, iat more than max_clock_skew ahead,
+// and a name or sub that fails the label check of `hello` names. The signature is
+// checked before the payload is parsed, so unauthenticated bytes never reach the
+// claim checks.
 verify_result verify(std::string_view token, std::string_view secret, std::int64_t now);
 
 // Signs `c` as an HS256 JWT with header {"alg":"HS256","typ":"JWT"}. `table` is written
-// only when non-empty. `secret` must not be empty.
+// only when non-empty, `iat` only when non-zero. `secret` must not be empty.
 std::string mint(claims const& c, std::string_view secret);
 
-// 32 random bytes from OpenSSL's RAND_bytes, base64url: the secret of a demo server.
-// Throws std::runtime_error if the random generator fails.
+// `bytes` random bytes from OpenSSL's RAND_bytes, base64url. random_secret() is 32 of
+// them: the secret of a demo server. Both throw std::runtime_error if the generator fails.
+std::string random_text(std::size_t bytes);
 std::string random_secret();
 
 // Base64url without padding (RFC 4648 section 5), as JWTs use it. decode is strict: it

@@ -299,6 +299,88 @@ TEST_CASE("demo mode: anyone joins as a participant; the printed tokens work", "
         "unauthorized");
 }
 
+TEST_CASE("demo mode: a guest's token brings the same person back, with one vote and one count",
+          "[workflow][auth][guest]") {
+  auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
+  engine_under_test engine(engine_name);
+  INFO("engine: " << engine_name);
+  server_process srv(engine.args({"--rate-limit", "0", "--api-key", std::string(api_key)}));
+
+  ws_client first(srv.port);
+  auto const a = first.hello("Ada");
+  REQUIRE(a.boolean("ok"));
+  auto const id = a.str("/you/id");
+  auto const token = a.str("token");
+  REQUIRE(!token.empty());
+  // Another guest gets another id and another token.
+  ws_client other(srv.port);
+  auto const o = other.hello("Ben");
+  CHECK(o.str("/you/id") != id);
+  CHECK(o.str("token") != token);
+  CHECK(o.str("token").find('.') != std::string::npos);
+
+  REQUIRE(first.request("join", R"("table":"synergies")").boolean("ok"));
+  REQUIRE(first.request("insight", R"("text":"Share the platforms")").boolean("ok"));
+  auto const ins = first.wait_type("insight");
+  REQUIRE(ins);
+  auto const insight_id = ins->str("id");
+  REQUIRE(first.request("vote", R"("insight":")" + insight_id + "\"").boolean("ok"));
+  first.close();
+
+  // The reload: a new connection with the token is the same person.
+  ws_client again(srv.port);
+  auto const b = again.hello("Someone else", token_field(token));
+  REQUIRE(b.boolean("ok"));
+  CHECK(b.str("/you/id") == id);
+  CHECK(b.str("/you/name") == "Ada");
+  CHECK(b.str("/you/role") == "participant");
+  CHECK(!b.str("token").empty());
+  REQUIRE(again.request("join", R"("table":"synergies")").boolean("ok"));
+  auto const vote = R"("insight":")" + insight_id + "\"";
+  CHECK(error_code_of(again.request("vote", vote)) == "forbidden");
+
+  // The vote can be taken back, once; then given again.
+  auto const unvote = vote + R"(,"up":false)";
+  REQUIRE(again.request("vote", unvote).boolean("ok"));
+  auto const down = again.wait_type("insight");
+  REQUIRE(down);
+  CHECK(down->num("votes") == 0);
+  REQUIRE(again.request("vote", unvote).boolean("ok"));
+  REQUIRE(again.request("vote", vote).boolean("ok"));
+  auto const up = again.wait_type("insight");
+  REQUIRE(up);
+  CHECK(up->num("votes") == 1);
+  for (auto const& m : again.drain()) CHECK(m.type() != "insight");  // the 2nd take-back: none
+  CHECK(error_code_of(again.request("vote", R"("insight":"nope","up":false)")) == "not_found");
+  CHECK(error_code_of(again.request("vote", vote + R"(,"up":"no")")) == "bad_request");
+
+  std::vector<std::pair<std::string, std::string>> const key{{"X-API-Key", std::string(api_key)}};
+  auto const report = message(http_get(srv.port, "/api/report", key).body);
+  CHECK(report.num("/tables/0/participants") == 1);
+  CHECK(report.num("/tables/0/insights/0/votes") == 1);
+}
+
+TEST_CASE("demo mode: a guest id is not handed out again after a restart", "[workflow][guest]") {
+  temp_dir data;
+  std::vector<std::string> const args{"--data-dir", data.path(), "--rate-limit", "0"};
+  std::string id, token;
+  {
+    server_process srv(args);
+    ws_client c(srv.port);
+    auto const r = c.hello("Ada");
+    id = r.str("/you/id");
+    token = r.str("token");
+  }
+  server_process srv(args);
+  ws_client fresh(srv.port);
+  CHECK(fresh.hello("Ben").str("/you/id") != id);
+  ws_client back(srv.port);
+  auto const r = back.hello("Ada", token_field(token));
+  INFO(r.raw());
+  REQUIRE(r.boolean("ok"));
+  CHECK(r.str("/you/id") == id);
+}
+
 TEST_CASE("permission matrix end to end: each op allowed and refused per role",
           "[workflow][permissions]") {
   auto const engine_name = GENERATE(as<std::string>{}, "memory", "redis");
@@ -772,12 +854,11 @@ TEST_CASE("HTTP admin API: auth, tables, broadcast and the session report", "[wo
   std::vector<std::pair<std::string, std::string>> const key{{"X-API-Key", std::string(api_key)}};
   auto json_of = [](http_result const& r) { return message(r.body); };
 
-  SECTION("a missing or wrong key is 401 with a JSON error") {
+  SECTION("a missing or wrong key is 401, a non-chair token 403, with a JSON error") {
     for (auto const& headers : std::vector<std::vector<std::pair<std::string, std::string>>>{
              {},
              {{"X-API-Key", "wrong"}},
              {{"X-API-Key", std::string(api_key) + "x"}},
-             {{"Authorization", "Bearer " + mint(auth::role::participant, "p", "P")}},
              {{"Authorization", "Bearer " + mint(auth::role::chair, "c", "C", {}, 3600, "bad")}},
              {{"Authorization", "Bearer " + mint(auth::role::chair, "c", "C", {}, -5)}}}) {
       for (auto const& res :
@@ -788,6 +869,16 @@ TEST_CASE("HTTP admin API: auth, tables, broadcast and the session report", "[wo
         CHECK(res.content_type.find("application/json") != std::string::npos);
         CHECK(json_of(res).str("/error/code") == "unauthorized");
       }
+    }
+    // A valid token that is not the chair's: known, but not allowed (403).
+    std::vector<std::pair<std::string, std::string>> const participant{
+        {"Authorization", "Bearer " + mint(auth::role::participant, "p", "P")}};
+    for (auto const& res :
+         {http_get(srv.port, "/api/report", participant),
+          http_post(srv.port, "/api/tables", R"({"table":"x","topic":"X"})", participant),
+          http_post(srv.port, "/api/broadcast", R"({"text":"x"})", participant)}) {
+      CHECK(res.status == 403);
+      CHECK(json_of(res).str("/error/code") == "forbidden");
     }
     // Nothing was created.
     ws_client c(srv.port);

@@ -184,8 +184,10 @@ std::string server_path() {
   return ROUNDTABLE_SERVER_PATH;
 }
 
-server_process::server_process(std::vector<std::string> args) {
-  std::vector<std::string> argv{server_path(), "--port", "0", "--bind", "127.0.0.1"};
+server_process::server_process(std::vector<std::string> args, std::vector<std::string> launcher) {
+  std::vector<std::string> argv = std::move(launcher);
+  argv.push_back(server_path());
+  for (auto const* a : {"--port", "0", "--bind", "127.0.0.1"}) argv.emplace_back(a);
   argv.insert(argv.end(), args.begin(), args.end());
   proc = std::make_unique<child_process>(argv);
   auto const line = proc->wait_for_line("listening on ");

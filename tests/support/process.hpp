@@ -62,9 +62,11 @@ class temp_dir {
 std::string server_path();
 
 // roundtable-server started with `args` plus `--port 0`; `port` is parsed from
-// its `listening on HOST:PORT` line.
+// its `listening on HOST:PORT` line. A `launcher` runs it, e.g.
+// {"prlimit", "--nofile=64", "--"} for a server with few file descriptors.
 struct server_process {
-  explicit server_process(std::vector<std::string> args = {});
+  explicit server_process(std::vector<std::string> args = {},
+                          std::vector<std::string> launcher = {});
   std::unique_ptr<child_process> proc;
   int port = 0;
 };

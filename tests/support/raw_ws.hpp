@@ -86,8 +86,9 @@ class raw_ws {
   static constexpr ms default_timeout{5000};
 
   // Opens a TCP connection to 127.0.0.1:port. A non-zero `rcvbuf` sets
-  // SO_RCVBUF before connecting (a small one makes a slow consumer).
-  explicit raw_ws(int port, int rcvbuf = 0);
+  // SO_RCVBUF before connecting (a small one makes a slow consumer); a
+  // `source` address (e.g. "127.0.0.2") makes the connection come from it.
+  explicit raw_ws(int port, int rcvbuf = 0, char const* source = nullptr);
   ~raw_ws();
   raw_ws(raw_ws const&) = delete;
   raw_ws& operator=(raw_ws const&) = delete;

@@ -333,7 +333,8 @@ TEST_CASE("a token made by node's crypto verifies", "[auth]") {
       ".eyJzdWIiOiJwLTQyIiwibmFtZSI6IkFkYSBMb3ZlbGFjZSIsInJvbGUiOiJtb2RlcmF0b3IiLCJ0YWJsZSI6InQz"
       "IiwiZXhwIjoyMDAwMDAwMDAwLCJpYXQiOjE3MDAwMDAwMDB9"
       ".kWaLjf3JVr8xdOc0UGGr-ziwnbB9ZKmwA5_rIFoqef0";
-  auto result = verify(token, "interop-secret-from-node", now);
+  // Checked an hour before its exp: within the longest lifetime a token may have.
+  auto result = verify(token, "interop-secret-from-node", 2'000'000'000 - 3600);
   INFO(result.error);
   REQUIRE(result.ok);
   CHECK(result.value.sub == "p-42");
@@ -349,7 +350,10 @@ TEST_CASE("a token made by node's crypto verifies", "[auth]") {
       ".eyJzdWIiOiJwLTQyIiwibmFtZSI6IkFkYSBMb3ZlbGFjZSIsInJvbGUiOiJtb2RlcmF0b3IiLCJ0YWJsZSI6InQz"
       "IiwiZXhwIjoyMDAwMDAwMDAwfQ"
       ".gMwL7LWPR2JjymfNLyAIG1FfAWJOOGQ4rQlmPeUkxZg";
-  CHECK(mint(result.value, "interop-secret-from-node") == node_no_iat);
+  CHECK(result.value.iat == 1700000000);
+  auto without_iat = result.value;
+  without_iat.iat = 0;
+  CHECK(mint(without_iat, "interop-secret-from-node") == node_no_iat);
 }
 
 TEST_CASE("random secrets are 32 bytes and differ", "[auth]") {
@@ -362,4 +366,70 @@ TEST_CASE("random secrets are 32 bytes and differ", "[auth]") {
   CHECK(a != b);
   // Usable as a secret as is.
   CHECK(verify(mint(sample(role::chair), a), a, now).ok);
+}
+
+TEST_CASE("nbf, iat and far exp are honoured", "[auth]") {
+  auto verify_payload = [](std::string_view payload) {
+    return verify(craft(hs256_header, payload), secret, now);
+  };
+  auto const with = [](std::string_view extra) {
+    return R"({"sub":"p1","name":"Ada","role":"chair",)" + std::string(extra) + "}";
+  };
+  SECTION("nbf in the future is refused; reached, it passes") {
+    CHECK(verify_payload(with(R"("exp":1700000100,"nbf":1700000001)")).error ==
+          "token not yet valid");
+    CHECK(verify_payload(with(R"("exp":1700000100,"nbf":1700000000)")).ok);
+    CHECK(verify_payload(with(R"("exp":1700000100,"nbf":1)")).ok);
+  }
+  SECTION("iat ahead of the clock by more than the skew is refused") {
+    CHECK(verify_payload(with(R"("exp":1700000100,"iat":1700000061)")).error ==
+          "token issued in the future");
+    CHECK(verify_payload(with(R"("exp":1700000100,"iat":1700000060)")).ok);
+    CHECK(verify_payload(with(R"("exp":1700000100)")).ok);  // iat is optional
+  }
+  SECTION("iat and nbf must be integers, once") {
+    CHECK(verify_payload(with(R"("exp":1700000100,"nbf":"1")")).error ==
+          "claim 'nbf' must be an integer");
+    CHECK(verify_payload(with(R"("exp":1700000100,"iat":1.5)")).error ==
+          "claim 'iat' must be an integer");
+    CHECK(verify_payload(with(R"("exp":1700000100,"nbf":1,"nbf":1800000000)")).error ==
+          "duplicate claim 'nbf'");
+  }
+  SECTION("an exp beyond the longest lifetime is refused") {
+    CHECK(verify_payload(with(R"("exp":9223372036854775807)")).error == "token lifetime too long");
+    CHECK(verify_payload(with(R"("exp":)" + std::to_string(now + max_token_lifetime + 1))).error ==
+          "token lifetime too long");
+    CHECK(verify_payload(with(R"("exp":)" + std::to_string(now + max_token_lifetime))).ok);
+  }
+  SECTION("mint writes iat when set, and the token verifies") {
+    auto c = sample(role::chair);
+    c.iat = now;
+    auto const r = verify(mint(c, secret), secret, now);
+    REQUIRE(r.ok);
+    CHECK(r.value.iat == now);
+  }
+}
+
+TEST_CASE("names in tokens pass the same checks as hello names", "[auth]") {
+  auto verify_claims = [](std::string_view sub, std::string_view name) {
+    return verify(
+        craft(hs256_header, R"({"sub":")" + std::string(sub) + R"(","name":")" + std::string(name) +
+                                R"(","role":"participant","exp":1700000100})"),
+        secret, now);
+  };
+  for (std::string_view bad : {R"(Ada\u0000)", R"(Ada\nLovelace)", R"(A\u001b[31mda)",
+                               R"(Ada\u007f)", R"(Ada\u0085)", R"(   )", R"(\u00a0\u200b)"}) {
+    INFO(bad);
+    CHECK(verify_claims("p1", bad).error ==
+          "claim 'name' must be a non-blank name without control characters");
+  }
+  for (std::string_view bad : {R"(p\u0000)", R"(p\t1)", R"( p1)", R"(p1 )"}) {
+    INFO(bad);
+    CHECK(verify_claims(bad, "Ada").error ==
+          "claim 'sub' must not contain control characters or surrounding spaces");
+  }
+  auto const trimmed = verify_claims("p1", "  Ada Lovelace ");
+  REQUIRE(trimmed.ok);
+  CHECK(trimmed.value.name == "Ada Lovelace");
+  CHECK(verify_claims("alice@example.org", "Åda 🙂").ok);
 }

@@ -178,7 +178,7 @@ struct generator {
         break;
       case 7:
       case 8:
-        c.op = cmd::vote{some_item('i')};
+        c.op = cmd::vote{some_item('i'), pick(4) != 0};
         break;
       case 9:
         c.op = cmd::del{some_item('m')};

@@ -60,8 +60,8 @@ class test_room : public room {
   outcome add_insight(member const& m, std::string_view text, std::int64_t now) {
     return outcome_of(room::add_insight(m, text, now));
   }
-  outcome vote(member const& m, std::string_view id, std::int64_t now) {
-    return outcome_of(room::vote(m, id, now));
+  outcome vote(member const& m, std::string_view id, std::int64_t now, bool up = true) {
+    return outcome_of(room::vote(m, id, now, up));
   }
   outcome delete_message(participant const& p, std::string_view id, std::int64_t now) {
     return outcome_of(room::delete_message(p, id, now));
@@ -930,4 +930,39 @@ TEST_CASE("a table holds at most max_insights insights", "[room][limits]") {
   REQUIRE(over);
   CHECK(over->code == roundtable::protocol::error_code::full);
   CHECK(r.state_json() == before);
+}
+
+TEST_CASE("a vote taken back counts once down; one without a vote changes nothing", "[room]") {
+  test_room r(table_cfg(), epoch, 1000);
+  auto const ann = seat(1, person("ann"));
+  auto const bob = seat(2, person("bob"));
+  auto const cy = seat(3, person("cy"));
+  join_quietly(r, ann);
+  join_quietly(r, bob);
+  join_quietly(r, cy);
+  REQUIRE_FALSE(r.add_insight(ann, "share data", t0));
+  REQUIRE_FALSE(r.vote(ann, "i1", t0));
+  REQUIRE_FALSE(r.vote(bob, "i1", t0));
+  events_of(r);
+
+  auto const seq_before = r.seq();
+  REQUIRE_FALSE(r.vote(ann, "i1", t0, false));
+  auto down = events_of(r);
+  REQUIRE(down.size() == 1);
+  CHECK(down[0].num("/votes") == 1);
+  CHECK(r.ranked_insights()[0]->voters == std::set<std::string>{"bob"});
+  // Again, and by someone who never voted: ok, and nothing published.
+  REQUIRE_FALSE(r.vote(ann, "i1", t0, false));
+  REQUIRE_FALSE(r.vote(cy, "i1", t0, false));
+  CHECK(r.seq() == seq_before + 1);
+  // Given again, it counts again; a second one is still refused.
+  REQUIRE_FALSE(r.vote(ann, "i1", t0));
+  auto up = events_of(r);
+  REQUIRE(up.size() == 1);
+  CHECK(up[0].num("/votes") == 2);
+  REQUIRE(r.vote(ann, "i1", t0));
+  CHECK(r.ranked_insights()[0]->voters.size() == 2);
+  auto const e = r.vote(ann, "i9", t0, false);
+  REQUIRE(e);
+  CHECK(e->code == error_code::not_found);
 }

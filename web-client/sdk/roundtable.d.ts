@@ -274,6 +274,8 @@ export interface HelloReply extends ReplyOk {
   table?: Snapshot | null;
   /** Per room, when `resume` was sent: true if the missed events follow. */
   recovered?: Record<RoomId, boolean>;
+  /** Demo mode: this guest's token, to present again to come back as the same person. */
+  token?: string;
 }
 
 export interface JoinReply extends ReplyOk {
@@ -288,7 +290,7 @@ export interface Ops {
   hand: { fields: { up: boolean }; reply: ReplyOk };
   speaker: { fields: { room: RoomId; action: 'next' | 'clear' }; reply: ReplyOk };
   insight: { fields: { text: string }; reply: ReplyOk };
-  vote: { fields: { insight: string }; reply: ReplyOk };
+  vote: { fields: { insight: string; up?: boolean }; reply: ReplyOk };
   delete: { fields: { room: RoomId; message: string }; reply: ReplyOk };
   timer: { fields: { room: RoomId; seconds: number }; reply: ReplyOk };
   summary: { fields: { text: string; publish: boolean; table?: string }; reply: ReplyOk };
@@ -360,6 +362,8 @@ export interface ClientEvents {
   /** A reconnect's hello is sent with these positions. */
   resume: { rooms: Record<RoomId, RoomPosition> };
   rejoin_failed: { table: string; error: RoundtableError };
+  /** Demo mode: the server handed out a guest token; keep it for `guestToken`. */
+  guest_token: { token: string };
   /** Events were lost (a seq gap or a new epoch): the SDK reloads the room and a `resync` follows. */
   gap: { room: RoomId; expected: number; got: number; epoch: number };
   protocol_error: { error: Error; data: string };
@@ -385,6 +389,8 @@ export interface RoundtableOptions {
   name?: string;
   /** A JWT for moderators and the chair. */
   token?: string;
+  /** A guest token from an earlier session (demo mode): dropped if the server refuses it. */
+  guestToken?: string;
   /** Required in Node 20 (no global WebSocket): e.g. `import WebSocket from 'ws'`. */
   WebSocket?: WebSocketConstructor;
   /** Reply timeout in ms (default 10000). */
@@ -434,7 +440,7 @@ export declare class Roundtable {
   hand(up: boolean): Promise<ReplyOk>;
   speaker(room: RoomId, action?: 'next' | 'clear'): Promise<ReplyOk>;
   insight(text: string): Promise<ReplyOk>;
-  vote(insight: string): Promise<ReplyOk>;
+  vote(insight: string, up?: boolean): Promise<ReplyOk>;
   delete(room: RoomId, message: string): Promise<ReplyOk>;
   deleteMessage(room: RoomId, message: string): Promise<ReplyOk>;
   timer(room: RoomId, seconds: number): Promise<ReplyOk>;

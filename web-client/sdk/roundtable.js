@@ -72,6 +72,8 @@ const OPEN = 1;
  *   resume   {rooms} the positions a reconnect's hello asks to resume from
  *   rejoin_failed {table, error}
  *   gap      {room, expected, got}  an event skipped seq numbers
+ *   guest_token {token}  the server handed out a guest token (demo mode): keep
+ *            it and pass it as `guestToken` next time to come back as the same person
  *   error    RoundtableError for fatal problems (hello refused)
  *   event    every server event, after its own listeners
  */
@@ -80,7 +82,10 @@ export class Roundtable {
     this.url = options.url || defaultUrl();
     if (!this.url) throw new TypeError('Roundtable: options.url is required outside a browser');
     this.name = options.name || '';
-    this.token = options.token || undefined;
+    this.token = options.token || options.guestToken || undefined;
+    // A guest token (demo mode) is the server's own: renewed at every hello and,
+    // when refused (expired, or the server lost its secret), dropped for a new one.
+    this._guest = !options.token && !!options.guestToken;
     this.WebSocket = options.WebSocket || globalThis.WebSocket;
     if (typeof this.WebSocket !== 'function') {
       throw new TypeError('Roundtable: no WebSocket; pass options.WebSocket (e.g. from the ws package)');
@@ -299,6 +304,11 @@ export class Roundtable {
         if (this._ws) this._ws.close(4000, 'hello failed');
         return;
       }
+      if (err.code === 'unauthorized' && this._guest) {
+        this.token = undefined;
+        this._guest = false;
+        return this._sendHello();
+      }
       // The server refused us (bad token, bad name): retrying cannot help.
       this._emit('error', err);
       this._settleConnect(null, err);
@@ -334,6 +344,11 @@ export class Roundtable {
   // follows it in the same frame, so seq tracking never races the app.
   _applyHello(reply, resuming) {
     if (!reply.ok) return;
+    if (reply.token && (!this.token || this._guest)) {
+      this.token = reply.token;
+      this._guest = true;
+      this._emit('guest_token', { token: reply.token });
+    }
     this.you = reply.you || null;
     this.event = reply.event || null;
     if (Array.isArray(reply.tables)) this.tables = reply.tables.map((t) => ({ ...t }));
@@ -531,7 +546,8 @@ export class Roundtable {
   hand(up) { return this.request('hand', { up: !!up }); }
   speaker(room, action = 'next') { return this.request('speaker', { room, action }); }
   insight(text) { return this.request('insight', { text }); }
-  vote(insight) { return this.request('vote', { insight }); }
+  /** `up` false takes one's vote back. */
+  vote(insight, up = true) { return this.request('vote', up ? { insight } : { insight, up: false }); }
   delete(room, message) { return this.request('delete', { room, message }); }
   deleteMessage(room, message) { return this.delete(room, message); }
   timer(room, seconds) { return this.request('timer', { room, seconds }); }

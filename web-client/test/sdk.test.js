@@ -195,6 +195,44 @@ describe('SDK against roundtable-server', { timeout: 120000 }, () => {
     assert.equal(bad.state, 'closed');
   });
 
+  it('a guest keeps its guest token: the same person comes back; a refused one is replaced', async () => {
+    const first = make({ name: 'Gina' });
+    const tokens = [];
+    first.on('guest_token', (ev) => tokens.push(ev.token));
+    const hello = await first.connect();
+    assert.ok(hello.token && tokens[0] === hello.token);
+    assert.equal(first.token, hello.token);
+    first.close();
+    const again = make({ name: 'Not Gina', guestToken: hello.token });
+    const back = await again.connect();
+    assert.equal(back.you.id, hello.you.id);
+    assert.equal(back.you.name, 'Gina');
+    // A token the server cannot verify (expired, or another server's) is dropped
+    // for a fresh guest identity instead of failing the connection.
+    const stale = make({ name: 'Hugo', guestToken: `${hello.token.slice(0, -4)}AAAA` });
+    const fresh = await stale.connect();
+    assert.notEqual(fresh.you.id, hello.you.id);
+    assert.equal(stale.token, fresh.token);
+    assert.equal(stale.state, 'open');
+  });
+
+  it('a vote is taken back with vote(id, false)', async () => {
+    const a = make({ name: 'Voter' });
+    await a.connect();
+    await a.join('inclusiveness');
+    const made = a.waitFor('insight', (ev) => ev.text === 'Take-back test');
+    await a.insight('Take-back test');
+    const ins = await made;
+    const up = a.waitFor('insight', (ev) => ev.id === ins.id && ev.votes === 1);
+    await a.vote(ins.id);
+    await up;
+    await rejectsWith(a.vote(ins.id), 'forbidden');
+    const down = a.waitFor('insight', (ev) => ev.id === ins.id && ev.votes === 0);
+    await a.vote(ins.id, false);
+    await down;
+    await a.leave();
+  });
+
   it('a request with no reply in time rejects with timeout', async (t) => {
     const a = make({ name: 'Patient', timeout: 300 });
     await a.connect();

@@ -1,0 +1,229 @@
+// The table view: the discussion, the timer, the hand queue, the key insights
+// with votes, the moderator's summary and the people seated, plus the moderator
+// console's live parts. Loaded from a snapshot, then kept current by the
+// table's events; lists are redrawn with the focus kept where it was.
+import { $, h, t, plural, formatTime, keepFocus, announce, showError } from '/ui.js';
+import { state, role, moderatedTable, canModerateHere, mayWriteHere, votes, identity, endedTimers } from '/state.js';
+
+// Runs an op and reports its failure in words; resolves to the reply or null.
+export async function run(promise) {
+  try {
+    return await promise;
+  } catch (err) {
+    showError(err);
+    return null;
+  }
+}
+
+function tableInfo(id) { return state.tables.find((x) => x.id === id); }
+
+export function loadTable(snap) {
+  const info = tableInfo(snap.room) || {};
+  state.table = {
+    room: snap.room,
+    epoch: snap.epoch,
+    topic: snap.topic ?? info.topic ?? snap.room,
+    moderator: snap.moderator ?? info.moderator ?? '',
+    participants: new Map((snap.participants || []).map((p) => [p.id, p])),
+    messages: (snap.messages || []).slice(),
+    insights: (snap.insights || []).slice(),
+    hands: (snap.hands || []).slice(),
+    speaker: snap.speaker || null,
+    timer: snap.timer && snap.timer.ends_at ? snap.timer : null,
+    summary: snap.summary ?? null,
+    published: snap.published ?? null,
+    open: snap.open !== false,
+  };
+  if (!state.table.timer && endedTimers.has(snap.room, snap.epoch)) state.table.timer = { ended: true };
+  state.handUp = state.table.hands.some((x) => state.you && x.id === state.you.id);
+  identity.setTable(snap.room);
+  const box = $('summary-text');
+  if (document.activeElement !== box) box.value = state.table.summary || '';
+  renderTable();
+}
+
+export function clearTable() {
+  state.table = null;
+  identity.setTable(null);
+  renderTable();
+}
+
+export function renderTable() {
+  const tb = state.table;
+  $('table-none').hidden = !!tb;
+  $('table-body').hidden = !tb;
+  if (!tb) {
+    $('table-heading').textContent = t('nav.table');
+    return;
+  }
+  $('table-heading').textContent = t('table.topic', { topic: tb.topic });
+  $('table-closed').hidden = tb.open;
+  $('mod-console').hidden = !canModerateHere();
+  // A chair may delete and time but the summary is the table moderator's.
+  $('summary-form').hidden = !(role() === 'moderator' && moderatedTable() === tb.room);
+  const locked = !mayWriteHere();
+  for (const id of ['say-text', 'insight-text']) $(id).disabled = locked;
+  for (const b of document.querySelectorAll('#say-form button, #insight-form button')) b.disabled = locked;
+  renderMessages();
+  renderPeople();
+  renderHands();
+  renderInsights();
+  renderTimer();
+  renderSummary();
+}
+
+// ---- the discussion ---------------------------------------------------------------
+
+export function messageItem(m, room, onDelete) {
+  const from = m.from || {};
+  return h('li', { 'data-id': m.id },
+    h('div', {},
+      h('span', { class: 'who', text: from.name || '?' }),
+      from.role && from.role !== 'participant' ? h('span', { class: `badge role-${from.role}`, text: t(`role.${from.role}`) }) : null,
+      ' ',
+      h('time', { datetime: m.ts ? new Date(m.ts).toISOString() : undefined, class: 'muted', text: formatTime(m.ts) }),
+      h('div', { class: 'text', text: m.text })),
+    onDelete ? h('button', {
+      type: 'button', class: 'danger', 'data-focus': `del:${m.id}`,
+      'aria-label': t('table.deleteLabel', { name: from.name || '?' }),
+      onclick: () => onDelete(room, m.id),
+      text: t('table.deleteMsg'),
+    }) : null);
+}
+
+const deleteAtTable = (room, id) => run(state.client.delete(room, id));
+
+export function renderMessages() {
+  const list = $('messages');
+  const del = canModerateHere() ? deleteAtTable : null;
+  keepFocus(list, () => {
+    list.replaceChildren(...state.table.messages.map((m) => messageItem(m, state.table.room, del)));
+    if (!state.table.messages.length) list.append(h('li', { class: 'empty', text: t('table.empty') }));
+  }, $('say-text'));
+  list.scrollTop = list.scrollHeight;
+}
+
+export function addMessage(m) {
+  state.table.messages.push(m);
+  const list = $('messages');
+  const empty = list.querySelector('.empty');
+  if (empty) empty.remove();
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  list.append(messageItem(m, state.table.room, canModerateHere() ? deleteAtTable : null));
+  if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+export function removeMessage(id) {
+  state.table.messages = state.table.messages.filter((x) => x.id !== id);
+  renderMessages();
+}
+
+// ---- people, hands, insights ------------------------------------------------------
+
+export function renderPeople() {
+  const list = $('people');
+  list.replaceChildren(...[...state.table.participants.values()].map((p) =>
+    h('li', { 'data-id': p.id }, p.name,
+      p.role && p.role !== 'participant' ? [' ', h('span', { class: `badge role-${p.role}`, text: t(`role.${p.role}`) })] : null)));
+}
+
+export function renderHands() {
+  const tb = state.table;
+  const me = state.you && state.you.id;
+  const list = $('hands');
+  list.replaceChildren(...tb.hands.map((x) => h('li', { class: x.id === me ? 'mine' : null, text: x.name })));
+  if (!tb.hands.length) list.append(h('li', { class: 'muted', text: t('hands.none') }));
+  $('speaker').hidden = !tb.speaker;
+  $('speaker').textContent = tb.speaker ? t('hands.speaker', { name: tb.speaker.name }) : '';
+  const place = tb.hands.findIndex((x) => x.id === me);
+  const floor = $('floor');
+  const mine = tb.speaker && tb.speaker.id === me;
+  floor.hidden = !mine && place < 0;
+  floor.textContent = mine ? t('hands.yourTurn') : place >= 0 ? t('hands.place', { place: place + 1, total: tb.hands.length }) : '';
+  const btn = $('hand-btn');
+  btn.setAttribute('aria-pressed', String(state.handUp));
+  btn.textContent = state.handUp ? t('hands.lower') : t('hands.raise');
+}
+
+// The floor changed: tell the person who now has it.
+export function floorChanged(before, after) {
+  const me = state.you && state.you.id;
+  if (after && after.id === me && (!before || before.id !== me)) announce(t('hands.yourTurn'));
+}
+
+async function toggleVote(ins) {
+  const voted = votes.has(ins.id);
+  try {
+    await state.client.vote(ins.id, !voted);
+    votes.set(ins.id, !voted);
+  } catch (err) {
+    // Already counted (another tab of ours, or a vote before storage was kept).
+    if (err.code === 'forbidden' && !voted && /already voted/.test(err.message || '')) votes.set(ins.id, true);
+    else showError(err);
+  }
+  renderInsights();
+}
+
+export function renderInsights() {
+  const list = $('insights');
+  const ranked = state.table.insights.slice().sort((a, b) => (b.votes || 0) - (a.votes || 0));
+  const locked = !mayWriteHere();
+  keepFocus(list, () => {
+    list.replaceChildren(...ranked.map((ins) => {
+      const voted = votes.has(ins.id);
+      return h('li', { 'data-id': ins.id, class: voted ? 'voted' : null },
+        h('span', { class: 'text', id: `insight-${ins.id}`, text: ins.text }),
+        h('span', { class: 'votes', text: plural('insights.votes', ins.votes || 0) }),
+        h('button', {
+          type: 'button', class: 'secondary', 'data-focus': `vote:${ins.id}`,
+          'aria-pressed': String(voted), 'aria-describedby': `insight-${ins.id}`, disabled: locked,
+          onclick: () => toggleVote(ins), text: voted ? t('insights.voted') : t('insights.vote'),
+        }));
+    }));
+    if (!ranked.length) list.append(h('li', { class: 'muted', text: t('insights.none') }));
+  }, $('insight-text'));
+}
+
+// ---- timer, summary ------------------------------------------------------------------
+
+let timerTick = null;
+export function renderTimer() {
+  clearInterval(timerTick);
+  const el = $('timer');
+  const tm = state.table && state.table.timer;
+  const running = !!(tm && tm.ends_at);
+  el.classList.toggle('idle', !running && !(tm && tm.ended));
+  el.classList.toggle('ended', !!(tm && tm.ended));
+  if (!running) {
+    el.textContent = tm && tm.ended ? t('timer.ended') : t('timer.none');
+    return;
+  }
+  const tick = () => {
+    const left = Math.max(0, Math.round((tm.ends_at - Date.now()) / 1000));
+    const mm = String(Math.floor(left / 60)).padStart(2, '0');
+    const ss = String(left % 60).padStart(2, '0');
+    el.textContent = t('timer.left', { time: `${mm}:${ss}` });
+    if (left === 0) clearInterval(timerTick);
+  };
+  tick();
+  timerTick = setInterval(tick, 1000);
+}
+
+// Seconds left on the running timer (0 when none).
+export function timerLeft() {
+  const tm = state.table && state.table.timer;
+  return tm && tm.ends_at ? Math.max(0, Math.round((tm.ends_at - Date.now()) / 1000)) : 0;
+}
+
+export function renderSummary() {
+  const tb = state.table;
+  const published = tb.published !== null && tb.summary === tb.published;
+  $('summary-heading').textContent = published ? t('summary.headingPublished') : t('summary.heading');
+  $('summary').textContent = tb.summary ? tb.summary : t('summary.none');
+}
+
+// The top insights as lines for the summary draft.
+export function topInsightsText(n = 3) {
+  return state.table.insights.slice().sort((a, b) => (b.votes || 0) - (a.votes || 0)).slice(0, n)
+    .map((i) => `- ${i.text} (${plural('insights.votes', i.votes || 0)})`).join('\n');
+}
