@@ -7,6 +7,7 @@
 #include "server/log.hpp"
 #include "server/redis_engine.hpp"
 
+#include <cassert>
 #include <chrono>
 #include <random>
 
@@ -146,19 +147,20 @@ room_slot& node::add_room(table_config cfg) {
   auto& ref = *s;
   {
     std::unique_lock lock(rooms_mutex_);
-    if (cfg.id != room::plenary_id) table_order_.push_back(&ref);
-    rooms_.emplace(cfg.id, std::move(s));
+    auto const [it, fresh] = rooms_.emplace(cfg.id, std::move(s));
+    assert(fresh && "add_room of an id that exists: create_table checks under create_mutex_");
+    if (fresh && cfg.id != room::plenary_id) table_order_.push_back(&ref);
   }
   if (engine_) engine_->add_room(ref);
   return ref;
 }
 
 outcome node::create_table(table_config cfg) {
-  {
-    std::shared_lock lock(rooms_mutex_);
-    if (rooms_.count(cfg.id))
-      return make_error(error_code::bad_request, "table '" + cfg.id + "' exists");
-  }
+  // Creates are rare: one at a time, so that the check, the room's first
+  // write to the store and its place in the lobby belong to one winner.
+  std::lock_guard create_lock(create_mutex_);
+  if (find_room(cfg.id))
+    return make_error(error_code::bad_request, "table '" + cfg.id + "' exists");
   auto const order = tables().size();
   add_room(cfg);
   if (log_) log_->table_created(cfg, order);
