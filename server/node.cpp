@@ -7,9 +7,13 @@
 #include "server/log.hpp"
 #include "server/redis_engine.hpp"
 
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <cassert>
 #include <chrono>
 #include <random>
+#include <stdexcept>
 
 namespace roundtable {
 
@@ -53,6 +57,27 @@ std::uint64_t new_epoch() {
   return ((ms << 10) | (rng() & 0x3FF)) & ((1ULL << 53) - 1);
 }
 
+// A --redis URL that names a reachable kind of address: a host that does not
+// resolve would otherwise leave the node retrying forever, never ready.
+redis_address checked_redis_address(std::string const& url) {
+  redis_address a;
+  try {
+    a = parse_redis_url(url);
+  } catch (std::exception const& e) {
+    throw std::invalid_argument("--redis " + url + ": " + e.what());
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  int const rc = getaddrinfo(a.host.c_str(), nullptr, &hints, &found);
+  if (found) freeaddrinfo(found);
+  if (rc != 0) {
+    throw std::invalid_argument("--redis " + url + ": cannot resolve host '" + a.host +
+                                "': " + gai_strerror(rc));
+  }
+  return a;
+}
+
 }  // namespace
 
 std::int64_t node::now_ms() {
@@ -70,12 +95,16 @@ node::node(options opts, event_config event)
   if (!opts_.redis.empty()) {
     // State lives in Redis: no local store.
     std::vector<redis_address> shards;
-    for (auto const& url : opts_.redis) shards.push_back(parse_redis_url(url));
+    for (auto const& url : opts_.redis) shards.push_back(checked_redis_address(url));
     auto id = opts_.node_id;
     if (id.empty()) id = "n" + std::to_string(std::random_device{}() % 1000000);
     engine_ = std::make_unique<redis_engine>(*this, std::move(shards), std::move(id));
   } else if (!opts_.data_dir.empty()) {
-    log_ = std::make_unique<durable_log>(opts_.data_dir);
+    try {
+      log_ = std::make_unique<durable_log>(opts_.data_dir);
+    } catch (std::exception const& e) {
+      throw std::invalid_argument("--data-dir " + opts_.data_dir + ": " + e.what());
+    }
   }
   secret_ = opts_.secret;
   if (secret_.empty()) {
