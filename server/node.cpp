@@ -101,7 +101,7 @@ node::node(options opts, event_config event)
     engine_ = std::make_unique<redis_engine>(*this, std::move(shards), std::move(id));
   } else if (!opts_.data_dir.empty()) {
     try {
-      log_ = std::make_unique<durable_log>(opts_.data_dir);
+      log_ = std::make_unique<durable_log>(opts_.data_dir, &new_epoch);
     } catch (std::exception const& e) {
       throw std::invalid_argument("--data-dir " + opts_.data_dir + ": " + e.what());
     }
