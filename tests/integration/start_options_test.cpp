@@ -32,11 +32,13 @@ start_result start(std::vector<std::string> args) {
   return r;
 }
 
+// The plain lines of the output: the log's JSON lines (e.g. the static files
+// loaded before the data dir is opened) are not the start error.
 std::vector<std::string> lines_of(std::string const& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(line);
+    if (!line.empty() && line.rfind("{\"ts\":", 0) != 0) out.push_back(line);
   }
   return out;
 }
