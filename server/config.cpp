@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <limits>
 #include <stdexcept>
 #include <thread>
 
@@ -193,8 +192,7 @@ options parse_options(int argc, char** argv) {
       return argv[++i];
     };
     // A whole number in [lo, hi]; anything else names the flag and its range.
-    auto number = [&](long long lo = 0,
-                      long long hi = std::numeric_limits<long long>::max()) -> long long {
+    auto number = [&](long long lo, long long hi) -> long long {
       auto const v = value();
       char* end = nullptr;
       errno = 0;
