@@ -147,7 +147,7 @@ TEST_CASE("every start option with a good value starts a ready server", "[start]
       {"--send-queue-bytes", "65536"},
       {"--rate-limit", "0"},
       {"--rate-burst", "1"},
-      {"--max-connections-per-ip", "1"},
+      {"--max-connections-per-ip", "5"},
       {"--handshake-timeout", "5"},
       {"--idle-timeout", "5"},
       {"--log-level", "warn"},
