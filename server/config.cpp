@@ -5,7 +5,12 @@
 
 #include <simdjson.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <stdexcept>
 #include <thread>
@@ -65,6 +70,41 @@ bool valid_id(std::string_view s) {
     if (!ok) return false;
   }
   return true;
+}
+
+bool not_empty(std::string_view s) {
+  return !s.empty();
+}
+
+bool node_id(std::string_view s) {
+  return s.size() <= 32 && s != room::plenary_id && valid_id(s);
+}
+
+bool ip_address(std::string_view s) {
+  std::string const z(s);
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, z.c_str(), buf) == 1 || inet_pton(AF_INET6, z.c_str(), buf) == 1;
+}
+
+bool directory(std::string_view s) {
+  std::error_code ec;
+  return std::filesystem::is_directory(std::filesystem::path(s), ec);
+}
+
+// An allowlist entry is compared with the browser's Origin header, which is
+// scheme://host[:port] with no path: anything else would never match.
+bool origin(std::string_view s) {
+  if (s == "*") return true;
+  auto const sep = s.find("://");
+  if (sep == std::string_view::npos) return false;
+  auto const scheme = s.substr(0, sep);
+  auto const host = s.substr(sep + 3);
+  return (scheme == "http" || scheme == "https") && !host.empty() &&
+         host.find_first_of("/?# ") == std::string_view::npos;
+}
+
+bool log_level(std::string_view s) {
+  return s == "debug" || s == "info" || s == "warn" || s == "error";
 }
 
 }  // namespace
@@ -151,39 +191,46 @@ options parse_options(int argc, char** argv) {
       if (i + 1 >= argc) throw std::invalid_argument(std::string(flag) + " needs a value");
       return argv[++i];
     };
-    auto number = [&]() -> long long {
+    // A whole number in [lo, hi]; anything else names the flag and its range.
+    auto number = [&](long long lo, long long hi) -> long long {
       auto const v = value();
       char* end = nullptr;
+      errno = 0;
       long long const n = std::strtoll(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || n < 0) {
-        throw std::invalid_argument(std::string(flag) + " needs a non-negative number, got '" + v +
-                                    "'");
+      if (v.empty() || *end != '\0' || errno == ERANGE || n < lo || n > hi) {
+        throw std::invalid_argument(std::string(flag) + " needs a whole number from " +
+                                    std::to_string(lo) + " to " + std::to_string(hi) + ", got '" +
+                                    v + "'");
       }
       return n;
+    };
+    auto text = [&](bool (*ok)(std::string_view), char const* what) {
+      auto v = value();
+      if (!ok(v))
+        throw std::invalid_argument(std::string(flag) + " needs " + what + ", got '" + v + "'");
+      return v;
     };
     if (flag == "--help" || flag == "-h") {
       std::cout << usage();
       std::exit(0);
     } else if (flag == "--bind") {
-      o.bind = value();
+      o.bind = text(ip_address, "an IPv4 or IPv6 address");
     } else if (flag == "--port") {
-      auto const n = number();
-      if (n > 65535) throw std::invalid_argument("--port must be at most 65535");
-      o.port = static_cast<unsigned short>(n);
+      o.port = static_cast<unsigned short>(number(0, 65535));
     } else if (flag == "--threads") {
-      o.threads = static_cast<unsigned>(number());
+      o.threads = static_cast<unsigned>(number(0, option_limits::threads));
     } else if (flag == "--history") {
-      o.history = static_cast<std::size_t>(std::max(1LL, number()));
+      o.history = static_cast<std::size_t>(number(1, option_limits::history));
     } else if (flag == "--event") {
       o.event_file = value();
     } else if (flag == "--web-root") {
-      o.web_root = value();
+      o.web_root = text(directory, "an existing folder");
     } else if (flag == "--secret") {
-      o.secret = value();
+      o.secret = text(not_empty, "a non-empty secret");
     } else if (flag == "--api-key") {
-      o.api_key = value();
+      o.api_key = text(not_empty, "a non-empty key");
     } else if (flag == "--metrics-key") {
-      o.metrics_key = value();
+      o.metrics_key = text(not_empty, "a non-empty key");
     } else if (flag == "--data-dir") {
       o.data_dir = value();
     } else if (flag == "--ephemeral") {
@@ -201,25 +248,26 @@ options parse_options(int argc, char** argv) {
         start = comma + 1;
       }
     } else if (flag == "--node-id") {
-      o.node_id = value();
+      o.node_id = text(node_id, "1 to 32 characters of [A-Za-z0-9_.:-]");
     } else if (flag == "--presence-ttl") {
-      o.presence_ttl = std::chrono::seconds(std::max(1LL, number()));
+      o.presence_ttl = std::chrono::seconds(number(1, option_limits::seconds));
     } else if (flag == "--allow-origin") {
-      o.allow_origins.push_back(value());
+      o.allow_origins.push_back(text(origin, "* or an origin like https://host[:port]"));
     } else if (flag == "--send-queue-bytes") {
-      o.send_queue_bytes = static_cast<std::size_t>(number());
+      o.send_queue_bytes = static_cast<std::size_t>(
+          number(option_limits::min_send_queue, option_limits::max_send_queue));
     } else if (flag == "--rate-limit") {
-      o.rate_per_second = static_cast<double>(number());
+      o.rate_per_second = static_cast<double>(number(0, option_limits::rate));
     } else if (flag == "--rate-burst") {
-      o.rate_burst = static_cast<double>(number());
+      o.rate_burst = static_cast<double>(number(1, option_limits::rate));
     } else if (flag == "--max-connections-per-ip") {
-      o.max_connections_per_ip = static_cast<std::size_t>(number());
+      o.max_connections_per_ip = static_cast<std::size_t>(number(1, option_limits::connections));
     } else if (flag == "--handshake-timeout") {
-      o.handshake_timeout = std::chrono::seconds(std::max(1LL, number()));
+      o.handshake_timeout = std::chrono::seconds(number(1, option_limits::seconds));
     } else if (flag == "--idle-timeout") {
-      o.idle_timeout = std::chrono::seconds(number());
+      o.idle_timeout = std::chrono::seconds(number(1, option_limits::seconds));
     } else if (flag == "--log-level") {
-      o.log_level = value();
+      o.log_level = text(log_level, "debug, info, warn or error");
     } else {
       throw std::invalid_argument("unknown option " + std::string(flag) + " (see --help)");
     }

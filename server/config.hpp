@@ -30,6 +30,18 @@ event_config demo_event();
 // with the file name and the problem.
 event_config load_event(std::string const& path);
 
+// Upper (and some lower) bounds of the start options; a value outside is a
+// start error (exit 2), each bound's reason in README.md.
+namespace option_limits {
+inline constexpr long long threads = 256;            // far above any core count we run on
+inline constexpr long long history = 1'000'000;      // events per room held in memory
+inline constexpr long long seconds = 86'400;         // timeouts and TTLs: one day
+inline constexpr long long min_send_queue = 65'536;  // one largest message must fit
+inline constexpr long long max_send_queue = 1LL << 30;
+inline constexpr long long rate = 1'000'000;         // messages per second per connection
+inline constexpr long long connections = 1'000'000;  // per client address
+}  // namespace option_limits
+
 struct options {
   std::string bind = "127.0.0.1";
   unsigned short port = 8080;                // 0: any free port (printed)

@@ -8,6 +8,8 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 namespace roundtable {
 
@@ -19,22 +21,43 @@ store::sqlite_store::options store_options(std::string const& dir) {
 }
 }  // namespace
 
-durable_log::durable_log(std::string const& dir) : store_(store_options(dir)) {
-  for (auto& r : store_.rooms()) rooms_.emplace(r.room, std::move(r));
+durable_log::durable_log(std::string const& dir, std::uint64_t (*new_epoch)())
+    : clean_marker_(dir + "/clean-stop"),
+      store_(std::make_unique<store::sqlite_store>(store_options(dir))) {
+  std::error_code ec;
+  clean_start_ = std::filesystem::remove(clean_marker_, ec);
+  if (ec) {
+    throw std::runtime_error("cannot remove '" + clean_marker_ + "': " + ec.message());
+  }
+  auto rooms = store_->rooms();
+  if (!clean_start_ && !rooms.empty()) {
+    for (auto& r : rooms) {
+      auto const to = new_epoch();
+      store_->move_epoch(r.room, r.epoch, to);
+      r.epoch = to;
+    }
+    store_->flush();
+  }
+  for (auto& r : rooms) rooms_.emplace(r.room, std::move(r));
+}
+
+durable_log::~durable_log() {
+  store_.reset();  // commits everything queued
+  std::ofstream(clean_marker_) << "the store was closed cleanly\n";
 }
 
 void durable_log::on_event(std::string const& room, std::uint64_t epoch, history_entry const& e) {
-  store_.append_event(
+  store_->append_event(
       store::event_row{room, epoch, e.seq, e.type, e.item, e.author, *e.json, e.ts});
 }
 
 void durable_log::on_rewrite(std::string const& room, std::uint64_t epoch, history_entry const& e) {
-  store_.replace_payload(room, epoch, e.seq, *e.json);
+  store_->replace_payload(room, epoch, e.seq, *e.json);
 }
 
 void durable_log::on_state(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
                            std::string const& state_json) {
-  store_.put_room(store::room_row{room, epoch, seq, state_json});
+  store_->put_room(store::room_row{room, epoch, seq, state_json});
 }
 
 std::optional<durable_log::saved_room> durable_log::load(std::string const& room,
@@ -45,7 +68,7 @@ std::optional<durable_log::saved_room> durable_log::load(std::string const& room
   s.epoch = it->second.epoch;
   s.seq = it->second.seq;
   s.state = it->second.state;
-  for (auto& row : store_.last_events(room, s.epoch, window)) {
+  for (auto& row : store_->last_events(room, s.epoch, window)) {
     history_entry e;
     e.seq = row.seq;
     e.type = std::move(row.type);
@@ -63,9 +86,9 @@ std::optional<durable_log::saved_room> durable_log::load(std::string const& room
 }
 
 std::size_t durable_log::erase_author(std::string const& author) {
-  store_.flush();
+  store_->flush();
   std::size_t n = 0;
-  for (auto const& row : store_.events_by_author(author)) {
+  for (auto const& row : store_->events_by_author(author)) {
     if (row.type != "message" && row.type != "insight") continue;
     protocol::json_writer w;
     w.begin_object()
@@ -76,7 +99,7 @@ std::size_t durable_log::erase_author(std::string const& author) {
         .field("id", row.item)
         .field("deleted", true)
         .end_object();
-    store_.replace_payload(row.room, row.epoch, row.seq, w.release());
+    store_->replace_payload(row.room, row.epoch, row.seq, w.release());
     ++n;
   }
   return n;
@@ -85,7 +108,7 @@ std::size_t durable_log::erase_author(std::string const& author) {
 std::vector<table_config> durable_log::created_tables() {
   std::vector<std::pair<std::uint64_t, table_config>> found;
   simdjson::dom::parser parser;
-  for (auto const& [key, value] : store_.meta_prefix("table:")) {
+  for (auto const& [key, value] : store_->meta_prefix("table:")) {
     auto t = table_from_json(value);
     if (!t) continue;
     simdjson::dom::element e;
@@ -101,7 +124,7 @@ std::vector<table_config> durable_log::created_tables() {
 }
 
 void durable_log::table_created(table_config const& t, std::size_t order) {
-  store_.put_meta("table:" + t.id, table_json(t, ",\"order\":" + std::to_string(order)));
+  store_->put_meta("table:" + t.id, table_json(t, ",\"order\":" + std::to_string(order)));
 }
 
 }  // namespace roundtable

@@ -3,6 +3,15 @@
 // store's writer thread; at start the rooms come back from it with their
 // epochs, history windows and state, so clients that resume after a restart
 // get `recovered: true` for what is still in the window.
+//
+// An unclean stop (kill -9, a crash, a power loss) may lose the last events
+// that clients already saw (the store's commit window). Their seqs must not
+// be issued again for other events in the same epoch, or a client holding
+// one would resume with `recovered: true` and keep an event the server no
+// longer has. So the log leaves a marker file when it closes cleanly and
+// removes it when it opens; opened without the marker, it moves every room's
+// surviving history to a new epoch: the seqs carry on, and clients that held
+// the old epoch take a fresh snapshot.
 #pragma once
 
 #include "server/room.hpp"
@@ -16,8 +25,16 @@ namespace roundtable {
 
 class durable_log final : public room_observer {
  public:
-  // Opens (or creates) `dir`/roundtable.db. Throws std::runtime_error.
-  explicit durable_log(std::string const& dir);
+  // Opens (or creates) `dir`/roundtable.db; after an unclean stop, moves
+  // every room to an epoch from `new_epoch`. Throws std::runtime_error.
+  durable_log(std::string const& dir, std::uint64_t (*new_epoch)());
+  // Commits what is queued, then marks the stop as clean.
+  ~durable_log() override;
+  durable_log(durable_log const&) = delete;
+  durable_log& operator=(durable_log const&) = delete;
+
+  // False when the previous run did not close the log (rooms got new epochs).
+  bool clean_start() const noexcept { return clean_start_; }
 
   void on_event(std::string const& room, std::uint64_t epoch, history_entry const& e) override;
   void on_rewrite(std::string const& room, std::uint64_t epoch, history_entry const& e) override;
@@ -39,10 +56,12 @@ class durable_log final : public room_observer {
   // tombstone, beyond the windows in memory; returns how many. Blocking (disk).
   std::size_t erase_author(std::string const& author);
 
-  store::sqlite_store& db() noexcept { return store_; }
+  store::sqlite_store& db() noexcept { return *store_; }
 
  private:
-  store::sqlite_store store_;
+  std::string clean_marker_;
+  bool clean_start_ = false;
+  std::unique_ptr<store::sqlite_store> store_;
   std::map<std::string, store::room_row> rooms_;  // as loaded at start
 };
 

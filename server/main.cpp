@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 
 using namespace roundtable;
 
@@ -96,12 +97,23 @@ int main(int argc, char** argv) {
     if (!log::set_level(opts.log_level))
       throw std::invalid_argument("--log-level: debug, info, warn or error");
     event = opts.event_file ? load_event(*opts.event_file) : demo_event();
+  } catch (std::runtime_error const& e) {
+    std::cerr << "roundtable-server: --event: " << e.what() << "\n";
+    return 2;
   } catch (std::exception const& e) {
     std::cerr << "roundtable-server: " << e.what() << "\n";
     return 2;
   }
 
-  node n(opts, event);
+  // A bad --redis or --data-dir shows only when the node opens them.
+  std::unique_ptr<node> owned;
+  try {
+    owned = std::make_unique<node>(opts, event);
+  } catch (std::exception const& e) {
+    std::cerr << "roundtable-server: " << e.what() << "\n";
+    return 2;
+  }
+  auto& n = *owned;
   std::optional<listener> l;
   try {
     l.emplace(n);

@@ -7,8 +7,13 @@
 #include "server/log.hpp"
 #include "server/redis_engine.hpp"
 
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <cassert>
 #include <chrono>
 #include <random>
+#include <stdexcept>
 
 namespace roundtable {
 
@@ -52,6 +57,27 @@ std::uint64_t new_epoch() {
   return ((ms << 10) | (rng() & 0x3FF)) & ((1ULL << 53) - 1);
 }
 
+// A --redis URL that names a reachable kind of address: a host that does not
+// resolve would otherwise leave the node retrying forever, never ready.
+redis_address checked_redis_address(std::string const& url) {
+  redis_address a;
+  try {
+    a = parse_redis_url(url);
+  } catch (std::exception const& e) {
+    throw std::invalid_argument("--redis " + url + ": " + e.what());
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  int const rc = getaddrinfo(a.host.c_str(), nullptr, &hints, &found);
+  if (found) freeaddrinfo(found);
+  if (rc != 0) {
+    throw std::invalid_argument("--redis " + url + ": cannot resolve host '" + a.host +
+                                "': " + gai_strerror(rc));
+  }
+  return a;
+}
+
 }  // namespace
 
 std::int64_t node::now_ms() {
@@ -69,12 +95,16 @@ node::node(options opts, event_config event)
   if (!opts_.redis.empty()) {
     // State lives in Redis: no local store.
     std::vector<redis_address> shards;
-    for (auto const& url : opts_.redis) shards.push_back(parse_redis_url(url));
+    for (auto const& url : opts_.redis) shards.push_back(checked_redis_address(url));
     auto id = opts_.node_id;
     if (id.empty()) id = "n" + std::to_string(std::random_device{}() % 1000000);
     engine_ = std::make_unique<redis_engine>(*this, std::move(shards), std::move(id));
   } else if (!opts_.data_dir.empty()) {
-    log_ = std::make_unique<durable_log>(opts_.data_dir);
+    try {
+      log_ = std::make_unique<durable_log>(opts_.data_dir, &new_epoch);
+    } catch (std::exception const& e) {
+      throw std::invalid_argument("--data-dir " + opts_.data_dir + ": " + e.what());
+    }
   }
   secret_ = opts_.secret;
   if (secret_.empty()) {
@@ -146,19 +176,20 @@ room_slot& node::add_room(table_config cfg) {
   auto& ref = *s;
   {
     std::unique_lock lock(rooms_mutex_);
-    if (cfg.id != room::plenary_id) table_order_.push_back(&ref);
-    rooms_.emplace(cfg.id, std::move(s));
+    auto const [it, fresh] = rooms_.emplace(cfg.id, std::move(s));
+    assert(fresh && "add_room of an id that exists: create_table checks under create_mutex_");
+    if (fresh && cfg.id != room::plenary_id) table_order_.push_back(&ref);
   }
   if (engine_) engine_->add_room(ref);
   return ref;
 }
 
 outcome node::create_table(table_config cfg) {
-  {
-    std::shared_lock lock(rooms_mutex_);
-    if (rooms_.count(cfg.id))
-      return make_error(error_code::bad_request, "table '" + cfg.id + "' exists");
-  }
+  // Creates are rare: one at a time, so that the check, the room's first
+  // write to the store and its place in the lobby belong to one winner.
+  std::lock_guard create_lock(create_mutex_);
+  if (find_room(cfg.id))
+    return make_error(error_code::bad_request, "table '" + cfg.id + "' exists");
   auto const order = tables().size();
   add_room(cfg);
   if (log_) log_->table_created(cfg, order);

@@ -190,6 +190,7 @@ class node {
   std::atomic<std::uint32_t> next_worker_{0};
   std::atomic<std::uint64_t> conn_serial_{0};
 
+  std::mutex create_mutex_;  // create_table: one at a time
   std::shared_mutex rooms_mutex_;
   std::map<std::string, std::unique_ptr<room_slot>, std::less<>> rooms_;
   std::vector<room_slot*> table_order_;

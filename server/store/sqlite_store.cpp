@@ -142,7 +142,12 @@ struct meta_change {
   std::string key;
   std::optional<std::string> value;  // nullopt erases
 };
-using change = std::variant<event_row, replace_change, room_row, meta_change>;
+struct epoch_change {
+  std::string room;
+  std::uint64_t from;
+  std::uint64_t to;
+};
+using change = std::variant<event_row, replace_change, room_row, meta_change, epoch_change>;
 
 constexpr char const* event_columns = "room, epoch, seq, type, item, author, payload, ts";
 
@@ -188,6 +193,7 @@ struct sqlite_store::impl {
   // --- the write connection and its statements (writer thread only after start) ---
   db_ptr write_db;
   statement insert_event, update_payload, upsert_room, upsert_meta, delete_meta;
+  statement move_events, move_room;
   std::unordered_map<std::string_view, std::size_t> last_put;  // reused per batch
   std::set<std::string> logged_errors;
 
@@ -258,6 +264,14 @@ struct sqlite_store::impl {
         db, "INSERT OR REPLACE INTO rooms(room, epoch, seq, state) VALUES(?1, ?2, ?3, ?4)");
     upsert_meta = statement(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
     delete_meta = statement(db, "DELETE FROM meta WHERE key = ?1");
+    // The payloads are JSON written by one writer: `"epoch":N` followed by
+    // `,` or `}` appears only as the key (a quote inside a text is escaped).
+    move_events = statement(
+        db,
+        "UPDATE events SET epoch = ?3, payload = replace(replace(payload, "
+        "'\"epoch\":' || ?2 || ',', '\"epoch\":' || ?3 || ','), "
+        "'\"epoch\":' || ?2 || '}', '\"epoch\":' || ?3 || '}') WHERE room = ?1 AND epoch = ?2");
+    move_room = statement(db, "UPDATE rooms SET epoch = ?3 WHERE room = ?1 AND epoch = ?2");
   }
 
   void open_reader() {
@@ -440,6 +454,15 @@ struct sqlite_store::impl {
     s.bind(4, c.state);
     s.run();
   }
+  void write(epoch_change const& c) {
+    for (auto* s : {&move_events, &move_room}) {
+      reset_on_exit r{*s};
+      s->bind(1, c.room);
+      s->bind(2, c.from);
+      s->bind(3, c.to);
+      s->run();
+    }
+  }
   void write(meta_change const& c) {
     auto& s = c.value ? upsert_meta : delete_meta;
     reset_on_exit r{s};
@@ -466,6 +489,10 @@ void sqlite_store::replace_payload(std::string room, std::uint64_t epoch, std::u
 
 void sqlite_store::put_room(room_row r) {
   impl_->push(std::move(r));
+}
+
+void sqlite_store::move_epoch(std::string room, std::uint64_t from, std::uint64_t to) {
+  impl_->push(epoch_change{std::move(room), from, to});
 }
 
 void sqlite_store::put_meta(std::string key, std::string value) {

@@ -97,6 +97,10 @@ class sqlite_store {
                        std::string payload);
   // Upsert. Several puts of one room in a batch are written as the last one.
   void put_room(room_row r);
+  // Moves every event of `room` in epoch `from` (payloads included) and its
+  // room row to epoch `to`: after an unclean stop, the history that survived
+  // goes on under an epoch no client holds.
+  void move_epoch(std::string room, std::uint64_t from, std::uint64_t to);
   void put_meta(std::string key, std::string value);
   void erase_meta(std::string key);
   // Blocks until everything queued before the call is committed (while the

@@ -93,6 +93,12 @@ std::string child_process::wait_for_line(std::string_view needle,
   return state_->output.substr(first, end == std::string::npos ? std::string::npos : end - first);
 }
 
+std::string child_process::wait_output(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(state_->mutex);
+  state_->changed.wait_for(lock, timeout, [&] { return state_->eof; });
+  return state_->output;
+}
+
 std::string child_process::output() const {
   std::lock_guard lock(state_->mutex);
   return state_->output;
@@ -174,10 +180,14 @@ bool ready(int port) {
 
 }  // namespace
 
+std::string server_path() {
+  return ROUNDTABLE_SERVER_PATH;
+}
+
 server_process::server_process(std::vector<std::string> args, std::vector<std::string> launcher) {
   std::vector<std::string> argv = std::move(launcher);
-  for (auto const* a : {ROUNDTABLE_SERVER_PATH, "--port", "0", "--bind", "127.0.0.1"})
-    argv.emplace_back(a);
+  argv.push_back(server_path());
+  for (auto const* a : {"--port", "0", "--bind", "127.0.0.1"}) argv.emplace_back(a);
   argv.insert(argv.end(), args.begin(), args.end());
   proc = std::make_unique<child_process>(argv);
   auto const line = proc->wait_for_line("listening on ");

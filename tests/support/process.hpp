@@ -26,6 +26,8 @@ class child_process {
   // it. Throws std::runtime_error with the output so far on timeout or exit.
   std::string wait_for_line(std::string_view needle,
                             std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Everything the child printed, once it closed its output (or the timeout).
+  std::string wait_output(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Everything the child printed so far.
   std::string output() const;
   void signal(int sig);
@@ -55,6 +57,9 @@ class temp_dir {
  private:
   std::string path_;
 };
+
+// The roundtable-server binary under test.
+std::string server_path();
 
 // roundtable-server started with `args` plus `--port 0`; `port` is parsed from
 // its `listening on HOST:PORT` line. A `launcher` runs it, e.g.

@@ -355,3 +355,33 @@ TEST_CASE("throughput of 200,000 appends", "[.bench]") {
             << " s = " << static_cast<std::uint64_t>(static_cast<double>(n) / secs) << " rows/s, "
             << s.commits << " commits, queued_max " << s.queued_max << "\n";
 }
+
+TEST_CASE("move_epoch moves one room's events, payloads and row to a new epoch", "[store]") {
+  roundtable::test::temp_dir dir;
+  sqlite_store s(options_in(dir));
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+    auto e = make_event("a", 10, seq);
+    // The epoch key, then a text that quotes one (escaped, as the writer does).
+    e.payload = R"({"type":"message","seq":)" + std::to_string(seq) +
+                R"(,"epoch":10,"text":"say \"epoch\":10,"})";
+    s.append_event(e);
+  }
+  s.append_event(make_event("b", 10, 1));
+  s.put_room(room_row{"a", 10, 3, "{}"});
+  s.put_room(room_row{"b", 10, 1, "{}"});
+  s.move_epoch("a", 10, 77);
+  s.flush();
+  CHECK(s.last_events("a", 10, 10).empty());
+  auto const moved = s.last_events("a", 77, 10);
+  CHECK(seqs(moved) == range(1, 3));
+  for (auto const& e : moved) {
+    CHECK(e.epoch == 77);
+    CHECK(e.payload == R"({"type":"message","seq":)" + std::to_string(e.seq) +
+                           R"(,"epoch":77,"text":"say \"epoch\":10,"})");
+  }
+  CHECK(seqs(s.last_events("b", 10, 10)) == range(1, 1));  // another room stays
+  auto const rooms = s.rooms();
+  REQUIRE(rooms.size() == 2);
+  CHECK(rooms[0].epoch == 77);
+  CHECK(rooms[1].epoch == 10);
+}
