@@ -106,8 +106,9 @@ struct conn {
   bool want_write = false;  // EPOLLOUT armed: the kernel buffer was full
   bool over_bound = false;  // output over max_output_bytes: to be dropped
   bool dead = false;
-  std::string in;   // bytes of an incomplete request head or frame
-  std::string out;  // bytes not yet sent
+  std::string in;            // bytes of an incomplete request head or frame
+  std::string out;           // bytes not yet sent start at out[out_sent]
+  std::size_t out_sent = 0;  // compacted lazily: no memmove per partial send
   std::string id;
   std::string name_json;  // the name as a JSON string literal
   room* table = nullptr;
@@ -163,6 +164,7 @@ class ceiling_server {
   void reply(conn* c, std::string_view rid, std::string_view extra = {});
   void fail(conn* c, std::string_view rid, std::string_view code, std::string_view message);
   void send_raw(conn* c, std::string_view frame);
+  void mark_dirty(conn* c);
   void snapshot(std::string& out, room const& r) const;
   void flush();
   void kill(conn* c);
@@ -239,7 +241,7 @@ void ceiling_server::run() {
       }
       conn* c = by_fd_[static_cast<std::size_t>(fd)].get();
       if (!c || c->dead) continue;
-      if (events[i].events & EPOLLOUT) send_raw(c, {});
+      if (events[i].events & EPOLLOUT) mark_dirty(c);
       if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable(c);
     }
     drop_over_bound();
@@ -517,17 +519,22 @@ void ceiling_server::fail(conn* c, std::string_view rid, std::string_view code,
 void ceiling_server::send_raw(conn* c, std::string_view bytes) {
   if (c->dead || c->over_bound) return;
   c->out.append(bytes);
-  if (c->out.size() > max_output_bytes) {
+  if (c->out.size() - c->out_sent > max_output_bytes) {
     // Not at once: a publish may be walking the member list this would change.
     c->over_bound = true;
     std::string().swap(c->out);
+    c->out_sent = 0;
     over_bound_.push_back(c);
     return;
   }
-  if (!c->dirty) {
-    c->dirty = true;
-    dirty_.push_back(c);
-  }
+  // While the kernel buffer is full, EPOLLOUT says when to try again.
+  if (!c->want_write) mark_dirty(c);
+}
+
+void ceiling_server::mark_dirty(conn* c) {
+  if (c->dirty) return;
+  c->dirty = true;
+  dirty_.push_back(c);
 }
 
 void ceiling_server::snapshot(std::string& out, room const& r) const {
@@ -544,17 +551,21 @@ void ceiling_server::flush() {
   for (conn* c : dirty_) {
     c->dirty = false;
     if (c->fd < 0 || c->out.empty()) continue;
-    ssize_t const sent = send(c->fd, c->out.data(), c->out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    auto const pending = c->out.size() - c->out_sent;
+    ssize_t const sent =
+        send(c->fd, c->out.data() + c->out_sent, pending, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (sent < 0 && errno != EAGAIN && errno != EINTR) {
       kill(c);
       continue;
     }
-    auto const n = sent < 0 ? std::size_t{0} : static_cast<std::size_t>(sent);
-    if (n == c->out.size()) {
+    c->out_sent += sent < 0 ? std::size_t{0} : static_cast<std::size_t>(sent);
+    if (c->out_sent == c->out.size()) {
       c->out.clear();
+      c->out_sent = 0;
       if (c->out.capacity() > kept_output_capacity) std::string().swap(c->out);
-    } else {
-      c->out.erase(0, n);
+    } else if (c->out_sent > c->out.size() / 2) {
+      c->out.erase(0, c->out_sent);
+      c->out_sent = 0;
     }
     bool const want = !c->out.empty();
     if (want != c->want_write && !c->dead) {
@@ -593,7 +604,10 @@ void ceiling_server::drop_over_bound() {
 void ceiling_server::reap() {
   for (conn* c : dead_) {
     // A final close or error reply may still be queued: try it once.
-    if (!c->out.empty()) send(c->fd, c->out.data(), c->out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (c->out.size() > c->out_sent) {
+      send(c->fd, c->out.data() + c->out_sent, c->out.size() - c->out_sent,
+           MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
     int const fd = c->fd;
     close(fd);
     by_fd_[static_cast<std::size_t>(fd)].reset();
