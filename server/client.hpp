@@ -55,6 +55,15 @@ class client : public std::enable_shared_from_this<client> {
     dirty_ = false;
     if (!closed_) start_write();
   }
+  // After a write completed: what was queued meanwhile waits for the end of
+  // the turn like any other output, so that the events still being delivered
+  // in this turn leave with it (writing at once sent a message per write
+  // completion, a few events each).
+  void write_later() {
+    if (dirty_ || queue_.empty()) return;
+    dirty_ = true;
+    worker_.mark_dirty(this);
+  }
   // Writes now, without waiting for the end of the turn: a reply must leave
   // before the transport reads on (the next frame may fail the connection).
   void flush_now() {

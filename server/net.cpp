@@ -143,8 +143,10 @@ class ws_session final : public client {
     worker_.counters.bytes_out.fetch_add(n, std::memory_order_relaxed);
     if (close_code_ && queue_empty()) {
       do_close();
-    } else {
+    } else if (close_code_) {
       start_write();
+    } else {
+      write_later();
     }
   }
 
