@@ -39,9 +39,10 @@ using loadtest::append_json_string;
 
 // Past this many unsent bytes a client is not reading: drop it rather than grow.
 constexpr std::size_t max_output_bytes = 64u << 20;
-// An output buffer whose capacity grew past this is given back once it drained, so that
-// idle connections stay small.
-constexpr std::size_t kept_output_capacity = 16u << 10;
+// Drained output buffers up to this capacity are kept for reuse (at most max_spares of
+// them), bigger ones are freed: idle connections hold no buffer, busy ones allocate none.
+constexpr std::size_t kept_output_capacity = 1u << 20;
+constexpr std::size_t max_spares = 1024;
 // The largest request head and client message accepted.
 constexpr std::size_t max_input_bytes = 64u << 10;
 
@@ -165,6 +166,8 @@ class ceiling_server {
   void fail(conn* c, std::string_view rid, std::string_view code, std::string_view message);
   void send_raw(conn* c, std::string_view frame);
   void mark_dirty(conn* c);
+  // Takes `b`'s memory into the spares (or frees it), leaving `b` empty.
+  void give_buffer(std::string& b);
   void snapshot(std::string& out, room const& r) const;
   void flush();
   void kill(conn* c);
@@ -182,10 +185,11 @@ class ceiling_server {
   std::vector<conn*> dirty_;
   std::vector<conn*> dead_;
   std::vector<conn*> over_bound_;
-  std::vector<char> scratch_;  // recv buffer shared by every connection
-  std::string message_;        // one unmasked client message, with simdjson padding
-  std::string body_;           // event under construction
-  std::string frame_;          // the framed event, shared by every member
+  std::vector<std::string> spares_;  // drained output buffers, reused by the next writer
+  std::vector<char> scratch_;        // recv buffer shared by every connection
+  std::string message_;              // one unmasked client message, with simdjson padding
+  std::string body_;                 // event under construction
+  std::string frame_;                // the framed event, shared by every member
   simdjson::ondemand::parser parser_;
   std::uint64_t next_id_ = 1;
 };
@@ -518,6 +522,10 @@ void ceiling_server::fail(conn* c, std::string_view rid, std::string_view code,
 // Appends bytes to the connection's output; they leave at the end of the iteration.
 void ceiling_server::send_raw(conn* c, std::string_view bytes) {
   if (c->dead || c->over_bound) return;
+  if (c->out.empty() && !spares_.empty() && c->out.capacity() < spares_.back().capacity()) {
+    c->out.swap(spares_.back());
+    spares_.pop_back();
+  }
   c->out.append(bytes);
   if (c->out.size() - c->out_sent > max_output_bytes) {
     // Not at once: a publish may be walking the member list this would change.
@@ -529,6 +537,15 @@ void ceiling_server::send_raw(conn* c, std::string_view bytes) {
   }
   // While the kernel buffer is full, EPOLLOUT says when to try again.
   if (!c->want_write) mark_dirty(c);
+}
+
+void ceiling_server::give_buffer(std::string& b) {
+  b.clear();
+  if (spares_.size() < max_spares && b.capacity() <= kept_output_capacity &&
+      b.capacity() > std::string().capacity()) {
+    spares_.push_back(std::move(b));
+  }
+  std::string().swap(b);
 }
 
 void ceiling_server::mark_dirty(conn* c) {
@@ -560,9 +577,9 @@ void ceiling_server::flush() {
     }
     c->out_sent += sent < 0 ? std::size_t{0} : static_cast<std::size_t>(sent);
     if (c->out_sent == c->out.size()) {
-      c->out.clear();
+      // Drained: the buffer goes back to the spares, so an idle connection holds none.
       c->out_sent = 0;
-      if (c->out.capacity() > kept_output_capacity) std::string().swap(c->out);
+      give_buffer(c->out);
     } else if (c->out_sent > c->out.size() / 2) {
       c->out.erase(0, c->out_sent);
       c->out_sent = 0;
