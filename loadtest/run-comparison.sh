@@ -320,8 +320,12 @@ elapsed=$(($(date +%s) - started_at))
 notes+="Whole comparison took ${elapsed} s including the build; fanout steps ${fanout_seconds} s each, hop ${hop_seconds} s; generator threads ${lg_threads}."$'\n'
 notes+="Load average (1/5/15 min) before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg). Anything else running on the cores (builds, tests) shows up as latency here."$'\n'
 notes+="Server under test: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown) (git HEAD at the run)."$'\n'
+# The settings that change what is measured go into the recorded command line.
 cmdline="loadtest/run-comparison.sh"
-[ -n "${FANOUT_RATES:-}" ] && cmdline="FANOUT_RATES=\"$FANOUT_RATES\" $cmdline"
+for v in FANOUT_RATES FANOUT_SECONDS HOP_SECONDS LOADGEN_THREADS SERVER_THREADS \
+  IDLE_CONNECTIONS BROADCAST_MAX TARGETS; do
+  [ -n "${!v:-}" ] && cmdline="$v=\"${!v}\" $cmdline"
+done
 node loadtest/report.js "$out" loadtest/RESULTS.md "$cmdline" "$notes"
 # The hand-written part: targets, profile, changes.
 cat loadtest/PROFILE.md >>loadtest/RESULTS.md
