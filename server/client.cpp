@@ -57,7 +57,7 @@ client::~client() {
 void client::on_closed() {
   if (closed_) return;
   closed_ = true;
-  queue_.clear();
+  worker_.give_buffer(queue_);
   queued_bytes_ = 0;
   if (dirty_) std::erase(worker_.dirty, this);
   worker_.clients.erase(this);
@@ -79,27 +79,34 @@ void client::close(unsigned short code, std::string_view reason) {
   close_transport(code, reason);
 }
 
-void client::enqueue(buffer const& b, std::int64_t published_us) {
+void client::enqueue(std::string_view bytes, std::int64_t published_us) {
   if (closing_ || closed_) return;
   if (published_us != 0 && oldest_published_us_ == 0) oldest_published_us_ = published_us;
-  queued_bytes_ += b->size();
+  queued_bytes_ += bytes.size() + 1;
   if (queued_bytes_ > node_.opts().send_queue_bytes) {
     // A client that does not read must not grow our memory or stall its room.
     worker_.counters.slow_consumer_closes.fetch_add(1, std::memory_order_relaxed);
-    queue_.clear();
+    worker_.give_buffer(queue_);
     queued_bytes_ = 0;
     close(protocol::close_code::policy, "send queue over its bound");
     return;
   }
-  queue_.push_back(b);
+  if (queue_.empty()) {
+    worker_.take_buffer(queue_);
+  } else {
+    queue_.push_back('\n');
+  }
+  queue_.append(bytes);
   if (!dirty_) {
     dirty_ = true;
     worker_.mark_dirty(this);
   }
 }
 
-void client::written(std::size_t bytes) noexcept {
-  queued_bytes_ -= std::min(queued_bytes_, bytes);
+void client::written(std::string& out) noexcept {
+  // Each object counted its separator in enqueue(): the first of a write has none.
+  queued_bytes_ -= std::min(queued_bytes_, out.size() + 1);
+  worker_.give_buffer(out);
   if (inflight_published_us_ != 0) {
     node_.stats().publish_to_write.record(
         static_cast<std::uint64_t>(now_us() - inflight_published_us_));

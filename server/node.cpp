@@ -33,6 +33,32 @@ void worker::flush() {
   flushing.clear();
 }
 
+namespace {
+
+// Whether a string holds heap memory (beyond the small-string buffer).
+bool has_heap(std::string const& s) noexcept {
+  return s.capacity() > std::string().capacity();
+}
+
+}  // namespace
+
+void worker::take_buffer(std::string& b) {
+  if (has_heap(b) || spare_buffers.empty()) return;
+  b.swap(spare_buffers.back());
+  spare_buffers.pop_back();
+}
+
+void worker::give_buffer(std::string& b) noexcept {
+  constexpr std::size_t max_spares = 1024;
+  constexpr std::size_t max_spare_bytes = 1 << 20;
+  if (!has_heap(b)) return;
+  if (spare_buffers.size() < max_spares && b.capacity() <= max_spare_bytes) {
+    b.clear();
+    spare_buffers.push_back(std::move(b));
+  }
+  std::string().swap(b);
+}
+
 void member_list::add(client* c) {
   c->slots_[slot_] = items_.size();
   items_.push_back(c);

@@ -71,6 +71,13 @@ struct worker {
   bool flush_posted = false;
   void mark_dirty(client* c);
   void flush();
+  // Send-queue buffers of clients with nothing queued. take_buffer() moves a
+  // spare (or nothing) into an empty `b`; give_buffer() takes `b`'s memory
+  // back, leaving it empty. A few hundred spares cover every connection
+  // writing in one turn; past that, or past 1 MiB, a buffer is freed.
+  void take_buffer(std::string& b);
+  void give_buffer(std::string& b) noexcept;
+  std::vector<std::string> spare_buffers;
   std::thread thread;
   // Last, so it is destroyed first: pending handlers own clients, whose
   // destructors still reach the state above.
