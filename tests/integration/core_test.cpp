@@ -297,6 +297,8 @@ TEST_CASE("HTTP: health, the web client and the origin policy", "[core][http]") 
   }
   CHECK(metrics.status == 200);
   CHECK(metrics.body.find("roundtable_connections ") != std::string::npos);
+  CHECK(metrics.body.find("roundtable_build_info{version=\"" ROUNDTABLE_VERSION "\"} 1\n") !=
+        std::string::npos);
   CHECK(metrics.body.find("roundtable_deliveries_total 0") == std::string::npos);
   CHECK(metrics.body.find("roundtable_publish_to_write_seconds_count 0") == std::string::npos);
   CHECK(metrics.body.find("roundtable_publish_to_write_seconds_count") != std::string::npos);
