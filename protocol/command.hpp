@@ -65,9 +65,10 @@ struct insight {
 struct vote {
   std::string insight;
 };
-struct del {  // "delete" on the wire
+struct del {  // "delete" on the wire: exactly one of message and insight
   std::string room;
   std::string message;
+  std::string insight;
 };
 struct timer {
   std::string room;

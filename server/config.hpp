@@ -53,6 +53,7 @@ struct options {
   double rate_per_second = 20;             // token bucket refill; 0 disables
   double rate_burst = 40;                  // token bucket size
   std::size_t max_connections_per_ip = 200;
+  std::size_t max_tables = 100;  // tables in the event, config and run time alike
   std::chrono::seconds handshake_timeout{10};
   std::chrono::seconds idle_timeout{60};
   std::string log_level = "info";

@@ -65,8 +65,21 @@ std::optional<durable_log::saved_room> durable_log::load(std::string const& room
 std::size_t durable_log::erase_author(std::string const& author) {
   store_.flush();
   std::size_t n = 0;
-  for (auto const& row : store_.events_by_author(author)) {
-    if (row.type != "message" && row.type != "insight") continue;
+  // Their name in the events of others: every hand queue they were in (the
+  // rooms' windows are rewritten by the rooms; this reaches the older pages).
+  for (auto const& r : store_.rooms()) {
+    for (auto& row : store_.events(r.room, r.epoch, 0, SIZE_MAX)) {
+      if (row.type == "hands" && protocol::blank_participant_name(row.payload, author))
+        store_.replace_payload(row.room, row.epoch, row.seq, std::move(row.payload));
+    }
+  }
+  for (auto& row : store_.events_by_author(author)) {
+    if (row.type != "message" && row.type != "insight") {
+      // Their presence: the id stays (it pairs `joined` with `left`), the name goes.
+      if (protocol::blank_participant_name(row.payload, author))
+        store_.replace_payload(row.room, row.epoch, row.seq, std::move(row.payload));
+      continue;
+    }
     protocol::json_writer w;
     w.begin_object()
         .field("type", row.type)

@@ -112,9 +112,21 @@ class room {
  public:
   static constexpr std::string_view plenary_id = "plenary";
   static constexpr std::size_t snapshot_messages = 50;
+  // Snapshot bounds in bytes as sent, so that a hello (two snapshots, the
+  // lobby, the replays) stays well below the 1 MiB send-queue bound whatever
+  // was said: 50 messages of 4000 escaped quotes would be 400 KB alone.
+  static constexpr std::size_t snapshot_message_bytes = 64 * 1024;
+  // The plenary snapshot keeps the latest reports and broadcasts; the report
+  // and the archive keep them all.
+  static constexpr std::size_t snapshot_plenary_items = 20;
+  static constexpr std::size_t snapshot_report_bytes = 64 * 1024;
+  static constexpr std::size_t snapshot_broadcast_bytes = 32 * 1024;
   // Key insights per table: a table has a handful, a few dozen at most; the
   // cap bounds the state every vote rewrites (store, Redis) against a flood.
   static constexpr std::size_t max_insights = 200;
+  // One participant's share of that cap, so that one person cannot fill it for
+  // everyone (moderators and the chair are exempt: they curate the list).
+  static constexpr std::size_t max_insights_per_participant = 20;
 
   room(table_config cfg, std::uint64_t epoch, std::size_t history_limit,
        room_observer* observer = nullptr, sequencer* seq = nullptr);
@@ -146,6 +158,9 @@ class room {
   outcome add_insight(member const& m, std::string_view text, std::int64_t now_ms);
   outcome vote(member const& m, std::string_view insight_id, std::int64_t now_ms);
   outcome delete_message(participant const& p, std::string_view message_id, std::int64_t now_ms);
+  // A moderator or the chair removes an insight (and its votes): `deleted`
+  // with an `insight` field.
+  outcome delete_insight(participant const& p, std::string_view insight_id, std::int64_t now_ms);
   outcome set_timer(participant const& p, std::int64_t seconds, std::int64_t now_ms);
   // The timer ran out at `now_ms`: emits `timer_ended` if this timer is still
   // the current one (`ends_at` guards against a timer restarted meanwhile).
@@ -160,15 +175,24 @@ class room {
   void phase(std::string_view name, std::int64_t now_ms);
   void table_created(table_config const& t, std::int64_t now_ms);
 
-  // Removes every message and insight of `author` (erasure on request): the
-  // history entries are rewritten as deleted and `deleted` events go out.
+  // Erasure on request: removes every message and insight of `author` (the
+  // history entries are rewritten as deleted and `deleted` events go out),
+  // then an `erased` event removes the rest of them: their name from past
+  // events, their votes (`insight` events with the new counts follow) and
+  // their raised hand (`hands` follows). Returns how many items were removed.
   std::size_t erase_author(std::string_view author, std::int64_t now_ms);
+  // Participants erased by events applied since the last call: the node
+  // closes their connections. And whether `id` was ever erased here.
+  std::vector<std::string> take_erased() { return std::exchange(newly_erased_, {}); }
+  bool erased(std::string const& id) const { return erased_.count(id) != 0; }
 
   // The snapshot a joining member receives, at the current seq.
   void write_snapshot(protocol::json_writer& w) const;
-  // Events after `after_seq` when the client's epoch matches and the window
-  // still holds them all; false otherwise (the client needs the snapshot).
-  bool replay(std::uint64_t epoch, std::uint64_t after_seq, std::vector<buffer>& out) const;
+  // Events after `after_seq` when the client's epoch matches, the window
+  // still holds them all and they fit in `budget` bytes; false otherwise (the
+  // client needs the snapshot) with `out` as it was.
+  bool replay(std::uint64_t epoch, std::uint64_t after_seq, std::vector<buffer>& out,
+              std::size_t budget = SIZE_MAX) const;
   // Events emitted since the last call, in seq order.
   std::vector<buffer> take_outbox() { return std::exchange(outbox_, {}); }
 
@@ -226,6 +250,10 @@ class room {
   void submit(event_draft d);
   void apply_state(event_draft const& d, std::string const& json);
   void tombstone(history_entry& e);
+  // Applies `erased`: the participant's name leaves the history, their votes
+  // and hand leave the state.
+  void forget(std::string const& id);
+  void blank_name(history_entry& e, std::string const& id);
   void fire_ready();
   void ticket_done(std::uint64_t ticket);
   bool applied(std::uint64_t epoch, std::uint64_t seq) const noexcept {
@@ -239,6 +267,7 @@ class room {
     return p.is_chair() || (!is_plenary() && p.moderates_table(cfg_.id));
   }
   outcome require_table_member(member const& m) const;
+  outcome insight_quota(participant const& p) const;
   // Submits an event of `type`; `fill` writes its fields.
   template <class Fill>
   void emit(std::string_view type, std::int64_t now_ms, Fill&& fill, std::string item = {},
@@ -280,7 +309,9 @@ class room {
   std::vector<std::function<void()>> ready_;
   bool timer_changed_ = false;
   std::vector<table_config> created_;
-  std::set<std::string> seen_;  // participant ids that were ever here
+  std::set<std::string> seen_;    // participant ids that were ever here
+  std::set<std::string> erased_;  // participant ids erased on request
+  std::vector<std::string> newly_erased_;
 
   std::vector<insight_entry> insights_;
   std::uint64_t next_insight_ = 1;

@@ -10,8 +10,6 @@
 #include <signal.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 using namespace roundtable::test;
@@ -22,17 +20,6 @@ namespace {
 std::string token_from(child_process& p, std::string const& label) {
   auto line = p.wait_for_line(label);
   return line.substr(line.find(": ") + 2);
-}
-
-std::string slurp_dir(std::string const& dir) {
-  std::string all;
-  for (auto const& f : std::filesystem::directory_iterator(dir)) {
-    std::ifstream in(f.path(), std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    all += s.str();
-  }
-  return all;
 }
 
 std::string fields(std::string const& room, std::string const& text) {
