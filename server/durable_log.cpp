@@ -57,6 +57,16 @@ std::optional<durable_log::saved_room> durable_log::load(std::string const& room
     e.json = std::make_shared<std::string const>(std::move(row.payload));
     s.history.push_back(std::move(e));
   }
+  auto all_of = [&](std::string_view type) {
+    std::vector<buffer> out;
+    for (auto& row : store_.events_of_type(room, s.epoch, type))
+      out.push_back(std::make_shared<std::string const>(std::move(row.payload)));
+    return out;
+  };
+  if (room == room::plenary_id) {
+    s.reports = all_of("report");
+    s.broadcasts = all_of("broadcast");
+  }
   // Messages change no state, so the room row's seq can lag the events.
   if (!s.history.empty()) s.seq = std::max(s.seq, s.history.back().seq);
   return s;

@@ -138,6 +138,9 @@ room_slot& node::add_room(table_config cfg) {
   if (saved) {
     // What the room said and decided before the restart wins over the config.
     s->r->restore(saved->seq, saved->state, std::move(saved->history));
+    // A state written before the lists left it still holds them: the store's wins.
+    if (!saved->reports.empty() || !saved->broadcasts.empty())
+      s->r->restore_lists(std::move(saved->reports), std::move(saved->broadcasts));
   } else if (log_) {
     log_->on_state(cfg.id, epoch, 0, s->r->state_json());
   }

@@ -41,10 +41,15 @@ T num_in(simdjson::dom::element e, char const* key, T fallback) {
   return e[key].get(v) ? fallback : v;
 }
 
-simdjson::dom::array array_in(simdjson::dom::element e, char const* key) {
+// The elements of an array field; none when it is missing (a default
+// simdjson array cannot be iterated), e.g. a state written before the field.
+std::vector<simdjson::dom::element> array_in(simdjson::dom::element e, char const* key) {
+  std::vector<simdjson::dom::element> out;
   simdjson::dom::array a;
-  if (e[key].get(a)) return {};
-  return a;
+  if (!e[key].get(a)) {
+    for (auto x : a) out.push_back(x);
+  }
+  return out;
 }
 
 // Writes as an array, oldest first, the newest of `items` (given newest first)
@@ -782,12 +787,22 @@ std::string room::state_json() const {
   w.end_array().key("hands").begin_array();
   for (auto const& h : hands_)
     w.begin_object().field("id", h.id).field("name", h.name).end_object();
-  w.end_array().key("reports").begin_array();
-  for (auto const& r : reports_) w.value(*r);
-  w.end_array().key("broadcasts").begin_array();
-  for (auto const& b : broadcasts_) w.value(*b);
-  w.end_array().end_object();
+  w.end_array();
+  // Else every report or broadcast would rewrite all the earlier ones.
+  if (!observer_ || !observer_->keeps_events()) {
+    w.key("reports").begin_array();
+    for (auto const& r : reports_) w.value(*r);
+    w.end_array().key("broadcasts").begin_array();
+    for (auto const& b : broadcasts_) w.value(*b);
+    w.end_array();
+  }
+  w.end_object();
   return w.release();
+}
+
+void room::restore_lists(std::vector<buffer> reports, std::vector<buffer> broadcasts) {
+  reports_ = std::move(reports);
+  broadcasts_ = std::move(broadcasts);
 }
 
 void room::restore(std::uint64_t seq, std::string_view state, std::vector<history_entry> history) {

@@ -106,6 +106,10 @@ class room_observer {
   virtual void on_rewrite(std::string const& room, std::uint64_t epoch, history_entry const& e) = 0;
   virtual void on_state(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
                         std::string const& state_json) = 0;
+  // True when the observer keeps every event for good (the durable store): the
+  // state it is given then leaves out the plenary's reports and broadcasts,
+  // which grow all session, and restore_lists() brings them back from it.
+  virtual bool keeps_events() const noexcept { return false; }
 };
 
 class room {
@@ -223,6 +227,9 @@ class room {
   // Restores state and history (newest last) loaded from a store, replacing
   // what the room had (members stay).
   void restore(std::uint64_t seq, std::string_view state_json, std::vector<history_entry> history);
+  // The plenary's reports and broadcasts read back from an observer that
+  // keeps events (see room_observer::keeps_events), oldest first.
+  void restore_lists(std::vector<buffer> reports, std::vector<buffer> broadcasts);
   // The Redis engine's view at start: the epoch and who is here on any node.
   void set_epoch(std::uint64_t epoch) noexcept { epoch_ = epoch; }
   void set_roster(std::map<std::string, participant> roster) { roster_ = std::move(roster); }

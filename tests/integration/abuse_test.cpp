@@ -406,3 +406,29 @@ TEST_CASE("erasure removes the person everywhere and closes their connections", 
   }
   if (store) CHECK(slurp_dir(data.path()).find(name) == std::string::npos);
 }
+
+TEST_CASE("with the data dir every broadcast survives a restart, none rewrites the others",
+          "[abuse][lobby]") {
+  temp_dir data;
+  engine_under_test engine("memory");
+  std::vector<std::string> const args{"--data-dir", data.path()};
+  {
+    auto srv = abuse_server(engine, args);
+    ws_client chair(srv.port);
+    REQUIRE(chair.hello("x", token(auth::role::chair, "chair", "Chair")).boolean("ok"));
+    for (int i = 0; i < 30; ++i)
+      REQUIRE(
+          chair.request("broadcast", "\"text\":\"note " + std::to_string(i) + "\"").boolean("ok"));
+  }
+  auto srv = abuse_server(engine, args);
+  auto const report = http_get(srv.port, "/api/report", key_header());
+  REQUIRE(report.status == 200);
+  message const r(report.body);
+  REQUIRE(array_size(r, "/plenary/broadcasts") == 30);
+  CHECK(r.str("/plenary/broadcasts/0/text") == "note 0");
+  CHECK(r.str("/plenary/broadcasts/29/text") == "note 29");
+  ws_client late(srv.port);
+  auto const h = late.hello("x", token(auth::role::participant, "late", "Late"));
+  CHECK(array_size(h, "/plenary/broadcasts") == 20);
+  CHECK(h.str("/plenary/broadcasts/19/text") == "note 29");
+}
