@@ -295,8 +295,10 @@ bool client::dispatch(protocol::command& cmd) {
           auto* s = any_room(op.room);
           if (!s) return true;
           return room_op(std::move(rid), *s,
-                         [id = std::move(op.message), now](room& r, member const& m) {
-                           return r.delete_message(m.who, id, now);
+                         [msg = std::move(op.message), ins = std::move(op.insight), now](
+                             room& r, member const& m) {
+                           return msg.empty() ? r.delete_insight(m.who, ins, now)
+                                              : r.delete_message(m.who, msg, now);
                          });
         } else if constexpr (std::is_same_v<T, protocol::timer>) {
           auto* s = any_room(op.room);
@@ -324,11 +326,9 @@ bool client::dispatch(protocol::command& cmd) {
                          });
         } else if constexpr (std::is_same_v<T, protocol::broadcast>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
-          return room_op(std::move(rid), node_.plenary(),
-                         [text = std::move(op.text), now](room& r, member const& m) {
-                           r.broadcast(m.who, text, now);
-                           return outcome{};
-                         });
+          node_.announce(who_, std::move(op.text), now,
+                         replier(shared_from_this(), std::move(rid)));
+          return false;
         } else if constexpr (std::is_same_v<T, protocol::phase>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
           return room_op(std::move(rid), node_.plenary(),
@@ -344,15 +344,9 @@ bool client::dispatch(protocol::command& cmd) {
           });
         } else if constexpr (std::is_same_v<T, protocol::create_table>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
-          table_config cfg{op.table, op.topic, op.moderator, op.capacity, true};
-          if (auto e = node_.create_table(cfg)) {
-            reply_error(rid, *e);
-            return true;
-          }
-          return room_op(std::move(rid), node_.plenary(), [cfg, now](room& r, member const&) {
-            r.table_created(cfg, now);
-            return outcome{};
-          });
+          node_.open_table({op.table, op.topic, op.moderator, op.capacity, true}, now,
+                           replier(shared_from_this(), std::move(rid)));
+          return false;
         } else {
           static_assert(sizeof(T) == 0, "an op without a handler");
         }
@@ -383,12 +377,12 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
   // Step 1 on the plenary's home: membership and snapshot (or replay) in one go.
   node_.on_home(node_.plenary(), [self = shared_from_this(), rid = std::move(rid), h = std::move(h),
                                   m = self_member()](room& r) mutable {
-    r.join(m, node::now_ms());
+    outcome refused = r.join(m, node::now_ms());  // a participant erased on request
     std::vector<buffer> replay;
     std::string recovered = "{";
     for (auto const& rp : h.resume) {
       if (rp.room != room::plenary_id) continue;
-      bool const ok = r.replay(rp.epoch, rp.seq, replay);
+      bool const ok = r.replay(rp.epoch, rp.seq, replay, self->replay_budget());
       recovered += "\"plenary\":";
       recovered += ok ? "true" : "false";
     }
@@ -396,16 +390,25 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
     r.write_snapshot(snap);
     return [self = std::move(self), rid = std::move(rid), h = std::move(h),
             replay = std::move(replay), snap = snap.release(), phase = r.phase_name(),
-            recovered = std::move(recovered)]() mutable {
+            recovered = std::move(recovered), refused = std::move(refused)]() mutable {
       auto const w = self->worker_index();
       self->node_.on_worker(w, [self = std::move(self), rid = std::move(rid), h = std::move(h),
                                 replay = std::move(replay), snap = std::move(snap),
-                                phase = std::move(phase),
-                                recovered = std::move(recovered)]() mutable {
+                                phase = std::move(phase), recovered = std::move(recovered),
+                                refused = std::move(refused)]() mutable {
         if (self->closed_) return;
+        if (refused) {
+          self->reply_error(rid, *refused);
+          self->flush_now();
+          self->close(protocol::close_code::policy, "erased on request");
+          return;
+        }
         self->worker_.rooms.try_emplace(std::string(room::plenary_id), plenary_slot)
             .first->second.add(self.get());
-        for (auto const& b : replay) self->enqueue(b);
+        for (auto const& b : replay) {
+          self->enqueue(b);
+          self->replayed_bytes_ += b->size();
+        }
         // Step 2: a resumed table (the first table named in `resume`).
         std::optional<protocol::resume_point> table_rp;
         for (auto const& rp : h.resume) {
@@ -433,7 +436,7 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
             bool ok = false;
             std::string table_snap;
             if (!o) {
-              ok = t.replay(rp.epoch, rp.seq, table_replay);
+              ok = t.replay(rp.epoch, rp.seq, table_replay, self->replay_budget());
               json_writer tw;
               t.write_snapshot(tw);
               table_snap = tw.release();

@@ -120,7 +120,16 @@ class client : public std::enable_shared_from_this<client> {
   room_slot* member_room(std::string const& rid, std::string const& id);
   room_slot* table_room(std::string const& rid);
 
+  // What the replays of a resuming hello may take together: a quarter of the
+  // send-queue bound, so that they, two snapshots and the lobby always fit.
+  // Past it a room answers recovered: false with its snapshot.
+  std::size_t replay_budget() const noexcept {
+    auto const total = node_.opts().send_queue_bytes / 4;
+    return total - std::min(total, replayed_bytes_);
+  }
+
   std::string address_;
+  std::size_t replayed_bytes_ = 0;  // by this hello's plenary replay
   std::uint64_t serial_;
   participant who_;
   bool hello_done_ = false;

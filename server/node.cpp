@@ -194,6 +194,9 @@ room_slot& node::add_room(table_config cfg) {
   if (saved) {
     // What the room said and decided before the restart wins over the config.
     s->r->restore(saved->seq, saved->state, std::move(saved->history));
+    // A state written before the lists left it still holds them: the store's wins.
+    if (!saved->reports.empty() || !saved->broadcasts.empty())
+      s->r->restore_lists(std::move(saved->reports), std::move(saved->broadcasts));
   } else if (log_) {
     log_->on_state(cfg.id, epoch, 0, s->r->state_json());
   }
@@ -224,6 +227,29 @@ outcome node::create_table(table_config cfg) {
   return {};
 }
 
+void node::open_table(table_config cfg, std::int64_t now_ms, std::function<void(outcome)> done) {
+  // Checked where the op is taken: with several nodes, two creations at the
+  // same instant may pass it together, which overshoots by a table or two.
+  if (tables().size() >= opts_.max_tables) {
+    return done(make_error(error_code::full, "the event has " + std::to_string(opts_.max_tables) +
+                                                 " tables, the most it may hold"));
+  }
+  if (auto e = create_table(cfg)) return done(std::move(e));
+  on_home(plenary(), [cfg = std::move(cfg), now_ms, done = std::move(done)](room& r) mutable {
+    r.table_created(cfg, now_ms);
+    r.after(std::move(done));
+  });
+}
+
+void node::announce(participant from, std::string text, std::int64_t now_ms,
+                    std::function<void(outcome)> done) {
+  on_home(plenary(), [from = std::move(from), text = std::move(text), now_ms,
+                      done = std::move(done)](room& r) mutable {
+    r.broadcast(from, text, now_ms);
+    r.after(std::move(done));
+  });
+}
+
 room_slot* node::find_room(std::string_view id) {
   std::shared_lock lock(rooms_mutex_);
   auto it = rooms_.find(id);
@@ -235,19 +261,29 @@ std::vector<room_slot*> node::tables() {
   return table_order_;
 }
 
-void node::write_tables(json_writer& w) {
+std::size_t node::write_tables(json_writer& w, bool changed_only) {
+  std::size_t rows = 0;
   w.begin_array();
   for (auto* s : tables()) {
+    auto const count = s->count.load(std::memory_order_relaxed);
+    bool const open = s->open.load(std::memory_order_relaxed);
+    if (changed_only) {
+      if (s->lobby_count == count && s->lobby_open == open) continue;
+      s->lobby_count = count;
+      s->lobby_open = open;
+    }
+    ++rows;
     w.begin_object()
         .field("id", s->config.id)
         .field("topic", s->config.topic)
         .field("moderator", s->config.moderator)
-        .field("count", s->count.load(std::memory_order_relaxed))
+        .field("count", count)
         .field("capacity", s->config.capacity)
-        .field("open", s->open.load(std::memory_order_relaxed))
+        .field("open", open)
         .end_object();
   }
   w.end_array();
+  return rows;
 }
 
 worker& node::next_worker() noexcept {
@@ -288,8 +324,23 @@ void node::publish(room_slot& s) {
   for (auto& t : s.r->take_created()) {
     if (!find_room(t.id)) create_table(std::move(t));  // decided on another node
   }
+  for (auto& id : s.r->take_erased()) {
+    if (s.r->is_plenary()) close_participant(id);  // every room erases; one close
+  }
   // Replies last: they follow the events they confirm.
   for (auto& fn : s.r->take_ready()) fn();
+}
+
+void node::close_participant(std::string const& id) {
+  for (auto& w : workers_) {
+    boost::asio::post(w->ioc, [&wk = *w, id] {
+      std::vector<client*> theirs;  // closing removes clients from the set
+      for (auto* c : wk.clients) {
+        if (c->who().id == id) theirs.push_back(c);
+      }
+      for (auto* c : theirs) c->close(protocol::close_code::policy, "erased on request");
+    });
+  }
 }
 
 void node::arm_timer(room_slot& s) {
@@ -312,7 +363,10 @@ void node::schedule_lobby() {
     if (tables_dirty_.exchange(false, std::memory_order_relaxed)) {
       json_writer w;
       w.begin_object().field("type", "tables").key("tables");
-      write_tables(w);
+      // Only what changed: with many tables the whole list every 250 ms
+      // would be most of what everyone receives.
+      if (write_tables(w, true) == 0) return schedule_lobby();
+      w.field("total", static_cast<std::uint64_t>(tables().size()));
       w.end_object();
       auto const b = std::make_shared<std::string const>(w.release());
       for (auto& wk : workers_) {

@@ -92,6 +92,10 @@ struct room_slot {
   std::atomic<std::int64_t> count{0};
   std::atomic<bool> open{true};
   std::unique_ptr<boost::asio::steady_timer> timer;  // home thread only
+  // The row as the last `tables` event told it (the lobby timer's thread
+  // only); -1: never sent. That event carries only the rows that differ.
+  std::int64_t lobby_count = -1;
+  bool lobby_open = true;
 };
 
 class node {
@@ -124,6 +128,14 @@ class node {
   // Creates a table at run time (chair, admin API; or decided on another
   // node). Any thread.
   outcome create_table(table_config cfg);
+  // The chair's `create_table` and `POST /api/tables`, one path for both:
+  // refuses past --max-tables (`full`) or an id in use, else creates the table
+  // and announces it in the plenary. `done` runs on the plenary's home, once
+  // the `table_created` event is applied, or at once with the refusal.
+  void open_table(table_config cfg, std::int64_t now_ms, std::function<void(outcome)> done);
+  // The chair's `broadcast` and `POST /api/broadcast`: `done` as above.
+  void announce(participant from, std::string text, std::int64_t now_ms,
+                std::function<void(outcome)> done);
 
   // Runs `fn(room&)` on the room's home thread, then delivers what it emitted.
   // When `fn` returns a callable (typically a post of the reply to the
@@ -151,11 +163,16 @@ class node {
   // Home thread: delivers the room's outbox to every worker with members and
   // refreshes the lobby counts.
   void publish(room_slot& s);
+  // Closes every connection of participant `id` on this node (erasure):
+  // 1008 with the reason "erased on request". Any thread.
+  void close_participant(std::string const& id);
   // Home thread: (re)arms the room's countdown after a `timer` op.
   void arm_timer(room_slot& s);
 
-  // The `tables` lobby list with counts, written into `w` as an array.
-  void write_tables(protocol::json_writer& w);
+  // The `tables` lobby list with counts, written into `w` as an array: every
+  // table, or with `changed_only` the rows that changed since the last call
+  // with it (the lobby timer's thread only). Returns how many rows it wrote.
+  std::size_t write_tables(protocol::json_writer& w, bool changed_only = false);
   // Marks the lobby as changed; a coalescing timer sends `tables` at most
   // every 250 ms.
   void tables_changed() noexcept { tables_dirty_.store(true, std::memory_order_relaxed); }

@@ -46,10 +46,35 @@ T num_in(simdjson::dom::element e, char const* key, T fallback) {
   return e[key].get(v) ? fallback : v;
 }
 
-simdjson::dom::array array_in(simdjson::dom::element e, char const* key) {
+// The elements of an array field; none when it is missing (a default
+// simdjson array cannot be iterated), e.g. a state written before the field.
+std::vector<simdjson::dom::element> array_in(simdjson::dom::element e, char const* key) {
+  std::vector<simdjson::dom::element> out;
   simdjson::dom::array a;
-  if (e[key].get(a)) return {};
-  return a;
+  if (!e[key].get(a)) {
+    for (auto x : a) out.push_back(x);
+  }
+  return out;
+}
+
+// Writes as an array, oldest first, the newest of `items` (given newest first)
+// that fit in `count` entries and `bytes`: what a snapshot shows of a list
+// that grows for the whole session.
+void write_latest(json_writer& w, std::vector<std::string const*> const& newest, std::size_t count,
+                  std::size_t bytes) {
+  std::size_t n = 0, used = 0;
+  while (n < newest.size() && n < count && used + newest[n]->size() <= bytes)
+    used += newest[n++]->size();
+  w.begin_array();
+  for (auto i = n; i-- > 0;) w.raw(*newest[i]);
+  w.end_array();
+}
+
+std::vector<std::string const*> newest_first(std::vector<buffer> const& items, std::size_t limit) {
+  std::vector<std::string const*> out;
+  for (auto it = items.rbegin(); it != items.rend() && out.size() < limit; ++it)
+    out.push_back(it->get());
+  return out;
 }
 
 participant participant_in(simdjson::dom::element e) {
@@ -182,6 +207,8 @@ outcome room::require_table_member(member const& m) const {
 
 outcome room::join(member const& m, std::int64_t now_ms) {
   if (has_member(m.conn) || joining_.count(m.conn)) return {};
+  if (erased_.count(m.who.id))
+    return make_error(error_code::forbidden, "this participant was erased on request");
   if (is_plenary()) {
     members_.emplace(m.conn, m);
     if (per_worker_.size() <= m.worker) per_worker_.resize(m.worker + 1, 0);
@@ -323,12 +350,23 @@ outcome room::add_insight(member const& m, std::string_view text, std::int64_t n
     return make_error(error_code::full,
                       "the table has " + std::to_string(max_insights) + " insights");
   }
+  if (auto e = insight_quota(m.who)) return e;
   insight_entry i;
   i.id = new_id('i');
   i.text = text;
   i.by = m.who;
   emit_insight(i, 0, {}, now_ms);
   return {};
+}
+
+outcome room::insight_quota(participant const& p) const {
+  if (may_moderate(p)) return {};
+  auto const mine = std::count_if(insights_.begin(), insights_.end(),
+                                  [&](insight_entry const& i) { return i.by.id == p.id; });
+  if (static_cast<std::size_t>(mine) < max_insights_per_participant) return {};
+  return make_error(error_code::full,
+                    "you have " + std::to_string(max_insights_per_participant) +
+                        " insights at this table, the most one participant may add");
 }
 
 outcome room::vote(member const& m, std::string_view insight_id, std::int64_t now_ms, bool up) {
@@ -361,6 +399,19 @@ outcome room::delete_message(participant const& p, std::string_view message_id,
   std::string const id(message_id);
   emit(
       "deleted", now_ms, [&](json_writer& w) { w.field("message", id); }, id);
+  return {};
+}
+
+outcome room::delete_insight(participant const& p, std::string_view insight_id,
+                             std::int64_t now_ms) {
+  if (!may_moderate(p))
+    return make_error(error_code::forbidden, "only the table's moderator or the chair");
+  auto const it = std::find_if(insights_.begin(), insights_.end(),
+                               [&](insight_entry const& i) { return i.id == insight_id; });
+  if (it == insights_.end()) return make_error(error_code::not_found, "no such insight");
+  std::string const id(insight_id);
+  emit(
+      "deleted", now_ms, [&](json_writer& w) { w.field("insight", id); }, id);
   return {};
 }
 
@@ -446,10 +497,27 @@ std::size_t room::erase_author(std::string_view author, std::int64_t now_ms) {
   for (auto const& i : insights_) {
     if (i.by.id == author) gone.insert(i.id);
   }
+  // What the erasure changes for everyone else, decided before it applies.
+  std::string const who(author);
+  std::vector<std::pair<insight_entry, std::size_t>> recount;
+  for (auto const& i : insights_) {
+    if (i.by.id != author && i.voters.count(who)) recount.emplace_back(i, i.voters.size() - 1);
+  }
+  auto queue = hands_;
+  auto speaker = speaker_;
+  bool const hand = std::erase_if(queue, [&](hand_entry const& h) { return h.id == author; }) > 0;
+  bool const spoke = speaker && speaker->id == author;
+  if (spoke) speaker.reset();
   for (auto const& id : gone) {
     emit(
         "deleted", now_ms, [&](json_writer& w) { w.field("message", id); }, id);
   }
+  if (!erased_.count(who)) {
+    emit(
+        "erased", now_ms, [&](json_writer& w) { w.field("participant", who); }, {}, who);
+  }
+  for (auto const& [i, votes] : recount) emit_insight(i, votes, {}, now_ms);
+  if (hand || spoke) emit_hands(queue, speaker, now_ms);
   return gone.size();
 }
 
@@ -469,6 +537,21 @@ void room::tombstone(history_entry& e) {
       .end_object();
   e.json = std::make_shared<std::string const>(w.release());
   if (observer_) observer_->on_rewrite(cfg_.id, epoch_, e);
+}
+
+void room::blank_name(history_entry& e, std::string const& id) {
+  auto json = *e.json;
+  if (!protocol::blank_participant_name(json, id)) return;
+  e.json = std::make_shared<std::string const>(std::move(json));
+  if (observer_) observer_->on_rewrite(cfg_.id, epoch_, e);
+}
+
+void room::forget(std::string const& id) {
+  for (auto& e : history_) blank_name(e, id);
+  for (auto& i : insights_) i.voters.erase(id);
+  std::erase_if(hands_, [&](hand_entry const& h) { return h.id == id; });
+  if (speaker_ && speaker_->id == id) speaker_.reset();
+  if (erased_.insert(id).second) newly_erased_.push_back(id);
 }
 
 void room::apply(std::uint64_t seq, std::uint64_t epoch, event_draft const& d, buffer json) {
@@ -562,6 +645,8 @@ void room::apply_state(event_draft const& d, std::string const& json) {
       }
     }
     std::erase_if(insights_, [&](insight_entry const& i) { return i.id == d.item; });
+  } else if (t == "erased") {
+    forget(d.author);
   } else if (t == "timer") {
     timer_ends_at_ = num_in<std::int64_t>(e, "ends_at", 0);
     timer_seconds_ = num_in<std::int64_t>(e, "seconds", 0);
@@ -608,11 +693,12 @@ void room::write_snapshot(json_writer& w) const {
       .field("count", static_cast<std::uint64_t>(count()));
   if (is_plenary()) {
     w.field("phase", phase_);
-    w.key("reports").begin_array();
-    for (auto const& r : reports_) w.raw(*r);
-    w.end_array().key("broadcasts").begin_array();
-    for (auto const& b : broadcasts_) w.raw(*b);
-    w.end_array();
+    w.key("reports");
+    write_latest(w, newest_first(reports_, snapshot_plenary_items), snapshot_plenary_items,
+                 snapshot_report_bytes);
+    w.key("broadcasts");
+    write_latest(w, newest_first(broadcasts_, snapshot_plenary_items), snapshot_plenary_items,
+                 snapshot_broadcast_bytes);
   } else {
     w.field("topic", cfg_.topic)
         .field("moderator", cfg_.moderator)
@@ -622,15 +708,13 @@ void room::write_snapshot(json_writer& w) const {
     for (auto const& [key, p] : roster_) write_participant(w, p);
     w.end_array();
   }
-  // The latest messages, oldest first.
-  std::vector<history_entry const*> latest;
+  std::vector<std::string const*> latest;
   for (auto it = history_.rbegin(); it != history_.rend() && latest.size() < snapshot_messages;
        ++it) {
-    if (it->type == "message" && !it->deleted) latest.push_back(&*it);
+    if (it->type == "message" && !it->deleted) latest.push_back(it->json.get());
   }
-  w.key("messages").begin_array();
-  for (auto it = latest.rbegin(); it != latest.rend(); ++it) w.raw(*(*it)->json);
-  w.end_array();
+  w.key("messages");
+  write_latest(w, latest, snapshot_messages, snapshot_message_bytes);
   if (!is_plenary()) {
     w.key("insights").begin_array();
     for (auto const* i : ranked_insights()) {
@@ -670,12 +754,18 @@ void room::write_snapshot(json_writer& w) const {
   w.end_object();
 }
 
-bool room::replay(std::uint64_t epoch, std::uint64_t after_seq, std::vector<buffer>& out) const {
+bool room::replay(std::uint64_t epoch, std::uint64_t after_seq, std::vector<buffer>& out,
+                  std::size_t budget) const {
   if (epoch != epoch_ || after_seq > seq_) return false;
   if (after_seq == seq_) return true;
   // The window must hold every event after after_seq.
   if (history_.empty() || history_.front().seq > after_seq + 1) return false;
   auto const first = history_.size() - static_cast<std::size_t>(seq_ - after_seq);
+  std::size_t bytes = 0;
+  for (auto i = first; i < history_.size(); ++i) {
+    bytes += history_[i].json->size();
+    if (bytes > budget) return false;  // a snapshot is smaller than this replay
+  }
   for (auto i = first; i < history_.size(); ++i) out.push_back(history_[i].json);
   return true;
 }
@@ -696,6 +786,8 @@ std::string room::state_json() const {
       .field("phase", phase_);
   w.key("seen").begin_array();
   for (auto const& s : seen_) w.value(s);
+  w.end_array().key("erased").begin_array();
+  for (auto const& s : erased_) w.value(s);
   w.end_array().key("insights").begin_array();
   for (auto const& i : insights_) {
     w.begin_object().field("id", i.id).field("text", i.text).field("order", i.order).key("by");
@@ -707,17 +799,28 @@ std::string room::state_json() const {
   w.end_array().key("hands").begin_array();
   for (auto const& h : hands_)
     w.begin_object().field("id", h.id).field("name", h.name).end_object();
-  w.end_array().key("reports").begin_array();
-  for (auto const& r : reports_) w.value(*r);
-  w.end_array().key("broadcasts").begin_array();
-  for (auto const& b : broadcasts_) w.value(*b);
-  w.end_array().end_object();
+  w.end_array();
+  // Else every report or broadcast would rewrite all the earlier ones.
+  if (!observer_ || !observer_->keeps_events()) {
+    w.key("reports").begin_array();
+    for (auto const& r : reports_) w.value(*r);
+    w.end_array().key("broadcasts").begin_array();
+    for (auto const& b : broadcasts_) w.value(*b);
+    w.end_array();
+  }
+  w.end_object();
   return w.release();
+}
+
+void room::restore_lists(std::vector<buffer> reports, std::vector<buffer> broadcasts) {
+  reports_ = std::move(reports);
+  broadcasts_ = std::move(broadcasts);
 }
 
 void room::restore(std::uint64_t seq, std::string_view state, std::vector<history_entry> history) {
   seq_ = seq;
   seen_.clear();
+  erased_.clear();
   insights_.clear();
   hands_.clear();
   speaker_.reset();
@@ -727,13 +830,15 @@ void room::restore(std::uint64_t seq, std::string_view state, std::vector<histor
   while (history_.size() > history_limit_) history_.pop_front();
   // A window read back from an engine's log may still hold messages that a
   // later `deleted` in the same window removed.
-  std::set<std::string> gone;
+  std::set<std::string> gone, forgotten;
   for (auto const& e : history_) {
     if (e.type == "deleted") gone.insert(e.item);
+    if (e.type == "erased") forgotten.insert(e.author);
   }
   for (auto& e : history_) {
     if ((e.type == "message" || e.type == "insight") && !e.deleted && gone.count(e.item))
       tombstone(e);
+    for (auto const& id : forgotten) blank_name(e, id);
   }
   if (state.empty()) return;
   simdjson::dom::parser parser;
@@ -754,6 +859,10 @@ void room::restore(std::uint64_t seq, std::string_view state, std::vector<histor
   for (simdjson::dom::element s : array_in(doc, "seen")) {
     std::string_view v;
     if (!s.get(v)) seen_.insert(std::string(v));
+  }
+  for (simdjson::dom::element s : array_in(doc, "erased")) {
+    std::string_view v;
+    if (!s.get(v)) erased_.insert(std::string(v));
   }
   for (simdjson::dom::element i : array_in(doc, "insights")) {
     insight_entry& e = insights_.emplace_back();

@@ -106,15 +106,31 @@ class room_observer {
   virtual void on_rewrite(std::string const& room, std::uint64_t epoch, history_entry const& e) = 0;
   virtual void on_state(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
                         std::string const& state_json) = 0;
+  // True when the observer keeps every event for good (the durable store): the
+  // state it is given then leaves out the plenary's reports and broadcasts,
+  // which grow all session, and restore_lists() brings them back from it.
+  virtual bool keeps_events() const noexcept { return false; }
 };
 
 class room {
  public:
   static constexpr std::string_view plenary_id = "plenary";
   static constexpr std::size_t snapshot_messages = 50;
+  // Snapshot bounds in bytes as sent, so that a hello (two snapshots, the
+  // lobby, the replays) stays well below the 1 MiB send-queue bound whatever
+  // was said: 50 messages of 4000 escaped quotes would be 400 KB alone.
+  static constexpr std::size_t snapshot_message_bytes = 64 * 1024;
+  // The plenary snapshot keeps the latest reports and broadcasts; the report
+  // and the archive keep them all.
+  static constexpr std::size_t snapshot_plenary_items = 20;
+  static constexpr std::size_t snapshot_report_bytes = 64 * 1024;
+  static constexpr std::size_t snapshot_broadcast_bytes = 32 * 1024;
   // Key insights per table: a table has a handful, a few dozen at most; the
   // cap bounds the state every vote rewrites (store, Redis) against a flood.
   static constexpr std::size_t max_insights = 200;
+  // One participant's share of that cap, so that one person cannot fill it for
+  // everyone (moderators and the chair are exempt: they curate the list).
+  static constexpr std::size_t max_insights_per_participant = 20;
 
   room(table_config cfg, std::uint64_t epoch, std::size_t history_limit,
        room_observer* observer = nullptr, sequencer* seq = nullptr);
@@ -147,6 +163,9 @@ class room {
   // up false takes the member's vote back (ok and no event when there is none).
   outcome vote(member const& m, std::string_view insight_id, std::int64_t now_ms, bool up = true);
   outcome delete_message(participant const& p, std::string_view message_id, std::int64_t now_ms);
+  // A moderator or the chair removes an insight (and its votes): `deleted`
+  // with an `insight` field.
+  outcome delete_insight(participant const& p, std::string_view insight_id, std::int64_t now_ms);
   outcome set_timer(participant const& p, std::int64_t seconds, std::int64_t now_ms);
   // The timer ran out at `now_ms`: emits `timer_ended` if this timer is still
   // the current one (`ends_at` guards against a timer restarted meanwhile).
@@ -161,15 +180,24 @@ class room {
   void phase(std::string_view name, std::int64_t now_ms);
   void table_created(table_config const& t, std::int64_t now_ms);
 
-  // Removes every message and insight of `author` (erasure on request): the
-  // history entries are rewritten as deleted and `deleted` events go out.
+  // Erasure on request: removes every message and insight of `author` (the
+  // history entries are rewritten as deleted and `deleted` events go out),
+  // then an `erased` event removes the rest of them: their name from past
+  // events, their votes (`insight` events with the new counts follow) and
+  // their raised hand (`hands` follows). Returns how many items were removed.
   std::size_t erase_author(std::string_view author, std::int64_t now_ms);
+  // Participants erased by events applied since the last call: the node
+  // closes their connections. And whether `id` was ever erased here.
+  std::vector<std::string> take_erased() { return std::exchange(newly_erased_, {}); }
+  bool erased(std::string const& id) const { return erased_.count(id) != 0; }
 
   // The snapshot a joining member receives, at the current seq.
   void write_snapshot(protocol::json_writer& w) const;
-  // Events after `after_seq` when the client's epoch matches and the window
-  // still holds them all; false otherwise (the client needs the snapshot).
-  bool replay(std::uint64_t epoch, std::uint64_t after_seq, std::vector<buffer>& out) const;
+  // Events after `after_seq` when the client's epoch matches, the window
+  // still holds them all and they fit in `budget` bytes; false otherwise (the
+  // client needs the snapshot) with `out` as it was.
+  bool replay(std::uint64_t epoch, std::uint64_t after_seq, std::vector<buffer>& out,
+              std::size_t budget = SIZE_MAX) const;
   // Events emitted since the last call, in seq order.
   std::vector<buffer> take_outbox() { return std::exchange(outbox_, {}); }
 
@@ -200,6 +228,9 @@ class room {
   // Restores state and history (newest last) loaded from a store, replacing
   // what the room had (members stay).
   void restore(std::uint64_t seq, std::string_view state_json, std::vector<history_entry> history);
+  // The plenary's reports and broadcasts read back from an observer that
+  // keeps events (see room_observer::keeps_events), oldest first.
+  void restore_lists(std::vector<buffer> reports, std::vector<buffer> broadcasts);
   // The Redis engine's view at start: the epoch and who is here on any node.
   void set_epoch(std::uint64_t epoch) noexcept { epoch_ = epoch; }
   void set_roster(std::map<std::string, participant> roster) { roster_ = std::move(roster); }
@@ -227,6 +258,10 @@ class room {
   void submit(event_draft d);
   void apply_state(event_draft const& d, std::string const& json);
   void tombstone(history_entry& e);
+  // Applies `erased`: the participant's name leaves the history, their votes
+  // and hand leave the state.
+  void forget(std::string const& id);
+  void blank_name(history_entry& e, std::string const& id);
   void fire_ready();
   void ticket_done(std::uint64_t ticket);
   bool applied(std::uint64_t epoch, std::uint64_t seq) const noexcept {
@@ -240,6 +275,7 @@ class room {
     return p.is_chair() || (!is_plenary() && p.moderates_table(cfg_.id));
   }
   outcome require_table_member(member const& m) const;
+  outcome insight_quota(participant const& p) const;
   // Submits an event of `type`; `fill` writes its fields.
   template <class Fill>
   void emit(std::string_view type, std::int64_t now_ms, Fill&& fill, std::string item = {},
@@ -281,7 +317,9 @@ class room {
   std::vector<std::function<void()>> ready_;
   bool timer_changed_ = false;
   std::vector<table_config> created_;
-  std::set<std::string> seen_;  // participant ids that were ever here
+  std::set<std::string> seen_;    // participant ids that were ever here
+  std::set<std::string> erased_;  // participant ids erased on request
+  std::vector<std::string> newly_erased_;
 
   std::vector<insight_entry> insights_;
   std::uint64_t next_insight_ = 1;

@@ -163,14 +163,17 @@ TEST_CASE("lobby counts follow joins and leaves", "[core]") {
   watcher.hello("W");
   a.hello("A");
   a.request("join", "\"table\":\"big-data\"");
-  auto t = watcher.wait_for([](message const& m) {
-    return m.type() == "tables" && m.str("/tables/1/id") == "big-data" &&
-           m.num("/tables/1/count") == 1;
-  });
+  auto count_is = [](std::int64_t n) {
+    return [n](message const& m) {
+      std::int64_t count = -1;
+      auto const row = m.type() == "tables" ? table_row(m, "big-data") : std::nullopt;
+      return row && !(*row)["count"].get(count) && count == n;
+    };
+  };
+  auto t = watcher.wait_for(count_is(1));
   REQUIRE(t);
   CHECK(a.request("leave").boolean("ok"));
-  auto t2 = watcher.wait_for(
-      [](message const& m) { return m.type() == "tables" && m.num("/tables/1/count") == 0; });
+  auto t2 = watcher.wait_for(count_is(0));
   REQUIRE(t2);
 }
 

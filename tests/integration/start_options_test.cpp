@@ -78,6 +78,9 @@ TEST_CASE("a bad value for any start option: exit 2 with one line naming it", "[
       {"--metrics-key", {"--metrics-key", ""}},
       {"--handshake-timeout", {"--handshake-timeout", "0"}},
       {"--handshake-timeout", {"--handshake-timeout", "later"}},
+      {"--max-tables", {"--max-tables", "0"}},
+      {"--max-tables", {"--max-tables", "1001"}},
+      {"--max-tables", {"--max-tables", "many"}},
       {"--data-dir", {"--data-dir", a_file}},
       {"--data-dir", {"--data-dir", "/proc/roundtable-cannot-be-here"}},
       {"--data-dir", {"--data-dir", not_db}},
@@ -149,6 +152,7 @@ TEST_CASE("every start option with a good value starts a ready server", "[start]
       {"--rate-burst", "1"},
       {"--max-connections-per-ip", "5"},
       {"--handshake-timeout", "5"},
+      {"--max-tables", "10"},
       {"--idle-timeout", "5"},
       {"--log-level", "warn"},
   };
