@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One command for the benchmark comparison: builds the server and the load generator
 # (CMake preset release, loadtest on), installs the Node peers, then for each target
-# (Roundtable with --ephemeral and with its SQLite data dir; Node ws; Socket.IO; Socket.IO on two nodes over the Redis adapter;
-# Roundtable's Redis engine when the server offers --redis) runs fanout (10 tables x 100
+# (Roundtable with --ephemeral on SERVER_THREADS threads and on one thread, and with its
+# SQLite data dir; the C++ ceiling peer; Node ws; Socket.IO; Socket.IO on two nodes over the
+# Redis adapter; Roundtable's Redis engine when the server offers --redis) runs fanout (10 tables x 100
 # participants, rates stepping up until the target saturates), hop, idle (memory per
 # connection) and broadcast (websocket-shootout score), each against a freshly started
 # target on free ports. Writes loadtest/RESULTS.md and
@@ -10,28 +11,29 @@
 # About 10 minutes on 2 cores.
 #
 # Env: ROUNDTABLE_BUILD_DIR (use an already configured build folder instead of the
-#      release preset), ROUNDTABLE_SERVER and ROUNDTABLE_LOADGEN (binaries to use; with
-#      both set nothing is built), FANOUT_RATES (messages/s per
-#      table, default "10 50 100 200 400 800 1600"), FANOUT_SECONDS (5), HOP_SECONDS (10),
+#      release preset), ROUNDTABLE_SERVER, ROUNDTABLE_LOADGEN and ROUNDTABLE_CEILING
+#      (binaries to use; with all three set nothing is built), FANOUT_RATES (messages/s per
+#      table, default "10 50 100 200 400 800 1600 3200"), FANOUT_SECONDS (5), HOP_SECONDS (10),
 #      LOADGEN_THREADS (2), SERVER_THREADS (2), IDLE_CONNECTIONS (5000), BROADCAST_MAX
 #      (8000), TARGETS (default all).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 out="$root/build/comparison"
-read -r -a rates <<<"${FANOUT_RATES:-10 50 100 200 400 800 1600}"
+read -r -a rates <<<"${FANOUT_RATES:-10 50 100 200 400 800 1600 3200}"
 fanout_seconds="${FANOUT_SECONDS:-5}"
 hop_seconds="${HOP_SECONDS:-10}"
 lg_threads="${LOADGEN_THREADS:-2}"
 idle_connections="${IDLE_CONNECTIONS:-5000}"
 broadcast_max="${BROADCAST_MAX:-8000}"
 server_threads="${SERVER_THREADS:-2}"
-read -r -a wanted <<<"${TARGETS:-roundtable roundtable-durable roundtable-redis ws socketio socketio-redis}"
+read -r -a wanted <<<"${TARGETS:-roundtable roundtable-1 ceiling roundtable-durable roundtable-redis ws socketio socketio-redis}"
 started_at=$(date +%s)
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 build="${ROUNDTABLE_BUILD_DIR:-$root/build/release}"
-if [ -z "${ROUNDTABLE_SERVER:-}" ] || [ -z "${ROUNDTABLE_LOADGEN:-}" ]; then
+if [ -z "${ROUNDTABLE_SERVER:-}" ] || [ -z "${ROUNDTABLE_LOADGEN:-}" ] ||
+  [ -z "${ROUNDTABLE_CEILING:-}" ]; then
   if [ -z "${ROUNDTABLE_BUILD_DIR:-}" ]; then
     if [ ! -f "$build/build.ninja" ]; then
       cmake --preset release -DROUNDTABLE_BUILD_LOADTEST=ON >/dev/null
@@ -39,8 +41,9 @@ if [ -z "${ROUNDTABLE_SERVER:-}" ] || [ -z "${ROUNDTABLE_LOADGEN:-}" ]; then
       cmake -S "$root" -B "$build" -DROUNDTABLE_BUILD_LOADTEST=ON >/dev/null
     fi
   fi
-  echo "== building roundtable-server and roundtable-loadgen in $build"
-  cmake --build "$build" -j "${ROUNDTABLE_JOBS:-2}" --target roundtable-server roundtable-loadgen
+  echo "== building roundtable-server, roundtable-loadgen and roundtable-ceiling in $build"
+  cmake --build "$build" -j "${ROUNDTABLE_JOBS:-2}" \
+    --target roundtable-server roundtable-loadgen roundtable-ceiling
 fi
 
 rm -rf "$out"
@@ -50,6 +53,8 @@ cp "${ROUNDTABLE_SERVER:-$build/server/roundtable-server}" "$out/roundtable-serv
 server="$out/roundtable-server"
 loadgen="$out/roundtable-loadgen"
 cp "${ROUNDTABLE_LOADGEN:-$build/loadtest/roundtable-loadgen}" "$loadgen"
+ceiling="$out/roundtable-ceiling"
+cp "${ROUNDTABLE_CEILING:-$build/loadtest/roundtable-ceiling}" "$ceiling"
 
 if [ ! -d loadtest/peers/node_modules ]; then
   echo "== installing the Node peers (npm ci)"
@@ -130,6 +135,14 @@ start_target() {
       "$server" "${rt_args[@]}" >"$log.server" 2>&1 &
       pids+=($!)
       ;;
+    roundtable-1)
+      "$server" "${rt_args[@]}" --threads 1 >"$log.server" 2>&1 &
+      pids+=($!)
+      ;;
+    ceiling)
+      "$ceiling" --port 0 --event "$out/event.json" >"$log.server" 2>&1 &
+      pids+=($!)
+      ;;
     roundtable-durable)
       # The embedded default: the memory engine writing to its SQLite store.
       rm -rf "$log.data"
@@ -201,6 +214,8 @@ targets_json="["
 for id in "${wanted[@]}"; do
   case "$id" in
     roundtable) label[$id]="Roundtable (C++, $server_threads threads)" ;;
+    roundtable-1) label[$id]="Roundtable (C++, 1 thread)" ;;
+    ceiling) label[$id]="Ceiling peer (C++ epoll, 1 thread)" ;;
     roundtable-durable) label[$id]="Roundtable with its data dir (SQLite), vs --ephemeral above" ;;
     roundtable-redis) label[$id]="Roundtable, 2 nodes over Redis" ;;
     ws) label[$id]="Node ws (1 process)" ;;
@@ -305,8 +320,12 @@ elapsed=$(($(date +%s) - started_at))
 notes+="Whole comparison took ${elapsed} s including the build; fanout steps ${fanout_seconds} s each, hop ${hop_seconds} s; generator threads ${lg_threads}."$'\n'
 notes+="Load average (1/5/15 min) before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg). Anything else running on the cores (builds, tests) shows up as latency here."$'\n'
 notes+="Server under test: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown) (git HEAD at the run)."$'\n'
+# The settings that change what is measured go into the recorded command line.
 cmdline="loadtest/run-comparison.sh"
-[ -n "${FANOUT_RATES:-}" ] && cmdline="FANOUT_RATES=\"$FANOUT_RATES\" $cmdline"
+for v in FANOUT_RATES FANOUT_SECONDS HOP_SECONDS LOADGEN_THREADS SERVER_THREADS \
+  IDLE_CONNECTIONS BROADCAST_MAX TARGETS; do
+  [ -n "${!v:-}" ] && cmdline="$v=\"${!v}\" $cmdline"
+done
 node loadtest/report.js "$out" loadtest/RESULTS.md "$cmdline" "$notes"
 # The hand-written part: targets, profile, changes.
 cat loadtest/PROFILE.md >>loadtest/RESULTS.md

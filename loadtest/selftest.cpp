@@ -99,6 +99,14 @@ void reader_checks(checker& check) {
   check(!reader.parse("{\"type\":\"message\",", o) && !reader.parse("[1,2]", o) &&
             !reader.parse(R"({"room":"t1"})", o),
         "broken JSON, non-objects and objects without type refused");
+  check(reader.parse(
+            R"({"type":"presence","room":"t}1","seq":4,"joined":{"name":"a\"}{[","x":[{}]}})", o) &&
+            o.type == "presence" && o.room == "t}1" && o.seq == 4,
+        "brackets and quotes inside strings do not end a value");
+  check(!reader.parse(R"({"type":"message","seq":1,"from":{"id":"p1"})", o) &&
+            !reader.parse(R"({"type":"message" "seq":1})", o) &&
+            !reader.parse(R"({"type":"message","seq":1}})", o),
+        "unbalanced objects and missing separators refused");
 
   std::string json;
   append_json_string(json, "a\"b\\c\n");

@@ -1,9 +1,7 @@
-// Wire helpers of the load generator: simdjson on-demand reading of server objects in
-// one pass over the fields (order-independent, nested snapshot/error read in place),
+// Wire helpers of the load generator: a one-pass scanner reading the few fields of a
+// server object it checks (order-independent, nested snapshot/error read in place),
 // request builders, message stamps and the Engine.IO v4 framing.
 #include "loadtest/wire.hpp"
-
-#include <simdjson.h>
 
 #include <charconv>
 #include <utility>
@@ -11,8 +9,7 @@
 namespace loadtest {
 
 struct object_reader::impl {
-  simdjson::ondemand::parser parser;
-  std::string buffer;  // the input copied with simdjson's padding after it
+  std::string decoded;  // unescaped strings; reserved per parse so views stay valid
 };
 
 object_reader::object_reader() : impl_(std::make_unique<impl>()) {}
@@ -20,81 +17,212 @@ object_reader::~object_reader() = default;
 
 namespace {
 
-using simdjson::ondemand::object;
-using simdjson::ondemand::value;
+// A single-pass scanner over one JSON object: it finds the top-level keys and the raw
+// text of their values, skipping nested values by bracket depth (strings honoured), and
+// checks the structure it walks (balanced brackets, strings closed, separators in place)
+// without validating numbers or literals it never reads. The generator reads a handful
+// of fields from every delivery; a full parse of each one cost as much as the server's
+// work to send it.
+class scanner {
+ public:
+  explicit scanner(std::string_view s) : s_(s) {}
 
-bool read_snapshot(value& v, server_object& out) {
-  object snap;
-  if (v.get_object().get(snap)) return false;
-  out.has_snapshot = true;
-  for (auto f : snap) {
-    simdjson::ondemand::field field;
-    std::string_view key;
-    if (std::move(f).get(field) || field.unescaped_key().get(key)) return false;
-    value& fv = field.value();
-    if (key == "room") {
-      if (fv.get_string().get(out.snapshot_room)) return false;
-    } else if (key == "seq") {
-      if (fv.get_int64().get(out.snapshot_seq)) return false;
-    } else if (key == "epoch") {
-      if (fv.get_int64().get(out.snapshot_epoch)) return false;
+  // Calls fn(key, raw_value) for each member; false when the text is not an object.
+  template <class F>
+  bool members(F&& fn) {
+    skip_ws();
+    if (!eat('{')) return false;
+    skip_ws();
+    if (eat('}')) return at_end();
+    for (;;) {
+      std::string_view key;
+      if (!string_body(key)) return false;
+      skip_ws();
+      if (!eat(':')) return false;
+      skip_ws();
+      auto const start = i_;
+      if (!skip_value()) return false;
+      if (!fn(key, s_.substr(start, i_ - start))) return false;
+      skip_ws();
+      if (eat('}')) return at_end();
+      if (!eat(',')) return false;
+      skip_ws();
     }
   }
+
+ private:
+  bool at_end() {
+    skip_ws();
+    return i_ == s_.size();
+  }
+  void skip_ws() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t'))
+      ++i_;
+  }
+  bool eat(char c) {
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  // A string at i_: out is its raw content (escapes left in place).
+  bool string_body(std::string_view& out) {
+    if (!eat('"')) return false;
+    auto const start = i_;
+    while (i_ < s_.size()) {
+      char const c = s_[i_];
+      if (c == '"') {
+        out = s_.substr(start, i_ - start);
+        ++i_;
+        return true;
+      }
+      i_ += c == '\\' ? 2 : 1;
+    }
+    return false;
+  }
+  bool skip_value() {
+    if (i_ >= s_.size()) return false;
+    char const c = s_[i_];
+    if (c == '"') {
+      std::string_view ignored;
+      return string_body(ignored);
+    }
+    if (c != '{' && c != '[') {
+      // A number or a literal: up to the next separator.
+      auto const start = i_;
+      while (i_ < s_.size() && s_[i_] != ',' && s_[i_] != '}' && s_[i_] != ']' && s_[i_] != ' ')
+        ++i_;
+      return i_ > start;
+    }
+    int depth = 0;
+    while (i_ < s_.size()) {
+      char const d = s_[i_];
+      if (d == '"') {
+        std::string_view ignored;
+        if (!string_body(ignored)) return false;
+        continue;
+      }
+      ++i_;
+      if (d == '{' || d == '[') {
+        ++depth;
+      } else if (d == '}' || d == ']') {
+        if (--depth == 0) return true;
+      }
+    }
+    return false;
+  }
+
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
+void append_utf8(std::string& out, unsigned cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// A raw string value (quotes included) as its text; escapes are decoded into `arena`
+// (reserved by the caller so that earlier views stay valid). False if not a string.
+bool read_string(std::string_view raw, std::string& arena, std::string_view& out) {
+  if (raw.size() < 2 || raw.front() != '"') return false;
+  raw = raw.substr(1, raw.size() - 2);
+  if (raw.find('\\') == std::string_view::npos) {
+    out = raw;
+    return true;
+  }
+  auto const start = arena.size();
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '\\') {
+      arena.push_back(raw[i]);
+      continue;
+    }
+    if (++i >= raw.size()) return false;
+    switch (raw[i]) {
+      case 'n':
+        arena.push_back('\n');
+        break;
+      case 't':
+        arena.push_back('\t');
+        break;
+      case 'r':
+        arena.push_back('\r');
+        break;
+      case 'b':
+        arena.push_back('\b');
+        break;
+      case 'f':
+        arena.push_back('\f');
+        break;
+      case 'u': {
+        unsigned cp = 0;
+        if (i + 4 >= raw.size()) return false;
+        if (std::from_chars(raw.data() + i + 1, raw.data() + i + 5, cp, 16).ec != std::errc{})
+          return false;
+        append_utf8(arena, cp);
+        i += 4;
+        break;
+      }
+      default:
+        arena.push_back(raw[i]);  // \" \\ \/
+    }
+  }
+  out = std::string_view(arena).substr(start);
   return true;
 }
 
-bool read_error(value& v, server_object& out) {
-  object err;
-  if (v.get_object().get(err)) return false;
-  for (auto f : err) {
-    simdjson::ondemand::field field;
-    std::string_view key;
-    if (std::move(f).get(field) || field.unescaped_key().get(key)) return false;
-    if (key == "code" && field.value().get_string().get(out.error_code)) return false;
-  }
-  return true;
+bool read_int(std::string_view raw, std::int64_t& out) {
+  return std::from_chars(raw.data(), raw.data() + raw.size(), out).ec == std::errc{};
+}
+
+bool read_snapshot(std::string_view raw, std::string& arena, server_object& out) {
+  out.has_snapshot = true;
+  return scanner(raw).members([&](std::string_view key, std::string_view v) {
+    if (key == "room") return read_string(v, arena, out.snapshot_room);
+    if (key == "seq") return read_int(v, out.snapshot_seq);
+    if (key == "epoch") return read_int(v, out.snapshot_epoch);
+    return true;
+  });
+}
+
+bool read_error(std::string_view raw, std::string& arena, server_object& out) {
+  return scanner(raw).members([&](std::string_view key, std::string_view v) {
+    return key != "code" || read_string(v, arena, out.error_code);
+  });
 }
 
 }  // namespace
 
 bool object_reader::parse(std::string_view json, server_object& out) {
   out = server_object{};
-  auto& buf = impl_->buffer;
-  buf.assign(json);
-  buf.reserve(json.size() + simdjson::SIMDJSON_PADDING);
-  simdjson::ondemand::document doc;
-  if (impl_->parser.iterate(buf.data(), buf.size(), buf.capacity()).get(doc)) return false;
-  object obj;
-  if (doc.get_object().get(obj)) return false;
-  for (auto f : obj) {
-    simdjson::ondemand::field field;
-    std::string_view key;
-    if (std::move(f).get(field) || field.unescaped_key().get(key)) return false;
-    value& v = field.value();
-    simdjson::error_code ec = simdjson::SUCCESS;
-    if (key == "type") {
-      ec = v.get_string().get(out.type);
-    } else if (key == "rid") {
-      ec = v.get_int64().get(out.rid);
-    } else if (key == "ok") {
-      ec = v.get_bool().get(out.ok);
-    } else if (key == "room") {
-      ec = v.get_string().get(out.room);
-    } else if (key == "seq") {
-      ec = v.get_int64().get(out.seq);
-    } else if (key == "epoch") {
-      ec = v.get_int64().get(out.epoch);
-    } else if (key == "text") {
-      ec = v.get_string().get(out.text);
-    } else if (key == "snapshot" || key == "plenary") {
-      // join replies carry `snapshot`, hello replies the `plenary` one.
-      if (!read_snapshot(v, out)) return false;
-    } else if (key == "error") {
-      if (!read_error(v, out)) return false;
+  auto& arena = impl_->decoded;
+  arena.clear();
+  arena.reserve(json.size());
+  bool const ok = scanner(json).members([&](std::string_view key, std::string_view v) {
+    if (key == "type") return read_string(v, arena, out.type);
+    if (key == "rid") return v == "null" || read_int(v, out.rid);
+    if (key == "ok") {
+      out.ok = v == "true";
+      return v == "true" || v == "false";
     }
-    if (ec) return false;
-  }
-  return !out.type.empty();
+    if (key == "room") return read_string(v, arena, out.room);
+    if (key == "seq") return read_int(v, out.seq);
+    if (key == "epoch") return read_int(v, out.epoch);
+    if (key == "text") return read_string(v, arena, out.text);
+    // join replies carry `snapshot`, hello replies the `plenary` one.
+    if (key == "snapshot" || key == "plenary") return read_snapshot(v, arena, out);
+    if (key == "error") return read_error(v, arena, out);
+    return true;
+  });
+  return ok && !out.type.empty();
 }
 
 void append_json_string(std::string& out, std::string_view s) {

@@ -1,5 +1,5 @@
 // What the load generator reads and writes on the wire: the few fields it needs from a
-// server object (parsed with simdjson on-demand), the requests it sends, the stamp it
+// server object (read by a one-pass scanner), the requests it sends, the stamp it
 // embeds in message texts, and the Socket.IO (Engine.IO v4) framing around them.
 #pragma once
 
@@ -29,7 +29,7 @@ struct server_object {
   std::int64_t snapshot_epoch = -1;
 };
 
-// Parses server objects; one per thread (holds simdjson's buffers).
+// Parses server objects; one per thread (holds the buffer of decoded strings).
 class object_reader {
  public:
   object_reader();

@@ -67,9 +67,10 @@ struct vote {
   std::string insight;
   bool up = true;
 };
-struct del {  // "delete" on the wire
+struct del {  // "delete" on the wire: exactly one of message and insight
   std::string room;
   std::string message;
+  std::string insight;
 };
 struct timer {
   std::string room;

@@ -167,4 +167,22 @@ json_writer& json_writer::raw(std::string_view json) {
   return *this;
 }
 
+bool blank_participant_name(std::string& json, std::string_view id) {
+  // The writer puts "name" right after "id" in both shapes, without spaces.
+  std::string needle = "\"id\":";
+  append_json_string(needle, id);
+  needle += ",\"name\":\"";
+  bool changed = false;
+  for (auto at = json.find(needle); at != std::string::npos; at = json.find(needle, at)) {
+    auto const start = at + needle.size();
+    auto end = start;
+    while (end < json.size() && json[end] != '"') end += json[end] == '\\' ? 2 : 1;
+    if (end >= json.size()) break;  // not written by the writer: leave it
+    changed = changed || end > start;
+    json.erase(start, end - start);
+    at = start;
+  }
+  return changed;
+}
+
 }  // namespace roundtable::protocol

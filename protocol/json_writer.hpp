@@ -58,4 +58,9 @@ void append_json_string(std::string& out, std::string_view s);
 // True when `s` is valid UTF-8.
 bool valid_utf8(std::string_view s) noexcept;
 
+// Empties the name of participant `id` wherever the event `json` (as this
+// writer wrote it) holds it: a participant object {"id":..,"name":..,..} or a
+// hand {"id":..,"name":..}. Returns true if it changed anything. For erasure.
+bool blank_participant_name(std::string& json, std::string_view id);
+
 }  // namespace roundtable::protocol

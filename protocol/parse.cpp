@@ -326,7 +326,8 @@ struct parser::impl {
   std::string_view op;  // the op of the message being checked, for messages
   error* err = nullptr;
 
-  bool run(std::string_view message, command& out);
+  // `forced_op`: parse as that op whatever the message's "op" says.
+  bool run(std::string_view message, command& out, std::string_view forced_op = {});
   simdjson::error_code read_rid(od::value v, command& out);
   simdjson::error_code read_resume(od::value v);
   bool build(std::size_t op_index, command& out);
@@ -449,6 +450,11 @@ bool parser::parse(std::string_view message, command& out, error& err) {
   return impl_->run(message, out);
 }
 
+bool parser::parse_fields(std::string_view op, std::string_view message, command& out, error& err) {
+  impl_->err = &err;
+  return impl_->run(message, out, op);
+}
+
 simdjson::error_code parser::impl::read_rid(od::value v, command& out) {
   od::json_type t;
   if (auto e = v.type().get(t)) return e;
@@ -569,7 +575,7 @@ simdjson::error_code parser::impl::read_resume(od::value v) {
   return simdjson::SUCCESS;
 }
 
-bool parser::impl::run(std::string_view message, command& out) {
+bool parser::impl::run(std::string_view message, command& out, std::string_view forced_op) {
   out.rid.clear();
   op = {};
   if (message.size() > limits::message_bytes)
@@ -628,6 +634,13 @@ bool parser::impl::run(std::string_view message, command& out) {
   if (auto loc = doc.current_location(); loc.error() != simdjson::OUT_OF_BOUNDS)
     return fail(error_code::bad_request, "invalid JSON");
 
+  if (!forced_op.empty()) {  // an op's fields alone: no rid, no "op" to read
+    out.rid.clear();
+    auto const it = std::find(op_names.begin(), op_names.end(), forced_op);
+    if (it == op_names.end()) return fail(error_code::internal, "unknown op");
+    op = *it;
+    return build(static_cast<std::size_t>(it - op_names.begin()), out);
+  }
   if (rid_error) {
     *err = std::move(*rid_error);
     return false;
@@ -700,7 +713,12 @@ bool parser::impl::build(std::size_t op_index, command& out) {
     }
     case index_of<del>: {
       auto& c = out.op.emplace<del>();
-      return id_field(key::room, true, c.room) && id_field(key::message, true, c.message);
+      if (!id_field(key::room, true, c.room) || !id_field(key::message, false, c.message) ||
+          !id_field(key::insight, false, c.insight))
+        return false;
+      if (c.message.empty() == c.insight.empty())
+        return fail(error_code::bad_request, "delete: give one of 'message' or 'insight'");
+      return true;
     }
     case index_of<timer>: {
       auto& c = out.op.emplace<timer>();

@@ -31,6 +31,10 @@ class parser {
   // when the message was an object with a valid `rid`, so the error reply can
   // echo it.
   bool parse(std::string_view message, command& out, error& err);
+  // Parses `message` as the fields of op `op` (a wire name, e.g. "create_table")
+  // with exactly the checks that op gets over the WebSocket; an "op" field in
+  // it is ignored. For the admin API, whose bodies are an op's fields.
+  bool parse_fields(std::string_view op, std::string_view message, command& out, error& err);
 
  private:
   struct impl;

@@ -57,7 +57,7 @@ client::~client() {
 void client::on_closed() {
   if (closed_) return;
   closed_ = true;
-  queue_.clear();
+  worker_.give_buffer(queue_);
   queued_bytes_ = 0;
   if (dirty_) std::erase(worker_.dirty, this);
   worker_.clients.erase(this);
@@ -79,27 +79,34 @@ void client::close(unsigned short code, std::string_view reason) {
   close_transport(code, reason);
 }
 
-void client::enqueue(buffer const& b, std::int64_t published_us) {
+void client::enqueue(std::string_view bytes, std::int64_t published_us) {
   if (closing_ || closed_) return;
   if (published_us != 0 && oldest_published_us_ == 0) oldest_published_us_ = published_us;
-  queued_bytes_ += b->size();
+  queued_bytes_ += bytes.size() + 1;
   if (queued_bytes_ > node_.opts().send_queue_bytes) {
     // A client that does not read must not grow our memory or stall its room.
     worker_.counters.slow_consumer_closes.fetch_add(1, std::memory_order_relaxed);
-    queue_.clear();
+    worker_.give_buffer(queue_);
     queued_bytes_ = 0;
     close(protocol::close_code::policy, "send queue over its bound");
     return;
   }
-  queue_.push_back(b);
+  if (queue_.empty()) {
+    worker_.take_buffer(queue_);
+  } else {
+    queue_.push_back('\n');
+  }
+  queue_.append(bytes);
   if (!dirty_) {
     dirty_ = true;
     worker_.mark_dirty(this);
   }
 }
 
-void client::written(std::size_t bytes) noexcept {
-  queued_bytes_ -= std::min(queued_bytes_, bytes);
+void client::written(std::string& out) noexcept {
+  // Each object counted its separator in enqueue(): the first of a write has none.
+  queued_bytes_ -= std::min(queued_bytes_, out.size() + 1);
+  worker_.give_buffer(out);
   if (inflight_published_us_ != 0) {
     node_.stats().publish_to_write.record(
         static_cast<std::uint64_t>(now_us() - inflight_published_us_));
@@ -284,8 +291,10 @@ bool client::dispatch(protocol::command& cmd) {
           auto* s = any_room(op.room);
           if (!s) return true;
           return room_op(std::move(rid), *s,
-                         [id = std::move(op.message), now](room& r, member const& m) {
-                           return r.delete_message(m.who, id, now);
+                         [msg = std::move(op.message), ins = std::move(op.insight), now](
+                             room& r, member const& m) {
+                           return msg.empty() ? r.delete_insight(m.who, ins, now)
+                                              : r.delete_message(m.who, msg, now);
                          });
         } else if constexpr (std::is_same_v<T, protocol::timer>) {
           auto* s = any_room(op.room);
@@ -318,10 +327,9 @@ bool client::dispatch(protocol::command& cmd) {
           return false;
         } else if constexpr (std::is_same_v<T, protocol::broadcast>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
-          return room_op(std::move(rid), node_.plenary(),
-                         [text = std::move(op.text), now](room& r, member const& m) {
-                           return r.broadcast(m.who, text, now);
-                         });
+          node_.announce(who_, std::move(op.text), now,
+                         replier(shared_from_this(), std::move(rid)));
+          return false;
         } else if constexpr (std::is_same_v<T, protocol::phase>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
           return room_op(std::move(rid), node_.plenary(),
@@ -336,11 +344,9 @@ bool client::dispatch(protocol::command& cmd) {
           });
         } else if constexpr (std::is_same_v<T, protocol::create_table>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
-          // The plenary's log decides which of concurrent creates wins; every
-          // node opens the table when it applies it, before this reply.
-          table_config cfg{op.table, op.topic, op.moderator, op.capacity, true};
-          return room_op(std::move(rid), node_.plenary(),
-                         [cfg, now](room& r, member const&) { return r.table_created(cfg, now); });
+          node_.open_table({op.table, op.topic, op.moderator, op.capacity, true}, now,
+                           replier(shared_from_this(), std::move(rid)));
+          return false;
         } else {
           static_assert(sizeof(T) == 0, "an op without a handler");
         }
@@ -371,12 +377,18 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
   // Step 1 on the plenary's home: membership and snapshot (or replay) in one go.
   node_.on_home(node_.plenary(), [self = shared_from_this(), rid = std::move(rid), h = std::move(h),
                                   m = self_member()](room& r) mutable {
-    r.join(m, node::now_ms());
+    // The plenary's membership is this node's own: its replica says whether
+    // the participant was erased on request (a table refuses them at apply).
+    outcome refused;
+    if (r.erased(m.who.id))
+      refused = make_error(error_code::forbidden, "this participant was erased on request");
+    else
+      r.join(m, node::now_ms());
     std::vector<buffer> replay;
     std::string recovered = "{";
     for (auto const& rp : h.resume) {
       if (rp.room != room::plenary_id) continue;
-      bool const ok = r.replay(rp.epoch, rp.seq, replay);
+      bool const ok = r.replay(rp.epoch, rp.seq, replay, self->replay_budget());
       recovered += "\"plenary\":";
       recovered += ok ? "true" : "false";
     }
@@ -384,16 +396,25 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
     r.write_snapshot(snap);
     return [self = std::move(self), rid = std::move(rid), h = std::move(h),
             replay = std::move(replay), snap = snap.release(), phase = r.phase_name(),
-            recovered = std::move(recovered)]() mutable {
+            recovered = std::move(recovered), refused = std::move(refused)]() mutable {
       auto const w = self->worker_index();
       self->node_.on_worker(w, [self = std::move(self), rid = std::move(rid), h = std::move(h),
                                 replay = std::move(replay), snap = std::move(snap),
-                                phase = std::move(phase),
-                                recovered = std::move(recovered)]() mutable {
+                                phase = std::move(phase), recovered = std::move(recovered),
+                                refused = std::move(refused)]() mutable {
         if (self->closed_) return;
+        if (refused) {
+          self->reply_error(rid, *refused);
+          self->flush_now();
+          self->close(protocol::close_code::policy, "erased on request");
+          return;
+        }
         self->worker_.rooms.try_emplace(std::string(room::plenary_id), plenary_slot)
             .first->second.add(self.get());
-        for (auto const& b : replay) self->enqueue(b);
+        for (auto const& b : replay) {
+          self->enqueue(b);
+          self->replayed_bytes_ += b->size();
+        }
         // Step 2: a resumed table (the first table named in `resume`).
         std::optional<protocol::resume_point> table_rp;
         for (auto const& rp : h.resume) {
@@ -421,7 +442,7 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
             bool ok = false;
             std::string table_snap;
             if (!o) {
-              ok = t.replay(rp.epoch, rp.seq, table_replay);
+              ok = t.replay(rp.epoch, rp.seq, table_replay, self->replay_budget());
               json_writer tw;
               t.write_snapshot(tw);
               table_snap = tw.release();

@@ -34,12 +34,15 @@ class client : public std::enable_shared_from_this<client> {
   // the client from its worker and its rooms; safe to call more than once.
   void on_closed();
 
-  // Pushes a buffer into the send queue. Over the queue's byte bound the
+  // Appends one object to the send queue: a contiguous buffer where queued
+  // objects are joined by '\n' and leave as one WebSocket message per write
+  // (copying ~200 bytes costs less than a shared buffer's reference count
+  // and a gather entry per object). Over the queue's byte bound the
   // connection is closed with 1008 (slow consumer) and the queue is freed.
   // `published_us` (steady clock) is when the room published the event, for
   // the publish-to-write latency histogram; 0 for replies.
-  void enqueue(buffer const& b, std::int64_t published_us = 0);
-  void enqueue(std::string s) { enqueue(std::make_shared<std::string const>(std::move(s))); }
+  void enqueue(std::string_view bytes, std::int64_t published_us = 0);
+  void enqueue(buffer const& b, std::int64_t published_us = 0) { enqueue(*b, published_us); }
 
   std::uint64_t serial() const noexcept { return serial_; }
   std::uint32_t worker_index() const noexcept { return worker_.index; }
@@ -51,6 +54,15 @@ class client : public std::enable_shared_from_this<client> {
   void flushed() {
     dirty_ = false;
     if (!closed_) start_write();
+  }
+  // After a write completed: what was queued meanwhile waits for the end of
+  // the turn like any other output, so that the events still being delivered
+  // in this turn leave with it (writing at once sent a message per write
+  // completion, a few events each).
+  void write_later() {
+    if (dirty_ || queue_.empty()) return;
+    dirty_ = true;
+    worker_.mark_dirty(this);
   }
   // Writes now, without waiting for the end of the turn: a reply must leave
   // before the transport reads on (the next frame may fail the connection).
@@ -69,16 +81,15 @@ class client : public std::enable_shared_from_this<client> {
   virtual void resume_read() = 0;  // the pending op completed
   virtual void close_transport(unsigned short code, std::string_view reason) = 0;
 
-  // For the transport's writer: takes everything queued.
-  // Swaps what is queued into `out` (emptied first), so both vectors keep
-  // their capacity: no allocation per write on a busy connection.
-  void take_queue(std::vector<buffer>& out) {
+  // For the transport's writer: moves everything queued into `out`, which
+  // must be empty (given back by written()).
+  void take_queue(std::string& out) {
     inflight_published_us_ = std::exchange(oldest_published_us_, 0);
-    out.clear();
     out.swap(queue_);
   }
-  // The transport finished writing what take_queue() gave it.
-  void written(std::size_t bytes) noexcept;
+  // The transport finished writing `out` (from take_queue()); its buffer goes
+  // back to the worker's spares and `out` is left empty.
+  void written(std::string& out) noexcept;
   bool queue_empty() const noexcept { return queue_.empty(); }
   bool closing() const noexcept { return closing_; }
   worker& worker_;
@@ -109,7 +120,16 @@ class client : public std::enable_shared_from_this<client> {
   room_slot* member_room(std::string const& rid, std::string const& id);
   room_slot* table_room(std::string const& rid);
 
+  // What the replays of a resuming hello may take together: a quarter of the
+  // send-queue bound, so that they, two snapshots and the lobby always fit.
+  // Past it a room answers recovered: false with its snapshot.
+  std::size_t replay_budget() const noexcept {
+    auto const total = node_.opts().send_queue_bytes / 4;
+    return total - std::min(total, replayed_bytes_);
+  }
+
   std::string address_;
+  std::size_t replayed_bytes_ = 0;  // by this hello's plenary replay
   std::uint64_t serial_;
   participant who_;
   bool hello_done_ = false;
@@ -117,8 +137,11 @@ class client : public std::enable_shared_from_this<client> {
   bool closing_ = false;
   std::string table_;  // current table; empty: plenary only
 
-  bool dirty_ = false;         // in worker_.dirty
-  std::vector<buffer> queue_;  // a vector: an empty deque already costs a heap block
+  bool dirty_ = false;  // in worker_.dirty
+  // Objects joined by '\n'. A buffer is borrowed from the worker's spares
+  // when the first object is queued and given back once written, so an idle
+  // connection holds none and a busy one allocates none per write.
+  std::string queue_;
   std::size_t queued_bytes_ = 0;
   std::int64_t oldest_published_us_ = 0;    // of the events in queue_
   std::int64_t inflight_published_us_ = 0;  // of the events being written

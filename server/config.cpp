@@ -172,6 +172,7 @@ std::string usage() {
   --rate-burst N           token bucket size (default 40)
   --max-connections-per-ip N  (default 200)
   --handshake-timeout S    close a connection whose request or upgrade takes longer (default 10)
+  --max-tables N           tables an event may hold, for create_table (default 100)
   --idle-timeout S         close connections silent this long (default 60)
   --log-level L            debug, info, warn, error (default info)
 )";
@@ -264,6 +265,8 @@ options parse_options(int argc, char** argv) {
       o.max_connections_per_ip = static_cast<std::size_t>(number(1, option_limits::connections));
     } else if (flag == "--handshake-timeout") {
       o.handshake_timeout = std::chrono::seconds(number(1, option_limits::seconds));
+    } else if (flag == "--max-tables") {
+      o.max_tables = static_cast<std::size_t>(number(1, option_limits::tables));
     } else if (flag == "--idle-timeout") {
       o.idle_timeout = std::chrono::seconds(number(1, option_limits::seconds));
     } else if (flag == "--log-level") {

@@ -40,6 +40,9 @@ inline constexpr long long min_send_queue = 65'536;  // one largest message must
 inline constexpr long long max_send_queue = 1LL << 30;
 inline constexpr long long rate = 1'000'000;         // messages per second per connection
 inline constexpr long long connections = 1'000'000;  // per client address
+// Tables per event: every hello carries the lobby, so it must stay small enough
+// to fit the send queue beside a snapshot.
+inline constexpr long long tables = 1'000;
 }  // namespace option_limits
 
 struct options {
@@ -65,6 +68,7 @@ struct options {
   double rate_per_second = 20;             // token bucket refill; 0 disables
   double rate_burst = 40;                  // token bucket size
   std::size_t max_connections_per_ip = 200;
+  std::size_t max_tables = 100;  // tables in the event, config and run time alike
   std::chrono::seconds handshake_timeout{10};
   std::chrono::seconds idle_timeout{60};
   std::string log_level = "info";

@@ -79,6 +79,16 @@ std::optional<durable_log::saved_room> durable_log::load(std::string const& room
     e.json = std::make_shared<std::string const>(std::move(row.payload));
     s.history.push_back(std::move(e));
   }
+  auto all_of = [&](std::string_view type) {
+    std::vector<buffer> out;
+    for (auto& row : store_->events_of_type(room, s.epoch, type))
+      out.push_back(std::make_shared<std::string const>(std::move(row.payload)));
+    return out;
+  };
+  if (room == room::plenary_id) {
+    s.reports = all_of("report");
+    s.broadcasts = all_of("broadcast");
+  }
   // Messages change no state, so the room row's seq can lag the events.
   if (!s.history.empty()) s.seq = std::max(s.seq, s.history.back().seq);
   return s;
@@ -87,8 +97,21 @@ std::optional<durable_log::saved_room> durable_log::load(std::string const& room
 std::size_t durable_log::erase_author(std::string const& author) {
   store_->flush();
   std::size_t n = 0;
-  for (auto const& row : store_->events_by_author(author)) {
-    if (row.type != "message" && row.type != "insight") continue;
+  // Their name in the events of others: every hand queue they were in (the
+  // rooms' windows are rewritten by the rooms; this reaches the older pages).
+  for (auto const& r : store_->rooms()) {
+    for (auto& row : store_->events(r.room, r.epoch, 0, SIZE_MAX)) {
+      if (row.type == "hands" && protocol::blank_participant_name(row.payload, author))
+        store_->replace_payload(row.room, row.epoch, row.seq, std::move(row.payload));
+    }
+  }
+  for (auto& row : store_->events_by_author(author)) {
+    if (row.type != "message" && row.type != "insight") {
+      // Their presence: the id stays (it pairs `joined` with `left`), the name goes.
+      if (protocol::blank_participant_name(row.payload, author))
+        store_->replace_payload(row.room, row.epoch, row.seq, std::move(row.payload));
+      continue;
+    }
     history_entry e;
     e.seq = row.seq;
     e.type = row.type;

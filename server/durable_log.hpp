@@ -40,12 +40,14 @@ class durable_log final : public room_observer {
   void on_rewrite(std::string const& room, std::uint64_t epoch, history_entry const& e) override;
   void on_state(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
                 std::string const& state_json) override;
+  bool keeps_events() const noexcept override { return true; }
 
   // What the store holds of a room, for restore; nullopt for a new room.
   struct saved_room {
     std::uint64_t epoch = 0, seq = 0;
     std::string state;
     std::vector<history_entry> history;
+    std::vector<buffer> reports, broadcasts;  // the plenary's, whole
   };
   std::optional<saved_room> load(std::string const& room, std::size_t window);
   // Tables opened at run time, in creation order.

@@ -66,7 +66,9 @@ http_response metrics_text(node& n) {
     add(sum.flood_closes, c.flood_closes);
     add(sum.errors, c.errors);
   }
-  std::string out;
+  std::string out =
+      "# HELP roundtable_build_info The running version.\n# TYPE roundtable_build_info gauge\n"
+      "roundtable_build_info{version=\"" ROUNDTABLE_VERSION "\"} 1\n";
   auto const& m = n.stats();
   metric(out, "connections", "gauge", "WebSocket connections open now.", sum.connections.load());
   metric(out, "connections_total", "counter", "WebSocket connections accepted.",

@@ -36,15 +36,29 @@ void fail(beast::error_code ec, char const* what) {
   log::debug("connection error", {{"where", what}, {"error", ec.message()}});
 }
 
-constexpr char newline = '\n';
+// The WebSocket's socket names its io_context's executor type: the type-erased
+// any_io_executor of beast::tcp_stream was copied on every operation of the
+// write path. Timeouts are the websocket stream's own (handshake, idle).
+using ws_socket = asio::basic_stream_socket<tcp, asio::io_context::executor_type>;
+
+// The upgraded connection's descriptor, moved onto a ws_socket of worker `w`.
+ws_socket adopt(worker& w, beast::tcp_stream&& stream) {
+  auto from = stream.release_socket();
+  beast::error_code ec;
+  auto const protocol = from.local_endpoint(ec).protocol();
+  ws_socket to(w.ioc.get_executor());
+  if (ec) return to;  // the peer is gone: the handshake fails on a closed socket
+  auto const fd = from.release(ec);
+  if (!ec) to.assign(protocol, fd, ec);
+  return to;
+}
 
 class ws_session final : public client {
  public:
   ws_session(node& n, worker& w, std::string address, beast::tcp_stream&& stream)
-      : client(n, w, std::move(address)), ws_(std::move(stream)), close_timer_(w.ioc) {}
+      : client(n, w, std::move(address)), ws_(adopt(w, std::move(stream))) {}
 
   void run(http::request<http::string_body> req) {
-    beast::get_lowest_layer(ws_).expires_never();
     auto t = websocket::stream_base::timeout::suggested(beast::role_type::server);
     t.handshake_timeout = node_.opts().handshake_timeout;
     t.idle_timeout = node_.opts().idle_timeout;
@@ -93,7 +107,10 @@ class ws_session final : public client {
     auto const data = buffer_.cdata();
     bool const done =
         on_message(std::string_view(static_cast<char const*>(data.data()), data.size()));
-    buffer_.consume(buffer_.size());
+    // Freed between messages: most connections are idle most of the time, and
+    // a malloc per message read is cheap beside the deliveries it causes.
+    buffer_.clear();
+    buffer_.shrink_to_fit();
     if (done) {
       flush_now();
       do_read();
@@ -102,26 +119,21 @@ class ws_session final : public client {
 
   void resume_read() override { do_read(); }
 
+  // One message per write: everything queued since the last one, joined by
+  // '\n', in one contiguous buffer (no gather list for Beast to walk).
   void start_write() override {
     if (writing_ || close_sent_ || queue_empty()) return;
     take_queue(inflight_);
-    gather_.clear();
-    inflight_bytes_ = 0;
-    for (std::size_t i = 0; i < inflight_.size(); ++i) {
-      if (i) gather_.emplace_back(&newline, 1);
-      gather_.emplace_back(inflight_[i]->data(), inflight_[i]->size());
-      inflight_bytes_ += inflight_[i]->size();
-    }
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(
-        gather_, [self = self()](beast::error_code ec, std::size_t n) { self->on_write(ec, n); });
+    ws_.async_write(asio::buffer(inflight_), [self = self()](beast::error_code ec, std::size_t n) {
+      self->on_write(ec, n);
+    });
   }
 
   void on_write(beast::error_code ec, std::size_t n) {
     writing_ = false;
-    written(inflight_bytes_);
-    inflight_.clear();
+    written(inflight_);
     if (ec) {
       fail(ec, "write");
       on_closed();
@@ -131,8 +143,10 @@ class ws_session final : public client {
     worker_.counters.bytes_out.fetch_add(n, std::memory_order_relaxed);
     if (close_code_ && queue_empty()) {
       do_close();
-    } else {
+    } else if (close_code_) {
       start_write();
+    } else {
+      write_later();
     }
   }
 
@@ -140,8 +154,9 @@ class ws_session final : public client {
     close_code_ = code;
     close_reason_ = reason;
     // A peer that reads nothing never lets the close frame out: cut it off.
-    close_timer_.expires_after(std::chrono::seconds(5));
-    close_timer_.async_wait([self = self()](beast::error_code ec) {
+    // (Made here: an open connection holds no timer of its own.)
+    close_timer_.emplace(ws_.get_executor(), std::chrono::seconds(5));
+    close_timer_->async_wait([self = self()](beast::error_code ec) {
       if (!ec) {
         beast::get_lowest_layer(self->ws_).close();
         self->on_closed();
@@ -157,21 +172,22 @@ class ws_session final : public client {
     cr.reason = close_reason_;
     ws_.async_close(cr, [self = self()](beast::error_code ec) {
       fail(ec, "close");
-      self->close_timer_.cancel();
+      if (self->close_timer_) self->close_timer_->cancel();
       self->on_closed();
     });
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<ws_socket> ws_;
   beast::flat_buffer buffer_;
-  std::vector<buffer> inflight_;
-  std::vector<asio::const_buffer> gather_;
-  std::size_t inflight_bytes_ = 0;
+  std::string inflight_;  // the message being written
   bool writing_ = false;
   bool close_sent_ = false;
   unsigned short close_code_ = 0;
   std::string close_reason_;
-  asio::steady_timer close_timer_;
+  std::optional<asio::basic_waitable_timer<std::chrono::steady_clock,
+                                           asio::wait_traits<std::chrono::steady_clock>,
+                                           asio::io_context::executor_type>>
+      close_timer_;
 };
 
 class http_session : public std::enable_shared_from_this<http_session> {

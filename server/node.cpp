@@ -33,6 +33,32 @@ void worker::flush() {
   flushing.clear();
 }
 
+namespace {
+
+// Whether a string holds heap memory (beyond the small-string buffer).
+bool has_heap(std::string const& s) noexcept {
+  return s.capacity() > std::string().capacity();
+}
+
+}  // namespace
+
+void worker::take_buffer(std::string& b) {
+  if (has_heap(b) || spare_buffers.empty()) return;
+  b.swap(spare_buffers.back());
+  spare_buffers.pop_back();
+}
+
+void worker::give_buffer(std::string& b) noexcept {
+  constexpr std::size_t max_spares = 1024;
+  constexpr std::size_t max_spare_bytes = 1 << 20;
+  if (!has_heap(b)) return;
+  if (spare_buffers.size() < max_spares && b.capacity() <= max_spare_bytes) {
+    b.clear();
+    spare_buffers.push_back(std::move(b));
+  }
+  std::string().swap(b);
+}
+
 void member_list::add(client* c) {
   c->slots_[slot_] = items_.size();
   items_.push_back(c);
@@ -139,6 +165,7 @@ node::node(options opts, event_config event)
   std::vector<std::string> known;
   for (auto* t : tables()) known.push_back(t->config.id);
   p.r->set_known_tables(std::move(known));
+  p.r->set_max_tables(opts_.max_tables);
 }
 
 node::~node() {
@@ -171,6 +198,9 @@ room_slot& node::add_room(table_config cfg) {
   if (saved) {
     // What the room said and decided before the restart wins over the config.
     s->r->restore(saved->seq, saved->state, std::move(saved->history));
+    // A state written before the lists left it still holds them: the store's wins.
+    if (!saved->reports.empty() || !saved->broadcasts.empty())
+      s->r->restore_lists(std::move(saved->reports), std::move(saved->broadcasts));
   } else if (log_) {
     log_->on_state(cfg.id, epoch, 0, s->r->state_json());
   }
@@ -201,6 +231,22 @@ outcome node::create_table(table_config cfg) {
   return {};
 }
 
+void node::open_table(table_config cfg, std::int64_t now_ms, std::function<void(outcome)> done) {
+  // The plenary's log decides, at apply, whether the id is new and the event
+  // below --max-tables, so that of concurrent creates on any nodes exactly
+  // the ones that fit win; every node opens a winner's table when it applies it.
+  on_home(plenary(), [cfg = std::move(cfg), now_ms, done = std::move(done)](room& r) mutable {
+    r.after(r.table_created(cfg, now_ms), std::move(done));
+  });
+}
+
+void node::announce(participant from, std::string text, std::int64_t now_ms,
+                    std::function<void(outcome)> done) {
+  on_home(plenary(),
+          [from = std::move(from), text = std::move(text), now_ms, done = std::move(done)](
+              room& r) mutable { r.after(r.broadcast(from, text, now_ms), std::move(done)); });
+}
+
 room_slot* node::find_room(std::string_view id) {
   std::shared_lock lock(rooms_mutex_);
   auto it = rooms_.find(id);
@@ -212,19 +258,29 @@ std::vector<room_slot*> node::tables() {
   return table_order_;
 }
 
-void node::write_tables(json_writer& w) {
+std::size_t node::write_tables(json_writer& w, bool changed_only) {
+  std::size_t rows = 0;
   w.begin_array();
   for (auto* s : tables()) {
+    auto const count = s->count.load(std::memory_order_relaxed);
+    bool const open = s->open.load(std::memory_order_relaxed);
+    if (changed_only) {
+      if (s->lobby_count == count && s->lobby_open == open) continue;
+      s->lobby_count = count;
+      s->lobby_open = open;
+    }
+    ++rows;
     w.begin_object()
         .field("id", s->config.id)
         .field("topic", s->config.topic)
         .field("moderator", s->config.moderator)
-        .field("count", s->count.load(std::memory_order_relaxed))
+        .field("count", count)
         .field("capacity", s->config.capacity)
-        .field("open", s->open.load(std::memory_order_relaxed))
+        .field("open", open)
         .end_object();
   }
   w.end_array();
+  return rows;
 }
 
 worker& node::next_worker() noexcept {
@@ -265,8 +321,23 @@ void node::publish(room_slot& s) {
   for (auto& t : s.r->take_created()) {
     if (!find_room(t.id)) create_table(std::move(t));  // decided on another node
   }
+  for (auto& id : s.r->take_erased()) {
+    if (s.r->is_plenary()) close_participant(id);  // every room erases; one close
+  }
   // Replies last: they follow the events they confirm.
   for (auto& fn : s.r->take_ready()) fn();
+}
+
+void node::close_participant(std::string const& id) {
+  for (auto& w : workers_) {
+    boost::asio::post(w->ioc, [&wk = *w, id] {
+      std::vector<client*> theirs;  // closing removes clients from the set
+      for (auto* c : wk.clients) {
+        if (c->who().id == id) theirs.push_back(c);
+      }
+      for (auto* c : theirs) c->close(protocol::close_code::policy, "erased on request");
+    });
+  }
 }
 
 void node::arm_timer(room_slot& s) {
@@ -289,7 +360,10 @@ void node::schedule_lobby() {
     if (tables_dirty_.exchange(false, std::memory_order_relaxed)) {
       json_writer w;
       w.begin_object().field("type", "tables").key("tables");
-      write_tables(w);
+      // Only what changed: with many tables the whole list every 250 ms
+      // would be most of what everyone receives.
+      if (write_tables(w, true) == 0) return schedule_lobby();
+      w.field("total", static_cast<std::uint64_t>(tables().size()));
       w.end_object();
       auto const b = std::make_shared<std::string const>(w.release());
       for (auto& wk : workers_) {

@@ -71,6 +71,13 @@ struct worker {
   bool flush_posted = false;
   void mark_dirty(client* c);
   void flush();
+  // Send-queue buffers of clients with nothing queued. take_buffer() moves a
+  // spare (or nothing) into an empty `b`; give_buffer() takes `b`'s memory
+  // back, leaving it empty. A few hundred spares cover every connection
+  // writing in one turn; past that, or past 1 MiB, a buffer is freed.
+  void take_buffer(std::string& b);
+  void give_buffer(std::string& b) noexcept;
+  std::vector<std::string> spare_buffers;
   std::thread thread;
   // Last, so it is destroyed first: pending handlers own clients, whose
   // destructors still reach the state above.
@@ -85,6 +92,10 @@ struct room_slot {
   std::atomic<std::int64_t> count{0};
   std::atomic<bool> open{true};
   std::unique_ptr<boost::asio::steady_timer> timer;  // home thread only
+  // The row as the last `tables` event told it (the lobby timer's thread
+  // only); -1: never sent. That event carries only the rows that differ.
+  std::int64_t lobby_count = -1;
+  bool lobby_open = true;
 };
 
 class node {
@@ -117,6 +128,14 @@ class node {
   // Creates a table at run time (chair, admin API; or decided on another
   // node). Any thread.
   outcome create_table(table_config cfg);
+  // The chair's `create_table` and `POST /api/tables`, one path for both:
+  // submits `table_created` to the plenary, whose apply refuses past
+  // --max-tables (`full`) or an id in use; every node opens a table when it
+  // applies it. `done` runs on the plenary's home with the outcome at apply.
+  void open_table(table_config cfg, std::int64_t now_ms, std::function<void(outcome)> done);
+  // The chair's `broadcast` and `POST /api/broadcast`: `done` as above.
+  void announce(participant from, std::string text, std::int64_t now_ms,
+                std::function<void(outcome)> done);
 
   // Runs `fn(room&)` on the room's home thread, then delivers what it emitted.
   // When `fn` returns a callable (typically a post of the reply to the
@@ -144,11 +163,16 @@ class node {
   // Home thread: delivers the room's outbox to every worker with members and
   // refreshes the lobby counts.
   void publish(room_slot& s);
+  // Closes every connection of participant `id` on this node (erasure):
+  // 1008 with the reason "erased on request". Any thread.
+  void close_participant(std::string const& id);
   // Home thread: (re)arms the room's countdown after a `timer` op.
   void arm_timer(room_slot& s);
 
-  // The `tables` lobby list with counts, written into `w` as an array.
-  void write_tables(protocol::json_writer& w);
+  // The `tables` lobby list with counts, written into `w` as an array: every
+  // table, or with `changed_only` the rows that changed since the last call
+  // with it (the lobby timer's thread only). Returns how many rows it wrote.
+  std::size_t write_tables(protocol::json_writer& w, bool changed_only = false);
   // Marks the lobby as changed; a coalescing timer sends `tables` at most
   // every 250 ms.
   void tables_changed() noexcept { tables_dirty_.store(true, std::memory_order_relaxed); }

@@ -3,6 +3,7 @@
 
 #include "protocol/command.hpp"
 #include "protocol/json_writer.hpp"
+#include "protocol/parse.hpp"
 #include "server/durable_log.hpp"
 #include "server/node.hpp"
 
@@ -312,57 +313,29 @@ void handle_admin(node& n, std::uint32_t worker, http_request req, http_done don
     return;
   }
   if (req.method == "POST" && (path == "/api/tables" || path == "/api/broadcast")) {
-    simdjson::dom::parser parser;
-    simdjson::dom::element body;
-    if (parser.parse(simdjson::padded_string(req.body)).get(body) || !body.is_object()) {
-      return done(json_error(400, error_code::bad_request, "the body must be a JSON object"));
+    // The body is the op's fields, checked by the WebSocket's own parser: one
+    // set of rules (lengths, control characters, ids, bounds, repeated keys).
+    bool const tables = path == "/api/tables";
+    protocol::command cmd;
+    error err;
+    protocol::parser parser;
+    if (!parser.parse_fields(tables ? "create_table" : "broadcast", req.body, cmd, err)) {
+      return done(json_error(status_of(err.code), err.code, err.message));
     }
-    auto const now = node::now_ms();
-    if (path == "/api/broadcast") {
-      std::string_view text;
-      if (body["text"].get(text) || text.empty() || text.size() > protocol::limits::broadcast) {
-        return done(
-            json_error(400, error_code::bad_request, "'text' must be a string of 1 to 2000 bytes"));
-      }
-      participant from{"admin", "Organisers", role::chair, {}};
-      n.on_home(n.plenary(),
-                [&n, worker, from, text = std::string(text), now, done = std::move(done)](room& r) {
-                  r.broadcast(from, text, now);
-                  n.on_worker(worker, [done] { done(json_response(200, "{\"ok\":true}")); });
-                });
-      return;
-    }
-    std::string_view id, topic, moderator;
-    std::int64_t capacity = 0;
-    if (body["table"].get(id) || body["topic"].get(topic) || topic.empty() ||
-        topic.size() > protocol::limits::topic) {
-      return done(
-          json_error(400, error_code::bad_request, "'table' and 'topic' are required strings"));
-    }
-    if (body["moderator"].get(moderator) == simdjson::INCORRECT_TYPE ||
-        body["capacity"].get(capacity) == simdjson::INCORRECT_TYPE) {
-      return done(
-          json_error(400, error_code::bad_request, "'moderator' is a string, 'capacity' a number"));
-    }
-    bool id_ok = !id.empty() && id.size() <= protocol::limits::id && id != room::plenary_id;
-    for (char c : id) {
-      id_ok = id_ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-                        c == '.' || c == ':');
-    }
-    if (!id_ok || capacity < 0) {
-      return done(
-          json_error(400, error_code::bad_request, "'table' must be an id of [A-Za-z0-9_.:-]"));
-    }
-    table_config cfg{std::string(id), std::string(topic), std::string(moderator), capacity, true};
-    // The plenary's log decides which of concurrent creates wins.
-    n.on_home(n.plenary(), [&n, worker, cfg, now, done = std::move(done)](room& r) {
-      r.after(r.table_created(cfg, now), [&n, worker, done](outcome o) {
-        n.on_worker(worker, [done, o] {
-          if (o) return done(json_error(status_of(o->code), o->code, o->message));
-          done(json_response(201, "{\"ok\":true}"));
-        });
+    auto reply = [&n, worker, done = std::move(done), status = tables ? 201u : 200u](outcome o) {
+      n.on_worker(worker, [done, status, o = std::move(o)] {
+        if (o) return done(json_error(status_of(o->code), o->code, o->message));
+        done(json_response(status, "{\"ok\":true}"));
       });
-    });
+    };
+    auto const now = node::now_ms();
+    if (tables) {
+      auto& c = std::get<protocol::create_table>(cmd.op);
+      n.open_table({c.table, c.topic, c.moderator, c.capacity, true}, now, std::move(reply));
+    } else {
+      n.announce(participant{"admin", "Organisers", role::chair, {}},
+                 std::move(std::get<protocol::broadcast>(cmd.op).text), now, std::move(reply));
+    }
     return;
   }
   done(json_error(404, error_code::not_found, "no such API route"));

@@ -9,6 +9,30 @@ namespace roundtable {
 
 using protocol::json_writer;
 
+namespace {
+
+// Writes as an array, oldest first, the newest of `items` (given newest first)
+// that fit in `count` entries and `bytes`: what a snapshot shows of a list
+// that grows for the whole session.
+void write_latest(json_writer& w, std::vector<std::string const*> const& newest, std::size_t count,
+                  std::size_t bytes) {
+  std::size_t n = 0, used = 0;
+  while (n < newest.size() && n < count && used + newest[n]->size() <= bytes)
+    used += newest[n++]->size();
+  w.begin_array();
+  for (auto i = n; i-- > 0;) w.raw(*newest[i]);
+  w.end_array();
+}
+
+std::vector<std::string const*> newest_first(std::vector<buffer> const& items, std::size_t limit) {
+  std::vector<std::string const*> out;
+  for (auto it = items.rbegin(); it != items.rend() && out.size() < limit; ++it)
+    out.push_back(it->get());
+  return out;
+}
+
+}  // namespace
+
 room::room(table_config cfg, std::uint64_t epoch, std::size_t history_limit,
            room_observer* observer, sequencer* seq)
     : cfg_(std::move(cfg)),
@@ -166,6 +190,11 @@ room::ticket room::delete_message(participant const& p, std::string_view message
   return submit(p, {}, now_ms, cmd::del{std::string(message_id)});
 }
 
+room::ticket room::delete_insight(participant const& p, std::string_view insight_id,
+                                  std::int64_t now_ms) {
+  return submit(p, {}, now_ms, cmd::del_insight{std::string(insight_id)});
+}
+
 room::ticket room::set_timer(participant const& p, std::int64_t seconds, std::int64_t now_ms) {
   return submit(p, {}, now_ms, cmd::timer{seconds});
 }
@@ -247,11 +276,12 @@ void room::write_snapshot(json_writer& w) const {
       .field("count", static_cast<std::uint64_t>(count()));
   if (is_plenary()) {
     w.field("phase", phase_);
-    w.key("reports").begin_array();
-    for (auto const& r : reports_) w.raw(*r);
-    w.end_array().key("broadcasts").begin_array();
-    for (auto const& b : broadcasts_) w.raw(*b);
-    w.end_array();
+    w.key("reports");
+    write_latest(w, newest_first(reports_, snapshot_plenary_items), snapshot_plenary_items,
+                 snapshot_report_bytes);
+    w.key("broadcasts");
+    write_latest(w, newest_first(broadcasts_, snapshot_plenary_items), snapshot_plenary_items,
+                 snapshot_broadcast_bytes);
   } else {
     w.field("topic", cfg_.topic)
         .field("moderator", cfg_.moderator)
@@ -261,15 +291,13 @@ void room::write_snapshot(json_writer& w) const {
     for (auto const& [key, p] : roster_) write_participant(w, p);
     w.end_array();
   }
-  // The latest messages, oldest first.
-  std::vector<history_entry const*> latest;
+  std::vector<std::string const*> latest;
   for (auto it = history_.rbegin(); it != history_.rend() && latest.size() < snapshot_messages;
        ++it) {
-    if (it->type == "message" && !it->deleted) latest.push_back(&*it);
+    if (it->type == "message" && !it->deleted) latest.push_back(it->json.get());
   }
-  w.key("messages").begin_array();
-  for (auto it = latest.rbegin(); it != latest.rend(); ++it) w.raw(*(*it)->json);
-  w.end_array();
+  w.key("messages");
+  write_latest(w, latest, snapshot_messages, snapshot_message_bytes);
   if (!is_plenary()) {
     w.key("insights").begin_array();
     for (auto const* i : ranked_insights()) {
@@ -302,12 +330,18 @@ void room::write_snapshot(json_writer& w) const {
   w.end_object();
 }
 
-bool room::replay(std::uint64_t epoch, std::uint64_t after_seq, std::vector<buffer>& out) const {
+bool room::replay(std::uint64_t epoch, std::uint64_t after_seq, std::vector<buffer>& out,
+                  std::size_t budget) const {
   if (epoch != epoch_ || after_seq > seq_) return false;
   if (after_seq == seq_) return true;
   // The window must hold every event after after_seq.
   if (history_.empty() || history_.front().seq > after_seq + 1) return false;
   auto const first = history_.size() - static_cast<std::size_t>(seq_ - after_seq);
+  std::size_t bytes = 0;
+  for (auto i = first; i < history_.size(); ++i) {
+    bytes += history_[i].json->size();
+    if (bytes > budget) return false;  // a snapshot is smaller than this replay
+  }
   for (auto i = first; i < history_.size(); ++i) out.push_back(history_[i].json);
   return true;
 }

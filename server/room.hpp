@@ -87,6 +87,10 @@ class room_observer {
   virtual void on_rewrite(std::string const& room, std::uint64_t epoch, history_entry const& e) = 0;
   virtual void on_state(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
                         std::string const& state_json) = 0;
+  // True when the observer keeps every event for good (the durable store): the
+  // state it is given then leaves out the plenary's reports and broadcasts,
+  // which grow all session, and restore_lists() brings them back from it.
+  virtual bool keeps_events() const noexcept { return false; }
 };
 
 class room {
@@ -97,9 +101,21 @@ class room {
 
   static constexpr std::string_view plenary_id = "plenary";
   static constexpr std::size_t snapshot_messages = 50;
+  // Snapshot bounds in bytes as sent, so that a hello (two snapshots, the
+  // lobby, the replays) stays well below the 1 MiB send-queue bound whatever
+  // was said: 50 messages of 4000 escaped quotes would be 400 KB alone.
+  static constexpr std::size_t snapshot_message_bytes = 64 * 1024;
+  // The plenary snapshot keeps the latest reports and broadcasts; the report
+  // and the archive keep them all.
+  static constexpr std::size_t snapshot_plenary_items = 20;
+  static constexpr std::size_t snapshot_report_bytes = 64 * 1024;
+  static constexpr std::size_t snapshot_broadcast_bytes = 32 * 1024;
   // Key insights per table: a table has a handful, a few dozen at most; the
   // cap bounds the state every vote rewrites (store, Redis) against a flood.
   static constexpr std::size_t max_insights = 200;
+  // One participant's share of that cap, so that one person cannot fill it for
+  // everyone (moderators and the chair are exempt: they curate the list).
+  static constexpr std::size_t max_insights_per_participant = 20;
 
   room(table_config cfg, std::uint64_t epoch, std::size_t history_limit,
        room_observer* observer = nullptr, sequencer* seq = nullptr);
@@ -137,6 +153,9 @@ class room {
   // up false takes the member's vote back (ok and no event when there is none).
   ticket vote(member const& m, std::string_view insight_id, std::int64_t now_ms, bool up = true);
   ticket delete_message(participant const& p, std::string_view message_id, std::int64_t now_ms);
+  // A moderator or the chair removes an insight (and its votes): `deleted`
+  // with an `insight` field, decided at apply.
+  ticket delete_insight(participant const& p, std::string_view insight_id, std::int64_t now_ms);
   ticket set_timer(participant const& p, std::int64_t seconds, std::int64_t now_ms);
   // The timer ran out at `now_ms`: ends it if this timer is still the current
   // one at apply (`ends_at` guards against a timer restarted meanwhile).
@@ -158,11 +177,19 @@ class room {
   void set_known_tables(std::vector<std::string> const& ids) {
     tables_.insert(ids.begin(), ids.end());
   }
+  // Plenary: --max-tables, checked at apply against the tables the log knows.
+  void set_max_tables(std::size_t n) noexcept { max_tables_ = n; }
 
-  // Removes every message and insight of `author` (erasure on request): the
-  // history entries are rewritten as deleted and `deleted` events go out.
-  // Returns how many this replica holds now.
+  // Erasure on request, one command: at apply every message and insight of
+  // `author` is rewritten as deleted (`deleted` events), then an `erased` event
+  // removes the rest of them: their name from past events, their votes
+  // (`insight` events with the new counts follow) and their raised hand
+  // (`hands` follows). Returns how many items this replica holds now.
   std::size_t erase_author(std::string_view author, std::int64_t now_ms);
+  // Participants erased by commands applied since the last call: the node
+  // closes their connections. And whether `id` was ever erased here.
+  std::vector<std::string> take_erased() { return std::exchange(newly_erased_, {}); }
+  bool erased(std::string const& id) const { return erased_.count(id) != 0; }
 
   // Runs `fn` with the outcome of the command `t` once it is applied here (or
   // could not be sequenced). Call it right after the operation that returned
@@ -185,9 +212,11 @@ class room {
 
   // The snapshot a joining member receives, at the current seq.
   void write_snapshot(protocol::json_writer& w) const;
-  // Events after `after_seq` when the client's epoch matches and the window
-  // still holds them all; false otherwise (the client needs the snapshot).
-  bool replay(std::uint64_t epoch, std::uint64_t after_seq, std::vector<buffer>& out) const;
+  // Events after `after_seq` when the client's epoch matches, the window
+  // still holds them all and they fit in `budget` bytes; false otherwise (the
+  // client needs the snapshot) with `out` as it was.
+  bool replay(std::uint64_t epoch, std::uint64_t after_seq, std::vector<buffer>& out,
+              std::size_t budget = SIZE_MAX) const;
   // Events emitted since the last call, in seq order.
   std::vector<buffer> take_outbox() { return std::exchange(outbox_, {}); }
   // Waiters whose commands have been applied; the node runs them after it has
@@ -203,6 +232,9 @@ class room {
   // room had with it and with the history loaded from a store (newest last).
   std::string state_json() const;
   void restore(std::uint64_t seq, std::string_view state_json, std::vector<history_entry> history);
+  // The plenary's reports and broadcasts read back from an observer that
+  // keeps events (see room_observer::keeps_events), oldest first.
+  void restore_lists(std::vector<buffer> reports, std::vector<buffer> broadcasts);
   // A replica's whole state (the durable state plus who is here, the hands,
   // the history window, seq, epoch and log position), for an engine that loads
   // a room from a snapshot and the log's tail; and load it back. `load_replica`
@@ -262,6 +294,7 @@ class room {
   outcome on(room_command const& c, cmd::insight const&);
   outcome on(room_command const& c, cmd::vote const&);
   outcome on(room_command const& c, cmd::del const&);
+  outcome on(room_command const& c, cmd::del_insight const&);
   outcome on(room_command const& c, cmd::timer const&);
   outcome on(room_command const& c, cmd::timer_ended const&);
   outcome on(room_command const& c, cmd::summary const&);
@@ -273,15 +306,22 @@ class room {
   outcome on(room_command const& c, cmd::erase const&);
   // The joining connection of this node that `c` names, made a member now.
   void admit(room_command const& c);
-  void deleted(std::string const& item, std::int64_t ts);
+  // `deleted` with `field` naming the item (an erasure's insights are
+  // "message", as the protocol has said since before insights could be deleted).
+  void deleted(std::string const& item, std::int64_t ts, std::string_view field = "message");
   // The ids of the messages and insights by `author` this replica holds.
   std::set<std::string> authored(std::string_view author) const;
   void tombstone(history_entry& e);
+  // Applies `erased`: the participant's name leaves the history, their votes
+  // and hand leave the state.
+  void forget(std::string const& id);
+  void blank_name(history_entry& e, std::string const& id);
 
   bool may_moderate(participant const& p) const noexcept {
     return p.is_chair() || (!is_plenary() && p.moderates_table(cfg_.id));
   }
   outcome require_seated(room_command const& c, bool open_only) const;
+  outcome insight_quota(participant const& p) const;
   // Emits an event of `type` with the next seq; `fill` writes its fields.
   template <class Fill>
   void emit(std::string_view type, std::int64_t ts, Fill&& fill, std::string item = {},
@@ -320,7 +360,9 @@ class room {
   bool timer_changed_ = false;
   bool state_changed_ = false;
   std::vector<table_config> created_;
-  std::set<std::string> seen_;  // participant ids that were ever here
+  std::set<std::string> seen_;    // participant ids that were ever here
+  std::set<std::string> erased_;  // participant ids erased on request
+  std::vector<std::string> newly_erased_;
 
   std::vector<insight_entry> insights_;
   std::uint64_t next_insight_ = 1;
@@ -338,6 +380,7 @@ class room {
   std::vector<buffer> broadcasts_;
   std::string phase_;
   std::set<std::string> tables_;  // every table id, from the config and the log
+  std::size_t max_tables_ = SIZE_MAX;
 };
 
 }  // namespace roundtable

@@ -14,7 +14,12 @@ using protocol::json_writer;
 outcome room::apply(std::uint64_t lsn, std::uint64_t epoch, room_command const& c) {
   if (epoch != epoch_) start_epoch(epoch);
   lsn_ = lsn;
-  auto o = std::visit([&](auto const& op) { return on(c, op); }, c.op);
+  // An erased participant's commands still in flight (sent before their
+  // connections closed, on any node) change nothing; their leave still counts.
+  auto o =
+      erased_.count(c.who.id) && !std::holds_alternative<cmd::leave>(c.op)
+          ? outcome(make_error(error_code::forbidden, "this participant was erased on request"))
+          : std::visit([&](auto const& op) { return on(c, op); }, c.op);
   if (std::exchange(state_changed_, false) && observer_)
     observer_->on_state(cfg_.id, epoch_, seq_, state_json());
   if (c.origin == node_name()) resolve(c.ticket, o);
@@ -193,6 +198,7 @@ outcome room::on(room_command const& c, cmd::insight const& op) {
     return make_error(error_code::full,
                       "the table has " + std::to_string(max_insights) + " insights");
   }
+  if (auto e = insight_quota(c.who)) return e;
   auto& i = insights_.emplace_back();
   i.id = op.id.empty() ? "i" + std::to_string(next_insight_++) : op.id;
   i.text = op.text;
@@ -200,6 +206,16 @@ outcome room::on(room_command const& c, cmd::insight const& op) {
   i.order = ++insight_order_;
   emit_insight(i, c.ts);
   return {};
+}
+
+outcome room::insight_quota(participant const& p) const {
+  if (may_moderate(p)) return {};
+  auto const mine = std::count_if(insights_.begin(), insights_.end(),
+                                  [&](insight_entry const& i) { return i.by.id == p.id; });
+  if (static_cast<std::size_t>(mine) < max_insights_per_participant) return {};
+  return make_error(error_code::full,
+                    "you have " + std::to_string(max_insights_per_participant) +
+                        " insights at this table, the most one participant may add");
 }
 
 outcome room::on(room_command const& c, cmd::vote const& op) {
@@ -218,9 +234,9 @@ outcome room::on(room_command const& c, cmd::vote const& op) {
 
 // --- moderation ----------------------------------------------------------------------
 
-void room::deleted(std::string const& item, std::int64_t ts) {
+void room::deleted(std::string const& item, std::int64_t ts, std::string_view field) {
   emit(
-      "deleted", ts, [&](json_writer& w) { w.field("message", item); }, item);
+      "deleted", ts, [&](json_writer& w) { w.field(field, item); }, item);
   for (auto& h : history_) {
     if ((h.type == "message" || h.type == "insight") && h.item == item && !h.deleted) {
       // The report counts the messages that are held.
@@ -243,6 +259,16 @@ outcome room::on(room_command const& c, cmd::del const& op) {
   return {};
 }
 
+outcome room::on(room_command const& c, cmd::del_insight const& op) {
+  if (!may_moderate(c.who))
+    return make_error(error_code::forbidden, "only the table's moderator or the chair");
+  auto const it = std::find_if(insights_.begin(), insights_.end(),
+                               [&](insight_entry const& i) { return i.id == op.insight; });
+  if (it == insights_.end()) return make_error(error_code::not_found, "no such insight");
+  deleted(op.insight, c.ts, "insight");
+  return {};
+}
+
 std::set<std::string> room::authored(std::string_view author) const {
   std::set<std::string> out;
   for (auto const& e : history_) {
@@ -257,7 +283,34 @@ std::set<std::string> room::authored(std::string_view author) const {
 
 outcome room::on(room_command const& c, cmd::erase const& op) {
   for (auto const& id : authored(op.author)) deleted(id, c.ts);
+  auto const& who = op.author;
+  if (!erased_.count(who)) {
+    emit(
+        "erased", c.ts, [&](json_writer& w) { w.field("participant", who); }, {}, who);
+  }
+  // Their votes and hand go: everyone sees the new counts and queue.
+  std::vector<std::string> recount;
+  for (auto const& i : insights_) {
+    if (i.voters.count(who)) recount.push_back(i.id);
+  }
+  bool const hand =
+      std::any_of(hands_.begin(), hands_.end(), [&](hand_entry const& h) { return h.id == who; }) ||
+      (speaker_ && speaker_->id == who);
+  forget(who);
+  for (auto const& i : insights_) {
+    if (std::find(recount.begin(), recount.end(), i.id) != recount.end()) emit_insight(i, c.ts);
+  }
+  if (hand) emit_hands(c.ts);
   return {};
+}
+
+void room::forget(std::string const& id) {
+  for (auto& e : history_) blank_name(e, id);
+  for (auto& i : insights_) i.voters.erase(id);
+  std::erase_if(hands_, [&](hand_entry const& h) { return h.id == id; });
+  if (speaker_ && speaker_->id == id) speaker_.reset();
+  if (erased_.insert(id).second) newly_erased_.push_back(id);
+  state_changed_ = true;
 }
 
 outcome room::on(room_command const& c, cmd::timer const& op) {
@@ -340,8 +393,13 @@ outcome room::on(room_command const& c, cmd::phase const& op) {
 
 outcome room::on(room_command const& c, cmd::table_created const& op) {
   if (!is_plenary()) return make_error(error_code::bad_request, "tables open in the plenary");
-  if (op.table.id == plenary_id || !tables_.insert(op.table.id).second)
+  if (op.table.id == plenary_id || tables_.count(op.table.id))
     return make_error(error_code::bad_request, "table '" + op.table.id + "' exists");
+  if (tables_.size() >= max_tables_) {
+    return make_error(error_code::full, "the event has " + std::to_string(max_tables_) +
+                                            " tables, the most it may hold");
+  }
+  tables_.insert(op.table.id);
   emit("table_created", c.ts, [&](json_writer& w) {
     w.field("table", op.table.id)
         .field("topic", op.table.topic)

@@ -45,6 +45,9 @@ void write_op(json_writer& w, command_op const& op) {
             w.field("op", "vote").field("insight", c.insight).field("up", c.up);
           },
           [&](cmd::del const& c) { w.field("op", "delete").field("message", c.message); },
+          [&](cmd::del_insight const& c) {
+            w.field("op", "delete_insight").field("insight", c.insight);
+          },
           [&](cmd::timer const& c) { w.field("op", "timer").field("seconds", c.seconds); },
           [&](cmd::timer_ended const& c) {
             w.field("op", "timer_ended").field("ends_at", c.ends_at);
@@ -138,6 +141,8 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
       r.get("up", c.up);
     });
   if (name == "delete") return with(cmd::del{}, [&](auto& c) { r.get("message", c.message); });
+  if (name == "delete_insight")
+    return with(cmd::del_insight{}, [&](auto& c) { r.get("insight", c.insight); });
   if (name == "timer") return with(cmd::timer{}, [&](auto& c) { r.get("seconds", c.seconds); });
   if (name == "timer_ended")
     return with(cmd::timer_ended{}, [&](auto& c) { r.get("ends_at", c.ends_at); });

@@ -49,6 +49,9 @@ struct vote {
 struct del {
   std::string message;
 };
+struct del_insight {
+  std::string insight;
+};
 struct timer {
   std::int64_t seconds = 0;  // 0 stops the timer; ends_at is ts + seconds
 };
@@ -82,8 +85,8 @@ struct erase {
 
 using command_op =
     std::variant<cmd::join, cmd::leave, cmd::say, cmd::hand, cmd::speaker, cmd::insight, cmd::vote,
-                 cmd::del, cmd::timer, cmd::timer_ended, cmd::summary, cmd::open, cmd::report,
-                 cmd::broadcast, cmd::phase, cmd::table_created, cmd::erase>;
+                 cmd::del, cmd::del_insight, cmd::timer, cmd::timer_ended, cmd::summary, cmd::open,
+                 cmd::report, cmd::broadcast, cmd::phase, cmd::table_created, cmd::erase>;
 
 struct room_command {
   // The node that submitted it and its ticket there: that node, and only it,

@@ -26,10 +26,15 @@ T num_in(simdjson::dom::element e, char const* key, T fallback) {
   return e[key].get(v) ? fallback : v;
 }
 
-simdjson::dom::array array_in(simdjson::dom::element e, char const* key) {
+// The elements of an array field; none when it is missing (a default
+// simdjson array cannot be iterated), e.g. a state written before the field.
+std::vector<simdjson::dom::element> array_in(simdjson::dom::element e, char const* key) {
+  std::vector<simdjson::dom::element> out;
   simdjson::dom::array a;
-  if (e[key].get(a)) return {};
-  return a;
+  if (!e[key].get(a)) {
+    for (auto x : a) out.push_back(x);
+  }
+  return out;
 }
 
 participant participant_in(simdjson::dom::element e) {
@@ -87,6 +92,8 @@ void room::write_state(json_writer& w, bool replica) const {
       .field("phase", phase_);
   w.key("seen").begin_array();
   for (auto const& s : seen_) w.value(s);
+  w.end_array().key("erased").begin_array();
+  for (auto const& s : erased_) w.value(s);
   w.end_array().key("insights").begin_array();
   for (auto const& i : insights_) {
     w.begin_object().field("id", i.id).field("text", i.text).field("order", i.order).key("by");
@@ -97,11 +104,16 @@ void room::write_state(json_writer& w, bool replica) const {
   }
   w.end_array().key("tables").begin_array();
   for (auto const& t : tables_) w.value(t);
-  w.end_array().key("reports").begin_array();
-  for (auto const& r : reports_) w.value(*r);
-  w.end_array().key("broadcasts").begin_array();
-  for (auto const& b : broadcasts_) w.value(*b);
   w.end_array();
+  // A store that keeps every event gives them back (restore_lists): else every
+  // report or broadcast would rewrite all the earlier ones.
+  if (replica || !observer_ || !observer_->keeps_events()) {
+    w.key("reports").begin_array();
+    for (auto const& r : reports_) w.value(*r);
+    w.end_array().key("broadcasts").begin_array();
+    for (auto const& b : broadcasts_) w.value(*b);
+    w.end_array();
+  }
   if (replica) {
     // Who is here and the hands belong to live connections: a replica shares
     // them, a restarted process does not.
@@ -181,6 +193,11 @@ bool room::read_state(std::string_view json, bool replica) {
     std::string_view v;
     if (!s.get(v)) seen_.insert(std::string(v));
   }
+  erased_.clear();
+  for (simdjson::dom::element s : array_in(doc, "erased")) {
+    std::string_view v;
+    if (!s.get(v)) erased_.insert(std::string(v));
+  }
   insights_.clear();
   insight_order_ = num_in<std::uint64_t>(doc, "insight_order", 0);
   for (simdjson::dom::element i : array_in(doc, "insights")) {
@@ -196,10 +213,9 @@ bool room::read_state(std::string_view json, bool replica) {
       if (!v.get(id)) e.voters.insert(std::string(id));
     }
   }
-  simdjson::dom::array tables;
-  if (!doc["tables"].get(tables)) {  // an older state without it keeps the config's
+  if (doc["tables"].is_array()) {  // an older state without it keeps the config's
     tables_.clear();
-    for (simdjson::dom::element t : tables) {
+    for (simdjson::dom::element t : array_in(doc, "tables")) {
       std::string_view v;
       if (!t.get(v)) tables_.insert(std::string(v));
     }
@@ -235,15 +251,29 @@ void room::restore(std::uint64_t seq, std::string_view state, std::vector<histor
   while (history_.size() > history_limit_) history_.pop_front();
   // A window read back from a store may still hold messages that a later
   // `deleted` in the same window removed.
-  std::set<std::string> gone;
+  std::set<std::string> gone, forgotten;
   for (auto const& e : history_) {
     if (e.type == "deleted") gone.insert(e.item);
+    if (e.type == "erased") forgotten.insert(e.author);
   }
   for (auto& e : history_) {
     if ((e.type == "message" || e.type == "insight") && !e.deleted && gone.count(e.item))
       tombstone(e);
+    for (auto const& id : forgotten) blank_name(e, id);
   }
   if (!state.empty()) read_state(state, false);  // an unreadable state keeps the defaults
+}
+
+void room::restore_lists(std::vector<buffer> reports, std::vector<buffer> broadcasts) {
+  reports_ = std::move(reports);
+  broadcasts_ = std::move(broadcasts);
+}
+
+void room::blank_name(history_entry& e, std::string const& id) {
+  auto json = *e.json;
+  if (!protocol::blank_participant_name(json, id)) return;
+  e.json = std::make_shared<std::string const>(std::move(json));
+  if (observer_) observer_->on_rewrite(cfg_.id, epoch_, e);
 }
 
 }  // namespace roundtable

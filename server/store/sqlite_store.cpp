@@ -200,7 +200,8 @@ struct sqlite_store::impl {
   // --- the read connection (guarded by read_mu) ---
   std::mutex read_mu;
   db_ptr read_db;
-  statement select_rooms, select_events, select_last, select_author, select_meta, select_meta_from;
+  statement select_rooms, select_events, select_last, select_type, select_author, select_meta,
+      select_meta_from;
 
   std::thread writer;
 
@@ -285,6 +286,9 @@ struct sqlite_store::impl {
     select_last = statement(db, "SELECT " + cols +
                                     " FROM events WHERE room = ?1 AND epoch = ?2 "
                                     "ORDER BY seq DESC LIMIT ?3");
+    select_type = statement(db, "SELECT " + cols +
+                                    " FROM events WHERE room = ?1 AND epoch = ?2 AND type = ?3 "
+                                    "ORDER BY seq");
     select_author = statement(
         db, "SELECT " + cols + " FROM events WHERE author = ?1 ORDER BY room, epoch, seq");
     select_meta = statement(db, "SELECT value FROM meta WHERE key = ?1");
@@ -532,6 +536,19 @@ std::vector<event_row> sqlite_store::events(std::string_view room, std::uint64_t
   s.bind(2, epoch);
   s.bind(3, after_seq);
   s.bind(4, clamp_limit(limit));
+  std::vector<event_row> out;
+  while (s.step()) out.push_back(read_event(s));
+  return out;
+}
+
+std::vector<event_row> sqlite_store::events_of_type(std::string_view room, std::uint64_t epoch,
+                                                    std::string_view type) {
+  std::lock_guard lock(impl_->read_mu);
+  auto& s = impl_->select_type;
+  reset_on_exit r{s};
+  s.bind(1, room);
+  s.bind(2, epoch);
+  s.bind(3, type);
   std::vector<event_row> out;
   while (s.step()) out.push_back(read_event(s));
   return out;

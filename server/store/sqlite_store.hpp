@@ -117,6 +117,9 @@ class sqlite_store {
                                 std::size_t limit);
   // The newest `n` events of one room and epoch, returned in seq order.
   std::vector<event_row> last_events(std::string_view room, std::uint64_t epoch, std::size_t n);
+  // Every event of one type in one room and epoch, in seq order.
+  std::vector<event_row> events_of_type(std::string_view room, std::uint64_t epoch,
+                                        std::string_view type);
   // Every event by one author, ordered by room, epoch, seq.
   std::vector<event_row> events_by_author(std::string_view author);
   std::optional<std::string> meta(std::string_view key);

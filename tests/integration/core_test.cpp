@@ -163,14 +163,17 @@ TEST_CASE("lobby counts follow joins and leaves", "[core]") {
   watcher.hello("W");
   a.hello("A");
   a.request("join", "\"table\":\"big-data\"");
-  auto t = watcher.wait_for([](message const& m) {
-    return m.type() == "tables" && m.str("/tables/1/id") == "big-data" &&
-           m.num("/tables/1/count") == 1;
-  });
+  auto count_is = [](std::int64_t n) {
+    return [n](message const& m) {
+      std::int64_t count = -1;
+      auto const row = m.type() == "tables" ? table_row(m, "big-data") : std::nullopt;
+      return row && !(*row)["count"].get(count) && count == n;
+    };
+  };
+  auto t = watcher.wait_for(count_is(1));
   REQUIRE(t);
   CHECK(a.request("leave").boolean("ok"));
-  auto t2 = watcher.wait_for(
-      [](message const& m) { return m.type() == "tables" && m.num("/tables/1/count") == 0; });
+  auto t2 = watcher.wait_for(count_is(0));
   REQUIRE(t2);
 }
 
@@ -297,6 +300,8 @@ TEST_CASE("HTTP: health, the web client and the origin policy", "[core][http]") 
   }
   CHECK(metrics.status == 200);
   CHECK(metrics.body.find("roundtable_connections ") != std::string::npos);
+  CHECK(metrics.body.find("roundtable_build_info{version=\"" ROUNDTABLE_VERSION "\"} 1\n") !=
+        std::string::npos);
   CHECK(metrics.body.find("roundtable_deliveries_total 0") == std::string::npos);
   CHECK(metrics.body.find("roundtable_publish_to_write_seconds_count 0") == std::string::npos);
   CHECK(metrics.body.find("roundtable_publish_to_write_seconds_count") != std::string::npos);

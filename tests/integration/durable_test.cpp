@@ -27,17 +27,6 @@ std::string token_from(child_process& p, std::string const& label) {
   return line.substr(line.find(": ") + 2);
 }
 
-std::string slurp_dir(std::string const& dir) {
-  std::string all;
-  for (auto const& f : std::filesystem::directory_iterator(dir)) {
-    std::ifstream in(f.path(), std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    all += s.str();
-  }
-  return all;
-}
-
 std::string fields(std::string const& room, std::string const& text) {
   return "\"room\":\"" + room + "\",\"text\":\"" + text + "\"";
 }

@@ -368,9 +368,9 @@ std::string say_frame(std::string const& text) {
 // Redis goes down, a member disconnects (its `presence` left fails and nobody
 // waits for it), a member on another node says something (its reply is an
 // error, or ok if it got through), Redis comes back, then a member on the
-// leaver's node and one on a third node talk at once. Every error reaches the client whose op failed; the ops after the
-// outage all succeed (nobody gets `unavailable` for someone else's failure);
-// an observer on a third node sees a message exactly when its reply was ok.
+// leaver's node and one on a third node talk at once. Every error reaches the client whose op
+// failed; the ops after the outage all succeed (nobody gets `unavailable` for someone else's
+// failure); an observer on a third node sees a message exactly when its reply was ok.
 void failure_race(cluster& cl, int rounds) {
   auto b = cl.connect(0, "B"), c = cl.connect(1, "C"), d = cl.connect(2, "D");
   for (auto* m : {b.get(), c.get(), d.get()})
@@ -517,8 +517,7 @@ TEST_CASE("three nodes: ten simultaneous votes on one insight", "[race][redis]")
 // Defect: fire_ready hands a waiter every failure with a ticket at or below
 // its own, so the failed `presence` left of a disconnect reaches the next
 // client as `unavailable` although its message went out.
-TEST_CASE("three nodes: failures during a Redis outage reach the right client",
-          "[race][redis]") {
+TEST_CASE("three nodes: failures during a Redis outage reach the right client", "[race][redis]") {
   temp_dir aof;
   cluster cl("redis", 3, {},
              {"--appendonly", "yes", "--appendfsync", "always", "--dir", aof.path()});
@@ -527,28 +526,78 @@ TEST_CASE("three nodes: failures during a Redis outage reach the right client",
 
 TEST_CASE("memory engine: 200 concurrent creates of one table id", "[race][memory]") {
   SECTION("in memory only") {
-    cluster cl("memory", 1);
+    cluster cl("memory", 1, {"--max-tables", "1000"});
     create_race(cl, 200);
   }
   SECTION("with a data dir, and the same lobby after a restart") {
     temp_dir data;
     {
-      cluster cl("memory", 1, {"--data-dir", data.path()});
+      cluster cl("memory", 1, {"--data-dir", data.path(), "--max-tables", "1000"});
       create_race(cl, 200);
     }
-    cluster again("memory", 1, {"--data-dir", data.path()});
+    cluster again("memory", 1, {"--data-dir", data.path(), "--max-tables", "1000"});
     check_created(again, 200);
   }
 }
 
 TEST_CASE("one node over Redis: 200 concurrent creates of one table id", "[race][redis]") {
-  cluster cl("redis", 1);
+  cluster cl("redis", 1, {"--max-tables", "1000"});
   create_race(cl, 200);
 }
 
 // Defect: each node checks the id against its own replica and publishes
 // `table_created`, so two chairs on two nodes both succeed.
 TEST_CASE("three nodes: 200 concurrent creates of one table id", "[race][redis]") {
-  cluster cl("redis", 3);
+  cluster cl("redis", 3, {"--max-tables", "1000"});
   create_race(cl, 200);
+}
+
+// The event holds 36 tables and --max-tables 50: chairs on three nodes and
+// the admin API create distinct ids at the same instant until well past the
+// limit. The plenary's log admits exactly 14, the others get `full`, and
+// every node lists exactly 50 tables.
+TEST_CASE("three nodes: concurrent creates stop at --max-tables", "[race][redis][abuse]") {
+  for (int run = 0; run < 3; ++run) {
+    INFO("run " << run);
+    cluster cl("redis", 3, {"--max-tables", "50"});
+    std::vector<client_ptr> owned;
+    std::vector<ws_client*> chairs;
+    for (std::size_t n = 0; n < 3; ++n) {
+      owned.push_back(cl.chair(n));
+      chairs.push_back(owned.back().get());
+    }
+    int wins = 0;
+    for (int round = 0; round < 8; ++round) {
+      std::vector<std::string> frames;
+      for (int c = 0; c < 3; ++c) {
+        frames.push_back(R"({"op":"create_table","table":"x-)" + std::to_string(round) + "-" +
+                         std::to_string(c) + R"(","topic":"New"})");
+      }
+      http_result posted;
+      std::thread http([&] {
+        posted = http_post(cl.port(static_cast<std::size_t>(round)), "/api/tables",
+                           R"({"table":"h-)" + std::to_string(round) + R"(","topic":"New"})",
+                           {{"X-Api-Key", "k"}});
+      });
+      auto const replies = fire(chairs, frames);
+      http.join();
+      if (posted.status == 201) ++wins;
+      CHECK((posted.status == 201 || message(posted.body).str("/error/code") == "full"));
+      for (auto const& r : replies) {
+        if (r.boolean("ok")) {
+          ++wins;
+        } else {
+          CHECK(r.str("/error/code") == "full");
+        }
+      }
+    }
+    CHECK(wins == 14);
+    for (std::size_t n = 0; n < cl.size(); ++n) {
+      INFO("node " << n);
+      auto const hello = ws_client(cl.port(n)).hello("Count");
+      std::set<std::string> listed;
+      for (auto const& id : ids_in(hello, "/tables")) CHECK(listed.insert(id).second);
+      CHECK(listed.size() == 50);
+    }
+  }
 }

@@ -820,8 +820,9 @@ TEST_CASE("closing a table tells its members and the lobby", "[workflow][open]")
   CHECK(t->has("/seq"));
   auto l = lobby.wait_for(
       [](message const& m) {
-        return m.type() == "tables" && m.str("/tables/2/id") == "inclusiveness" &&
-               m.has("/tables/2/open") && !m.boolean("/tables/2/open");
+        bool open = true;
+        auto const row = m.type() == "tables" ? table_row(m, "inclusiveness") : std::nullopt;
+        return row && !(*row)["open"].get(open) && !open;
       },
       2000ms);
   CHECK(l);

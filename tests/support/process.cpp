@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -242,6 +243,17 @@ sentinel_process::sentinel_process(std::string const& name, int master_port) {
     }
   }
   throw std::runtime_error("redis-sentinel did not start");
+}
+
+std::string slurp_dir(std::string const& dir) {
+  std::string all;
+  for (auto const& f : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(f.path(), std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    all += s.str();
+  }
+  return all;
 }
 
 }  // namespace roundtable::test

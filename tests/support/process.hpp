@@ -60,6 +60,9 @@ class temp_dir {
 
 // The roundtable-server binary under test.
 std::string server_path();
+// Every byte of every file directly in `dir`, concatenated: to check that a
+// text appears nowhere on disk (erasure).
+std::string slurp_dir(std::string const& dir);
 
 // roundtable-server started with `args` plus `--port 0`; `port` is parsed from
 // its `listening on HOST:PORT` line. A `launcher` runs it, e.g.

@@ -36,6 +36,20 @@ class message {
   simdjson::dom::element root_;
 };
 
+// The row of table `id` in a `tables` event or a hello's `tables`, whose
+// `/tables` rows are in any order (a `tables` event holds only the rows that
+// changed). nullopt when absent.
+inline std::optional<simdjson::dom::element> table_row(message const& m, std::string_view id) {
+  simdjson::dom::element tables;
+  simdjson::dom::array rows;
+  if (!m.has("/tables") || (tables = m.at("/tables")).get(rows)) return std::nullopt;
+  for (auto row : rows) {
+    std::string_view rid;
+    if (!row["id"].get(rid) && rid == id) return row;
+  }
+  return std::nullopt;
+}
+
 class ws_client {
  public:
   using clock = std::chrono::steady_clock;

@@ -156,7 +156,7 @@ struct generator {
     c.origin = "n" + std::to_string(1 + pick(3));
     c.ticket = ++next_id;
     c.ts = ts;
-    switch (pick(15)) {
+    switch (pick(16)) {
       case 0:
       case 1:
         c.op = cmd::join{};
@@ -195,8 +195,16 @@ struct generator {
       case 13:
         c.op = cmd::open{pick(3) != 0};
         break;
+      case 14:
+        c.op = cmd::del_insight{some_item('i')};
+        break;
       default:
-        c.op = cmd::erase{people[pick(people.size())].id};
+        // Late in the sequence: an erased participant's every later op is
+        // refused, which would leave little else to check.
+        if (next_id > 300 && pick(5) == 0)
+          c.op = cmd::erase{people[pick(people.size())].id};
+        else
+          c.op = cmd::say{some_item('m'), "text " + std::to_string(next_id)};
         break;
     }
     return c;
@@ -375,6 +383,105 @@ TEST_CASE("two nodes create one table id at once: the first in the log wins, onc
     auto const created = r->take_created();
     REQUIRE(created.size() == 1);
     CHECK(created[0].capacity == 2);  // every node opens the winner's table
+  }
+  cl.check_same_state();
+}
+
+TEST_CASE("creates past --max-tables on two nodes at once: the log admits the first that fit",
+          "[room][log][create][limits]") {
+  for (bool reversed : {false, true}) {
+    cluster cl(2, table_config{std::string(room::plenary_id), "", "", 0, true});
+    for (auto& r : cl.rooms) {
+      r->set_known_tables({"t1"});
+      r->set_max_tables(3);
+    }
+    for (int i = 0; i < 6; ++i) {
+      auto const id = "new" + std::to_string(i);
+      cl.answer(i % 2, cl.at(i % 2).table_created(table_config{id, "T", "", 0, true}, t0), id);
+    }
+    cl.log.deliver(reversed);
+    cl.run_ready();
+    auto const events = cl.events();
+    REQUIRE(events.size() == 2);
+    std::map<std::string, std::string> by_who(cl.answers.begin(), cl.answers.end());
+    std::size_t ok = 0, full = 0;
+    for (auto const& [id, answer] : by_who) {
+      ok += answer == "ok";
+      full += answer == "full";
+    }
+    CHECK(ok == 2);
+    CHECK(full == 4);
+    for (auto const& e : events) CHECK(by_who[doc(e).str("/table")] == "ok");
+    for (auto& r : cl.rooms) CHECK(r->take_created().size() == 2);
+    cl.check_same_state();
+  }
+}
+
+TEST_CASE("one participant's insights from two nodes at once stop at the quota in log order",
+          "[room][log][limits]") {
+  cluster cl(2);
+  member const ann1{1, 0, person("ann")};
+  member const ann2{2, 0, person("ann")};
+  member const bob{3, 0, person("bob")};
+  cl.at(0).join(ann1, t0);
+  cl.at(1).join(ann2, t0);
+  cl.at(1).join(bob, t0);
+  cl.log.deliver();
+  cl.events();
+  auto const n = room::max_insights_per_participant + 6;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto const& m = i % 2 ? ann2 : ann1;
+    cl.answer(i % 2, cl.at(i % 2).add_insight(m, "idea " + std::to_string(i), t0), "ann");
+  }
+  cl.answer(1, cl.at(1).add_insight(bob, "bob's", t0), "bob");
+  cl.log.deliver();
+  cl.run_ready();
+  CHECK(cl.events().size() == room::max_insights_per_participant + 1);
+  std::size_t ok = 0, full = 0;
+  for (auto const& [who, answer] : cl.answers) {
+    if (who == "bob") CHECK(answer == "ok");
+    if (who != "ann") continue;
+    ok += answer == "ok";
+    full += answer == "full";
+  }
+  CHECK(ok == room::max_insights_per_participant);
+  CHECK(full == 6);
+  cl.check_same_state();
+}
+
+TEST_CASE("erasure and the erased person's ops in flight on another node: nothing after it counts",
+          "[room][log][erase]") {
+  cluster cl(2);
+  member const ann{1, 0, person("ann")};
+  member const bob{2, 0, person("bob")};
+  cl.at(0).join(ann, t0);
+  cl.at(1).join(bob, t0);
+  cl.log.deliver();
+  cl.at(1).add_insight(bob, "bob's", t0);
+  cl.log.deliver();
+  std::string const id = doc(cl.events().back()).str("/id");
+  cl.answer(0, cl.at(0).vote(ann, id, t0), "vote");
+  cl.answer(0, cl.at(0).hand(ann, true, t0), "hand");
+  cl.at(1).erase_author("ann", t0);
+  cl.answer(0, cl.at(0).say(ann, "still here", t0), "say");
+  cl.answer(0, cl.at(0).hand(ann, true, t0), "hand again");
+  cl.log.deliver();
+  cl.run_ready();
+  std::vector<std::string> types;
+  for (auto const& e : cl.events()) types.push_back(doc(e).str("/type"));
+  CHECK(types == std::vector<std::string>{"insight", "hands", "erased", "insight", "hands"});
+  std::map<std::string, std::string> by_who(cl.answers.begin(), cl.answers.end());
+  CHECK(by_who["vote"] == "ok");
+  CHECK(by_who["say"] == "forbidden");
+  CHECK(by_who["hand again"] == "forbidden");
+  for (auto& r : cl.rooms) {
+    CHECK(r->erased("ann"));
+    CHECK(r->take_erased() == std::vector<std::string>{"ann"});
+    protocol::json_writer w;
+    r->write_snapshot(w);
+    doc const snap(w.release());
+    CHECK(snap.num("/insights/0/votes") == 0);
+    CHECK(snap.size("/hands") == 0);
   }
   cl.check_same_state();
 }

@@ -75,6 +75,12 @@ class test_room : public room {
   outcome set_open(participant const& p, bool open, std::int64_t now) {
     return outcome_of(room::set_open(p, open, now));
   }
+  outcome delete_insight(participant const& p, std::string_view id, std::int64_t now) {
+    return outcome_of(room::delete_insight(p, id, now));
+  }
+  outcome broadcast(participant const& p, std::string_view text, std::int64_t now) {
+    return outcome_of(room::broadcast(p, text, now));
+  }
 };
 
 std::vector<doc> events_of(room& r) {
@@ -628,8 +634,10 @@ TEST_CASE("erase_author removes an author's messages and insights", "[room][eras
 
   CHECK(r.erase_author("ann", t0) == 3);
   auto const events = events_of(r);
-  REQUIRE(events.size() == 3);
-  for (auto const& e : events) CHECK(e.str("/type") == "deleted");
+  REQUIRE(events.size() == 4);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(events[i].str("/type") == "deleted");
+  CHECK(events[3].str("/type") == "erased");
+  CHECK(events[3].str("/participant") == "ann");
   auto const snap = snapshot_of(r);
   for (auto const* text : {"ann one", "ann two", "ann's insight"})
     CHECK(snap.text().find(text) == std::string::npos);
@@ -920,7 +928,7 @@ TEST_CASE(
 
 TEST_CASE("a table holds at most max_insights insights", "[room][limits]") {
   test_room r(table_cfg(), epoch, 1000);
-  auto const ann = seat(2, person("ann"));
+  auto const ann = seat(2, person("ann", role::moderator, "t1"));  // exempt from the quota
   REQUIRE_FALSE(r.join(ann, t0));
   for (std::size_t i = 0; i < room::max_insights; ++i) {
     REQUIRE_FALSE(r.add_insight(ann, "insight " + std::to_string(i), t0));
@@ -965,4 +973,167 @@ TEST_CASE("a vote taken back counts once down; one without a vote changes nothin
   auto const e = r.vote(ann, "i9", t0, false);
   REQUIRE(e);
   CHECK(e->code == error_code::not_found);
+}
+
+TEST_CASE("a participant adds at most max_insights_per_participant; moderators more",
+          "[room][limits]") {
+  test_room r(table_cfg(), epoch, 1000);
+  auto const ann = seat(1, person("ann"));
+  auto const bob = seat(2, person("bob"));
+  auto const grace = seat(3, person("grace", role::moderator, "t1"));
+  for (auto const& m : {ann, bob, grace}) join_quietly(r, m);
+  for (std::size_t i = 0; i < room::max_insights_per_participant; ++i)
+    REQUIRE_FALSE(r.add_insight(ann, "ann " + std::to_string(i), t0));
+  auto const before = r.state_json();
+  auto const over = r.add_insight(ann, "one too many", t0);
+  REQUIRE(over);
+  CHECK(over->code == roundtable::protocol::error_code::full);
+  CHECK(r.state_json() == before);
+  CHECK_FALSE(r.add_insight(bob, "bob's", t0));
+  for (std::size_t i = 0; i <= room::max_insights_per_participant; ++i)
+    CHECK_FALSE(r.add_insight(grace, "grace " + std::to_string(i), t0));
+  // A deleted insight frees its author's share.
+  auto const first = snapshot_of(r).str("/insights/0/id");
+  REQUIRE(snapshot_of(r).str("/insights/0/text") == "ann 0");
+  CHECK_FALSE(r.delete_insight(grace.who, first, t0));
+  CHECK_FALSE(r.add_insight(ann, "ann again", t0));
+}
+
+TEST_CASE("delete_insight: moderator or chair; the insight and its votes go", "[room][delete]") {
+  test_room r(table_cfg(), epoch, 1000);
+  auto const ann = seat(1, person("ann"));
+  auto const bob = seat(2, person("bob"));
+  auto const grace = seat(3, person("grace", role::moderator, "t1"));
+  for (auto const& m : {ann, bob, grace}) join_quietly(r, m);
+  REQUIRE_FALSE(r.add_insight(ann, "ann's", t0));
+  auto const id = snapshot_of(r).str("/insights/0/id");
+  REQUIRE_FALSE(r.vote(bob, id, t0));
+  r.take_outbox();
+  auto const before = r.state_json();
+  auto const refused = r.delete_insight(bob.who, id, t0);
+  REQUIRE(refused);
+  CHECK(refused->code == roundtable::protocol::error_code::forbidden);
+  auto const missing = r.delete_insight(grace.who, "i999", t0);
+  REQUIRE(missing);
+  CHECK(missing->code == roundtable::protocol::error_code::not_found);
+  CHECK(r.state_json() == before);
+  CHECK(events_of(r).empty());
+
+  REQUIRE_FALSE(r.delete_insight(grace.who, id, t0));
+  auto const events = events_of(r);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].str("/type") == "deleted");
+  CHECK(events[0].str("/insight") == id);
+  CHECK_FALSE(events[0].has("/message"));
+  CHECK(snapshot_of(r).size("/insights") == 0);
+  auto const again = r.vote(ann, id, t0);
+  REQUIRE(again);
+  CHECK(again->code == roundtable::protocol::error_code::not_found);
+  std::vector<buffer> out;
+  REQUIRE(r.replay(epoch, 0, out));
+  for (auto const& b : out) CHECK(b->find("ann's") == std::string::npos);
+}
+
+TEST_CASE("replay refuses what passes its byte budget and leaves out as it was", "[room][replay]") {
+  test_room r(table_cfg(), epoch, 100);
+  auto const ann = seat(1, person("ann"));
+  join_quietly(r, ann);
+  auto const from = r.seq();
+  std::size_t bytes = 0;
+  for (int i = 0; i < 10; ++i) REQUIRE_FALSE(r.say(ann, std::string(1000, 'x'), t0));
+  for (auto const& b : r.take_outbox()) bytes += b->size();
+  std::vector<buffer> out{std::make_shared<std::string const>("kept")};
+  CHECK_FALSE(r.replay(epoch, from, out, bytes - 1));
+  CHECK(out.size() == 1);
+  CHECK(r.replay(epoch, from, out, bytes));
+  CHECK(out.size() == 11);
+}
+
+TEST_CASE("snapshots keep the latest messages, reports and broadcasts within their bytes",
+          "[room][limits]") {
+  test_room p(plenary_cfg(), epoch, 1000);
+  auto const chair = seat(1, person("chair", role::chair));
+  REQUIRE_FALSE(p.join(chair, t0));
+  std::string const big(1999, '"');
+  for (int i = 0; i < 30; ++i) {
+    p.broadcast(chair.who, big, t0);
+    REQUIRE_FALSE(p.say(chair, std::string(3999, '"') + std::to_string(i % 10), t0));
+  }
+  p.broadcast(chair.who, "last", t0);
+  auto const snap = snapshot_of(p);
+  auto const n = snap.size("/broadcasts");
+  CHECK(n > 0);
+  CHECK(n <= room::snapshot_plenary_items);
+  CHECK(snap.str("/broadcasts/" + std::to_string(n - 1) + "/text") == "last");
+  CHECK(snap.size("/messages") > 0);
+  CHECK(snap.size("/messages") < room::snapshot_messages);
+  CHECK(snap.text().size() < room::snapshot_message_bytes + room::snapshot_broadcast_bytes +
+                                 room::snapshot_report_bytes);
+  CHECK(p.broadcasts().size() == 31);  // the report keeps them all
+}
+
+TEST_CASE("erasure: names leave the history, votes and hands go, the id is refused",
+          "[room][erase]") {
+  test_room r(table_cfg(), epoch, 100);
+  auto const ann = seat(1, person("ann"));
+  auto const bob = seat(2, person("bob"));
+  join_quietly(r, ann);
+  join_quietly(r, bob);
+  REQUIRE_FALSE(r.add_insight(bob, "bob's", t0));
+  auto const id = snapshot_of(r).str("/insights/0/id");
+  REQUIRE_FALSE(r.vote(ann, id, t0));
+  REQUIRE_FALSE(r.hand(ann, true, t0));
+  REQUIRE_FALSE(r.hand(bob, true, t0));
+  r.take_outbox();
+  REQUIRE(snapshot_of(r).num("/insights/0/votes") == 1);
+
+  CHECK(r.erase_author("ann", t0) == 0);
+  auto const events = events_of(r);
+  std::vector<std::string> types;
+  for (auto const& e : events) types.push_back(e.str("/type"));
+  CHECK(types == std::vector<std::string>{"erased", "insight", "hands"});
+  CHECK(events[1].num("/votes") == 0);
+  CHECK(events[2].size("/queue") == 1);
+  auto const snap = snapshot_of(r);
+  CHECK(snap.num("/insights/0/votes") == 0);
+  CHECK(snap.size("/hands") == 1);
+  for (auto const& h : r.history()) CHECK(h.json->find("Name ann") == std::string::npos);
+  CHECK(r.state_json().find("Name ann") == std::string::npos);
+  CHECK(r.take_erased() == std::vector<std::string>{"ann"});
+  CHECK(r.erased("ann"));
+  // They cannot sit down again.
+  auto const back = r.join(seat(9, person("ann")), t0);
+  REQUIRE(back);
+  CHECK(back->code == roundtable::protocol::error_code::forbidden);
+  // The state round trip keeps the refusal.
+  room copy(table_cfg(), epoch, 100);
+  copy.restore(r.seq(), r.state_json(), {});
+  CHECK(copy.erased("ann"));
+}
+
+TEST_CASE("with an observer that keeps events the state leaves out reports and broadcasts",
+          "[room][state]") {
+  struct keeper final : room_observer {
+    void on_event(std::string const&, std::uint64_t, history_entry const&) override {}
+    void on_rewrite(std::string const&, std::uint64_t, history_entry const&) override {}
+    void on_state(std::string const&, std::uint64_t, std::uint64_t,
+                  std::string const& state) override {
+      largest = std::max(largest, state.size());
+    }
+    bool keeps_events() const noexcept override { return true; }
+    std::size_t largest = 0;
+  } store;
+  test_room p(plenary_cfg(), epoch, 1000, &store);
+  auto const chair = seat(1, person("chair", role::chair));
+  REQUIRE_FALSE(p.join(chair, t0));
+  for (int i = 0; i < 20; ++i) p.broadcast(chair.who, std::string(2000, 'b'), t0);
+  CHECK(store.largest < 2000);  // no state written held a broadcast
+  CHECK(p.state_json().find("bbbb") == std::string::npos);
+  CHECK(p.broadcasts().size() == 20);
+  // Brought back from the store's events instead.
+  room back(plenary_cfg(), epoch, 1000, &store);
+  back.restore(p.seq(), p.state_json(), {});
+  CHECK(back.broadcasts().empty());
+  back.restore_lists({}, p.broadcasts());
+  CHECK(back.broadcasts().size() == 20);
 }

@@ -11,6 +11,7 @@
 #include <string>
 
 using roundtable::protocol::append_json_string;
+using roundtable::protocol::blank_participant_name;
 using roundtable::protocol::json_writer;
 using roundtable::protocol::valid_utf8;
 
@@ -178,4 +179,25 @@ TEST_CASE("a whole message reads back with simdjson") {
   CHECK(std::string_view(doc["type"]) == "message");
   CHECK(std::uint64_t(doc["seq"]) == 42);
   CHECK(std::string_view(doc["text"]) == "line1\nline2 \"quoted\" \xEF\xBF\xBD");
+}
+
+TEST_CASE("blank_participant_name empties one participant's name and nothing else") {
+  json_writer w;
+  w.begin_object().field("type", "hands").key("queue").begin_array();
+  for (auto const* id : {"zed", "bob", "zed2"})
+    w.begin_object().field("id", id).field("name", std::string(id) + " \"the\" name").end_object();
+  w.end_array().key("speaker").begin_object().field("id", "zed").field("name", "Zed");
+  w.field("role", "participant").end_object().end_object();
+  auto json = w.release();
+  REQUIRE(blank_participant_name(json, "zed"));
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  REQUIRE(p.parse(json).get(doc) == simdjson::SUCCESS);
+  CHECK(std::string_view(doc.at_pointer("/queue/0/name")) == "");
+  CHECK(std::string_view(doc.at_pointer("/queue/1/name")) == "bob \"the\" name");
+  CHECK(std::string_view(doc.at_pointer("/queue/2/name")) == "zed2 \"the\" name");
+  CHECK(std::string_view(doc.at_pointer("/speaker/name")) == "");
+  CHECK(std::string_view(doc.at_pointer("/speaker/role")) == "participant");
+  CHECK_FALSE(blank_participant_name(json, "zed"));  // nothing left to change
+  CHECK_FALSE(blank_participant_name(json, "nobody"));
 }

@@ -113,7 +113,11 @@ TEST_CASE("every op parses with its fields") {
     REQUIRE(h.parse(R"({"op":"delete","room":"t1","message":"m:42"})"));
     CHECK(h.as<del>().room == "t1");
     CHECK(h.as<del>().message == "m:42");
+    CHECK(h.as<del>().insight.empty());
     CHECK(op_name(h.cmd.op) == "delete");
+    REQUIRE(h.parse(R"({"op":"delete","room":"t1","insight":"i3"})"));
+    CHECK(h.as<del>().insight == "i3");
+    CHECK(h.as<del>().message.empty());
   }
   SECTION("timer") {
     REQUIRE(h.parse(R"({"op":"timer","room":"t1","seconds":300})"));
@@ -179,9 +183,10 @@ TEST_CASE("op_name names every alternative as on the wire") {
   CHECK(op_name(body{ping{}}) == "ping");
   // Each name parses back into the alternative it names.
   harness h;
+  // No "message": with "insight" as well, delete would be ambiguous.
   std::string const fields =
       R"("name":"n","table":"t","room":"r","text":"x","up":true,"action":"next","insight":"i",)"
-      R"("message":"m","seconds":1,"topic":"x","open":true)";
+      R"("seconds":1,"topic":"x","open":true)";
   for (auto const* name : expected) {
     INFO(name);
     REQUIRE(h.parse(std::string(R"({"op":")") + name + "\"," + fields + "}"));
@@ -375,7 +380,11 @@ TEST_CASE("missing and mistyped fields name the field") {
         "speaker: missing field 'action'");
   CHECK(h.fails(R"({"op":"vote"})", error_code::bad_request) == "vote: missing field 'insight'");
   CHECK(h.fails(R"({"op":"delete","room":"t1"})", error_code::bad_request) ==
-        "delete: missing field 'message'");
+        "delete: give one of 'message' or 'insight'");
+  CHECK(h.fails(R"({"op":"delete","room":"t1","message":"m1","insight":"i1"})",
+                error_code::bad_request) == "delete: give one of 'message' or 'insight'");
+  CHECK(h.fails(R"({"op":"delete","room":"t1","insight":"bad id"})", error_code::bad_request) ==
+        "delete: 'insight' must be an id: 1 to 64 of A-Z a-z 0-9 _ . : -");
   CHECK(h.fails(R"({"op":"timer","room":"t1"})", error_code::bad_request) ==
         "timer: missing field 'seconds'");
   CHECK(h.fails(R"({"op":"create_table","table":"t9"})", error_code::bad_request) ==
@@ -597,4 +606,26 @@ TEST_CASE("one parser serves many messages") {
   CHECK(h.cmd.rid.empty());
   h.fails("not json", error_code::bad_request);
   REQUIRE(h.parse(R"({"op":"ping"})"));  // an error leaves the parser usable
+}
+
+TEST_CASE("parse_fields: an op's fields alone, with that op's checks", "[parse]") {
+  parser p;
+  command cmd;
+  error err;
+  REQUIRE(p.parse_fields("create_table", R"({"table":"a","topic":" T ","op":"ping","table":"b"})",
+                         cmd, err));
+  REQUIRE(std::holds_alternative<create_table>(cmd.op));
+  CHECK(std::get<create_table>(cmd.op).table == "b");  // the last repeated key wins
+  CHECK(std::get<create_table>(cmd.op).topic == "T");
+  CHECK(cmd.rid.empty());
+  CHECK_FALSE(p.parse_fields("create_table", R"({"table":"a","topic":"T\u0007"})", cmd, err));
+  CHECK(err.code == error_code::bad_request);
+  CHECK_FALSE(
+      p.parse_fields("create_table", R"({"table":"a","topic":"T","capacity":100001})", cmd, err));
+  CHECK(err.code == error_code::bad_request);
+  CHECK_FALSE(
+      p.parse_fields("broadcast", R"({"text":")" + std::string(2001, 'x') + "\"}", cmd, err));
+  CHECK(err.code == error_code::too_large);
+  CHECK_FALSE(p.parse_fields("broadcast", "[1]", cmd, err));
+  CHECK(err.code == error_code::bad_request);
 }

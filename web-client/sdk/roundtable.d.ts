@@ -171,7 +171,10 @@ export interface InsightEvent extends RoomEventBase, Insight {
 
 export interface DeletedEvent extends RoomEventBase {
   type: 'deleted';
-  message: string;
+  /** The message deleted (or, from an erasure, an insight id). */
+  message?: string;
+  /** The insight a moderator or the chair deleted. */
+  insight?: string;
 }
 
 export interface TimerEvent extends RoomEventBase, TimerState {
@@ -291,7 +294,7 @@ export interface Ops {
   speaker: { fields: { room: RoomId; action: 'next' | 'clear' }; reply: ReplyOk };
   insight: { fields: { text: string }; reply: ReplyOk };
   vote: { fields: { insight: string; up?: boolean }; reply: ReplyOk };
-  delete: { fields: { room: RoomId; message: string }; reply: ReplyOk };
+  delete: { fields: { room: RoomId; message: string } | { room: RoomId; insight: string }; reply: ReplyOk };
   timer: { fields: { room: RoomId; seconds: number }; reply: ReplyOk };
   summary: { fields: { text: string; publish: boolean; table?: string }; reply: ReplyOk };
   broadcast: { fields: { text: string }; reply: ReplyOk };
@@ -443,6 +446,8 @@ export declare class Roundtable {
   vote(insight: string, up?: boolean): Promise<ReplyOk>;
   delete(room: RoomId, message: string): Promise<ReplyOk>;
   deleteMessage(room: RoomId, message: string): Promise<ReplyOk>;
+  /** Moderator or chair: removes an insight and its votes. */
+  deleteInsight(room: RoomId, insight: string): Promise<ReplyOk>;
   timer(room: RoomId, seconds: number): Promise<ReplyOk>;
   summary(text: string, publish?: boolean, table?: string): Promise<ReplyOk>;
   broadcast(text: string): Promise<ReplyOk>;

@@ -120,6 +120,8 @@ export class Roundtable {
     this._helloDone = false;
     this._welcome = null;
     this._reloading = false;
+    this._resumePending = false;
+    this._resumeFailed = false;
     this._onOnline = () => { if (this._retryTimer) this._retryNow(); };
   }
 
@@ -231,6 +233,10 @@ export class Roundtable {
 
   _onClose(ev) {
     this._ws = null;
+    // Closed by policy (1008) while the resume was pending: that resume is
+    // what the server cannot serve.
+    if (this._resumePending && ev && ev.code === 1008) this._resumeFailed = true;
+    this._resumePending = false;
     this._stopPing();
     this._failPending(new RoundtableError('disconnected', `connection closed (${ev && ev.code})`));
     if (this._closed) return;
@@ -290,9 +296,16 @@ export class Roundtable {
     const resuming = this._helloDone && this.rooms.size > 0;
     if (resuming) {
       msg.resume = {};
-      for (const [room, pos] of this.rooms) msg.resume[room] = { epoch: pos.epoch, seq: pos.seq };
+      // After a resume the server could not answer (it closed instead), ask
+      // with epoch 0, which matches no room: a snapshot of each, the table
+      // re-seated, rather than the same resume again and again.
+      const fresh = this._resumeFailed;
+      for (const [room, pos] of this.rooms) {
+        msg.resume[room] = fresh ? { epoch: 0, seq: 0 } : { epoch: pos.epoch, seq: pos.seq };
+      }
       this._emit('resume', { rooms: msg.resume });
     }
+    this._resumePending = resuming;
     const previousTable = this.table;
     let reply;
     try {
@@ -316,6 +329,8 @@ export class Roundtable {
       return;
     }
     this._attempt = 0;
+    this._resumePending = false;
+    this._resumeFailed = false;
     this._helloDone = true;
     this._setState('open');
     this._startPing();
@@ -550,6 +565,8 @@ export class Roundtable {
   vote(insight, up = true) { return this.request('vote', up ? { insight } : { insight, up: false }); }
   delete(room, message) { return this.request('delete', { room, message }); }
   deleteMessage(room, message) { return this.delete(room, message); }
+  /** Moderator or chair: removes an insight and its votes (event `deleted` {insight}). */
+  deleteInsight(room, insight) { return this.request('delete', { room, insight }); }
   timer(room, seconds) { return this.request('timer', { room, seconds }); }
   summary(text, publish = false, table = undefined) {
     const fields = { text, publish: !!publish };

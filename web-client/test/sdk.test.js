@@ -435,3 +435,53 @@ describe('SDK across a server restart', { timeout: 120000 }, () => {
     assert.equal(ev.from.name, 'Resilient');
   });
 });
+
+describe('SDK resume the server cannot serve', { timeout: 20000 }, () => {
+  // A stand-in server: it closes with 1008 any hello that resumes from a real
+  // position (as a server does when the replay passes its send-queue bound)
+  // and answers a fresh one. The SDK must not repeat the same resume forever.
+  it('falls back to snapshots after a 1008 during a resume, then stays open', async () => {
+    const { WebSocketServer } = await import('ws');
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((r) => wss.once('listening', r));
+    const hellos = [];
+    const snapshot = (seq) => ({ room: 'plenary', epoch: 7, seq, messages: [] });
+    wss.on('connection', (sock) => {
+      sock.on('message', (data) => {
+        const m = JSON.parse(String(data));
+        if (m.op !== 'hello') {
+          sock.send(JSON.stringify({ type: 'reply', rid: m.rid, ok: true }));
+          return;
+        }
+        hellos.push(m);
+        if (hellos.length === 1) {
+          sock.send(JSON.stringify({ type: 'reply', rid: m.rid, ok: true, you: { id: 'p1', name: 'A', role: 'participant', table: null }, tables: [], plenary: snapshot(3) }));
+          setTimeout(() => sock.close(1001, 'going away'), 20);
+        } else if (m.resume && m.resume.plenary && m.resume.plenary.epoch !== 0) {
+          sock.close(1008, 'send queue over its bound');
+        } else {
+          sock.send(JSON.stringify({ type: 'reply', rid: m.rid, ok: true, you: { id: 'p1', name: 'A', role: 'participant', table: null }, tables: [], plenary: snapshot(50), recovered: { plenary: false } }));
+        }
+      });
+    });
+    const c = new Roundtable({
+      url: `ws://127.0.0.1:${wss.address().port}/ws`, WebSocket, name: 'A',
+      backoffBase: 10, backoffCap: 20, pingInterval: 0,
+    });
+    const resynced = c.waitFor('resync', () => true, 5000);
+    try {
+      await c.connect();
+      const ev = await resynced;
+      assert.equal(ev.snapshot.seq, 50);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(c.state, 'open');
+      assert.equal(hellos.length, 3, `hellos: ${JSON.stringify(hellos.map((h) => h.resume))}`);
+      assert.deepEqual(hellos[1].resume, { plenary: { epoch: 7, seq: 3 } });
+      assert.deepEqual(hellos[2].resume, { plenary: { epoch: 0, seq: 0 } });
+      assert.deepEqual(c.rooms.get('plenary'), { epoch: 7, seq: 50 });
+    } finally {
+      c.close();
+      wss.close();
+    }
+  });
+});
