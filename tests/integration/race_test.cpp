@@ -372,9 +372,9 @@ std::string say_frame(std::string const& text) {
 // Redis goes down, a member disconnects (its `presence` left fails and nobody
 // waits for it), a member on another node says something (its reply is an
 // error, or ok if it got through), Redis comes back, then a member on the
-// leaver's node and one on a third node talk at once. Every error reaches the client whose op failed; the ops after the
-// outage all succeed (nobody gets `unavailable` for someone else's failure);
-// an observer on a third node sees a message exactly when its reply was ok.
+// leaver's node and one on a third node talk at once. Every error reaches the client whose op
+// failed; the ops after the outage all succeed (nobody gets `unavailable` for someone else's
+// failure); an observer on a third node sees a message exactly when its reply was ok.
 void failure_race(cluster& cl, int rounds) {
   auto b = cl.connect(0, "B"), c = cl.connect(1, "C"), d = cl.connect(2, "D");
   for (auto* m : {b.get(), c.get(), d.get()})
@@ -529,30 +529,35 @@ TEST_CASE("three nodes: failures during a Redis outage reach the right client",
   failure_race(cl, 3);
 }
 
+// 200 rounds create 200 tables: above the default --max-tables (100).
+std::vector<std::string> const many_tables{"--max-tables", "1000"};
+
 TEST_CASE("memory engine: 200 concurrent creates of one table id", "[race][memory]") {
   SECTION("in memory only") {
-    cluster cl("memory", 1);
+    cluster cl("memory", 1, many_tables);
     create_race(cl, 200);
   }
   SECTION("with a data dir, and the same lobby after a restart") {
     temp_dir data;
+    std::vector<std::string> args{"--data-dir", data.path()};
+    args.insert(args.end(), many_tables.begin(), many_tables.end());
     {
-      cluster cl("memory", 1, {"--data-dir", data.path()});
+      cluster cl("memory", 1, args);
       create_race(cl, 200);
     }
-    cluster again("memory", 1, {"--data-dir", data.path()});
+    cluster again("memory", 1, args);
     check_created(again, 200);
   }
 }
 
 TEST_CASE("one node over Redis: 200 concurrent creates of one table id", "[race][redis]") {
-  cluster cl("redis", 1);
+  cluster cl("redis", 1, many_tables);
   create_race(cl, 200);
 }
 
 // Defect: each node checks the id against its own replica and publishes
 // `table_created`, so two chairs on two nodes both succeed.
 TEST_CASE("three nodes: 200 concurrent creates of one table id", "[race][redis][.pending]") {
-  cluster cl("redis", 3);
+  cluster cl("redis", 3, many_tables);
   create_race(cl, 200);
 }
