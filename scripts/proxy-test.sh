@@ -63,7 +63,7 @@ grep -q "listen 127.0.0.1:$nginx_port ssl" "$work/nginx.conf" || fail "nginx.con
 nginx -c "$work/nginx.conf" -g 'daemon off;' 2>"$work/nginx.err" &
 pids+=($!)
 wait_port "$nginx_port" || fail "nginx did not start: $(cat "$work/nginx.err")"
-node tests/proxy/check.mjs "https://roundtable.test:$nginx_port" "$work/ca.pem"
+timeout 60 node tests/proxy/check.mjs "https://roundtable.test:$nginx_port" "$work/ca.pem"
 
 # Caddy: the README's Caddyfile with this site address and certificate.
 caddy_port=$(free_port)
@@ -77,5 +77,5 @@ XDG_DATA_HOME="$work/caddy" XDG_CONFIG_HOME="$work/caddy" HOME="$work" \
   caddy run --config "$work/Caddyfile" --adapter caddyfile >"$work/caddy.out" 2>&1 &
 pids+=($!)
 wait_port "$caddy_port" || fail "caddy did not start: $(cat "$work/caddy.out")"
-node tests/proxy/check.mjs "https://roundtable.test:$caddy_port" "$work/ca.pem"
+timeout 60 node tests/proxy/check.mjs "https://roundtable.test:$caddy_port" "$work/ca.pem"
 echo "proxy-test: nginx and Caddy configs pass"

@@ -524,31 +524,36 @@ TEST_CASE("three nodes: failures during a Redis outage reach the right client", 
   failure_race(cl, 3);
 }
 
+// 200 rounds create 200 tables: above the default --max-tables (100).
+std::vector<std::string> const many_tables{"--max-tables", "1000"};
+
 TEST_CASE("memory engine: 200 concurrent creates of one table id", "[race][memory]") {
   SECTION("in memory only") {
-    cluster cl("memory", 1, {"--max-tables", "1000"});
+    cluster cl("memory", 1, many_tables);
     create_race(cl, 200);
   }
   SECTION("with a data dir, and the same lobby after a restart") {
     temp_dir data;
+    std::vector<std::string> args{"--data-dir", data.path()};
+    args.insert(args.end(), many_tables.begin(), many_tables.end());
     {
-      cluster cl("memory", 1, {"--data-dir", data.path(), "--max-tables", "1000"});
+      cluster cl("memory", 1, args);
       create_race(cl, 200);
     }
-    cluster again("memory", 1, {"--data-dir", data.path(), "--max-tables", "1000"});
+    cluster again("memory", 1, args);
     check_created(again, 200);
   }
 }
 
 TEST_CASE("one node over Redis: 200 concurrent creates of one table id", "[race][redis]") {
-  cluster cl("redis", 1, {"--max-tables", "1000"});
+  cluster cl("redis", 1, many_tables);
   create_race(cl, 200);
 }
 
 // Defect: each node checks the id against its own replica and publishes
 // `table_created`, so two chairs on two nodes both succeed.
 TEST_CASE("three nodes: 200 concurrent creates of one table id", "[race][redis]") {
-  cluster cl("redis", 3, {"--max-tables", "1000"});
+  cluster cl("redis", 3, many_tables);
   create_race(cl, 200);
 }
 
