@@ -482,9 +482,9 @@ TEST_CASE("memory engine: concurrent hand raises keep every hand", "[race][memor
   hands_race(cl, 6, 50);
 }
 
-// Defect: `hands` carries the whole queue computed from the stale local
-// replica and is applied as a replacement, so of two hands raised within one
-// round trip one is lost.
+// Regression (fixed by the ordered log): `hands` carries the whole queue computed from the stale
+// local replica and is applied as a replacement, so of two hands raised within one round trip one
+// is lost.
 TEST_CASE("three nodes: concurrent hand raises keep every hand", "[race][redis]") {
   cluster cl("redis", 3);
   hands_race(cl, 6, 50);
@@ -495,8 +495,8 @@ TEST_CASE("memory engine: five join a table of two at once", "[race][memory]") {
   capacity_race(cl, 30);
 }
 
-// Defect: capacity counts only the applied roster of the local replica, so
-// concurrent joins on several nodes overbook a table.
+// Regression (fixed by the ordered log): capacity counts only the applied roster of the local
+// replica, so concurrent joins on several nodes overbook a table.
 TEST_CASE("three nodes: five join a table of two at once", "[race][redis]") {
   cluster cl("redis", 3);
   capacity_race(cl, 30);
@@ -507,16 +507,16 @@ TEST_CASE("memory engine: ten simultaneous votes on one insight", "[race][memory
   votes_race(cl, 5);
 }
 
-// Defect: a vote's event carries voters.size()+1 from decision time on the
-// stale replica, so concurrent votes all show the same count.
+// Regression (fixed by the ordered log): a vote's event carries voters.size()+1 from decision time
+// on the stale replica, so concurrent votes all show the same count.
 TEST_CASE("three nodes: ten simultaneous votes on one insight", "[race][redis]") {
   cluster cl("redis", 3);
   votes_race(cl, 5);
 }
 
-// Defect: fire_ready hands a waiter every failure with a ticket at or below
-// its own, so the failed `presence` left of a disconnect reaches the next
-// client as `unavailable` although its message went out.
+// Regression (fixed by the ordered log): fire_ready hands a waiter every failure with a ticket at
+// or below its own, so the failed `presence` left of a disconnect reaches the next client as
+// `unavailable` although its message went out.
 TEST_CASE("three nodes: failures during a Redis outage reach the right client", "[race][redis]") {
   temp_dir aof;
   cluster cl("redis", 3, {},
@@ -550,8 +550,8 @@ TEST_CASE("one node over Redis: 200 concurrent creates of one table id", "[race]
   create_race(cl, 200);
 }
 
-// Defect: each node checks the id against its own replica and publishes
-// `table_created`, so two chairs on two nodes both succeed.
+// Regression (fixed by the ordered log): each node checks the id against its own replica and
+// publishes `table_created`, so two chairs on two nodes both succeed.
 TEST_CASE("three nodes: 200 concurrent creates of one table id", "[race][redis]") {
   cluster cl("redis", 3, many_tables);
   create_race(cl, 200);
