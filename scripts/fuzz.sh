@@ -41,6 +41,12 @@ run_target() {
     mkdir -p build/fuzz/crashes
     cp "$work"/artifacts/* build/fuzz/crashes/ 2>/dev/null || true
     echo "$name failed (exit $status); inputs kept in build/fuzz/crashes/" >&2
+    # A CI log is all that is left of a clean clone: print the inputs too.
+    for input in "$work"/artifacts/*; do
+      [ -f "$input" ] || continue
+      echo "input $(basename "$input"), base64:" >&2
+      head -c 4096 "$input" | base64 >&2
+    done
   fi
   rm -rf "$work"
   return "$status"

@@ -9,7 +9,9 @@
 #   4. a short bounded fuzz run of the protocol parser (libFuzzer)
 #   5. unit and integration tests under ASan+UBSan, and under TSan (--threads 2)
 # Every part runs even when an earlier one failed; the exit code is non-zero
-# if any failed. ROUNDTABLE_QUICK=1 runs parts 1-3 only.
+# if any failed, and the end of each failed part's output is printed again
+# last (a CI log often keeps only its tail). ROUNDTABLE_QUICK=1 runs parts 1-3
+# only.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh || exit 1
@@ -17,17 +19,22 @@ scripts/setup.sh || exit 1
 passed=0
 failed=0
 failures=()
+failed_logs=()
+logs="$(mktemp -d)"
 part() {
   local name="$1"
   shift
   echo "=== $name"
   local start=$SECONDS
-  if "$@"; then
+  local log="$logs/$((passed + failed)).log"
+  "$@" 2>&1 | tee "$log"
+  if [ "${PIPESTATUS[0]}" -eq 0 ]; then
     passed=$((passed + 1))
     echo "=== $name: ok ($((SECONDS - start)) s)"
   else
     failed=$((failed + 1))
     failures+=("$name")
+    failed_logs+=("$log")
     echo "=== $name: FAILED ($((SECONDS - start)) s)"
   fi
 }
@@ -48,6 +55,10 @@ if [ "${ROUNDTABLE_QUICK:-}" != 1 ]; then
 fi
 
 echo
+for i in "${!failures[@]}"; do
+  echo "=== the end of the output of: ${failures[$i]}"
+  tail -n 60 "${failed_logs[$i]}"
+done
 [ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
 echo "parts: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
