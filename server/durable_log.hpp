@@ -1,11 +1,12 @@
 // The memory engine's durability: every event and state change of every room
-// goes to the SQLite store (server/store), batched off the hot path by the
+// goes to the SQLite store (server/store), batched by the
 // store's writer thread; at start the rooms come back from it with their
 // epochs, history windows and state, so clients that resume after a restart
 // get `recovered: true` for what is still in the window.
 //
-// An unclean stop (kill -9, a crash, a power loss) may lose the last events
-// that clients already saw (the store's commit window). Their seqs must not
+// The node delivers an op's events only once the store has committed them
+// (node::publish), so kill -9 loses nothing anyone saw; a power loss may still
+// undo the last commits (synchronous=NORMAL) after clients saw them. Their seqs must not
 // be issued again for other events in the same epoch, or a client holding
 // one would resume with `recovered: true` and keep an event the server no
 // longer has. So the log leaves a marker file when it closes cleanly and
