@@ -4,6 +4,8 @@
 #include "server/room.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 
 namespace roundtable {
 
@@ -50,10 +52,25 @@ std::string room::conn_key(std::uint64_t conn) const {
   return node_name() + ":" + std::to_string(conn);
 }
 
+namespace {
+// This process's mark in the ids it stamps: a node restarted with the same
+// --node-id must not issue "m-node1-1" again while the log still holds the
+// first one (a delete would hit the wrong message).
+std::string const& incarnation() {
+  static std::string const mark = [] {
+    std::random_device rd;
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+    return std::string(buf);
+  }();
+  return mark;
+}
+}  // namespace
+
 std::string room::new_id(char prefix) {
   // The memory engine leaves it to apply: "m<seq>", "i<n>" (see room_apply.cpp).
   if (!sequencer_) return {};
-  return std::string(1, prefix) + "-" + sequencer_->node_id() + "-" +
+  return std::string(1, prefix) + "-" + sequencer_->node_id() + "-" + incarnation() + "-" +
          std::to_string(++next_local_id_);
 }
 

@@ -281,7 +281,8 @@ class room {
   void resolve(ticket t, outcome o);
   void settle_skipped();
   // A fresh id for a message or insight, stamped at submission when several
-  // nodes submit at once: "m-<node>-<n>". Empty with the memory engine, where
+  // nodes submit at once: "m-<node>-<process>-<n>", where <process> is
+  // random per process (a restarted node issues no id twice). Empty with the memory engine, where
   // apply gives "m<seq>" and "i<n>".
   std::string new_id(char prefix);
 

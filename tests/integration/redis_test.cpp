@@ -2,6 +2,7 @@
 // roundtable-server processes sharing Redis (and two Redis shards), live hops
 // across nodes, lobby counts, a node killed with -9, and Redis restarts with
 // and without persistence. Every server and Redis here is the test's own.
+#include "server/auth/jwt.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/replay.hpp"
 #include "tests/support/ws_client.hpp"
@@ -10,6 +11,9 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <chrono>
+#include <map>
 #include <thread>
 
 using namespace roundtable::test;
@@ -175,6 +179,54 @@ TEST_CASE("kill -9 a node: its members leave presence, its clients resume elsewh
     if (m.type() == "message") got.push_back(m.str("text"));
   }
   CHECK(got == std::vector<std::string>{"missed0", "missed1", "missed2"});
+}
+
+TEST_CASE("a node restarted with the same --node-id issues no message id twice",
+          "[redis][multi-node]") {
+  redis_process redis;
+  std::vector<std::string> const secret{"--secret", "restart-secret"};
+  auto const token = [&](char const* sub, char const* name, roundtable::auth::role r) {
+    auto const exp = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count() +
+                     3600;
+    return "\"token\":\"" + roundtable::auth::mint({sub, name, r, "", exp}, secret[1]) + "\"";
+  };
+  // What one talker said through each run of node "A", by id.
+  std::map<std::string, std::string> said;
+  for (int run = 0; run < 2; ++run) {
+    server_process a(node_args(url(redis), "A", secret));
+    ws_client talker(a.port);
+    REQUIRE(talker.hello("Talker", token("t1", "Talker", roundtable::auth::role::participant))
+                .boolean("ok"));
+    REQUIRE(talker.request("join", "\"table\":\"inclusiveness\"").boolean("ok"));
+    for (int i = 0; i < 3; ++i) {
+      auto const text = "run" + std::to_string(run) + "-" + std::to_string(i);
+      REQUIRE(talker.request("say", say("inclusiveness", text)).boolean("ok"));
+      auto m = talker.wait_for([&](message const& x) { return x.str("text") == text; });
+      REQUIRE(m);
+      CHECK(said.emplace(m->str("id"), text).second);  // a repeated id fails here
+    }
+  }
+  REQUIRE(said.size() == 6);
+  // Deleting the second run's first message leaves the first run's alone.
+  server_process a(node_args(url(redis), "A", secret));
+  ws_client mod(a.port);
+  REQUIRE(mod.hello("Mod", token("c1", "Chair", roundtable::auth::role::chair)).boolean("ok"));
+  REQUIRE(mod.request("join", "\"table\":\"inclusiveness\"").boolean("ok"));
+  auto const second =
+      std::find_if(said.begin(), said.end(), [](auto const& e) { return e.second == "run1-0"; });
+  REQUIRE(second != said.end());
+  REQUIRE(mod.request("delete", "\"room\":\"inclusiveness\",\"message\":\"" + second->first + "\"")
+              .boolean("ok"));
+  ws_client late(a.port);
+  REQUIRE(
+      late.hello("Late", token("l1", "Late", roundtable::auth::role::participant)).boolean("ok"));
+  auto snap = late.request("join", "\"table\":\"inclusiveness\"");
+  REQUIRE(snap.boolean("ok"));
+  CHECK(snap.raw().find("run0-0") != std::string::npos);
+  CHECK(snap.raw().find("run1-0") == std::string::npos);
+  CHECK(snap.raw().find("run1-1") != std::string::npos);
 }
 
 TEST_CASE("two Redis shards: rooms land on both and everything still holds", "[redis][sharding]") {
