@@ -131,13 +131,56 @@ bool client::rate_ok() {
   return false;
 }
 
-void client::reply_ok(std::string const& rid) {
+std::string client::ok_json(std::string const& rid) {
   auto w = reply_head(rid);
   w.end_object();
-  enqueue(w.release());
+  return w.release();
 }
 
-void client::reply_error(std::string const& rid, error const& e) {
+void client::reply_ok(std::string const& rid) {
+  send_reply(ok_json(rid));
+}
+
+void client::send_reply(std::string json) {
+  if (replies_.empty()) {
+    enqueue(json);
+  } else {
+    replies_.emplace_back(std::move(json));  // after the ones in flight
+  }
+}
+
+void client::pipelined_done(std::uint64_t slot, std::string json) {
+  if (closed_) return;
+  replies_[slot - replies_base_] = std::move(json);
+  std::size_t sent = 0;
+  while (sent < replies_.size() && replies_[sent]) enqueue(*replies_[sent++]);
+  replies_.erase(replies_.begin(), replies_.begin() + static_cast<std::ptrdiff_t>(sent));
+  replies_base_ += sent;
+  if (replies_.empty()) replies_.shrink_to_fit();  // an idle connection holds nothing
+  if (closing_ || sent == 0) return;
+  if (replies_.empty() && parked_) {
+    auto cmd = std::move(parked_);
+    if (dispatch(*cmd)) op_done();
+  } else if (read_paused_ && replies_.size() < max_pipelined) {
+    read_paused_ = false;
+    op_done();
+  }
+}
+
+bool client::pipelinable(protocol::command const& cmd) {
+  return std::visit(
+      [](auto const& op) {
+        using T = std::decay_t<decltype(op)>;
+        return std::is_same_v<T, protocol::say> || std::is_same_v<T, protocol::hand> ||
+               std::is_same_v<T, protocol::speaker> || std::is_same_v<T, protocol::insight> ||
+               std::is_same_v<T, protocol::vote> || std::is_same_v<T, protocol::del> ||
+               std::is_same_v<T, protocol::timer> || std::is_same_v<T, protocol::phase> ||
+               std::is_same_v<T, protocol::table>;
+      },
+      cmd.op);
+}
+
+std::string client::error_json(std::string const& rid, error const& e) {
   worker_.counters.errors.fetch_add(1, std::memory_order_relaxed);
   json_writer w;
   w.begin_object().field("type", "reply");
@@ -149,7 +192,11 @@ void client::reply_error(std::string const& rid, error const& e) {
       .field("message", e.message)
       .end_object()
       .end_object();
-  enqueue(w.release());
+  return w.release();
+}
+
+void client::reply_error(std::string const& rid, error const& e) {
+  send_reply(error_json(rid, e));
 }
 
 void client::op_done() {
@@ -178,7 +225,15 @@ bool client::on_message(std::string_view text) {
     reply_error(cmd.rid, err);
     return true;
   }
-  return dispatch(cmd);
+  if (!hello_done_ || !pipelinable(cmd)) {
+    if (replies_.empty()) return dispatch(cmd);
+    parked_ = std::make_unique<protocol::command>(std::move(cmd));  // after those in flight
+    return false;
+  }
+  dispatch(cmd);  // reads on: room_op reserved the reply's place, or it was refused
+  if (replies_.size() < max_pipelined) return true;
+  read_paused_ = true;
+  return false;
 }
 
 std::function<void(outcome)> client::replier(std::shared_ptr<client> self, std::string rid) {
@@ -197,12 +252,20 @@ std::function<void(outcome)> client::replier(std::shared_ptr<client> self, std::
 
 template <class F>
 bool client::room_op(std::string rid, room_slot& s, F&& fn) {
+  // Pipelined (see on_message): the reply takes its place in replies_ now.
+  auto const slot = replies_base_ + replies_.size();
+  replies_.emplace_back();
   node_.on_home(s, [self = shared_from_this(), rid = std::move(rid), fn = std::forward<F>(fn),
-                    m = self_member()](room& r) mutable {
-    // The outcome is known once the command is applied (after its events).
-    r.after(fn(r, m), replier(std::move(self), std::move(rid)));
+                    m = self_member(), slot](room& r) mutable {
+    r.after(fn(r, m), [self = std::move(self), rid = std::move(rid), slot](outcome o) mutable {
+      auto const w = self->worker_index();
+      self->node_.on_worker(
+          w, [self = std::move(self), rid = std::move(rid), slot, o = std::move(o)] {
+            self->pipelined_done(slot, o ? self->error_json(rid, *o) : self->ok_json(rid));
+          });
+    });
   });
-  return false;
+  return true;
 }
 
 room_slot* client::member_room(std::string const& rid, std::string const& id) {

@@ -4,9 +4,13 @@
 // the bounded send queue. The WebSocket session (net.cpp) derives from it and
 // supplies the three transport hooks.
 //
-// One op at a time: the transport reads the next message only after the
-// current op has been answered, so a client's ops apply in order and its
-// replies come back in order. Lives on one worker; every cross-thread handler
+// Ops apply in the order they were read and their replies leave in that
+// order. Ops that only wait for a room's answer (say, hand, vote, ...) are
+// pipelined: the transport reads on while up to `max_pipelined` of them are
+// in flight, and their replies wait in order in `replies_` (a publisher's
+// throughput is not capped by its round trip). Any other op (hello, join,
+// leave, summary, ...) waits until those are answered, and the transport
+// reads on only once it is. Lives on one worker; every cross-thread handler
 // holds a shared_ptr, so the client lives while it has work pending.
 #pragma once
 
@@ -15,8 +19,10 @@
 #include "server/participant.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace roundtable {
 
@@ -30,6 +36,9 @@ class client : public std::enable_shared_from_this<client> {
   // Handles one text message. Returns true when the op completed at once (read
   // the next message); false when an answer will come later through op_done().
   bool on_message(std::string_view text);
+  // Replies in flight (or waiting for an earlier one) beyond which the
+  // transport stops reading: bounds what one client can have queued on rooms.
+  static constexpr std::size_t max_pipelined = 32;
   // Called by the transport when the connection is gone (any reason). Removes
   // the client from its worker and its rooms; safe to call more than once.
   void on_closed();
@@ -98,10 +107,18 @@ class client : public std::enable_shared_from_this<client> {
  private:
   member self_member() const { return member{serial_, worker_.index, who_}; }
   bool rate_ok();
+  static std::string ok_json(std::string const& rid);
+  std::string error_json(std::string const& rid, error const& e);  // counts the error
   void reply_ok(std::string const& rid);
   void reply_error(std::string const& rid, error const& e);
+  // Queues a reply after those of the pipelined ops still in flight.
+  void send_reply(std::string json);
   // Completes an op that went to another thread.
   void op_done();
+  // Pipelining: `slot` is the reply's place (see replies_); fills it, sends
+  // the answered prefix, then reads on or runs the parked op.
+  void pipelined_done(std::uint64_t slot, std::string json);
+  static bool pipelinable(protocol::command const& cmd);
 
   bool dispatch(protocol::command& cmd);
   bool do_hello(std::string rid, protocol::hello& h);
@@ -114,7 +131,8 @@ class client : public std::enable_shared_from_this<client> {
   // The reply to an op that ran on a room's home: posted back to this
   // client's worker with the outcome, then the next message is read.
   static std::function<void(outcome)> replier(std::shared_ptr<client> self, std::string rid);
-  // Runs `fn(room&) -> outcome` on the room's home and replies with the result.
+  // Runs `fn(room&) -> outcome` on the room's home and replies with the
+  // result in the op's place among the pipelined replies; returns true (read on).
   template <class F>
   bool room_op(std::string rid, room_slot& s, F&& fn);
   room_slot* member_room(std::string const& rid, std::string const& id);
@@ -136,6 +154,15 @@ class client : public std::enable_shared_from_this<client> {
   bool closed_ = false;
   bool closing_ = false;
   std::string table_;  // current table; empty: plenary only
+
+  // Replies in read order while pipelined ops are in flight: nullopt until
+  // answered. The first one's number (counting every reply queued here) is
+  // replies_base_.
+  std::vector<std::optional<std::string>> replies_;
+  std::uint64_t replies_base_ = 0;
+  bool read_paused_ = false;  // at max_pipelined: resume once one is sent
+  // An op read while pipelined ones were in flight that must wait for them.
+  std::unique_ptr<protocol::command> parked_;
 
   bool dirty_ = false;  // in worker_.dirty
   // Objects joined by '\n'. A buffer is borrowed from the worker's spares
