@@ -61,6 +61,9 @@ struct options {
   std::string metrics_key;                   // Bearer key for /metrics; empty: open
   std::string data_dir = "roundtable-data";  // SQLite store folder; empty: in memory only
   std::vector<std::string> allow_origins;    // extra allowed Origins besides own and localhost
+  // The TCP peer is a reverse proxy: a connection's client address is the last
+  // entry of its X-Forwarded-For, and the accept-time socket cap is the proxy's.
+  bool trust_proxy = false;
   std::vector<std::string> redis;  // Redis shards (redis://HOST:PORT); empty: memory engine
   std::string node_id;             // names this node in Redis; empty: generated
   // How long a node's connections stay in Redis presence without a refresh: a

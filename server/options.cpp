@@ -58,6 +58,8 @@ po::options_description settings() {
   add("node-id", value("ID"), "this node's name in Redis (default: generated)");
   add("presence-ttl", value("S"), "a dead node's members leave presence within S s (default 30)");
   add("allow-origin", value("O"), "allow a browser Origin (repeatable)");
+  add("trust-proxy", a_switch(),
+      "behind a reverse proxy: the client address is the last X-Forwarded-For entry");
   add("send-queue-bytes", value("N"), "per-connection send queue bound (default 1048576)");
   add("rate-limit", value("N"), "messages per second per connection (default 20; 0: off)");
   add("rate-burst", value("N"), "token bucket size (default 40)");
@@ -219,6 +221,8 @@ class applier {
       o_.event_file = v;
     } else if (key == "ephemeral") {
       if (switch_value(tokens, shown)) o_.data_dir.clear();
+    } else if (key == "trust-proxy") {
+      o_.trust_proxy = switch_value(tokens, shown);
     } else if (key == "redis") {
       for (std::size_t start = 0; start <= v.size();) {
         auto const comma = std::min(v.find(',', start), v.size());
@@ -372,6 +376,7 @@ std::string effective_config(options const& o) {
     line("data-dir", o.data_dir);
   for (auto const& r : o.redis) line("redis", r);
   for (auto const& a : o.allow_origins) line("allow-origin", a);
+  line("trust-proxy", o.trust_proxy ? "true" : "false");
   optional_line("node-id", o.node_id, "generated");
   line("presence-ttl", o.presence_ttl.count());
   line("send-queue-bytes", o.send_queue_bytes);
