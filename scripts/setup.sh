@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config curl dpkg-dev
-  libboost1.81-dev libboost-url1.81-dev libhiredis-dev libsimdjson-dev catch2 libssl-dev libsqlite3-dev
+  libboost1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev libhiredis-dev libsimdjson-dev catch2 libssl-dev libsqlite3-dev
   redis-server redis-tools
   clang-14 libclang-rt-14-dev
   nodejs npm chromium chromium-driver gnuplot-nox

@@ -1,5 +1,6 @@
-// Server configuration: command-line options with their defaults, and the
-// event (title, phases, tables) loaded from a JSON file or the built-in demo.
+// Server configuration: the start options with their defaults (read from
+// flags, environment and a config file by server/options.cpp), and the event
+// (title, phases, tables) loaded from a JSON file or the built-in demo.
 #pragma once
 
 #include "server/room.hpp"
@@ -23,6 +24,9 @@ struct event_config {
 // `extra` fields, e.g. ,"order":3), and back; nullopt when unreadable.
 std::string table_json(table_config const& t, std::string_view extra = {});
 std::optional<table_config> table_from_json(std::string_view json);
+
+// A table or node id: 1 to 64 of [A-Za-z0-9_.:-], and not the plenary's.
+bool valid_id(std::string_view s);
 
 // The demo event shaped like the seed session: a plenary and three tables.
 event_config demo_event();
@@ -57,6 +61,9 @@ struct options {
   std::string metrics_key;                   // Bearer key for /metrics; empty: open
   std::string data_dir = "roundtable-data";  // SQLite store folder; empty: in memory only
   std::vector<std::string> allow_origins;    // extra allowed Origins besides own and localhost
+  // The TCP peer is a reverse proxy: a connection's client address is the last
+  // entry of its X-Forwarded-For, and the accept-time socket cap is the proxy's.
+  bool trust_proxy = false;
   std::vector<std::string> redis;  // Redis shards (redis://HOST:PORT); empty: memory engine
   std::string node_id;             // names this node in Redis; empty: generated
   // How long a node's connections stay in Redis presence without a refresh: a
@@ -74,9 +81,15 @@ struct options {
   std::string log_level = "info";
 };
 
-// Parses argv (without the subcommand). Throws std::invalid_argument on a bad
-// flag, with a message naming it. `--help` prints usage and exits.
+// The options from argv (without the program name), the environment
+// (ROUNDTABLE_<KEY>, e.g. ROUNDTABLE_RATE_LIMIT) and the `--config` file, in
+// that precedence over the defaults. Throws std::invalid_argument on an
+// unknown key or a bad value, naming it as its source spells it (`--port`,
+// `ROUNDTABLE_PORT`, `FILE: port`). `--help` prints usage and exits;
+// `--print-config` prints effective_config() and exits.
 options parse_options(int argc, char** argv);
 std::string usage();
+// The options as a config file that parse_options reads back, secrets masked.
+std::string effective_config(options const& o);
 
 }  // namespace roundtable

@@ -36,6 +36,24 @@ void fail(beast::error_code ec, char const* what) {
   log::debug("connection error", {{"where", what}, {"error", ec.message()}});
 }
 
+// The client's address: the TCP peer's, or with --trust-proxy the address the
+// proxy appended last to X-Forwarded-For (entries before it are what the
+// client itself sent, and may be forged). Not an address: the peer's.
+std::string client_address(http::request<http::string_body> const& req, std::string const& peer,
+                           bool trust_proxy) {
+  if (!trust_proxy) return peer;
+  std::string_view header;
+  auto const [first, last] = req.equal_range("X-Forwarded-For");
+  for (auto it = first; it != last; ++it) header = it->value();
+  auto const comma = header.rfind(',');
+  auto entry = comma == std::string_view::npos ? header : header.substr(comma + 1);
+  while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t')) entry.remove_prefix(1);
+  while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) entry.remove_suffix(1);
+  beast::error_code ec;
+  auto const address = asio::ip::make_address(entry, ec);
+  return ec ? peer : address.to_string();
+}
+
 // The WebSocket's socket names its io_context's executor type: the type-erased
 // any_io_executor of beast::tcp_stream was copied on every operation of the
 // write path. Timeouts are the websocket stream's own (handshake, idle).
@@ -192,8 +210,9 @@ class ws_session final : public client {
 
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
-  // `pending` has counted this socket for `address`; the session gives it
-  // back when it ends, the upgraded connection being counted by the node.
+  // `pending` has counted this socket for the peer `address` (none behind a
+  // trusted proxy); the session gives it back when it ends, the upgraded
+  // connection being counted by the node under its client address.
   http_session(node& n, worker& w, tcp::socket&& socket, std::string address,
                std::shared_ptr<address_cap> pending)
       : node_(n),
@@ -201,7 +220,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
         stream_(std::move(socket)),
         address_(std::move(address)),
         pending_(std::move(pending)) {}
-  ~http_session() { pending_->release(address_); }
+  ~http_session() {
+    if (pending_) pending_->release(address_);
+  }
   http_session(http_session const&) = delete;
   http_session& operator=(http_session const&) = delete;
 
@@ -259,11 +280,13 @@ class http_session : public std::enable_shared_from_this<http_session> {
       node_.stats().refused_origin.fetch_add(1, std::memory_order_relaxed);
       return reply_status(http::status::forbidden, "origin not allowed");
     }
-    if (!node_.admit_address(address_)) {
+    auto client = client_address(req, address_, node_.opts().trust_proxy);
+    if (!node_.admit_address(client)) {
       return reply_status(http::status::service_unavailable,
                           "too many connections from this address");
     }
-    std::make_shared<ws_session>(node_, worker_, address_, std::move(stream_))->run(std::move(req));
+    std::make_shared<ws_session>(node_, worker_, std::move(client), std::move(stream_))
+        ->run(std::move(req));
   }
 
   void reply_status(http::status s, std::string_view message) {
@@ -327,7 +350,9 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
       auto address = ec ? std::string("unknown") : ep.address().to_string();
       // Over the cap the socket is closed at once: idle sockets from one
       // address must not hold the process's files until the handshake timeout.
-      if (!self->pending_->admit(address)) {
+      // A trusted proxy is one address for every client: it limits them itself.
+      auto pending = self->node_.opts().trust_proxy ? nullptr : self->pending_;
+      if (pending && !pending->admit(address)) {
         self->node_.stats().refused_accept.fetch_add(1, std::memory_order_relaxed);
         s.close(ec);
         return self->do_accept();
@@ -335,7 +360,7 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
       s.set_option(tcp::no_delay(true), ec);
       // The connection belongs to its worker from the first byte on.
       asio::post(w.ioc, [&n = self->node_, &w, s = std::move(s), address = std::move(address),
-                         pending = self->pending_]() mutable {
+                         pending = std::move(pending)]() mutable {
         std::make_shared<http_session>(n, w, std::move(s), std::move(address), std::move(pending))
             ->run();
       });
