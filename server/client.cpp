@@ -225,12 +225,12 @@ bool client::on_message(std::string_view text) {
     reply_error(cmd.rid, err);
     return true;
   }
-  if (!hello_done_ || !pipelinable(cmd)) {
-    if (replies_.empty()) return dispatch(cmd);
+  if (!replies_.empty() && (!hello_done_ || !pipelinable(cmd))) {
     parked_ = std::make_unique<protocol::command>(std::move(cmd));  // after those in flight
     return false;
   }
-  dispatch(cmd);  // reads on: room_op reserved the reply's place, or it was refused
+  // Ops through room_op read on at once: the reply has its place in replies_.
+  if (!dispatch(cmd)) return false;
   if (replies_.size() < max_pipelined) return true;
   read_paused_ = true;
   return false;

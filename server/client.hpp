@@ -118,6 +118,9 @@ class client : public std::enable_shared_from_this<client> {
   // Pipelining: `slot` is the reply's place (see replies_); fills it, sends
   // the answered prefix, then reads on or runs the parked op.
   void pipelined_done(std::uint64_t slot, std::string json);
+  // Ops that may pass while others are in flight: they touch nothing of the
+  // client's own state (table_, who_) and reply through room_op. Any other op
+  // is parked until the replies in flight are sent.
   static bool pipelinable(protocol::command const& cmd);
 
   bool dispatch(protocol::command& cmd);
