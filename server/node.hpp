@@ -55,7 +55,10 @@ class member_list {
 };
 
 struct worker {
-  explicit worker(std::uint32_t i) : index(i) {}
+  // Asio makes an io_context's epoll instance on its first socket or timer. A
+  // timer made here makes it at start: made later, when the process is out of
+  // descriptors (EMFILE), it would throw inside a handler and end the process.
+  explicit worker(std::uint32_t i) : index(i) { boost::asio::steady_timer early(ioc); }
   std::uint32_t index;
   // Worker-local state, touched only on this worker's thread.
   std::unordered_map<std::string, member_list> rooms;
