@@ -15,16 +15,17 @@ namespace roundtable::protocol {
 // Length limits in bytes, each with its reason. Over a limit: `too_large`.
 namespace limits {
 inline constexpr std::size_t message_bytes = 64 * 1024;  // whole frame; close 1009 above
-inline constexpr std::size_t name = 64;          // fits a name badge and a lobby row
-inline constexpr std::size_t id = 64;            // room, table, message and insight ids
-inline constexpr std::size_t text = 4000;        // a chat message: a long paragraph
-inline constexpr std::size_t insight = 500;      // a key insight is one or two sentences
-inline constexpr std::size_t summary = 20000;    // a table's report: a page or two
-inline constexpr std::size_t broadcast = 2000;   // an announcement from the chair
-inline constexpr std::size_t topic = 200;        // a table topic, a phase name
-inline constexpr std::size_t token = 4096;       // a JWT with its claims
-inline constexpr std::size_t rid = 64;           // a request id, number or string
-inline constexpr std::size_t resume_rooms = 256; // one entry per room a client was in
+inline constexpr std::size_t name = 64;                  // fits a name badge and a lobby row
+inline constexpr std::size_t id = 64;                    // room, table, message and insight ids
+inline constexpr std::size_t text = 4000;                // a chat message: a long paragraph
+inline constexpr std::size_t insight = 500;              // a key insight is one or two sentences
+inline constexpr std::size_t summary = 20000;            // a table's report: a page or two
+inline constexpr std::size_t broadcast = 2000;           // an announcement from the chair
+inline constexpr std::size_t topic = 200;                // a table topic, a phase name
+inline constexpr std::size_t token = 4096;               // a JWT with its claims
+inline constexpr std::size_t rid = 64;                   // a request id, number or string
+inline constexpr std::size_t resume_rooms = 256;         // one entry per room a client was in
+inline constexpr std::size_t reason = 300;               // why a moderator acted: a sentence or two
 inline constexpr std::int64_t timer_seconds = 24 * 3600;
 inline constexpr std::int64_t capacity = 100000;
 }  // namespace limits
@@ -96,13 +97,31 @@ struct table {
 struct create_table {
   std::string table;
   std::string topic;
-  std::string moderator;  // display name, may be empty
+  std::string moderator;      // display name, may be empty
   std::int64_t capacity = 0;  // 0: no limit
 };
 struct ping {};
 
+// Moderation. `hide` takes a message or an insight out of view and `restore`
+// brings it back; `room` empty: the sender's table.
+struct hide {
+  std::string room;
+  std::string item;
+};
+struct restore : hide {};
+// Mute (can read, not post) or remove a participant at a table, or undo it
+// (`on` false). `table` empty: the sender's table, else the one it moderates.
+struct mute {
+  std::string table;
+  std::string participant;
+  bool on = true;
+  std::string reason;  // told to the person; may be empty
+};
+struct remove_from_table : mute {};
+
 using body = std::variant<hello, join, leave, say, hand, speaker, insight, vote, del, timer,
-                          summary, broadcast, phase, table, create_table, ping>;
+                          summary, broadcast, phase, table, create_table, ping, hide, restore, mute,
+                          remove_from_table>;
 
 struct command {
   // The request id exactly as the client wrote it (a JSON number or string),

@@ -23,9 +23,10 @@ namespace {
 namespace od = simdjson::ondemand;
 
 // Wire op names, in the order of the alternatives of `body`.
-constexpr std::array<std::string_view, 16> op_names = {
-    "hello",  "join",  "leave",   "say",       "hand",  "speaker", "insight",      "vote",
-    "delete", "timer", "summary", "broadcast", "phase", "table",   "create_table", "ping"};
+constexpr std::array<std::string_view, 20> op_names = {
+    "hello",        "join",   "leave", "say",     "hand",      "speaker", "insight",
+    "vote",         "delete", "timer", "summary", "broadcast", "phase",   "table",
+    "create_table", "ping",   "hide",  "restore", "mute",      "remove"};
 static_assert(op_names.size() == std::variant_size_v<body>);
 
 // The position of T among the alternatives of `body`, so `build` can switch on it.
@@ -43,6 +44,7 @@ template <class T>
 constexpr std::size_t index_of = index_in<T, body>::value;
 static_assert(index_of<del> == 8 && op_names[index_of<del>] == "delete");
 static_assert(op_names[index_of<create_table>] == "create_table");
+static_assert(op_names[index_of<remove_from_table>] == "remove");
 
 // Nesting a client message needs is 3 (hello.resume.room); deeper only happens
 // inside ignored fields. A bound keeps the skipping recursion shallow.
@@ -67,11 +69,16 @@ enum class key : std::uint8_t {
   moderator,
   capacity,
   open,
+  item,
+  participant,
+  on,
+  reason,
   count
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(key::count)> key_names = {
-    "op",      "name",    "token",   "table",   "room",  "text",      "up",       "action",
-    "insight", "message", "seconds", "publish", "topic", "moderator", "capacity", "open"};
+    "op",       "name",    "token",   "table",       "room",    "text",  "up",
+    "action",   "insight", "message", "seconds",     "publish", "topic", "moderator",
+    "capacity", "open",    "item",    "participant", "on",      "reason"};
 
 // What one field held. Strings point into simdjson's string buffer, valid until
 // the next parse.
@@ -331,6 +338,15 @@ struct parser::impl {
   simdjson::error_code read_rid(od::value v, command& out);
   simdjson::error_code read_resume(od::value v);
   bool build(std::size_t op_index, command& out);
+  // The shared fields of hide/restore and of mute/remove.
+  bool item_op(hide& c) {
+    return id_field(key::room, false, c.room) && id_field(key::item, true, c.item);
+  }
+  bool participant_op(mute& c) {
+    return id_field(key::table, false, c.table) &&
+           id_field(key::participant, true, c.participant) && bool_field(key::on, false, c.on) &&
+           label_field(key::reason, false, limits::reason, c.reason);
+  }
 
   slot const& at(key k) const noexcept { return slots[static_cast<std::size_t>(k)]; }
 
@@ -749,6 +765,14 @@ bool parser::impl::build(std::size_t op_index, command& out) {
     case index_of<ping>:
       out.op.emplace<ping>();
       return true;
+    case index_of<hide>:
+      return item_op(out.op.emplace<hide>());
+    case index_of<restore>:
+      return item_op(out.op.emplace<restore>());
+    case index_of<mute>:
+      return participant_op(out.op.emplace<mute>());
+    case index_of<remove_from_table>:
+      return participant_op(out.op.emplace<remove_from_table>());
   }
   return fail(error_code::internal, "unhandled op");
 }

@@ -410,6 +410,27 @@ bool client::dispatch(protocol::command& cmd) {
           node_.open_table({op.table, op.topic, op.moderator, op.capacity, true}, now,
                            replier(shared_from_this(), std::move(rid)));
           return false;
+        } else if constexpr (std::is_base_of_v<protocol::hide, T>) {
+          auto* s = op.room.empty() ? table_room(rid) : any_room(op.room);
+          if (!s) return true;
+          bool const on = std::is_same_v<T, protocol::hide>;
+          return room_op(std::move(rid), *s,
+                         [item = std::move(op.item), on, now](room& r, member const& m) {
+                           return r.hide(m.who, item, on, now);
+                         });
+        } else if constexpr (std::is_base_of_v<protocol::mute, T>) {
+          std::string const table = !op.table.empty() ? op.table
+                                    : !table_.empty() ? table_
+                                                      : who_.moderates;
+          if (table.empty()) return refuse(error_code::forbidden, "join a table first");
+          auto* s = any_room(table);
+          if (!s) return true;
+          bool const mute = std::is_same_v<T, protocol::mute>;
+          return room_op(
+              std::move(rid), *s, [mute, op = protocol::mute(op), now](room& r, member const& m) {
+                return mute ? r.mute(m.who, op.participant, op.on, op.reason, now)
+                            : r.remove_member(m.who, op.participant, op.on, op.reason, now);
+              });
         } else {
           static_assert(sizeof(T) == 0, "an op without a handler");
         }
@@ -568,6 +589,7 @@ void client::finish_hello(std::string rid, protocol::hello h, std::string plenar
       .field("id", node_.event().id)
       .field("title", node_.event().title)
       .field("phase", phase)
+      .field("rules", node_.event().rules)
       .end_object();
   w.key("tables");
   node_.write_tables(w);
@@ -651,6 +673,11 @@ bool client::do_leave(std::string rid) {
     r.after(r.leave(conn, node::now_ms()), replier(std::move(self), std::move(rid)));
   });
   return false;
+}
+
+void client::removed_from(std::string const& table) {
+  if (table_ != table) return;  // hopped away meanwhile
+  leave_table(false);           // the room took it off the table already
 }
 
 void client::leave_table(bool tell_room) {

@@ -81,6 +81,10 @@ class client : public std::enable_shared_from_this<client> {
     flushed();
   }
 
+  // The table's moderator removed this connection from `table`: its stream
+  // there ends (the room already took it off the roster).
+  void removed_from(std::string const& table);
+
   // Closes with `code` (e.g. 1001 at shutdown); the transport flushes first.
   void close(unsigned short code, std::string_view reason);
 

@@ -45,6 +45,7 @@ std::optional<table_config> table_from_json(std::string_view json) {
 
 event_config demo_event() {
   event_config e;
+  e.rules = "Be respectful. Stay on the table's topic: the moderator hides off-topic comments.";
   e.tables = {
       {"synergies", "Synergies and sustainability", "Moderator of Synergies", 0, true},
       {"big-data", "Big data for open governance", "Moderator of Big data", 0, true},
@@ -77,6 +78,11 @@ event_config load_event(std::string const& path) {
   if (!doc["id"].get(s)) e.id = s;
   if (!doc["title"].get(s)) e.title = s;
   if (!doc["phase"].get(s)) e.phase = s;
+  if (!doc["rules"].get(s)) {
+    if (s.size() > max_rules_bytes)
+      fail("'rules' is over " + std::to_string(max_rules_bytes) + " bytes");
+    e.rules = s;
+  }
   simdjson::dom::array tables;
   if (doc["tables"].get(tables)) fail("'tables' must be an array");
   for (auto t : tables) {

@@ -17,8 +17,14 @@ struct event_config {
   std::string id = "opengov-2019";
   std::string title = "OpenGoV Co-production & Co-creation";
   std::string phase = "keynote";
+  // House rules, shown at join and at every table so that moderation is open
+  // about what it hides and why; empty: none.
+  std::string rules;
   std::vector<table_config> tables;
 };
+
+// House rules: a short text, read by everyone at every hello.
+inline constexpr std::size_t max_rules_bytes = 2000;
 
 // A table's config as JSON ({"table","topic","moderator","capacity"} plus
 // `extra` fields, e.g. ,"order":3), and back; nullopt when unreadable.

@@ -327,6 +327,17 @@ void node::publish(room_slot& s) {
   for (auto& t : s.r->take_created()) {
     if (!find_room(t.id)) create_table(std::move(t));  // decided on another node
   }
+  // After the batch above, which tells them why: the same worker runs both in order.
+  for (auto const& [serial, w] : s.r->take_dropped()) {
+    boost::asio::post(workers_[w]->ioc, [&wk = *workers_[w], serial, id = s.config.id] {
+      for (auto* c : wk.clients) {
+        if (c->serial() == serial) {
+          c->removed_from(id);
+          break;
+        }
+      }
+    });
+  }
   for (auto& id : s.r->take_erased()) {
     if (s.r->is_plenary()) close_participant(id);  // every room erases; one close
   }

@@ -35,6 +35,7 @@ room_digest digest_of(room const& r, bool events, durable_log* log) {
     d.insights.push_back({i->id, i->text, i->by.name, i->voters.size()});
   d.participants = r.participants_total();
   d.messages = r.messages_total();
+  d.hidden = r.hidden_count();
   for (auto const& b : r.reports()) d.reports.push_back(*b);
   for (auto const& b : r.broadcasts()) d.broadcasts.push_back(*b);
   d.phase = r.phase_name();
@@ -151,7 +152,8 @@ void write_table(json_writer& w, room_digest const& t, bool archive) {
   }
   w.end_array()
       .field("participants", static_cast<std::uint64_t>(t.participants))
-      .field("messages", static_cast<std::uint64_t>(t.messages));
+      .field("messages", static_cast<std::uint64_t>(t.messages))
+      .field("hidden", static_cast<std::uint64_t>(t.hidden));
   if (archive) {
     w.key("events").begin_array();
     for (auto const& e : t.events) w.raw(e);
@@ -189,6 +191,7 @@ std::string report_markdown(session_digest const& d) {
     md += "- Moderator: " + (t.moderator.empty() ? std::string("(none)") : t.moderator) + "\n";
     md += "- Participants: " + std::to_string(t.participants) + "\n";
     md += "- Messages: " + std::to_string(t.messages) + "\n";
+    md += "- Hidden by the moderator: " + std::to_string(t.hidden) + "\n";
     md += "\n### Summary\n\n" + (t.summary.empty() ? std::string("(not published)") : t.summary) +
           "\n";
     md += "\n### Key insights\n\n";

@@ -25,7 +25,8 @@ struct room_digest {
   };
   std::vector<insight> insights;  // ranked
   std::size_t participants = 0;
-  std::size_t messages = 0;
+  std::size_t messages = 0;             // in view: neither deleted nor hidden
+  std::size_t hidden = 0;               // messages and insights a moderator hid
   std::vector<std::string> reports;     // plenary: report events (JSON), in order
   std::vector<std::string> broadcasts;  // plenary: broadcast events (JSON), in order
   std::string phase;

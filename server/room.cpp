@@ -230,6 +230,32 @@ room::ticket room::set_open(participant const& p, bool open, std::int64_t now_ms
   return submit(p, {}, now_ms, cmd::open{open});
 }
 
+room::ticket room::hide(participant const& p, std::string_view item, bool on, std::int64_t now_ms) {
+  return submit(p, {}, now_ms, cmd::hide{std::string(item), on});
+}
+
+room::ticket room::mute(participant const& p, std::string_view who, bool on,
+                        std::string_view reason, std::int64_t now_ms) {
+  return submit(p, {}, now_ms, cmd::mute{std::string(who), on, std::string(reason)});
+}
+
+room::ticket room::remove_member(participant const& p, std::string_view who, bool on,
+                                 std::string_view reason, std::int64_t now_ms) {
+  return submit(p, {}, now_ms, cmd::remove_member{{std::string(who), on, std::string(reason)}});
+}
+
+std::vector<std::pair<std::uint64_t, std::uint32_t>> room::take_dropped() {
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> out;
+  for (auto serial : std::exchange(dropped_, {})) {
+    auto it = members_.find(serial);
+    if (it == members_.end()) continue;  // it left meanwhile
+    out.emplace_back(serial, it->second.worker);
+    --per_worker_[it->second.worker];
+    members_.erase(it);
+  }
+  return out;
+}
+
 room::ticket room::report(table_config const& table, std::string_view text, std::int64_t now_ms) {
   return submit({}, {}, now_ms, cmd::report{table, std::string(text)});
 }
@@ -274,10 +300,18 @@ void room::write_hands(json_writer& w, std::string_view key) const {
   }
 }
 
+void room::write_insight(json_writer& w, insight_entry const& i) const {
+  w.begin_object().field("id", i.id).field("text", i.text).key("by");
+  write_participant(w, i.by);
+  w.field("votes", static_cast<std::uint64_t>(i.voters.size())).end_object();
+}
+
 std::vector<insight_entry const*> room::ranked_insights() const {
   std::vector<insight_entry const*> out;
   out.reserve(insights_.size());
-  for (auto const& i : insights_) out.push_back(&i);
+  for (auto const& i : insights_) {
+    if (!hidden_.count(i.id)) out.push_back(&i);
+  }
   std::stable_sort(out.begin(), out.end(), [](auto const* a, auto const* b) {
     if (a->voters.size() != b->voters.size()) return a->voters.size() > b->voters.size();
     return a->order < b->order;
@@ -311,17 +345,16 @@ void room::write_snapshot(json_writer& w) const {
   std::vector<std::string const*> latest;
   for (auto it = history_.rbegin(); it != history_.rend() && latest.size() < snapshot_messages;
        ++it) {
-    if (it->type == "message" && !it->deleted) latest.push_back(it->json.get());
+    if (it->type == "message" && !it->deleted && !hidden_.count(it->item))
+      latest.push_back(it->json.get());
   }
   w.key("messages");
   write_latest(w, latest, snapshot_messages, snapshot_message_bytes);
   if (!is_plenary()) {
     w.key("insights").begin_array();
-    for (auto const* i : ranked_insights()) {
-      w.begin_object().field("id", i->id).field("text", i->text).key("by");
-      write_participant(w, i->by);
-      w.field("votes", static_cast<std::uint64_t>(i->voters.size())).end_object();
-    }
+    for (auto const* i : ranked_insights()) write_insight(w, *i);
+    w.end_array().key("muted").begin_array();
+    for (auto const& id : muted_) w.value(id);
     w.end_array();
     write_hands(w, "hands");
     w.key("timer");

@@ -26,6 +26,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -163,6 +164,22 @@ class room {
   std::int64_t timer_ends_at() const noexcept { return timer_ends_at_; }
   ticket summary(participant const& p, std::string_view text, bool publish, std::int64_t now_ms);
   ticket set_open(participant const& p, bool open, std::int64_t now_ms);
+
+  // Moderation, by the table's moderator or the chair, each undone with `on`
+  // false. A hidden message or insight leaves the snapshots and the report's
+  // counts but stays in the history (`hidden`, then `restored` with the item
+  // again). A muted participant reads but may not post; a removed one is taken
+  // off the table (every connection) and may not come back until let back in.
+  ticket hide(participant const& p, std::string_view item, bool on, std::int64_t now_ms);
+  ticket mute(participant const& p, std::string_view who, bool on, std::string_view reason,
+              std::int64_t now_ms);
+  ticket remove_member(participant const& p, std::string_view who, bool on, std::string_view reason,
+                       std::int64_t now_ms);
+  // This node's connections that applied removals took off the table, by
+  // serial with their worker; they leave the member list now. The node calls
+  // it after delivering the `removed` event, so the removed hear why.
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> take_dropped();
+  std::size_t hidden_count() const noexcept { return hidden_.size(); }
 
   // Plenary events (everyone is a member of the plenary).
   ticket report(table_config const& table, std::string_view text, std::int64_t now_ms);
@@ -305,6 +322,19 @@ class room {
   outcome on(room_command const& c, cmd::phase const&);
   outcome on(room_command const& c, cmd::table_created const&);
   outcome on(room_command const& c, cmd::erase const&);
+  outcome on(room_command const& c, cmd::hide const&);
+  outcome on(room_command const& c, cmd::mute const&);
+  outcome on(room_command const& c, cmd::remove_member const&);
+  // The checks mute and remove share: a table, its moderator or the chair, a
+  // participant who was here and is not a moderator.
+  outcome may_sanction(room_command const& c, std::string const& who) const;
+  // Sets (`on`) or clears the participant in `list` and tells the table with
+  // an event of `type`; nothing when it already was so.
+  outcome sanction(room_command const& c, cmd::mute const& op, std::set<std::string>& list,
+                   std::string_view type);
+  // Takes every connection of `who` off the roster (presence `left` each).
+  void unseat(std::string const& who, std::int64_t ts);
+  outcome refuse_muted(participant const& p) const;
   // The joining connection of this node that `c` names, made a member now.
   void admit(room_command const& c);
   // `deleted` with `field` naming the item (an erasure's insights are
@@ -330,6 +360,8 @@ class room {
   void emit_hands(std::int64_t ts);
   void emit_insight(insight_entry const& i, std::int64_t ts);
   void write_participant(protocol::json_writer& w, participant const& p) const;
+  // {id, text, by, votes}: as in snapshots and `restored`.
+  void write_insight(protocol::json_writer& w, insight_entry const& i) const;
   // The raised hands as `key` [{id, name}], then "speaker" (or null).
   void write_hands(protocol::json_writer& w, std::string_view key) const;
   void write_state(protocol::json_writer& w, bool replica) const;
@@ -364,6 +396,10 @@ class room {
   std::set<std::string> seen_;    // participant ids that were ever here
   std::set<std::string> erased_;  // participant ids erased on request
   std::vector<std::string> newly_erased_;
+  std::set<std::string> hidden_;     // hidden message and insight ids
+  std::set<std::string> muted_;      // participant ids
+  std::set<std::string> removed_;    // participant ids kept off the table
+  std::set<std::uint64_t> dropped_;  // this node's removed connections, by serial
 
   std::vector<insight_entry> insights_;
   std::uint64_t next_insight_ = 1;
@@ -383,5 +419,27 @@ class room {
   std::set<std::string> tables_;  // every table id, from the config and the log
   std::size_t max_tables_ = SIZE_MAX;
 };
+
+// Beside the class: every room_apply_*.cpp emits events.
+template <class Fill>
+void room::emit(std::string_view type, std::int64_t ts, Fill&& fill, std::string item,
+                std::string author) {
+  ++seq_;
+  protocol::json_writer w;
+  w.begin_object()
+      .field("type", type)
+      .field("room", cfg_.id)
+      .field("seq", seq_)
+      .field("epoch", epoch_);
+  fill(w);
+  w.end_object();
+  auto json = std::make_shared<std::string const>(w.release());
+  outbox_.push_back(json);
+  history_.push_back(
+      history_entry{seq_, std::string(type), std::move(item), std::move(author), ts, json, false});
+  if (history_.size() > history_limit_) history_.pop_front();
+  if (observer_) observer_->on_event(cfg_.id, epoch_, history_.back());
+  if (type != "message") state_changed_ = true;
+}
 
 }  // namespace roundtable

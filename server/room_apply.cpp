@@ -35,27 +35,6 @@ void room::start_epoch(std::uint64_t epoch) {
   settle_skipped();
 }
 
-template <class Fill>
-void room::emit(std::string_view type, std::int64_t ts, Fill&& fill, std::string item,
-                std::string author) {
-  ++seq_;
-  json_writer w;
-  w.begin_object()
-      .field("type", type)
-      .field("room", cfg_.id)
-      .field("seq", seq_)
-      .field("epoch", epoch_);
-  fill(w);
-  w.end_object();
-  auto json = std::make_shared<std::string const>(w.release());
-  outbox_.push_back(json);
-  history_.push_back(
-      history_entry{seq_, std::string(type), std::move(item), std::move(author), ts, json, false});
-  if (history_.size() > history_limit_) history_.pop_front();
-  if (observer_) observer_->on_event(cfg_.id, epoch_, history_.back());
-  if (type != "message") state_changed_ = true;
-}
-
 outcome room::require_seated(room_command const& c, bool open_only) const {
   if (is_plenary()) return make_error(error_code::bad_request, "this op is for a table");
   if (!roster_.count(c.conn)) return make_error(error_code::forbidden, "not at this table");
@@ -85,6 +64,8 @@ outcome room::on(room_command const& c, cmd::join const&) {
   if (!roster_.count(c.conn)) {
     bool const privileged = may_moderate(c.who);
     if (!cfg_.open && !privileged) return make_error(error_code::forbidden, "the table is closed");
+    if (removed_.count(c.who.id) && !privileged)
+      return make_error(error_code::forbidden, "the table's moderator removed you from this table");
     if (cfg_.capacity > 0 && static_cast<std::int64_t>(roster_.size()) >= cfg_.capacity &&
         !privileged) {
       return make_error(error_code::full, "the table is full");
@@ -131,6 +112,7 @@ outcome room::on(room_command const& c, cmd::say const& op) {
       return make_error(error_code::forbidden, "not a member of this room");
     if (!cfg_.open && !may_moderate(c.who))
       return make_error(error_code::forbidden, "the table is closed");
+    if (auto e = refuse_muted(c.who)) return e;
   }
   ++messages_total_;
   auto const id = op.id.empty() ? "m" + std::to_string(seq_ + 1) : op.id;
@@ -199,6 +181,7 @@ outcome room::on(room_command const& c, cmd::insight const& op) {
                       "the table has " + std::to_string(max_insights) + " insights");
   }
   if (auto e = insight_quota(c.who)) return e;
+  if (auto e = refuse_muted(c.who)) return e;
   auto& i = insights_.emplace_back();
   i.id = op.id.empty() ? "i" + std::to_string(next_insight_++) : op.id;
   i.text = op.text;
@@ -222,7 +205,8 @@ outcome room::on(room_command const& c, cmd::vote const& op) {
   if (auto e = require_seated(c, true)) return e;
   auto const it = std::find_if(insights_.begin(), insights_.end(),
                                [&](insight_entry const& i) { return i.id == op.insight; });
-  if (it == insights_.end()) return make_error(error_code::not_found, "no such insight");
+  if (it == insights_.end() || hidden_.count(op.insight))
+    return make_error(error_code::not_found, "no such insight");
   if (!op.up) {
     if (it->voters.erase(c.who.id) == 0) return {};  // no vote to take back
   } else if (!it->voters.insert(c.who.id).second) {
@@ -237,10 +221,12 @@ outcome room::on(room_command const& c, cmd::vote const& op) {
 void room::deleted(std::string const& item, std::int64_t ts, std::string_view field) {
   emit(
       "deleted", ts, [&](json_writer& w) { w.field(field, item); }, item);
+  // A hidden message left the report's count when it was hidden.
+  bool const counted = hidden_.erase(item) == 0;
   for (auto& h : history_) {
     if ((h.type == "message" || h.type == "insight") && h.item == item && !h.deleted) {
       // The report counts the messages that are held.
-      if (h.type == "message" && messages_total_ > 0) --messages_total_;
+      if (h.type == "message" && counted && messages_total_ > 0) --messages_total_;
       tombstone(h);
     }
   }

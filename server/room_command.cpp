@@ -29,6 +29,10 @@ void write_table(json_writer& w, table_config const& t) {
       .end_object();
 }
 
+void write_sanction(json_writer& w, std::string_view op, cmd::mute const& c) {
+  w.field("op", op).field("participant", c.participant).field("on", c.on).field("reason", c.reason);
+}
+
 // Writes the op's name and its fields.
 void write_op(json_writer& w, command_op const& op) {
   std::visit(
@@ -67,6 +71,11 @@ void write_op(json_writer& w, command_op const& op) {
             write_table(w, c.table);
           },
           [&](cmd::erase const& c) { w.field("op", "erase").field("author", c.author); },
+          [&](cmd::hide const& c) {
+            w.field("op", "hide").field("item", c.item).field("on", c.on);
+          },
+          [&](cmd::mute const& c) { write_sanction(w, "mute", c); },
+          [&](cmd::remove_member const& c) { write_sanction(w, "remove", c); },
       },
       op);
 }
@@ -162,6 +171,18 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
   if (name == "table_created")
     return with(cmd::table_created{}, [&](auto& c) { c.table = r.table(); });
   if (name == "erase") return with(cmd::erase{}, [&](auto& c) { r.get("author", c.author); });
+  if (name == "hide")
+    return with(cmd::hide{}, [&](auto& c) {
+      r.get("item", c.item);
+      r.get("on", c.on);
+    });
+  auto sanction = [&](auto& c) {
+    r.get("participant", c.participant);
+    r.get("on", c.on);
+    r.get("reason", c.reason);
+  };
+  if (name == "mute") return with(cmd::mute{}, sanction);
+  if (name == "remove") return with(cmd::remove_member{}, sanction);
   return std::nullopt;
 }
 

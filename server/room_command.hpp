@@ -81,12 +81,25 @@ struct table_created {
 struct erase {
   std::string author;
 };
+// Moderation (room_apply_moderation.cpp). `on` false is the undo: restore,
+// unmute, let back in.
+struct hide {
+  std::string item;  // a message or an insight
+  bool on = true;
+};
+struct mute {
+  std::string participant;
+  bool on = true;
+  std::string reason;
+};
+struct remove_member : mute {};
 }  // namespace cmd
 
 using command_op =
     std::variant<cmd::join, cmd::leave, cmd::say, cmd::hand, cmd::speaker, cmd::insight, cmd::vote,
                  cmd::del, cmd::del_insight, cmd::timer, cmd::timer_ended, cmd::summary, cmd::open,
-                 cmd::report, cmd::broadcast, cmd::phase, cmd::table_created, cmd::erase>;
+                 cmd::report, cmd::broadcast, cmd::phase, cmd::table_created, cmd::erase, cmd::hide,
+                 cmd::mute, cmd::remove_member>;
 
 struct room_command {
   // The node that submitted it and its ticket there: that node, and only it,

@@ -37,6 +37,21 @@ std::vector<simdjson::dom::element> array_in(simdjson::dom::element e, char cons
   return out;
 }
 
+std::set<std::string> ids_in(simdjson::dom::element e, char const* key) {
+  std::set<std::string> out;
+  for (simdjson::dom::element s : array_in(e, key)) {
+    std::string_view v;
+    if (!s.get(v)) out.insert(std::string(v));
+  }
+  return out;
+}
+
+void write_ids(json_writer& w, std::string_view key, std::set<std::string> const& ids) {
+  w.key(key).begin_array();
+  for (auto const& s : ids) w.value(s);
+  w.end_array();
+}
+
 participant participant_in(simdjson::dom::element e) {
   participant p;
   p.id = str_in(e, "id");
@@ -90,11 +105,12 @@ void room::write_state(json_writer& w, bool replica) const {
       .field("timer_ends_at", timer_ends_at_)
       .field("timer_seconds", timer_seconds_)
       .field("phase", phase_);
-  w.key("seen").begin_array();
-  for (auto const& s : seen_) w.value(s);
-  w.end_array().key("erased").begin_array();
-  for (auto const& s : erased_) w.value(s);
-  w.end_array().key("insights").begin_array();
+  write_ids(w, "seen", seen_);
+  write_ids(w, "erased", erased_);
+  write_ids(w, "hidden", hidden_);
+  write_ids(w, "muted", muted_);
+  write_ids(w, "removed", removed_);
+  w.key("insights").begin_array();
   for (auto const& i : insights_) {
     w.begin_object().field("id", i.id).field("text", i.text).field("order", i.order).key("by");
     write_participant(w, i.by);
@@ -188,16 +204,11 @@ bool room::read_state(std::string_view json, bool replica) {
   timer_seconds_ = num_in<std::int64_t>(doc, "timer_seconds", 0);
   timer_changed_ = true;
   phase_ = str_in(doc, "phase");
-  seen_.clear();
-  for (simdjson::dom::element s : array_in(doc, "seen")) {
-    std::string_view v;
-    if (!s.get(v)) seen_.insert(std::string(v));
-  }
-  erased_.clear();
-  for (simdjson::dom::element s : array_in(doc, "erased")) {
-    std::string_view v;
-    if (!s.get(v)) erased_.insert(std::string(v));
-  }
+  seen_ = ids_in(doc, "seen");
+  erased_ = ids_in(doc, "erased");
+  hidden_ = ids_in(doc, "hidden");
+  muted_ = ids_in(doc, "muted");
+  removed_ = ids_in(doc, "removed");
   insights_.clear();
   insight_order_ = num_in<std::uint64_t>(doc, "insight_order", 0);
   for (simdjson::dom::element i : array_in(doc, "insights")) {

@@ -156,7 +156,7 @@ struct generator {
     c.origin = "n" + std::to_string(1 + pick(3));
     c.ticket = ++next_id;
     c.ts = ts;
-    switch (pick(16)) {
+    switch (pick(19)) {
       case 0:
       case 1:
         c.op = cmd::join{};
@@ -197,6 +197,15 @@ struct generator {
         break;
       case 14:
         c.op = cmd::del_insight{some_item('i')};
+        break;
+      case 16:
+        c.op = cmd::hide{pick(2) == 0 ? some_item('m') : some_item('i'), pick(3) != 0};
+        break;
+      case 17:
+        c.op = cmd::mute{people[pick(people.size())].id, pick(3) != 0, "why"};
+        break;
+      case 18:
+        c.op = cmd::remove_member{{people[pick(people.size())].id, pick(3) != 0, "why"}};
         break;
       default:
         // Late in the sequence: an erased participant's every later op is

@@ -75,6 +75,8 @@ export interface EventInfo {
   id: string;
   title: string;
   phase: string;
+  /** The event's house rules (empty: none), to show at join and at every table. */
+  rules?: string;
 }
 
 export interface You {
@@ -120,6 +122,8 @@ export interface Snapshot {
   broadcasts?: BroadcastEvent[];
   open?: boolean;
   capacity?: number;
+  /** Table: ids of the participants muted there. */
+  muted?: string[];
   /** Plenary snapshots may also carry the phase, reports and broadcasts so far. */
   [extra: string]: unknown;
 }
@@ -175,6 +179,45 @@ export interface DeletedEvent extends RoomEventBase {
   message?: string;
   /** The insight a moderator or the chair deleted. */
   insight?: string;
+}
+
+export interface HiddenEvent extends RoomEventBase {
+  type: 'hidden';
+  /** The message or insight id. */
+  item: string;
+  by: Person;
+}
+
+export interface RestoredEvent extends RoomEventBase {
+  type: 'restored';
+  item: string;
+  by: Person;
+  /** The message again, as first sent (absent when it left the history window). */
+  message?: MessageEvent;
+  /** The insight again. */
+  insight?: Insight;
+}
+
+/** `muted` and `removed`: `on` false is the undo; `reason` is told to the person. */
+export interface SanctionEvent extends RoomEventBase {
+  participant: string;
+  on: boolean;
+  reason: string;
+  by: Person;
+}
+export interface MutedEvent extends SanctionEvent {
+  type: 'muted';
+}
+export interface RemovedEvent extends SanctionEvent {
+  type: 'removed';
+}
+
+export interface SanctionOptions {
+  /** Default true; false undoes. */
+  on?: boolean;
+  reason?: string;
+  /** Default: one's table, else the table one moderates. */
+  table?: string;
 }
 
 export interface TimerEvent extends RoomEventBase, TimerState {
@@ -249,7 +292,11 @@ export type ServerEvent =
   | BroadcastEvent
   | PhaseEvent
   | TableEvent
-  | TableCreatedEvent;
+  | TableCreatedEvent
+  | HiddenEvent
+  | RestoredEvent
+  | MutedEvent
+  | RemovedEvent;
 
 export type ServerEventType = ServerEvent['type'];
 
@@ -301,6 +348,10 @@ export interface Ops {
   phase: { fields: { name: string }; reply: ReplyOk };
   table: { fields: { table: string; open: boolean }; reply: ReplyOk };
   create_table: { fields: { table: string; topic: string; moderator?: string; capacity?: number }; reply: ReplyOk };
+  hide: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
+  restore: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
+  mute: { fields: { participant: string } & SanctionOptions; reply: ReplyOk };
+  remove: { fields: { participant: string } & SanctionOptions; reply: ReplyOk };
   ping: { fields: Record<string, never>; reply: ReplyOk };
 }
 
@@ -347,6 +398,10 @@ export interface ClientEvents {
   phase: PhaseEvent;
   table: TableEvent;
   table_created: TableCreatedEvent;
+  hidden: HiddenEvent;
+  restored: RestoredEvent;
+  muted: MutedEvent;
+  removed: RemovedEvent;
   /** Every server event, after its own listeners. */
   event: ServerEvent;
   state: StateChange;
@@ -455,6 +510,13 @@ export declare class Roundtable {
   /** The `table` op: close (`open` false) or reopen a table. */
   setTableOpen(table: string, open: boolean): Promise<ReplyOk>;
   createTable(opts: { table: string; topic: string; moderator?: string; capacity?: number }): Promise<ReplyOk>;
+  /** Moderator or chair: takes a message or an insight out of view (`room`: default one's table). */
+  hide(item: string, room?: RoomId): Promise<ReplyOk>;
+  restore(item: string, room?: RoomId): Promise<ReplyOk>;
+  /** Moderator or chair: the participant reads but cannot post at the table. */
+  mute(participant: string, options?: SanctionOptions): Promise<ReplyOk>;
+  /** Moderator or chair: takes the participant off the table until let back (`on: false`). */
+  remove(participant: string, options?: SanctionOptions): Promise<ReplyOk>;
   ping(): Promise<ReplyOk>;
 }
 

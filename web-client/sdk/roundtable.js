@@ -490,6 +490,15 @@ export class Roundtable {
       case 'phase':
         if (this.event) this.event.phase = ev.name;
         break;
+      case 'removed':
+        // The moderator took this participant off its table: the server ended
+        // the stream there, and a reconnect must not sit down again.
+        if (ev.on && this.you && ev.participant === this.you.id && ev.room === this.table) {
+          this.rooms.delete(this.table);
+          this.table = null;
+          this.you.table = null;
+        }
+        break;
       default:
         break;
     }
@@ -583,7 +592,24 @@ export class Roundtable {
     if (capacity) fields.capacity = capacity;
     return this.request('create_table', fields);
   }
+  /** Moderator or chair: takes a message or an insight out of view (`room`: default one's table). */
+  hide(item, room = undefined) { return this.request('hide', room ? { item, room } : { item }); }
+  /** Brings a hidden item back (event `restored` carries it again). */
+  restore(item, room = undefined) { return this.request('restore', room ? { item, room } : { item }); }
+  /** Moderator or chair: the participant reads but cannot post at the table; `on` false undoes. */
+  mute(participant, options = {}) { return this.request('mute', sanction(participant, options)); }
+  /** Moderator or chair: takes the participant off the table and keeps them out; `on` false lets them back. */
+  remove(participant, options = {}) { return this.request('remove', sanction(participant, options)); }
   ping() { return this.request('ping'); }
+}
+
+// The fields of mute and remove: defaults are left to the server.
+function sanction(participant, { on, reason, table } = {}) {
+  const fields = { participant };
+  if (on !== undefined) fields.on = !!on;
+  if (reason) fields.reason = reason;
+  if (table) fields.table = table;
+  return fields;
 }
 
 export default Roundtable;

@@ -1,7 +1,7 @@
 // Uses the SDK the way its declarations (sdk/roundtable.d.ts) say it may be used,
 // so that `tsc` (run by test/sdk-types.test.js) fails when a declaration breaks.
 import { Roundtable, RoundtableError, backoffDelay, parseBatch, SERVER_ERROR_CODES } from '../../sdk/roundtable.js';
-import type { HelloReply, InsightEvent, ServerErrorCode } from '../../sdk/roundtable.js';
+import type { HelloReply, InsightEvent, RemovedEvent, ServerErrorCode } from '../../sdk/roundtable.js';
 
 export async function session(): Promise<string> {
   const rt = new Roundtable({ url: 'ws://127.0.0.1:1/ws', name: 'Ada', guestToken: 'g', timeout: 1000 });
@@ -15,6 +15,14 @@ export async function session(): Promise<string> {
   await rt.vote('i1', false);
   await rt.request('vote', { insight: 'i1', up: false });
   await rt.summary('text', true, 'synergies');
+  await rt.hide('m1');
+  await rt.restore('i1', 'synergies');
+  await rt.mute('p1', { reason: 'off topic' });
+  await rt.remove('p1', { on: false, table: 'synergies' });
+  await rt.request('mute', { participant: 'p1', on: false });
+  rt.on('removed', (ev: RemovedEvent) => ev.reason.length + (ev.on ? 1 : 0));
+  rt.on('restored', (ev) => ev.message?.text ?? ev.insight?.text);
+  const rules: string | undefined = hello.event.rules;
   try {
     await rt.broadcast('hi');
   } catch (err) {
@@ -22,5 +30,5 @@ export async function session(): Promise<string> {
   }
   const codes: readonly ServerErrorCode[] = SERVER_ERROR_CODES;
   rt.close();
-  return `${kept ?? ''}${backoffDelay(1)}${parseBatch('{}').length}${codes.length}`;
+  return `${kept ?? ''}${rules ?? ''}${backoffDelay(1)}${parseBatch('{}').length}${codes.length}`;
 }

@@ -1,0 +1,122 @@
+// The moderation rules, applied in log order like every other command (see
+// room_apply.cpp): hide and restore a message or an insight, mute and remove a
+// participant at a table, and their undoing. Each is the table's moderator's
+// (or the chair's), each tells the whole table, so that the person concerned
+// and everyone else see what happened and why.
+#include "server/room.hpp"
+
+#include <algorithm>
+
+namespace roundtable {
+
+using protocol::json_writer;
+
+outcome room::on(room_command const& c, cmd::hide const& op) {
+  if (!may_moderate(c.who))
+    return make_error(error_code::forbidden, "only the table's moderator or the chair");
+  auto const msg = std::find_if(history_.begin(), history_.end(), [&](history_entry const& e) {
+    return e.type == "message" && e.item == op.item && !e.deleted;
+  });
+  auto const ins = std::find_if(insights_.begin(), insights_.end(),
+                                [&](insight_entry const& i) { return i.id == op.item; });
+  bool const is_insight = ins != insights_.end();
+  // A hidden message that aged out of the window can still be restored (its
+  // text then comes back only to those who had it).
+  if (msg == history_.end() && !is_insight && !hidden_.count(op.item))
+    return make_error(error_code::not_found, "no such message or insight");
+  if (hidden_.count(op.item) == static_cast<std::size_t>(op.on)) return {};  // already so
+  if (op.on) {
+    hidden_.insert(op.item);
+  } else {
+    hidden_.erase(op.item);
+  }
+  // The report counts the messages in view; hidden ones are counted apart.
+  if (!is_insight)
+    messages_total_ =
+        op.on ? messages_total_ - std::min<std::size_t>(messages_total_, 1) : messages_total_ + 1;
+  emit(op.on ? "hidden" : "restored", c.ts, [&](json_writer& w) {
+    w.field("item", op.item).key("by");
+    write_participant(w, c.who);
+    if (op.on) return;
+    // Whoever arrived after the hide never had the item: it comes back whole.
+    if (is_insight) {
+      w.key("insight");
+      write_insight(w, *ins);
+    } else if (msg != history_.end()) {
+      w.key("message").raw(*msg->json);
+    }
+  });
+  return {};
+}
+
+outcome room::may_sanction(room_command const& c, std::string const& who) const {
+  if (is_plenary()) return make_error(error_code::bad_request, "mute and remove are for tables");
+  if (!may_moderate(c.who))
+    return make_error(error_code::forbidden, "only the table's moderator or the chair");
+  if (!seen_.count(who))
+    return make_error(error_code::not_found, "'" + who + "' has not been at this table");
+  // The roster knows roles, not which table a moderator has: any moderator's
+  // and the chair's seat is beyond a table's moderation.
+  bool const privileged = std::any_of(roster_.begin(), roster_.end(), [&](auto const& r) {
+    return r.second.id == who && r.second.who != role::participant;
+  });
+  if (privileged || who == c.who.id)
+    return make_error(error_code::forbidden, "moderators and the chair cannot be muted or removed");
+  return {};
+}
+
+outcome room::sanction(room_command const& c, cmd::mute const& op, std::set<std::string>& list,
+                       std::string_view type) {
+  if (auto e = may_sanction(c, op.participant)) return e;
+  if (list.count(op.participant) == static_cast<std::size_t>(op.on)) return {};  // already so
+  if (op.on) {
+    list.insert(op.participant);
+  } else {
+    list.erase(op.participant);
+  }
+  emit(
+      type, c.ts,
+      [&](json_writer& w) {
+        w.field("participant", op.participant).field("on", op.on).field("reason", op.reason);
+        w.key("by");
+        write_participant(w, c.who);
+      },
+      {}, op.participant);
+  return {};
+}
+
+outcome room::on(room_command const& c, cmd::mute const& op) {
+  return sanction(c, op, muted_, "muted");
+}
+
+outcome room::on(room_command const& c, cmd::remove_member const& op) {
+  bool const was = removed_.count(op.participant) != 0;
+  // First the reason, while the person is still seated to hear it.
+  if (auto e = sanction(c, op, removed_, "removed")) return e;
+  if (op.on && !was) unseat(op.participant, c.ts);
+  return {};
+}
+
+void room::unseat(std::string const& who, std::int64_t ts) {
+  std::vector<std::string> keys;
+  for (auto const& [key, p] : roster_) {
+    if (p.id == who) keys.push_back(key);
+  }
+  for (auto const& key : keys) {
+    for (auto const& [serial, m] : members_) {
+      if (conn_key(serial) == key) dropped_.insert(serial);
+    }
+    room_command gone;
+    gone.conn = key;
+    gone.ts = ts;
+    on(gone, cmd::leave{});  // presence `left`, and their hand goes down
+  }
+}
+
+outcome room::refuse_muted(participant const& p) const {
+  if (is_plenary() || !muted_.count(p.id)) return {};
+  return make_error(error_code::forbidden,
+                    "the table's moderator muted you: you can read but not post here");
+}
+
+}  // namespace roundtable

@@ -1,0 +1,369 @@
+// Moderation end to end on both engines: hide and restore a message or an
+// insight, mute and remove a participant at a table and undo both, and the
+// house rules in the hello reply. Each op's permission matrix and bad input
+// (a clear error, nothing seen by anyone), and races between moderators on two
+// nodes and between a mute and the muted person's own messages.
+#include "server/auth/jwt.hpp"
+#include "tests/support/engine.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/ws_client.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace roundtable::test;
+using namespace std::chrono_literals;
+namespace auth = roundtable::auth;
+
+namespace {
+
+constexpr std::string_view secret = "moderation-test-secret-0123456789";
+constexpr std::string_view api_key = "moderation-api-key";
+
+std::string token(auth::role r, std::string sub, std::string table = {}) {
+  auto const now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  return "\"token\":\"" +
+         auth::mint({sub, "Name of " + sub, r, std::move(table), now + 3600}, secret) + "\"";
+}
+
+std::string code_of(message const& reply) {
+  return reply.boolean("ok") ? "ok" : reply.str("/error/code");
+}
+
+std::string say(std::string const& room, std::string const& text) {
+  return "\"room\":\"" + room + "\",\"text\":\"" + text + "\"";
+}
+
+std::vector<std::string> server_args(std::vector<std::string> extra = {}) {
+  std::vector<std::string> a{"--rate-limit",      "0",         "--secret",
+                             std::string(secret), "--api-key", std::string(api_key)};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+// A server on one engine, with the options above.
+struct engine_server {
+  explicit engine_server(std::string const& name)
+      : engine(name), proc(engine.args(server_args())), port(proc.port) {}
+  engine_under_test engine;
+  server_process proc;
+  int port;
+};
+
+// Two Redis engine nodes sharing one redis-server.
+struct two_nodes {
+  redis_process redis;
+  std::string url = "redis://127.0.0.1:" + std::to_string(redis.port);
+  server_process a{server_args({"--redis", url, "--node-id", "A"})};
+  server_process b{server_args({"--redis", url, "--node-id", "B"})};
+  std::pair<int, int> ports{a.port, b.port};
+};
+
+// One connection with its token, seated at `table` when given.
+std::unique_ptr<ws_client> connect(int port, std::string const& tok, std::string const& table) {
+  auto c = std::make_unique<ws_client>(port);
+  REQUIRE(c->hello("x", tok).boolean("ok"));
+  if (!table.empty()) REQUIRE(c->request("join", "\"table\":\"" + table + "\"").boolean("ok"));
+  c->drain(50ms);
+  return c;
+}
+
+// The events of `room` that `c` received up to its own marker message there.
+std::vector<message> events_until_marker(ws_client& c, std::string const& room) {
+  static int n = 0;
+  auto const mark = "marker-" + std::to_string(++n);
+  REQUIRE(c.request("say", say(room, mark)).boolean("ok"));
+  std::vector<message> out;
+  for (;;) {
+    auto m = c.next();
+    REQUIRE(m);
+    if (m->type() == "message" && m->str("text") == mark) return out;
+    bool const other_marker = m->str("text").rfind("marker-", 0) == 0;  // another observer's
+    if (m->type() != "reply" && m->str("room") == room && !other_marker)
+      out.push_back(std::move(*m));
+  }
+}
+
+std::vector<std::string> types_of(std::vector<message> const& events) {
+  std::vector<std::string> out;
+  for (auto const& e : events) out.push_back(e.type());
+  return out;
+}
+
+// The ids of the messages in a table snapshot (a join's reply).
+std::vector<std::string> snapshot_items(message const& join_reply, std::string const& list) {
+  std::vector<std::string> out;
+  simdjson::dom::array a;
+  if (join_reply.at("/snapshot/" + list).get(a)) return out;
+  for (auto e : a) {
+    std::string_view id;
+    if (!e["id"].get(id)) out.emplace_back(id);
+  }
+  return out;
+}
+
+bool contains(std::vector<std::string> const& v, std::string const& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+TEST_CASE("moderation: hide and restore a message and an insight", "[moderation]") {
+  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"));
+  INFO("engine: " << srv.engine.name());
+  auto mod = connect(srv.port, token(auth::role::moderator, "mod", "synergies"), "synergies");
+  auto other_mod = connect(srv.port, token(auth::role::moderator, "mod2", "big-data"), "");
+  auto ada = connect(srv.port, token(auth::role::participant, "ada"), "synergies");
+  auto bob = connect(srv.port, token(auth::role::participant, "bob"), "synergies");
+
+  REQUIRE(ada->request("say", say("synergies", "off topic")).boolean("ok"));
+  auto const said = ada->wait_type("message");
+  REQUIRE(said);
+  auto const msg = said->str("id");
+  REQUIRE(ada->request("insight", "\"text\":\"Open data needs stewards\"").boolean("ok"));
+  auto const ins_event = ada->wait_type("insight");
+  REQUIRE(ins_event);
+  auto const ins = ins_event->str("id");
+  events_until_marker(*bob, "synergies");
+  auto const item = [](std::string const& id) { return "\"item\":\"" + id + "\""; };
+
+  // Refused: a participant, the author, another table's moderator; bad input.
+  CHECK(code_of(ada->request("hide", item(msg))) == "forbidden");
+  CHECK(code_of(bob->request("hide", item(msg))) == "forbidden");
+  CHECK(code_of(other_mod->request("hide", item(msg) + ",\"room\":\"synergies\"")) == "forbidden");
+  CHECK(code_of(other_mod->request("hide", item(msg))) == "forbidden");  // at no table
+  CHECK(code_of(mod->request("hide", "")) == "bad_request");
+  CHECK(code_of(mod->request("hide", "\"item\":\"bad id!\"")) == "bad_request");
+  CHECK(code_of(mod->request("hide", "\"item\":7")) == "bad_request");
+  CHECK(code_of(mod->request("hide", item("m-none"))) == "not_found");
+  CHECK(code_of(mod->request("restore", item("m-none"))) == "not_found");
+  CHECK(code_of(mod->request("hide", item(msg) + ",\"room\":\"nowhere\"")) == "not_found");
+  CHECK(events_until_marker(*bob, "synergies").empty());
+
+  // Hidden: everyone is told, a new snapshot no longer holds it.
+  REQUIRE(mod->request("hide", item(msg)).boolean("ok"));
+  REQUIRE(mod->request("hide", item(ins)).boolean("ok"));
+  REQUIRE(mod->request("hide", item(msg)).boolean("ok"));  // again: nothing new
+  auto seen = events_until_marker(*bob, "synergies");
+  REQUIRE(types_of(seen) == std::vector<std::string>{"hidden", "hidden"});
+  CHECK(seen[0].str("item") == msg);
+  CHECK(seen[0].str("/by/id") == "mod");
+  CHECK(seen[1].str("item") == ins);
+  auto carl = connect(srv.port, token(auth::role::participant, "carl"), "");
+  auto snap = carl->request("join", "\"table\":\"synergies\"");
+  CHECK_FALSE(contains(snapshot_items(snap, "messages"), msg));
+  CHECK_FALSE(contains(snapshot_items(snap, "insights"), ins));
+  CHECK(code_of(bob->request("vote", "\"insight\":\"" + ins + "\"")) == "not_found");
+  events_until_marker(*bob, "synergies");  // carl's arrival
+
+  // The report counts what is hidden apart.
+  std::vector<std::pair<std::string, std::string>> const key{{"X-API-Key", std::string(api_key)}};
+  auto const report = message(http_get(srv.port, "/api/report", key).body);
+  bool found = false;
+  for (int i = 0; i < 3; ++i) {
+    auto const at = "/tables/" + std::to_string(i);
+    if (report.str(at + "/id") != "synergies") continue;
+    found = true;
+    CHECK(report.num(at + "/hidden") == 2);
+    CHECK_FALSE(report.has(at + "/insights/0"));  // the hidden insight is not ranked
+  }
+  CHECK(found);
+
+  // Restored: it comes back whole, even to those who never had it.
+  REQUIRE(mod->request("restore", item(msg)).boolean("ok"));
+  REQUIRE(mod->request("restore", item(ins)).boolean("ok"));
+  carl->drain(50ms);
+  seen = events_until_marker(*bob, "synergies");
+  REQUIRE(types_of(seen) == std::vector<std::string>{"restored", "restored"});
+  CHECK(seen[0].str("/message/text") == "off topic");
+  CHECK(seen[0].str("/message/id") == msg);
+  CHECK(seen[1].str("/insight/text") == "Open data needs stewards");
+  snap = carl->request("join", "\"table\":\"synergies\"");
+  CHECK(contains(snapshot_items(snap, "messages"), msg));
+  CHECK(contains(snapshot_items(snap, "insights"), ins));
+  CHECK(bob->request("vote", "\"insight\":\"" + ins + "\"").boolean("ok"));
+}
+
+TEST_CASE("moderation: mute and remove a participant, and undo both", "[moderation]") {
+  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"));
+  INFO("engine: " << srv.engine.name());
+  auto mod = connect(srv.port, token(auth::role::moderator, "mod", "synergies"), "synergies");
+  auto other_mod = connect(srv.port, token(auth::role::moderator, "mod2", "big-data"), "synergies");
+  auto chair = connect(srv.port, token(auth::role::chair, "chair"), "synergies");
+  auto ada = connect(srv.port, token(auth::role::participant, "ada"), "synergies");
+  auto bob = connect(srv.port, token(auth::role::participant, "bob"), "synergies");
+  auto const who = [](std::string const& id, std::string const& more = {}) {
+    return "\"participant\":\"" + id + "\"" + more;
+  };
+
+  for (std::string const op : {"mute", "remove"}) {
+    INFO(op);
+    CHECK(code_of(bob->request(op, who("ada"))) == "forbidden");
+    CHECK(code_of(other_mod->request(op, who("ada"))) == "forbidden");
+    CHECK(code_of(mod->request(op, who("chair"))) == "forbidden");
+    CHECK(code_of(chair->request(op, who("mod"))) == "forbidden");
+    CHECK(code_of(mod->request(op, who("mod"))) == "forbidden");
+    CHECK(code_of(mod->request(op, who("nobody"))) == "not_found");
+    CHECK(code_of(mod->request(op, who("ada", ",\"table\":\"plenary\""))) == "bad_request");
+    CHECK(code_of(mod->request(op, who("ada", ",\"table\":\"nowhere\""))) == "not_found");
+    CHECK(code_of(mod->request(op, "")) == "bad_request");
+    CHECK(code_of(mod->request(op, who("ada", ",\"on\":\"yes\""))) == "bad_request");
+    CHECK(code_of(mod->request(op, who("ada", ",\"reason\":\"" + std::string(301, 'r') + "\""))) ==
+          "too_large");
+    CHECK(code_of(mod->request(op, who("ada", ",\"reason\":\"a\\u0001b\""))) == "bad_request");
+    CHECK(events_until_marker(*bob, "synergies").empty());
+  }
+
+  // Muted: told why, can read and vote, cannot post here; the plenary is open.
+  REQUIRE(
+      mod->request("mute", who("ada", ",\"on\":true,\"reason\":\"Stay on topic\"")).boolean("ok"));
+  auto const muted = ada->wait_type("muted");
+  REQUIRE(muted);
+  CHECK(muted->str("participant") == "ada");
+  CHECK(muted->boolean("on"));
+  CHECK(muted->str("reason") == "Stay on topic");
+  CHECK(muted->str("/by/id") == "mod");
+  CHECK(code_of(ada->request("say", say("synergies", "let me"))) == "forbidden");
+  CHECK(code_of(ada->request("insight", "\"text\":\"mine\"")) == "forbidden");
+  CHECK(ada->request("say", say("plenary", "fine")).boolean("ok"));
+  auto seen = events_until_marker(*bob, "synergies");
+  CHECK(types_of(seen) == std::vector<std::string>{"muted"});
+  auto carl = connect(srv.port, token(auth::role::participant, "carl"), "");
+  auto const snap = carl->request("join", "\"table\":\"synergies\"");
+  CHECK(snap.raw().find("\"muted\":[\"ada\"]") != std::string::npos);
+  REQUIRE(chair->request("mute", who("ada", ",\"on\":false")).boolean("ok"));
+  CHECK(ada->request("say", say("synergies", "thanks")).boolean("ok"));
+
+  // Removed: told why, off the table on every connection, kept out until let back.
+  auto ada2 = connect(srv.port, token(auth::role::participant, "ada"), "synergies");
+  events_until_marker(*bob, "synergies");
+  REQUIRE(mod->request("remove", who("ada", ",\"reason\":\"Insults\"")).boolean("ok"));
+  std::int64_t removed_seq = 0;
+  for (auto* c : {ada.get(), ada2.get()}) {
+    auto const removed = c->wait_type("removed");
+    REQUIRE(removed);
+    removed_seq = removed->num("seq");
+    CHECK(removed->str("reason") == "Insults");
+    CHECK(code_of(c->request("say", say("synergies", "still here?"))) == "forbidden");
+    CHECK(code_of(c->request("join", "\"table\":\"synergies\"")) == "forbidden");
+    CHECK(c->request("join", "\"table\":\"big-data\"").boolean("ok"));  // other tables are open
+  }
+  seen = events_until_marker(*bob, "synergies");
+  CHECK(types_of(seen) == std::vector<std::string>{"removed", "presence", "presence"});
+  // Nothing of the table after the removal reaches them.
+  for (auto* c : {ada.get(), ada2.get()}) {
+    for (auto const& m : c->drain(100ms)) {
+      // Their own departures leave in the removal's batch; nothing else does.
+      if (m.str("room") == "synergies" && m.num("seq") > removed_seq) CHECK(m.str("left") == "ada");
+    }
+  }
+  REQUIRE(mod->request("remove", who("ada", ",\"on\":false")).boolean("ok"));
+  CHECK(ada->request("join", "\"table\":\"synergies\"").boolean("ok"));
+  CHECK(ada->request("say", say("synergies", "back")).boolean("ok"));
+}
+
+TEST_CASE("moderation: house rules from the event config come in the hello reply", "[moderation]") {
+  temp_dir dir;
+  auto const file = dir.path() + "/event.json";
+  std::ofstream(file) << R"({"id":"e","title":"T","rules":"Be kind.\nNo ads.",)"
+                      << R"("tables":[{"id":"t1","topic":"One"}]})";
+  server_process srv({"--ephemeral", "--event", file});
+  ws_client c(srv.port);
+  auto const r = c.hello("Ada");
+  CHECK(r.str("/event/rules") == "Be kind.\nNo ads.");
+  // Over the bound, the server refuses to start.
+  std::ofstream(file) << R"({"rules":")" << std::string(2001, 'x') << R"(","tables":[]})";
+  child_process too_long({server_path(), "--ephemeral", "--port", "0", "--event", file});
+  CHECK(too_long.wait_output().find("'rules' is over 2000 bytes") != std::string::npos);
+  auto const status = too_long.wait();
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 2);
+}
+
+TEST_CASE("moderation races: two moderators on two nodes hide and restore one message at once",
+          "[moderation][redis][multi-node]") {
+  two_nodes const nodes;
+  auto const& [a, b] = nodes.ports;
+  auto mod = connect(a, token(auth::role::moderator, "mod", "synergies"), "synergies");
+  auto chair = connect(b, token(auth::role::chair, "chair"), "synergies");
+  auto ada = connect(a, token(auth::role::participant, "ada"), "synergies");
+  auto watch_a = connect(a, token(auth::role::participant, "wa"), "synergies");
+  auto watch_b = connect(b, token(auth::role::participant, "wb"), "synergies");
+  REQUIRE(ada->request("say", say("synergies", "contested")).boolean("ok"));
+  auto const m = ada->wait_type("message");
+  REQUIRE(m);
+  auto const item = "\"item\":\"" + m->str("id") + "\"";
+  events_until_marker(*watch_a, "synergies");
+  events_until_marker(*watch_b, "synergies");
+
+  bool hidden = false;
+  for (int round = 0; round < 25; ++round) {
+    INFO("round " << round);
+    // Both send at the same instant; each asks for the state it does not see.
+    auto const op = hidden ? "restore" : "hide";
+    std::thread t([&] { CHECK(mod->request(op, item).boolean("ok")); });
+    CHECK(chair->request(op, item).boolean("ok"));
+    t.join();
+    hidden = !hidden;
+    // Exactly one event per change, the same on both nodes.
+    auto const ea = events_until_marker(*watch_a, "synergies");
+    auto const eb = events_until_marker(*watch_b, "synergies");
+    REQUIRE(types_of(ea) == std::vector<std::string>{hidden ? "hidden" : "restored"});
+    REQUIRE(types_of(eb) == types_of(ea));
+    CHECK(ea[0].num("seq") == eb[0].num("seq"));
+    CHECK(ea[0].str("/by/id") == eb[0].str("/by/id"));
+  }
+}
+
+TEST_CASE("moderation races: a mute on one node while the muted person talks on another",
+          "[moderation][redis][multi-node]") {
+  two_nodes const nodes;
+  auto const& [a, b] = nodes.ports;
+  auto mod = connect(a, token(auth::role::moderator, "mod", "synergies"), "synergies");
+  auto ada = connect(b, token(auth::role::participant, "ada"), "synergies");
+  auto watch = connect(a, token(auth::role::participant, "w"), "synergies");
+  auto const who = std::string("\"participant\":\"ada\"");
+  events_until_marker(*watch, "synergies");
+
+  for (int round = 0; round < 20; ++round) {
+    INFO("round " << round);
+    int accepted = 0;
+    std::thread talker([&] {
+      for (int i = 0; i < 10; ++i) {
+        auto const r = ada->request("say", say("synergies", "r" + std::to_string(round)));
+        if (r.boolean("ok"))
+          ++accepted;
+        else
+          CHECK(r.str("/error/code") == "forbidden");
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(round % 5));
+    REQUIRE(mod->request("mute", who).boolean("ok"));
+    talker.join();
+    // Every accepted message precedes the mute in the log, none follows it.
+    auto const seen = events_until_marker(*watch, "synergies");
+    int before = 0;
+    bool after_mute = false;
+    for (auto const& e : seen) {
+      if (e.type() == "muted") after_mute = true;
+      if (e.type() == "message" && e.str("/from/id") == "ada") {
+        CHECK_FALSE(after_mute);
+        ++before;
+      }
+    }
+    CHECK(after_mute);
+    CHECK(before == accepted);
+    REQUIRE(mod->request("mute", who + ",\"on\":false").boolean("ok"));
+    events_until_marker(*watch, "synergies");
+  }
+}

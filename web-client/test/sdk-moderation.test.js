@@ -1,0 +1,82 @@
+// The SDK's moderation methods against a real roundtable-server: hide and
+// restore, mute and remove with their reasons, and the SDK's own view of its
+// table once the moderator removed it (no stream, no rejoin).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { Roundtable, RoundtableError } from '../sdk/roundtable.js';
+import { startServer, serverBinary, serverAvailable } from './support/server.js';
+
+async function rejectsWith(promise, code) {
+  await assert.rejects(promise, (err) => {
+    assert.ok(err instanceof RoundtableError, `expected RoundtableError, got ${err}`);
+    assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`);
+    return true;
+  });
+}
+
+describe('SDK moderation', { timeout: 60000 }, () => {
+  let server;
+  const clients = [];
+  const make = (opts) => {
+    const c = new Roundtable({ url: server.wsUrl, WebSocket, name: 'Tester', ...opts });
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    assert.ok(serverAvailable(), `roundtable-server not found at ${serverBinary()}`);
+    server = await startServer({ extraArgs: ['--rate-limit', '0'] });
+  });
+
+  after(async () => {
+    for (const c of clients) c.close();
+    if (server) await server.stop();
+  });
+
+  it('carries the house rules in the hello reply', async () => {
+    const a = make({ name: 'Ada' });
+    const reply = await a.connect();
+    assert.match(reply.event.rules, /Stay on the table's topic/);
+    assert.equal(a.event.rules, reply.event.rules);
+  });
+
+  it('hides and restores a message; mutes, removes and lets back a participant', async () => {
+    const mod = make({ name: 'Mod', token: server.moderatorTokens.synergies });
+    const ada = make({ name: 'Ada' });
+    await mod.connect();
+    const hello = await ada.connect();
+    await mod.join('synergies');
+    await ada.join('synergies');
+
+    const said = ada.waitFor('message', (ev) => ev.text === 'off topic');
+    await ada.say('synergies', 'off topic');
+    const msg = await said;
+    await rejectsWith(ada.hide(msg.id), 'forbidden');
+    const hidden = ada.waitFor('hidden');
+    await mod.hide(msg.id);
+    assert.equal((await hidden).item, msg.id);
+    const restored = ada.waitFor('restored');
+    await mod.restore(msg.id, 'synergies');
+    assert.equal((await restored).message.text, 'off topic');
+
+    const muted = ada.waitFor('muted');
+    await mod.mute(hello.you.id, { reason: 'Calm down' });
+    assert.equal((await muted).reason, 'Calm down');
+    await rejectsWith(ada.say('synergies', 'but'), 'forbidden');
+    await mod.mute(hello.you.id, { on: false });
+    await ada.say('synergies', 'sorry');
+
+    const removed = ada.waitFor('removed');
+    await mod.remove(hello.you.id, { reason: 'Insults' });
+    const ev = await removed;
+    assert.equal(ev.reason, 'Insults');
+    assert.equal(ada.table, null);
+    assert.equal(ada.you.table, null);
+    await rejectsWith(ada.join('synergies'), 'forbidden');
+    await mod.remove(hello.you.id, { on: false });
+    const back = await ada.join('synergies');
+    assert.equal(back.snapshot.room, 'synergies');
+    assert.equal(ada.table, 'synergies');
+  });
+});
