@@ -15,6 +15,7 @@ import {
   loadPlenary, renderPlenary, addAnnouncement, addChat, removeChat, renderChairTables,
   renderOverview, renderUnread, downloadReport,
 } from '/plenary.js';
+import { attachModeration, setModerationHooks, renderRules } from '/moderation.js';
 
 // ---- views -----------------------------------------------------------------------
 
@@ -63,6 +64,7 @@ function renderPhaseOptions() {
 function renderAll() {
   renderConn();
   renderHeader();
+  renderRules();
   renderPhaseOptions();
   if (!state.client) return;
   renderLobby();
@@ -87,6 +89,7 @@ function onWelcome(client, reply) {
   state.you = reply.you;
   state.event = reply.event;
   state.tables = client.tables;
+  renderRules();
   if (reply.token) identity.save({ name: reply.you.name, token: reply.token, guest: true });
   else if (state.token) identity.save({ name: reply.you.name, token: state.token, guest: false });
   if (!reply.you || !reply.you.table) {
@@ -199,6 +202,7 @@ function attach(client) {
   });
   client.on('deleted', (ev) => removed(ev.room, ev.message));
   attachTableEvents(client);
+  attachModeration(client);
   client.on('report', (ev) => addAnnouncement(ev));
   client.on('broadcast', (ev) => addAnnouncement(ev));
   client.on('phase', (ev) => {
@@ -214,6 +218,17 @@ function attach(client) {
   client.on('tables', tablesChanged);
   client.on('table_created', tablesChanged);
 }
+
+// The moderator took us off our table: back to the lobby, where the notice says why.
+setModerationHooks({
+  render: () => renderTable(),
+  leave: () => {
+    clearTable();
+    renderLobby();
+    setView('lobby');
+    $('lobby-heading').focus();
+  },
+});
 
 // `guest`: the token is a guest token the server handed out earlier.
 function connect(name, token, guest = false) {

@@ -4,6 +4,7 @@
 // table's events; lists are redrawn with the focus kept where it was.
 import { $, h, t, plural, formatTime, keepFocus, announce, showError } from '/ui.js';
 import { state, role, moderatedTable, canModerateHere, mayWriteHere, votes, identity, endedTimers } from '/state.js';
+import { mutedHere, renderRules, hideButton, personControls, renderHidden } from '/moderation.js';
 
 // Runs an op and reports its failure in words; resolves to the reply or null.
 export async function run(promise) {
@@ -33,6 +34,8 @@ export function loadTable(snap) {
     summary: snap.summary ?? null,
     published: snap.published ?? null,
     open: snap.open !== false,
+    muted: new Set(snap.muted || []),
+    hidden: new Map(),  // what this page saw hidden, for the moderator's restore list
   };
   if (!state.table.timer && endedTimers.has(snap.room, snap.epoch)) state.table.timer = { ended: true };
   state.handUp = state.table.hands.some((x) => state.you && x.id === state.you.id);
@@ -61,7 +64,10 @@ export function renderTable() {
   $('mod-console').hidden = !canModerateHere();
   // A chair may delete and time but the summary is the table moderator's.
   $('summary-form').hidden = !(role() === 'moderator' && moderatedTable() === tb.room);
-  const locked = !mayWriteHere();
+  // A muted participant still reads and votes, but posts nothing here.
+  const locked = !mayWriteHere() || mutedHere();
+  $('muted-notice').hidden = !mutedHere();
+  renderRules();
   for (const id of ['say-text', 'insight-text']) $(id).disabled = locked;
   for (const b of document.querySelectorAll('#say-form button, #insight-form button')) b.disabled = locked;
   renderMessages();
@@ -70,11 +76,12 @@ export function renderTable() {
   renderInsights();
   renderTimer();
   renderSummary();
+  if (canModerateHere()) renderHidden();
 }
 
 // ---- the discussion ---------------------------------------------------------------
 
-export function messageItem(m, room, onDelete) {
+export function messageItem(m, room, onDelete, withHide = false) {
   const from = m.from || {};
   return h('li', { 'data-id': m.id },
     h('div', {},
@@ -88,7 +95,8 @@ export function messageItem(m, room, onDelete) {
       'aria-label': t('table.deleteLabel', { name: from.name || '?' }),
       onclick: () => onDelete(room, m.id),
       text: t('table.deleteMsg'),
-    }) : null);
+    }) : null,
+    withHide ? hideButton(m) : null);
 }
 
 const deleteAtTable = (room, id) => run(state.client.delete(room, id));
@@ -97,7 +105,7 @@ export function renderMessages() {
   const list = $('messages');
   const del = canModerateHere() ? deleteAtTable : null;
   keepFocus(list, () => {
-    list.replaceChildren(...state.table.messages.map((m) => messageItem(m, state.table.room, del)));
+    list.replaceChildren(...state.table.messages.map((m) => messageItem(m, state.table.room, del, !!del)));
     if (!state.table.messages.length) list.append(h('li', { class: 'empty', text: t('table.empty') }));
   }, $('say-text'));
   list.scrollTop = list.scrollHeight;
@@ -109,7 +117,8 @@ export function addMessage(m) {
   const empty = list.querySelector('.empty');
   if (empty) empty.remove();
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  list.append(messageItem(m, state.table.room, canModerateHere() ? deleteAtTable : null));
+  const mod = canModerateHere();
+  list.append(messageItem(m, state.table.room, mod ? deleteAtTable : null, mod));
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
@@ -122,9 +131,11 @@ export function removeMessage(id) {
 
 export function renderPeople() {
   const list = $('people');
-  list.replaceChildren(...[...state.table.participants.values()].map((p) =>
+  keepFocus(list, () => list.replaceChildren(...[...state.table.participants.values()].map((p) =>
     h('li', { 'data-id': p.id }, p.name,
-      p.role && p.role !== 'participant' ? [' ', h('span', { class: `badge role-${p.role}`, text: t(`role.${p.role}`) })] : null)));
+      p.role && p.role !== 'participant' ? [' ', h('span', { class: `badge role-${p.role}`, text: t(`role.${p.role}`) })] : null,
+      state.table.muted.has(p.id) ? [' ', h('span', { class: 'badge', text: t('mod.mutedBadge') })] : null,
+      personControls(p)))), $('people-heading'));
 }
 
 export function renderHands() {

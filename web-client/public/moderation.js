@@ -1,0 +1,125 @@
+// Moderation in the page: the house rules (lobby and table), hiding and
+// restoring messages and insights, muting and removing people at a table, and
+// what the person concerned sees (a notice with the moderator's reason). The
+// server decides; these handlers keep the view in step with its events.
+import { $, h, t, notice, announce, showError, keepFocus } from '/ui.js';
+import { state, canModerateHere } from '/state.js';
+
+let hooks = { render: () => {}, leave: () => {} };
+
+// `render` redraws the table; `leave` drops it and shows the lobby.
+export function setModerationHooks(value) { hooks = value; }
+
+export function mutedHere() {
+  return !!(state.table && state.you && state.table.muted.has(state.you.id));
+}
+
+export function renderRules() {
+  const rules = (state.event && state.event.rules) || '';
+  for (const id of ['lobby-rules', 'table-rules']) {
+    $(id).hidden = !rules;
+    $(id).textContent = rules ? t('mod.rules', { rules }) : '';
+  }
+}
+
+const reason = () => $('mod-reason').value.trim() || undefined;
+
+async function act(promise) {
+  try {
+    await promise;
+  } catch (err) {
+    showError(err);
+  }
+}
+
+export function hideButton(m) {
+  return h('button', {
+    type: 'button', class: 'secondary', 'data-focus': `hide:${m.id}`,
+    'aria-label': t('mod.hideLabel', { name: (m.from && m.from.name) || '?' }),
+    onclick: () => act(state.client.hide(m.id, state.table.room)),
+    text: t('mod.hide'),
+  });
+}
+
+// The moderator's buttons beside a person (none for moderators, the chair and oneself).
+export function personControls(p) {
+  if (!canModerateHere() || p.role !== 'participant' || (state.you && p.id === state.you.id)) return null;
+  const muted = state.table.muted.has(p.id);
+  return [' ',
+    h('button', {
+      type: 'button', class: 'secondary', 'data-focus': `mute:${p.id}`, 'aria-pressed': String(muted),
+      'aria-label': t(muted ? 'mod.unmuteLabel' : 'mod.muteLabel', { name: p.name }),
+      onclick: () => act(state.client.mute(p.id, { on: !muted, reason: reason() })),
+      text: t(muted ? 'mod.unmute' : 'mod.mute'),
+    }),
+    ' ',
+    h('button', {
+      type: 'button', class: 'danger', 'data-focus': `remove:${p.id}`,
+      'aria-label': t('mod.removeLabel', { name: p.name }),
+      onclick: () => act(state.client.remove(p.id, { reason: reason() })),
+      text: t('mod.remove'),
+    })];
+}
+
+export function renderHidden() {
+  const list = $('hidden-items');
+  const items = [...state.table.hidden.values()];
+  keepFocus(list, () => list.replaceChildren(...items.map((x) => h('li', { 'data-id': x.id },
+    h('span', { class: 'text', text: x.text }), ' ',
+    h('button', {
+      type: 'button', class: 'secondary', 'data-focus': `restore:${x.id}`,
+      'aria-label': t('mod.restoreLabel', { text: x.text }),
+      onclick: () => act(state.client.restore(x.id, state.table.room)),
+      text: t('mod.restore'),
+    })))), $('mod-reason'));
+  if (!items.length) list.append(h('li', { class: 'muted', text: t('mod.noneHidden') }));
+}
+
+function onHidden(ev) {
+  const tb = state.table;
+  const msg = tb.messages.find((m) => m.id === ev.item);
+  const ins = tb.insights.find((i) => i.id === ev.item);
+  const item = msg || ins;
+  if (item) tb.hidden.set(ev.item, { id: ev.item, text: item.text });
+  tb.messages = tb.messages.filter((m) => m.id !== ev.item);
+  tb.insights = tb.insights.filter((i) => i.id !== ev.item);
+  hooks.render();
+}
+
+function onRestored(ev) {
+  const tb = state.table;
+  tb.hidden.delete(ev.item);
+  if (ev.message && !tb.messages.some((m) => m.id === ev.item)) {
+    tb.messages.push(ev.message);
+    tb.messages.sort((a, b) => a.seq - b.seq);
+  }
+  if (ev.insight && !tb.insights.some((i) => i.id === ev.item)) tb.insights.push(ev.insight);
+  hooks.render();
+}
+
+function onSanction(ev, set, mine) {
+  if (ev.on) set.add(ev.participant);
+  else set.delete(ev.participant);
+  if (state.you && ev.participant === state.you.id) {
+    const text = t(mine, { reason: ev.reason || t('mod.noReason') });
+    notice(text);
+    announce(text);
+  }
+  hooks.render();
+}
+
+export function attachModeration(client) {
+  const atTable = (ev) => state.table && ev.room === state.table.room;
+  client.on('hidden', (ev) => { if (atTable(ev)) onHidden(ev); });
+  client.on('restored', (ev) => { if (atTable(ev)) onRestored(ev); });
+  client.on('muted', (ev) => {
+    if (atTable(ev)) onSanction(ev, state.table.muted, ev.on ? 'mod.mutedYou' : 'mod.unmutedYou');
+  });
+  client.on('removed', (ev) => {
+    if (!atTable(ev) || !ev.on || !state.you || ev.participant !== state.you.id) return;
+    const text = t('mod.removedYou', { topic: state.table.topic, reason: ev.reason || t('mod.noReason') });
+    hooks.leave();
+    notice(text);
+    announce(text);
+  });
+}

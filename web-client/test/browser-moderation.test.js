@@ -1,0 +1,125 @@
+// Browser test of moderation in the front-end (public/moderation.js), in
+// French, driven by the keyboard, with axe-core (WCAG 2.1 A and AA) at 0
+// violations on each new state: the house rules in the lobby and at the table,
+// a moderator hiding and restoring a message, muting (the person sees why and
+// cannot post) and removing a participant (back in the lobby, told why).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+import { startServer, serverBinary, serverAvailable } from './support/server.js';
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const WAIT = 15000;
+
+async function axeCheck(page, view) {
+  if (!await page.evaluate(() => typeof window.axe !== 'undefined')) await page.evaluate(`${AXE_SOURCE}\n;undefined`);
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  }));
+  const details = result.violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  assert.equal(result.violations.length, 0, `axe violations on ${view}:\n${details.join('\n')}`);
+}
+
+const focusKey = (page) => page.evaluate(() => {
+  const a = document.activeElement;
+  return a ? a.id || a.dataset.focus || a.tagName.toLowerCase() : 'none';
+});
+
+describe('moderation in Chromium, in French, by keyboard', { timeout: 180000 }, () => {
+  let server;
+  let browser;
+  const errors = [];
+
+  async function open(query) {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`${server.url}/?lang=fr${query}`);
+    return page;
+  }
+  const waitOpen = (page) => page.waitForFunction(() => document.body.dataset.view !== 'join' &&
+    document.getElementById('conn').dataset.state === 'open', null, { timeout: WAIT });
+  // Activates a control the way a keyboard user does: focus, then Enter.
+  async function press(page, selector) {
+    await page.locator(selector).focus();
+    await page.keyboard.press('Enter');
+  }
+
+  before(async () => {
+    assert.ok(serverAvailable(), `roundtable-server not found at ${serverBinary()}`);
+    server = await startServer();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM, headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (server) await server.stop();
+  });
+
+  it('hides, restores, mutes and removes, and the person is told why', async () => {
+    const ada = await open('');
+    await ada.locator('#join-name').focus();
+    await ada.keyboard.type('Ada');
+    await ada.keyboard.press('Enter');
+    await waitOpen(ada);
+    // The house rules, at join.
+    await ada.locator('#lobby-rules', { hasText: 'Règles de la session' }).waitFor({ timeout: WAIT });
+    await axeCheck(ada, 'lobby with rules');
+    await press(ada, '#table-list button[data-table="synergies"]');
+    await ada.locator('#table-body').waitFor({ state: 'visible', timeout: WAIT });
+    await ada.locator('#table-rules', { hasText: 'Règles de la session' }).waitFor({ timeout: WAIT });
+
+    const mod = await open(`&token=${encodeURIComponent(server.moderatorTokens.synergies)}`);
+    await waitOpen(mod);
+    await mod.locator('#table-body').waitFor({ state: 'visible', timeout: WAIT });
+    await ada.locator('#say-text').focus();
+    await ada.keyboard.type('Hors sujet');
+    await ada.keyboard.press('Enter');
+    const modMsg = mod.locator('#messages li', { hasText: 'Hors sujet' });
+    await modMsg.waitFor({ timeout: WAIT });
+    const id = await modMsg.getAttribute('data-id');
+
+    // Hidden: gone for Ada, in the moderator's list with a restore button.
+    await press(mod, `[data-focus="hide:${id}"]`);
+    await ada.locator('#messages li', { hasText: 'Hors sujet' }).waitFor({ state: 'detached', timeout: WAIT });
+    await mod.locator('#hidden-items li', { hasText: 'Hors sujet' }).waitFor({ timeout: WAIT });
+    assert.equal(await mod.locator(`[data-focus="restore:${id}"]`).textContent(), 'Rétablir');
+    await axeCheck(mod, 'moderator console with a hidden item');
+    await press(mod, `[data-focus="restore:${id}"]`);
+    await ada.locator('#messages li', { hasText: 'Hors sujet' }).waitFor({ timeout: WAIT });
+    await mod.locator('#hidden-items li', { hasText: 'Rien n’est masqué' }).waitFor({ timeout: WAIT });
+
+    // Muted, with a reason: Ada sees why and cannot post; the focus stays on the toggle.
+    const adaId = await mod.locator('#people li', { hasText: 'Ada' }).getAttribute('data-id');
+    await mod.locator('#mod-reason').focus();
+    await mod.keyboard.type('Restez dans le sujet');
+    await press(mod, `[data-focus="mute:${adaId}"]`);
+    await ada.locator('#muted-notice').waitFor({ state: 'visible', timeout: WAIT });
+    await ada.locator('#notice', { hasText: 'Restez dans le sujet' }).waitFor({ timeout: WAIT });
+    assert.equal(await ada.locator('#say-text').isDisabled(), true);
+    await mod.locator(`[data-focus="mute:${adaId}"]`, { hasText: 'Rendre la parole' }).waitFor({ timeout: WAIT });
+    assert.equal(await focusKey(mod), `mute:${adaId}`);
+    await axeCheck(ada, 'muted participant');
+    await axeCheck(mod, 'people with moderator controls');
+    await mod.keyboard.press('Enter');  // unmute, from where the focus stayed
+    await ada.locator('#muted-notice').waitFor({ state: 'hidden', timeout: WAIT });
+    assert.equal(await ada.locator('#say-text').isDisabled(), false);
+
+    // Removed: back in the lobby, told why.
+    await press(mod, `[data-focus="remove:${adaId}"]`);
+    await ada.locator('#notice', { hasText: 'exclu' }).waitFor({ timeout: WAIT });
+    await ada.locator('#notice', { hasText: 'Restez dans le sujet' }).waitFor({ timeout: WAIT });
+    await ada.waitForFunction(() => document.body.dataset.view === 'lobby', null, { timeout: WAIT });
+    assert.equal(await focusKey(ada), 'lobby-heading');
+    await mod.locator('#people li', { hasText: 'Ada' }).waitFor({ state: 'detached', timeout: WAIT });
+    await axeCheck(ada, 'removed participant in the lobby');
+    assert.deepEqual(errors, []);
+  });
+});
