@@ -118,10 +118,17 @@ struct mute {
   std::string reason;  // told to the person; may be empty
 };
 struct remove_from_table : mute {};
+// Pre-moderation: switch it at a table, and decide on a held message.
+struct moderation {
+  std::string table;
+  bool premoderate = false;
+};
+struct approve : hide {};
+struct reject : hide {};
 
 using body = std::variant<hello, join, leave, say, hand, speaker, insight, vote, del, timer,
                           summary, broadcast, phase, table, create_table, ping, hide, restore, mute,
-                          remove_from_table>;
+                          remove_from_table, moderation, approve, reject>;
 
 struct command {
   // The request id exactly as the client wrote it (a JSON number or string),

@@ -23,10 +23,10 @@ namespace {
 namespace od = simdjson::ondemand;
 
 // Wire op names, in the order of the alternatives of `body`.
-constexpr std::array<std::string_view, 20> op_names = {
-    "hello",        "join",   "leave", "say",     "hand",      "speaker", "insight",
-    "vote",         "delete", "timer", "summary", "broadcast", "phase",   "table",
-    "create_table", "ping",   "hide",  "restore", "mute",      "remove"};
+constexpr std::array<std::string_view, 23> op_names = {
+    "hello",  "join",    "leave",   "say",       "hand",       "speaker", "insight",      "vote",
+    "delete", "timer",   "summary", "broadcast", "phase",      "table",   "create_table", "ping",
+    "hide",   "restore", "mute",    "remove",    "moderation", "approve", "reject"};
 static_assert(op_names.size() == std::variant_size_v<body>);
 
 // The position of T among the alternatives of `body`, so `build` can switch on it.
@@ -73,12 +73,13 @@ enum class key : std::uint8_t {
   participant,
   on,
   reason,
+  premoderate,
   count
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(key::count)> key_names = {
-    "op",       "name",    "token",   "table",       "room",    "text",  "up",
-    "action",   "insight", "message", "seconds",     "publish", "topic", "moderator",
-    "capacity", "open",    "item",    "participant", "on",      "reason"};
+    "op",       "name",    "token",   "table",       "room",    "text",   "up",
+    "action",   "insight", "message", "seconds",     "publish", "topic",  "moderator",
+    "capacity", "open",    "item",    "participant", "on",      "reason", "premoderate"};
 
 // What one field held. Strings point into simdjson's string buffer, valid until
 // the next parse.
@@ -773,6 +774,15 @@ bool parser::impl::build(std::size_t op_index, command& out) {
       return participant_op(out.op.emplace<mute>());
     case index_of<remove_from_table>:
       return participant_op(out.op.emplace<remove_from_table>());
+    case index_of<moderation>: {
+      auto& c = out.op.emplace<moderation>();
+      return id_field(key::table, true, c.table) &&
+             bool_field(key::premoderate, true, c.premoderate);
+    }
+    case index_of<approve>:
+      return item_op(out.op.emplace<approve>());
+    case index_of<reject>:
+      return item_op(out.op.emplace<reject>());
   }
   return fail(error_code::internal, "unhandled op");
 }

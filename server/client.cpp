@@ -410,7 +410,8 @@ bool client::dispatch(protocol::command& cmd) {
           node_.open_table({op.table, op.topic, op.moderator, op.capacity, true}, now,
                            replier(shared_from_this(), std::move(rid)));
           return false;
-        } else if constexpr (std::is_base_of_v<protocol::hide, T>) {
+        } else if constexpr (std::is_same_v<T, protocol::hide> ||
+                             std::is_same_v<T, protocol::restore>) {
           auto* s = op.room.empty() ? table_room(rid) : any_room(op.room);
           if (!s) return true;
           bool const on = std::is_same_v<T, protocol::hide>;
@@ -431,6 +432,21 @@ bool client::dispatch(protocol::command& cmd) {
                 return mute ? r.mute(m.who, op.participant, op.on, op.reason, now)
                             : r.remove_member(m.who, op.participant, op.on, op.reason, now);
               });
+        } else if constexpr (std::is_same_v<T, protocol::moderation>) {
+          auto* s = any_room(op.table);
+          if (!s) return true;
+          return room_op(std::move(rid), *s, [on = op.premoderate, now](room& r, member const& m) {
+            return r.set_premoderate(m.who, on, now);
+          });
+        } else if constexpr (std::is_same_v<T, protocol::approve> ||
+                             std::is_same_v<T, protocol::reject>) {
+          auto* s = op.room.empty() ? table_room(rid) : any_room(op.room);
+          if (!s) return true;
+          bool const approve = std::is_same_v<T, protocol::approve>;
+          return room_op(std::move(rid), *s,
+                         [item = std::move(op.item), approve, now](room& r, member const& m) {
+                           return r.review(m.who, item, approve, now);
+                         });
         } else {
           static_assert(sizeof(T) == 0, "an op without a handler");
         }
@@ -477,7 +493,7 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
       recovered += ok ? "true" : "false";
     }
     json_writer snap;
-    r.write_snapshot(snap);
+    r.write_snapshot(snap, &m.who);
     return [self = std::move(self), rid = std::move(rid), h = std::move(h),
             replay = std::move(replay), snap = snap.release(), phase = r.phase_name(),
             recovered = std::move(recovered), refused = std::move(refused)]() mutable {
@@ -528,7 +544,7 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
             if (!o) {
               ok = t.replay(rp.epoch, rp.seq, table_replay, self->replay_budget());
               json_writer tw;
-              t.write_snapshot(tw);
+              t.write_snapshot(tw, &self->who_);
               table_snap = tw.release();
             }
             if (recovered.size() > 1) recovered += ',';
@@ -646,15 +662,16 @@ bool client::do_join(std::string rid, std::string table) {
           });
         };
         // The snapshot is taken right after our join is applied: at its seq.
-        r.after(r.join(m, node::now_ms()), [&r, finish = std::move(finish)](outcome o) mutable {
-          std::string snap;
-          if (!o) {
-            json_writer w;
-            r.write_snapshot(w);
-            snap = w.release();
-          }
-          finish(std::move(o), std::move(snap));
-        });
+        r.after(r.join(m, node::now_ms()),
+                [&r, who = m.who, finish = std::move(finish)](outcome o) mutable {
+                  std::string snap;
+                  if (!o) {
+                    json_writer w;
+                    r.write_snapshot(w, &who);
+                    snap = w.release();
+                  }
+                  finish(std::move(o), std::move(snap));
+                });
       });
   return false;
 }

@@ -99,6 +99,8 @@ event_config load_event(std::string const& path) {
     }
     bool open = true;
     if (!t["open"].get(open)) c.open = open;
+    bool premoderate = false;
+    if (!t["premoderate"].get(premoderate)) c.premoderate = premoderate;
     for (auto const& other : e.tables) {
       if (other.id == c.id) fail("table id " + c.id + " appears twice");
     }

@@ -327,6 +327,22 @@ void node::publish(room_slot& s) {
   for (auto& t : s.r->take_created()) {
     if (!find_room(t.id)) create_table(std::move(t));  // decided on another node
   }
+  // Held messages and decisions on them: to their author and the table's
+  // moderators among this node's members, after the batch (an approved
+  // message comes before the word that it left the queue).
+  for (auto& d : s.r->take_direct()) {
+    auto const& per = s.r->workers();
+    for (std::uint32_t w = 0; w < per.size(); ++w) {
+      if (per[w] == 0) continue;
+      boost::asio::post(workers_[w]->ioc, [this, w, &s, d] {
+        auto it = workers_[w]->rooms.find(s.config.id);
+        if (it == workers_[w]->rooms.end()) return;
+        for (auto* c : it->second.items()) {
+          if (room::sees_held(c->who(), s.config.id, d.author)) c->enqueue(d.json);
+        }
+      });
+    }
+  }
   // After the batch above, which tells them why: the same worker runs both in order.
   for (auto const& [serial, w] : s.r->take_dropped()) {
     boost::asio::post(workers_[w]->ioc, [&wk = *workers_[w], serial, id = s.config.id] {

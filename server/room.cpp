@@ -244,6 +244,15 @@ room::ticket room::remove_member(participant const& p, std::string_view who, boo
   return submit(p, {}, now_ms, cmd::remove_member{{std::string(who), on, std::string(reason)}});
 }
 
+room::ticket room::set_premoderate(participant const& p, bool on, std::int64_t now_ms) {
+  return submit(p, {}, now_ms, cmd::premoderate{on});
+}
+
+room::ticket room::review(participant const& p, std::string_view item, bool approve,
+                          std::int64_t now_ms) {
+  return submit(p, {}, now_ms, cmd::review{std::string(item), approve});
+}
+
 std::vector<std::pair<std::uint64_t, std::uint32_t>> room::take_dropped() {
   std::vector<std::pair<std::uint64_t, std::uint32_t>> out;
   for (auto serial : std::exchange(dropped_, {})) {
@@ -319,7 +328,7 @@ std::vector<insight_entry const*> room::ranked_insights() const {
   return out;
 }
 
-void room::write_snapshot(json_writer& w) const {
+void room::write_snapshot(json_writer& w, participant const* viewer) const {
   w.begin_object()
       .field("room", cfg_.id)
       .field("epoch", epoch_)
@@ -337,7 +346,16 @@ void room::write_snapshot(json_writer& w) const {
     w.field("topic", cfg_.topic)
         .field("moderator", cfg_.moderator)
         .field("capacity", cfg_.capacity)
-        .field("open", cfg_.open);
+        .field("open", cfg_.open)
+        .field("premoderate", cfg_.premoderate);
+    w.key("pending").begin_array();
+    for (auto const& h : held_) {
+      if (!viewer || !sees_held(*viewer, cfg_.id, h.from.id)) continue;
+      w.begin_object().field("id", h.id).key("from");
+      write_participant(w, h.from);
+      w.field("text", h.text).field("ts", h.ts).end_object();
+    }
+    w.end_array();
     w.key("participants").begin_array();
     for (auto const& [key, p] : roster_) write_participant(w, p);
     w.end_array();

@@ -181,6 +181,27 @@ class room {
   std::vector<std::pair<std::uint64_t, std::uint32_t>> take_dropped();
   std::size_t hidden_count() const noexcept { return hidden_.size(); }
 
+  // Pre-moderation (table config `premoderate`, or switched here): a
+  // participant's message is held, seen only by its author and whoever may
+  // moderate the table, until approved (an ordinary `message` then) or rejected.
+  ticket set_premoderate(participant const& p, bool on, std::int64_t now_ms);
+  ticket review(participant const& p, std::string_view item, bool approve, std::int64_t now_ms);
+  // Held messages per table: the queue is every moderator's to read at each
+  // join, and a flood must not grow it (and the state every change rewrites).
+  static constexpr std::size_t max_held = 200;
+  // An event for a few people only, with no seq (the others' seq stay
+  // gapless): the author of a held item and whoever may moderate the table.
+  struct direct_event {
+    std::string author;
+    buffer json;
+  };
+  std::vector<direct_event> take_direct() { return std::exchange(direct_, {}); }
+  // Whether `viewer` receives the held items of `author` at table `table`.
+  static bool sees_held(participant const& viewer, std::string const& table,
+                        std::string const& author) {
+    return viewer.id == author || viewer.is_chair() || viewer.moderates_table(table);
+  }
+
   // Plenary events (everyone is a member of the plenary).
   ticket report(table_config const& table, std::string_view text, std::int64_t now_ms);
   ticket broadcast(participant const& from, std::string_view text, std::int64_t now_ms);
@@ -228,7 +249,8 @@ class room {
   outcome apply(std::uint64_t lsn, std::uint64_t epoch, room_command const& c);
 
   // The snapshot a joining member receives, at the current seq.
-  void write_snapshot(protocol::json_writer& w) const;
+  // `viewer`: who gets it, for the held messages they may see (none without).
+  void write_snapshot(protocol::json_writer& w, participant const* viewer = nullptr) const;
   // Events after `after_seq` when the client's epoch matches, the window
   // still holds them all and they fit in `budget` bytes; false otherwise (the
   // client needs the snapshot) with `out` as it was.
@@ -325,6 +347,18 @@ class room {
   outcome on(room_command const& c, cmd::hide const&);
   outcome on(room_command const& c, cmd::mute const&);
   outcome on(room_command const& c, cmd::remove_member const&);
+  outcome on(room_command const& c, cmd::premoderate const&);
+  outcome on(room_command const& c, cmd::review const&);
+  // Holds a participant's message at a pre-moderated table (say's apply).
+  outcome hold(room_command const& c, cmd::say const& op);
+  // `pending` to the author and the moderators of the held item `h`.
+  struct held_entry {
+    std::string id;
+    std::string text;
+    participant from;
+    std::int64_t ts = 0;
+  };
+  void tell_held(held_entry const& h, bool pending, bool approved);
   // The checks mute and remove share: a table, its moderator or the chair, a
   // participant who was here and is not a moderator.
   outcome may_sanction(room_command const& c, std::string const& who) const;
@@ -358,6 +392,8 @@ class room {
   void emit(std::string_view type, std::int64_t ts, Fill&& fill, std::string item = {},
             std::string author = {});
   void emit_hands(std::int64_t ts);
+  void emit_message(std::string const& id, participant const& from, std::string const& text,
+                    std::int64_t ts);
   void emit_insight(insight_entry const& i, std::int64_t ts);
   void write_participant(protocol::json_writer& w, participant const& p) const;
   // {id, text, by, votes}: as in snapshots and `restored`.
@@ -400,6 +436,8 @@ class room {
   std::set<std::string> muted_;      // participant ids
   std::set<std::string> removed_;    // participant ids kept off the table
   std::set<std::uint64_t> dropped_;  // this node's removed connections, by serial
+  std::vector<held_entry> held_;     // pre-moderation's queue, oldest first
+  std::vector<direct_event> direct_;
 
   std::vector<insight_entry> insights_;
   std::uint64_t next_insight_ = 1;

@@ -113,19 +113,25 @@ outcome room::on(room_command const& c, cmd::say const& op) {
     if (!cfg_.open && !may_moderate(c.who))
       return make_error(error_code::forbidden, "the table is closed");
     if (auto e = refuse_muted(c.who)) return e;
+    if (cfg_.premoderate && !may_moderate(c.who)) return hold(c, op);
   }
   ++messages_total_;
   auto const id = op.id.empty() ? "m" + std::to_string(seq_ + 1) : op.id;
+  emit_message(id, c.who, op.text, c.ts);
+  return {};
+}
+
+void room::emit_message(std::string const& id, participant const& from, std::string const& text,
+                        std::int64_t ts) {
   emit(
-      "message", c.ts,
+      "message", ts,
       [&](json_writer& w) {
         w.field("id", id);
         w.key("from");
-        write_participant(w, c.who);
-        w.field("text", op.text).field("ts", c.ts);
+        write_participant(w, from);
+        w.field("text", text).field("ts", ts);
       },
-      id, c.who.id);
-  return {};
+      id, from.id);
 }
 
 void room::emit_hands(std::int64_t ts) {
@@ -294,6 +300,7 @@ void room::forget(std::string const& id) {
   for (auto& e : history_) blank_name(e, id);
   for (auto& i : insights_) i.voters.erase(id);
   std::erase_if(hands_, [&](hand_entry const& h) { return h.id == id; });
+  std::erase_if(held_, [&](held_entry const& h) { return h.from.id == id; });
   if (speaker_ && speaker_->id == id) speaker_.reset();
   if (erased_.insert(id).second) newly_erased_.push_back(id);
   state_changed_ = true;

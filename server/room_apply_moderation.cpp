@@ -119,4 +119,63 @@ outcome room::refuse_muted(participant const& p) const {
                     "the table's moderator muted you: you can read but not post here");
 }
 
+// --- pre-moderation ---------------------------------------------------------------
+
+outcome room::on(room_command const& c, cmd::premoderate const& op) {
+  if (is_plenary()) return make_error(error_code::bad_request, "pre-moderation is for tables");
+  if (!may_moderate(c.who))
+    return make_error(error_code::forbidden, "only the table's moderator or the chair");
+  if (cfg_.premoderate == op.on) return {};
+  cfg_.premoderate = op.on;
+  emit("moderation", c.ts,
+       [&](json_writer& w) { w.field("table", cfg_.id).field("premoderate", op.on); });
+  return {};
+}
+
+outcome room::hold(room_command const& c, cmd::say const& op) {
+  if (held_.size() >= max_held) {
+    return make_error(error_code::full, "the moderator has " + std::to_string(max_held) +
+                                            " messages waiting; try again later");
+  }
+  // The id a message would get, so that the approved message keeps it.
+  auto const id = op.id.empty() ? "h" + std::to_string(lsn_) : op.id;
+  held_.push_back({id, op.text, participant{c.who.id, c.who.name, c.who.who, {}}, c.ts});
+  state_changed_ = true;
+  tell_held(held_.back(), true, false);
+  return {};
+}
+
+void room::tell_held(held_entry const& h, bool pending, bool approved) {
+  json_writer w;
+  w.begin_object().field("type", "pending").field("room", cfg_.id).field("id", h.id);
+  if (pending) {
+    w.key("from");
+    write_participant(w, h.from);
+    w.field("text", h.text).field("ts", h.ts);
+  } else {
+    w.field("approved", approved);
+  }
+  w.field("pending", pending).end_object();
+  direct_.push_back({h.from.id, std::make_shared<std::string const>(w.release())});
+}
+
+outcome room::on(room_command const& c, cmd::review const& op) {
+  if (is_plenary()) return make_error(error_code::bad_request, "the plenary holds nothing");
+  if (!may_moderate(c.who))
+    return make_error(error_code::forbidden, "only the table's moderator or the chair");
+  auto const it = std::find_if(held_.begin(), held_.end(),
+                               [&](held_entry const& h) { return h.id == op.item; });
+  // Of two moderators deciding at once, the later finds it decided.
+  if (it == held_.end()) return make_error(error_code::not_found, "no such message waiting");
+  auto const h = std::move(*it);
+  held_.erase(it);
+  state_changed_ = true;
+  if (op.approve) {
+    ++messages_total_;
+    emit_message(h.id, h.from, h.text, h.ts);
+  }
+  tell_held(h, false, op.approve);
+  return {};
+}
+
 }  // namespace roundtable

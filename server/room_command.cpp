@@ -26,6 +26,7 @@ void write_table(json_writer& w, table_config const& t) {
       .field("moderator", t.moderator)
       .field("capacity", t.capacity)
       .field("open", t.open)
+      .field("premoderate", t.premoderate)
       .end_object();
 }
 
@@ -76,6 +77,10 @@ void write_op(json_writer& w, command_op const& op) {
           },
           [&](cmd::mute const& c) { write_sanction(w, "mute", c); },
           [&](cmd::remove_member const& c) { write_sanction(w, "remove", c); },
+          [&](cmd::premoderate const& c) { w.field("op", "premoderate").field("on", c.on); },
+          [&](cmd::review const& c) {
+            w.field("op", "review").field("item", c.item).field("approve", c.approve);
+          },
       },
       op);
 }
@@ -119,6 +124,7 @@ struct reader {
     r.get("moderator", t.moderator);
     r.get("capacity", t.capacity);
     r.get("open", t.open);
+    r.get("premoderate", t.premoderate);
     ok = ok && r.ok;
     return t;
   }
@@ -183,6 +189,12 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
   };
   if (name == "mute") return with(cmd::mute{}, sanction);
   if (name == "remove") return with(cmd::remove_member{}, sanction);
+  if (name == "premoderate") return with(cmd::premoderate{}, [&](auto& c) { r.get("on", c.on); });
+  if (name == "review")
+    return with(cmd::review{}, [&](auto& c) {
+      r.get("item", c.item);
+      r.get("approve", c.approve);
+    });
   return std::nullopt;
 }
 

@@ -23,6 +23,7 @@ struct table_config {
   std::string moderator;      // display name shown in the lobby
   std::int64_t capacity = 0;  // 0: no limit
   bool open = true;
+  bool premoderate = false;  // participants' messages wait for the moderator
 };
 
 namespace cmd {
@@ -93,13 +94,21 @@ struct mute {
   std::string reason;
 };
 struct remove_member : mute {};
+struct premoderate {
+  bool on = false;
+};
+// A held message approved (it reaches the table) or rejected.
+struct review {
+  std::string item;
+  bool approve = true;
+};
 }  // namespace cmd
 
 using command_op =
     std::variant<cmd::join, cmd::leave, cmd::say, cmd::hand, cmd::speaker, cmd::insight, cmd::vote,
                  cmd::del, cmd::del_insight, cmd::timer, cmd::timer_ended, cmd::summary, cmd::open,
                  cmd::report, cmd::broadcast, cmd::phase, cmd::table_created, cmd::erase, cmd::hide,
-                 cmd::mute, cmd::remove_member>;
+                 cmd::mute, cmd::remove_member, cmd::premoderate, cmd::review>;
 
 struct room_command {
   // The node that submitted it and its ticket there: that node, and only it,

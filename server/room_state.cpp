@@ -97,6 +97,7 @@ void room::write_state(json_writer& w, bool replica) const {
       .field("moderator", cfg_.moderator)
       .field("capacity", cfg_.capacity)
       .field("open", cfg_.open)
+      .field("premoderate", cfg_.premoderate)
       .field("next_insight", next_insight_)
       .field("insight_order", insight_order_)
       .field("messages_total", static_cast<std::uint64_t>(messages_total_))
@@ -110,6 +111,13 @@ void room::write_state(json_writer& w, bool replica) const {
   write_ids(w, "hidden", hidden_);
   write_ids(w, "muted", muted_);
   write_ids(w, "removed", removed_);
+  w.key("held").begin_array();
+  for (auto const& h : held_) {
+    w.begin_object().field("id", h.id).field("text", h.text).field("ts", h.ts).key("from");
+    write_participant(w, h.from);
+    w.end_object();
+  }
+  w.end_array();
   w.key("insights").begin_array();
   for (auto const& i : insights_) {
     w.begin_object().field("id", i.id).field("text", i.text).field("order", i.order).key("by");
@@ -196,6 +204,16 @@ bool room::read_state(std::string_view json, bool replica) {
   cfg_.moderator = str_in(doc, "moderator");
   cfg_.capacity = num_in<std::int64_t>(doc, "capacity", 0);
   cfg_.open = num_in<bool>(doc, "open", true);
+  cfg_.premoderate = num_in<bool>(doc, "premoderate", cfg_.premoderate);
+  held_.clear();
+  for (simdjson::dom::element h : array_in(doc, "held")) {
+    held_entry& e = held_.emplace_back();
+    e.id = str_in(h, "id");
+    e.text = str_in(h, "text");
+    e.ts = num_in<std::int64_t>(h, "ts", 0);
+    simdjson::dom::element from;
+    if (!h["from"].get(from)) e.from = participant_in(from);
+  }
   next_insight_ = num_in<std::uint64_t>(doc, "next_insight", 1);
   messages_total_ = num_in<std::uint64_t>(doc, "messages_total", 0);
   draft_ = str_in(doc, "draft");

@@ -276,11 +276,13 @@ TEST_CASE("moderation: house rules from the event config come in the hello reply
   temp_dir dir;
   auto const file = dir.path() + "/event.json";
   std::ofstream(file) << R"({"id":"e","title":"T","rules":"Be kind.\nNo ads.",)"
-                      << R"("tables":[{"id":"t1","topic":"One"}]})";
+                      << R"("tables":[{"id":"t1","topic":"One","premoderate":true}]})";
   server_process srv({"--ephemeral", "--event", file});
   ws_client c(srv.port);
   auto const r = c.hello("Ada");
   CHECK(r.str("/event/rules") == "Be kind.\nNo ads.");
+  // A table pre-moderated by the config.
+  CHECK(c.request("join", "\"table\":\"t1\"").boolean("/snapshot/premoderate"));
   // Over the bound, the server refuses to start.
   std::ofstream(file) << R"({"rules":")" << std::string(2001, 'x') << R"(","tables":[]})";
   child_process too_long({server_path(), "--ephemeral", "--port", "0", "--event", file});
@@ -365,5 +367,142 @@ TEST_CASE("moderation races: a mute on one node while the muted person talks on 
     CHECK(before == accepted);
     REQUIRE(mod->request("mute", who + ",\"on\":false").boolean("ok"));
     events_until_marker(*watch, "synergies");
+  }
+}
+
+TEST_CASE("pre-moderation: held messages reach only their author and the moderators",
+          "[moderation][premoderation]") {
+  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"));
+  INFO("engine: " << srv.engine.name());
+  auto mod = connect(srv.port, token(auth::role::moderator, "mod", "synergies"), "synergies");
+  auto ada = connect(srv.port, token(auth::role::participant, "ada"), "synergies");
+  auto bob = connect(srv.port, token(auth::role::participant, "bob"), "synergies");
+  auto const on = [](bool v) {
+    return std::string("\"table\":\"synergies\",\"premoderate\":") + (v ? "true" : "false");
+  };
+
+  CHECK(code_of(bob->request("moderation", on(true))) == "forbidden");
+  CHECK(code_of(mod->request("moderation", "\"table\":\"synergies\"")) == "bad_request");
+  CHECK(code_of(mod->request("moderation", "\"table\":\"plenary\",\"premoderate\":true")) ==
+        "bad_request");
+  CHECK(code_of(mod->request("moderation", "\"table\":\"nowhere\",\"premoderate\":true")) ==
+        "not_found");
+  CHECK(events_until_marker(*bob, "synergies").empty());
+  REQUIRE(mod->request("moderation", on(true)).boolean("ok"));
+  auto const switched = bob->wait_type("moderation");
+  REQUIRE(switched);
+  CHECK(switched->boolean("premoderate"));
+
+  // Held: the author and the moderator see it, pending; nobody else.
+  REQUIRE(ada->request("say", say("synergies", "please approve")).boolean("ok"));
+  auto const mine = ada->wait_type("pending");
+  REQUIRE(mine);
+  CHECK(mine->boolean("pending"));
+  CHECK(mine->str("text") == "please approve");
+  auto const queued = mod->wait_type("pending");
+  REQUIRE(queued);
+  auto const id = queued->str("id");
+  CHECK(id == mine->str("id"));
+  CHECK_FALSE(queued->has("/seq"));
+  REQUIRE(mod->request("say", say("synergies", "moderators are not held")).boolean("ok"));
+  auto const direct = bob->wait_type("message");
+  REQUIRE(direct);
+  CHECK(direct->str("text") == "moderators are not held");
+  for (auto const& m : bob->drain(200ms)) CHECK(m.type() != "pending");
+  // A snapshot lists the queue to a moderator and to the author, to nobody else.
+  auto chair = connect(srv.port, token(auth::role::chair, "chair"), "");
+  CHECK(snapshot_items(chair->request("join", "\"table\":\"synergies\""), "pending") ==
+        std::vector<std::string>{id});
+  auto carl = connect(srv.port, token(auth::role::participant, "carl"), "");
+  auto const carl_snap = carl->request("join", "\"table\":\"synergies\"");
+  CHECK(carl_snap.boolean("/snapshot/premoderate"));
+  CHECK(snapshot_items(carl_snap, "pending").empty());
+
+  // Approve and reject: the moderator's alone; bad input changes nothing.
+  auto const item = "\"item\":\"" + id + "\"";
+  CHECK(code_of(bob->request("approve", item)) == "forbidden");
+  CHECK(code_of(ada->request("reject", item)) == "forbidden");
+  CHECK(code_of(mod->request("approve", "\"item\":\"nope\"")) == "not_found");
+  CHECK(code_of(mod->request("approve", "")) == "bad_request");
+  CHECK(code_of(mod->request("reject", "\"item\":[]")) == "bad_request");
+  REQUIRE(mod->request("approve", item).boolean("ok"));
+  auto const approved = bob->wait_type("message");
+  REQUIRE(approved);
+  CHECK(approved->str("id") == id);
+  CHECK(approved->str("text") == "please approve");
+  CHECK(approved->str("/from/id") == "ada");
+  auto const decided = ada->wait_for(
+      [](message const& m) { return m.type() == "pending" && !m.boolean("pending"); });
+  REQUIRE(decided);
+  CHECK(decided->boolean("approved"));
+  CHECK(code_of(mod->request("reject", item)) == "not_found");  // decided already
+
+  REQUIRE(ada->request("say", say("synergies", "rejected one")).boolean("ok"));
+  auto const second =
+      mod->wait_for([](message const& m) { return m.type() == "pending" && m.boolean("pending"); });
+  REQUIRE(second);
+  REQUIRE(mod->request("reject", "\"item\":\"" + second->str("id") + "\"").boolean("ok"));
+  auto const refused = ada->wait_for([](message const& m) {
+    return m.type() == "pending" && !m.boolean("pending") && !m.boolean("approved");
+  });
+  REQUIRE(refused);
+  for (auto const& m : bob->drain(200ms)) CHECK(m.str("text") != "rejected one");
+
+  REQUIRE(mod->request("moderation", on(false)).boolean("ok"));
+  REQUIRE(ada->request("say", say("synergies", "free again")).boolean("ok"));
+  auto const free = bob->wait_for([](message const& m) { return m.type() == "message"; });
+  REQUIRE(free);
+  CHECK(free->str("text") == "free again");
+}
+
+TEST_CASE("pre-moderation races: two moderators on two nodes approve and reject one item at once",
+          "[moderation][premoderation][redis][multi-node]") {
+  two_nodes const nodes;
+  auto const& [a, b] = nodes.ports;
+  auto mod = connect(a, token(auth::role::moderator, "mod", "synergies"), "synergies");
+  auto chair = connect(b, token(auth::role::chair, "chair"), "synergies");
+  auto ada = connect(a, token(auth::role::participant, "ada"), "synergies");
+  auto watch_a = connect(a, token(auth::role::participant, "wa"), "synergies");
+  auto watch_b = connect(b, token(auth::role::participant, "wb"), "synergies");
+  REQUIRE(mod->request("moderation", "\"table\":\"synergies\",\"premoderate\":true").boolean("ok"));
+  for (auto* w : {watch_a.get(), watch_b.get()}) REQUIRE(w->wait_type("moderation"));
+
+  for (int round = 0; round < 20; ++round) {
+    INFO("round " << round);
+    auto const text = "held " + std::to_string(round);
+    REQUIRE(ada->request("say", say("synergies", text)).boolean("ok"));
+    auto const held = chair->wait_for([&](message const& m) {
+      return m.type() == "pending" && m.boolean("pending") && m.str("text") == text;
+    });
+    REQUIRE(held);
+    auto const item = "\"item\":\"" + held->str("id") + "\"";
+    // The moderator approves on one node as the chair rejects on the other.
+    std::string approve_code;
+    std::thread t([&] { approve_code = code_of(mod->request("approve", item)); });
+    auto const reject_code = code_of(chair->request("reject", item));
+    t.join();
+    INFO("approve: " << approve_code << ", reject: " << reject_code);
+    CHECK((approve_code == "ok") != (reject_code == "ok"));
+    CHECK((approve_code == "not_found" || reject_code == "not_found"));
+    bool const approved = approve_code == "ok";
+    // The author learns the one decision; every watcher sees the message iff approved.
+    auto const decided = ada->wait_for([&](message const& m) {
+      return m.type() == "pending" && !m.boolean("pending") && m.str("id") == held->str("id");
+    });
+    REQUIRE(decided);
+    CHECK(decided->boolean("approved") == approved);
+    // The marker is the moderator's own (not held); each watcher's view is the same.
+    REQUIRE(mod->request("say", say("synergies", "marker " + text)).boolean("ok"));
+    for (auto* w : {watch_a.get(), watch_b.get()}) {
+      int seen = 0;
+      for (;;) {
+        auto m = w->next();
+        REQUIRE(m);
+        CHECK(m->type() != "pending");
+        if (m->type() == "message" && m->str("text") == text) ++seen;
+        if (m->type() == "message" && m->str("text") == "marker " + text) break;
+      }
+      CHECK(seen == (approved ? 1 : 0));
+    }
   }
 }

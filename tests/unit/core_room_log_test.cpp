@@ -147,6 +147,24 @@ struct generator {
            std::to_string(1 + pick(static_cast<std::size_t>(next_id) + 1));
   }
 
+  // Moderation, now and then: mostly undoing, since a removal refuses the
+  // person's later ops and pre-moderation holds the says, leaving little to check.
+  command_op moderation_op() {
+    auto const who = people[pick(people.size())].id;
+    switch (pick(5)) {
+      case 0:
+        return cmd::hide{pick(2) == 0 ? some_item('m') : some_item('i'), pick(3) != 0};
+      case 1:
+        return cmd::mute{who, pick(3) != 0, "why"};
+      case 2:
+        return cmd::remove_member{{who, pick(4) == 0, "why"}};
+      case 3:
+        return cmd::premoderate{pick(4) == 0};
+      default:
+        return cmd::review{some_item('m'), pick(2) == 0};
+    }
+  }
+
   room_command next(std::int64_t ts) {
     room_command c;
     auto const who = pick(people.size());
@@ -156,7 +174,11 @@ struct generator {
     c.origin = "n" + std::to_string(1 + pick(3));
     c.ticket = ++next_id;
     c.ts = ts;
-    switch (pick(19)) {
+    if (pick(6) == 0) {
+      c.op = moderation_op();
+      return c;
+    }
+    switch (pick(16)) {
       case 0:
       case 1:
         c.op = cmd::join{};
@@ -197,15 +219,6 @@ struct generator {
         break;
       case 14:
         c.op = cmd::del_insight{some_item('i')};
-        break;
-      case 16:
-        c.op = cmd::hide{pick(2) == 0 ? some_item('m') : some_item('i'), pick(3) != 0};
-        break;
-      case 17:
-        c.op = cmd::mute{people[pick(people.size())].id, pick(3) != 0, "why"};
-        break;
-      case 18:
-        c.op = cmd::remove_member{{people[pick(people.size())].id, pick(3) != 0, "why"}};
         break;
       default:
         // Late in the sequence: an erased participant's every later op is

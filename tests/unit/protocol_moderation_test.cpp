@@ -77,3 +77,20 @@ TEST_CASE("mute and remove: a participant, on (default true) and a reason") {
     REQUIRE(h.parse(head + R"(,"participant":"p1","reason":")" + std::string(300, 'r') + "\"}"));
   }
 }
+
+TEST_CASE("moderation switches pre-moderation; approve and reject name a held item") {
+  harness h;
+  REQUIRE(h.parse(R"({"op":"moderation","table":"t1","premoderate":true})"));
+  CHECK(std::get<moderation>(h.cmd.op).table == "t1");
+  CHECK(std::get<moderation>(h.cmd.op).premoderate);
+  CHECK(h.fails(R"({"op":"moderation","table":"t1"})", error_code::bad_request) ==
+        "moderation: missing field 'premoderate'");
+  h.fails(R"({"op":"moderation","premoderate":false})", error_code::bad_request);
+  h.fails(R"({"op":"moderation","table":"t1","premoderate":"yes"})", error_code::bad_request);
+  REQUIRE(h.parse(R"({"op":"approve","item":"h7"})"));
+  CHECK(std::get<approve>(h.cmd.op).item == "h7");
+  REQUIRE(h.parse(R"({"op":"reject","item":"h7","room":"t1"})"));
+  CHECK(std::get<reject>(h.cmd.op).room == "t1");
+  h.fails(R"({"op":"reject"})", error_code::bad_request);
+  h.fails(R"({"op":"approve","item":"a b"})", error_code::bad_request);
+}

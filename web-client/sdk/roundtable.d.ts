@@ -124,6 +124,9 @@ export interface Snapshot {
   capacity?: number;
   /** Table: ids of the participants muted there. */
   muted?: string[];
+  premoderate?: boolean;
+  /** Table: the held messages this receiver may see. */
+  pending?: Array<{ id: string; from: Person; text: string; ts: number }>;
   /** Plenary snapshots may also carry the phase, reports and broadcasts so far. */
   [extra: string]: unknown;
 }
@@ -212,6 +215,25 @@ export interface RemovedEvent extends SanctionEvent {
   type: 'removed';
 }
 
+export interface ModerationEvent extends RoomEventBase {
+  type: 'moderation';
+  table: string;
+  premoderate: boolean;
+}
+
+/** A held message (to its author and the moderators only; no seq), or the decision on it. */
+export interface PendingEvent {
+  type: 'pending';
+  room: RoomId;
+  id: string;
+  pending: boolean;
+  from?: Person;
+  text?: string;
+  ts?: number;
+  /** When decided (`pending` false). */
+  approved?: boolean;
+}
+
 export interface SanctionOptions {
   /** Default true; false undoes. */
   on?: boolean;
@@ -296,7 +318,9 @@ export type ServerEvent =
   | HiddenEvent
   | RestoredEvent
   | MutedEvent
-  | RemovedEvent;
+  | RemovedEvent
+  | ModerationEvent
+  | PendingEvent;
 
 export type ServerEventType = ServerEvent['type'];
 
@@ -352,6 +376,9 @@ export interface Ops {
   restore: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
   mute: { fields: { participant: string } & SanctionOptions; reply: ReplyOk };
   remove: { fields: { participant: string } & SanctionOptions; reply: ReplyOk };
+  moderation: { fields: { table: string; premoderate: boolean }; reply: ReplyOk };
+  approve: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
+  reject: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
   ping: { fields: Record<string, never>; reply: ReplyOk };
 }
 
@@ -402,6 +429,8 @@ export interface ClientEvents {
   restored: RestoredEvent;
   muted: MutedEvent;
   removed: RemovedEvent;
+  moderation: ModerationEvent;
+  pending: PendingEvent;
   /** Every server event, after its own listeners. */
   event: ServerEvent;
   state: StateChange;
@@ -517,6 +546,9 @@ export declare class Roundtable {
   mute(participant: string, options?: SanctionOptions): Promise<ReplyOk>;
   /** Moderator or chair: takes the participant off the table until let back (`on: false`). */
   remove(participant: string, options?: SanctionOptions): Promise<ReplyOk>;
+  setPremoderate(table: string, on: boolean): Promise<ReplyOk>;
+  approve(item: string, room?: RoomId): Promise<ReplyOk>;
+  reject(item: string, room?: RoomId): Promise<ReplyOk>;
   ping(): Promise<ReplyOk>;
 }
 

@@ -600,6 +600,11 @@ export class Roundtable {
   mute(participant, options = {}) { return this.request('mute', sanction(participant, options)); }
   /** Moderator or chair: takes the participant off the table and keeps them out; `on` false lets them back. */
   remove(participant, options = {}) { return this.request('remove', sanction(participant, options)); }
+  /** Moderator or chair: switches pre-moderation at a table (event `moderation`). */
+  setPremoderate(table, on) { return this.request('moderation', { table, premoderate: !!on }); }
+  /** Moderator or chair: a held message reaches the table (`message`), or not. */
+  approve(item, room = undefined) { return this.request('approve', room ? { item, room } : { item }); }
+  reject(item, room = undefined) { return this.request('reject', room ? { item, room } : { item }); }
   ping() { return this.request('ping'); }
 }
 

@@ -78,5 +78,20 @@ describe('SDK moderation', { timeout: 60000 }, () => {
     const back = await ada.join('synergies');
     assert.equal(back.snapshot.room, 'synergies');
     assert.equal(ada.table, 'synergies');
+
+    // Pre-moderation: held for the moderator, approved into the table.
+    const switched = ada.waitFor('moderation');
+    await mod.setPremoderate('synergies', true);
+    assert.equal((await switched).premoderate, true);
+    const held = mod.waitFor('pending', (ev) => ev.pending);
+    const mine = ada.waitFor('pending', (ev) => ev.pending);
+    await ada.say('synergies', 'wait for me');
+    const item = (await held).id;
+    assert.equal((await mine).id, item);
+    await rejectsWith(ada.approve(item), 'forbidden');
+    const arrived = ada.waitFor('message', (ev) => ev.id === item);
+    await mod.approve(item);
+    assert.equal((await arrived).text, 'wait for me');
+    await rejectsWith(mod.reject(item, 'synergies'), 'not_found');
   });
 });

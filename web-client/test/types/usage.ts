@@ -20,6 +20,10 @@ export async function session(): Promise<string> {
   await rt.mute('p1', { reason: 'off topic' });
   await rt.remove('p1', { on: false, table: 'synergies' });
   await rt.request('mute', { participant: 'p1', on: false });
+  await rt.setPremoderate('synergies', true);
+  await rt.approve('m1');
+  await rt.reject('m2', 'synergies');
+  rt.on('pending', (ev) => (ev.pending ? ev.text : String(ev.approved)));
   rt.on('removed', (ev: RemovedEvent) => ev.reason.length + (ev.on ? 1 : 0));
   rt.on('restored', (ev) => ev.message?.text ?? ev.insight?.text);
   const rules: string | undefined = hello.event.rules;
