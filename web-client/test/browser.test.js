@@ -244,12 +244,12 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
 
   it('blocker 8 and 3: deleting keeps the focus in the list; the chair moderates the plenary chat', async () => {
     const { alice, bob, mod } = pages;
-    await byText(mod, '#messages', 'Off-topic').locator('button').focus();
+    await byText(mod, '#messages', 'Off-topic').locator('button.danger').focus();
     await mod.keyboard.press('Enter');
     await alice.waitForFunction(() => ![...document.querySelectorAll('#messages li')].some((li) => li.textContent.includes('Off-topic')), null, { timeout: WAIT });
     await bob.waitForFunction(() => ![...document.querySelectorAll('#messages li')].some((li) => li.textContent.includes('Off-topic')), null, { timeout: WAIT });
     assert.notEqual(await focused(mod), 'body');
-    assert.match(await focused(mod), /^\[data-focus=del:|#say-text/);
+    assert.match(await focused(mod), /^\[data-focus=(del|hide):|#say-text/);
 
     const chair = await openLink('chair', server.chairToken);
     await chair.locator('#chair-console').waitFor({ state: 'visible', timeout: WAIT });
