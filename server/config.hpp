@@ -64,6 +64,10 @@ struct options {
   // The TCP peer is a reverse proxy: a connection's client address is the last
   // entry of its X-Forwarded-For, and the accept-time socket cap is the proxy's.
   bool trust_proxy = false;
+  // PEM files: the certificate chain and its key. Set: the port serves https
+  // and wss only (TLS 1.2+); SIGHUP reads them again.
+  std::string tls_cert;
+  std::string tls_key;
   std::vector<std::string> redis;  // Redis shards (redis://HOST:PORT); empty: memory engine
   std::string node_id;             // names this node in Redis; empty: generated
   // How long a node's connections stay in Redis presence without a refresh: a
