@@ -31,8 +31,14 @@ room_digest digest_of(room const& r, bool events, durable_log* log) {
   d.open = r.config().open;
   d.summary = r.published_summary();
   d.draft = r.draft_summary();
-  for (auto const* i : r.ranked_insights())
-    d.insights.push_back({i->id, i->text, i->by.name, i->voters.size()});
+  for (auto const* i : r.ranked_insights()) {
+    auto& out = d.insights.emplace_back(room_digest::insight{
+        i->id, i->text, i->by.name, i->voters.size(), i->status, i->note, i->into, {}});
+    for (auto const& h : i->history) {
+      bool const gone = h.by.name.empty() || r.erased(h.by.id);
+      out.history.push_back({h.status, h.note, h.into, gone ? "erased" : h.by.name, h.ts});
+    }
+  }
   d.participants = r.participants_total();
   d.messages = r.messages_total();
   for (auto const& b : r.reports()) d.reports.push_back(*b);
@@ -83,30 +89,6 @@ std::string_view field_of(simdjson::dom::element e, char const* key) {
   return v;
 }
 
-unsigned status_of(error_code c) {
-  switch (c) {
-    case error_code::bad_request:
-      return 400;
-    case error_code::unauthorized:
-      return 401;
-    case error_code::forbidden:
-      return 403;
-    case error_code::not_found:
-      return 404;
-    case error_code::full:
-      return 409;
-    case error_code::rate_limited:
-      return 429;
-    case error_code::too_large:
-      return 413;
-    case error_code::unavailable:
-      return 503;
-    case error_code::internal:
-      return 500;
-  }
-  return 500;
-}
-
 }  // namespace
 
 void collect_digest(node& n, std::uint32_t w, bool events,
@@ -147,6 +129,8 @@ void write_table(json_writer& w, room_digest const& t, bool archive) {
         .field("text", i.text)
         .field("by", i.by)
         .field("votes", static_cast<std::uint64_t>(i.votes))
+        .field("status", i.status)
+        .field("note", i.note)
         .end_object();
   }
   w.end_array()
@@ -196,7 +180,8 @@ std::string report_markdown(session_digest const& d) {
     int rank = 1;
     for (auto const& i : t.insights) {
       md += std::to_string(rank++) + ". " + i.text + " (" + std::to_string(i.votes) +
-            (i.votes == 1 ? " vote" : " votes") + ", by " + i.by + ")\n";
+            (i.votes == 1 ? " vote" : " votes") + ", by " + i.by + "; " + i.status +
+            (i.note.empty() ? std::string() : ": " + i.note) + ")\n";
     }
   }
   md += "\n## Plenary\n\n### Reports\n\n";
@@ -320,11 +305,11 @@ void handle_admin(node& n, std::uint32_t worker, http_request req, http_done don
     error err;
     protocol::parser parser;
     if (!parser.parse_fields(tables ? "create_table" : "broadcast", req.body, cmd, err)) {
-      return done(json_error(status_of(err.code), err.code, err.message));
+      return done(json_error(http_status(err.code), err.code, err.message));
     }
     auto reply = [&n, worker, done = std::move(done), status = tables ? 201u : 200u](outcome o) {
       n.on_worker(worker, [done, status, o = std::move(o)] {
-        if (o) return done(json_error(status_of(o->code), o->code, o->message));
+        if (o) return done(json_error(http_status(o->code), o->code, o->message));
         done(json_response(status, "{\"ok\":true}"));
       });
     };

@@ -19,9 +19,16 @@ struct room_digest {
   bool open = true;
   std::string summary;  // published
   std::string draft;
+  struct change {
+    std::string status, note, into;
+    std::string by;  // display name; "erased" for a participant erased on request
+    std::int64_t ts = 0;
+  };
   struct insight {
     std::string id, text, by;
     std::size_t votes = 0;
+    std::string status, note, into;
+    std::vector<change> history;  // oldest first
   };
   std::vector<insight> insights;  // ranked
   std::size_t participants = 0;

@@ -100,6 +100,18 @@ void room::write_state(json_writer& w, bool replica) const {
     write_participant(w, i.by);
     w.key("voters").begin_array();
     for (auto const& v : i.voters) w.value(v);
+    w.end_array().field("status", i.status).field("note", i.note).field("into", i.into);
+    w.key("history").begin_array();
+    for (auto const& h : i.history) {
+      w.begin_object()
+          .field("status", h.status)
+          .field("note", h.note)
+          .field("into", h.into)
+          .field("ts", h.ts)
+          .key("by");
+      write_participant(w, h.by);
+      w.end_object();
+    }
     w.end_array().end_object();
   }
   w.end_array().key("tables").begin_array();
@@ -211,6 +223,19 @@ bool room::read_state(std::string_view json, bool replica) {
     for (simdjson::dom::element v : array_in(i, "voters")) {
       std::string_view id;
       if (!v.get(id)) e.voters.insert(std::string(id));
+    }
+    // A state written before outcomes existed: every insight is open.
+    if (auto const status = str_in(i, "status"); !status.empty()) e.status = status;
+    e.note = str_in(i, "note");
+    e.into = str_in(i, "into");
+    for (simdjson::dom::element h : array_in(i, "history")) {
+      outcome_change& ch = e.history.emplace_back();
+      ch.status = str_in(h, "status");
+      ch.note = str_in(h, "note");
+      ch.into = str_in(h, "into");
+      ch.ts = num_in<std::int64_t>(h, "ts", 0);
+      simdjson::dom::element hb;
+      if (!h["by"].get(hb)) ch.by = participant_in(hb);
     }
   }
   if (doc["tables"].is_array()) {  // an older state without it keeps the config's
