@@ -189,7 +189,10 @@ std::string outcomes_json(session_digest const& d) {
   w.begin_object().field("event", d.event_id).field("title", d.title);
   w.key("tables").begin_array();
   for (auto const& t : d.tables) {
-    w.begin_object().field("id", t.id).field("topic", t.topic).key("report");
+    w.begin_object().field("id", t.id).field("topic", t.topic).field("goal", t.goal);
+    w.key("questions").begin_array();
+    for (auto const& q : t.questions) w.value(q);
+    w.end_array().key("report");
     if (t.summary.empty()) {
       w.null();
     } else {
@@ -220,7 +223,8 @@ std::string outcomes_html(session_digest const& d, std::string_view lang) {
       "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
       "content=\"width=device-width, initial-scale=1\"><title>" +
       w.title + " – " + html_escape(d.title) +
-      "</title><link rel=\"stylesheet\" href=\"/style.css\"></head><body "
+      "</title><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"><link "
+      "rel=\"stylesheet\" href=\"/style.css\"></head><body "
       "class=\"outcomes-page\"><header class=\"top\"><div class=\"brand\"><h1>" +
       w.title + " – " + html_escape(d.title) + "</h1></div><nav><a class=\"lang-link\" href=\"" +
       w.other_lang_href + "\" hreflang=\"" + w.other_lang_code + "\" lang=\"" + w.other_lang_code +
@@ -228,6 +232,13 @@ std::string outcomes_html(session_digest const& d, std::string_view lang) {
   for (auto const& t : d.tables) {
     out += "<section class=\"panel\" aria-labelledby=\"t-" + html_escape(t.id) + "\"><h2 id=\"t-" +
            html_escape(t.id) + "\">" + html_escape(t.topic) + "</h2>";
+    if (!t.goal.empty())
+      out += std::string("<p><strong>") + w.goal + ":</strong> " + html_escape(t.goal) + "</p>";
+    if (!t.questions.empty()) {
+      out += std::string("<h3>") + w.questions + "</h3><ul class=\"questions\">";
+      for (auto const& q : t.questions) out += "<li>" + html_escape(q) + "</li>";
+      out += "</ul>";
+    }
     out += std::string("<h3>") + w.report + "</h3>";
     out += t.summary.empty() ? std::string("<p>") + w.no_report + "</p>"
                              : "<p class=\"report\">" + html_escape(t.summary) + "</p>";

@@ -40,7 +40,9 @@ room_digest digest_of(room const& r, bool events, durable_log* log) {
     }
   }
   d.participants = r.participants_total();
+  d.speakers = r.speakers_total();
   d.messages = r.messages_total();
+  d.deleted_messages = r.messages_deleted();
   for (auto const& b : r.reports()) d.reports.push_back(*b);
   for (auto const& b : r.broadcasts()) d.broadcasts.push_back(*b);
   d.phase = r.phase_name();
@@ -77,7 +79,10 @@ void visit(node& n, std::uint32_t w, bool events, std::vector<room_slot*> rooms,
       acc->plenary = digest_of(r, events, n.log());
       acc->phase = r.phase_name();
     } else {
-      acc->tables.push_back(digest_of(r, events, n.log()));
+      auto& d = acc->tables.emplace_back(digest_of(r, events, n.log()));
+      auto const& g = n.event().guide(d.id);
+      d.goal = g.goal;
+      d.questions = g.questions;
     }
     visit(n, w, events, std::move(rooms), i + 1, std::move(acc), std::move(then));
   });
@@ -120,6 +125,9 @@ void write_table(json_writer& w, room_digest const& t, bool archive) {
       w.value(v);
     }
   };
+  w.field("goal", t.goal).key("questions").begin_array();
+  for (auto const& q : t.questions) w.value(q);
+  w.end_array();
   nullable("summary", t.summary);
   if (archive) nullable("draft", t.draft);
   w.key("insights").begin_array();
@@ -135,7 +143,9 @@ void write_table(json_writer& w, room_digest const& t, bool archive) {
   }
   w.end_array()
       .field("participants", static_cast<std::uint64_t>(t.participants))
-      .field("messages", static_cast<std::uint64_t>(t.messages));
+      .field("spoke", static_cast<std::uint64_t>(t.speakers))
+      .field("messages", static_cast<std::uint64_t>(t.messages))
+      .field("deleted_messages", static_cast<std::uint64_t>(t.deleted_messages));
   if (archive) {
     w.key("events").begin_array();
     for (auto const& e : t.events) w.raw(e);
@@ -171,8 +181,15 @@ std::string report_markdown(session_digest const& d) {
     md += "\n## " + t.topic + "\n\n";
     md += "- Table: `" + t.id + "`\n";
     md += "- Moderator: " + (t.moderator.empty() ? std::string("(none)") : t.moderator) + "\n";
-    md += "- Participants: " + std::to_string(t.participants) + "\n";
-    md += "- Messages: " + std::to_string(t.messages) + "\n";
+    if (!t.goal.empty()) md += "- Goal: " + t.goal + "\n";
+    md += "- Participants: " + std::to_string(t.participants) + " (" + std::to_string(t.speakers) +
+          " spoke)\n";
+    md += "- Messages: " + std::to_string(t.messages) + " (" + std::to_string(t.deleted_messages) +
+          " deleted)\n";
+    if (!t.questions.empty()) {
+      md += "\n### Guiding questions\n\n";
+      for (auto const& q : t.questions) md += "- " + q + "\n";
+    }
     md += "\n### Summary\n\n" + (t.summary.empty() ? std::string("(not published)") : t.summary) +
           "\n";
     md += "\n### Key insights\n\n";

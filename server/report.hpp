@@ -32,7 +32,11 @@ struct room_digest {
   };
   std::vector<insight> insights;  // ranked
   std::size_t participants = 0;
+  std::size_t speakers = 0;  // posted at least one message
   std::size_t messages = 0;
+  std::size_t deleted_messages = 0;
+  std::string goal;  // from the event config
+  std::vector<std::string> questions;
   std::vector<std::string> reports;     // plenary: report events (JSON), in order
   std::vector<std::string> broadcasts;  // plenary: broadcast events (JSON), in order
   std::string phase;

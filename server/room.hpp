@@ -278,6 +278,9 @@ class room {
   std::string const& draft_summary() const noexcept { return draft_; }
   std::size_t messages_total() const noexcept { return messages_total_; }
   std::size_t participants_total() const noexcept { return seen_.size(); }
+  // Participants who posted at least one message here, and messages deleted.
+  std::size_t speakers_total() const noexcept { return spoke_.size(); }
+  std::size_t messages_deleted() const noexcept { return messages_deleted_; }
   std::vector<buffer> const& reports() const noexcept { return reports_; }
   std::string const& phase_name() const noexcept { return phase_; }
   void set_initial_phase(std::string p) { phase_ = std::move(p); }
@@ -400,6 +403,8 @@ class room {
   std::string draft_;
   std::string published_;
   std::size_t messages_total_ = 0;
+  std::size_t messages_deleted_ = 0;
+  std::set<std::string> spoke_;  // participant ids that posted a message here
 
   // Plenary only: what stays in its snapshot for anyone who arrives later.
   std::vector<buffer> reports_;

@@ -113,6 +113,7 @@ outcome room::on(room_command const& c, cmd::say const& op) {
       return make_error(error_code::forbidden, "the table is closed");
   }
   ++messages_total_;
+  if (spoke_.insert(c.who.id).second) state_changed_ = true;
   auto const id = op.id.empty() ? "m" + std::to_string(seq_ + 1) : op.id;
   emit(
       "message", c.ts,
@@ -214,7 +215,10 @@ void room::deleted(std::string const& item, std::int64_t ts, std::string_view fi
   for (auto& h : history_) {
     if ((h.type == "message" || h.type == "insight") && h.item == item && !h.deleted) {
       // The report counts the messages that are held.
-      if (h.type == "message" && messages_total_ > 0) --messages_total_;
+      if (h.type == "message" && messages_total_ > 0) {
+        --messages_total_;
+        ++messages_deleted_;
+      }
       tombstone(h);
     }
   }

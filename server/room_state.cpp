@@ -85,12 +85,15 @@ void room::write_state(json_writer& w, bool replica) const {
       .field("next_insight", next_insight_)
       .field("insight_order", insight_order_)
       .field("messages_total", static_cast<std::uint64_t>(messages_total_))
+      .field("messages_deleted", static_cast<std::uint64_t>(messages_deleted_))
       .field("draft", draft_)
       .field("published", published_)
       .field("timer_ends_at", timer_ends_at_)
       .field("timer_seconds", timer_seconds_)
       .field("phase", phase_);
-  w.key("seen").begin_array();
+  w.key("spoke").begin_array();
+  for (auto const& s : spoke_) w.value(s);
+  w.end_array().key("seen").begin_array();
   for (auto const& s : seen_) w.value(s);
   w.end_array().key("erased").begin_array();
   for (auto const& s : erased_) w.value(s);
@@ -194,6 +197,7 @@ bool room::read_state(std::string_view json, bool replica) {
   cfg_.open = num_in<bool>(doc, "open", true);
   next_insight_ = num_in<std::uint64_t>(doc, "next_insight", 1);
   messages_total_ = num_in<std::uint64_t>(doc, "messages_total", 0);
+  messages_deleted_ = num_in<std::uint64_t>(doc, "messages_deleted", 0);
   draft_ = str_in(doc, "draft");
   published_ = str_in(doc, "published");
   timer_ends_at_ = num_in<std::int64_t>(doc, "timer_ends_at", 0);
@@ -204,6 +208,11 @@ bool room::read_state(std::string_view json, bool replica) {
   for (simdjson::dom::element s : array_in(doc, "seen")) {
     std::string_view v;
     if (!s.get(v)) seen_.insert(std::string(v));
+  }
+  spoke_.clear();
+  for (simdjson::dom::element s : array_in(doc, "spoke")) {
+    std::string_view v;
+    if (!s.get(v)) spoke_.insert(std::string(v));
   }
   erased_.clear();
   for (simdjson::dom::element s : array_in(doc, "erased")) {

@@ -3,6 +3,7 @@
 // console's live parts. Loaded from a snapshot, then kept current by the
 // table's events; lists are redrawn with the focus kept where it was.
 import { $, h, t, plural, formatTime, keepFocus, announce, showError } from '/ui.js';
+import { guideOf } from '/lobby.js';
 import { state, role, moderatedTable, canModerateHere, mayWriteHere, votes, identity, endedTimers } from '/state.js';
 
 // Runs an op and reports its failure in words; resolves to the reply or null.
@@ -58,6 +59,7 @@ export function renderTable() {
   }
   $('table-heading').textContent = t('table.topic', { topic: tb.topic });
   $('table-closed').hidden = tb.open;
+  $('table-guide').replaceChildren(...guideOf(tableInfo(tb.room)));
   $('mod-console').hidden = !canModerateHere();
   // A chair may delete and time but the summary is the table moderator's.
   $('summary-form').hidden = !(role() === 'moderator' && moderatedTable() === tb.room);

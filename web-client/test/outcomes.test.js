@@ -1,12 +1,15 @@
 // Browser tests of insights' outcomes (issue 14) against a real server in
 // Debian's Chromium: a participant sees the status of their own insight change
 // live, in the list and in "My contributions", when the moderator sets it from
-// the table view; and the server-written outcomes page renders with the
+// the table view; the lobby and the table view show a table's goal and
+// guiding questions; and the server-written outcomes page renders with the
 // explanation, passes axe-core (WCAG 2.1 A and AA) with no violation, and
 // works in French.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import { startServer, serverBinary, serverAvailable } from './support/server.js';
@@ -26,7 +29,7 @@ async function axeViolations(page) {
     `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
-describe('outcomes in Chromium', { timeout: 300000 }, () => {
+describe('outcomes and table guides in Chromium', { timeout: 300000 }, () => {
   let server;
   let browser;
   const errors = [];
@@ -41,7 +44,17 @@ describe('outcomes in Chromium', { timeout: 300000 }, () => {
 
   before(async () => {
     assert.ok(serverAvailable(), `roundtable-server not found at ${serverBinary()}`);
-    server = await startServer();
+    // The demo's tables, one with a goal and guiding questions.
+    const event = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'outcomes-')), 'event.json');
+    fs.writeFileSync(event, JSON.stringify({
+      id: 'demo', title: 'Outcomes test',
+      tables: [
+        { id: 'synergies', topic: 'Synergies and sustainability', goal: 'Three steps for 2020',
+          questions: ['Who pays for shared platforms?', 'Who keeps them running?'] },
+        { id: 'big-data', topic: 'Big data for open governance' },
+      ],
+    }));
+    server = await startServer({ extraArgs: ['--event', event] });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -58,7 +71,10 @@ describe('outcomes in Chromium', { timeout: 300000 }, () => {
     const ada = await open(`${server.url}/`);
     await ada.fill('#join-name', 'Ada');
     await ada.click('#join-form button[type=submit]');
+    // The lobby shows what the table is for, and so does the table view.
+    await ada.locator('#table-list li[data-table=synergies] .goal', { hasText: 'Three steps for 2020' }).waitFor({ timeout: WAIT });
     await ada.click('#table-list button[data-table="synergies"]');
+    await ada.locator('#table-guide .questions li', { hasText: 'Who keeps them running?' }).waitFor({ timeout: WAIT });
     await ada.locator('#table-body').waitFor({ state: 'visible', timeout: WAIT });
     await ada.locator('#my-insights li', { hasText: 'You have not proposed' }).waitFor({ timeout: WAIT });
     await ada.fill('#insight-text', 'Open data needs <b>stewards</b>');
