@@ -175,7 +175,7 @@ bool client::pipelinable(protocol::command const& cmd) {
                std::is_same_v<T, protocol::speaker> || std::is_same_v<T, protocol::insight> ||
                std::is_same_v<T, protocol::vote> || std::is_same_v<T, protocol::del> ||
                std::is_same_v<T, protocol::timer> || std::is_same_v<T, protocol::phase> ||
-               std::is_same_v<T, protocol::table>;
+               std::is_same_v<T, protocol::table> || std::is_same_v<T, protocol::outcome>;
       },
       cmd.op);
 }
