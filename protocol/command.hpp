@@ -4,6 +4,7 @@
 // exists, so the server never re-checks the wire format.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -15,16 +16,17 @@ namespace roundtable::protocol {
 // Length limits in bytes, each with its reason. Over a limit: `too_large`.
 namespace limits {
 inline constexpr std::size_t message_bytes = 64 * 1024;  // whole frame; close 1009 above
-inline constexpr std::size_t name = 64;          // fits a name badge and a lobby row
-inline constexpr std::size_t id = 64;            // room, table, message and insight ids
-inline constexpr std::size_t text = 4000;        // a chat message: a long paragraph
-inline constexpr std::size_t insight = 500;      // a key insight is one or two sentences
-inline constexpr std::size_t summary = 20000;    // a table's report: a page or two
-inline constexpr std::size_t broadcast = 2000;   // an announcement from the chair
-inline constexpr std::size_t topic = 200;        // a table topic, a phase name
-inline constexpr std::size_t token = 4096;       // a JWT with its claims
-inline constexpr std::size_t rid = 64;           // a request id, number or string
-inline constexpr std::size_t resume_rooms = 256; // one entry per room a client was in
+inline constexpr std::size_t name = 64;                  // fits a name badge and a lobby row
+inline constexpr std::size_t id = 64;                    // room, table, message and insight ids
+inline constexpr std::size_t text = 4000;                // a chat message: a long paragraph
+inline constexpr std::size_t insight = 500;              // a key insight is one or two sentences
+inline constexpr std::size_t summary = 20000;            // a table's report: a page or two
+inline constexpr std::size_t broadcast = 2000;           // an announcement from the chair
+inline constexpr std::size_t topic = 200;                // a table topic, a phase name
+inline constexpr std::size_t note = 1000;         // an outcome's public explanation: a paragraph
+inline constexpr std::size_t token = 4096;        // a JWT with its claims
+inline constexpr std::size_t rid = 64;            // a request id, number or string
+inline constexpr std::size_t resume_rooms = 256;  // one entry per room a client was in
 inline constexpr std::int64_t timer_seconds = 24 * 3600;
 inline constexpr std::int64_t capacity = 100000;
 }  // namespace limits
@@ -96,13 +98,32 @@ struct table {
 struct create_table {
   std::string table;
   std::string topic;
-  std::string moderator;  // display name, may be empty
+  std::string moderator;      // display name, may be empty
   std::int64_t capacity = 0;  // 0: no limit
 };
 struct ping {};
 
+// What became of an insight, as on the wire: `open` until a moderator or the
+// chair decides otherwise.
+inline constexpr std::array<std::string_view, 5> outcome_statuses = {"open", "taken_up", "noted",
+                                                                     "merged", "out_of_scope"};
+inline bool is_outcome_status(std::string_view s) noexcept {
+  for (auto const st : outcome_statuses)
+    if (st == s) return true;
+  return false;
+}
+
+// Moderator or chair: set an insight's outcome status and its public note.
+struct outcome {
+  std::string table;  // empty: the sender's table, else the table it moderates
+  std::string insight;
+  std::string status;  // one of outcome_statuses
+  std::string note;    // may be empty
+  std::string into;    // the insight it was merged into; only with "merged"
+};
+
 using body = std::variant<hello, join, leave, say, hand, speaker, insight, vote, del, timer,
-                          summary, broadcast, phase, table, create_table, ping>;
+                          summary, broadcast, phase, table, create_table, ping, outcome>;
 
 struct command {
   // The request id exactly as the client wrote it (a JSON number or string),

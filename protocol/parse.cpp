@@ -23,9 +23,10 @@ namespace {
 namespace od = simdjson::ondemand;
 
 // Wire op names, in the order of the alternatives of `body`.
-constexpr std::array<std::string_view, 16> op_names = {
-    "hello",  "join",  "leave",   "say",       "hand",  "speaker", "insight",      "vote",
-    "delete", "timer", "summary", "broadcast", "phase", "table",   "create_table", "ping"};
+constexpr std::array<std::string_view, 17> op_names = {
+    "hello",   "join",  "leave",        "say",   "hand",    "speaker",
+    "insight", "vote",  "delete",       "timer", "summary", "broadcast",
+    "phase",   "table", "create_table", "ping",  "outcome"};
 static_assert(op_names.size() == std::variant_size_v<body>);
 
 // The position of T among the alternatives of `body`, so `build` can switch on it.
@@ -67,11 +68,15 @@ enum class key : std::uint8_t {
   moderator,
   capacity,
   open,
+  status,
+  note,
+  into,
   count
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(key::count)> key_names = {
-    "op",      "name",    "token",   "table",   "room",  "text",      "up",       "action",
-    "insight", "message", "seconds", "publish", "topic", "moderator", "capacity", "open"};
+    "op",       "name",    "token",   "table",   "room",    "text",  "up",
+    "action",   "insight", "message", "seconds", "publish", "topic", "moderator",
+    "capacity", "open",    "status",  "note",    "into"};
 
 // What one field held. Strings point into simdjson's string buffer, valid until
 // the next parse.
@@ -331,6 +336,7 @@ struct parser::impl {
   simdjson::error_code read_rid(od::value v, command& out);
   simdjson::error_code read_resume(od::value v);
   bool build(std::size_t op_index, command& out);
+  bool build_outcome(outcome& c);
 
   slot const& at(key k) const noexcept { return slots[static_cast<std::size_t>(k)]; }
 
@@ -749,8 +755,36 @@ bool parser::impl::build(std::size_t op_index, command& out) {
     case index_of<ping>:
       out.op.emplace<ping>();
       return true;
+    case index_of<outcome>:
+      return build_outcome(out.op.emplace<outcome>());
   }
   return fail(error_code::internal, "unhandled op");
+}
+
+// The shape of an outcome is checked here; whether the insights exist and
+// who may set it, at apply.
+bool parser::impl::build_outcome(outcome& c) {
+  if (!id_field(key::table, false, c.table) || !id_field(key::insight, true, c.insight) ||
+      !id_field(key::into, false, c.into))
+    return false;
+  std::string_view status;
+  if (!string_field(key::status, true, status)) return false;
+  if (!is_outcome_status(status)) {
+    return fail_field(error_code::bad_request, key::status,
+                      "must be one of open, taken_up, noted, merged, out_of_scope");
+  }
+  c.status.assign(status);
+  auto const& note = at(key::note);
+  if (note.k != slot::kind::missing && note.k != slot::kind::null &&
+      !text_field(key::note, 0, limits::note, c.note))
+    return false;
+  if (c.status == "merged" && c.into.empty())
+    return fail(error_code::bad_request, "outcome: 'merged' needs 'into', the insight it joins");
+  if (c.status != "merged" && !c.into.empty())
+    return fail(error_code::bad_request, "outcome: 'into' goes only with status 'merged'");
+  if (c.into == c.insight)
+    return fail(error_code::bad_request, "outcome: an insight cannot be merged into itself");
+  return true;
 }
 
 label_problem check_label(std::string_view& s, std::size_t max) noexcept {

@@ -175,7 +175,7 @@ bool client::pipelinable(protocol::command const& cmd) {
                std::is_same_v<T, protocol::speaker> || std::is_same_v<T, protocol::insight> ||
                std::is_same_v<T, protocol::vote> || std::is_same_v<T, protocol::del> ||
                std::is_same_v<T, protocol::timer> || std::is_same_v<T, protocol::phase> ||
-               std::is_same_v<T, protocol::table>;
+               std::is_same_v<T, protocol::table> || std::is_same_v<T, protocol::outcome>;
       },
       cmd.op);
 }
@@ -410,6 +410,21 @@ bool client::dispatch(protocol::command& cmd) {
           node_.open_table({op.table, op.topic, op.moderator, op.capacity, true}, now,
                            replier(shared_from_this(), std::move(rid)));
           return false;
+        } else if constexpr (std::is_same_v<T, protocol::outcome>) {
+          // The insight's table: named, else where the sender sits, else the
+          // one it moderates; who may decide is checked at apply.
+          auto const& table = !op.table.empty() ? op.table
+                              : !table_.empty() ? table_
+                                                : who_.moderates;
+          if (table.empty()) return refuse(error_code::forbidden, "join a table first");
+          auto* s = any_room(table);
+          if (!s) return true;
+          return room_op(std::move(rid), *s,
+                         [c = cmd::outcome{std::move(op.insight), std::move(op.status),
+                                           std::move(op.note), std::move(op.into)},
+                          now](room& r, member const& m) mutable {
+                           return r.set_outcome(m.who, std::move(c), now);
+                         });
         } else {
           static_assert(sizeof(T) == 0, "an op without a handler");
         }

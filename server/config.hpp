@@ -7,17 +7,35 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace roundtable {
 
+// What a table is for, from the event config: shown in the lobby, the table
+// view and the reports. Bounded so the lobby every `hello` carries stays small.
+struct table_guide {
+  static constexpr std::size_t max_questions = 5;   // a table discusses a handful
+  static constexpr std::size_t max_goal = 200;      // one line, like a topic
+  static constexpr std::size_t max_question = 300;  // one sentence
+  std::string goal;
+  std::vector<std::string> questions;
+};
+
 struct event_config {
   std::string id = "opengov-2019";
   std::string title = "OpenGoV Co-production & Co-creation";
   std::string phase = "keynote";
   std::vector<table_config> tables;
+  std::map<std::string, table_guide> guides;  // by table id; tables without one have none
+  // The guide of `table`, empty when it has none.
+  table_guide const& guide(std::string const& table) const {
+    static table_guide const none;
+    auto it = guides.find(table);
+    return it == guides.end() ? none : it->second;
+  }
 };
 
 // A table's config as JSON ({"table","topic","moderator","capacity"} plus

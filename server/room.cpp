@@ -230,6 +230,10 @@ room::ticket room::set_open(participant const& p, bool open, std::int64_t now_ms
   return submit(p, {}, now_ms, cmd::open{open});
 }
 
+room::ticket room::set_outcome(participant const& p, cmd::outcome op, std::int64_t now_ms) {
+  return submit(p, {}, now_ms, std::move(op));
+}
+
 room::ticket room::report(table_config const& table, std::string_view text, std::int64_t now_ms) {
   return submit({}, {}, now_ms, cmd::report{table, std::string(text)});
 }
@@ -272,6 +276,15 @@ void room::write_hands(json_writer& w, std::string_view key) const {
   } else {
     w.null();
   }
+}
+
+void room::write_insight(json_writer& w, insight_entry const& i) const {
+  w.field("id", i.id).field("text", i.text).key("by");
+  write_participant(w, i.by);
+  w.field("votes", static_cast<std::uint64_t>(i.voters.size()))
+      .field("status", i.status)
+      .field("note", i.note);
+  if (!i.into.empty()) w.field("into", i.into);
 }
 
 std::vector<insight_entry const*> room::ranked_insights() const {
@@ -318,9 +331,9 @@ void room::write_snapshot(json_writer& w) const {
   if (!is_plenary()) {
     w.key("insights").begin_array();
     for (auto const* i : ranked_insights()) {
-      w.begin_object().field("id", i->id).field("text", i->text).key("by");
-      write_participant(w, i->by);
-      w.field("votes", static_cast<std::uint64_t>(i->voters.size())).end_object();
+      w.begin_object();
+      write_insight(w, *i);
+      w.end_object();
     }
     w.end_array();
     write_hands(w, "hands");

@@ -56,12 +56,25 @@ struct history_entry {
   bool deleted = false;
 };
 
+// One decision on an insight's outcome, kept in its change history.
+struct outcome_change {
+  std::string status;
+  std::string note;
+  std::string into;  // merged: the insight it joined
+  participant by;    // who decided (the admin API: "Organisers")
+  std::int64_t ts = 0;
+};
+
 struct insight_entry {
   std::string id;
   std::string text;
   participant by;
-  std::set<std::string> voters;  // participant ids; one vote each
-  std::uint64_t order = 0;       // creation order, to break ties in the ranking
+  std::set<std::string> voters;         // participant ids; one vote each
+  std::uint64_t order = 0;              // creation order, to break ties in the ranking
+  std::string status = "open";          // what became of it (protocol::outcome_statuses)
+  std::string note;                     // the public explanation of the status
+  std::string into;                     // merged: the insight it joined
+  std::vector<outcome_change> history;  // oldest first, the latest max_outcome_history
 };
 
 class room;
@@ -116,6 +129,10 @@ class room {
   // One participant's share of that cap, so that one person cannot fill it for
   // everyone (moderators and the chair are exempt: they curate the list).
   static constexpr std::size_t max_insights_per_participant = 20;
+  // Outcome changes kept per insight: a status changes a few times in a
+  // session and after it; the bound keeps a table's state (rewritten on every
+  // vote) within 200 insights x 10 notes of 1000 bytes at the very most.
+  static constexpr std::size_t max_outcome_history = 10;
 
   room(table_config cfg, std::uint64_t epoch, std::size_t history_limit,
        room_observer* observer = nullptr, sequencer* seq = nullptr);
@@ -163,6 +180,10 @@ class room {
   std::int64_t timer_ends_at() const noexcept { return timer_ends_at_; }
   ticket summary(participant const& p, std::string_view text, bool publish, std::int64_t now_ms);
   ticket set_open(participant const& p, bool open, std::int64_t now_ms);
+  // The table's moderator or the chair (the admin API too, as the chair) sets
+  // an insight's outcome: `outcome` event, decided at apply
+  // (room_apply_outcomes.cpp).
+  ticket set_outcome(participant const& p, cmd::outcome op, std::int64_t now_ms);
 
   // Plenary events (everyone is a member of the plenary).
   ticket report(table_config const& table, std::string_view text, std::int64_t now_ms);
@@ -257,6 +278,9 @@ class room {
   std::string const& draft_summary() const noexcept { return draft_; }
   std::size_t messages_total() const noexcept { return messages_total_; }
   std::size_t participants_total() const noexcept { return seen_.size(); }
+  // Participants who posted at least one message here, and messages deleted.
+  std::size_t speakers_total() const noexcept { return spoke_.size(); }
+  std::size_t messages_deleted() const noexcept { return messages_deleted_; }
   std::vector<buffer> const& reports() const noexcept { return reports_; }
   std::string const& phase_name() const noexcept { return phase_; }
   void set_initial_phase(std::string p) { phase_ = std::move(p); }
@@ -305,6 +329,7 @@ class room {
   outcome on(room_command const& c, cmd::phase const&);
   outcome on(room_command const& c, cmd::table_created const&);
   outcome on(room_command const& c, cmd::erase const&);
+  outcome on(room_command const& c, cmd::outcome const&);
   // The joining connection of this node that `c` names, made a member now.
   void admit(room_command const& c);
   // `deleted` with `field` naming the item (an erasure's insights are
@@ -329,6 +354,9 @@ class room {
             std::string author = {});
   void emit_hands(std::int64_t ts);
   void emit_insight(insight_entry const& i, std::int64_t ts);
+  // An insight as events and snapshots show it: id, text, by, votes, status,
+  // note (and into, when merged).
+  void write_insight(protocol::json_writer& w, insight_entry const& i) const;
   void write_participant(protocol::json_writer& w, participant const& p) const;
   // The raised hands as `key` [{id, name}], then "speaker" (or null).
   void write_hands(protocol::json_writer& w, std::string_view key) const;
@@ -375,6 +403,8 @@ class room {
   std::string draft_;
   std::string published_;
   std::size_t messages_total_ = 0;
+  std::size_t messages_deleted_ = 0;
+  std::set<std::string> spoke_;  // participant ids that posted a message here
 
   // Plenary only: what stays in its snapshot for anyone who arrives later.
   std::vector<buffer> reports_;

@@ -4,6 +4,7 @@
 // a clock, a node's own connections or anything else a replica does not share:
 // replicas fed the same log reach the same state and the same event bytes.
 #include "server/room.hpp"
+#include "server/room_emit.hpp"
 
 #include <algorithm>
 
@@ -33,27 +34,6 @@ void room::start_epoch(std::uint64_t epoch) {
   seq_ = 0;
   lsn_ = 0;
   settle_skipped();
-}
-
-template <class Fill>
-void room::emit(std::string_view type, std::int64_t ts, Fill&& fill, std::string item,
-                std::string author) {
-  ++seq_;
-  json_writer w;
-  w.begin_object()
-      .field("type", type)
-      .field("room", cfg_.id)
-      .field("seq", seq_)
-      .field("epoch", epoch_);
-  fill(w);
-  w.end_object();
-  auto json = std::make_shared<std::string const>(w.release());
-  outbox_.push_back(json);
-  history_.push_back(
-      history_entry{seq_, std::string(type), std::move(item), std::move(author), ts, json, false});
-  if (history_.size() > history_limit_) history_.pop_front();
-  if (observer_) observer_->on_event(cfg_.id, epoch_, history_.back());
-  if (type != "message") state_changed_ = true;
 }
 
 outcome room::require_seated(room_command const& c, bool open_only) const {
@@ -133,6 +113,7 @@ outcome room::on(room_command const& c, cmd::say const& op) {
       return make_error(error_code::forbidden, "the table is closed");
   }
   ++messages_total_;
+  if (spoke_.insert(c.who.id).second) state_changed_ = true;
   auto const id = op.id.empty() ? "m" + std::to_string(seq_ + 1) : op.id;
   emit(
       "message", c.ts,
@@ -183,13 +164,7 @@ outcome room::on(room_command const& c, cmd::speaker const& op) {
 
 void room::emit_insight(insight_entry const& i, std::int64_t ts) {
   emit(
-      "insight", ts,
-      [&](json_writer& w) {
-        w.field("id", i.id).field("text", i.text).key("by");
-        write_participant(w, i.by);
-        w.field("votes", static_cast<std::uint64_t>(i.voters.size()));
-      },
-      i.id, i.by.id);
+      "insight", ts, [&](json_writer& w) { write_insight(w, i); }, i.id, i.by.id);
 }
 
 outcome room::on(room_command const& c, cmd::insight const& op) {
@@ -240,7 +215,10 @@ void room::deleted(std::string const& item, std::int64_t ts, std::string_view fi
   for (auto& h : history_) {
     if ((h.type == "message" || h.type == "insight") && h.item == item && !h.deleted) {
       // The report counts the messages that are held.
-      if (h.type == "message" && messages_total_ > 0) --messages_total_;
+      if (h.type == "message" && messages_total_ > 0) {
+        --messages_total_;
+        ++messages_deleted_;
+      }
       tombstone(h);
     }
   }
@@ -306,7 +284,12 @@ outcome room::on(room_command const& c, cmd::erase const& op) {
 
 void room::forget(std::string const& id) {
   for (auto& e : history_) blank_name(e, id);
-  for (auto& i : insights_) i.voters.erase(id);
+  for (auto& i : insights_) {
+    i.voters.erase(id);
+    for (auto& h : i.history) {
+      if (h.by.id == id) h.by.name.clear();
+    }
+  }
   std::erase_if(hands_, [&](hand_entry const& h) { return h.id == id; });
   if (speaker_ && speaker_->id == id) speaker_.reset();
   if (erased_.insert(id).second) newly_erased_.push_back(id);

@@ -67,6 +67,13 @@ void write_op(json_writer& w, command_op const& op) {
             write_table(w, c.table);
           },
           [&](cmd::erase const& c) { w.field("op", "erase").field("author", c.author); },
+          [&](cmd::outcome const& c) {
+            w.field("op", "outcome")
+                .field("insight", c.insight)
+                .field("status", c.status)
+                .field("note", c.note)
+                .field("into", c.into);
+          },
       },
       op);
 }
@@ -162,6 +169,13 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
   if (name == "table_created")
     return with(cmd::table_created{}, [&](auto& c) { c.table = r.table(); });
   if (name == "erase") return with(cmd::erase{}, [&](auto& c) { r.get("author", c.author); });
+  if (name == "outcome")
+    return with(cmd::outcome{}, [&](auto& c) {
+      r.get("insight", c.insight);
+      r.get("status", c.status);
+      r.get("note", c.note);
+      r.get("into", c.into);
+    });
   return std::nullopt;
 }
 

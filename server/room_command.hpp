@@ -81,12 +81,20 @@ struct table_created {
 struct erase {
   std::string author;
 };
+// A moderator's or the chair's decision on an insight (room_apply_outcomes.cpp).
+struct outcome {
+  std::string insight;
+  std::string status;
+  std::string note;
+  std::string into;  // merged: the insight it joins
+};
 }  // namespace cmd
 
 using command_op =
     std::variant<cmd::join, cmd::leave, cmd::say, cmd::hand, cmd::speaker, cmd::insight, cmd::vote,
                  cmd::del, cmd::del_insight, cmd::timer, cmd::timer_ended, cmd::summary, cmd::open,
-                 cmd::report, cmd::broadcast, cmd::phase, cmd::table_created, cmd::erase>;
+                 cmd::report, cmd::broadcast, cmd::phase, cmd::table_created, cmd::erase,
+                 cmd::outcome>;
 
 struct room_command {
   // The node that submitted it and its ticket there: that node, and only it,

@@ -85,12 +85,15 @@ void room::write_state(json_writer& w, bool replica) const {
       .field("next_insight", next_insight_)
       .field("insight_order", insight_order_)
       .field("messages_total", static_cast<std::uint64_t>(messages_total_))
+      .field("messages_deleted", static_cast<std::uint64_t>(messages_deleted_))
       .field("draft", draft_)
       .field("published", published_)
       .field("timer_ends_at", timer_ends_at_)
       .field("timer_seconds", timer_seconds_)
       .field("phase", phase_);
-  w.key("seen").begin_array();
+  w.key("spoke").begin_array();
+  for (auto const& s : spoke_) w.value(s);
+  w.end_array().key("seen").begin_array();
   for (auto const& s : seen_) w.value(s);
   w.end_array().key("erased").begin_array();
   for (auto const& s : erased_) w.value(s);
@@ -100,6 +103,18 @@ void room::write_state(json_writer& w, bool replica) const {
     write_participant(w, i.by);
     w.key("voters").begin_array();
     for (auto const& v : i.voters) w.value(v);
+    w.end_array().field("status", i.status).field("note", i.note).field("into", i.into);
+    w.key("history").begin_array();
+    for (auto const& h : i.history) {
+      w.begin_object()
+          .field("status", h.status)
+          .field("note", h.note)
+          .field("into", h.into)
+          .field("ts", h.ts)
+          .key("by");
+      write_participant(w, h.by);
+      w.end_object();
+    }
     w.end_array().end_object();
   }
   w.end_array().key("tables").begin_array();
@@ -182,6 +197,7 @@ bool room::read_state(std::string_view json, bool replica) {
   cfg_.open = num_in<bool>(doc, "open", true);
   next_insight_ = num_in<std::uint64_t>(doc, "next_insight", 1);
   messages_total_ = num_in<std::uint64_t>(doc, "messages_total", 0);
+  messages_deleted_ = num_in<std::uint64_t>(doc, "messages_deleted", 0);
   draft_ = str_in(doc, "draft");
   published_ = str_in(doc, "published");
   timer_ends_at_ = num_in<std::int64_t>(doc, "timer_ends_at", 0);
@@ -192,6 +208,11 @@ bool room::read_state(std::string_view json, bool replica) {
   for (simdjson::dom::element s : array_in(doc, "seen")) {
     std::string_view v;
     if (!s.get(v)) seen_.insert(std::string(v));
+  }
+  spoke_.clear();
+  for (simdjson::dom::element s : array_in(doc, "spoke")) {
+    std::string_view v;
+    if (!s.get(v)) spoke_.insert(std::string(v));
   }
   erased_.clear();
   for (simdjson::dom::element s : array_in(doc, "erased")) {
@@ -211,6 +232,19 @@ bool room::read_state(std::string_view json, bool replica) {
     for (simdjson::dom::element v : array_in(i, "voters")) {
       std::string_view id;
       if (!v.get(id)) e.voters.insert(std::string(id));
+    }
+    // A state written before outcomes existed: every insight is open.
+    if (auto const status = str_in(i, "status"); !status.empty()) e.status = status;
+    e.note = str_in(i, "note");
+    e.into = str_in(i, "into");
+    for (simdjson::dom::element h : array_in(i, "history")) {
+      outcome_change& ch = e.history.emplace_back();
+      ch.status = str_in(h, "status");
+      ch.note = str_in(h, "note");
+      ch.into = str_in(h, "into");
+      ch.ts = num_in<std::int64_t>(h, "ts", 0);
+      simdjson::dom::element hb;
+      if (!h["by"].get(hb)) ch.by = participant_in(hb);
     }
   }
   if (doc["tables"].is_array()) {  // an older state without it keeps the config's

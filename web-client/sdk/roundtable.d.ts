@@ -48,12 +48,20 @@ export interface HandEntry {
   name: string;
 }
 
+/** What became of an insight; every insight starts `open`. */
+export type OutcomeStatus = 'open' | 'taken_up' | 'noted' | 'merged' | 'out_of_scope';
+
 export interface Insight {
   id: string;
   text: string;
   /** Who proposed it. */
   by: Person;
   votes: number;
+  status: OutcomeStatus;
+  /** The public explanation of the status ('' when none). */
+  note: string;
+  /** With status `merged`: the insight it joined. */
+  into?: string;
 }
 
 export interface TimerState {
@@ -169,6 +177,17 @@ export interface InsightEvent extends RoomEventBase, Insight {
   type: 'insight';
 }
 
+export interface OutcomeEvent extends RoomEventBase {
+  type: 'outcome';
+  insight: string;
+  status: OutcomeStatus;
+  note: string;
+  into?: string;
+  /** The moderator or chair who decided. */
+  by: Person;
+  ts: number;
+}
+
 export interface DeletedEvent extends RoomEventBase {
   type: 'deleted';
   /** The message deleted (or, from an erasure, an insight id). */
@@ -241,6 +260,7 @@ export type ServerEvent =
   | TablesEvent
   | HandsEvent
   | InsightEvent
+  | OutcomeEvent
   | DeletedEvent
   | TimerEvent
   | TimerEndedEvent
@@ -302,6 +322,7 @@ export interface Ops {
   table: { fields: { table: string; open: boolean }; reply: ReplyOk };
   create_table: { fields: { table: string; topic: string; moderator?: string; capacity?: number }; reply: ReplyOk };
   ping: { fields: Record<string, never>; reply: ReplyOk };
+  outcome: { fields: { insight: string; status: OutcomeStatus; note?: string; into?: string; table?: string }; reply: ReplyOk };
 }
 
 export type OpName = keyof Ops;
@@ -338,6 +359,7 @@ export interface ClientEvents {
   tables: TablesEvent;
   hands: HandsEvent;
   insight: InsightEvent;
+  outcome: OutcomeEvent;
   deleted: DeletedEvent;
   timer: TimerEvent;
   timer_ended: TimerEndedEvent;
@@ -448,6 +470,8 @@ export declare class Roundtable {
   deleteMessage(room: RoomId, message: string): Promise<ReplyOk>;
   /** Moderator or chair: removes an insight and its votes. */
   deleteInsight(room: RoomId, insight: string): Promise<ReplyOk>;
+  /** Moderator or chair: what became of an insight (event `outcome`). */
+  outcome(insight: string, status: OutcomeStatus, opts?: { note?: string; into?: string; table?: string }): Promise<ReplyOk>;
   timer(room: RoomId, seconds: number): Promise<ReplyOk>;
   summary(text: string, publish?: boolean, table?: string): Promise<ReplyOk>;
   broadcast(text: string): Promise<ReplyOk>;
