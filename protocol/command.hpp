@@ -4,6 +4,7 @@
 // exists, so the server never re-checks the wire format.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,10 +23,11 @@ inline constexpr std::size_t insight = 500;              // a key insight is one
 inline constexpr std::size_t summary = 20000;            // a table's report: a page or two
 inline constexpr std::size_t broadcast = 2000;           // an announcement from the chair
 inline constexpr std::size_t topic = 200;                // a table topic, a phase name
-inline constexpr std::size_t token = 4096;               // a JWT with its claims
-inline constexpr std::size_t rid = 64;                   // a request id, number or string
-inline constexpr std::size_t resume_rooms = 256;         // one entry per room a client was in
-inline constexpr std::size_t reason = 300;               // why a moderator acted: a sentence or two
+inline constexpr std::size_t note = 1000;         // an outcome's public explanation: a paragraph
+inline constexpr std::size_t token = 4096;        // a JWT with its claims
+inline constexpr std::size_t rid = 64;            // a request id, number or string
+inline constexpr std::size_t resume_rooms = 256;  // one entry per room a client was in
+inline constexpr std::size_t reason = 300;        // why a moderator acted: a sentence or two
 inline constexpr std::int64_t timer_seconds = 24 * 3600;
 inline constexpr std::int64_t capacity = 100000;
 }  // namespace limits
@@ -126,9 +128,28 @@ struct moderation {
 struct approve : hide {};
 struct reject : hide {};
 
+// What became of an insight, as on the wire: `open` until a moderator or the
+// chair decides otherwise.
+inline constexpr std::array<std::string_view, 5> outcome_statuses = {"open", "taken_up", "noted",
+                                                                     "merged", "out_of_scope"};
+inline bool is_outcome_status(std::string_view s) noexcept {
+  for (auto const st : outcome_statuses)
+    if (st == s) return true;
+  return false;
+}
+
+// Moderator or chair: set an insight's outcome status and its public note.
+struct outcome {
+  std::string table;  // empty: the sender's table, else the table it moderates
+  std::string insight;
+  std::string status;  // one of outcome_statuses
+  std::string note;    // may be empty
+  std::string into;    // the insight it was merged into; only with "merged"
+};
+
 using body = std::variant<hello, join, leave, say, hand, speaker, insight, vote, del, timer,
-                          summary, broadcast, phase, table, create_table, ping, hide, restore, mute,
-                          remove_from_table, moderation, approve, reject>;
+                          summary, broadcast, phase, table, create_table, ping, outcome, hide,
+                          restore, mute, remove_from_table, moderation, approve, reject>;
 
 struct command {
   // The request id exactly as the client wrote it (a JSON number or string),

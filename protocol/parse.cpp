@@ -23,10 +23,10 @@ namespace {
 namespace od = simdjson::ondemand;
 
 // Wire op names, in the order of the alternatives of `body`.
-constexpr std::array<std::string_view, 23> op_names = {
-    "hello",  "join",    "leave",   "say",       "hand",       "speaker", "insight",      "vote",
-    "delete", "timer",   "summary", "broadcast", "phase",      "table",   "create_table", "ping",
-    "hide",   "restore", "mute",    "remove",    "moderation", "approve", "reject"};
+constexpr std::array<std::string_view, 24> op_names = {
+    "hello",   "join",  "leave",   "say",       "hand",   "speaker",    "insight",      "vote",
+    "delete",  "timer", "summary", "broadcast", "phase",  "table",      "create_table", "ping",
+    "outcome", "hide",  "restore", "mute",      "remove", "moderation", "approve",      "reject"};
 static_assert(op_names.size() == std::variant_size_v<body>);
 
 // The position of T among the alternatives of `body`, so `build` can switch on it.
@@ -69,6 +69,9 @@ enum class key : std::uint8_t {
   moderator,
   capacity,
   open,
+  status,
+  note,
+  into,
   item,
   participant,
   on,
@@ -77,9 +80,10 @@ enum class key : std::uint8_t {
   count
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(key::count)> key_names = {
-    "op",       "name",    "token",   "table",       "room",    "text",   "up",
-    "action",   "insight", "message", "seconds",     "publish", "topic",  "moderator",
-    "capacity", "open",    "item",    "participant", "on",      "reason", "premoderate"};
+    "op",    "name",      "token",       "table",   "room",    "text",
+    "up",    "action",    "insight",     "message", "seconds", "publish",
+    "topic", "moderator", "capacity",    "open",    "status",  "note",
+    "into",  "item",      "participant", "on",      "reason",  "premoderate"};
 
 // What one field held. Strings point into simdjson's string buffer, valid until
 // the next parse.
@@ -339,6 +343,7 @@ struct parser::impl {
   simdjson::error_code read_rid(od::value v, command& out);
   simdjson::error_code read_resume(od::value v);
   bool build(std::size_t op_index, command& out);
+  bool build_outcome(outcome& c);
   // The shared fields of hide/restore and of mute/remove.
   bool item_op(hide& c) {
     return id_field(key::room, false, c.room) && id_field(key::item, true, c.item);
@@ -766,6 +771,8 @@ bool parser::impl::build(std::size_t op_index, command& out) {
     case index_of<ping>:
       out.op.emplace<ping>();
       return true;
+    case index_of<outcome>:
+      return build_outcome(out.op.emplace<outcome>());
     case index_of<hide>:
       return item_op(out.op.emplace<hide>());
     case index_of<restore>:
@@ -785,6 +792,32 @@ bool parser::impl::build(std::size_t op_index, command& out) {
       return item_op(out.op.emplace<reject>());
   }
   return fail(error_code::internal, "unhandled op");
+}
+
+// The shape of an outcome is checked here; whether the insights exist and
+// who may set it, at apply.
+bool parser::impl::build_outcome(outcome& c) {
+  if (!id_field(key::table, false, c.table) || !id_field(key::insight, true, c.insight) ||
+      !id_field(key::into, false, c.into))
+    return false;
+  std::string_view status;
+  if (!string_field(key::status, true, status)) return false;
+  if (!is_outcome_status(status)) {
+    return fail_field(error_code::bad_request, key::status,
+                      "must be one of open, taken_up, noted, merged, out_of_scope");
+  }
+  c.status.assign(status);
+  auto const& note = at(key::note);
+  if (note.k != slot::kind::missing && note.k != slot::kind::null &&
+      !text_field(key::note, 0, limits::note, c.note))
+    return false;
+  if (c.status == "merged" && c.into.empty())
+    return fail(error_code::bad_request, "outcome: 'merged' needs 'into', the insight it joins");
+  if (c.status != "merged" && !c.into.empty())
+    return fail(error_code::bad_request, "outcome: 'into' goes only with status 'merged'");
+  if (c.into == c.insight)
+    return fail(error_code::bad_request, "outcome: an insight cannot be merged into itself");
+  return true;
 }
 
 label_problem check_label(std::string_view& s, std::size_t max) noexcept {

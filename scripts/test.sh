@@ -3,7 +3,8 @@
 # processes (roundtable-server, redis-server, Chromium) on free ports:
 #   1. C++ unit and integration tests (CTest, release build), then the Debian
 #      package built from it, installed, started as its unit does, purged
-#      and the server behind the README's nginx and Caddy configs
+#      and the server behind the README's nginx and Caddy configs, and with its
+#      own TLS
 #   2. the JS SDK and browser tests (web-client, Node's test runner, Playwright)
 #   3. a smoke run of every load scenario (fails on any loss, duplicate, disorder)
 #   4. a short bounded fuzz run of the protocol parser (libFuzzer)
@@ -46,6 +47,7 @@ build_and_ctest() {
 part "release build and CTest" build_and_ctest release
 part "Debian package (install, start, purge)" scripts/package-test.sh build/release
 part "behind nginx and Caddy (TLS, wss, Origin)" scripts/proxy-test.sh build/release
+part "the server's own TLS (wss, plain refused, SIGHUP reload)" scripts/tls-test.sh build/release
 part "web client (SDK and browser)" bash -c 'cd web-client && npm test'
 part "load scenarios smoke" loadtest/smoke.sh build/release
 if [ "${ROUNDTABLE_QUICK:-}" != 1 ]; then

@@ -175,7 +175,12 @@ bool client::pipelinable(protocol::command const& cmd) {
                std::is_same_v<T, protocol::speaker> || std::is_same_v<T, protocol::insight> ||
                std::is_same_v<T, protocol::vote> || std::is_same_v<T, protocol::del> ||
                std::is_same_v<T, protocol::timer> || std::is_same_v<T, protocol::phase> ||
-               std::is_same_v<T, protocol::table>;
+               std::is_same_v<T, protocol::table> || std::is_same_v<T, protocol::outcome> ||
+               std::is_same_v<T, protocol::hide> || std::is_same_v<T, protocol::restore> ||
+               std::is_same_v<T, protocol::mute> ||
+               std::is_same_v<T, protocol::remove_from_table> ||
+               std::is_same_v<T, protocol::moderation> || std::is_same_v<T, protocol::approve> ||
+               std::is_same_v<T, protocol::reject>;
       },
       cmd.op);
 }
@@ -304,6 +309,16 @@ bool client::dispatch(protocol::command& cmd) {
     if (!s) reply_error(rid, {error_code::not_found, "no room '" + id + "'"});
     return s;
   };
+  // The table a moderator's op is about: named, else where the sender sits,
+  // else the one it moderates; who may decide is checked at apply.
+  auto decided_table = [&](std::string const& named) -> room_slot* {
+    auto const& table = !named.empty() ? named : !table_.empty() ? table_ : who_.moderates;
+    if (table.empty()) {
+      refuse(error_code::forbidden, "join a table first");
+      return nullptr;
+    }
+    return any_room(table);
+  };
   return std::visit(
       [&](auto& op) -> bool {
         using T = std::decay_t<decltype(op)>;
@@ -420,11 +435,7 @@ bool client::dispatch(protocol::command& cmd) {
                            return r.hide(m.who, item, on, now);
                          });
         } else if constexpr (std::is_base_of_v<protocol::mute, T>) {
-          std::string const table = !op.table.empty() ? op.table
-                                    : !table_.empty() ? table_
-                                                      : who_.moderates;
-          if (table.empty()) return refuse(error_code::forbidden, "join a table first");
-          auto* s = any_room(table);
+          auto* s = decided_table(op.table);
           if (!s) return true;
           bool const mute = std::is_same_v<T, protocol::mute>;
           return room_op(
@@ -446,6 +457,15 @@ bool client::dispatch(protocol::command& cmd) {
           return room_op(std::move(rid), *s,
                          [item = std::move(op.item), approve, now](room& r, member const& m) {
                            return r.review(m.who, item, approve, now);
+                         });
+        } else if constexpr (std::is_same_v<T, protocol::outcome>) {
+          auto* s = decided_table(op.table);
+          if (!s) return true;
+          return room_op(std::move(rid), *s,
+                         [c = cmd::outcome{std::move(op.insight), std::move(op.status),
+                                           std::move(op.note), std::move(op.into)},
+                          now](room& r, member const& m) mutable {
+                           return r.set_outcome(m.who, std::move(c), now);
                          });
         } else {
           static_assert(sizeof(T) == 0, "an op without a handler");

@@ -64,6 +64,38 @@ bool valid_id(std::string_view s) {
   return true;
 }
 
+namespace {
+
+// A table's `goal` and `questions`, checked against their bounds.
+template <class Fail>
+table_guide guide_of(simdjson::dom::element t, std::string const& id, Fail const& fail) {
+  table_guide g;
+  std::string_view s;
+  if (t["goal"].error() != simdjson::NO_SUCH_FIELD) {
+    if (t["goal"].get(s)) fail("table " + id + ": 'goal' must be a string");
+    if (s.size() > table_guide::max_goal)
+      fail("table " + id + ": 'goal' is over " + std::to_string(table_guide::max_goal) + " bytes");
+    g.goal = s;
+  }
+  if (t["questions"].error() == simdjson::NO_SUCH_FIELD) return g;
+  simdjson::dom::array questions;
+  if (t["questions"].get(questions)) fail("table " + id + ": 'questions' must be an array");
+  for (auto q : questions) {
+    if (q.get(s) || s.empty()) fail("table " + id + ": each question must be a string, not empty");
+    if (s.size() > table_guide::max_question) {
+      fail("table " + id + ": a question is over " + std::to_string(table_guide::max_question) +
+           " bytes");
+    }
+    g.questions.emplace_back(s);
+  }
+  if (g.questions.size() > table_guide::max_questions) {
+    fail("table " + id + ": at most " + std::to_string(table_guide::max_questions) + " questions");
+  }
+  return g;
+}
+
+}  // namespace
+
 event_config load_event(std::string const& path) {
   auto fail = [&](std::string const& what) {
     throw std::runtime_error("event config " + path + ": " + what);
@@ -101,6 +133,8 @@ event_config load_event(std::string const& path) {
     if (!t["open"].get(open)) c.open = open;
     bool premoderate = false;
     if (!t["premoderate"].get(premoderate)) c.premoderate = premoderate;
+    if (auto g = guide_of(t, c.id, fail); !g.goal.empty() || !g.questions.empty())
+      e.guides[c.id] = std::move(g);
     for (auto const& other : e.tables) {
       if (other.id == c.id) fail("table id " + c.id + " appears twice");
     }

@@ -7,11 +7,22 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace roundtable {
+
+// What a table is for, from the event config: shown in the lobby, the table
+// view and the reports. Bounded so the lobby every `hello` carries stays small.
+struct table_guide {
+  static constexpr std::size_t max_questions = 5;   // a table discusses a handful
+  static constexpr std::size_t max_goal = 200;      // one line, like a topic
+  static constexpr std::size_t max_question = 300;  // one sentence
+  std::string goal;
+  std::vector<std::string> questions;
+};
 
 struct event_config {
   std::string id = "opengov-2019";
@@ -21,6 +32,13 @@ struct event_config {
   // about what it hides and why; empty: none.
   std::string rules;
   std::vector<table_config> tables;
+  std::map<std::string, table_guide> guides;  // by table id; tables without one have none
+  // The guide of `table`, empty when it has none.
+  table_guide const& guide(std::string const& table) const {
+    static table_guide const none;
+    auto it = guides.find(table);
+    return it == guides.end() ? none : it->second;
+  }
 };
 
 // House rules: a short text, read by everyone at every hello.
@@ -70,6 +88,10 @@ struct options {
   // The TCP peer is a reverse proxy: a connection's client address is the last
   // entry of its X-Forwarded-For, and the accept-time socket cap is the proxy's.
   bool trust_proxy = false;
+  // PEM files: the certificate chain and its key. Set: the port serves https
+  // and wss only (TLS 1.2+); SIGHUP reads them again.
+  std::string tls_cert;
+  std::string tls_key;
   std::vector<std::string> redis;  // Redis shards (redis://HOST:PORT); empty: memory engine
   std::string node_id;             // names this node in Redis; empty: generated
   // How long a node's connections stay in Redis presence without a refresh: a

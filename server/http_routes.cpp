@@ -2,6 +2,7 @@
 #include "server/http_routes.hpp"
 
 #include "server/node.hpp"
+#include "server/outcomes_page.hpp"
 #include "server/redis_engine.hpp"
 #include "server/report.hpp"
 
@@ -158,7 +159,9 @@ unsigned admin_access(node& n, http_request const& req) {
 // handle_admin answers with 404.
 std::string_view admin_method(std::string_view path) {
   if (path == "/api/archive" || path == "/api/report" || path == "/api/report.md") return "GET";
-  if (path == "/api/erase" || path == "/api/tables" || path == "/api/broadcast") return "POST";
+  if (path == "/api/erase" || path == "/api/tables" || path == "/api/broadcast" ||
+      path == "/api/outcomes")
+    return "POST";
   return {};
 }
 
@@ -192,6 +195,7 @@ void handle_api(node& n, std::uint32_t worker, std::string_view path, http_reque
     return done(
         json_error(415, error_code::bad_request, "the body must be sent as application/json"));
   }
+  if (path == "/api/outcomes") return post_outcome(n, worker, std::move(req), std::move(done));
   handle_admin(n, worker, std::move(req), std::move(done));
 }
 
@@ -215,6 +219,31 @@ http_response json_error(unsigned status, protocol::error_code code, std::string
       .end_object()
       .end_object();
   return json_response(status, w.release());
+}
+
+unsigned http_status(protocol::error_code c) {
+  using protocol::error_code;
+  switch (c) {
+    case error_code::bad_request:
+      return 400;
+    case error_code::unauthorized:
+      return 401;
+    case error_code::forbidden:
+      return 403;
+    case error_code::not_found:
+      return 404;
+    case error_code::full:
+      return 409;
+    case error_code::rate_limited:
+      return 429;
+    case error_code::too_large:
+      return 413;
+    case error_code::unavailable:
+      return 503;
+    case error_code::internal:
+      return 500;
+  }
+  return 500;
 }
 
 void add_security_headers(http_response& r, std::string_view host) {
@@ -264,6 +293,10 @@ void handle_http(node& n, std::uint32_t worker, http_request req, http_done done
     }
     return done(metrics_text(n));
   }
+  // The public follow-up: no login (its POST is the admin API's).
+  bool const reading = req.method == "GET" || req.method == "HEAD";
+  if (reading && (path == "/outcomes" || path == "/api/outcomes"))
+    return serve_outcomes(n, worker, std::move(req), std::move(done));
   if (path.starts_with("/api/"))
     return handle_api(n, worker, path, std::move(req), std::move(done));
   if (req.method != "GET" && req.method != "HEAD") return done(text(405, "method not allowed\n"));

@@ -40,6 +40,8 @@ using http_done = std::function<void(http_response)>;
 // {"error":{"code","message"}} with the protocol's stable codes.
 http_response json_response(unsigned status, std::string body);
 http_response json_error(unsigned status, protocol::error_code code, std::string_view message);
+// The HTTP status of a protocol error code (the admin API's errors).
+unsigned http_status(protocol::error_code c);
 
 // Adds the headers every response carries: a Content-Security-Policy that
 // lets a page run only the server's own scripts and styles, connect only to

@@ -1,6 +1,7 @@
 // roundtable-server: the entry point. Parses flags, loads the event, starts the
 // node and the listener, prints the address and (demo mode) the tokens a chair
-// and each table's moderator can use, and shuts down cleanly on SIGTERM/SIGINT.
+// and each table's moderator can use, reloads the TLS certificate on SIGHUP,
+// and shuts down cleanly on SIGTERM/SIGINT.
 // The `token` subcommand mints a token with the configured secret; `--version`
 // prints the version.
 #include "server/config.hpp"
@@ -13,6 +14,7 @@
 
 #include <sys/stat.h>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -117,6 +119,9 @@ int main(int argc, char** argv) {
   std::optional<listener> l;
   try {
     l.emplace(n);
+  } catch (std::invalid_argument const& e) {  // a TLS file that does not load
+    std::cerr << "roundtable-server: " << e.what() << "\n";
+    return 2;
   } catch (std::exception const& e) {
     std::cerr << "roundtable-server: cannot listen on " << opts.bind << ":" << opts.port << ": "
               << e.what() << "\n";
@@ -125,7 +130,8 @@ int main(int argc, char** argv) {
   n.start();
 
   auto const host = opts.bind.find(':') != std::string::npos ? "[" + opts.bind + "]" : opts.bind;
-  auto const base = "http://" + host + ":" + std::to_string(l->port()) + "/";
+  auto const base =
+      (l->tls() ? "https://" : "http://") + host + ":" + std::to_string(l->port()) + "/";
   std::cout << "listening on " << host << ":" << l->port() << "\n";
   std::cout << "open " << base << "\n";
   if (n.demo()) {
@@ -149,8 +155,19 @@ int main(int argc, char** argv) {
 
   boost::asio::io_context signals_ioc;
   boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
+  boost::asio::signal_set reload(signals_ioc);
+  std::function<void()> wait_reload = [&] {
+    reload.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      l->reload_tls();
+      wait_reload();
+    });
+  };
+  reload.add(SIGHUP);  // handled with or without TLS: a reload never kills the server
+  wait_reload();
   signals.async_wait([&](boost::system::error_code, int sig) {
     log::info("stopping", {{"signal", std::to_string(sig)}});
+    reload.cancel();
     l->stop();
     n.shutdown();
   });

@@ -1,6 +1,7 @@
 // Beast transport: listener, HTTP session (static files, API, upgrade) and the
-// WebSocket session, which is the `client` with its socket. Kept to this one
-// file: each Beast websocket translation unit costs ~30 s and ~0.9 GB to build.
+// WebSocket session, which is the `client` with its socket; each over plain TCP
+// or, with --tls-cert, over TLS on the same port. Kept to this one file: each
+// Beast websocket translation unit costs ~30 s and ~0.9 GB to build.
 #include "server/net.hpp"
 
 #include "server/client.hpp"
@@ -9,11 +10,15 @@
 #include "server/node.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
+#include <mutex>
 #include <optional>
 
 namespace roundtable {
@@ -22,7 +27,9 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
@@ -30,7 +37,8 @@ namespace {
 void fail(beast::error_code ec, char const* what) {
   if (ec == asio::error::operation_aborted || ec == websocket::error::closed ||
       ec == beast::error::timeout || ec == asio::error::eof || ec == http::error::end_of_stream ||
-      ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
+      ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+      ec == ssl::error::stream_truncated) {
     return;
   }
   log::debug("connection error", {{"where", what}, {"error", ec.message()}});
@@ -71,10 +79,14 @@ ws_socket adopt(worker& w, beast::tcp_stream&& stream) {
   return to;
 }
 
+// `Next` is the layer under the WebSocket: a ws_socket, or a tls_stream whose
+// TLS state cannot move to another socket type. `keep` holds what the layer
+// needs alive (the TLS context it was made with).
+template <class Next>
 class ws_session final : public client {
  public:
-  ws_session(node& n, worker& w, std::string address, beast::tcp_stream&& stream)
-      : client(n, w, std::move(address)), ws_(adopt(w, std::move(stream))) {}
+  ws_session(node& n, worker& w, std::string address, Next&& next, std::shared_ptr<void> keep)
+      : client(n, w, std::move(address)), ws_(std::move(next)), keep_(std::move(keep)) {}
 
   void run(http::request<http::string_body> req) {
     auto t = websocket::stream_base::timeout::suggested(beast::role_type::server);
@@ -195,7 +207,8 @@ class ws_session final : public client {
     });
   }
 
-  websocket::stream<ws_socket> ws_;
+  websocket::stream<Next> ws_;
+  std::shared_ptr<void> keep_;
   beast::flat_buffer buffer_;
   std::string inflight_;  // the message being written
   bool writing_ = false;
@@ -204,47 +217,74 @@ class ws_session final : public client {
   std::string close_reason_;
   std::optional<asio::basic_waitable_timer<std::chrono::steady_clock,
                                            asio::wait_traits<std::chrono::steady_clock>,
-                                           asio::io_context::executor_type>>
+                                           typename Next::executor_type>>
       close_timer_;
 };
 
-class http_session : public std::enable_shared_from_this<http_session> {
+// `Stream` is a beast::tcp_stream, or a tls_stream made with the context `tls`.
+template <class Stream>
+class http_session : public std::enable_shared_from_this<http_session<Stream>> {
+  static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
  public:
   // `pending` has counted this socket for the peer `address` (none behind a
   // trusted proxy); the session gives it back when it ends, the upgraded
   // connection being counted by the node under its client address.
-  http_session(node& n, worker& w, tcp::socket&& socket, std::string address,
-               std::shared_ptr<address_cap> pending)
+  http_session(node& n, worker& w, Stream&& stream, std::string address,
+               std::shared_ptr<address_cap> pending, std::shared_ptr<ssl::context> tls)
       : node_(n),
         worker_(w),
-        stream_(std::move(socket)),
+        stream_(std::move(stream)),
         address_(std::move(address)),
-        pending_(std::move(pending)) {}
+        pending_(std::move(pending)),
+        tls_(std::move(tls)) {}
   ~http_session() {
     if (pending_) pending_->release(address_);
   }
   http_session(http_session const&) = delete;
   http_session& operator=(http_session const&) = delete;
 
-  void run() { do_read(); }
+  // Over TLS the handshake comes first, within the handshake timeout; a plain
+  // request to the TLS port fails it at its first bytes and is closed.
+  void run() {
+    if constexpr (is_tls) {
+      beast::get_lowest_layer(stream_).expires_after(node_.opts().handshake_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return fail(ec, "tls handshake");
+                                self->do_read();
+                              });
+    } else {
+      do_read();
+    }
+  }
 
  private:
+  // Our side is done after the last response; TLS says so with close_notify.
+  void close_write() {
+    if constexpr (is_tls) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+  }
+
   void do_read() {
     parser_.emplace();
     // Requests are small (the API takes short JSON bodies): refuse big ones.
     parser_->body_limit(64 * 1024);
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(node_.opts().handshake_timeout);
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    beast::get_lowest_layer(stream_).expires_after(node_.opts().handshake_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream) {
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-      return;
-    }
+    if (ec == http::error::end_of_stream) return close_write();
     if (ec == http::error::body_limit)
       return reply_status(http::status::payload_too_large, "request body too large");
     if (ec == http::error::header_limit) {
@@ -268,8 +308,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     host_ = std::string(req[http::field::host]);
-    handle_http(node_, worker_.index, std::move(r),
-                [self = shared_from_this()](http_response res) { self->send(std::move(res)); });
+    handle_http(
+        node_, worker_.index, std::move(r),
+        [self = this->shared_from_this()](http_response res) { self->send(std::move(res)); });
   }
 
   void upgrade(http::request<http::string_body> req) {
@@ -285,8 +326,17 @@ class http_session : public std::enable_shared_from_this<http_session> {
       return reply_status(http::status::service_unavailable,
                           "too many connections from this address");
     }
-    std::make_shared<ws_session>(node_, worker_, std::move(client), std::move(stream_))
-        ->run(std::move(req));
+    // The WebSocket keeps its own timeouts (handshake, idle) from here on.
+    beast::get_lowest_layer(stream_).expires_never();
+    if constexpr (is_tls) {
+      std::make_shared<ws_session<tls_stream>>(node_, worker_, std::move(client),
+                                               std::move(stream_), tls_)
+          ->run(std::move(req));
+    } else {
+      std::make_shared<ws_session<ws_socket>>(node_, worker_, std::move(client),
+                                              adopt(worker_, std::move(stream_)), nullptr)
+          ->run(std::move(req));
+    }
   }
 
   void reply_status(http::status s, std::string_view message) {
@@ -308,27 +358,40 @@ class http_session : public std::enable_shared_from_this<http_session> {
     res->body() = std::move(r.body);
     res->prepare_payload();
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                      [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
                         if (ec) return fail(ec, "http write");
-                        if (!res->keep_alive()) {
-                          self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-                          return;
-                        }
+                        if (!res->keep_alive()) return self->close_write();
                         self->do_read();
                       });
   }
 
   node& node_;
   worker& worker_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string address_;
   std::shared_ptr<address_cap> pending_;
+  std::shared_ptr<ssl::context> tls_;
   std::string host_;  // the request's Host, for the CSP's WebSocket source
   bool keep_alive_ = false;
   unsigned version_ = 11;
 };
+
+// TLS 1.2 and 1.3 only; for 1.2 only forward-secret AEAD suites (1.3 has no
+// others). Throws with OpenSSL's reason when a file cannot be read or the key
+// does not match the certificate.
+std::shared_ptr<ssl::context> tls_context(std::string const& cert, std::string const& key) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_compression |
+                   ssl::context::single_dh_use | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  SSL_CTX_set_cipher_list(ctx->native_handle(), "ECDHE+AESGCM:ECDHE+CHACHA20");
+  ctx->use_certificate_chain_file(cert);
+  ctx->use_private_key_file(key, ssl::context::pem);
+  return ctx;
+}
 
 }  // namespace
 
@@ -341,31 +404,39 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
 
   void do_accept() {
     auto& w = node_.next_worker();
-    acceptor_.async_accept(w.ioc, [self = shared_from_this(), &w](beast::error_code ec,
-                                                                  tcp::socket s) {
-      if (ec == asio::error::operation_aborted) return;
-      if (ec) return self->back_off(ec);
-      self->failing_ = false;
-      auto const ep = s.remote_endpoint(ec);
-      auto address = ec ? std::string("unknown") : ep.address().to_string();
-      // Over the cap the socket is closed at once: idle sockets from one
-      // address must not hold the process's files until the handshake timeout.
-      // A trusted proxy is one address for every client: it limits them itself.
-      auto pending = self->node_.opts().trust_proxy ? nullptr : self->pending_;
-      if (pending && !pending->admit(address)) {
-        self->node_.stats().refused_accept.fetch_add(1, std::memory_order_relaxed);
-        s.close(ec);
-        return self->do_accept();
-      }
-      s.set_option(tcp::no_delay(true), ec);
-      // The connection belongs to its worker from the first byte on.
-      asio::post(w.ioc, [&n = self->node_, &w, s = std::move(s), address = std::move(address),
-                         pending = std::move(pending)]() mutable {
-        std::make_shared<http_session>(n, w, std::move(s), std::move(address), std::move(pending))
-            ->run();
-      });
-      self->do_accept();
-    });
+    acceptor_.async_accept(
+        w.ioc, [self = shared_from_this(), &w](beast::error_code ec, tcp::socket s) {
+          if (ec == asio::error::operation_aborted) return;
+          if (ec) return self->back_off(ec);
+          self->failing_ = false;
+          auto const ep = s.remote_endpoint(ec);
+          auto address = ec ? std::string("unknown") : ep.address().to_string();
+          // Over the cap the socket is closed at once: idle sockets from one
+          // address must not hold the process's files until the handshake timeout.
+          // A trusted proxy is one address for every client: it limits them itself.
+          auto pending = self->node_.opts().trust_proxy ? nullptr : self->pending_;
+          if (pending && !pending->admit(address)) {
+            self->node_.stats().refused_accept.fetch_add(1, std::memory_order_relaxed);
+            s.close(ec);
+            return self->do_accept();
+          }
+          s.set_option(tcp::no_delay(true), ec);
+          // The connection belongs to its worker from the first byte on.
+          asio::post(w.ioc, [&n = self->node_, &w, s = std::move(s), address = std::move(address),
+                             pending = std::move(pending), tls = self->tls()]() mutable {
+            if (tls) {
+              std::make_shared<http_session<tls_stream>>(
+                  n, w, tls_stream(std::move(s), *tls), std::move(address), std::move(pending), tls)
+                  ->run();
+            } else {
+              std::make_shared<http_session<beast::tcp_stream>>(
+                  n, w, beast::tcp_stream(std::move(s)), std::move(address), std::move(pending),
+                  nullptr)
+                  ->run();
+            }
+          });
+          self->do_accept();
+        });
   }
 
   // Accept failed, e.g. out of file descriptors (EMFILE): retry after a pause
@@ -379,14 +450,30 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
     });
   }
 
+  // The context new connections get; a reload swaps it, and the connections
+  // made with the old one keep it.
+  std::shared_ptr<ssl::context> tls() {
+    std::lock_guard lock(tls_mutex_);
+    return tls_;
+  }
+
   node& node_;
   tcp::acceptor acceptor_;
   asio::steady_timer retry_;
   std::shared_ptr<address_cap> pending_;
+  std::mutex tls_mutex_;
+  std::shared_ptr<ssl::context> tls_;
   bool failing_ = false;  // worker 0's thread only
 };
 
 listener::listener(node& n) : impl_(std::make_shared<impl>(n)) {
+  if (!n.opts().tls_cert.empty()) {
+    try {
+      impl_->tls_ = tls_context(n.opts().tls_cert, n.opts().tls_key);
+    } catch (std::exception const& e) {
+      throw std::invalid_argument("--tls-cert/--tls-key: " + std::string(e.what()));
+    }
+  }
   auto const address = asio::ip::make_address(n.opts().bind);
   tcp::endpoint const ep(address, n.opts().port);
   auto& a = impl_->acceptor_;
@@ -401,6 +488,28 @@ listener::~listener() = default;
 
 unsigned short listener::port() const noexcept {
   return impl_->acceptor_.local_endpoint().port();
+}
+
+bool listener::tls() const {
+  return impl_->tls() != nullptr;
+}
+
+bool listener::reload_tls() {
+  auto const& o = impl_->node_.opts();
+  if (o.tls_cert.empty()) {
+    log::info("nothing to reload: no --tls-cert");
+    return false;
+  }
+  try {
+    auto ctx = tls_context(o.tls_cert, o.tls_key);
+    std::lock_guard lock(impl_->tls_mutex_);
+    impl_->tls_ = std::move(ctx);
+  } catch (std::exception const& e) {
+    log::error("tls reload failed; the certificate in use stays", {{"error", e.what()}});
+    return false;
+  }
+  log::info("tls reloaded", {{"cert", o.tls_cert}});
+  return true;
 }
 
 void listener::stop() {

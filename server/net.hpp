@@ -16,6 +16,12 @@ class listener {
   explicit listener(node& n);
   ~listener();
   unsigned short port() const noexcept;
+  // Serving https and wss (--tls-cert).
+  bool tls() const;
+  // Reads the certificate and key files again; new connections get them, open
+  // ones keep theirs. On a bad file the one in use stays (logged, false);
+  // without TLS it only logs.
+  bool reload_tls();
   // Stops accepting new connections (existing ones carry on).
   void stop();
 

@@ -276,8 +276,11 @@ std::size_t node::write_tables(json_writer& w, bool changed_only) {
         .field("moderator", s->config.moderator)
         .field("count", count)
         .field("capacity", s->config.capacity)
-        .field("open", open)
-        .end_object();
+        .field("open", open);
+    auto const& g = event_.guide(s->config.id);
+    w.field("goal", g.goal).key("questions").begin_array();
+    for (auto const& q : g.questions) w.value(q);
+    w.end_array().end_object();
   }
   w.end_array();
   return rows;

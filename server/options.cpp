@@ -58,6 +58,8 @@ po::options_description settings() {
   add("node-id", value("ID"), "this node's name in Redis (default: generated)");
   add("presence-ttl", value("S"), "a dead node's members leave presence within S s (default 30)");
   add("allow-origin", value("O"), "allow a browser Origin (repeatable)");
+  add("tls-cert", value("FILE"), "PEM certificate chain: serve https and wss:// (TLS 1.2+)");
+  add("tls-key", value("FILE"), "PEM private key of --tls-cert; SIGHUP reloads both");
   add("trust-proxy", a_switch(),
       "behind a reverse proxy: the client address is the last X-Forwarded-For entry");
   add("send-queue-bytes", value("N"), "per-connection send queue bound (default 1048576)");
@@ -116,6 +118,11 @@ bool origin(std::string_view s) {
          host.find_first_of("/?# ") == std::string_view::npos;
 }
 
+bool file(std::string_view s) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(std::filesystem::path(s), ec);
+}
+
 bool log_level(std::string_view s) {
   return s == "debug" || s == "info" || s == "warn" || s == "error";
 }
@@ -136,6 +143,8 @@ constexpr text_setting texts[] = {
     {"data-dir", anything, "a folder", &options::data_dir},
     {"node-id", node_id, "1 to 32 characters of [A-Za-z0-9_.:-]", &options::node_id},
     {"log-level", log_level, "debug, info, warn or error", &options::log_level},
+    {"tls-cert", file, "an existing file", &options::tls_cert},
+    {"tls-key", file, "an existing file", &options::tls_key},
 };
 
 using seconds = std::chrono::seconds;
@@ -341,6 +350,8 @@ options parse_options(int argc, char** argv) {
   }
   applier(o, env_name).apply(from_environment(desc));
   applier(o, [](std::string const& key) { return "--" + key; }).apply(flags);
+  if (o.tls_cert.empty() != o.tls_key.empty())
+    throw std::invalid_argument("--tls-cert and --tls-key go together: give both or neither");
   if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
   if (print) {
     std::cout << effective_config(o);
@@ -377,6 +388,8 @@ std::string effective_config(options const& o) {
   for (auto const& r : o.redis) line("redis", r);
   for (auto const& a : o.allow_origins) line("allow-origin", a);
   line("trust-proxy", o.trust_proxy ? "true" : "false");
+  optional_line("tls-cert", o.tls_cert, "none, plain http and ws://");
+  optional_line("tls-key", o.tls_key, "none");
   optional_line("node-id", o.node_id, "generated");
   line("presence-ttl", o.presence_ttl.count());
   line("send-queue-bytes", o.send_queue_bytes);

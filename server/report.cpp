@@ -31,11 +31,19 @@ room_digest digest_of(room const& r, bool events, durable_log* log) {
   d.open = r.config().open;
   d.summary = r.published_summary();
   d.draft = r.draft_summary();
-  for (auto const* i : r.ranked_insights())
-    d.insights.push_back({i->id, i->text, i->by.name, i->voters.size()});
+  for (auto const* i : r.ranked_insights()) {
+    auto& out = d.insights.emplace_back(room_digest::insight{
+        i->id, i->text, i->by.name, i->voters.size(), i->status, i->note, i->into, {}});
+    for (auto const& h : i->history) {
+      bool const gone = h.by.name.empty() || r.erased(h.by.id);
+      out.history.push_back({h.status, h.note, h.into, gone ? "erased" : h.by.name, h.ts});
+    }
+  }
   d.participants = r.participants_total();
+  d.speakers = r.speakers_total();
   d.messages = r.messages_total();
   d.hidden = r.hidden_count();
+  d.deleted_messages = r.messages_deleted();
   for (auto const& b : r.reports()) d.reports.push_back(*b);
   for (auto const& b : r.broadcasts()) d.broadcasts.push_back(*b);
   d.phase = r.phase_name();
@@ -72,7 +80,10 @@ void visit(node& n, std::uint32_t w, bool events, std::vector<room_slot*> rooms,
       acc->plenary = digest_of(r, events, n.log());
       acc->phase = r.phase_name();
     } else {
-      acc->tables.push_back(digest_of(r, events, n.log()));
+      auto& d = acc->tables.emplace_back(digest_of(r, events, n.log()));
+      auto const& g = n.event().guide(d.id);
+      d.goal = g.goal;
+      d.questions = g.questions;
     }
     visit(n, w, events, std::move(rooms), i + 1, std::move(acc), std::move(then));
   });
@@ -82,30 +93,6 @@ std::string_view field_of(simdjson::dom::element e, char const* key) {
   std::string_view v;
   if (e[key].get(v)) return {};
   return v;
-}
-
-unsigned status_of(error_code c) {
-  switch (c) {
-    case error_code::bad_request:
-      return 400;
-    case error_code::unauthorized:
-      return 401;
-    case error_code::forbidden:
-      return 403;
-    case error_code::not_found:
-      return 404;
-    case error_code::full:
-      return 409;
-    case error_code::rate_limited:
-      return 429;
-    case error_code::too_large:
-      return 413;
-    case error_code::unavailable:
-      return 503;
-    case error_code::internal:
-      return 500;
-  }
-  return 500;
 }
 
 }  // namespace
@@ -139,6 +126,9 @@ void write_table(json_writer& w, room_digest const& t, bool archive) {
       w.value(v);
     }
   };
+  w.field("goal", t.goal).key("questions").begin_array();
+  for (auto const& q : t.questions) w.value(q);
+  w.end_array();
   nullable("summary", t.summary);
   if (archive) nullable("draft", t.draft);
   w.key("insights").begin_array();
@@ -148,11 +138,15 @@ void write_table(json_writer& w, room_digest const& t, bool archive) {
         .field("text", i.text)
         .field("by", i.by)
         .field("votes", static_cast<std::uint64_t>(i.votes))
+        .field("status", i.status)
+        .field("note", i.note)
         .end_object();
   }
   w.end_array()
       .field("participants", static_cast<std::uint64_t>(t.participants))
+      .field("spoke", static_cast<std::uint64_t>(t.speakers))
       .field("messages", static_cast<std::uint64_t>(t.messages))
+      .field("deleted_messages", static_cast<std::uint64_t>(t.deleted_messages))
       .field("hidden", static_cast<std::uint64_t>(t.hidden));
   if (archive) {
     w.key("events").begin_array();
@@ -189,9 +183,16 @@ std::string report_markdown(session_digest const& d) {
     md += "\n## " + t.topic + "\n\n";
     md += "- Table: `" + t.id + "`\n";
     md += "- Moderator: " + (t.moderator.empty() ? std::string("(none)") : t.moderator) + "\n";
-    md += "- Participants: " + std::to_string(t.participants) + "\n";
-    md += "- Messages: " + std::to_string(t.messages) + "\n";
+    if (!t.goal.empty()) md += "- Goal: " + t.goal + "\n";
+    md += "- Participants: " + std::to_string(t.participants) + " (" + std::to_string(t.speakers) +
+          " spoke)\n";
+    md += "- Messages: " + std::to_string(t.messages) + " (" + std::to_string(t.deleted_messages) +
+          " deleted)\n";
     md += "- Hidden by the moderator: " + std::to_string(t.hidden) + "\n";
+    if (!t.questions.empty()) {
+      md += "\n### Guiding questions\n\n";
+      for (auto const& q : t.questions) md += "- " + q + "\n";
+    }
     md += "\n### Summary\n\n" + (t.summary.empty() ? std::string("(not published)") : t.summary) +
           "\n";
     md += "\n### Key insights\n\n";
@@ -199,7 +200,8 @@ std::string report_markdown(session_digest const& d) {
     int rank = 1;
     for (auto const& i : t.insights) {
       md += std::to_string(rank++) + ". " + i.text + " (" + std::to_string(i.votes) +
-            (i.votes == 1 ? " vote" : " votes") + ", by " + i.by + ")\n";
+            (i.votes == 1 ? " vote" : " votes") + ", by " + i.by + "; " + i.status +
+            (i.note.empty() ? std::string() : ": " + i.note) + ")\n";
     }
   }
   md += "\n## Plenary\n\n### Reports\n\n";
@@ -323,11 +325,11 @@ void handle_admin(node& n, std::uint32_t worker, http_request req, http_done don
     error err;
     protocol::parser parser;
     if (!parser.parse_fields(tables ? "create_table" : "broadcast", req.body, cmd, err)) {
-      return done(json_error(status_of(err.code), err.code, err.message));
+      return done(json_error(http_status(err.code), err.code, err.message));
     }
     auto reply = [&n, worker, done = std::move(done), status = tables ? 201u : 200u](outcome o) {
       n.on_worker(worker, [done, status, o = std::move(o)] {
-        if (o) return done(json_error(status_of(o->code), o->code, o->message));
+        if (o) return done(json_error(http_status(o->code), o->code, o->message));
         done(json_response(status, "{\"ok\":true}"));
       });
     };

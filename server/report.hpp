@@ -19,14 +19,25 @@ struct room_digest {
   bool open = true;
   std::string summary;  // published
   std::string draft;
+  struct change {
+    std::string status, note, into;
+    std::string by;  // display name; "erased" for a participant erased on request
+    std::int64_t ts = 0;
+  };
   struct insight {
     std::string id, text, by;
     std::size_t votes = 0;
+    std::string status, note, into;
+    std::vector<change> history;  // oldest first
   };
   std::vector<insight> insights;  // ranked
   std::size_t participants = 0;
-  std::size_t messages = 0;             // in view: neither deleted nor hidden
-  std::size_t hidden = 0;               // messages and insights a moderator hid
+  std::size_t speakers = 0;  // posted at least one message
+  std::size_t messages = 0;  // in view: neither deleted nor hidden
+  std::size_t deleted_messages = 0;
+  std::size_t hidden = 0;  // messages and insights a moderator hid
+  std::string goal;        // from the event config
+  std::vector<std::string> questions;
   std::vector<std::string> reports;     // plenary: report events (JSON), in order
   std::vector<std::string> broadcasts;  // plenary: broadcast events (JSON), in order
   std::string phase;

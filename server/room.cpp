@@ -265,6 +265,10 @@ std::vector<std::pair<std::uint64_t, std::uint32_t>> room::take_dropped() {
   return out;
 }
 
+room::ticket room::set_outcome(participant const& p, cmd::outcome op, std::int64_t now_ms) {
+  return submit(p, {}, now_ms, std::move(op));
+}
+
 room::ticket room::report(table_config const& table, std::string_view text, std::int64_t now_ms) {
   return submit({}, {}, now_ms, cmd::report{table, std::string(text)});
 }
@@ -310,9 +314,12 @@ void room::write_hands(json_writer& w, std::string_view key) const {
 }
 
 void room::write_insight(json_writer& w, insight_entry const& i) const {
-  w.begin_object().field("id", i.id).field("text", i.text).key("by");
+  w.field("id", i.id).field("text", i.text).key("by");
   write_participant(w, i.by);
-  w.field("votes", static_cast<std::uint64_t>(i.voters.size())).end_object();
+  w.field("votes", static_cast<std::uint64_t>(i.voters.size()))
+      .field("status", i.status)
+      .field("note", i.note);
+  if (!i.into.empty()) w.field("into", i.into);
 }
 
 std::vector<insight_entry const*> room::ranked_insights() const {
@@ -370,7 +377,11 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
   write_latest(w, latest, snapshot_messages, snapshot_message_bytes);
   if (!is_plenary()) {
     w.key("insights").begin_array();
-    for (auto const* i : ranked_insights()) write_insight(w, *i);
+    for (auto const* i : ranked_insights()) {
+      w.begin_object();
+      write_insight(w, *i);
+      w.end_object();
+    }
     w.end_array().key("muted").begin_array();
     for (auto const& id : muted_) w.value(id);
     w.end_array();

@@ -57,12 +57,25 @@ struct history_entry {
   bool deleted = false;
 };
 
+// One decision on an insight's outcome, kept in its change history.
+struct outcome_change {
+  std::string status;
+  std::string note;
+  std::string into;  // merged: the insight it joined
+  participant by;    // who decided (the admin API: "Organisers")
+  std::int64_t ts = 0;
+};
+
 struct insight_entry {
   std::string id;
   std::string text;
   participant by;
-  std::set<std::string> voters;  // participant ids; one vote each
-  std::uint64_t order = 0;       // creation order, to break ties in the ranking
+  std::set<std::string> voters;         // participant ids; one vote each
+  std::uint64_t order = 0;              // creation order, to break ties in the ranking
+  std::string status = "open";          // what became of it (protocol::outcome_statuses)
+  std::string note;                     // the public explanation of the status
+  std::string into;                     // merged: the insight it joined
+  std::vector<outcome_change> history;  // oldest first, the latest max_outcome_history
 };
 
 class room;
@@ -117,6 +130,10 @@ class room {
   // One participant's share of that cap, so that one person cannot fill it for
   // everyone (moderators and the chair are exempt: they curate the list).
   static constexpr std::size_t max_insights_per_participant = 20;
+  // Outcome changes kept per insight: a status changes a few times in a
+  // session and after it; the bound keeps a table's state (rewritten on every
+  // vote) within 200 insights x 10 notes of 1000 bytes at the very most.
+  static constexpr std::size_t max_outcome_history = 10;
 
   room(table_config cfg, std::uint64_t epoch, std::size_t history_limit,
        room_observer* observer = nullptr, sequencer* seq = nullptr);
@@ -164,6 +181,10 @@ class room {
   std::int64_t timer_ends_at() const noexcept { return timer_ends_at_; }
   ticket summary(participant const& p, std::string_view text, bool publish, std::int64_t now_ms);
   ticket set_open(participant const& p, bool open, std::int64_t now_ms);
+  // The table's moderator or the chair (the admin API too, as the chair) sets
+  // an insight's outcome: `outcome` event, decided at apply
+  // (room_apply_outcomes.cpp).
+  ticket set_outcome(participant const& p, cmd::outcome op, std::int64_t now_ms);
 
   // Moderation, by the table's moderator or the chair, each undone with `on`
   // false. A hidden message or insight leaves the snapshots and the report's
@@ -296,6 +317,9 @@ class room {
   std::string const& draft_summary() const noexcept { return draft_; }
   std::size_t messages_total() const noexcept { return messages_total_; }
   std::size_t participants_total() const noexcept { return seen_.size(); }
+  // Participants who posted at least one message here, and messages deleted.
+  std::size_t speakers_total() const noexcept { return spoke_.size(); }
+  std::size_t messages_deleted() const noexcept { return messages_deleted_; }
   std::vector<buffer> const& reports() const noexcept { return reports_; }
   std::string const& phase_name() const noexcept { return phase_; }
   void set_initial_phase(std::string p) { phase_ = std::move(p); }
@@ -369,6 +393,7 @@ class room {
   // Takes every connection of `who` off the roster (presence `left` each).
   void unseat(std::string const& who, std::int64_t ts);
   outcome refuse_muted(participant const& p) const;
+  outcome on(room_command const& c, cmd::outcome const&);
   // The joining connection of this node that `c` names, made a member now.
   void admit(room_command const& c);
   // `deleted` with `field` naming the item (an erasure's insights are
@@ -395,9 +420,10 @@ class room {
   void emit_message(std::string const& id, participant const& from, std::string const& text,
                     std::int64_t ts);
   void emit_insight(insight_entry const& i, std::int64_t ts);
-  void write_participant(protocol::json_writer& w, participant const& p) const;
-  // {id, text, by, votes}: as in snapshots and `restored`.
+  // An insight as events and snapshots show it: id, text, by, votes, status,
+  // note (and into, when merged).
   void write_insight(protocol::json_writer& w, insight_entry const& i) const;
+  void write_participant(protocol::json_writer& w, participant const& p) const;
   // The raised hands as `key` [{id, name}], then "speaker" (or null).
   void write_hands(protocol::json_writer& w, std::string_view key) const;
   void write_state(protocol::json_writer& w, bool replica) const;
@@ -449,6 +475,8 @@ class room {
   std::string draft_;
   std::string published_;
   std::size_t messages_total_ = 0;
+  std::size_t messages_deleted_ = 0;
+  std::set<std::string> spoke_;  // participant ids that posted a message here
 
   // Plenary only: what stays in its snapshot for anyone who arrives later.
   std::vector<buffer> reports_;
@@ -457,27 +485,5 @@ class room {
   std::set<std::string> tables_;  // every table id, from the config and the log
   std::size_t max_tables_ = SIZE_MAX;
 };
-
-// Beside the class: every room_apply_*.cpp emits events.
-template <class Fill>
-void room::emit(std::string_view type, std::int64_t ts, Fill&& fill, std::string item,
-                std::string author) {
-  ++seq_;
-  protocol::json_writer w;
-  w.begin_object()
-      .field("type", type)
-      .field("room", cfg_.id)
-      .field("seq", seq_)
-      .field("epoch", epoch_);
-  fill(w);
-  w.end_object();
-  auto json = std::make_shared<std::string const>(w.release());
-  outbox_.push_back(json);
-  history_.push_back(
-      history_entry{seq_, std::string(type), std::move(item), std::move(author), ts, json, false});
-  if (history_.size() > history_limit_) history_.pop_front();
-  if (observer_) observer_->on_event(cfg_.id, epoch_, history_.back());
-  if (type != "message") state_changed_ = true;
-}
 
 }  // namespace roundtable

@@ -4,6 +4,7 @@
 // a clock, a node's own connections or anything else a replica does not share:
 // replicas fed the same log reach the same state and the same event bytes.
 #include "server/room.hpp"
+#include "server/room_emit.hpp"
 
 #include <algorithm>
 
@@ -116,6 +117,7 @@ outcome room::on(room_command const& c, cmd::say const& op) {
     if (cfg_.premoderate && !may_moderate(c.who)) return hold(c, op);
   }
   ++messages_total_;
+  if (spoke_.insert(c.who.id).second) state_changed_ = true;
   auto const id = op.id.empty() ? "m" + std::to_string(seq_ + 1) : op.id;
   emit_message(id, c.who, op.text, c.ts);
   return {};
@@ -171,13 +173,7 @@ outcome room::on(room_command const& c, cmd::speaker const& op) {
 
 void room::emit_insight(insight_entry const& i, std::int64_t ts) {
   emit(
-      "insight", ts,
-      [&](json_writer& w) {
-        w.field("id", i.id).field("text", i.text).key("by");
-        write_participant(w, i.by);
-        w.field("votes", static_cast<std::uint64_t>(i.voters.size()));
-      },
-      i.id, i.by.id);
+      "insight", ts, [&](json_writer& w) { write_insight(w, i); }, i.id, i.by.id);
 }
 
 outcome room::on(room_command const& c, cmd::insight const& op) {
@@ -232,7 +228,10 @@ void room::deleted(std::string const& item, std::int64_t ts, std::string_view fi
   for (auto& h : history_) {
     if ((h.type == "message" || h.type == "insight") && h.item == item && !h.deleted) {
       // The report counts the messages that are held.
-      if (h.type == "message" && counted && messages_total_ > 0) --messages_total_;
+      if (h.type == "message" && counted && messages_total_ > 0) {
+        --messages_total_;
+        ++messages_deleted_;
+      }
       tombstone(h);
     }
   }
@@ -298,7 +297,12 @@ outcome room::on(room_command const& c, cmd::erase const& op) {
 
 void room::forget(std::string const& id) {
   for (auto& e : history_) blank_name(e, id);
-  for (auto& i : insights_) i.voters.erase(id);
+  for (auto& i : insights_) {
+    i.voters.erase(id);
+    for (auto& h : i.history) {
+      if (h.by.id == id) h.by.name.clear();
+    }
+  }
   std::erase_if(hands_, [&](hand_entry const& h) { return h.id == id; });
   std::erase_if(held_, [&](held_entry const& h) { return h.from.id == id; });
   if (speaker_ && speaker_->id == id) speaker_.reset();

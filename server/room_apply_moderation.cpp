@@ -4,6 +4,7 @@
 // (or the chair's), each tells the whole table, so that the person concerned
 // and everyone else see what happened and why.
 #include "server/room.hpp"
+#include "server/room_emit.hpp"
 
 #include <algorithm>
 
@@ -40,8 +41,9 @@ outcome room::on(room_command const& c, cmd::hide const& op) {
     if (op.on) return;
     // Whoever arrived after the hide never had the item: it comes back whole.
     if (is_insight) {
-      w.key("insight");
+      w.key("insight").begin_object();
       write_insight(w, *ins);
+      w.end_object();
     } else if (msg != history_.end()) {
       w.key("message").raw(*msg->json);
     }

@@ -81,6 +81,13 @@ void write_op(json_writer& w, command_op const& op) {
           [&](cmd::review const& c) {
             w.field("op", "review").field("item", c.item).field("approve", c.approve);
           },
+          [&](cmd::outcome const& c) {
+            w.field("op", "outcome")
+                .field("insight", c.insight)
+                .field("status", c.status)
+                .field("note", c.note)
+                .field("into", c.into);
+          },
       },
       op);
 }
@@ -194,6 +201,13 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
     return with(cmd::review{}, [&](auto& c) {
       r.get("item", c.item);
       r.get("approve", c.approve);
+    });
+  if (name == "outcome")
+    return with(cmd::outcome{}, [&](auto& c) {
+      r.get("insight", c.insight);
+      r.get("status", c.status);
+      r.get("note", c.note);
+      r.get("into", c.into);
     });
   return std::nullopt;
 }

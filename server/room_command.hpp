@@ -102,13 +102,21 @@ struct review {
   std::string item;
   bool approve = true;
 };
+// A moderator's or the chair's decision on an insight (room_apply_outcomes.cpp).
+struct outcome {
+  std::string insight;
+  std::string status;
+  std::string note;
+  std::string into;  // merged: the insight it joins
+};
 }  // namespace cmd
 
 using command_op =
     std::variant<cmd::join, cmd::leave, cmd::say, cmd::hand, cmd::speaker, cmd::insight, cmd::vote,
                  cmd::del, cmd::del_insight, cmd::timer, cmd::timer_ended, cmd::summary, cmd::open,
-                 cmd::report, cmd::broadcast, cmd::phase, cmd::table_created, cmd::erase, cmd::hide,
-                 cmd::mute, cmd::remove_member, cmd::premoderate, cmd::review>;
+                 cmd::report, cmd::broadcast, cmd::phase, cmd::table_created, cmd::erase,
+                 cmd::outcome, cmd::hide, cmd::mute, cmd::remove_member, cmd::premoderate,
+                 cmd::review>;
 
 struct room_command {
   // The node that submitted it and its ticket there: that node, and only it,

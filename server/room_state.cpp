@@ -101,11 +101,13 @@ void room::write_state(json_writer& w, bool replica) const {
       .field("next_insight", next_insight_)
       .field("insight_order", insight_order_)
       .field("messages_total", static_cast<std::uint64_t>(messages_total_))
+      .field("messages_deleted", static_cast<std::uint64_t>(messages_deleted_))
       .field("draft", draft_)
       .field("published", published_)
       .field("timer_ends_at", timer_ends_at_)
       .field("timer_seconds", timer_seconds_)
       .field("phase", phase_);
+  write_ids(w, "spoke", spoke_);
   write_ids(w, "seen", seen_);
   write_ids(w, "erased", erased_);
   write_ids(w, "hidden", hidden_);
@@ -124,6 +126,18 @@ void room::write_state(json_writer& w, bool replica) const {
     write_participant(w, i.by);
     w.key("voters").begin_array();
     for (auto const& v : i.voters) w.value(v);
+    w.end_array().field("status", i.status).field("note", i.note).field("into", i.into);
+    w.key("history").begin_array();
+    for (auto const& h : i.history) {
+      w.begin_object()
+          .field("status", h.status)
+          .field("note", h.note)
+          .field("into", h.into)
+          .field("ts", h.ts)
+          .key("by");
+      write_participant(w, h.by);
+      w.end_object();
+    }
     w.end_array().end_object();
   }
   w.end_array().key("tables").begin_array();
@@ -216,6 +230,7 @@ bool room::read_state(std::string_view json, bool replica) {
   }
   next_insight_ = num_in<std::uint64_t>(doc, "next_insight", 1);
   messages_total_ = num_in<std::uint64_t>(doc, "messages_total", 0);
+  messages_deleted_ = num_in<std::uint64_t>(doc, "messages_deleted", 0);
   draft_ = str_in(doc, "draft");
   published_ = str_in(doc, "published");
   timer_ends_at_ = num_in<std::int64_t>(doc, "timer_ends_at", 0);
@@ -223,6 +238,7 @@ bool room::read_state(std::string_view json, bool replica) {
   timer_changed_ = true;
   phase_ = str_in(doc, "phase");
   seen_ = ids_in(doc, "seen");
+  spoke_ = ids_in(doc, "spoke");
   erased_ = ids_in(doc, "erased");
   hidden_ = ids_in(doc, "hidden");
   muted_ = ids_in(doc, "muted");
@@ -240,6 +256,19 @@ bool room::read_state(std::string_view json, bool replica) {
     for (simdjson::dom::element v : array_in(i, "voters")) {
       std::string_view id;
       if (!v.get(id)) e.voters.insert(std::string(id));
+    }
+    // A state written before outcomes existed: every insight is open.
+    if (auto const status = str_in(i, "status"); !status.empty()) e.status = status;
+    e.note = str_in(i, "note");
+    e.into = str_in(i, "into");
+    for (simdjson::dom::element h : array_in(i, "history")) {
+      outcome_change& ch = e.history.emplace_back();
+      ch.status = str_in(h, "status");
+      ch.note = str_in(h, "note");
+      ch.into = str_in(h, "into");
+      ch.ts = num_in<std::int64_t>(h, "ts", 0);
+      simdjson::dom::element hb;
+      if (!h["by"].get(hb)) ch.by = participant_in(hb);
     }
   }
   if (doc["tables"].is_array()) {  // an older state without it keeps the config's

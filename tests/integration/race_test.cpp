@@ -96,9 +96,11 @@ class cluster {
   }
 
  private:
+  // Up to 30 s a node: reconnecting backs off up to 5 s, then every room
+  // reloads, and a loaded CI machine stretches both.
   void wait_ready(unsigned status) {
     for (std::size_t n = 0; n < size(); ++n) {
-      for (int i = 0; i < 500 && http_get(port(n), "/readyz").status != status; ++i)
+      for (int i = 0; i < 1500 && http_get(port(n), "/readyz").status != status; ++i)
         std::this_thread::sleep_for(20ms);
       REQUIRE(http_get(port(n), "/readyz").status == status);
     }

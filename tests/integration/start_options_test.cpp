@@ -109,7 +109,11 @@ TEST_CASE("a bad value for any start option: exit 2 with one line naming it", "[
       {"--idle-timeout", {"--idle-timeout", "0"}},
       {"--idle-timeout", {"--idle-timeout", "86401"}},
       {"--log-level", {"--log-level", "loud"}},
-      {"--port", {"--port"}},           // a value missing
+      {"--tls-cert", {"--tls-cert", tmp.path() + "/missing.pem", "--tls-key", a_file}},
+      {"--tls-key", {"--tls-key", tmp.path() + "/missing.pem", "--tls-cert", a_file}},
+      {"--tls-key", {"--tls-cert", a_file}},                        // one without the other
+      {"--tls-cert", {"--tls-cert", a_file, "--tls-key", a_file}},  // not PEM
+      {"--port", {"--port"}},                                       // a value missing
       {"--thread", {"--thread", "2"}},  // a typo, not a prefix of --threads
       {"stray", {"stray"}},
       {"--ephemeral", {"--ephemeral", "--ephemeral=yes"}},

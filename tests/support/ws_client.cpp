@@ -1,6 +1,8 @@
 // Beast-based test client: the only Beast translation unit in the tests.
 #include "tests/support/ws_client.hpp"
 
+#include <cctype>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -236,6 +238,11 @@ http_result http_request(int port, http::verb verb, std::string const& target,
     out.status = res.result_int();
     out.body = res.body();
     out.content_type = std::string(res[http::field::content_type]);
+    for (auto const& f : res) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.headers[name] = std::string(f.value());
+    }
   } catch (std::exception const&) {
     out.status = 0;
   }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,6 +106,11 @@ struct http_result {
   unsigned status = 0;
   std::string body;
   std::string content_type;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string header(std::string const& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
 };
 http_result http_get(int port, std::string const& target,
                      std::vector<std::pair<std::string, std::string>> headers = {});

@@ -174,9 +174,9 @@ TEST_CASE("every op parses with its fields") {
 
 TEST_CASE("op_name names every alternative as on the wire") {
   char const* const expected[] = {
-      "hello",  "join",    "leave",   "say",       "hand",       "speaker", "insight",      "vote",
-      "delete", "timer",   "summary", "broadcast", "phase",      "table",   "create_table", "ping",
-      "hide",   "restore", "mute",    "remove",    "moderation", "approve", "reject"};
+      "hello",   "join",  "leave",   "say",       "hand",   "speaker",    "insight",      "vote",
+      "delete",  "timer", "summary", "broadcast", "phase",  "table",      "create_table", "ping",
+      "outcome", "hide",  "restore", "mute",      "remove", "moderation", "approve",      "reject"};
   REQUIRE(std::size(expected) == std::variant_size_v<body>);
   CHECK(op_name(body{hello{}}) == "hello");
   CHECK(op_name(body{del{}}) == "delete");
@@ -187,7 +187,7 @@ TEST_CASE("op_name names every alternative as on the wire") {
   // No "message": with "insight" as well, delete would be ambiguous.
   std::string const fields =
       R"("name":"n","table":"t","room":"r","text":"x","up":true,"action":"next","insight":"i",)"
-      R"("seconds":1,"topic":"x","open":true,"item":"m1","participant":"p1",)"
+      R"("seconds":1,"topic":"x","open":true,"status":"noted","item":"m1","participant":"p1",)"
       R"("premoderate":true)";
   for (auto const* name : expected) {
     INFO(name);

@@ -132,11 +132,21 @@ function attachTableEvents(client) {
     if (ev.deleted) {
       if (i >= 0) state.table.insights.splice(i, 1);
     } else {
-      const ins = { id: ev.id, text: ev.text, by: ev.by, votes: ev.votes };
+      const ins = { id: ev.id, text: ev.text, by: ev.by, votes: ev.votes, status: ev.status, note: ev.note, into: ev.into };
       if (i >= 0) state.table.insights[i] = ins;
       else state.table.insights.push(ins);
     }
     renderInsights();
+  });
+  client.on('outcome', (ev) => {
+    if (!atTable(ev)) return;
+    const ins = state.table.insights.find((x) => x.id === ev.insight);
+    if (!ins) return;
+    Object.assign(ins, { status: ev.status, note: ev.note, into: ev.into });
+    renderInsights();
+    if (state.you && ins.by && ins.by.id === state.you.id) {
+      announce(t('outcome.yours', { text: ins.text, status: t(`outcome.${ev.status}`) }));
+    }
   });
   client.on('timer', (ev) => {
     if (!atTable(ev)) return;

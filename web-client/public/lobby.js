@@ -32,6 +32,17 @@ function tableButton(tb, here) {
   });
 }
 
+// What the table is for: its goal and guiding questions, when the event gives them.
+export function guideOf(tb) {
+  const parts = [];
+  if (tb && tb.goal) parts.push(h('p', { class: 'goal', text: t('guide.goal', { goal: tb.goal }) }));
+  if (tb && tb.questions && tb.questions.length) {
+    parts.push(h('ul', { class: 'questions', 'aria-label': t('guide.questions') },
+      ...tb.questions.map((q) => h('li', { text: q }))));
+  }
+  return parts;
+}
+
 export function renderLobby() {
   const list = $('table-list');
   const here = state.table && state.table.room;
@@ -41,6 +52,7 @@ export function renderLobby() {
       return h('li', { class: `card${tb.id === here ? ' here' : ''}${closed ? ' closed' : ''}`, 'data-table': tb.id },
         h('h3', { id: `topic-${tb.id}`, text: tb.topic || tb.id }),
         tb.moderator ? h('p', { text: t('lobby.moderator', { name: tb.moderator }) }) : null,
+        ...guideOf(tb),
         h('p', {}, closed ? h('span', { class: 'badge closed', text: t('lobby.closed') }) : null, closed ? ' ' : null,
           h('span', { class: 'count', text: closed ? t('lobby.closedCount', { people: countText(tb) }) : countText(tb) })),
         tableButton(tb, here));

@@ -3,6 +3,7 @@
 // console's live parts. Loaded from a snapshot, then kept current by the
 // table's events; lists are redrawn with the focus kept where it was.
 import { $, h, t, plural, formatTime, keepFocus, announce, showError } from '/ui.js';
+import { guideOf } from '/lobby.js';
 import { state, role, moderatedTable, canModerateHere, mayWriteHere, votes, identity, endedTimers } from '/state.js';
 import { mutedHere, renderRules, hideButton, personControls, renderHidden } from '/moderation.js';
 
@@ -61,6 +62,7 @@ export function renderTable() {
   }
   $('table-heading').textContent = t('table.topic', { topic: tb.topic });
   $('table-closed').hidden = tb.open;
+  $('table-guide').replaceChildren(...guideOf(tableInfo(tb.room)));
   $('mod-console').hidden = !canModerateHere();
   // A chair may delete and time but the summary is the table moderator's.
   $('summary-form').hidden = !(role() === 'moderator' && moderatedTable() === tb.room);
@@ -175,24 +177,65 @@ async function toggleVote(ins) {
   renderInsights();
 }
 
+const STATUSES = ['open', 'taken_up', 'noted', 'out_of_scope'];
+
+// The moderator's or chair's control: a status and its public explanation.
+function outcomeForm(ins) {
+  const select = h('select', { 'data-focus': `status:${ins.id}`, 'aria-label': t('outcome.label', { text: ins.text }) },
+    ...STATUSES.map((s) => h('option', { value: s, selected: s === (ins.status || 'open'), text: t(`outcome.${s}`) })));
+  const note = h('input', {
+    'data-focus': `note:${ins.id}`, maxlength: '1000', value: ins.note || '',
+    'aria-label': t('outcome.noteLabel', { text: ins.text }), placeholder: t('outcome.note'),
+  });
+  return h('form', {
+    class: 'outcome-form',
+    onsubmit: (e) => {
+      e.preventDefault();
+      run(state.client.outcome(ins.id, select.value, { note: note.value, table: state.table.room }));
+    },
+  }, select, note, h('button', { type: 'submit', class: 'secondary', 'data-focus': `set:${ins.id}`, text: t('outcome.set') }));
+}
+
+// What became of an insight, as everyone sees it: the status (open says nothing) and the note.
+function outcomeOf(ins) {
+  if (!ins.status || ins.status === 'open') return null;
+  return h('span', { class: 'outcome', 'data-status': ins.status },
+    h('strong', { class: `status status-${ins.status}`, text: t(`outcome.${ins.status}`) }),
+    ins.note ? h('span', { class: 'note', text: ins.note }) : null);
+}
+
 export function renderInsights() {
   const list = $('insights');
   const ranked = state.table.insights.slice().sort((a, b) => (b.votes || 0) - (a.votes || 0));
   const locked = !mayWriteHere();
+  const moderating = canModerateHere();
   keepFocus(list, () => {
     list.replaceChildren(...ranked.map((ins) => {
       const voted = votes.has(ins.id);
       return h('li', { 'data-id': ins.id, class: voted ? 'voted' : null },
         h('span', { class: 'text', id: `insight-${ins.id}`, text: ins.text }),
+        outcomeOf(ins),
         h('span', { class: 'votes', text: plural('insights.votes', ins.votes || 0) }),
         h('button', {
           type: 'button', class: 'secondary', 'data-focus': `vote:${ins.id}`,
           'aria-pressed': String(voted), 'aria-describedby': `insight-${ins.id}`, disabled: locked,
           onclick: () => toggleVote(ins), text: voted ? t('insights.voted') : t('insights.vote'),
-        }));
+        }),
+        moderating ? outcomeForm(ins) : null);
     }));
     if (!ranked.length) list.append(h('li', { class: 'muted', text: t('insights.none') }));
   }, $('insight-text'));
+  renderMine();
+}
+
+// "My contributions": this person's insights at the table with what became of them.
+function renderMine() {
+  const mine = state.table.insights.filter((i) => state.you && i.by && i.by.id === state.you.id);
+  const list = $('my-insights');
+  list.replaceChildren(...mine.map((ins) => h('li', { 'data-id': ins.id },
+    h('span', { class: 'text', text: ins.text }),
+    outcomeOf(ins) || h('span', { class: 'outcome', 'data-status': 'open', text: t('outcome.open') }))));
+  if (!mine.length) list.append(h('li', { class: 'muted', text: t('mine.none') }));
 }
 
 // ---- timer, summary ------------------------------------------------------------------

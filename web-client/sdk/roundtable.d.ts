@@ -48,12 +48,20 @@ export interface HandEntry {
   name: string;
 }
 
+/** What became of an insight; every insight starts `open`. */
+export type OutcomeStatus = 'open' | 'taken_up' | 'noted' | 'merged' | 'out_of_scope';
+
 export interface Insight {
   id: string;
   text: string;
   /** Who proposed it. */
   by: Person;
   votes: number;
+  status: OutcomeStatus;
+  /** The public explanation of the status ('' when none). */
+  note: string;
+  /** With status `merged`: the insight it joined. */
+  into?: string;
 }
 
 export interface TimerState {
@@ -174,6 +182,17 @@ export interface HandsEvent extends RoomEventBase {
 
 export interface InsightEvent extends RoomEventBase, Insight {
   type: 'insight';
+}
+
+export interface OutcomeEvent extends RoomEventBase {
+  type: 'outcome';
+  insight: string;
+  status: OutcomeStatus;
+  note: string;
+  into?: string;
+  /** The moderator or chair who decided. */
+  by: Person;
+  ts: number;
 }
 
 export interface DeletedEvent extends RoomEventBase {
@@ -306,6 +325,7 @@ export type ServerEvent =
   | TablesEvent
   | HandsEvent
   | InsightEvent
+  | OutcomeEvent
   | DeletedEvent
   | TimerEvent
   | TimerEndedEvent
@@ -380,6 +400,7 @@ export interface Ops {
   approve: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
   reject: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
   ping: { fields: Record<string, never>; reply: ReplyOk };
+  outcome: { fields: { insight: string; status: OutcomeStatus; note?: string; into?: string; table?: string }; reply: ReplyOk };
 }
 
 export type OpName = keyof Ops;
@@ -416,6 +437,7 @@ export interface ClientEvents {
   tables: TablesEvent;
   hands: HandsEvent;
   insight: InsightEvent;
+  outcome: OutcomeEvent;
   deleted: DeletedEvent;
   timer: TimerEvent;
   timer_ended: TimerEndedEvent;
@@ -532,6 +554,8 @@ export declare class Roundtable {
   deleteMessage(room: RoomId, message: string): Promise<ReplyOk>;
   /** Moderator or chair: removes an insight and its votes. */
   deleteInsight(room: RoomId, insight: string): Promise<ReplyOk>;
+  /** Moderator or chair: what became of an insight (event `outcome`). */
+  outcome(insight: string, status: OutcomeStatus, opts?: { note?: string; into?: string; table?: string }): Promise<ReplyOk>;
   timer(room: RoomId, seconds: number): Promise<ReplyOk>;
   summary(text: string, publish?: boolean, table?: string): Promise<ReplyOk>;
   broadcast(text: string): Promise<ReplyOk>;

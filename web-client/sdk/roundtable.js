@@ -576,6 +576,15 @@ export class Roundtable {
   deleteMessage(room, message) { return this.delete(room, message); }
   /** Moderator or chair: removes an insight and its votes (event `deleted` {insight}). */
   deleteInsight(room, insight) { return this.request('delete', { room, insight }); }
+  /**
+   * Moderator or chair: what became of an insight (event `outcome`). `opts`:
+   * `note` (the public explanation), `into` (with status `merged`), `table`.
+   */
+  outcome(insight, status, opts = {}) {
+    const fields = { insight, status };
+    for (const k of ['note', 'into', 'table']) if (opts[k] !== undefined) fields[k] = opts[k];
+    return this.request('outcome', fields);
+  }
   timer(room, seconds) { return this.request('timer', { room, seconds }); }
   summary(text, publish = false, table = undefined) {
     const fields = { text, publish: !!publish };
