@@ -67,6 +67,15 @@ void write_op(json_writer& w, command_op const& op) {
             write_table(w, c.table);
           },
           [&](cmd::erase const& c) { w.field("op", "erase").field("author", c.author); },
+          [&](cmd::pick const& c) { w.field("op", "pick").field("participant", c.participant); },
+          [&](cmd::end_turn const&) { w.field("op", "end_turn"); },
+          [&](cmd::drop_hand const& c) {
+            w.field("op", "drop_hand").field("participant", c.participant);
+          },
+          [&](cmd::timer_pause const& c) { w.field("op", "timer_pause").field("pause", c.pause); },
+          [&](cmd::timer_extend const& c) {
+            w.field("op", "timer_extend").field("seconds", c.seconds);
+          },
       },
       op);
 }
@@ -162,6 +171,15 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
   if (name == "table_created")
     return with(cmd::table_created{}, [&](auto& c) { c.table = r.table(); });
   if (name == "erase") return with(cmd::erase{}, [&](auto& c) { r.get("author", c.author); });
+  if (name == "pick")
+    return with(cmd::pick{}, [&](auto& c) { r.get("participant", c.participant); });
+  if (name == "end_turn") return with(cmd::end_turn{}, none);
+  if (name == "drop_hand")
+    return with(cmd::drop_hand{}, [&](auto& c) { r.get("participant", c.participant); });
+  if (name == "timer_pause")
+    return with(cmd::timer_pause{}, [&](auto& c) { r.get("pause", c.pause); });
+  if (name == "timer_extend")
+    return with(cmd::timer_extend{}, [&](auto& c) { r.get("seconds", c.seconds); });
   return std::nullopt;
 }
 
