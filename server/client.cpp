@@ -2,6 +2,7 @@
 #include "server/client.hpp"
 
 #include "protocol/json_writer.hpp"
+#include "server/invitation.hpp"
 
 #include <chrono>
 #include <optional>
@@ -236,14 +237,21 @@ bool client::on_message(std::string_view text) {
   return false;
 }
 
-std::function<void(outcome)> client::replier(std::shared_ptr<client> self, std::string rid) {
-  return [self = std::move(self), rid = std::move(rid)](outcome o) mutable {
+std::function<void(outcome)> client::replier(std::shared_ptr<client> self, std::string rid,
+                                             std::string key, std::string value) {
+  return [self = std::move(self), rid = std::move(rid), key = std::move(key),
+          value = std::move(value)](outcome o) mutable {
     auto const w = self->worker_index();
-    self->node_.on_worker(w, [self = std::move(self), rid = std::move(rid), o = std::move(o)] {
+    self->node_.on_worker(w, [self = std::move(self), rid = std::move(rid), o = std::move(o),
+                              key = std::move(key), value = std::move(value)] {
       if (o) {
         self->reply_error(rid, *o);
-      } else {
+      } else if (key.empty()) {
         self->reply_ok(rid);
+      } else {
+        auto r = reply_head(rid);
+        r.key(key).raw(value).end_object();
+        self->enqueue(r.release());
       }
       self->op_done();
     });
@@ -326,16 +334,26 @@ bool client::dispatch(protocol::command& cmd) {
         } else if constexpr (std::is_same_v<T, protocol::hand>) {
           auto* s = table_room(rid);
           if (!s) return true;
+          if (!op.participant.empty()) {
+            return room_op(std::move(rid), *s,
+                           [who = std::move(op.participant), now](room& r, member const& m) {
+                             return r.drop_hand(m.who, who, now);
+                           });
+          }
           return room_op(std::move(rid), *s, [up = op.up, now](room& r, member const& m) {
             return r.hand(m, up, now);
           });
         } else if constexpr (std::is_same_v<T, protocol::speaker>) {
           auto* s = any_room(op.room);
           if (!s) return true;
-          bool const clear = op.what == protocol::speaker::action::clear;
-          return room_op(std::move(rid), *s, [clear, now](room& r, member const& m) {
-            return r.next_speaker(m.who, clear, now);
-          });
+          using action = protocol::speaker::action;
+          return room_op(
+              std::move(rid), *s,
+              [what = op.what, who = std::move(op.participant), now](room& r, member const& m) {
+                if (!who.empty()) return r.pick_speaker(m.who, who, now);
+                if (what == action::end) return r.end_turn(m.who, now);
+                return r.next_speaker(m.who, what == action::clear, now);
+              });
         } else if constexpr (std::is_same_v<T, protocol::insight>) {
           auto* s = table_room(rid);
           if (!s) return true;
@@ -362,9 +380,20 @@ bool client::dispatch(protocol::command& cmd) {
         } else if constexpr (std::is_same_v<T, protocol::timer>) {
           auto* s = any_room(op.room);
           if (!s) return true;
-          return room_op(std::move(rid), *s, [secs = op.seconds, now](room& r, member const& m) {
-            return r.set_timer(m.who, secs, now);
-          });
+          using action = protocol::timer::action;
+          return room_op(std::move(rid), *s,
+                         [what = op.what, secs = op.seconds, now](room& r, member const& m) {
+                           switch (what) {
+                             case action::pause:
+                             case action::resume:
+                               return r.pause_timer(m.who, what == action::pause, now);
+                             case action::extend:
+                               return r.extend_timer(m.who, secs, now);
+                             case action::set:
+                               break;
+                           }
+                           return r.set_timer(m.who, secs, now);
+                         });
         } else if constexpr (std::is_same_v<T, protocol::summary>) {
           std::string const table = op.table.empty() ? who_.moderates : op.table;
           if (table.empty()) return refuse(error_code::forbidden, "only a table's moderator");
@@ -395,6 +424,13 @@ bool client::dispatch(protocol::command& cmd) {
           return false;
         } else if constexpr (std::is_same_v<T, protocol::phase>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
+          // The agenda is the event's config, the same on every node.
+          if (!on_agenda(node_.event(), op.name)) {
+            std::string ids;
+            for (auto const& a : node_.event().agenda) ids += (ids.empty() ? "" : ", ") + a.id;
+            return refuse(error_code::bad_request,
+                          "phase: '" + op.name + "' is not on the agenda (" + ids + ")");
+          }
           return room_op(std::move(rid), node_.plenary(),
                          [name = std::move(op.name), now](room& r, member const&) {
                            return r.phase(name, now);
@@ -407,8 +443,11 @@ bool client::dispatch(protocol::command& cmd) {
           });
         } else if constexpr (std::is_same_v<T, protocol::create_table>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
-          node_.open_table({op.table, op.topic, op.moderator, op.capacity, true}, now,
-                           replier(shared_from_this(), std::move(rid)));
+          table_config cfg{op.table, op.topic, op.moderator, op.capacity, true};
+          auto invite = invitation::moderator(cfg, node_.secret(), now / 1000);
+          node_.open_table(
+              std::move(cfg), now,
+              replier(shared_from_this(), std::move(rid), "invite", std::move(invite)));
           return false;
         } else if constexpr (std::is_same_v<T, protocol::outcome>) {
           // The insight's table: named, else where the sender sits, else the
@@ -471,7 +510,7 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
       recovered += ok ? "true" : "false";
     }
     json_writer snap;
-    r.write_snapshot(snap);
+    r.write_snapshot(snap, m.who.id);
     return [self = std::move(self), rid = std::move(rid), h = std::move(h),
             replay = std::move(replay), snap = snap.release(), phase = r.phase_name(),
             recovered = std::move(recovered), refused = std::move(refused)]() mutable {
@@ -515,14 +554,14 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
           // Replay and snapshot once our `joined` is applied, at its seq.
           auto done = [&t, self = std::move(self), rid = std::move(rid), h = std::move(h),
                        snap = std::move(snap), phase = std::move(phase),
-                       recovered = std::move(recovered), rp](outcome o) mutable {
+                       recovered = std::move(recovered), rp, viewer = m.who.id](outcome o) mutable {
             std::vector<buffer> table_replay;
             bool ok = false;
             std::string table_snap;
             if (!o) {
               ok = t.replay(rp.epoch, rp.seq, table_replay, self->replay_budget());
               json_writer tw;
-              t.write_snapshot(tw);
+              t.write_snapshot(tw, viewer);
               table_snap = tw.release();
             }
             if (recovered.size() > 1) recovered += ',';
@@ -582,8 +621,12 @@ void client::finish_hello(std::string rid, protocol::hello h, std::string plenar
       .begin_object()
       .field("id", node_.event().id)
       .field("title", node_.event().title)
-      .field("phase", phase)
-      .end_object();
+      .field("phase", phase);
+  if (!node_.event().agenda.empty()) {
+    w.key("agenda");
+    write_agenda(w, node_.event().agenda);
+  }
+  w.end_object();
   w.key("tables");
   node_.write_tables(w);
   w.key("plenary").raw(plenary_snapshot);
@@ -639,15 +682,16 @@ bool client::do_join(std::string rid, std::string table) {
           });
         };
         // The snapshot is taken right after our join is applied: at its seq.
-        r.after(r.join(m, node::now_ms()), [&r, finish = std::move(finish)](outcome o) mutable {
-          std::string snap;
-          if (!o) {
-            json_writer w;
-            r.write_snapshot(w);
-            snap = w.release();
-          }
-          finish(std::move(o), std::move(snap));
-        });
+        r.after(r.join(m, node::now_ms()),
+                [&r, finish = std::move(finish), viewer = m.who.id](outcome o) mutable {
+                  std::string snap;
+                  if (!o) {
+                    json_writer w;
+                    r.write_snapshot(w, viewer);
+                    snap = w.release();
+                  }
+                  finish(std::move(o), std::move(snap));
+                });
       });
   return false;
 }

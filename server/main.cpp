@@ -1,10 +1,11 @@
 // roundtable-server: the entry point. Parses flags, loads the event, starts the
-// node and the listener, prints the address and (demo mode) the tokens a chair
-// and each table's moderator can use, reloads the TLS certificate on SIGHUP,
-// and shuts down cleanly on SIGTERM/SIGINT.
+// node and the listener, prints the address and (demo mode) the links a chair
+// and each table's moderator open to come in, reloads the TLS certificate on
+// SIGHUP, and shuts down cleanly on SIGTERM/SIGINT.
 // The `token` subcommand mints a token with the configured secret; `--version`
 // prints the version.
 #include "server/config.hpp"
+#include "server/invitation.hpp"
 #include "server/log.hpp"
 #include "server/net.hpp"
 #include "server/node.hpp"
@@ -135,16 +136,15 @@ int main(int argc, char** argv) {
   std::cout << "listening on " << host << ":" << l->port() << "\n";
   std::cout << "open " << base << "\n";
   if (n.demo()) {
-    auto const exp = node::now_ms() / 1000 + 24 * 3600;
-    std::cout << "chair token: " << auth::mint({"chair", "Chair", role::chair, "", exp}, n.secret())
-              << "\n";
-    std::cout << "chair page: " << base
-              << "?token=" << auth::mint({"chair", "Chair", role::chair, "", exp}, n.secret())
-              << "\n";
+    // Links, not raw tokens: a link opens the page signed in, and the page
+    // takes the token out of its address bar.
+    auto const now_s = node::now_ms() / 1000;
+    std::cout << "chair link: "
+              << invitation::link(base, invitation::chair_token(n.secret(), now_s)) << "\n";
     for (auto const& t : event.tables) {
-      auto const name = t.moderator.empty() ? "Moderator of " + t.topic : t.moderator;
-      auto const token = auth::mint({"mod-" + t.id, name, role::moderator, t.id, exp}, n.secret());
-      std::cout << "moderator token (" << t.id << "): " << token << "\n";
+      std::cout << "moderator link (" << t.id << "): "
+                << invitation::link(base, invitation::moderator_token(t, n.secret(), now_s))
+                << "\n";
     }
   }
   std::cout << std::flush;

@@ -13,8 +13,15 @@ export async function session(): Promise<string> {
   await rt.join('synergies');
   await rt.vote('i1');
   await rt.vote('i1', false);
+  await rt.giveFloor('synergies', 'p-1');
+  await rt.lowerHand('p-1');
+  await rt.speaker('synergies', 'end');
+  await rt.pauseTimer('synergies');
+  await rt.extendTimer('synergies', 60);
   await rt.request('vote', { insight: 'i1', up: false });
   await rt.summary('text', true, 'synergies');
+  const created = await rt.createTable({ table: 't', topic: 'T' });
+  const invite: string = created.invite.link;
   try {
     await rt.broadcast('hi');
   } catch (err) {
@@ -22,5 +29,5 @@ export async function session(): Promise<string> {
   }
   const codes: readonly ServerErrorCode[] = SERVER_ERROR_CODES;
   rt.close();
-  return `${kept ?? ''}${backoffDelay(1)}${parseBatch('{}').length}${codes.length}`;
+  return `${kept ?? ''}${invite}${backoffDelay(1)}${parseBatch('{}').length}${codes.length}`;
 }
