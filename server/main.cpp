@@ -117,6 +117,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto& n = *owned;
+  // Caught from before the first connection on: a SIGTERM that comes while the
+  // tokens are printed still closes every client with 1001 (asio queues it
+  // until the handlers below wait for it).
+  boost::asio::io_context signals_ioc;
+  boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
+  boost::asio::signal_set reload(signals_ioc, SIGHUP);  // with or without TLS: never kills
   std::optional<listener> l;
   try {
     l.emplace(n);
@@ -153,9 +159,6 @@ int main(int argc, char** argv) {
                         {"tables", std::to_string(event.tables.size())},
                         {"auth", n.demo() ? "demo" : "tokens"}});
 
-  boost::asio::io_context signals_ioc;
-  boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
-  boost::asio::signal_set reload(signals_ioc);
   std::function<void()> wait_reload = [&] {
     reload.async_wait([&](boost::system::error_code ec, int) {
       if (ec) return;
@@ -163,7 +166,6 @@ int main(int argc, char** argv) {
       wait_reload();
     });
   };
-  reload.add(SIGHUP);  // handled with or without TLS: a reload never kills the server
   wait_reload();
   signals.async_wait([&](boost::system::error_code, int sig) {
     log::info("stopping", {{"signal", std::to_string(sig)}});
