@@ -52,15 +52,19 @@ struct say {
   std::string room;
   std::string text;
 };
-// Raise or lower the sender's hand at its table.
+// Raise or lower the sender's hand at its table; with `participant`, a
+// moderator lowers that person's hand (up must then be false).
 struct hand {
   bool up = false;
+  std::string participant;  // empty: the sender's own hand
 };
-// Moderator: give the floor to the first raised hand, or clear the queue.
+// Moderator: give the floor to the first raised hand (or to `participant`, any
+// hand in the queue), end the current turn, or clear the queue.
 struct speaker {
-  enum class action { next, clear };
+  enum class action { next, clear, end };
   std::string room;
   action what = action::next;
+  std::string participant;  // with next: pick this raised hand
 };
 struct insight {
   std::string text;
@@ -75,9 +79,13 @@ struct del {  // "delete" on the wire: exactly one of message and insight
   std::string message;
   std::string insight;
 };
+// Exactly one of: `seconds` (start, 0 stops), `pause` (true pauses a running
+// timer, false resumes a paused one), `extend` (seconds added to the timer).
 struct timer {
+  enum class action { set, pause, resume, extend };
   std::string room;
-  std::int64_t seconds = 0;  // 0 stops the timer
+  action what = action::set;
+  std::int64_t seconds = 0;  // set: 0 stops the timer; extend: the seconds added
 };
 struct summary {
   std::string table;  // empty: the moderator's own table

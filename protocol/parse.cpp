@@ -77,13 +77,15 @@ enum class key : std::uint8_t {
   on,
   reason,
   premoderate,
+  pause,
+  extend,
   count
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(key::count)> key_names = {
-    "op",    "name",      "token",       "table",   "room",    "text",
-    "up",    "action",    "insight",     "message", "seconds", "publish",
-    "topic", "moderator", "capacity",    "open",    "status",  "note",
-    "into",  "item",      "participant", "on",      "reason",  "premoderate"};
+    "op",       "name",    "token",       "table",   "room",    "text",  "up",
+    "action",   "insight", "message",     "seconds", "publish", "topic", "moderator",
+    "capacity", "open",    "status",      "note",    "into",    "item",  "participant",
+    "on",       "reason",  "premoderate", "pause",   "extend"};
 
 // What one field held. Strings point into simdjson's string buffer, valid until
 // the next parse.
@@ -711,20 +713,33 @@ bool parser::impl::build(std::size_t op_index, command& out) {
       auto& c = out.op.emplace<say>();
       return id_field(key::room, true, c.room) && text_field(key::text, 1, limits::text, c.text);
     }
-    case index_of<hand>:
-      return bool_field(key::up, true, out.op.emplace<hand>().up);
+    case index_of<hand>: {
+      auto& c = out.op.emplace<hand>();
+      if (!bool_field(key::up, true, c.up) || !id_field(key::participant, false, c.participant))
+        return false;
+      if (c.up && !c.participant.empty())
+        return fail(error_code::bad_request, "hand: a 'participant' hand can only be lowered");
+      return true;
+    }
     case index_of<speaker>: {
       auto& c = out.op.emplace<speaker>();
-      if (!id_field(key::room, true, c.room)) return false;
-      std::string_view a;
-      if (!string_field(key::action, true, a)) return false;
+      if (!id_field(key::room, true, c.room) || !id_field(key::participant, false, c.participant))
+        return false;
+      // With a participant the action is "next" unless given.
+      std::string_view a = "next";
+      if (!string_field(key::action, c.participant.empty(), a)) return false;
       if (a == "next") {
         c.what = speaker::action::next;
       } else if (a == "clear") {
         c.what = speaker::action::clear;
+      } else if (a == "end") {
+        c.what = speaker::action::end;
       } else {
-        return fail_field(error_code::bad_request, key::action, "must be \"next\" or \"clear\"");
+        return fail_field(error_code::bad_request, key::action,
+                          "must be \"next\", \"end\" or \"clear\"");
       }
+      if (!c.participant.empty() && c.what != speaker::action::next)
+        return fail(error_code::bad_request, "speaker: 'participant' goes with action \"next\"");
       return true;
     }
     case index_of<insight>:
@@ -744,8 +759,26 @@ bool parser::impl::build(std::size_t op_index, command& out) {
     }
     case index_of<timer>: {
       auto& c = out.op.emplace<timer>();
-      return id_field(key::room, true, c.room) &&
-             int_field(key::seconds, true, limits::timer_seconds, c.seconds);
+      if (!id_field(key::room, true, c.room)) return false;
+      auto const given = [&](key k) {
+        return at(k).k != slot::kind::missing && at(k).k != slot::kind::null;
+      };
+      if (given(key::seconds) + given(key::pause) + given(key::extend) > 1)
+        return fail(error_code::bad_request, "timer: give one of 'seconds', 'pause' or 'extend'");
+      if (given(key::pause)) {
+        bool pause = false;
+        if (!bool_field(key::pause, true, pause)) return false;
+        c.what = pause ? timer::action::pause : timer::action::resume;
+        return true;
+      }
+      if (given(key::extend)) {
+        c.what = timer::action::extend;
+        if (!int_field(key::extend, true, limits::timer_seconds, c.seconds)) return false;
+        if (c.seconds == 0)
+          return fail_field(error_code::bad_request, key::extend, "must be 1 or more");
+        return true;
+      }
+      return int_field(key::seconds, true, limits::timer_seconds, c.seconds);
     }
     case index_of<summary>: {
       auto& c = out.op.emplace<summary>();

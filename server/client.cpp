@@ -2,6 +2,7 @@
 #include "server/client.hpp"
 
 #include "protocol/json_writer.hpp"
+#include "server/invitation.hpp"
 
 #include <chrono>
 #include <optional>
@@ -241,14 +242,21 @@ bool client::on_message(std::string_view text) {
   return false;
 }
 
-std::function<void(outcome)> client::replier(std::shared_ptr<client> self, std::string rid) {
-  return [self = std::move(self), rid = std::move(rid)](outcome o) mutable {
+std::function<void(outcome)> client::replier(std::shared_ptr<client> self, std::string rid,
+                                             std::string key, std::string value) {
+  return [self = std::move(self), rid = std::move(rid), key = std::move(key),
+          value = std::move(value)](outcome o) mutable {
     auto const w = self->worker_index();
-    self->node_.on_worker(w, [self = std::move(self), rid = std::move(rid), o = std::move(o)] {
+    self->node_.on_worker(w, [self = std::move(self), rid = std::move(rid), o = std::move(o),
+                              key = std::move(key), value = std::move(value)] {
       if (o) {
         self->reply_error(rid, *o);
-      } else {
+      } else if (key.empty()) {
         self->reply_ok(rid);
+      } else {
+        auto r = reply_head(rid);
+        r.key(key).raw(value).end_object();
+        self->enqueue(r.release());
       }
       self->op_done();
     });
@@ -341,16 +349,26 @@ bool client::dispatch(protocol::command& cmd) {
         } else if constexpr (std::is_same_v<T, protocol::hand>) {
           auto* s = table_room(rid);
           if (!s) return true;
+          if (!op.participant.empty()) {
+            return room_op(std::move(rid), *s,
+                           [who = std::move(op.participant), now](room& r, member const& m) {
+                             return r.drop_hand(m.who, who, now);
+                           });
+          }
           return room_op(std::move(rid), *s, [up = op.up, now](room& r, member const& m) {
             return r.hand(m, up, now);
           });
         } else if constexpr (std::is_same_v<T, protocol::speaker>) {
           auto* s = any_room(op.room);
           if (!s) return true;
-          bool const clear = op.what == protocol::speaker::action::clear;
-          return room_op(std::move(rid), *s, [clear, now](room& r, member const& m) {
-            return r.next_speaker(m.who, clear, now);
-          });
+          using action = protocol::speaker::action;
+          return room_op(
+              std::move(rid), *s,
+              [what = op.what, who = std::move(op.participant), now](room& r, member const& m) {
+                if (!who.empty()) return r.pick_speaker(m.who, who, now);
+                if (what == action::end) return r.end_turn(m.who, now);
+                return r.next_speaker(m.who, what == action::clear, now);
+              });
         } else if constexpr (std::is_same_v<T, protocol::insight>) {
           auto* s = table_room(rid);
           if (!s) return true;
@@ -377,9 +395,20 @@ bool client::dispatch(protocol::command& cmd) {
         } else if constexpr (std::is_same_v<T, protocol::timer>) {
           auto* s = any_room(op.room);
           if (!s) return true;
-          return room_op(std::move(rid), *s, [secs = op.seconds, now](room& r, member const& m) {
-            return r.set_timer(m.who, secs, now);
-          });
+          using action = protocol::timer::action;
+          return room_op(std::move(rid), *s,
+                         [what = op.what, secs = op.seconds, now](room& r, member const& m) {
+                           switch (what) {
+                             case action::pause:
+                             case action::resume:
+                               return r.pause_timer(m.who, what == action::pause, now);
+                             case action::extend:
+                               return r.extend_timer(m.who, secs, now);
+                             case action::set:
+                               break;
+                           }
+                           return r.set_timer(m.who, secs, now);
+                         });
         } else if constexpr (std::is_same_v<T, protocol::summary>) {
           std::string const table = op.table.empty() ? who_.moderates : op.table;
           if (table.empty()) return refuse(error_code::forbidden, "only a table's moderator");
@@ -410,6 +439,13 @@ bool client::dispatch(protocol::command& cmd) {
           return false;
         } else if constexpr (std::is_same_v<T, protocol::phase>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
+          // The agenda is the event's config, the same on every node.
+          if (!on_agenda(node_.event(), op.name)) {
+            std::string ids;
+            for (auto const& a : node_.event().agenda) ids += (ids.empty() ? "" : ", ") + a.id;
+            return refuse(error_code::bad_request,
+                          "phase: '" + op.name + "' is not on the agenda (" + ids + ")");
+          }
           return room_op(std::move(rid), node_.plenary(),
                          [name = std::move(op.name), now](room& r, member const&) {
                            return r.phase(name, now);
@@ -422,8 +458,11 @@ bool client::dispatch(protocol::command& cmd) {
           });
         } else if constexpr (std::is_same_v<T, protocol::create_table>) {
           if (!who_.is_chair()) return refuse(error_code::forbidden, "only the chair");
-          node_.open_table({op.table, op.topic, op.moderator, op.capacity, true}, now,
-                           replier(shared_from_this(), std::move(rid)));
+          table_config cfg{op.table, op.topic, op.moderator, op.capacity, true};
+          auto invite = invitation::moderator(cfg, node_.secret(), now / 1000);
+          node_.open_table(
+              std::move(cfg), now,
+              replier(shared_from_this(), std::move(rid), "invite", std::move(invite)));
           return false;
         } else if constexpr (std::is_same_v<T, protocol::hide> ||
                              std::is_same_v<T, protocol::restore>) {
@@ -625,8 +664,12 @@ void client::finish_hello(std::string rid, protocol::hello h, std::string plenar
       .field("id", node_.event().id)
       .field("title", node_.event().title)
       .field("phase", phase)
-      .field("rules", node_.event().rules)
-      .end_object();
+      .field("rules", node_.event().rules);
+  if (!node_.event().agenda.empty()) {
+    w.key("agenda");
+    write_agenda(w, node_.event().agenda);
+  }
+  w.end_object();
   w.key("tables");
   node_.write_tables(w);
   w.key("plenary").raw(plenary_snapshot);

@@ -136,8 +136,10 @@ class client : public std::enable_shared_from_this<client> {
   // Stops the table's stream here and (unless told not to) leaves the room.
   void leave_table(bool tell_room = true);
   // The reply to an op that ran on a room's home: posted back to this
-  // client's worker with the outcome, then the next message is read.
-  static std::function<void(outcome)> replier(std::shared_ptr<client> self, std::string rid);
+  // client's worker with the outcome, then the next message is read. A
+  // successful reply carries `key` with the JSON `value` when a key is given.
+  static std::function<void(outcome)> replier(std::shared_ptr<client> self, std::string rid,
+                                              std::string key = {}, std::string value = {});
   // Runs `fn(room&) -> outcome` on the room's home and replies with the
   // result in the op's place among the pipelined replies; returns true (read on).
   template <class F>

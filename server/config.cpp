@@ -6,6 +6,9 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cctype>
+#include <functional>
 #include <stdexcept>
 
 namespace roundtable {
@@ -46,6 +49,13 @@ std::optional<table_config> table_from_json(std::string_view json) {
 event_config demo_event() {
   event_config e;
   e.rules = "Be respectful. Stay on the table's topic: the moderator hides off-topic comments.";
+  e.agenda = {
+      {"keynote", {{"en", "Keynote"}, {"fr", "Discours d\u2019ouverture"}}},
+      {"presentations", {{"en", "Presentations"}, {"fr", "Présentations"}}},
+      {"roundtables", {{"en", "Roundtables"}, {"fr", "Tables rondes"}}},
+      {"reports", {{"en", "Reports"}, {"fr", "Rapports"}}},
+      {"networking", {{"en", "Networking"}, {"fr", "Réseautage"}}},
+  };
   e.tables = {
       {"synergies", "Synergies and sustainability", "Moderator of Synergies", 0, true},
       {"big-data", "Big data for open governance", "Moderator of Big data", 0, true},
@@ -64,7 +74,69 @@ bool valid_id(std::string_view s) {
   return true;
 }
 
+bool on_agenda(event_config const& e, std::string_view phase) {
+  return e.agenda.empty() || std::any_of(e.agenda.begin(), e.agenda.end(),
+                                         [&](agenda_item const& a) { return a.id == phase; });
+}
+
+void write_agenda(protocol::json_writer& w, std::vector<agenda_item> const& agenda) {
+  w.begin_array();
+  for (auto const& a : agenda) {
+    w.begin_object().field("id", a.id).key("label").begin_object();
+    for (auto const& [language, text] : a.label) w.field(language, text);
+    w.end_object().end_object();
+  }
+  w.end_array();
+}
+
 namespace {
+
+// A language tag as pages name theirs: "en", "fr", "pt-BR".
+bool language_tag(std::string_view s) {
+  return !s.empty() && s.size() <= 16 && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+  });
+}
+
+// A label is shown as a phase name: 1 to 200 bytes without control characters.
+bool label_text(std::string_view s) {
+  return !s.empty() && s.size() <= 200 && std::none_of(s.begin(), s.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+}
+
+std::vector<agenda_item> agenda_in(simdjson::dom::element doc,
+                                   std::function<void(std::string const&)> const& fail) {
+  std::vector<agenda_item> out;
+  simdjson::dom::array items;
+  if (doc["agenda"].get(items)) {
+    if (doc["agenda"].error() != simdjson::NO_SUCH_FIELD) fail("'agenda' must be an array");
+    return out;
+  }
+  for (auto item : items) {
+    agenda_item a;
+    std::string_view s;
+    if (item["id"].get(s) || !valid_id(s))
+      fail("each agenda step needs an id of [A-Za-z0-9_.:-], 1 to 64");
+    a.id = s;
+    simdjson::dom::object labels;
+    if (item["label"].get(labels)) fail("agenda step " + a.id + " needs a label object");
+    for (auto [language, text] : labels) {
+      std::string_view t;
+      if (!language_tag(language) || text.get(t) || !label_text(t))
+        fail("agenda step " + a.id + ": each label is \"language\": \"1 to 200 bytes of text\"");
+      a.label.emplace_back(std::string(language), std::string(t));
+    }
+    if (a.label.empty()) fail("agenda step " + a.id + " needs at least one label");
+    for (auto const& other : out) {
+      if (other.id == a.id) fail("agenda step " + a.id + " appears twice");
+    }
+    out.push_back(std::move(a));
+  }
+  if (out.size() > max_agenda)
+    fail("the agenda has more than " + std::to_string(max_agenda) + " steps");
+  return out;
+}
 
 // A table's `goal` and `questions`, checked against their bounds.
 template <class Fail>
@@ -109,11 +181,17 @@ event_config load_event(std::string const& path) {
   std::string_view s;
   if (!doc["id"].get(s)) e.id = s;
   if (!doc["title"].get(s)) e.title = s;
-  if (!doc["phase"].get(s)) e.phase = s;
   if (!doc["rules"].get(s)) {
     if (s.size() > max_rules_bytes)
       fail("'rules' is over " + std::to_string(max_rules_bytes) + " bytes");
     e.rules = s;
+  }
+  e.agenda = agenda_in(doc, fail);
+  if (!doc["phase"].get(s)) {
+    e.phase = s;
+    if (!on_agenda(e, e.phase)) fail("'phase' " + e.phase + " is not an agenda step");
+  } else if (!e.agenda.empty()) {
+    e.phase = e.agenda.front().id;  // the event starts at its first step
   }
   simdjson::dom::array tables;
   if (doc["tables"].get(tables)) fail("'tables' must be an array");

@@ -3,6 +3,7 @@
 // (title, phases, tables) loaded from a JSON file or the built-in demo.
 #pragma once
 
+#include "protocol/json_writer.hpp"
 #include "server/room.hpp"
 
 #include <chrono>
@@ -10,9 +11,18 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace roundtable {
+
+// One step of the event's agenda: the id the `phase` op names, and its label
+// in each language the event was written for, e.g. {"en", "Keynote"}.
+struct agenda_item {
+  std::string id;
+  std::vector<std::pair<std::string, std::string>> label;  // (language, text), in file order
+};
 
 // What a table is for, from the event config: shown in the lobby, the table
 // view and the reports. Bounded so the lobby every `hello` carries stays small.
@@ -39,10 +49,21 @@ struct event_config {
     auto it = guides.find(table);
     return it == guides.end() ? none : it->second;
   }
+  // With an agenda, `phase` takes one of its ids; without, any name.
+  std::vector<agenda_item> agenda;
 };
 
 // House rules: a short text, read by everyone at every hello.
 inline constexpr std::size_t max_rules_bytes = 2000;
+
+// Steps in an agenda: it goes to everyone in every `hello`, and a day's
+// programme has a dozen steps at most.
+inline constexpr std::size_t max_agenda = 50;
+
+// Whether the `phase` op may name `phase`: any name without an agenda.
+bool on_agenda(event_config const& e, std::string_view phase);
+// The agenda as JSON: [{"id", "label": {language: text}}].
+void write_agenda(protocol::json_writer& w, std::vector<agenda_item> const& agenda);
 
 // A table's config as JSON ({"table","topic","moderator","capacity"} plus
 // `extra` fields, e.g. ,"order":3), and back; nullopt when unreadable.

@@ -1,10 +1,11 @@
 // roundtable-server: the entry point. Parses flags, loads the event, starts the
-// node and the listener, prints the address and (demo mode) the tokens a chair
-// and each table's moderator can use, reloads the TLS certificate on SIGHUP,
-// and shuts down cleanly on SIGTERM/SIGINT.
+// node and the listener, prints the address and (demo mode) the links a chair
+// and each table's moderator open to come in, reloads the TLS certificate on
+// SIGHUP, and shuts down cleanly on SIGTERM/SIGINT.
 // The `token` subcommand mints a token with the configured secret; `--version`
 // prints the version.
 #include "server/config.hpp"
+#include "server/invitation.hpp"
 #include "server/log.hpp"
 #include "server/net.hpp"
 #include "server/node.hpp"
@@ -116,6 +117,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto& n = *owned;
+  // Caught from before the first connection on: a SIGTERM that comes while the
+  // tokens are printed still closes every client with 1001 (asio queues it
+  // until the handlers below wait for it).
+  boost::asio::io_context signals_ioc;
+  boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
+  boost::asio::signal_set reload(signals_ioc, SIGHUP);  // with or without TLS: never kills
   std::optional<listener> l;
   try {
     l.emplace(n);
@@ -135,16 +142,15 @@ int main(int argc, char** argv) {
   std::cout << "listening on " << host << ":" << l->port() << "\n";
   std::cout << "open " << base << "\n";
   if (n.demo()) {
-    auto const exp = node::now_ms() / 1000 + 24 * 3600;
-    std::cout << "chair token: " << auth::mint({"chair", "Chair", role::chair, "", exp}, n.secret())
-              << "\n";
-    std::cout << "chair page: " << base
-              << "?token=" << auth::mint({"chair", "Chair", role::chair, "", exp}, n.secret())
-              << "\n";
+    // Links, not raw tokens: a link opens the page signed in, and the page
+    // takes the token out of its address bar.
+    auto const now_s = node::now_ms() / 1000;
+    std::cout << "chair link: "
+              << invitation::link(base, invitation::chair_token(n.secret(), now_s)) << "\n";
     for (auto const& t : event.tables) {
-      auto const name = t.moderator.empty() ? "Moderator of " + t.topic : t.moderator;
-      auto const token = auth::mint({"mod-" + t.id, name, role::moderator, t.id, exp}, n.secret());
-      std::cout << "moderator token (" << t.id << "): " << token << "\n";
+      std::cout << "moderator link (" << t.id << "): "
+                << invitation::link(base, invitation::moderator_token(t, n.secret(), now_s))
+                << "\n";
     }
   }
   std::cout << std::flush;
@@ -153,9 +159,6 @@ int main(int argc, char** argv) {
                         {"tables", std::to_string(event.tables.size())},
                         {"auth", n.demo() ? "demo" : "tokens"}});
 
-  boost::asio::io_context signals_ioc;
-  boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
-  boost::asio::signal_set reload(signals_ioc);
   std::function<void()> wait_reload = [&] {
     reload.async_wait([&](boost::system::error_code ec, int) {
       if (ec) return;
@@ -163,7 +166,6 @@ int main(int argc, char** argv) {
       wait_reload();
     });
   };
-  reload.add(SIGHUP);  // handled with or without TLS: a reload never kills the server
   wait_reload();
   signals.async_wait([&](boost::system::error_code, int sig) {
     log::info("stopping", {{"signal", std::to_string(sig)}});

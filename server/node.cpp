@@ -261,22 +261,29 @@ std::vector<room_slot*> node::tables() {
 std::size_t node::write_tables(json_writer& w, bool changed_only) {
   std::size_t rows = 0;
   w.begin_array();
+  // Indexed by room::summary_status.
+  static constexpr std::string_view summaries[] = {"none", "draft", "published"};
   for (auto* s : tables()) {
-    auto const count = s->count.load(std::memory_order_relaxed);
-    bool const open = s->open.load(std::memory_order_relaxed);
+    auto constexpr relaxed = std::memory_order_relaxed;
+    room_slot::lobby_row const row{s->count.load(relaxed),         s->hands.load(relaxed),
+                                   s->timer_ends_at.load(relaxed), s->open.load(relaxed),
+                                   s->moderated.load(relaxed),     s->summary.load(relaxed)};
     if (changed_only) {
-      if (s->lobby_count == count && s->lobby_open == open) continue;
-      s->lobby_count = count;
-      s->lobby_open = open;
+      if (s->lobby == row) continue;
+      s->lobby = row;
     }
     ++rows;
     w.begin_object()
         .field("id", s->config.id)
         .field("topic", s->config.topic)
         .field("moderator", s->config.moderator)
-        .field("count", count)
+        .field("count", row.count)
         .field("capacity", s->config.capacity)
-        .field("open", open);
+        .field("open", row.open)
+        .field("moderated", row.moderated)
+        .field("hands", row.hands)
+        .field("timer_ends_at", row.timer_ends_at)
+        .field("summary", summaries[row.summary]);
     auto const& g = event_.guide(s->config.id);
     w.field("goal", g.goal).key("questions").begin_array();
     for (auto const& q : g.questions) w.value(q);
@@ -326,6 +333,15 @@ void node::publish(room_slot& s) {
     tables_changed();
   }
   if (s.open.exchange(s.r->config().open) != s.r->config().open) tables_changed();
+  if (!s.r->is_plenary()) {
+    bool changed = s.hands.exchange(static_cast<std::int64_t>(s.r->hands_waiting())) !=
+                   static_cast<std::int64_t>(s.r->hands_waiting());
+    changed |= s.moderated.exchange(s.r->moderator_seated()) != s.r->moderator_seated();
+    changed |= s.timer_ends_at.exchange(s.r->timer_ends_at()) != s.r->timer_ends_at();
+    int const summary = static_cast<int>(s.r->summary_state());
+    changed |= s.summary.exchange(summary) != summary;
+    if (changed) tables_changed();
+  }
   if (s.r->take_timer_changed()) arm_timer(s);
   for (auto& t : s.r->take_created()) {
     if (!find_room(t.id)) create_table(std::move(t));  // decided on another node

@@ -94,11 +94,23 @@ struct room_slot {
   table_config config;  // immutable copy: id, topic, moderator, capacity
   std::atomic<std::int64_t> count{0};
   std::atomic<bool> open{true};
+  // At a glance (the chair's overview), set on the home thread after each
+  // change: raised hands, a moderator seated, the running timer's end (0:
+  // none), the summary (a room::summary_status).
+  std::atomic<std::int64_t> hands{0};
+  std::atomic<bool> moderated{false};
+  std::atomic<std::int64_t> timer_ends_at{0};
+  std::atomic<int> summary{0};
   std::unique_ptr<boost::asio::steady_timer> timer;  // home thread only
   // The row as the last `tables` event told it (the lobby timer's thread
   // only); -1: never sent. That event carries only the rows that differ.
-  std::int64_t lobby_count = -1;
-  bool lobby_open = true;
+  struct lobby_row {
+    std::int64_t count = -1, hands = 0, timer_ends_at = 0;
+    bool open = true, moderated = false;
+    int summary = 0;
+    bool operator==(lobby_row const&) const = default;
+  };
+  lobby_row lobby;
 };
 
 class node {

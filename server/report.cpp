@@ -5,6 +5,7 @@
 #include "protocol/json_writer.hpp"
 #include "protocol/parse.hpp"
 #include "server/durable_log.hpp"
+#include "server/invitation.hpp"
 #include "server/node.hpp"
 
 #include <thread>
@@ -327,13 +328,23 @@ void handle_admin(node& n, std::uint32_t worker, http_request req, http_done don
     if (!parser.parse_fields(tables ? "create_table" : "broadcast", req.body, cmd, err)) {
       return done(json_error(http_status(err.code), err.code, err.message));
     }
-    auto reply = [&n, worker, done = std::move(done), status = tables ? 201u : 200u](outcome o) {
-      n.on_worker(worker, [done, status, o = std::move(o)] {
+    auto const now = node::now_ms();
+    // A created table's answer carries its moderator's invitation.
+    std::string body = "{\"ok\":true}";
+    if (tables) {
+      auto const& c = std::get<protocol::create_table>(cmd.op);
+      body = "{\"ok\":true,\"invite\":" +
+             invitation::moderator({c.table, c.topic, c.moderator, c.capacity, true}, n.secret(),
+                                   now / 1000) +
+             "}";
+    }
+    auto reply = [&n, worker, done = std::move(done), status = tables ? 201u : 200u,
+                  body = std::move(body)](outcome o) {
+      n.on_worker(worker, [done, status, body, o = std::move(o)] {
         if (o) return done(json_error(http_status(o->code), o->code, o->message));
-        done(json_response(status, "{\"ok\":true}"));
+        done(json_response(status, body));
       });
     };
-    auto const now = node::now_ms();
     if (tables) {
       auto& c = std::get<protocol::create_table>(cmd.op);
       n.open_table({c.table, c.topic, c.moderator, c.capacity, true}, now, std::move(reply));

@@ -335,6 +335,16 @@ std::vector<insight_entry const*> room::ranked_insights() const {
   return out;
 }
 
+bool room::moderator_seated() const {
+  return std::any_of(roster_.begin(), roster_.end(),
+                     [&](auto const& r) { return r.second.moderates_table(cfg_.id); });
+}
+
+room::summary_status room::summary_state() const noexcept {
+  if (draft_.empty()) return summary_status::none;
+  return draft_ == published_ ? summary_status::published : summary_status::draft;
+}
+
 void room::write_snapshot(json_writer& w, participant const* viewer) const {
   w.begin_object()
       .field("room", cfg_.id)
@@ -349,6 +359,9 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
     w.key("broadcasts");
     write_latest(w, newest_first(broadcasts_, snapshot_plenary_items), snapshot_plenary_items,
                  snapshot_broadcast_bytes);
+    w.key("phases").begin_array();
+    for (auto const& p : phases_) w.raw(*p);
+    w.end_array();
   } else {
     w.field("topic", cfg_.topic)
         .field("moderator", cfg_.moderator)
@@ -380,21 +393,21 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
     for (auto const* i : ranked_insights()) {
       w.begin_object();
       write_insight(w, *i);
-      w.end_object();
+      w.field("voted", viewer && i->voters.count(viewer->id) != 0).end_object();
     }
     w.end_array().key("muted").begin_array();
     for (auto const& id : muted_) w.value(id);
     w.end_array();
     write_hands(w, "hands");
     w.key("timer");
-    if (timer_ends_at_) {
-      w.begin_object()
-          .field("ends_at", timer_ends_at_)
-          .field("seconds", timer_seconds_)
-          .end_object();
+    if (timer_ends_at_ || timer_left_ms_) {
+      w.begin_object().field("ends_at", timer_ends_at_).field("seconds", timer_seconds_);
+      if (timer_left_ms_) w.field("paused", true).field("left", timer_left_ms_);
+      w.end_object();
     } else {
       w.null();
     }
+    w.field("timer_ended", timer_ended_);
     w.key("summary");
     if (draft_.empty())
       w.null();

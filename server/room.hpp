@@ -124,6 +124,9 @@ class room {
   static constexpr std::size_t snapshot_plenary_items = 20;
   static constexpr std::size_t snapshot_report_bytes = 64 * 1024;
   static constexpr std::size_t snapshot_broadcast_bytes = 32 * 1024;
+  // The plenary keeps the latest phase changes for late joiners: an agenda has
+  // a handful of phases; the bound holds if a chair clicks through it all day.
+  static constexpr std::size_t kept_phases = 20;
   // Key insights per table: a table has a handful, a few dozen at most; the
   // cap bounds the state every vote rewrites (store, Redis) against a flood.
   static constexpr std::size_t max_insights = 200;
@@ -175,6 +178,16 @@ class room {
   // with an `insight` field, decided at apply.
   ticket delete_insight(participant const& p, std::string_view insight_id, std::int64_t now_ms);
   ticket set_timer(participant const& p, std::int64_t seconds, std::int64_t now_ms);
+  // The floor, by the table's moderator or the chair (room_apply_floor.cpp):
+  // give it to a raised hand (`not_found` when that hand is not up), end the
+  // current turn (the queue stays), lower someone's hand.
+  ticket pick_speaker(participant const& p, std::string_view who, std::int64_t now_ms);
+  ticket end_turn(participant const& p, std::int64_t now_ms);
+  ticket drop_hand(participant const& p, std::string_view who, std::int64_t now_ms);
+  // Pause (or resume) the running timer, or add seconds to it, running or
+  // paused; `not_found` without one.
+  ticket pause_timer(participant const& p, bool pause, std::int64_t now_ms);
+  ticket extend_timer(participant const& p, std::int64_t seconds, std::int64_t now_ms);
   // The timer ran out at `now_ms`: ends it if this timer is still the current
   // one at apply (`ends_at` guards against a timer restarted meanwhile).
   void timer_expired(std::int64_t ends_at, std::int64_t now_ms);
@@ -269,8 +282,9 @@ class room {
   // the state is kept.
   outcome apply(std::uint64_t lsn, std::uint64_t epoch, room_command const& c);
 
-  // The snapshot a joining member receives, at the current seq.
-  // `viewer`: who gets it, for the held messages they may see (none without).
+  // The snapshot a joining member receives, at the current seq. `viewer`: who
+  // gets it, for the held messages they may see and, at a table, whether they
+  // voted for each insight (neither without).
   void write_snapshot(protocol::json_writer& w, participant const* viewer = nullptr) const;
   // Events after `after_seq` when the client's epoch matches, the window
   // still holds them all and they fit in `budget` bytes; false otherwise (the
@@ -322,6 +336,13 @@ class room {
   std::size_t messages_deleted() const noexcept { return messages_deleted_; }
   std::vector<buffer> const& reports() const noexcept { return reports_; }
   std::string const& phase_name() const noexcept { return phase_; }
+  // At a glance, for the chair's overview (the lobby rows): raised hands
+  // waiting, whether a moderator of this table is seated, and the summary:
+  // none, a draft (saved, not published as it stands) or published.
+  enum class summary_status { none, draft, published };
+  std::size_t hands_waiting() const noexcept { return hands_.size(); }
+  bool moderator_seated() const;
+  summary_status summary_state() const noexcept;
   void set_initial_phase(std::string p) { phase_ = std::move(p); }
   std::vector<buffer> const& broadcasts() const noexcept { return broadcasts_; }
 
@@ -394,6 +415,15 @@ class room {
   void unseat(std::string const& who, std::int64_t ts);
   outcome refuse_muted(participant const& p) const;
   outcome on(room_command const& c, cmd::outcome const&);
+  outcome on(room_command const& c, cmd::pick const&);
+  outcome on(room_command const& c, cmd::end_turn const&);
+  outcome on(room_command const& c, cmd::drop_hand const&);
+  outcome on(room_command const& c, cmd::timer_pause const&);
+  outcome on(room_command const& c, cmd::timer_extend const&);
+  // Who may run the floor and the timer here, as `speaker` and `timer` check.
+  outcome require_floor_moderator(room_command const& c) const;
+  // The `timer` event for the current timer (running, paused or stopped).
+  void emit_timer(std::int64_t ts);
   // The joining connection of this node that `c` names, made a member now.
   void admit(room_command const& c);
   // `deleted` with `field` naming the item (an erasure's insights are
@@ -472,6 +502,9 @@ class room {
   std::optional<hand_entry> speaker_;
   std::int64_t timer_ends_at_ = 0;  // ms since the Unix epoch; 0: no timer
   std::int64_t timer_seconds_ = 0;
+  bool timer_ended_ = false;  // the last timer ran out (and none was set since)
+  // A paused timer: ends_at is 0 and this many milliseconds are left.
+  std::int64_t timer_left_ms_ = 0;
   std::string draft_;
   std::string published_;
   std::size_t messages_total_ = 0;
@@ -480,6 +513,7 @@ class room {
 
   // Plenary only: what stays in its snapshot for anyone who arrives later.
   std::vector<buffer> reports_;
+  std::vector<buffer> phases_;  // the latest kept_phases `phase` events, oldest first
   std::vector<buffer> broadcasts_;
   std::string phase_;
   std::set<std::string> tables_;  // every table id, from the config and the log

@@ -71,7 +71,7 @@ outcome room::on(room_command const& c, cmd::join const&) {
         !privileged) {
       return make_error(error_code::full, "the table is full");
     }
-    roster_.emplace(c.conn, participant{c.who.id, c.who.name, c.who.who, {}});
+    roster_.emplace(c.conn, participant{c.who.id, c.who.name, c.who.who, c.who.moderates});
     seen_.insert(c.who.id);
     emit(
         "presence", c.ts,
@@ -138,6 +138,13 @@ void room::emit_message(std::string const& id, participant const& from, std::str
 
 void room::emit_hands(std::int64_t ts) {
   emit("hands", ts, [&](json_writer& w) { write_hands(w, "queue"); });
+}
+
+void room::emit_timer(std::int64_t ts) {
+  emit("timer", ts, [&](json_writer& w) {
+    w.field("ends_at", timer_ends_at_).field("seconds", timer_seconds_);
+    if (timer_left_ms_ > 0) w.field("paused", true).field("left", timer_left_ms_);
+  });
 }
 
 outcome room::on(room_command const& c, cmd::hand const& op) {
@@ -316,9 +323,10 @@ outcome room::on(room_command const& c, cmd::timer const& op) {
   }
   timer_ends_at_ = op.seconds > 0 ? c.ts + op.seconds * 1000 : 0;
   timer_seconds_ = op.seconds;
+  timer_ended_ = false;
+  timer_left_ms_ = 0;
   timer_changed_ = true;
-  emit("timer", c.ts,
-       [&](json_writer& w) { w.field("ends_at", timer_ends_at_).field("seconds", op.seconds); });
+  emit_timer(c.ts);
   return {};
 }
 
@@ -327,6 +335,7 @@ outcome room::on(room_command const& c, cmd::timer_ended const& op) {
   if (timer_ends_at_ == 0 || timer_ends_at_ != op.ends_at) return {};
   timer_ends_at_ = 0;
   timer_seconds_ = 0;
+  timer_ended_ = true;
   timer_changed_ = true;
   emit(
       "timer_ended", c.ts, [](json_writer&) {}, std::to_string(op.ends_at));
@@ -385,6 +394,8 @@ outcome room::on(room_command const& c, cmd::phase const& op) {
   if (!is_plenary()) return make_error(error_code::bad_request, "the phase is the plenary's");
   phase_ = op.name;
   emit("phase", c.ts, [&](json_writer& w) { w.field("name", op.name); });
+  phases_.push_back(history_.back().json);
+  if (phases_.size() > kept_phases) phases_.erase(phases_.begin());
   return {};
 }
 

@@ -88,6 +88,15 @@ void write_op(json_writer& w, command_op const& op) {
                 .field("note", c.note)
                 .field("into", c.into);
           },
+          [&](cmd::pick const& c) { w.field("op", "pick").field("participant", c.participant); },
+          [&](cmd::end_turn const&) { w.field("op", "end_turn"); },
+          [&](cmd::drop_hand const& c) {
+            w.field("op", "drop_hand").field("participant", c.participant);
+          },
+          [&](cmd::timer_pause const& c) { w.field("op", "timer_pause").field("pause", c.pause); },
+          [&](cmd::timer_extend const& c) {
+            w.field("op", "timer_extend").field("seconds", c.seconds);
+          },
       },
       op);
 }
@@ -209,6 +218,15 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
       r.get("note", c.note);
       r.get("into", c.into);
     });
+  if (name == "pick")
+    return with(cmd::pick{}, [&](auto& c) { r.get("participant", c.participant); });
+  if (name == "end_turn") return with(cmd::end_turn{}, none);
+  if (name == "drop_hand")
+    return with(cmd::drop_hand{}, [&](auto& c) { r.get("participant", c.participant); });
+  if (name == "timer_pause")
+    return with(cmd::timer_pause{}, [&](auto& c) { r.get("pause", c.pause); });
+  if (name == "timer_extend")
+    return with(cmd::timer_extend{}, [&](auto& c) { r.get("seconds", c.seconds); });
   return std::nullopt;
 }
 

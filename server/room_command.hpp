@@ -109,6 +109,20 @@ struct outcome {
   std::string note;
   std::string into;  // merged: the insight it joins
 };
+// The floor, run by a moderator (room_apply_floor.cpp).
+struct pick {
+  std::string participant;  // a raised hand: it gets the floor
+};
+struct end_turn {};
+struct drop_hand {
+  std::string participant;
+};
+struct timer_pause {
+  bool pause = true;  // false resumes
+};
+struct timer_extend {
+  std::int64_t seconds = 0;
+};
 }  // namespace cmd
 
 using command_op =
@@ -116,7 +130,8 @@ using command_op =
                  cmd::del, cmd::del_insight, cmd::timer, cmd::timer_ended, cmd::summary, cmd::open,
                  cmd::report, cmd::broadcast, cmd::phase, cmd::table_created, cmd::erase,
                  cmd::outcome, cmd::hide, cmd::mute, cmd::remove_member, cmd::premoderate,
-                 cmd::review>;
+                 cmd::review, cmd::pick, cmd::end_turn, cmd::drop_hand, cmd::timer_pause,
+                 cmd::timer_extend>;
 
 struct room_command {
   // The node that submitted it and its ticket there: that node, and only it,

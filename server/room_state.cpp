@@ -106,6 +106,8 @@ void room::write_state(json_writer& w, bool replica) const {
       .field("published", published_)
       .field("timer_ends_at", timer_ends_at_)
       .field("timer_seconds", timer_seconds_)
+      .field("timer_ended", timer_ended_)
+      .field("timer_left_ms", timer_left_ms_)
       .field("phase", phase_);
   write_ids(w, "spoke", spoke_);
   write_ids(w, "seen", seen_);
@@ -142,6 +144,8 @@ void room::write_state(json_writer& w, bool replica) const {
   }
   w.end_array().key("tables").begin_array();
   for (auto const& t : tables_) w.value(t);
+  w.end_array().key("phases").begin_array();  // bounded: kept in the state itself
+  for (auto const& p : phases_) w.value(*p);
   w.end_array();
   // A store that keeps every event gives them back (restore_lists): else every
   // report or broadcast would rewrite all the earlier ones.
@@ -158,7 +162,7 @@ void room::write_state(json_writer& w, bool replica) const {
     w.field("epoch", epoch_).field("seq", seq_).field("lsn", lsn_);
     w.key("roster").begin_array();
     for (auto const& [conn, p] : roster_) {
-      w.begin_object().field("conn", conn).key("who");
+      w.begin_object().field("conn", conn).field("moderates", p.moderates).key("who");
       write_participant(w, p);
       w.end_object();
     }
@@ -195,7 +199,10 @@ bool room::read_state(std::string_view json, bool replica) {
     roster_.clear();
     for (simdjson::dom::element r : array_in(doc, "roster")) {
       simdjson::dom::element who;
-      if (!r["who"].get(who)) roster_.emplace(str_in(r, "conn"), participant_in(who));
+      if (r["who"].get(who)) continue;
+      auto p = participant_in(who);
+      p.moderates = str_in(r, "moderates");
+      roster_.emplace(str_in(r, "conn"), std::move(p));
     }
     hands_.clear();
     for (simdjson::dom::element h : array_in(doc, "hands")) {
@@ -235,6 +242,8 @@ bool room::read_state(std::string_view json, bool replica) {
   published_ = str_in(doc, "published");
   timer_ends_at_ = num_in<std::int64_t>(doc, "timer_ends_at", 0);
   timer_seconds_ = num_in<std::int64_t>(doc, "timer_seconds", 0);
+  timer_ended_ = num_in<bool>(doc, "timer_ended", false);
+  timer_left_ms_ = num_in<std::int64_t>(doc, "timer_left_ms", 0);
   timer_changed_ = true;
   phase_ = str_in(doc, "phase");
   seen_ = ids_in(doc, "seen");
@@ -278,6 +287,7 @@ bool room::read_state(std::string_view json, bool replica) {
       if (!t.get(v)) tables_.insert(std::string(v));
     }
   }
+  phases_ = buffers_in(doc, "phases");
   reports_ = buffers_in(doc, "reports");
   broadcasts_ = buffers_in(doc, "broadcasts");
   return true;

@@ -2,6 +2,7 @@
 // scripted session and start it again on the same data dir; everything said
 // and decided comes back, clients resume, the report is complete. Also the
 // archive and erasure on request.
+#include "tests/support/banner.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/replay.hpp"
 #include "tests/support/ws_client.hpp"
@@ -22,11 +23,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string token_from(child_process& p, std::string const& label) {
-  auto line = p.wait_for_line(label);
-  return line.substr(line.find(": ") + 2);
-}
-
 std::string fields(std::string const& room, std::string const& text) {
   return "\"room\":\"" + room + "\",\"text\":\"" + text + "\"";
 }
@@ -43,8 +39,8 @@ struct session_marks {
 
 session_marks run_session(server_process& srv) {
   session_marks k;
-  k.mod_token = token_from(*srv.proc, "moderator token (synergies)");
-  auto const chair_token = token_from(*srv.proc, "chair token");
+  k.mod_token = printed_token(srv, "moderator link (synergies)");
+  auto const chair_token = printed_token(srv, "chair link");
   ws_client mod(srv.port), ann(srv.port), chair(srv.port);
   mod.hello("Mod", "\"token\":\"" + k.mod_token + "\"");
   chair.hello("Chair", "\"token\":\"" + chair_token + "\"");

@@ -5,6 +5,7 @@
 // server. Each scenario repeats many rounds and checks the final state and
 // every event each member saw. Three nodes over one real redis-server, and the
 // memory engine with several connections on one node.
+#include "tests/support/banner.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -61,8 +62,7 @@ class cluster {
       a.insert(a.end(), extra.begin(), extra.end());
       servers_.push_back(std::make_unique<server_process>(a));
     }
-    auto line = servers_[0]->proc->wait_for_line("chair token: ");
-    chair_token_ = line.substr(line.find(": ") + 2);
+    chair_token_ = printed_token(*servers_[0], "chair link");
   }
   int port(std::size_t i) const { return servers_[i % servers_.size()]->port; }
   std::size_t size() const { return servers_.size(); }
@@ -607,4 +607,117 @@ TEST_CASE("three nodes: concurrent creates stop at --max-tables", "[race][redis]
       CHECK(listed.size() == 50);
     }
   }
+}
+
+// --- the floor --------------------------------------------------------------
+
+namespace {
+
+// Every event of the table up to `seq` that `c` receives; `hands` ones only.
+std::vector<std::string> hands_until(ws_client& c, std::int64_t seq) {
+  std::vector<std::string> out;
+  for (auto const& m : read_until(c, [&](message const& m) {
+         return m.str("room") == "synergies" && m.num("seq") >= seq;
+       })) {
+    if (m.type() == "hands" && m.str("room") == "synergies") out.push_back(m.raw());
+  }
+  return out;
+}
+
+// Two moderators (the table's, and the chair) on two nodes act on the floor at
+// the same instant, `rounds` times: both pick the same hand, pick different
+// hands, or one picks a hand the other lowers. Ann, Bob and Cy raise their
+// hands first. Every member then holds the same `hands` events (same seq, same
+// bytes), each reply agrees with the final state, and so does a fresh snapshot.
+void floor_race(cluster& cl, int rounds) {
+  auto mod = cl.connect(
+      0, "Mod", "\"token\":\"" + printed_token(cl.server(0), "moderator link (synergies)") + "\"");
+  auto chair = cl.chair(1);
+  std::vector<client_ptr> people;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto c = std::make_unique<ws_client>(cl.port(static_cast<std::size_t>(i)));
+    ids.push_back(c->hello(std::string(1, static_cast<char>('A' + i))).str("/you/id"));
+    people.push_back(std::move(c));
+  }
+  std::vector<ws_client*> members{mod.get(), chair.get()};
+  for (auto& p : people) members.push_back(p.get());
+  for (auto* c : members) REQUIRE(c->request("join", "\"table\":\"synergies\"").boolean("ok"));
+  auto const pick = [](std::string const& id) {
+    return R"({"op":"speaker","room":"synergies","participant":")" + id + R"("})";
+  };
+  auto const drop = [](std::string const& id) {
+    return R"({"op":"hand","up":false,"participant":")" + id + R"("})";
+  };
+  // The table as a new member finds it: its join takes a place in the log after
+  // every op already acknowledged (a re-join of one's own table would not).
+  auto const fresh = [&](std::size_t node) {
+    ws_client o(cl.port(node));
+    o.hello("Observer");
+    auto j = o.request("join", "\"table\":\"synergies\"");
+    REQUIRE(j.boolean("ok"));
+    return j;
+  };
+  for (int round = 0; round < rounds; ++round) {
+    INFO("round " << round);
+    REQUIRE(chair->request("speaker", R"("room":"synergies","action":"clear")").boolean("ok"));
+    for (auto& p : people) REQUIRE(p->request("hand", R"("up":true)").boolean("ok"));
+    // Everyone past the raises.
+    auto const raised = fresh(static_cast<std::size_t>(round)).num("/snapshot/seq");
+    for (auto* c : members) hands_until(*c, raised);
+    auto const kind = round % 3;
+    std::vector<std::string> const frames =
+        kind == 0   ? std::vector<std::string>{pick(ids[0]), pick(ids[0])}
+        : kind == 1 ? std::vector<std::string>{pick(ids[0]), pick(ids[1])}
+                    : std::vector<std::string>{pick(ids[0]), drop(ids[0])};
+    auto const replies = fire({mod.get(), chair.get()}, frames);
+    // The state after both, on either node.
+    auto const snap = fresh(static_cast<std::size_t>(round + 1));
+    auto const seq = snap.num("/snapshot/seq");
+    auto const speaker = snap.str("/snapshot/speaker/id");
+    auto const queue = ids_in(snap, "/snapshot/hands");
+    if (kind == 0) {
+      CHECK(replies[0].boolean("ok"));
+      CHECK(replies[1].boolean("ok"));
+      CHECK(speaker == ids[0]);
+      CHECK(queue == std::vector<std::string>{ids[1], ids[2]});
+    } else if (kind == 1) {
+      CHECK(replies[0].boolean("ok"));
+      CHECK(replies[1].boolean("ok"));
+      CHECK((speaker == ids[0] || speaker == ids[1]));
+      CHECK(queue == std::vector<std::string>{ids[2]});
+    } else if (replies[0].boolean("ok")) {  // the pick came first; the drop found no hand
+      CHECK(replies[1].boolean("ok"));
+      CHECK(speaker == ids[0]);
+      CHECK(queue == std::vector<std::string>{ids[1], ids[2]});
+    } else {  // the drop came first
+      CHECK(replies[0].str("/error/code") == "not_found");
+      CHECK(speaker.empty());
+      CHECK(queue == std::vector<std::string>{ids[1], ids[2]});
+    }
+    // Every member saw the same `hands` events up to that seq, the last one
+    // the state above.
+    std::vector<std::string> first;
+    for (auto* c : members) {
+      auto const hands = hands_until(*c, seq);
+      if (c == members.front()) first = hands;
+      CHECK(hands == first);
+    }
+    REQUIRE_FALSE(first.empty());
+    message const last(first.back());
+    CHECK(last.str("/speaker/id") == speaker);
+    CHECK(ids_in(last, "/queue") == queue);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("memory engine: two moderators act on the floor at once", "[race][memory][floor]") {
+  cluster cl("memory", 1);
+  floor_race(cl, 30);
+}
+
+TEST_CASE("two nodes: two moderators act on the floor at once", "[race][redis][floor]") {
+  cluster cl("redis", 2);
+  floor_race(cl, 30);
 }

@@ -3,6 +3,7 @@
 // across nodes, lobby counts, a node killed with -9, and Redis restarts with
 // and without persistence. Every server and Redis here is the test's own.
 #include "server/auth/jwt.hpp"
+#include "tests/support/banner.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/replay.hpp"
 #include "tests/support/ws_client.hpp"
@@ -125,9 +126,9 @@ TEST_CASE("a hop to a table whose members sit on other nodes", "[redis][multi-no
   CHECK(snap.str("/snapshot/insights/0/text") == "shared insight");
   CHECK(snap.num("/snapshot/insights/0/votes") == 1);
   // Demo tokens printed by one node work on the others: the secret is shared.
-  auto line = a.proc->wait_for_line("moderator token (big-data)");
+  auto const token = printed_token(a, "moderator link (big-data)");
   ws_client mod(b.port);
-  auto h = mod.hello("Mod", "\"token\":\"" + line.substr(line.find(": ") + 2) + "\"");
+  auto h = mod.hello("Mod", "\"token\":\"" + token + "\"");
   REQUIRE(h.boolean("ok"));
   CHECK(h.str("/you/role") == "moderator");
 }
@@ -360,10 +361,7 @@ TEST_CASE("Redis flushed under a live table: ops keep answering in the new epoch
 TEST_CASE("a timer ends once, on every node", "[redis][timer]") {
   redis_process redis;
   server_process a(node_args(url(redis), "A")), b(node_args(url(redis), "B"));
-  auto token = [](server_process& s) {
-    auto line = s.proc->wait_for_line("moderator token (synergies)");
-    return line.substr(line.find(": ") + 2);
-  };
+  auto token = [](server_process& s) { return printed_token(s, "moderator link (synergies)"); };
   ws_client mod(a.port), other(b.port);
   REQUIRE(mod.hello("Mod", "\"token\":\"" + token(a) + "\"").boolean("ok"));
   other.hello("Other");

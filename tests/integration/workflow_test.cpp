@@ -5,6 +5,7 @@
 // whole session from table creation to the plenary reports, capacity, closing
 // a table, and the HTTP admin API with the session report.
 #include "server/auth/jwt.hpp"
+#include "tests/support/banner.hpp"
 #include "tests/support/engine.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/ws_client.hpp"
@@ -264,14 +265,8 @@ TEST_CASE("tokens: the `token` subcommand mints a token that verifies", "[workfl
 
 TEST_CASE("demo mode: anyone joins as a participant; the printed tokens work", "[workflow][auth]") {
   server_process srv({"--ephemeral"});
-  auto token_of = [&](std::string const& prefix) {
-    auto const line = srv.proc->wait_for_line(prefix);
-    auto t = line.substr(line.find(prefix) + prefix.size());
-    while (!t.empty() && (t.back() == '\r' || t.back() == ' ')) t.pop_back();
-    return t;
-  };
-  auto const chair = token_of("chair token: ");
-  auto const mod = token_of("moderator token (big-data): ");
+  auto const chair = printed_token(srv, "chair link");
+  auto const mod = printed_token(srv, "moderator link (big-data)");
 
   ws_client anon(srv.port);
   auto a = anon.hello("Anon");

@@ -81,6 +81,21 @@ class test_room : public room {
   outcome broadcast(participant const& p, std::string_view text, std::int64_t now) {
     return outcome_of(room::broadcast(p, text, now));
   }
+  outcome pick_speaker(participant const& p, std::string_view who, std::int64_t now) {
+    return outcome_of(room::pick_speaker(p, who, now));
+  }
+  outcome end_turn(participant const& p, std::int64_t now) {
+    return outcome_of(room::end_turn(p, now));
+  }
+  outcome drop_hand(participant const& p, std::string_view who, std::int64_t now) {
+    return outcome_of(room::drop_hand(p, who, now));
+  }
+  outcome pause_timer(participant const& p, bool pause, std::int64_t now) {
+    return outcome_of(room::pause_timer(p, pause, now));
+  }
+  outcome extend_timer(participant const& p, std::int64_t seconds, std::int64_t now) {
+    return outcome_of(room::extend_timer(p, seconds, now));
+  }
 };
 
 std::vector<doc> events_of(room& r) {
@@ -89,9 +104,11 @@ std::vector<doc> events_of(room& r) {
   return out;
 }
 
-doc snapshot_of(room const& r) {
+// What `viewer` (a participant id; empty: nobody) is shown on joining.
+doc snapshot_of(room const& r, std::string_view viewer = {}) {
   protocol::json_writer w;
-  r.write_snapshot(w);
+  participant const who{std::string(viewer), {}, role::participant, {}};
+  r.write_snapshot(w, viewer.empty() ? nullptr : &who);
   return doc(w.release());
 }
 
@@ -1136,4 +1153,189 @@ TEST_CASE("with an observer that keeps events the state leaves out reports and b
   CHECK(back.broadcasts().empty());
   back.restore_lists({}, p.broadcasts());
   CHECK(back.broadcasts().size() == 20);
+}
+
+TEST_CASE("a snapshot tells its viewer their votes and whether the timer ran out",
+          "[room][snapshot]") {
+  test_room r(table_cfg(), epoch, 100);
+  auto const mod = person("mod", role::moderator, "t1");
+  auto const ann = seat(1, person("ann")), bob = seat(2, person("bob"));
+  join_quietly(r, ann);
+  join_quietly(r, bob);
+  REQUIRE_FALSE(r.add_insight(ann, "first", t0));
+  REQUIRE_FALSE(r.add_insight(ann, "second", t0));
+  auto const id = r.ranked_insights()[1]->id;
+  REQUIRE_FALSE(r.vote(bob, id, t0));
+  CHECK(snapshot_of(r, "bob").str("/insights/0/id") == id);
+  CHECK(snapshot_of(r, "bob").boolean("/insights/0/voted"));
+  CHECK_FALSE(snapshot_of(r, "bob").boolean("/insights/1/voted"));
+  CHECK(snapshot_of(r, "bob").has("/insights/1/voted"));
+  CHECK_FALSE(snapshot_of(r, "ann").boolean("/insights/0/voted"));
+  CHECK_FALSE(snapshot_of(r).boolean("/insights/0/voted"));
+  REQUIRE_FALSE(r.vote(bob, id, t0, false));
+  CHECK_FALSE(snapshot_of(r, "bob").boolean("/insights/0/voted"));
+
+  CHECK(snapshot_of(r).has("/timer_ended"));
+  CHECK_FALSE(snapshot_of(r).boolean("/timer_ended"));
+  REQUIRE_FALSE(r.set_timer(mod, 5, t0));
+  CHECK_FALSE(snapshot_of(r).boolean("/timer_ended"));
+  r.timer_expired(t0 + 5000, t0 + 5000);
+  CHECK(snapshot_of(r).is_null("/timer"));
+  CHECK(snapshot_of(r).boolean("/timer_ended"));
+  // The durable state keeps it: a restarted server still says the time is up.
+  test_room back(table_cfg(), epoch, 100);
+  back.restore(r.seq(), r.state_json(), {});
+  CHECK(snapshot_of(back).boolean("/timer_ended"));
+  // A new timer, or a stopped one, is no longer "ended".
+  REQUIRE_FALSE(r.set_timer(mod, 0, t0 + 6000));
+  CHECK_FALSE(snapshot_of(r).boolean("/timer_ended"));
+}
+
+TEST_CASE("the plenary snapshot holds the latest phase changes, bounded", "[room][snapshot]") {
+  test_room p(plenary_cfg(), epoch, 10);
+  CHECK(snapshot_of(p).size("/phases") == 0);
+  auto const n = room::kept_phases + 5;
+  for (std::size_t i = 1; i <= n; ++i) p.phase("phase-" + std::to_string(i), t0);
+  auto const snap = snapshot_of(p);
+  REQUIRE(snap.size("/phases") == room::kept_phases);
+  CHECK(snap.str("/phases/0/type") == "phase");
+  CHECK(snap.str("/phases/0/name") == "phase-6");
+  CHECK(snap.num("/phases/0/seq") == 6);
+  CHECK(snap.str("/phases/" + std::to_string(room::kept_phases - 1) + "/name") ==
+        "phase-" + std::to_string(n));
+  // Past the history window (10 events) too, and across a restart.
+  test_room back(plenary_cfg(), epoch, 10);
+  back.restore(p.seq(), p.state_json(), {});
+  auto const again = snapshot_of(back);
+  REQUIRE(again.size("/phases") == room::kept_phases);
+  CHECK(again.str("/phases/0/name") == "phase-6");
+}
+
+TEST_CASE("the floor: a moderator picks any raised hand, ends a turn, lowers a hand",
+          "[room][hands][floor]") {
+  test_room r(table_cfg(), epoch, 100);
+  auto const ann = seat(1, person("ann")), bob = seat(2, person("bob")), cy = seat(3, person("cy"));
+  auto const mod = person("mod", role::moderator, "t1");
+  for (auto const& m : {ann, bob, cy}) join_quietly(r, m);
+  for (auto const& m : {ann, bob, cy}) REQUIRE_FALSE(r.hand(m, true, t0));
+  r.take_outbox();
+
+  // Bob, second in the queue, gets the floor; the others keep their places.
+  REQUIRE_FALSE(r.pick_speaker(mod, "bob", t0));
+  auto picked = events_of(r);
+  REQUIRE(picked.size() == 1);
+  CHECK(picked[0].str("/speaker/id") == "bob");
+  REQUIRE(picked[0].size("/queue") == 2);
+  CHECK(picked[0].str("/queue/0/id") == "ann");
+  CHECK(picked[0].str("/queue/1/id") == "cy");
+  // Picking the speaker again changes nothing; a hand that is not up is not found.
+  REQUIRE_FALSE(r.pick_speaker(mod, "bob", t0));
+  CHECK(events_of(r).empty());
+  auto e = r.pick_speaker(mod, "nobody", t0);
+  REQUIRE(e);
+  CHECK(e->code == error_code::not_found);
+  CHECK(events_of(r).empty());
+  // Another pick ends Bob's turn.
+  REQUIRE_FALSE(r.pick_speaker(mod, "cy", t0));
+  auto again = events_of(r);
+  CHECK(again.at(0).str("/speaker/id") == "cy");
+  CHECK(again.at(0).size("/queue") == 1);
+
+  // Ending the turn keeps the queue.
+  REQUIRE_FALSE(r.end_turn(mod, t0));
+  auto ended = events_of(r);
+  REQUIRE(ended.size() == 1);
+  CHECK(ended[0].is_null("/speaker"));
+  CHECK(ended[0].str("/queue/0/id") == "ann");
+  REQUIRE_FALSE(r.end_turn(mod, t0));
+  CHECK(events_of(r).empty());
+
+  // A moderator lowers Ann's hand; lowering it again tells nobody.
+  REQUIRE_FALSE(r.drop_hand(mod, "ann", t0));
+  auto dropped = events_of(r);
+  REQUIRE(dropped.size() == 1);
+  CHECK(dropped[0].size("/queue") == 0);
+  REQUIRE_FALSE(r.drop_hand(mod, "ann", t0));
+  CHECK(events_of(r).empty());
+
+  // Participants and other tables' moderators may do none of it, and change nothing.
+  REQUIRE_FALSE(r.hand(ann, true, t0));
+  r.take_outbox();
+  auto const before = r.state_json();
+  for (auto const& who : {ann.who, person("other", role::moderator, "t2")}) {
+    for (auto const& o :
+         {r.pick_speaker(who, "ann", t0), r.end_turn(who, t0), r.drop_hand(who, "ann", t0)}) {
+      REQUIRE(o);
+      CHECK(o->code == error_code::forbidden);
+    }
+  }
+  CHECK(events_of(r).empty());
+  CHECK(r.state_json() == before);
+  // The chair may.
+  REQUIRE_FALSE(r.pick_speaker(person("chair", role::chair), "ann", t0));
+  CHECK(snapshot_of(r).str("/speaker/id") == "ann");
+}
+
+TEST_CASE("the timer pauses, resumes and extends, and a paused timer never ends",
+          "[room][timer][floor]") {
+  test_room r(table_cfg(), epoch, 100);
+  auto const mod = person("mod", role::moderator, "t1");
+  auto e = r.pause_timer(mod, true, t0);
+  REQUIRE(e);
+  CHECK(e->code == error_code::not_found);
+  e = r.extend_timer(mod, 30, t0);
+  REQUIRE(e);
+  CHECK(e->code == error_code::not_found);
+
+  REQUIRE_FALSE(r.set_timer(mod, 60, t0));
+  r.take_outbox();
+  // Paused 20 s in: 40 s left, no end.
+  REQUIRE_FALSE(r.pause_timer(mod, true, t0 + 20'000));
+  auto paused = events_of(r);
+  REQUIRE(paused.size() == 1);
+  CHECK(paused[0].str("/type") == "timer");
+  CHECK(paused[0].num("/ends_at") == 0);
+  CHECK(paused[0].boolean("/paused"));
+  CHECK(paused[0].num("/left") == 40'000);
+  CHECK(r.timer_ends_at() == 0);
+  CHECK(snapshot_of(r).num("/timer/left") == 40'000);
+  CHECK(snapshot_of(r).boolean("/timer/paused"));
+  r.timer_expired(t0 + 60'000, t0 + 60'000);
+  CHECK(events_of(r).empty());
+  REQUIRE_FALSE(r.pause_timer(mod, true, t0 + 21'000));  // paused already
+  CHECK(events_of(r).empty());
+
+  // Extended while paused, then resumed: 40 + 30 s from the resume.
+  REQUIRE_FALSE(r.extend_timer(mod, 30, t0 + 25'000));
+  CHECK(events_of(r).at(0).num("/left") == 70'000);
+  REQUIRE_FALSE(r.pause_timer(mod, false, t0 + 100'000));
+  auto resumed = events_of(r);
+  CHECK(resumed.at(0).num("/ends_at") == t0 + 170'000);
+  CHECK_FALSE(resumed.at(0).has("/paused"));
+  CHECK(resumed.at(0).num("/seconds") == 90);
+  CHECK(r.timer_ends_at() == t0 + 170'000);
+  // Extended while running: later by that much. The state keeps it all.
+  REQUIRE_FALSE(r.extend_timer(mod, 60, t0 + 101'000));
+  CHECK(r.timer_ends_at() == t0 + 230'000);
+  REQUIRE_FALSE(r.pause_timer(mod, true, t0 + 130'000));
+  test_room back(table_cfg(), epoch, 100);
+  back.restore(r.seq(), r.state_json(), {});
+  CHECK(snapshot_of(back).num("/timer/left") == 100'000);
+  // Past a day left: refused, nothing changes.
+  auto const before = r.state_json();
+  r.take_outbox();
+  e = r.extend_timer(mod, 86'400, t0 + 131'000);
+  REQUIRE(e);
+  CHECK(e->code == error_code::bad_request);
+  CHECK(r.state_json() == before);
+  CHECK(events_of(r).empty());
+  // Only the moderator or the chair.
+  e = r.pause_timer(person("ann"), false, t0);
+  REQUIRE(e);
+  CHECK(e->code == error_code::forbidden);
+  // A new timer forgets the pause.
+  REQUIRE_FALSE(r.set_timer(mod, 10, t0 + 200'000));
+  CHECK_FALSE(snapshot_of(r).has("/timer/paused"));
+  r.timer_expired(t0 + 210'000, t0 + 210'000);
+  CHECK(events_of(r).back().str("/type") == "timer_ended");
 }

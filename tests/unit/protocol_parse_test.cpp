@@ -93,6 +93,9 @@ TEST_CASE("every op parses with its fields") {
     CHECK(h.as<hand>().up);
     REQUIRE(h.parse(R"({"op":"hand","up":false})"));
     CHECK_FALSE(h.as<hand>().up);
+    CHECK(h.as<hand>().participant.empty());
+    REQUIRE(h.parse(R"({"op":"hand","up":false,"participant":"p-1"})"));
+    CHECK(h.as<hand>().participant == "p-1");
   }
   SECTION("speaker") {
     REQUIRE(h.parse(R"({"op":"speaker","room":"t1","action":"next"})"));
@@ -100,6 +103,11 @@ TEST_CASE("every op parses with its fields") {
     CHECK(h.as<speaker>().what == speaker::action::next);
     REQUIRE(h.parse(R"({"op":"speaker","room":"t1","action":"clear"})"));
     CHECK(h.as<speaker>().what == speaker::action::clear);
+    REQUIRE(h.parse(R"({"op":"speaker","room":"t1","action":"end"})"));
+    CHECK(h.as<speaker>().what == speaker::action::end);
+    REQUIRE(h.parse(R"({"op":"speaker","room":"t1","participant":"p-1"})"));
+    CHECK(h.as<speaker>().what == speaker::action::next);
+    CHECK(h.as<speaker>().participant == "p-1");
   }
   SECTION("insight") {
     REQUIRE(h.parse(R"({"op":"insight","text":"Open data needs stewards"})"));
@@ -123,6 +131,14 @@ TEST_CASE("every op parses with its fields") {
     REQUIRE(h.parse(R"({"op":"timer","room":"t1","seconds":300})"));
     CHECK(h.as<timer>().room == "t1");
     CHECK(h.as<timer>().seconds == 300);
+    CHECK(h.as<timer>().what == timer::action::set);
+    REQUIRE(h.parse(R"({"op":"timer","room":"t1","pause":true})"));
+    CHECK(h.as<timer>().what == timer::action::pause);
+    REQUIRE(h.parse(R"({"op":"timer","room":"t1","pause":false,"seconds":null})"));
+    CHECK(h.as<timer>().what == timer::action::resume);
+    REQUIRE(h.parse(R"({"op":"timer","room":"t1","extend":90})"));
+    CHECK(h.as<timer>().what == timer::action::extend);
+    CHECK(h.as<timer>().seconds == 90);
   }
   SECTION("summary") {
     REQUIRE(h.parse(R"({"op":"summary","table":"t1","text":"We agreed.","publish":true})"));
@@ -184,9 +200,10 @@ TEST_CASE("op_name names every alternative as on the wire") {
   CHECK(op_name(body{ping{}}) == "ping");
   // Each name parses back into the alternative it names.
   harness h;
-  // No "message": with "insight" as well, delete would be ambiguous.
+  // No "message": with "insight" as well, delete would be ambiguous; "up" false:
+  // a hand that names a participant may only be lowered.
   std::string const fields =
-      R"("name":"n","table":"t","room":"r","text":"x","up":true,"action":"next","insight":"i",)"
+      R"("name":"n","table":"t","room":"r","text":"x","up":false,"action":"next","insight":"i",)"
       R"("seconds":1,"topic":"x","open":true,"status":"noted","item":"m1","participant":"p1",)"
       R"("premoderate":true)";
   for (auto const* name : expected) {
@@ -377,7 +394,21 @@ TEST_CASE("missing and mistyped fields name the field") {
   CHECK(h.fails(R"({"op":"summary","text":"x","publish":"yes"})", error_code::bad_request) ==
         "summary: 'publish' must be a boolean");
   CHECK(h.fails(R"({"op":"speaker","room":"t1","action":"skip"})", error_code::bad_request) ==
-        "speaker: 'action' must be \"next\" or \"clear\"");
+        "speaker: 'action' must be \"next\", \"end\" or \"clear\"");
+  CHECK(h.fails(R"({"op":"speaker","room":"t1","action":"clear","participant":"p"})",
+                error_code::bad_request) == "speaker: 'participant' goes with action \"next\"");
+  CHECK(h.fails(R"({"op":"speaker","room":"t1","participant":"a b"})", error_code::bad_request) ==
+        "speaker: 'participant' must be an id: 1 to 64 of A-Z a-z 0-9 _ . : -");
+  CHECK(h.fails(R"({"op":"hand","up":true,"participant":"p"})", error_code::bad_request) ==
+        "hand: a 'participant' hand can only be lowered");
+  CHECK(h.fails(R"({"op":"timer","room":"t1","seconds":5,"pause":true})",
+                error_code::bad_request) == "timer: give one of 'seconds', 'pause' or 'extend'");
+  CHECK(h.fails(R"({"op":"timer","room":"t1","extend":0})", error_code::bad_request) ==
+        "timer: 'extend' must be 1 or more");
+  CHECK(h.fails(R"({"op":"timer","room":"t1","extend":86401})", error_code::bad_request) ==
+        "timer: 'extend' must be an integer from 0 to 86400");
+  CHECK(h.fails(R"({"op":"timer","room":"t1","pause":"yes"})", error_code::bad_request) ==
+        "timer: 'pause' must be a boolean");
   CHECK(h.fails(R"({"op":"speaker","room":"t1"})", error_code::bad_request) ==
         "speaker: missing field 'action'");
   CHECK(h.fails(R"({"op":"vote"})", error_code::bad_request) == "vote: missing field 'insight'");

@@ -4,12 +4,14 @@
 // and where the focus goes after each action. No framework, no build step.
 import { Roundtable } from '/sdk/roundtable.js';
 import { LANGUAGES } from '/strings.js';
-import { $, h, t, params, lang, setLang, applyStaticStrings, phaseLabel, showError, notice, announce } from '/ui.js';
-import { state, decodeClaims, role, moderatedTable, identity, endedTimers } from '/state.js';
+import {
+  $, h, t, params, lang, setLang, applyStaticStrings, phaseLabel, setAgenda, agendaIds, showError, notice, announce,
+} from '/ui.js';
+import { state, decodeClaims, role, moderatedTable, identity } from '/state.js';
 import { renderLobby, setJoinHandler } from '/lobby.js';
 import {
   run, loadTable, clearTable, renderTable, addMessage, removeMessage, renderPeople, renderHands,
-  floorChanged, renderInsights, renderTimer, renderSummary, timerLeft, topInsightsText,
+  floorChanged, renderInsights, renderTimer, renderSummary, timerFrom, topInsightsText,
 } from '/table.js';
 import {
   loadPlenary, renderPlenary, addAnnouncement, addChat, removeChat, renderChairTables,
@@ -55,10 +57,20 @@ function renderHeader() {
   $('sign-out').hidden = !state.you;
 }
 
-// The chair's phase suggestions: the usual agenda, labelled in the language.
+// The chair's phase choices: the event's agenda (the server takes nothing
+// else then), or the usual phases; labelled in the language.
 function renderPhaseOptions() {
-  $('phase-options').replaceChildren(...['keynote', 'presentations', 'roundtables', 'reports', 'networking']
+  const ids = agendaIds();
+  $('phase-options').replaceChildren(...(ids.length ? ids : ['keynote', 'presentations', 'roundtables', 'reports', 'networking'])
     .map((name) => h('option', { value: name, label: phaseLabel(name) })));
+}
+
+// The invitation link of the table the chair opened last (it stays on this page only).
+function renderInvite() {
+  $('invite-box').hidden = !state.invite;
+  if (!state.invite) return;
+  $('invite-label').textContent = t('chair.inviteLink', { table: state.invite.table });
+  $('invite-link').value = state.invite.link;
 }
 
 function renderAll() {
@@ -66,6 +78,7 @@ function renderAll() {
   renderHeader();
   renderRules();
   renderPhaseOptions();
+  renderInvite();
   if (!state.client) return;
   renderLobby();
   renderChairTables();
@@ -88,6 +101,8 @@ async function joinTable(id) {
 function onWelcome(client, reply) {
   state.you = reply.you;
   state.event = reply.event;
+  setAgenda(reply.event && reply.event.agenda);
+  renderPhaseOptions();
   state.tables = client.tables;
   renderRules();
   if (reply.token) identity.save({ name: reply.you.name, token: reply.token, guest: true });
@@ -132,7 +147,11 @@ function attachTableEvents(client) {
     if (ev.deleted) {
       if (i >= 0) state.table.insights.splice(i, 1);
     } else {
-      const ins = { id: ev.id, text: ev.text, by: ev.by, votes: ev.votes, status: ev.status, note: ev.note, into: ev.into };
+      // An insight event does not say who voted: our own vote stays as we know it.
+      const ins = {
+        id: ev.id, text: ev.text, by: ev.by, votes: ev.votes, status: ev.status, note: ev.note, into: ev.into,
+        voted: i >= 0 && !!state.table.insights[i].voted,
+      };
       if (i >= 0) state.table.insights[i] = ins;
       else state.table.insights.push(ins);
     }
@@ -150,14 +169,12 @@ function attachTableEvents(client) {
   });
   client.on('timer', (ev) => {
     if (!atTable(ev)) return;
-    state.table.timer = ev.seconds > 0 ? { ends_at: ev.ends_at, seconds: ev.seconds } : null;
-    endedTimers.set(ev.room, ev.epoch, false);
+    state.table.timer = timerFrom(ev);
     renderTimer();
   });
   client.on('timer_ended', (ev) => {
     if (!atTable(ev)) return;
     state.table.timer = { ended: true };
-    endedTimers.set(ev.room, ev.epoch, true);
     renderTimer();
     announce(t('timer.ended'));
   });
@@ -319,11 +336,13 @@ function wireModerator() {
   const room = () => state.table.room;
   onClick('next-hand', () => run(state.client.speaker(room(), 'next')));
   onClick('clear-hands', () => run(state.client.speaker(room(), 'clear')));
+  onClick('end-turn', () => run(state.client.speaker(room(), 'end')));
   onSubmit('timer-form', () => {
-    const minutes = Number($('timer-minutes').value);
-    if (minutes > 0) run(state.client.timer(room(), Math.round(minutes * 60)));
+    const seconds = Math.round(Number($('timer-minutes').value || 0) * 60 + Number($('timer-seconds').value || 0));
+    if (seconds > 0) run(state.client.timer(room(), seconds));
   });
-  onClick('timer-extend', () => run(state.client.timer(room(), timerLeft() + 60)));
+  onClick('timer-pause', () => run(state.client.pauseTimer(room(), !(state.table.timer && state.table.timer.paused))));
+  onClick('timer-extend', () => run(state.client.extendTimer(room(), 60)));
   onClick('timer-stop', () => run(state.client.timer(room(), 0)));
   onClick('summary-insert', () => {
     const box = $('summary-text');
@@ -367,6 +386,22 @@ function wireChair() {
     if (reply) {
       $('create-table-form').reset();
       notice(t('chair.done'));
+      if (reply.invite) {
+        state.invite = { table: reply.invite.table, link: new URL(reply.invite.link, location.href).href };
+        renderInvite();
+        $('invite-link').focus();
+        $('invite-link').select();
+      }
+    }
+  });
+  onClick('invite-copy', async () => {
+    try {
+      await navigator.clipboard.writeText($('invite-link').value);
+      notice(t('chair.inviteCopied'));
+    } catch {
+      // No clipboard (an http page, a refused permission): the link is selected to copy by hand.
+      $('invite-link').focus();
+      $('invite-link').select();
     }
   });
   onClick('report-md', () => downloadReport('md'));

@@ -119,21 +119,37 @@ export function loadPlenary(snap) {
   const typed = (arr, type) => (Array.isArray(arr) ? arr.map((x) => ({ type: x.type || type, ...x })) : []);
   const bySeq = (a, b) => (a.seq ?? a.ts ?? 0) - (b.seq ?? b.ts ?? 0);
   state.plenary.chat = typed(snap.messages, 'message').sort(bySeq);
-  state.plenary.feed = [...typed(snap.reports, 'report'), ...typed(snap.broadcasts, 'broadcast')].sort(bySeq);
-  if (snap.phase) state.plenary.feed.unshift({ type: 'phase', name: snap.phase, current: true, seq: 0 });
+  // The latest phase changes come with the snapshot, so a late joiner sees the agenda so far.
+  const phases = typed(snap.phases, 'phase');
+  state.plenary.feed = [...typed(snap.reports, 'report'), ...typed(snap.broadcasts, 'broadcast'), ...phases].sort(bySeq);
+  const last = phases[phases.length - 1];
+  if (last && last.name === snap.phase) last.current = true;
+  else if (snap.phase) state.plenary.feed.unshift({ type: 'phase', name: snap.phase, current: true, seq: 0 });
   if (snap.phase && state.event) state.event.phase = snap.phase;
   renderPlenary();
 }
 
 // ---- chair console -------------------------------------------------------------------
 
-// Every table at a glance: people, open or closed, its report, and one button to go.
+// What the lobby row says about a table's discussion (extension fields: a
+// server without them shows none of these).
+function glance(tb) {
+  const out = [];
+  if ('moderated' in tb) out.push(tb.moderated ? t('chair.moderated') : t('chair.unmoderated'));
+  if (tb.hands) out.push(plural('chair.hands', tb.hands));
+  if (tb.timer_ends_at) out.push(t('chair.timer', { time: formatTime(tb.timer_ends_at) }));
+  if (tb.summary === 'draft') out.push(t('chair.summaryDraft'));
+  return out;
+}
+
+// Every table at a glance: people, moderator, hands waiting, timer, open or
+// closed, its summary and reports, and one button to go.
 export function renderOverview() {
   const list = $('overview');
   keepFocus(list, () => {
     list.replaceChildren(...state.tables.map((tb) => {
       const reports = state.plenary.feed.filter((x) => x.type === 'report' && x.table === tb.id).length;
-      const facts = [countText(tb), tb.open === false ? t('lobby.closed') : t('chair.open'),
+      const facts = [countText(tb), ...glance(tb), tb.open === false ? t('lobby.closed') : t('chair.open'),
         reports === 0 ? t('chair.noReport') : plural('chair.reports', reports)];
       return h('li', { 'data-table': tb.id },
         h('span', { class: 'topic', id: `overview-${tb.id}`, text: tb.topic || tb.id }),

@@ -1,7 +1,8 @@
 // The front-end's state: who we are (and how we come back after a reload: the
 // identity kept in localStorage), the event, the tables, the plenary and the
-// current table, and the votes this person gave. The server decides everything;
-// this is what the page shows.
+// current table. The server decides everything (the snapshots say which
+// insights we voted for and whether the timer ran out); this is what the page
+// shows.
 import { storage } from '/ui.js';
 
 export const state = {
@@ -16,6 +17,7 @@ export const state = {
   table: null,         // {room, epoch, topic, moderator, participants Map, messages, insights, hands, speaker, timer, summary, published, open}
   handUp: false,
   unread: 0,
+  invite: null,        // {table, link}: the moderator's invitation of the table the chair opened last
 };
 
 export function decodeClaims(token) {
@@ -61,55 +63,5 @@ export const identity = {
   setTable(id) {
     if (id) storage.set(TABLE, id);
     else storage.remove(TABLE);
-  },
-};
-
-// ---- the votes this person gave ----------------------------------------------------
-
-// Insight ids are per room and epoch; the server refuses a second vote, and this
-// lets the page show "you voted" after a reload or in a second tab.
-const VOTES = 'roundtable.votes';
-const VOTE_ROOMS = 20;
-
-function voteKey() {
-  const tb = state.table;
-  return tb && state.you ? `${state.you.id}/${tb.room}/${tb.epoch}` : null;
-}
-
-export const votes = {
-  has(insight) {
-    const key = voteKey();
-    const all = storage.get(VOTES) || {};
-    return !!key && Array.isArray(all[key]) && all[key].includes(insight);
-  },
-  set(insight, voted) {
-    const key = voteKey();
-    if (!key) return;
-    const all = storage.get(VOTES) || {};
-    const mine = new Set(all[key] || []);
-    if (voted) mine.add(insight);
-    else mine.delete(insight);
-    delete all[key];
-    all[key] = [...mine];
-    // Bounded: the latest rooms only.
-    const keys = Object.keys(all);
-    for (const k of keys.slice(0, Math.max(0, keys.length - VOTE_ROOMS))) delete all[k];
-    storage.set(VOTES, all);
-  },
-};
-
-// ---- timers that ran out ------------------------------------------------------------
-
-// A table's snapshot says "no timer" both before any timer and after one ran out;
-// remembering the end keeps a reloaded page saying "Time is up" as the others do.
-const ENDED = 'roundtable.timersEnded';
-
-export const endedTimers = {
-  has(room, epoch) { return !!(storage.get(ENDED) || {})[`${room}/${epoch}`]; },
-  set(room, epoch, ended) {
-    const all = storage.get(ENDED) || {};
-    if (ended) all[`${room}/${epoch}`] = true;
-    else delete all[`${room}/${epoch}`];
-    storage.set(ENDED, all);
   },
 };

@@ -4,7 +4,7 @@
 // table's events; lists are redrawn with the focus kept where it was.
 import { $, h, t, plural, formatTime, keepFocus, announce, showError } from '/ui.js';
 import { guideOf } from '/lobby.js';
-import { state, role, moderatedTable, canModerateHere, mayWriteHere, votes, identity, endedTimers } from '/state.js';
+import { state, role, moderatedTable, canModerateHere, mayWriteHere, identity } from '/state.js';
 import { mutedHere, renderRules, hideButton, personControls, renderHidden } from '/moderation.js';
 
 // Runs an op and reports its failure in words; resolves to the reply or null.
@@ -19,6 +19,13 @@ export async function run(promise) {
 
 function tableInfo(id) { return state.tables.find((x) => x.id === id); }
 
+// A timer as the server sends it (event or snapshot): running, paused or none.
+export function timerFrom(tm) {
+  if (!tm) return null;
+  if (tm.paused) return { paused: true, left: tm.left, seconds: tm.seconds };
+  return tm.ends_at ? { ends_at: tm.ends_at, seconds: tm.seconds } : null;
+}
+
 export function loadTable(snap) {
   const info = tableInfo(snap.room) || {};
   state.table = {
@@ -31,14 +38,14 @@ export function loadTable(snap) {
     insights: (snap.insights || []).slice(),
     hands: (snap.hands || []).slice(),
     speaker: snap.speaker || null,
-    timer: snap.timer && snap.timer.ends_at ? snap.timer : null,
+    // The server says whether the last timer ran out, so a reload shows "Time is up" too.
+    timer: timerFrom(snap.timer) || (snap.timer_ended ? { ended: true } : null),
     summary: snap.summary ?? null,
     published: snap.published ?? null,
     open: snap.open !== false,
     muted: new Set(snap.muted || []),
     hidden: new Map(),  // what this page saw hidden, for the moderator's restore list
   };
-  if (!state.table.timer && endedTimers.has(snap.room, snap.epoch)) state.table.timer = { ended: true };
   state.handUp = state.table.hands.some((x) => state.you && x.id === state.you.id);
   identity.setTable(snap.room);
   const box = $('summary-text');
@@ -144,8 +151,24 @@ export function renderHands() {
   const tb = state.table;
   const me = state.you && state.you.id;
   const list = $('hands');
-  list.replaceChildren(...tb.hands.map((x) => h('li', { class: x.id === me ? 'mine' : null, text: x.name })));
-  if (!tb.hands.length) list.append(h('li', { class: 'muted', text: t('hands.none') }));
+  // A moderator runs the discussion from the queue: anyone gets the floor, any hand goes down.
+  const mod = canModerateHere();
+  keepFocus(list, () => {
+    list.replaceChildren(...tb.hands.map((x) => h('li', { class: x.id === me ? 'mine' : null, 'data-id': x.id },
+      h('span', { class: 'name', id: `hand-${x.id}`, text: x.name }),
+      ...(mod ? [
+        h('button', {
+          type: 'button', class: 'secondary', 'data-focus': `give:${x.id}`, 'aria-describedby': `hand-${x.id}`,
+          onclick: () => run(state.client.giveFloor(tb.room, x.id)), text: t('hands.give'),
+        }),
+        h('button', {
+          type: 'button', class: 'secondary', 'data-focus': `drop:${x.id}`, 'aria-describedby': `hand-${x.id}`,
+          onclick: () => run(state.client.lowerHand(x.id)), text: t('hands.drop'),
+        }),
+      ] : []))));
+    if (!tb.hands.length) list.append(h('li', { class: 'muted', text: t('hands.none') }));
+  }, $('next-hand'));
+  $('end-turn').disabled = !tb.speaker;
   $('speaker').hidden = !tb.speaker;
   $('speaker').textContent = tb.speaker ? t('hands.speaker', { name: tb.speaker.name }) : '';
   const place = tb.hands.findIndex((x) => x.id === me);
@@ -164,14 +187,21 @@ export function floorChanged(before, after) {
   if (after && after.id === me && (!before || before.id !== me)) announce(t('hands.yourTurn'));
 }
 
+// `ins.voted` comes from the snapshot (the server knows whose votes it holds)
+// and from our own votes since. The vote's `insight` event comes before the
+// reply and replaces the entry: mark the one in the list now.
 async function toggleVote(ins) {
-  const voted = votes.has(ins.id);
+  const voted = !!ins.voted;
+  const mark = (v) => {
+    const now = state.table && state.table.insights.find((x) => x.id === ins.id);
+    if (now) now.voted = v;
+  };
   try {
     await state.client.vote(ins.id, !voted);
-    votes.set(ins.id, !voted);
+    mark(!voted);
   } catch (err) {
-    // Already counted (another tab of ours, or a vote before storage was kept).
-    if (err.code === 'forbidden' && !voted && /already voted/.test(err.message || '')) votes.set(ins.id, true);
+    // Already counted: a vote from another tab of ours since this one's snapshot.
+    if (err.code === 'forbidden' && !voted && /already voted/.test(err.message || '')) mark(true);
     else showError(err);
   }
   renderInsights();
@@ -211,7 +241,7 @@ export function renderInsights() {
   const moderating = canModerateHere();
   keepFocus(list, () => {
     list.replaceChildren(...ranked.map((ins) => {
-      const voted = votes.has(ins.id);
+      const voted = !!ins.voted;
       return h('li', { 'data-id': ins.id, class: voted ? 'voted' : null },
         h('span', { class: 'text', id: `insight-${ins.id}`, text: ins.text }),
         outcomeOf(ins),
@@ -240,33 +270,36 @@ function renderMine() {
 
 // ---- timer, summary ------------------------------------------------------------------
 
+const minSec = (s) => `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+
 let timerTick = null;
 export function renderTimer() {
   clearInterval(timerTick);
   const el = $('timer');
   const tm = state.table && state.table.timer;
   const running = !!(tm && tm.ends_at);
-  el.classList.toggle('idle', !running && !(tm && tm.ended));
+  const paused = !!(tm && tm.paused);
+  el.classList.toggle('idle', !running && !paused && !(tm && tm.ended));
   el.classList.toggle('ended', !!(tm && tm.ended));
+  el.classList.toggle('paused', paused);
+  $('timer-pause').textContent = paused ? t('timer.resume') : t('timer.pause');
+  $('timer-pause').disabled = !running && !paused;
+  $('timer-extend').disabled = !running && !paused;
+  if (paused) {
+    el.textContent = t('timer.paused', { time: minSec(Math.round(tm.left / 1000)) });
+    return;
+  }
   if (!running) {
     el.textContent = tm && tm.ended ? t('timer.ended') : t('timer.none');
     return;
   }
   const tick = () => {
     const left = Math.max(0, Math.round((tm.ends_at - Date.now()) / 1000));
-    const mm = String(Math.floor(left / 60)).padStart(2, '0');
-    const ss = String(left % 60).padStart(2, '0');
-    el.textContent = t('timer.left', { time: `${mm}:${ss}` });
+    el.textContent = t('timer.left', { time: minSec(left) });
     if (left === 0) clearInterval(timerTick);
   };
   tick();
   timerTick = setInterval(tick, 1000);
-}
-
-// Seconds left on the running timer (0 when none).
-export function timerLeft() {
-  const tm = state.table && state.table.timer;
-  return tm && tm.ends_at ? Math.max(0, Math.round((tm.ends_at - Date.now()) / 1000)) : 0;
 }
 
 export function renderSummary() {

@@ -47,10 +47,19 @@ export function t(key, vars = {}) {
   return s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? ''));
 }
 
-// A phase's label in the language: the agenda's usual phases are translated,
-// any other name the chair typed is shown as it is.
+// The event's agenda ([{id, label: {language: text}}], from the hello reply);
+// empty when the event has none and phases are free text.
+let agenda = [];
+export function setAgenda(items) { agenda = Array.isArray(items) ? items : []; }
+export function agendaIds() { return agenda.map((a) => a.id); }
+
+// A phase's label in the language: the agenda's label (in the page's language,
+// else English, else the first the event gives); without an agenda, the name
+// as the chair typed it.
 export function phaseLabel(name) {
-  return STRINGS.en[`phaseName.${name}`] ? t(`phaseName.${name}`) : name;
+  const step = agenda.find((a) => a.id === name);
+  if (step && step.label) return step.label[lang] || step.label.en || Object.values(step.label)[0] || name;
+  return name;
 }
 
 // `${key}.one` or `${key}.other` by the language's plural rule (French: 0 and 1

@@ -65,9 +65,12 @@ export interface Insight {
 }
 
 export interface TimerState {
-  /** Milliseconds since the Unix epoch. */
+  /** Milliseconds since the Unix epoch; 0 when stopped or paused. */
   ends_at: number;
   seconds: number;
+  /** A paused timer: `left` milliseconds remain. */
+  paused?: boolean;
+  left?: number;
 }
 
 export interface TableInfo {
@@ -77,6 +80,19 @@ export interface TableInfo {
   count: number;
   capacity: number;
   open: boolean;
+  /** At a glance (extension): a moderator of this table is seated there. */
+  moderated?: boolean;
+  /** Raised hands waiting. */
+  hands?: number;
+  /** The running timer's end (ms since the epoch); 0: none or paused. */
+  timer_ends_at?: number;
+  summary?: 'none' | 'draft' | 'published';
+}
+
+/** A step of the event's agenda: the id `phase` takes, its label by language ({en: "Keynote"}). */
+export interface AgendaItem {
+  id: string;
+  label: Record<string, string>;
 }
 
 export interface EventInfo {
@@ -85,6 +101,8 @@ export interface EventInfo {
   phase: string;
   /** The event's house rules (empty: none), to show at join and at every table. */
   rules?: string;
+  /** When the event has an agenda: `phase` takes one of its ids. */
+  agenda?: AgendaItem[];
 }
 
 export interface You {
@@ -113,11 +131,13 @@ export interface Snapshot {
   participants?: Person[];
   /** The latest 50 messages, oldest first. */
   messages?: MessageEvent[];
-  /** Ranked by votes. */
-  insights?: Insight[];
+  /** Ranked by votes; `voted`: whether the participant receiving the snapshot voted for it. */
+  insights?: (Insight & { voted?: boolean })[];
   hands?: HandEntry[];
   speaker?: HandEntry | null;
   timer?: TimerState | null;
+  /** The last timer ran out (and none was set since). */
+  timer_ended?: boolean;
   /** The moderator's draft, or null. */
   summary?: string | null;
   /** The last published summary of a table, or null. */
@@ -128,6 +148,8 @@ export interface Snapshot {
   phase?: string;
   reports?: ReportEvent[];
   broadcasts?: BroadcastEvent[];
+  /** Plenary: the latest phase changes (at most 20), oldest first. */
+  phases?: PhaseEvent[];
   open?: boolean;
   capacity?: number;
   /** Table: ids of the participants muted there. */
@@ -376,22 +398,33 @@ export interface JoinReply extends ReplyOk {
   snapshot: Snapshot;
 }
 
+/** A moderator's invitation: `link` is relative to the server's address ("/?token=..."). */
+export interface Invitation {
+  table: string;
+  token: string;
+  link: string;
+}
+
+export interface CreateTableReply extends ReplyOk {
+  invite: Invitation;
+}
+
 export interface Ops {
   hello: { fields: { name: string; token?: string; resume?: Record<RoomId, RoomPosition> }; reply: HelloReply };
   join: { fields: { table: string }; reply: JoinReply };
   leave: { fields: Record<string, never>; reply: ReplyOk };
   say: { fields: { room: RoomId; text: string }; reply: ReplyOk };
-  hand: { fields: { up: boolean }; reply: ReplyOk };
-  speaker: { fields: { room: RoomId; action: 'next' | 'clear' }; reply: ReplyOk };
+  hand: { fields: { up: boolean; participant?: string }; reply: ReplyOk };
+  speaker: { fields: { room: RoomId; action?: 'next' | 'end' | 'clear'; participant?: string }; reply: ReplyOk };
   insight: { fields: { text: string }; reply: ReplyOk };
   vote: { fields: { insight: string; up?: boolean }; reply: ReplyOk };
   delete: { fields: { room: RoomId; message: string } | { room: RoomId; insight: string }; reply: ReplyOk };
-  timer: { fields: { room: RoomId; seconds: number }; reply: ReplyOk };
+  timer: { fields: { room: RoomId; seconds?: number; pause?: boolean; extend?: number }; reply: ReplyOk };
   summary: { fields: { text: string; publish: boolean; table?: string }; reply: ReplyOk };
   broadcast: { fields: { text: string }; reply: ReplyOk };
   phase: { fields: { name: string }; reply: ReplyOk };
   table: { fields: { table: string; open: boolean }; reply: ReplyOk };
-  create_table: { fields: { table: string; topic: string; moderator?: string; capacity?: number }; reply: ReplyOk };
+  create_table: { fields: { table: string; topic: string; moderator?: string; capacity?: number }; reply: CreateTableReply };
   hide: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
   restore: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
   mute: { fields: { participant: string } & SanctionOptions; reply: ReplyOk };
@@ -547,7 +580,11 @@ export declare class Roundtable {
   leave(): Promise<ReplyOk>;
   say(room: RoomId, text: string): Promise<ReplyOk>;
   hand(up: boolean): Promise<ReplyOk>;
-  speaker(room: RoomId, action?: 'next' | 'clear'): Promise<ReplyOk>;
+  speaker(room: RoomId, action?: 'next' | 'end' | 'clear'): Promise<ReplyOk>;
+  /** Moderator: gives the floor to this raised hand, wherever it is in the queue. */
+  giveFloor(room: RoomId, participant: string): Promise<ReplyOk>;
+  /** Moderator: lowers this participant's hand at one's table. */
+  lowerHand(participant: string): Promise<ReplyOk>;
   insight(text: string): Promise<ReplyOk>;
   vote(insight: string, up?: boolean): Promise<ReplyOk>;
   delete(room: RoomId, message: string): Promise<ReplyOk>;
@@ -557,12 +594,17 @@ export declare class Roundtable {
   /** Moderator or chair: what became of an insight (event `outcome`). */
   outcome(insight: string, status: OutcomeStatus, opts?: { note?: string; into?: string; table?: string }): Promise<ReplyOk>;
   timer(room: RoomId, seconds: number): Promise<ReplyOk>;
+  /** Pauses the running timer (`pause` false resumes it). */
+  pauseTimer(room: RoomId, pause?: boolean): Promise<ReplyOk>;
+  /** Adds seconds to the timer, running or paused. */
+  extendTimer(room: RoomId, seconds: number): Promise<ReplyOk>;
   summary(text: string, publish?: boolean, table?: string): Promise<ReplyOk>;
   broadcast(text: string): Promise<ReplyOk>;
   phase(name: string): Promise<ReplyOk>;
   /** The `table` op: close (`open` false) or reopen a table. */
   setTableOpen(table: string, open: boolean): Promise<ReplyOk>;
-  createTable(opts: { table: string; topic: string; moderator?: string; capacity?: number }): Promise<ReplyOk>;
+  /** The reply carries the new table's moderator invitation. */
+  createTable(opts: { table: string; topic: string; moderator?: string; capacity?: number }): Promise<CreateTableReply>;
   /** Moderator or chair: takes a message or an insight out of view (`room`: default one's table). */
   hide(item: string, room?: RoomId): Promise<ReplyOk>;
   restore(item: string, room?: RoomId): Promise<ReplyOk>;

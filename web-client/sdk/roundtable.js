@@ -568,7 +568,12 @@ export class Roundtable {
   leave() { return this.request('leave'); }
   say(room, text) { return this.request('say', { room, text }); }
   hand(up) { return this.request('hand', { up: !!up }); }
+  /** Moderator: `next` (the first raised hand), `end` (the turn; the queue stays) or `clear`. */
   speaker(room, action = 'next') { return this.request('speaker', { room, action }); }
+  /** Moderator: gives the floor to this raised hand, wherever it is in the queue. */
+  giveFloor(room, participant) { return this.request('speaker', { room, participant }); }
+  /** Moderator: lowers this participant's hand at one's table. */
+  lowerHand(participant) { return this.request('hand', { up: false, participant }); }
   insight(text) { return this.request('insight', { text }); }
   /** `up` false takes one's vote back. */
   vote(insight, up = true) { return this.request('vote', up ? { insight } : { insight, up: false }); }
@@ -586,6 +591,10 @@ export class Roundtable {
     return this.request('outcome', fields);
   }
   timer(room, seconds) { return this.request('timer', { room, seconds }); }
+  /** Pauses the running timer (`pause` false resumes it). */
+  pauseTimer(room, pause = true) { return this.request('timer', { room, pause: !!pause }); }
+  /** Adds seconds to the timer, running or paused. */
+  extendTimer(room, seconds) { return this.request('timer', { room, extend: seconds }); }
   summary(text, publish = false, table = undefined) {
     const fields = { text, publish: !!publish };
     if (table) fields.table = table;

@@ -218,6 +218,48 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     await shot(alice, 'table');
   });
 
+  it('the moderator runs the queue: anyone gets the floor, a hand goes down, the turn ends; the timer pauses and extends', async () => {
+    const { alice, bob, mod } = pages;
+    // Bob still has the floor from the test above: his turn ends, nobody speaks.
+    await mod.click('#end-turn');
+    await bob.locator('#floor').waitFor({ state: 'hidden', timeout: WAIT });
+    await alice.click('#hand-btn');
+    await byText(mod, '#hands', 'Alice').waitFor({ timeout: WAIT });
+    await bob.click('#hand-btn');
+    await byText(mod, '#hands', 'Bob').waitFor({ timeout: WAIT });
+    await bob.locator('#floor', { hasText: 'number 2 of 2' }).waitFor({ timeout: WAIT });
+    assert.equal(await alice.locator('#hands button').count(), 0, 'participants get no moderator buttons');
+    // Bob, second in the queue, gets the floor; Alice moves nowhere.
+    await byText(mod, '#hands', 'Bob').locator('button', { hasText: 'Give the floor' }).click();
+    await bob.locator('#floor', { hasText: 'You have the floor' }).waitFor({ timeout: WAIT });
+    await alice.locator('#speaker', { hasText: 'Bob' }).waitFor({ timeout: WAIT });
+    await alice.locator('#floor', { hasText: 'number 1 of 1' }).waitFor({ timeout: WAIT });
+    // Alice's hand goes down by the moderator's hand; her button says so.
+    await byText(mod, '#hands', 'Alice').locator('button', { hasText: 'Lower this hand' }).click();
+    await alice.locator('#hand-btn[aria-pressed=false]').waitFor({ timeout: WAIT });
+    assert.equal(await alice.isHidden('#floor'), true);
+    await mod.click('#end-turn');
+    await alice.locator('#speaker').waitFor({ state: 'hidden', timeout: WAIT });
+    assert.equal(await mod.isDisabled('#end-turn'), true);
+
+    // Minutes and seconds; pause, extend while paused, resume.
+    await mod.fill('#timer-minutes', '0');
+    await mod.fill('#timer-seconds', '45');
+    await mod.click('#timer-form button[type=submit]');
+    await alice.locator('#timer', { hasText: /00:4\d left/ }).waitFor({ timeout: WAIT });
+    await mod.click('#timer-pause');
+    await alice.locator('#timer.paused', { hasText: /Paused: 00:[34]\d left/ }).waitFor({ timeout: WAIT });
+    await mod.locator('#timer-pause', { hasText: 'Resume' }).waitFor();
+    await mod.click('#timer-extend');
+    await alice.locator('#timer.paused', { hasText: /Paused: 01:[34]\d left/ }).waitFor({ timeout: WAIT });
+    const still = await alice.textContent('#timer');
+    await alice.waitForTimeout(1500);
+    assert.equal(await alice.textContent('#timer'), still, 'a paused timer stands still');
+    await mod.click('#timer-pause');
+    await alice.locator('#timer:not(.paused)', { hasText: /01:[34]\d left/ }).waitFor({ timeout: WAIT });
+    await axeCheck(mod, 'moderator-queue');
+  });
+
   it('blocker 7: a vote shows as given, can be taken back, and a second click is no error (French too)', async () => {
     const { alice, bob } = pages;
     await bob.fill('#insight-text', 'Shared data spaces across regions');
@@ -274,6 +316,29 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     await chair.locator('#chair-console').waitFor({ state: 'visible', timeout: WAIT });
   });
 
+  it('a table the chair opens gives its moderator a link that connects at once, at that table', async () => {
+    const { chair } = pages;
+    await chair.fill('#create-id', 'villages');
+    await chair.fill('#create-topic', 'Smart villages');
+    await chair.fill('#create-moderator', 'Grace');
+    await chair.click('#create-table-form button[type=submit]');
+    await chair.locator('#invite-box').waitFor({ state: 'visible', timeout: WAIT });
+    assert.equal(await focused(chair), '#invite-link');
+    await chair.locator('#invite-label', { hasText: 'villages' }).waitFor();
+    const link = await chair.inputValue('#invite-link');
+    assert.ok(link.startsWith(`${server.url}/?token=`), link);
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const grace = await ctx.newPage();
+    watch(grace, 'grace');
+    await grace.goto(link);
+    await waitOpen(grace);
+    assert.ok(!grace.url().includes('token='), grace.url());
+    await grace.locator('#you', { hasText: /Grace \(moderator\)/ }).waitFor({ timeout: WAIT });
+    await grace.locator('#table-heading', { hasText: 'Smart villages' }).waitFor({ timeout: WAIT });
+    await grace.locator('#mod-console').waitFor({ state: 'visible', timeout: WAIT });
+    await ctx.close();
+  });
+
   it('blocker 6: a second published summary is marked as an update; the heading says published', async () => {
     const { alice, bob, mod } = pages;
     await sitAt(alice, 'big-data');
@@ -308,6 +373,32 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     await chair.locator('#table-heading', { hasText: 'Big data for open governance' }).waitFor({ timeout: WAIT });
     assert.equal(await focused(chair), '#table-heading');
     await chair.locator('#overview li[data-table=big-data]', { hasText: '2 people' }).waitFor({ timeout: WAIT });
+  });
+
+  it('the chair overview shows each table at a glance: moderator, hands waiting, timer, summary drafted', async () => {
+    const { chair } = pages;
+    const row = (id) => chair.locator(`#overview li[data-table=${id}]`);
+    await row('synergies').locator('.facts', { hasText: 'moderator here' }).waitFor({ timeout: WAIT });
+    const guest = await sdk('Gus');
+    await guest.join('inclusiveness');
+    await guest.hand(true);
+    await row('inclusiveness').locator('.facts', { hasText: /no moderator .* 1 hand up/ }).waitFor({ timeout: WAIT });
+    const modSdk = await sdk('Ines', server.moderatorTokens.inclusiveness);
+    await modSdk.join('inclusiveness');
+    await modSdk.timer('inclusiveness', 600);
+    await modSdk.summary('Inclusiveness: first ideas', false);
+    await row('inclusiveness').locator('.facts', { hasText: /moderator here .* 1 hand up .* timer until \d\d:\d\d .* summary drafted/ })
+      .waitFor({ timeout: WAIT });
+    await modSdk.giveFloor('inclusiveness', guest.you.id);
+    await modSdk.summary('Inclusiveness: first ideas', true);
+    // No hand waiting (Gus has the floor), the summary published: no draft.
+    await row('inclusiveness').locator('.facts', { hasText: /^2 people · moderator here · timer until [^·]+ · open · 1 report published$/ })
+      .waitFor({ timeout: WAIT });
+    // Back as it was for the tests below.
+    await modSdk.timer('inclusiveness', 0);
+    await guest.leave();
+    await modSdk.leave();
+    await row('inclusiveness').locator('.facts', { hasText: /^0 people · no moderator/ }).waitFor({ timeout: WAIT });
   });
 
   it('blocker 2: at 375 px broadcasts, phases and reports reach the table view and are announced', async () => {
@@ -443,6 +534,58 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     await other.locator('#join-form').waitFor({ state: 'visible', timeout: WAIT });
     await other.reload();
     await other.locator('#join-form').waitFor({ state: 'visible', timeout: WAIT });
+  });
+
+  it('the snapshot tells a new device its votes and an ended timer, and a late joiner the phases so far', async () => {
+    const { alice } = pages;
+    // The same person on another device: nothing kept in this browser but who they are.
+    const kept = await alice.evaluate(() => localStorage.getItem('roundtable.identity'));
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    await ctx.addInitScript((identity) => {
+      if (!localStorage.getItem('roundtable.identity')) {
+        localStorage.setItem('roundtable.identity', identity);
+        localStorage.setItem('roundtable.table', JSON.stringify('synergies'));
+      }
+    }, kept);
+    const device = await ctx.newPage();
+    watch(device, 'alice-device');
+    await device.goto(`${server.url}/`);
+    await waitOpen(device);
+    await device.locator('#table-heading', { hasText: 'Synergies and sustainability' }).waitFor({ timeout: WAIT });
+    await device.locator('#insights li', { hasText: 'Shared data spaces' }).locator('button[aria-pressed=true]').waitFor({ timeout: WAIT });
+    await device.locator('#timer.ended', { hasText: 'Time is up' }).waitFor({ timeout: WAIT });
+    assert.equal(await device.evaluate(() => Object.keys(localStorage).sort().join()), 'roundtable.identity,roundtable.table');
+    await ctx.close();
+
+    const chairSdk = await sdk('Chair SDK', server.chairToken);
+    await chairSdk.phase('networking');
+    await chairSdk.phase('reports');
+    const late = await openAs('late-phases');
+    await joinAs(late, 'Lou');
+    await byText(late, '#plenary-feed', 'Networking').waitFor({ timeout: WAIT });
+    await byText(late, '#plenary-feed', 'Current phase: Reports').waitFor({ timeout: WAIT });
+    // The earlier change to Reports, then Networking, then the current one.
+    assert.ok(await late.locator('#plenary-feed li.phase').count() >= 3);
+  });
+
+  it('the event agenda names the phases in the page language; the chair picks only from it', async () => {
+    const { chair, late } = pages;
+    const options = await chair.$$eval('#phase-options option', (os) => os.map((o) => `${o.value}=${o.label}`));
+    assert.deepEqual(options, ['keynote=Keynote', 'presentations=Presentations', 'roundtables=Roundtables',
+      'reports=Reports', 'networking=Networking']);
+    await chair.fill('#phase-name', 'networking');
+    await chair.click('#phase-form button[type=submit]');
+    await late.locator('#event-phase', { hasText: /^Réseautage$/ }).waitFor({ timeout: WAIT });
+    await chair.locator('#event-phase', { hasText: /^Networking$/ }).waitFor({ timeout: WAIT });
+    // A name off the agenda is refused and changes nothing.
+    await chair.fill('#phase-name', 'lunch');
+    await chair.click('#phase-form button[type=submit]');
+    await chair.locator('#alerts .alert').waitFor({ timeout: WAIT });
+    assert.equal(await chair.inputValue('#phase-name'), 'lunch');
+    await chair.fill('#phase-name', 'reports');
+    await chair.click('#phase-form button[type=submit]');
+    await late.locator('#event-phase', { hasText: /^Rapports$/ }).waitFor({ timeout: WAIT });
+    assert.equal(await byText(late, '#plenary-feed', 'lunch').count(), 0);
   });
 
   it('a keyboard alone runs a participant and a moderator, and the focus stays where the action was', async () => {

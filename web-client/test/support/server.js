@@ -1,6 +1,6 @@
 // Starts a real roundtable-server for the JS tests: on a free port (`--port 0`,
 // then the `listening on` line tells which), or on a given port to restart one
-// in place. Collects the demo tokens it prints. The binary comes from env
+// in place. Collects the tokens of the demo links it prints. The binary comes from env
 // ROUNDTABLE_SERVER or ../build/release/server/roundtable-server relative to
 // web-client/.
 import { spawn } from 'node:child_process';
@@ -64,8 +64,8 @@ export async function startServer({ port = 0, extraArgs = [], startupMs = 20000 
         buffered = buffered.slice(nl + 1);
         let m;
         if ((m = /listening on [^\s:]+:(\d+)/.exec(line))) info.port = Number(m[1]);
-        else if ((m = /chair token:\s*(\S+)/.exec(line))) info.chairToken = m[1];
-        else if ((m = /moderator token \(([^)]+)\):\s*(\S+)/.exec(line))) info.moderatorTokens[m[1]] = m[2];
+        else if ((m = /chair link:\s*\S+\?token=(\S+)/.exec(line))) info.chairToken = m[1];
+        else if ((m = /moderator link \(([^)]+)\):\s*\S+\?token=(\S+)/.exec(line))) info.moderatorTokens[m[1]] = m[2];
       }
       // The token lines follow the listening line; give them a moment, but do
       // not insist on them (a configured secret prints none).

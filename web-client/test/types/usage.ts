@@ -13,6 +13,11 @@ export async function session(): Promise<string> {
   await rt.join('synergies');
   await rt.vote('i1');
   await rt.vote('i1', false);
+  await rt.giveFloor('synergies', 'p-1');
+  await rt.lowerHand('p-1');
+  await rt.speaker('synergies', 'end');
+  await rt.pauseTimer('synergies');
+  await rt.extendTimer('synergies', 60);
   await rt.request('vote', { insight: 'i1', up: false });
   await rt.summary('text', true, 'synergies');
   await rt.hide('m1');
@@ -27,6 +32,8 @@ export async function session(): Promise<string> {
   rt.on('removed', (ev: RemovedEvent) => ev.reason.length + (ev.on ? 1 : 0));
   rt.on('restored', (ev) => ev.message?.text ?? ev.insight?.text);
   const rules: string | undefined = hello.event.rules;
+  const created = await rt.createTable({ table: 't', topic: 'T' });
+  const invite: string = created.invite.link;
   try {
     await rt.broadcast('hi');
   } catch (err) {
@@ -34,5 +41,5 @@ export async function session(): Promise<string> {
   }
   const codes: readonly ServerErrorCode[] = SERVER_ERROR_CODES;
   rt.close();
-  return `${kept ?? ''}${rules ?? ''}${backoffDelay(1)}${parseBatch('{}').length}${codes.length}`;
+  return `${kept ?? ''}${rules ?? ''}${invite}${backoffDelay(1)}${parseBatch('{}').length}${codes.length}`;
 }
