@@ -2,6 +2,7 @@
 // hello reply's lobby rows, in `tables` events, in the report (with who spoke
 // and the deleted messages counted apart) and on the outcomes page; and a
 // config past the bounds refused at start.
+#include "tests/support/banner.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -68,9 +69,8 @@ TEST_CASE("goal and questions reach the lobby, tables events, the report and the
 
   // The report: questions and goal; who spoke; deleted messages apart.
   ws_client chair(srv.port);
-  auto const line = srv.proc->wait_for_line("chair token: ");
   REQUIRE(
-      chair.hello("Chair", "\"token\":\"" + line.substr(line.find(": ") + 2) + "\"").boolean("ok"));
+      chair.hello("Chair", "\"token\":\"" + printed_token(srv, "chair link") + "\"").boolean("ok"));
   REQUIRE(bob.request("say", R"("room":"t1","text":"kept")").boolean("ok"));
   REQUIRE(bob.request("say", R"("room":"t1","text":"off topic")").boolean("ok"));
   auto const off = bob.wait_for([](message const& m) { return m.str("text") == "off topic"; });

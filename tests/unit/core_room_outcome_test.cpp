@@ -55,7 +55,7 @@ class table_with_insights : public room {
   }
   doc snapshot() const {
     protocol::json_writer w;
-    write_snapshot(w);
+    write_snapshot(w, {});
     return doc(w.release());
   }
   insight_entry const& insight(std::string const& id) const {
