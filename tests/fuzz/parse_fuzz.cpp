@@ -83,15 +83,24 @@ void check_invariants(command const& c) {
           check_text(op.text, 1, limits::text);
         } else if constexpr (std::is_same_v<T, speaker>) {
           check(id_ok(op.room), "speaker room");
+          check(
+              op.participant.empty() || (id_ok(op.participant) && op.what == speaker::action::next),
+              "speaker participant");
         } else if constexpr (std::is_same_v<T, insight>) {
           check_text(op.text, 1, limits::insight);
+        } else if constexpr (std::is_same_v<T, hand>) {
+          check(op.participant.empty() || (id_ok(op.participant) && !op.up), "hand participant");
         } else if constexpr (std::is_same_v<T, vote>) {
           check(id_ok(op.insight), "vote insight");
         } else if constexpr (std::is_same_v<T, del>) {
-          check(id_ok(op.room) && id_ok(op.message), "delete ids");
+          check(id_ok(op.room), "delete room");
+          check(op.message.empty() != op.insight.empty(), "delete: one of message and insight");
+          check(op.message.empty() || id_ok(op.message), "delete message");
+          check(op.insight.empty() || id_ok(op.insight), "delete insight");
         } else if constexpr (std::is_same_v<T, timer>) {
           check(id_ok(op.room), "timer room");
           check(op.seconds >= 0 && op.seconds <= limits::timer_seconds, "timer seconds");
+          check(op.what != timer::action::extend || op.seconds > 0, "timer extend");
         } else if constexpr (std::is_same_v<T, summary>) {
           check(op.table.empty() || id_ok(op.table), "summary table");
           check_text(op.text, 0, limits::summary);
@@ -106,6 +115,22 @@ void check_invariants(command const& c) {
           check_label(op.topic, true, limits::topic);
           check_label(op.moderator, false, limits::name);
           check(op.capacity >= 0 && op.capacity <= limits::capacity, "capacity");
+        } else if constexpr (std::is_base_of_v<hide, T>) {
+          check(op.room.empty() || id_ok(op.room), "item room");
+          check(id_ok(op.item), "item id");
+        } else if constexpr (std::is_base_of_v<mute, T>) {
+          check(op.table.empty() || id_ok(op.table), "mute table");
+          check(id_ok(op.participant), "mute participant");
+          check_label(op.reason, false, limits::reason);
+        } else if constexpr (std::is_same_v<T, moderation>) {
+          check(id_ok(op.table), "moderation table");
+        } else if constexpr (std::is_same_v<T, outcome>) {
+          check(op.table.empty() || id_ok(op.table), "outcome table");
+          check(id_ok(op.insight), "outcome insight");
+          check(is_outcome_status(op.status), "outcome status");
+          check_text(op.note, 0, limits::note);
+          check((op.status == "merged") == !op.into.empty(), "outcome into");
+          check(op.into.empty() || (id_ok(op.into) && op.into != op.insight), "outcome into id");
         }
       },
       c.op);
@@ -135,17 +160,25 @@ std::string to_json(command const& c) {
           w.field("room", op.room).field("text", op.text);
         } else if constexpr (std::is_same_v<T, hand>) {
           w.field("up", op.up);
+          if (!op.participant.empty()) w.field("participant", op.participant);
         } else if constexpr (std::is_same_v<T, speaker>) {
-          w.field("room", op.room)
-              .field("action", op.what == speaker::action::next ? "next" : "clear");
+          static constexpr char const* actions[] = {"next", "clear", "end"};
+          w.field("room", op.room).field("action", actions[static_cast<int>(op.what)]);
+          if (!op.participant.empty()) w.field("participant", op.participant);
         } else if constexpr (std::is_same_v<T, insight>) {
           w.field("text", op.text);
         } else if constexpr (std::is_same_v<T, vote>) {
-          w.field("insight", op.insight);
+          w.field("insight", op.insight).field("up", op.up);
         } else if constexpr (std::is_same_v<T, del>) {
-          w.field("room", op.room).field("message", op.message);
+          w.field("room", op.room);
+          if (!op.message.empty()) w.field("message", op.message);
+          if (!op.insight.empty()) w.field("insight", op.insight);
         } else if constexpr (std::is_same_v<T, timer>) {
-          w.field("room", op.room).field("seconds", op.seconds);
+          w.field("room", op.room);
+          if (op.what == timer::action::set) w.field("seconds", op.seconds);
+          if (op.what == timer::action::pause) w.field("pause", true);
+          if (op.what == timer::action::resume) w.field("pause", false);
+          if (op.what == timer::action::extend) w.field("extend", op.seconds);
         } else if constexpr (std::is_same_v<T, summary>) {
           if (!op.table.empty()) w.field("table", op.table);
           w.field("text", op.text).field("publish", op.publish);
@@ -158,6 +191,21 @@ std::string to_json(command const& c) {
         } else if constexpr (std::is_same_v<T, create_table>) {
           w.field("table", op.table).field("topic", op.topic);
           w.field("moderator", op.moderator).field("capacity", op.capacity);
+        } else if constexpr (std::is_base_of_v<hide, T>) {
+          if (!op.room.empty()) w.field("room", op.room);
+          w.field("item", op.item);
+        } else if constexpr (std::is_base_of_v<mute, T>) {
+          if (!op.table.empty()) w.field("table", op.table);
+          w.field("participant", op.participant).field("on", op.on).field("reason", op.reason);
+        } else if constexpr (std::is_same_v<T, moderation>) {
+          w.field("table", op.table).field("premoderate", op.premoderate);
+        } else if constexpr (std::is_same_v<T, outcome>) {
+          if (!op.table.empty()) w.field("table", op.table);
+          w.field("insight", op.insight).field("status", op.status).field("note", op.note);
+          if (!op.into.empty()) w.field("into", op.into);
+        } else {
+          // Ops without fields (leave, ping); a new op must be written above.
+          static_assert(std::is_same_v<T, leave> || std::is_same_v<T, ping>, "write this op");
         }
       },
       c.op);
