@@ -157,7 +157,9 @@ void client::pipelined_done(std::uint64_t slot, std::string json) {
   while (sent < replies_.size() && replies_[sent]) enqueue(*replies_[sent++]);
   replies_.erase(replies_.begin(), replies_.begin() + static_cast<std::ptrdiff_t>(sent));
   replies_base_ += sent;
-  if (replies_.empty()) replies_.shrink_to_fit();  // an idle connection holds nothing
+  // A burst's block is given back; the few slots a steady publisher reuses stay
+  // (freeing them per op cost an allocation per op).
+  if (replies_.empty() && replies_.capacity() > 4) replies_.shrink_to_fit();
   if (closing_ || sent == 0) return;
   if (replies_.empty() && parked_) {
     auto cmd = std::move(parked_);

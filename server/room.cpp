@@ -369,13 +369,20 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
         .field("open", cfg_.open)
         .field("premoderate", cfg_.premoderate);
     w.key("pending").begin_array();
+    std::uint64_t more = 0;
+    auto const pending_start = w.str().size();
     for (auto const& h : held_) {
       if (!viewer || !sees_held(*viewer, cfg_.id, h.from.id)) continue;
+      if (w.str().size() - pending_start > snapshot_pending_bytes) {
+        ++more;
+        continue;
+      }
       w.begin_object().field("id", h.id).key("from");
       write_participant(w, h.from);
       w.field("text", h.text).field("ts", h.ts).end_object();
     }
     w.end_array();
+    if (more) w.field("pending_more", more);
     w.key("participants").begin_array();
     for (auto const& [key, p] : roster_) write_participant(w, p);
     w.end_array();
@@ -389,13 +396,8 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
   w.key("messages");
   write_latest(w, latest, snapshot_messages, snapshot_message_bytes);
   if (!is_plenary()) {
-    w.key("insights").begin_array();
-    for (auto const* i : ranked_insights()) {
-      w.begin_object();
-      write_insight(w, *i);
-      w.field("voted", viewer && i->voters.count(viewer->id) != 0).end_object();
-    }
-    w.end_array().key("muted").begin_array();
+    write_snapshot_insights(w, viewer);
+    w.key("muted").begin_array();
     for (auto const& id : muted_) w.value(id);
     w.end_array();
     write_hands(w, "hands");
@@ -420,6 +422,20 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
       w.value(published_);
   }
   w.end_object();
+}
+
+void room::write_snapshot_insights(json_writer& w, participant const* viewer) const {
+  w.key("insights").begin_array();
+  auto const ranked = ranked_insights();
+  auto const start = w.str().size();
+  std::size_t n = 0;
+  for (; n < ranked.size() && w.str().size() - start <= snapshot_insight_bytes; ++n) {
+    w.begin_object();
+    write_insight(w, *ranked[n]);
+    w.field("voted", viewer && ranked[n]->voters.count(viewer->id) != 0).end_object();
+  }
+  w.end_array();
+  if (n < ranked.size()) w.field("insights_more", static_cast<std::uint64_t>(ranked.size() - n));
 }
 
 bool room::replay(std::uint64_t epoch, std::uint64_t after_seq, std::vector<buffer>& out,

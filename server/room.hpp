@@ -124,6 +124,13 @@ class room {
   static constexpr std::size_t snapshot_plenary_items = 20;
   static constexpr std::size_t snapshot_report_bytes = 64 * 1024;
   static constexpr std::size_t snapshot_broadcast_bytes = 32 * 1024;
+  // A table snapshot's insights (the best ranked first) and the held messages
+  // a moderator reads: in full, 200 insights with notes of 1000 escaped quotes
+  // or 200 held messages of 4000 would be megabytes, over the send-queue bound
+  // of every joiner. Past the bound the list stops, and `insights_more` or
+  // `pending_more` counts what it left out.
+  static constexpr std::size_t snapshot_insight_bytes = 256 * 1024;
+  static constexpr std::size_t snapshot_pending_bytes = 128 * 1024;
   // The plenary keeps the latest phase changes for late joiners: an agenda has
   // a handful of phases; the bound holds if a chair clicks through it all day.
   static constexpr std::size_t kept_phases = 20;
@@ -223,6 +230,9 @@ class room {
   // Held messages per table: the queue is every moderator's to read at each
   // join, and a flood must not grow it (and the state every change rewrites).
   static constexpr std::size_t max_held = 200;
+  // One participant's share of that queue, so that one person cannot stop a
+  // pre-moderated table's talk for everyone else.
+  static constexpr std::size_t max_held_per_participant = 20;
   // An event for a few people only, with no seq (the others' seq stay
   // gapless): the author of a held item and whoever may moderate the table.
   struct direct_event {
@@ -453,6 +463,8 @@ class room {
   // An insight as events and snapshots show it: id, text, by, votes, status,
   // note (and into, when merged).
   void write_insight(protocol::json_writer& w, insight_entry const& i) const;
+  // The snapshot's insights, best ranked first, within snapshot_insight_bytes.
+  void write_snapshot_insights(protocol::json_writer& w, participant const* viewer) const;
   void write_participant(protocol::json_writer& w, participant const& p) const;
   // The raised hands as `key` [{id, name}], then "speaker" (or null).
   void write_hands(protocol::json_writer& w, std::string_view key) const;

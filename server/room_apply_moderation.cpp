@@ -139,6 +139,12 @@ outcome room::hold(room_command const& c, cmd::say const& op) {
     return make_error(error_code::full, "the moderator has " + std::to_string(max_held) +
                                             " messages waiting; try again later");
   }
+  auto const mine = std::count_if(held_.begin(), held_.end(),
+                                  [&](held_entry const& h) { return h.from.id == c.who.id; });
+  if (static_cast<std::size_t>(mine) >= max_held_per_participant) {
+    return make_error(error_code::full, "you have " + std::to_string(max_held_per_participant) +
+                                            " messages waiting for the moderator");
+  }
   // The id a message would get, so that the approved message keeps it.
   auto const id = op.id.empty() ? "h" + std::to_string(lsn_) : op.id;
   held_.push_back({id, op.text, participant{c.who.id, c.who.name, c.who.who, {}}, c.ts});
