@@ -157,6 +157,9 @@ export interface Snapshot {
   premoderate?: boolean;
   /** Table: the held messages this receiver may see. */
   pending?: Array<{ id: string; from: Person; text: string; ts: number }>;
+  /** Table: how many held messages or insights the snapshot's byte bound left out. */
+  pending_more?: number;
+  insights_more?: number;
   /** Plenary snapshots may also carry the phase, reports and broadcasts so far. */
   [extra: string]: unknown;
 }
