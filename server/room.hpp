@@ -452,6 +452,8 @@ class room {
   }
   outcome require_seated(room_command const& c, bool open_only) const;
   outcome insight_quota(participant const& p) const;
+  // Pause and extend: who may, and whether a timer runs or is paused.
+  outcome may_change_timer(room_command const& c) const;
   // Emits an event of `type` with the next seq; `fill` writes its fields.
   template <class Fill>
   void emit(std::string_view type, std::int64_t ts, Fill&& fill, std::string item = {},

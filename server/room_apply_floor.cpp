@@ -73,11 +73,17 @@ outcome room::on(room_command const& c, cmd::drop_hand const& op) {
 
 // --- the timer ------------------------------------------------------------------------
 
-outcome room::on(room_command const& c, cmd::timer_pause const& op) {
+outcome room::may_change_timer(room_command const& c) const {
   if (is_plenary() ? !c.who.is_chair() : !may_moderate(c.who))
     return make_error(error_code::forbidden, "only the table's moderator or the chair");
+  if (timer_ends_at_ == 0 && timer_left_ms_ == 0)
+    return make_error(error_code::not_found, "no timer running");
+  return {};
+}
+
+outcome room::on(room_command const& c, cmd::timer_pause const& op) {
+  if (auto e = may_change_timer(c)) return e;
   bool const paused = timer_left_ms_ > 0;
-  if (timer_ends_at_ == 0 && !paused) return make_error(error_code::not_found, "no timer running");
   if (op.pause == paused) return {};  // as asked already
   if (op.pause) {
     // A timer whose end passed but whose timer_ended is not applied yet keeps 1 ms.
@@ -93,10 +99,8 @@ outcome room::on(room_command const& c, cmd::timer_pause const& op) {
 }
 
 outcome room::on(room_command const& c, cmd::timer_extend const& op) {
-  if (is_plenary() ? !c.who.is_chair() : !may_moderate(c.who))
-    return make_error(error_code::forbidden, "only the table's moderator or the chair");
+  if (auto e = may_change_timer(c)) return e;
   bool const paused = timer_left_ms_ > 0;
-  if (timer_ends_at_ == 0 && !paused) return make_error(error_code::not_found, "no timer running");
   auto const left = paused ? timer_left_ms_ : std::max<std::int64_t>(0, timer_ends_at_ - c.ts);
   // The same bound as a timer set at once: a day.
   if (left + op.seconds * 1000 > protocol::limits::timer_seconds * 1000) {
