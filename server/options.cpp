@@ -325,7 +325,7 @@ std::string usage() {
   out << "usage: roundtable-server [options]\n"
          "       roundtable-server --version\n"
          "       roundtable-server token --role R [--table T] --name N [--sub ID] [--ttl SECONDS] "
-         "[--secret S]\n\n"
+         "[--secret S | --config FILE]\n\n"
       << commands() << "\n"
       << settings();
   return out.str();
