@@ -36,9 +36,10 @@ if [ -n "${REDIS_REPLICAS:-}" ]; then
   redis_port="$(free_port)"
   redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" \
     --repl-diskless-sync-delay 0 >"$work/redis.log" 2>&1 &
-  for _ in $(seq "$REDIS_REPLICAS"); do
-    redis-server --bind 127.0.0.1 --port "$(free_port)" --save "" --appendonly no --dir "$work" \
-      --replicaof 127.0.0.1 "$redis_port" >>"$work/redis.log" 2>&1 &
+  for i in $(seq "$REDIS_REPLICAS"); do
+    mkdir "$work/replica$i" # each replica writes the RDB it syncs from
+    redis-server --bind 127.0.0.1 --port "$(free_port)" --save "" --appendonly no \
+      --dir "$work/replica$i" --replicaof 127.0.0.1 "$redis_port" >>"$work/redis.log" 2>&1 &
   done
   for _ in $(seq 100); do
     [ "$(redis-cli -p "$redis_port" info replication 2>/dev/null | grep -c 'state=online')" = \
