@@ -6,7 +6,10 @@
 # both alike when they alternate, so the ratio means more than either figure.
 # Usage: loadtest/ab-fanout.sh OLD_SERVER NEW_SERVER [LOADGEN]
 # Env: ROUNDS (3), PUBLISHERS per table (2), RATE per publisher (100 msgs/s),
-#      SECONDS_EACH (5), SERVER_THREADS (2). Both run --ephemeral.
+#      SECONDS_EACH (5), SERVER_THREADS (2), OLD_ARGS and NEW_ARGS (extra server
+#      flags of each side, e.g. the same binary twice with NEW_ARGS="--redis-wait-replicas 1").
+#      Both run --ephemeral; with REDIS_REPLICAS=N (0 or more) each side is two nodes
+#      over a Redis master with N replicas instead (flushed before every run).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 old="${1:?usage: ab-fanout.sh OLD_SERVER NEW_SERVER [LOADGEN]}"
@@ -20,6 +23,30 @@ threads="${SERVER_THREADS:-2}"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 ulimit -n "$(ulimit -Hn)"
+read -r -a old_args <<<"${OLD_ARGS:-}"
+read -r -a new_args <<<"${NEW_ARGS:-}"
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# A Redis master and its replicas, without persistence; waits until every replica is in sync.
+redis_port=""
+if [ -n "${REDIS_REPLICAS:-}" ]; then
+  redis_port="$(free_port)"
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" \
+    --repl-diskless-sync-delay 0 >"$work/redis.log" 2>&1 &
+  for i in $(seq "$REDIS_REPLICAS"); do
+    mkdir "$work/replica$i" # each replica writes the RDB it syncs from
+    redis-server --bind 127.0.0.1 --port "$(free_port)" --save "" --appendonly no \
+      --dir "$work/replica$i" --replicaof 127.0.0.1 "$redis_port" >>"$work/redis.log" 2>&1 &
+  done
+  for _ in $(seq 100); do
+    [ "$(redis-cli -p "$redis_port" info replication 2>/dev/null | grep -c 'state=online')" = \
+      "$REDIS_REPLICAS" ] && break
+    sleep 0.1
+  done
+fi
 
 {
   printf '{"id":"bench","title":"Bench","tables":['
@@ -30,35 +57,59 @@ ulimit -n "$(ulimit -Hn)"
   printf ']}\n'
 } >"$work/event.json"
 
-# run LABEL BINARY N: one fanout run; appends "label cpu_us_per_delivery deliveries_per_s p99_ms".
-run() {
-  local label="$1" bin="$2" n="$3" log="$work/$1-$3"
-  "$bin" --bind 127.0.0.1 --port 0 --ephemeral --threads "$threads" --event "$work/event.json" \
-    --rate-limit 0 --max-connections-per-ip 100000 --log-level warn >"$log.server" 2>&1 &
-  local pid=$! port=""
+# start_node LOG BINARY ARGS...: one server; adds its pid and port to pids and ports.
+start_node() {
+  local log="$1" bin="$2" port=""
+  shift 2
+  "$bin" --bind 127.0.0.1 --port 0 --threads "$threads" --event "$work/event.json" \
+    --rate-limit 0 --max-connections-per-ip 100000 --log-level warn "$@" >"$log" 2>&1 &
+  pids+=($!)
   for _ in $(seq 100); do
-    port="$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$log.server" | head -1)"
+    port="$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$log" | head -1)"
     [ -n "$port" ] && break
     sleep 0.1
   done
-  [ -n "$port" ] || { echo "$label did not start:" >&2; cat "$log.server" >&2; exit 1; }
-  "$loadgen" fanout --protocol roundtable --port "$port" --server-pid "$pid" --threads 2 \
+  [ -n "$port" ] || { echo "$log: the server did not start:" >&2; cat "$log" >&2; exit 1; }
+  for _ in $(seq 100); do # ready: over Redis, its rooms are loaded
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 200 ] && break
+    sleep 0.1
+  done
+  ports+=("$port")
+}
+
+# run LABEL BINARY N ARGS...: one fanout run; appends
+# "label cpu_us_per_delivery deliveries_per_s p99_ms problems ack_p50_ms ack_p99_ms".
+run() {
+  local label="$1" bin="$2" n="$3" log="$work/$1-$3" node
+  shift 3
+  pids=()
+  ports=()
+  if [ -n "$redis_port" ]; then
+    redis-cli -p "$redis_port" flushall >/dev/null
+    start_node "$log.server1" "$bin" --redis "redis://127.0.0.1:$redis_port" "$@"
+    start_node "$log.server2" "$bin" --redis "redis://127.0.0.1:$redis_port" "$@"
+  else
+    start_node "$log.server" "$bin" --ephemeral "$@"
+  fi
+  "$loadgen" fanout --protocol roundtable --port "$(IFS=,; echo "${ports[*]}")" \
+    --server-pid "$(IFS=,; echo "${pids[*]}")" --threads 2 \
     --tables 10 --members 100 --publishers "$publishers" --rate "$rate" \
     --duration "$seconds" --json "$log.json" >"$log.log" 2>&1 || true
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
+  for node in "${pids[@]}"; do kill "$node"; done
+  for node in "${pids[@]}"; do wait "$node" 2>/dev/null || true; done
   node -e '
     const r = require(process.argv[1]);
     const per = r.server_cpu_s * 1e6 / Math.max(1, r.delivered);
     console.log([process.argv[2], per.toFixed(3), Math.round(r.deliveries_per_s),
-                 r.delivery.p99_ms.toFixed(2), r.losses + r.duplicates + r.out_of_order].join(" "));
+                 r.delivery.p99_ms.toFixed(2), r.losses + r.duplicates + r.out_of_order,
+                 r.ack.p50_ms.toFixed(2), r.ack.p99_ms.toFixed(2)].join(" "));
   ' "$log.json" "$label" | tee -a "$work/rows"
 }
 
-echo "label cpu_us_per_delivery deliveries_per_s p99_ms problems"
+echo "label cpu_us_per_delivery deliveries_per_s p99_ms problems ack_p50_ms ack_p99_ms"
 for n in $(seq 1 "$rounds"); do
-  run old "$old" "$n"
-  run new "$new" "$n"
+  run old "$old" "$n" "${old_args[@]}"
+  run new "$new" "$n" "${new_args[@]}"
 done
 node -e '
   const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n")
@@ -67,9 +118,10 @@ node -e '
     const v = rows.filter((r) => r[0] === label).map((r) => Number(r[i])).sort((a, b) => a - b);
     return v[Math.floor(v.length / 2)];
   };
-  const names = ["CPU per delivery", "deliveries/s", "p99"];
+  const names = ["CPU per delivery", "deliveries/s", "p99", "problems", "ack p50", "ack p99"];
   names.forEach((name, k) => {
     const o = med("old", k + 1), n = med("new", k + 1);
+    if (name === "problems") return console.log(`problems (losses, duplicates, disorder): old ${o}, new ${n}`);
     console.log(`${name}: old ${o}, new ${n}, new/old ${(n / o).toFixed(2)}`);
   });
 ' "$work/rows"

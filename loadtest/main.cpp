@@ -155,6 +155,7 @@ void print_summary(options const& o, result const& r) {
   print_latency("delivery", r.delivery);
   print_latency("hop", r.hop);
   print_latency("roundtrip", r.rtt);
+  print_latency("ack", r.ack);
   if (r.scenario == "broadcast") {
     std::printf("score: %d clients with round-trip p95 under %.0f ms\n", r.score, o.limit_ms);
   }
@@ -247,6 +248,7 @@ bool write_json(options const& o, result const& r) {
   json_latency(s, "delivery", r.delivery);
   json_latency(s, "hop", r.hop);
   json_latency(s, "roundtrip", r.rtt);
+  json_latency(s, "ack", r.ack);
   s += "\"steps\":[";
   for (std::size_t i = 0; i < r.steps.size(); ++i) {
     auto const& st = r.steps[i];

@@ -152,7 +152,13 @@ void participant::on_reply(server_object const& o) {
     }
     return;
   }
-  // A say reply.
+  // A say reply (replies come in order; a say whose reply is missing is dropped).
+  while (!says_.empty() && says_.front().first < o.rid) says_.pop_front();
+  if (!says_.empty() && says_.front().first == o.rid) {
+    auto const lat = now_ns() - says_.front().second;
+    stats_.ack.record(lat > 0 ? static_cast<std::uint64_t>(lat) : 0);
+    says_.pop_front();
+  }
   if (o.ok) {
     stats_.acked.fetch_add(1, std::memory_order_relaxed);
   } else {
@@ -210,7 +216,12 @@ void participant::on_event(server_object const& o) {
 
 void participant::say_now() {
   if (dead_ || room_.empty()) return;
-  send_op(make_say(next_rid_++, room_, make_stamp(now_ns(), cfg_.tag, cfg_.message_size)));
+  send_say(now_ns());
+}
+
+void participant::send_say(std::int64_t stamp_ns) {
+  says_.emplace_back(next_rid_, now_ns());
+  send_op(make_say(next_rid_++, room_, make_stamp(stamp_ns, cfg_.tag, cfg_.message_size)));
   stats_.sent.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -226,8 +237,7 @@ void participant::publish_tick(double period_ns, clock::time_point next, clock::
   // Stamp the scheduled time: if this thread runs late, the delay counts as latency.
   auto const scheduled =
       std::chrono::duration_cast<std::chrono::nanoseconds>(next.time_since_epoch()).count();
-  send_op(make_say(next_rid_++, room_, make_stamp(scheduled, cfg_.tag, cfg_.message_size)));
-  stats_.sent.fetch_add(1, std::memory_order_relaxed);
+  send_say(scheduled);
   auto const following =
       next + std::chrono::nanoseconds(static_cast<std::int64_t>(period_ns + 0.5));
   pool_.at(cfg_.thread, following,

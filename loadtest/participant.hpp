@@ -10,8 +10,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <set>
 #include <string>
+#include <utility>
 
 namespace loadtest {
 
@@ -40,6 +42,7 @@ struct thread_stats {
   histogram delivery;   // publish (scheduled time) -> receipt, every receiver
   histogram hop;        // join sent -> snapshot reply
   histogram rtt;        // say -> the sender sees its own message
+  histogram ack;        // say written -> its reply
   object_reader reader;
 };
 
@@ -87,6 +90,7 @@ class participant : public ws_handler {
   void on_reply(server_object const& o);
   void on_event(server_object const& o);
   void publish_tick(double period_ns, clock::time_point next, clock::time_point until);
+  void send_say(std::int64_t stamp_ns);
 
   loop_pool& pool_;
   thread_stats& stats_;
@@ -105,6 +109,8 @@ class participant : public ws_handler {
   std::int64_t epoch_ = -1;
   std::int64_t next_seq_ = 0;
   std::set<std::int64_t> missing_;  // gaps that a late arrival may still fill
+  // Says awaiting their reply, oldest first: rid and when it was written (ns).
+  std::deque<std::pair<std::int64_t, std::int64_t>> says_;
 };
 
 }  // namespace loadtest

@@ -257,6 +257,7 @@ class harness {
     merged(&thread_stats::delivery, out.delivery);
     merged(&thread_stats::hop, out.hop);
     merged(&thread_stats::rtt, out.rtt);
+    merged(&thread_stats::ack, out.ack);
     out.connections = static_cast<int>(people_.size());
   }
 

@@ -65,6 +65,7 @@ struct result {
   histogram delivery;
   histogram hop;
   histogram rtt;
+  histogram ack;
   std::vector<step_result> steps;
   int score = 0;  // broadcast: clients under the limit
   double gen_cpu_s = 0;

@@ -2,8 +2,9 @@
 # Builds the Debian package from a release build, installs it on this machine,
 # starts the installed server the way its systemd unit does (the unit's
 # ExecStart line, as the `roundtable` user, with the unit's environment file)
-# on a free port, checks /healthz and /readyz, --version and the data dir's
-# owner and mode, stops it with SIGTERM (exit 0), then purges the package.
+# on a free port, checks /healthz and /readyz, --version, the data dir's and the
+# settings file's owner and mode, `token --config`, stops it with SIGTERM
+# (exit 0), then purges the package.
 # Needs root (dpkg). Usage: scripts/package-test.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,13 +28,22 @@ dpkg -i "$deb" >/dev/null || fail "dpkg -i failed"
 
 for f in /usr/bin/roundtable-server /usr/lib/systemd/system/roundtable.service \
   /usr/share/roundtable/web-client/public/index.html /usr/share/roundtable/web-client/sdk/roundtable.js \
-  /etc/default/roundtable /usr/share/doc/roundtable/LICENSE; do
+  /etc/default/roundtable /etc/roundtable/roundtable.conf /usr/share/doc/roundtable/LICENSE; do
   [ -e "$f" ] || fail "$f is not installed"
 done
 getent passwd roundtable >/dev/null || fail "no roundtable user"
 [ "$(stat -c '%U %a' /var/lib/roundtable)" = "roundtable 700" ] || fail "/var/lib/roundtable is not roundtable's, mode 700"
 [ "$(stat -c '%a' /etc/default/roundtable)" = "600" ] || fail "/etc/default/roundtable is not mode 600"
 [ "$(/usr/bin/roundtable-server --version)" = "roundtable-server $version" ] || fail "--version"
+[ "$(stat -c '%U %G %a' /etc/roundtable/roundtable.conf)" = "root roundtable 640" ] ||
+  fail "/etc/roundtable/roundtable.conf is not root:roundtable, mode 640"
+dpkg-query -W -f='${Conffiles}' roundtable | grep -q ' /etc/roundtable/roundtable.conf ' ||
+  fail "/etc/roundtable/roundtable.conf is not a conffile"
+grep -q '^ExecStart=/usr/bin/roundtable-server --config /etc/roundtable/roundtable.conf ' \
+  /usr/lib/systemd/system/roundtable.service || fail "the unit does not read --config"
+token=$(ROUNDTABLE_SECRET=package-test-secret-0123456789 /usr/bin/roundtable-server token \
+  --config /etc/roundtable/roundtable.conf --role chair --name Ada) || fail "token --config"
+[ "$(tr -cd . <<<"$token")" = ".." ] || fail "token --config printed no JWT"
 
 # The unit's ExecStart, with a free port (a later flag overrides an earlier one).
 exec_start=$(sed -n 's/^ExecStart=//p' /usr/lib/systemd/system/roundtable.service)

@@ -92,6 +92,10 @@ inline constexpr long long connections = 1'000'000;  // per client address
 // Tables per event: every hello carries the lobby, so it must stay small enough
 // to fit the send queue beside a snapshot.
 inline constexpr long long tables = 1'000;
+// Redis replicas an op waits for: more than a sentinel set-up ever runs.
+inline constexpr long long replicas = 16;
+// How long an op's reply may wait for them: beyond a minute it is an outage.
+inline constexpr long long wait_ms = 60'000;
 }  // namespace option_limits
 
 struct options {
@@ -113,8 +117,14 @@ struct options {
   // and wss only (TLS 1.2+); SIGHUP reads them again.
   std::string tls_cert;
   std::string tls_key;
-  std::vector<std::string> redis;  // Redis shards (redis://HOST:PORT); empty: memory engine
-  std::string node_id;             // names this node in Redis; empty: generated
+  // Redis shards (redis://HOST:PORT or sentinel://HOST:PORT[,HOST:PORT]/MASTER);
+  // empty: memory engine.
+  std::vector<std::string> redis;
+  // Set: an op's reply waits until this many Redis replicas hold its log entry
+  // (WAIT), at most redis_wait_timeout; fewer answer `unavailable`.
+  int redis_wait_replicas = 0;
+  std::chrono::milliseconds redis_wait_timeout{100};
+  std::string node_id;  // names this node in Redis; empty: generated
   // How long a node's connections stay in Redis presence without a refresh: a
   // dead node's members leave within this (refreshed every sixth of it).
   std::chrono::seconds presence_ttl{30};

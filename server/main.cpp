@@ -18,15 +18,27 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 using namespace roundtable;
 
 namespace {
 
+// The secret as the server would find it: --secret over ROUNDTABLE_SECRET over
+// the `secret` of the --config file (or of ROUNDTABLE_CONFIG's).
+std::string configured_secret(std::optional<std::string> const& config) {
+  std::vector<std::string> args{"roundtable-server"};
+  if (config) args.insert(args.end(), {"--config", *config});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return parse_options(static_cast<int>(argv.size()) - 1, argv.data() + 1).secret;
+}
+
 int mint_token(int argc, char** argv) {
   auth::claims c;
-  std::string secret;
-  if (char const* s = std::getenv("ROUNDTABLE_SECRET")) secret = s;
+  std::optional<std::string> secret, config;
   std::int64_t ttl = 24 * 3600;
   for (int i = 0; i < argc; ++i) {
     std::string_view const flag = argv[i];
@@ -52,14 +64,24 @@ int mint_token(int argc, char** argv) {
       ttl = std::atoll(v.c_str());
     } else if (flag == "--secret") {
       secret = v;
+    } else if (flag == "--config") {
+      config = v;
     } else {
       std::cerr << "token: unknown option " << flag << "\n" << usage();
       return 2;
     }
   }
-  if (secret.empty()) {
-    std::cerr << "token: no secret (--secret or ROUNDTABLE_SECRET); in demo mode the server prints "
-                 "its tokens at start\n";
+  if (!secret) {
+    try {
+      secret = configured_secret(config);
+    } catch (std::exception const& e) {
+      std::cerr << "token: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  if (secret->empty()) {
+    std::cerr << "token: no secret (--secret, ROUNDTABLE_SECRET or `secret` in --config); in demo "
+                 "mode the server prints its tokens at start\n";
     return 2;
   }
   if (c.name.empty() || (c.who == role::moderator && c.table.empty()) || ttl <= 0 ||
@@ -72,9 +94,9 @@ int mint_token(int argc, char** argv) {
     c.sub = std::string(auth::to_string(c.who)) + "-" + auth::random_secret().substr(0, 10);
   c.iat = node::now_ms() / 1000;
   c.exp = c.iat + ttl;
-  auto const token = auth::mint(c, secret);
+  auto const token = auth::mint(c, *secret);
   // The same checks as at `hello`, so a token that would be refused is never handed out.
-  if (auto const v = auth::verify(token, secret, c.iat); !v.ok) {
+  if (auto const v = auth::verify(token, *secret, c.iat); !v.ok) {
     std::cerr << "token: " << v.error << "\n";
     return 2;
   }

@@ -84,7 +84,8 @@ std::uint64_t new_epoch() {
 }
 
 // A --redis URL that names a reachable kind of address: a host that does not
-// resolve would otherwise leave the node retrying forever, never ready.
+// resolve (Redis's, or any sentinel's) would otherwise leave the node retrying
+// forever, never ready.
 redis_address checked_redis_address(std::string const& url) {
   redis_address a;
   try {
@@ -92,14 +93,21 @@ redis_address checked_redis_address(std::string const& url) {
   } catch (std::exception const& e) {
     throw std::invalid_argument("--redis " + url + ": " + e.what());
   }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  int const rc = getaddrinfo(a.host.c_str(), nullptr, &hints, &found);
-  if (found) freeaddrinfo(found);
-  if (rc != 0) {
-    throw std::invalid_argument("--redis " + url + ": cannot resolve host '" + a.host +
-                                "': " + gai_strerror(rc));
+  std::vector<std::string> hosts{a.host};
+  if (a.sentinel) {
+    hosts.clear();
+    for (auto const& s : a.sentinel->sentinels) hosts.push_back(s.host);
+  }
+  for (auto const& host : hosts) {
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    int const rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
+    if (found) freeaddrinfo(found);
+    if (rc != 0) {
+      throw std::invalid_argument("--redis " + url + ": cannot resolve host '" + host +
+                                  "': " + gai_strerror(rc));
+    }
   }
   return a;
 }

@@ -53,8 +53,12 @@ po::options_description settings() {
   add("data-dir", value("DIR"), "durable store folder (default ./roundtable-data)");
   add("ephemeral", a_switch(), "keep everything in memory only (same as --data-dir \"\")");
   add("redis", value("URL"),
-      "use the Redis engine (redis://HOST:PORT); repeat or comma-separate to shard rooms over "
-      "several Redis instances");
+      "use the Redis engine (redis://HOST:PORT, or sentinel://HOST:PORT[,HOST:PORT]/MASTER to "
+      "follow Redis Sentinel's master); repeat or comma-separate to shard rooms over several");
+  add("redis-wait-replicas", value("N"),
+      "an op's reply waits until N Redis replicas hold it (WAIT); 0: off (default 0)");
+  add("redis-wait-timeout-ms", value("MS"),
+      "how long an op waits for those replicas before it answers unavailable (default 100)");
   add("node-id", value("ID"), "this node's name in Redis (default: generated)");
   add("presence-ttl", value("S"), "a dead node's members leave presence within S s (default 30)");
   add("allow-origin", value("O"), "allow a browser Origin (repeatable)");
@@ -178,6 +182,10 @@ constexpr number_setting numbers[] = {
      [](options& o, long long n) { o.max_tables = static_cast<std::size_t>(n); }},
     {"idle-timeout", 1, option_limits::seconds,
      [](options& o, long long n) { o.idle_timeout = seconds(n); }},
+    {"redis-wait-replicas", 0, option_limits::replicas,
+     [](options& o, long long n) { o.redis_wait_replicas = static_cast<int>(n); }},
+    {"redis-wait-timeout-ms", 1, option_limits::wait_ms,
+     [](options& o, long long n) { o.redis_wait_timeout = std::chrono::milliseconds(n); }},
 };
 
 // A whole number in [lo, hi]; anything else names the key and its range.
@@ -199,6 +207,28 @@ bool switch_value(std::vector<std::string> const& tokens, std::string const& sho
   if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
   if (v == "false" || v == "no" || v == "off" || v == "0") return false;
   throw std::invalid_argument(shown + " needs true or false, got '" + v + "'");
+}
+
+// A comma list of Redis URLs. A sentinel URL holds commas itself
+// (sentinel://A:1,B:2/main): it runs to the '/' before its master's name.
+std::vector<std::string> redis_urls(std::string const& v) {
+  constexpr std::string_view sentinel = "sentinel://";
+  std::vector<std::string> out;
+  bool open = false;  // the last URL is a sentinel one still missing its '/'
+  for (std::size_t start = 0; start <= v.size();) {
+    auto const comma = std::min(v.find(',', start), v.size());
+    auto piece = v.substr(start, comma - start);
+    if (open) {
+      out.back() += "," + piece;
+    } else if (!piece.empty()) {
+      out.push_back(piece);
+    }
+    auto const& last = out.empty() ? std::string() : out.back();
+    open = last.starts_with(sentinel) && last.find('/', sentinel.size()) == std::string::npos &&
+           comma < v.size();
+    start = comma + 1;
+  }
+  return out;
 }
 
 // One source's settings, applied in its own order (so the last of a repeated
@@ -233,11 +263,7 @@ class applier {
     } else if (key == "trust-proxy") {
       o_.trust_proxy = switch_value(tokens, shown);
     } else if (key == "redis") {
-      for (std::size_t start = 0; start <= v.size();) {
-        auto const comma = std::min(v.find(',', start), v.size());
-        if (comma > start) list(o_.redis, key).push_back(v.substr(start, comma - start));
-        start = comma + 1;
-      }
+      for (auto& url : redis_urls(v)) list(o_.redis, key).push_back(std::move(url));
     } else if (key == "allow-origin") {
       if (!origin(v))
         throw std::invalid_argument(
@@ -299,7 +325,7 @@ std::string usage() {
   out << "usage: roundtable-server [options]\n"
          "       roundtable-server --version\n"
          "       roundtable-server token --role R [--table T] --name N [--sub ID] [--ttl SECONDS] "
-         "[--secret S]\n\n"
+         "[--secret S | --config FILE]\n\n"
       << commands() << "\n"
       << settings();
   return out.str();
@@ -352,6 +378,8 @@ options parse_options(int argc, char** argv) {
   applier(o, [](std::string const& key) { return "--" + key; }).apply(flags);
   if (o.tls_cert.empty() != o.tls_key.empty())
     throw std::invalid_argument("--tls-cert and --tls-key go together: give both or neither");
+  if (o.redis_wait_replicas > 0 && o.redis.empty())
+    throw std::invalid_argument("--redis-wait-replicas needs --redis");
   if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
   if (print) {
     std::cout << effective_config(o);
@@ -386,6 +414,8 @@ std::string effective_config(options const& o) {
   else
     line("data-dir", o.data_dir);
   for (auto const& r : o.redis) line("redis", r);
+  line("redis-wait-replicas", o.redis_wait_replicas);
+  line("redis-wait-timeout-ms", o.redis_wait_timeout.count());
   for (auto const& a : o.allow_origins) line("allow-origin", a);
   line("trust-proxy", o.trust_proxy ? "true" : "false");
   optional_line("tls-cert", o.tls_cert, "none, plain http and ws://");

@@ -24,6 +24,7 @@ namespace asio = boost::asio;
 using redis::reply;
 
 redis_address parse_redis_url(std::string const& url) {
+  if (url.starts_with("sentinel://")) return {"", 0, redis::parse_sentinel_url(url)};
   std::string rest = url;
   if (rest.rfind("redis://", 0) == 0) rest = rest.substr(8);
   if (!rest.empty() && rest.back() == '/') rest.pop_back();
@@ -44,8 +45,15 @@ redis_address parse_redis_url(std::string const& url) {
 
 std::optional<std::string> shared_demo_secret(redis_address const& a, std::string const& event_id,
                                               std::string const& candidate) {
+  redis::endpoint at{a.host, a.port};
+  if (a.sentinel) {
+    auto group = *a.sentinel;
+    auto master = redis::ask_sentinels(group, std::chrono::seconds(1));
+    if (!master) return std::nullopt;
+    at = *master;
+  }
   timeval const timeout{1, 0};
-  redisContext* c = redisConnectWithTimeout(a.host.c_str(), a.port, timeout);
+  redisContext* c = redisConnectWithTimeout(at.host.c_str(), at.port, timeout);
   if (c == nullptr) return std::nullopt;
   std::optional<std::string> out;
   if (c->err == 0) {
@@ -165,11 +173,21 @@ std::vector<wire_event> stream_entries(reply const& rep) {
 }  // namespace
 
 struct redis_engine::impl {
+  // A command Redis gave a log position, not yet confirmed on the replicas.
+  struct placed {
+    room_slot* slot = nullptr;
+    room::ticket ticket = 0;
+    std::uint64_t epoch = 0, lsn = 0;
+  };
   // One Redis instance: a command connection and a subscriber connection.
   struct shard {
     std::unique_ptr<redis::connection> cmd;
     std::unique_ptr<redis::connection> sub;
     bool cmd_up = false, sub_up = false;
+    // With wait_replicas: appended commands waiting for the next WAIT's
+    // answer, and whether that WAIT is posted but not yet sent.
+    std::vector<placed> unconfirmed;
+    bool wait_posted = false;
   };
   // The engine's view of one room, on the engine thread.
   struct room_sync {
@@ -257,8 +275,8 @@ struct redis_engine::impl {
     for (auto const& a : addresses) {
       auto& s = shards.emplace_back();
       auto const i = shards.size() - 1;
-      s.cmd = std::make_unique<redis::connection>(io);
-      s.sub = std::make_unique<redis::connection>(io);
+      s.cmd = std::make_unique<redis::connection>(io, link_options(a));
+      s.sub = std::make_unique<redis::connection>(io, link_options(a));
       s.cmd->on_state([this, i](bool c) {
         shards[i].cmd_up = c;
         log::info(c ? "redis connected" : "redis disconnected", {{"shard", std::to_string(i)}});
@@ -293,13 +311,31 @@ struct redis_engine::impl {
         wire_event w;
         if (parse_wire(payload, w)) receive(it->second, std::move(w));
       });
-      s.cmd->connect(a.host, a.port);
-      s.sub->connect(a.host, a.port);
+      connect(*s.cmd, a);
+      connect(*s.sub, a);
     }
     schedule_refresh();
     thread = std::thread([this] {
       auto guard = asio::make_work_guard(io);
       io.run();
+    });
+  }
+
+  // Behind Sentinel a link must reach a master, and retries stay within a
+  // second: a failover takes a few seconds, and the sentinels answer first.
+  static redis::connection_options link_options(redis_address const& a) {
+    redis::connection_options o;
+    if (a.sentinel) {
+      o.require_master = true;
+      o.backoff_max = std::chrono::milliseconds(1000);
+    }
+    return o;
+  }
+
+  static void connect(redis::connection& c, redis_address const& a) {
+    if (!a.sentinel) return c.connect(a.host, a.port);
+    c.connect([group = *a.sentinel]() mutable {
+      return redis::ask_sentinels(group, std::chrono::milliseconds(500));
     });
   }
 
@@ -394,6 +430,12 @@ struct redis_engine::impl {
     }
     // From what the room holds, or from the snapshot if that is older.
     bool const same_epoch = r.epoch == epoch && r.epoch != 0;
+    if (same_epoch && r.lsn > lsn) {
+      // A failover promoted a replica that lacked the last commands this node
+      // applied (their ops were answered unavailable): README, failure modes.
+      log::warn("redis: the master lacks log positions this node applied",
+                {{"room", r.prefix}, {"lost", std::to_string(r.lsn - lsn)}});
+    }
     bool const snap_ok = !snap.state.empty() && snap.epoch == epoch;
     std::uint64_t after = snap_ok ? snap.lsn : 0;
     if (same_epoch) after = std::min(after, r.lsn);
@@ -546,7 +588,8 @@ struct redis_engine::impl {
     });
   }
 
-  // Gives the command its place in the room's log.
+  // Gives the command its place in the room's log (and, with wait_replicas,
+  // asks for it on the replicas before it is confirmed).
   void append(room_sync& r, room_command c) {
     auto a = args(r, "append");
     a[4] = command_json(c);
@@ -554,13 +597,51 @@ struct redis_engine::impl {
     if (std::holds_alternative<cmd::leave>(c.op)) a[5] = "leave";
     a[6] = c.conn;
     shards[r.shard].cmd->evalsha(
-        script, keys_of(r), a, [this, slot = r.slot, ticket = c.ticket](reply rep) {
+        script, keys_of(r), a, [this, i = r.shard, slot = r.slot, ticket = c.ticket](reply rep) {
           if (rep.type != reply::kind::array || rep.elements.size() != 2)
             return fail(*slot, ticket);
-          auto const lsn = static_cast<std::uint64_t>(rep.elements[0].integer);
-          auto const epoch = std::strtoull(rep.elements[1].str.c_str(), nullptr, 10);
-          nd.on_home(*slot, [ticket, lsn, epoch](room& x) { x.sequenced(ticket, epoch, lsn); });
+          placed p{slot, ticket, std::strtoull(rep.elements[1].str.c_str(), nullptr, 10),
+                   static_cast<std::uint64_t>(rep.elements[0].integer)};
+          if (self.confirms())
+            shards[i].unconfirmed.push_back(p);
+          else
+            confirm(p);
         });
+    if (self.confirms()) wait_replicas(r.shard);
+  }
+
+  void confirm(placed const& p) {
+    nd.on_home(*p.slot, [p](room& x) { x.sequenced(p.ticket, p.epoch, p.lsn); });
+  }
+
+  // One WAIT for every append sent before it: posted, so that the appends of
+  // this turn share it; WAIT blocks the connection, and the appends sent
+  // meanwhile share the next one.
+  void wait_replicas(std::size_t i) {
+    if (std::exchange(shards[i].wait_posted, true)) return;
+    asio::post(io, [this, i] {
+      if (i >= shards.size()) return;  // stopping
+      shards[i].wait_posted = false;
+      auto const& o = nd.opts();
+      shards[i].cmd->command(
+          {"WAIT", std::to_string(o.redis_wait_replicas),
+           std::to_string(o.redis_wait_timeout.count())},
+          [this, i](reply rep) {
+            bool const ok =
+                rep.type == reply::kind::integer && rep.integer >= nd.opts().redis_wait_replicas;
+            for (auto const& p : std::exchange(shards[i].unconfirmed, {})) {
+              if (ok) {
+                confirm(p);
+              } else {
+                nd.on_home(*p.slot, [t = p.ticket](room& x) {
+                  x.failed(t, {error_code::unavailable,
+                               "Redis did not copy this op to its replicas in time: it may "
+                               "have taken effect; check before you retry"});
+                });
+              }
+            }
+          });
+    });
   }
 
   void schedule_refresh() {
@@ -635,6 +716,10 @@ void redis_engine::table_created(table_config const& t) {
     i->shards[0].cmd->command({"HSET", "rt:{" + i->nd.event().id + "}:tables", id, json},
                               [](reply) {});
   });
+}
+
+bool redis_engine::confirms() const noexcept {
+  return impl_->nd.opts().redis_wait_replicas > 0;
 }
 
 void redis_engine::submit(room& r, room_command c) {

@@ -16,12 +16,17 @@
 //   node's) with a `leave` command;
 // - snapshots: every so many log positions, the node whose command landed
 //   there writes its replica's state, so a node that starts later, or
-//   restarts, loads the snapshot and applies the log's tail after it.
+//   restarts, loads the snapshot and applies the log's tail after it;
+// - behind Redis Sentinel, a failover drops the links; they reconnect to the
+//   master the sentinels name, and every room loads again as after a restart;
+// - with wait_replicas, an op's reply waits until WAIT says that many replicas
+//   hold its log entry, so a failover keeps every op that was answered ok.
 // Rooms are sharded over several Redis instances by a stable hash of the room
 // id. All Redis I/O runs on the engine's own thread; rooms stay on their home
 // workers and reach it by post.
 #pragma once
 
+#include "server/redis/sentinel.hpp"
 #include "server/room.hpp"
 
 #include <atomic>
@@ -35,12 +40,16 @@ namespace roundtable {
 class node;
 struct room_slot;
 
+// One Redis shard: a fixed address, or (sentinel set) whichever server those
+// sentinels name master at each connection attempt.
 struct redis_address {
   std::string host;
   int port = 6379;
+  std::optional<redis::sentinel_group> sentinel;
 };
 
-// Parses "redis://HOST:PORT" (or "HOST:PORT"); throws std::invalid_argument.
+// Parses "redis://HOST:PORT" (or "HOST:PORT") or
+// "sentinel://HOST:PORT[,HOST:PORT...]/MASTER"; throws std::invalid_argument.
 redis_address parse_redis_url(std::string const& url);
 
 // Demo mode with several nodes: the first node's generated secret, shared
@@ -68,6 +77,7 @@ class redis_engine final : public sequencer {
   // sequencer
   void submit(room& r, room_command c) override;
   std::string const& node_id() const noexcept override { return node_id_; }
+  bool confirms() const noexcept override;
 
  private:
   struct impl;

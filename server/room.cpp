@@ -100,6 +100,7 @@ void room::resolve(ticket t, outcome o) {
   auto fn = std::move(it->second);
   pending_.erase(it);
   placed_.erase(t);
+  unconfirmed_.erase(t);
   if (auto j = join_tickets_.find(t); j != join_tickets_.end()) {
     joining_.erase(j->second);  // refused or lost: the connection never became a member
     join_tickets_.erase(j);
@@ -127,8 +128,15 @@ void room::failed(ticket t, error e) {
 
 void room::sequenced(ticket t, std::uint64_t epoch, std::uint64_t lsn) {
   if (!pending_.count(t)) return;  // applied already
+  if (auto held = unconfirmed_.find(t); held != unconfirmed_.end())
+    return resolve(t, outcome(held->second));
   placed_[t] = {epoch, lsn};
   settle_skipped();
+}
+
+void room::settle_applied(ticket t, outcome const& o) {
+  if (!sequencer_ || !sequencer_->confirms() || placed_.count(t)) return resolve(t, o);
+  if (pending_.count(t)) unconfirmed_.insert_or_assign(t, o);
 }
 
 void room::settle_skipped() {

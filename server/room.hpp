@@ -90,6 +90,9 @@ class sequencer {
   virtual void submit(room& r, room_command c) = 0;
   // Names this node in connection keys ("node:serial") and in commands' origin.
   virtual std::string const& node_id() const noexcept = 0;
+  // True when a command's reply waits for sequenced() even after the command
+  // is applied: the engine confirms it only once it is safe (on replicas).
+  virtual bool confirms() const noexcept { return false; }
 };
 
 // Something that wants every event and state change of a room, e.g. the
@@ -279,9 +282,11 @@ class room {
   void after(ticket t, std::function<void(outcome)> fn);
   // The engine could not give the command `t` a place in the log.
   void failed(ticket t, error e);
-  // The engine gave the command `t` its place in the log. If this replica is
-  // already past it (it loaded a snapshot over it, or the log was lost), its
-  // outcome is unknown here: the waiter gets `unavailable`, never silence.
+  // The engine gave the command `t` its place in the log (and, when it
+  // confirms(), made it safe: an outcome held since its apply goes out now).
+  // If this replica is already past it (it loaded a snapshot over it, or the
+  // log was lost), its outcome is unknown here: the waiter gets `unavailable`,
+  // never silence.
   void sequenced(ticket t, std::uint64_t epoch, std::uint64_t lsn);
 
   // Applies the command at log position `lsn`: checks the rules against the
@@ -374,6 +379,9 @@ class room {
   ticket reject(error e);
   void resolve(ticket t, outcome o);
   void settle_skipped();
+  // One of this node's commands was applied: answer, or hold the outcome
+  // until the engine confirms it.
+  void settle_applied(ticket t, outcome const& o);
   // A fresh id for a message or insight, stamped at submission when several
   // nodes submit at once: "m-<node>-<process>-<n>", where <process> is
   // random per process (a restarted node issues no id twice). Empty with the memory engine, where
@@ -492,6 +500,8 @@ class room {
   // This node's commands not applied yet, with who waits for each.
   std::map<ticket, std::function<void(outcome)>> pending_;
   std::map<ticket, std::pair<std::uint64_t, std::uint64_t>> placed_;  // -> (epoch, lsn)
+  // Applied, their outcome held until the engine confirms them (confirms()).
+  std::map<ticket, outcome> unconfirmed_;
   resolved last_resolved_;
   ticket next_ticket_ = 0;
   std::uint64_t next_local_id_ = 0;

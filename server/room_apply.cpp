@@ -23,7 +23,7 @@ outcome room::apply(std::uint64_t lsn, std::uint64_t epoch, room_command const& 
           : std::visit([&](auto const& op) { return on(c, op); }, c.op);
   if (std::exchange(state_changed_, false) && observer_)
     observer_->on_state(cfg_.id, epoch_, seq_, state_json());
-  if (c.origin == node_name()) resolve(c.ticket, o);
+  if (c.origin == node_name()) settle_applied(c.ticket, o);
   settle_skipped();
   return o;
 }

@@ -2,7 +2,9 @@
 // a ROUNDTABLE_<KEY> variable or a `key = value` line of the --config file, in
 // that precedence over the defaults; --print-config shows what won, secrets
 // masked; an unknown key or a bad value in any source is a start error naming
-// the key as that source spells it.
+// the key as that source spells it. The `token` subcommand finds the secret the
+// same way, and the packaged roundtable.conf names every option.
+#include "server/auth/jwt.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -10,6 +12,7 @@
 
 #include <sys/wait.h>
 
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -155,4 +158,72 @@ TEST_CASE("a server started from a config file serves with its settings", "[conf
   CHECK(http_get(srv.port, "/api/report", {{"X-Api-Key", "other"}}).status != 200);
   CHECK(http_get(srv.port, "/metrics", {{"Authorization", "Bearer env-metrics"}}).status == 200);
   CHECK(http_get(srv.port, "/metrics", {{"Authorization", "Bearer file-metrics"}}).status != 200);
+}
+
+TEST_CASE("token reads the secret from --config, under ROUNDTABLE_SECRET and --secret",
+          "[config]") {
+  temp_dir tmp;
+  auto const file = write(tmp, "roundtable.conf", "secret = file-secret-0123456789\n");
+  auto const token_with = [&](std::vector<std::string> env, std::vector<std::string> extra) {
+    std::vector<std::string> args{"token", "--role", "chair", "--name", "Ada"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = run(std::move(env), args);
+    INFO(r.output);
+    REQUIRE(exited_with(r, 0));
+    return r.output.substr(0, r.output.find('\n'));
+  };
+  auto const signed_by = [](std::string const& token, std::string const& secret) {
+    return roundtable::auth::verify(token, secret, std::time(nullptr)).ok;
+  };
+  CHECK(signed_by(token_with({}, {"--config", file}), "file-secret-0123456789"));
+  CHECK(signed_by(token_with({"ROUNDTABLE_CONFIG=" + file}, {}), "file-secret-0123456789"));
+  CHECK(signed_by(token_with({"ROUNDTABLE_SECRET=env-secret-0123456789"}, {"--config", file}),
+                  "env-secret-0123456789"));
+  CHECK(signed_by(token_with({}, {"--config", file, "--secret", "flag-secret-0123456789"}),
+                  "flag-secret-0123456789"));
+
+  // A config without a secret, or one that does not read: exit 2 naming why.
+  auto const empty = write(tmp, "empty.conf", "port = 9\n");
+  auto const none = run({}, {"token", "--role", "chair", "--name", "Ada", "--config", empty});
+  CHECK(exited_with(none, 2));
+  CHECK(none.output.find("no secret") != std::string::npos);
+  auto const bad = write(tmp, "bad.conf", "scret = x\n");
+  auto const unread = run({}, {"token", "--role", "chair", "--name", "Ada", "--config", bad});
+  CHECK(exited_with(unread, 2));
+  CHECK(unread.output.find("scret") != std::string::npos);
+}
+
+TEST_CASE("the packaged roundtable.conf names every option and reads", "[config]") {
+  std::ifstream in(std::string(ROUNDTABLE_SOURCE_DIR) + "/packaging/roundtable.conf");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto conf = text.str();
+  REQUIRE(!conf.empty());
+  // Every setting --help lists is in it, set or commented with its default.
+  auto const help = run({}, {"--help"}).output;
+  auto const settings = help.substr(help.find("options (flags"));
+  int named = 0;
+  for (std::size_t at = settings.find("  --"); at != std::string::npos;
+       at = settings.find("  --", at + 1)) {
+    auto const key = settings.substr(at + 4, settings.find_first_of(" \n", at + 4) - at - 4);
+    INFO(key);
+    CHECK((conf.find("\n" + key + " = ") != std::string::npos ||
+           conf.find("\n# " + key + " = ") != std::string::npos));
+    ++named;
+  }
+  CHECK(named > 25);
+  // It reads (its web-root and data-dir are the package's: here, temp dirs).
+  temp_dir tmp;
+  auto replace_value = [&](std::string const& key, std::string const& value) {
+    auto const at = conf.find("\n" + key + " = ");
+    REQUIRE(at != std::string::npos);
+    conf.replace(at + 1, conf.find('\n', at + 1) - at - 1, key + " = " + value);
+  };
+  replace_value("web-root", tmp.path());
+  replace_value("data-dir", tmp.path() + "/data");
+  auto const r = run({}, {"--config", write(tmp, "roundtable.conf", conf), "--print-config"});
+  INFO(r.output);
+  CHECK(exited_with(r, 0));
+  CHECK(has_line(r.output, "port = 8080"));
+  CHECK(has_line(r.output, "data-dir = " + tmp.path() + "/data"));
 }

@@ -90,6 +90,19 @@ TEST_CASE("a bad value for any start option: exit 2 with one line naming it", "[
       {"--redis", {"--redis", "redis://:6379"}},
       {"--redis", {"--redis", "notaurl"}},
       {"--redis", {"--redis", "redis://no-such-host.invalid:6379"}},
+      {"--redis", {"--redis", "sentinel://127.0.0.1:26379"}},  // no master name
+      {"--redis", {"--redis", "sentinel://127.0.0.1:0/main"}},
+      {"--redis", {"--redis", "sentinel:///main"}},
+      {"--redis", {"--redis", "sentinel://127.0.0.1:26379,,127.0.0.1:26380/main"}},
+      {"--redis", {"--redis", "sentinel://no-such-host.invalid:26379/main"}},
+      {"--redis", {"--redis", "redis://127.0.0.1:6379,sentinel://127.0.0.1:1"}},
+      {"--redis-wait-replicas", {"--redis-wait-replicas", "-1"}},
+      {"--redis-wait-replicas", {"--redis-wait-replicas", "17"}},
+      {"--redis-wait-replicas", {"--redis-wait-replicas", "one"}},
+      {"--redis-wait-replicas", {"--redis-wait-replicas", "1"}},  // without --redis
+      {"--redis-wait-timeout-ms", {"--redis-wait-timeout-ms", "0"}},
+      {"--redis-wait-timeout-ms", {"--redis-wait-timeout-ms", "60001"}},
+      {"--redis-wait-timeout-ms", {"--redis-wait-timeout-ms", "1s"}},
       {"--node-id", {"--node-id", "has space"}},
       {"--node-id", {"--node-id", ""}},
       {"--node-id", {"--node-id", std::string(33, 'n')}},
@@ -160,6 +173,7 @@ TEST_CASE("every start option with a good value starts a ready server", "[start]
       {"--max-tables", "10"},
       {"--idle-timeout", "5"},
       {"--log-level", "warn"},
+      {"--redis-wait-timeout-ms", "250"},
   };
   std::vector<std::string> args;
   for (auto const& [flag, value] : good) args.insert(args.end(), {flag, value});
