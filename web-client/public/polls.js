@@ -130,11 +130,28 @@ function reactionButton(room, item, i, rs) {
   });
 }
 
-// The six reaction buttons under a message or a report of `room`.
+// The six reaction buttons under a message or a report of `room`: one
+// toolbar, one Tab stop (the arrow keys, Home and End move along it), so that
+// a keyboard user does not tab through six buttons per message.
 export function reactionBar(room, item) {
   const rs = roomState(room);
-  return h('div', { class: 'reactions', role: 'group', 'aria-label': t('react.group'), 'data-reactions': `${room}:${item}` },
-    ...REACTIONS.map((_, i) => reactionButton(room, item, i, rs)));
+  const buttons = REACTIONS.map((_, i) => reactionButton(room, item, i, rs));
+  buttons.forEach((b, i) => b.setAttribute('tabindex', i === 0 ? '0' : '-1'));
+  return h('div', {
+    class: 'reactions', role: 'toolbar', 'aria-label': t('react.group'), 'data-reactions': `${room}:${item}`,
+    onkeydown: (ev) => moveAlong(ev, buttons),
+  }, ...buttons);
+}
+
+function moveAlong(ev, buttons) {
+  const at = buttons.indexOf(document.activeElement);
+  if (at < 0) return;
+  const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: buttons.length - 1 }[ev.key];
+  if (to === undefined) return;
+  ev.preventDefault();
+  const next = buttons[(to + buttons.length) % buttons.length];
+  for (const b of buttons) b.setAttribute('tabindex', b === next ? '0' : '-1');
+  next.focus();
 }
 
 function redrawBars(room, items) {
