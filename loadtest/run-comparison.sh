@@ -329,6 +329,7 @@ done
 node loadtest/report.js "$out" loadtest/RESULTS.md "$cmdline" "$notes"
 # The hand-written part: targets, profile, changes.
 cat loadtest/PROFILE.md >>loadtest/RESULTS.md
+cat loadtest/POLLS.md >>loadtest/RESULTS.md  # measured by polls-cost.mjs, not by this script
 if command -v gnuplot >/dev/null; then
   gnuplot "$out/plot.gp" && echo "picture: $out/latency-vs-throughput.png"
 else

@@ -23,11 +23,15 @@ inline constexpr std::size_t insight = 500;              // a key insight is one
 inline constexpr std::size_t summary = 20000;            // a table's report: a page or two
 inline constexpr std::size_t broadcast = 2000;           // an announcement from the chair
 inline constexpr std::size_t topic = 200;                // a table topic, a phase name
-inline constexpr std::size_t note = 1000;         // an outcome's public explanation: a paragraph
-inline constexpr std::size_t token = 4096;        // a JWT with its claims
-inline constexpr std::size_t rid = 64;            // a request id, number or string
-inline constexpr std::size_t resume_rooms = 256;  // one entry per room a client was in
-inline constexpr std::size_t reason = 300;        // why a moderator acted: a sentence or two
+inline constexpr std::size_t note = 1000;          // an outcome's public explanation: a paragraph
+inline constexpr std::size_t token = 4096;         // a JWT with its claims
+inline constexpr std::size_t rid = 64;             // a request id, number or string
+inline constexpr std::size_t resume_rooms = 256;   // one entry per room a client was in
+inline constexpr std::size_t reason = 300;         // why a moderator acted: a sentence or two
+inline constexpr std::size_t poll_question = 300;  // a question on a slide: a sentence or two
+inline constexpr std::size_t poll_option = 100;    // an answer fits on one button
+inline constexpr std::size_t poll_options_min = 2;
+inline constexpr std::size_t poll_options_max = 10;  // beyond ten, nobody reads them all
 inline constexpr std::int64_t timer_seconds = 24 * 3600;
 inline constexpr std::int64_t capacity = 100000;
 }  // namespace limits
@@ -155,9 +159,53 @@ struct outcome {
   std::string into;    // the insight it was merged into; only with "merged"
 };
 
+// Polls: the chair in the plenary, a table's moderator at the table. `live`
+// false: the counts reach the participants only when the poll closes.
+struct poll {
+  std::string room;
+  std::string question;
+  std::vector<std::string> options;  // 2 to 10, each a one-line label
+  bool multiple = false;
+  bool live = true;
+};
+// One ballot per participant, replaced by the next while the poll is open:
+// `choices` are option indexes (0-based), distinct; exactly one unless the
+// poll is multiple (checked at apply). `room` empty: the sender's table, else
+// the plenary.
+struct poll_vote {
+  std::string room;
+  std::string poll;
+  std::vector<std::int64_t> choices;
+};
+struct poll_close {
+  std::string room;
+  std::string poll;
+};
+
+// Reactions on a message or a report: one of a fixed set, one per person per
+// item. `room` empty: the sender's table, else the plenary.
+inline constexpr std::array<std::string_view, 6> reaction_emojis = {
+    "\xF0\x9F\x91\x8D",          // 👍 thumbs up
+    "\xE2\x9D\xA4\xEF\xB8\x8F",  // ❤️ heart
+    "\xF0\x9F\x92\xA1",          // 💡 idea
+    "\xF0\x9F\x91\x8F",          // 👏 applause
+    "\xE2\x9D\x93",              // ❓ question
+    "\xF0\x9F\x91\x8E"};         // 👎 thumbs down
+inline bool is_reaction_emoji(std::string_view s) noexcept {
+  for (auto const e : reaction_emojis)
+    if (e == s) return true;
+  return false;
+}
+struct react {
+  std::string room;
+  std::string item;
+  std::string emoji;
+};
+
 using body = std::variant<hello, join, leave, say, hand, speaker, insight, vote, del, timer,
                           summary, broadcast, phase, table, create_table, ping, outcome, hide,
-                          restore, mute, remove_from_table, moderation, approve, reject>;
+                          restore, mute, remove_from_table, moderation, approve, reject, poll,
+                          poll_vote, poll_close, react>;
 
 struct command {
   // The request id exactly as the client wrote it (a JSON number or string),

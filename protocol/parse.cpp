@@ -23,10 +23,11 @@ namespace {
 namespace od = simdjson::ondemand;
 
 // Wire op names, in the order of the alternatives of `body`.
-constexpr std::array<std::string_view, 24> op_names = {
-    "hello",   "join",  "leave",   "say",       "hand",   "speaker",    "insight",      "vote",
-    "delete",  "timer", "summary", "broadcast", "phase",  "table",      "create_table", "ping",
-    "outcome", "hide",  "restore", "mute",      "remove", "moderation", "approve",      "reject"};
+constexpr std::array<std::string_view, 28> op_names = {
+    "hello",        "join",    "leave",   "say",     "hand",      "speaker",    "insight",
+    "vote",         "delete",  "timer",   "summary", "broadcast", "phase",      "table",
+    "create_table", "ping",    "outcome", "hide",    "restore",   "mute",       "remove",
+    "moderation",   "approve", "reject",  "poll",    "poll_vote", "poll_close", "react"};
 static_assert(op_names.size() == std::variant_size_v<body>);
 
 // The position of T among the alternatives of `body`, so `build` can switch on it.
@@ -79,19 +80,39 @@ enum class key : std::uint8_t {
   premoderate,
   pause,
   extend,
+  question,
+  options,
+  multiple,
+  live,
+  poll,
+  choices,
+  emoji,
   count
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(key::count)> key_names = {
-    "op",       "name",    "token",       "table",   "room",    "text",  "up",
-    "action",   "insight", "message",     "seconds", "publish", "topic", "moderator",
-    "capacity", "open",    "status",      "note",    "into",    "item",  "participant",
-    "on",       "reason",  "premoderate", "pause",   "extend"};
+    "op",       "name",    "token",       "table",   "room",    "text",     "up",
+    "action",   "insight", "message",     "seconds", "publish", "topic",    "moderator",
+    "capacity", "open",    "status",      "note",    "into",    "item",     "participant",
+    "on",       "reason",  "premoderate", "pause",   "extend",  "question", "options",
+    "multiple", "live",    "poll",        "choices", "emoji"};
 
 // What one field held. Strings point into simdjson's string buffer, valid until
 // the next parse.
 struct slot {
   // big: an integer past int64, or a number simdjson cannot represent.
-  enum class kind : std::uint8_t { missing, null, string, integer, big, fraction, boolean, other };
+  // list: an array of a list key (`options`, `choices`), its elements in
+  // parser::impl::lists.
+  enum class kind : std::uint8_t {
+    missing,
+    null,
+    string,
+    integer,
+    big,
+    fraction,
+    boolean,
+    list,
+    other
+  };
   kind k = kind::missing;
   std::string_view str;
   std::int64_t num = 0;  // kind::integer
@@ -332,6 +353,8 @@ struct parser::impl {
   std::size_t capacity = 0;
 
   std::array<slot, static_cast<std::size_t>(key::count)> slots;
+  // The elements of the list keys, `options` then `choices`.
+  std::array<std::vector<slot>, 2> lists;
   std::vector<resume_entry> resume;
   bool has_resume = false;
   std::optional<error> resume_error;  // reported only when the op is hello
@@ -346,6 +369,10 @@ struct parser::impl {
   simdjson::error_code read_resume(od::value v);
   bool build(std::size_t op_index, command& out);
   bool build_outcome(outcome& c);
+  bool build_poll(poll& c);
+  bool build_poll_vote(poll_vote& c);
+  simdjson::error_code read_list(od::value v, slot& s, std::vector<slot>& items);
+  std::vector<slot>& list_of(key k) { return lists[k == key::options ? 0 : 1]; }
   // The shared fields of hide/restore and of mute/remove.
   bool item_op(hide& c) {
     return id_field(key::room, false, c.room) && id_field(key::item, true, c.item);
@@ -617,6 +644,7 @@ bool parser::impl::run(std::string_view message, command& out, std::string_view 
   std::memset(buffer.get() + message.size(), 0, simdjson::SIMDJSON_PADDING);
 
   for (auto& s : slots) s = slot{};
+  for (auto& l : lists) l.clear();
   resume.clear();
   has_resume = false;
   resume_error.reset();
@@ -647,7 +675,9 @@ bool parser::impl::run(std::string_view message, command& out, std::string_view 
       e = read_rid(field.value(), out);
     } else if (k == "resume") {
       e = read_resume(field.value());
-    } else if (auto known = key_of(k)) {
+    } else if (auto known = key_of(k); known == key::options || known == key::choices) {
+      e = read_list(field.value(), slots[static_cast<std::size_t>(*known)], list_of(*known));
+    } else if (known) {
       e = read_slot(field.value(), slots[static_cast<std::size_t>(*known)]);
     } else {
       e = skip(field.value(), 1);  // unknown: ignored, but it must be valid JSON
@@ -823,6 +853,27 @@ bool parser::impl::build(std::size_t op_index, command& out) {
       return item_op(out.op.emplace<approve>());
     case index_of<reject>:
       return item_op(out.op.emplace<reject>());
+    case index_of<poll>:
+      return build_poll(out.op.emplace<poll>());
+    case index_of<poll_vote>:
+      return build_poll_vote(out.op.emplace<poll_vote>());
+    case index_of<poll_close>: {
+      auto& c = out.op.emplace<poll_close>();
+      return id_field(key::room, false, c.room) && id_field(key::poll, true, c.poll);
+    }
+    case index_of<react>: {
+      auto& c = out.op.emplace<react>();
+      std::string_view emoji;
+      if (!id_field(key::room, false, c.room) || !id_field(key::item, true, c.item) ||
+          !string_field(key::emoji, true, emoji))
+        return false;
+      if (!is_reaction_emoji(emoji))
+        return fail_field(error_code::bad_request, key::emoji,
+                          "must be one of \xF0\x9F\x91\x8D \xE2\x9D\xA4\xEF\xB8\x8F "
+                          "\xF0\x9F\x92\xA1 \xF0\x9F\x91\x8F \xE2\x9D\x93 \xF0\x9F\x91\x8E");
+      c.emoji.assign(emoji);
+      return true;
+    }
   }
   return fail(error_code::internal, "unhandled op");
 }
@@ -850,6 +901,82 @@ bool parser::impl::build_outcome(outcome& c) {
     return fail(error_code::bad_request, "outcome: 'into' goes only with status 'merged'");
   if (c.into == c.insight)
     return fail(error_code::bad_request, "outcome: an insight cannot be merged into itself");
+  return true;
+}
+
+simdjson::error_code parser::impl::read_list(od::value v, slot& s, std::vector<slot>& items) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return e;
+  if (t != od::json_type::array) return read_slot(v, s);
+  s = slot{};
+  s.k = slot::kind::list;
+  od::array arr;
+  if (auto e = v.get_array().get(arr)) return e;
+  for (auto el : arr) {
+    od::value item;
+    if (auto e = std::move(el).get(item)) return e;
+    if (auto e = read_slot(item, items.emplace_back())) return e;
+  }
+  return simdjson::SUCCESS;
+}
+
+// The options are labels (one line, trimmed, 1..100 bytes), 2 to 10 of them,
+// no two alike: a voter must be able to tell them apart.
+bool parser::impl::build_poll(poll& c) {
+  if (!id_field(key::room, true, c.room) ||
+      !label_field(key::question, true, limits::poll_question, c.question) ||
+      !bool_field(key::multiple, false, c.multiple) || !bool_field(key::live, false, c.live))
+    return false;
+  auto const& s = at(key::options);
+  if (s.k == slot::kind::missing || s.k == slot::kind::null) return missing(key::options);
+  auto const& items = list_of(key::options);
+  auto const count = "must be an array of " + std::to_string(limits::poll_options_min) + " to " +
+                     std::to_string(limits::poll_options_max) + " strings";
+  if (s.k != slot::kind::list || items.size() < limits::poll_options_min ||
+      items.size() > limits::poll_options_max)
+    return fail_field(error_code::bad_request, key::options, count);
+  for (auto const& item : items) {
+    if (item.k != slot::kind::string)
+      return fail_field(error_code::bad_request, key::options, count);
+    std::string_view label = item.str;
+    switch (check_label(label, limits::poll_option)) {
+      case label_problem::control_characters:
+        return fail_field(error_code::bad_request, key::options,
+                          "must not contain control characters");
+      case label_problem::too_long:
+        return fail_field(error_code::too_large, key::options,
+                          "has an option over " + std::to_string(limits::poll_option) + " bytes");
+      case label_problem::empty:
+        return fail_field(error_code::bad_request, key::options, "has an empty option");
+      case label_problem::none:
+        break;
+    }
+    if (std::find(c.options.begin(), c.options.end(), label) != c.options.end())
+      return fail_field(error_code::bad_request, key::options, "has the same option twice");
+    c.options.emplace_back(label);
+  }
+  return true;
+}
+
+// Option indexes, distinct; whether the poll has that many options and takes
+// more than one is the room's to check at apply.
+bool parser::impl::build_poll_vote(poll_vote& c) {
+  if (!id_field(key::room, false, c.room) || !id_field(key::poll, true, c.poll)) return false;
+  auto const& s = at(key::choices);
+  if (s.k == slot::kind::missing || s.k == slot::kind::null) return missing(key::choices);
+  auto const& items = list_of(key::choices);
+  auto const shape = "must be an array of 1 to " + std::to_string(limits::poll_options_max) +
+                     " distinct option indexes from 0 to " +
+                     std::to_string(limits::poll_options_max - 1);
+  if (s.k != slot::kind::list || items.empty() || items.size() > limits::poll_options_max)
+    return fail_field(error_code::bad_request, key::choices, shape);
+  for (auto const& item : items) {
+    if (item.k != slot::kind::integer || item.num < 0 ||
+        item.num >= static_cast<std::int64_t>(limits::poll_options_max) ||
+        std::find(c.choices.begin(), c.choices.end(), item.num) != c.choices.end())
+      return fail_field(error_code::bad_request, key::choices, shape);
+    c.choices.push_back(item.num);
+  }
   return true;
 }
 

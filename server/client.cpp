@@ -183,7 +183,9 @@ bool client::pipelinable(protocol::command const& cmd) {
                std::is_same_v<T, protocol::mute> ||
                std::is_same_v<T, protocol::remove_from_table> ||
                std::is_same_v<T, protocol::moderation> || std::is_same_v<T, protocol::approve> ||
-               std::is_same_v<T, protocol::reject>;
+               std::is_same_v<T, protocol::reject> || std::is_same_v<T, protocol::poll> ||
+               std::is_same_v<T, protocol::poll_vote> || std::is_same_v<T, protocol::poll_close> ||
+               std::is_same_v<T, protocol::react>;
       },
       cmd.op);
 }
@@ -292,6 +294,11 @@ room_slot* client::member_room(std::string const& rid, std::string const& id) {
     reply_error(rid, {error_code::forbidden, "not a member of room '" + id + "'"});
   }
   return nullptr;
+}
+
+std::string client::default_room(std::string const& named) const {
+  if (!named.empty()) return named;
+  return table_.empty() ? std::string(room::plenary_id) : table_;
 }
 
 room_slot* client::table_room(std::string const& rid) {
@@ -508,6 +515,36 @@ bool client::dispatch(protocol::command& cmd) {
                           now](room& r, member const& m) mutable {
                            return r.set_outcome(m.who, std::move(c), now);
                          });
+        } else if constexpr (std::is_same_v<T, protocol::poll>) {
+          auto* s = any_room(op.room);
+          if (!s) return true;
+          return room_op(
+              std::move(rid), *s,
+              [c =
+                   cmd::poll{
+                       {}, std::move(op.question), std::move(op.options), op.multiple, op.live},
+               now](room& r, member const& m) mutable { return r.poll(m.who, std::move(c), now); });
+        } else if constexpr (std::is_same_v<T, protocol::poll_vote>) {
+          auto* s = member_room(rid, default_room(op.room));
+          if (!s) return true;
+          return room_op(
+              std::move(rid), *s,
+              [c = cmd::poll_vote{std::move(op.poll), std::move(op.choices)}, now](
+                  room& r, member const& m) mutable { return r.poll_vote(m, std::move(c), now); });
+        } else if constexpr (std::is_same_v<T, protocol::poll_close>) {
+          auto* s = any_room(default_room(op.room));
+          if (!s) return true;
+          return room_op(std::move(rid), *s,
+                         [id = std::move(op.poll), now](room& r, member const& m) {
+                           return r.poll_close(m.who, id, now);
+                         });
+        } else if constexpr (std::is_same_v<T, protocol::react>) {
+          auto* s = member_room(rid, default_room(op.room));
+          if (!s) return true;
+          return room_op(
+              std::move(rid), *s,
+              [c = cmd::react{std::move(op.item), std::move(op.emoji)}, now](
+                  room& r, member const& m) mutable { return r.react(m, std::move(c), now); });
         } else {
           static_assert(sizeof(T) == 0, "an op without a handler");
         }

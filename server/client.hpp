@@ -146,6 +146,9 @@ class client : public std::enable_shared_from_this<client> {
   bool room_op(std::string rid, room_slot& s, F&& fn);
   room_slot* member_room(std::string const& rid, std::string const& id);
   room_slot* table_room(std::string const& rid);
+  // The room of a poll or reaction op: the one named, else the sender's
+  // table, else the plenary.
+  std::string default_room(std::string const& named) const;
 
   // What the replays of a resuming hello may take together: a quarter of the
   // send-queue bound, so that they, two snapshots and the lobby always fit.

@@ -358,18 +358,11 @@ void node::publish(room_slot& s) {
   // moderators among this node's members, after the batch (an approved
   // message comes before the word that it left the queue).
   for (auto& d : s.r->take_direct()) {
-    auto const& per = s.r->workers();
-    for (std::uint32_t w = 0; w < per.size(); ++w) {
-      if (per[w] == 0) continue;
-      boost::asio::post(workers_[w]->ioc, [this, w, &s, d] {
-        auto it = workers_[w]->rooms.find(s.config.id);
-        if (it == workers_[w]->rooms.end()) return;
-        for (auto* c : it->second.items()) {
-          if (room::sees_held(c->who(), s.config.id, d.author)) c->enqueue(d.json);
-        }
-      });
-    }
+    deliver_to(s, d.json, [author = d.author](participant const& p, std::string const& room) {
+      return room::sees_held(p, room, author);
+    });
   }
+  if (s.r->coalesce_pending() && !s.coalescing) arm_coalesce(s);
   // After the batch above, which tells them why: the same worker runs both in order.
   for (auto const& [serial, w] : s.r->take_dropped()) {
     boost::asio::post(workers_[w]->ioc, [&wk = *workers_[w], serial, id = s.config.id] {
@@ -413,8 +406,37 @@ void node::arm_timer(room_slot& s) {
   });
 }
 
+void node::deliver_to(room_slot& s, buffer b,
+                      std::function<bool(participant const&, std::string const&)> to) {
+  auto const& per = s.r->workers();
+  for (std::uint32_t w = 0; w < per.size(); ++w) {
+    if (per[w] == 0) continue;
+    boost::asio::post(workers_[w]->ioc, [this, w, &s, b, to] {
+      auto it = workers_[w]->rooms.find(s.config.id);
+      if (it == workers_[w]->rooms.end()) return;
+      for (auto* c : it->second.items()) {
+        if (!to || to(c->who(), s.config.id)) c->enqueue(b);
+      }
+    });
+  }
+}
+
+void node::arm_coalesce(room_slot& s) {
+  if (!s.coalesce_timer)
+    s.coalesce_timer = std::make_unique<boost::asio::steady_timer>(workers_[s.home]->ioc);
+  s.coalescing = true;
+  s.coalesce_timer->expires_after(coalesce_interval);
+  s.coalesce_timer->async_wait([this, &s](boost::system::error_code ec) {
+    s.coalescing = false;
+    if (ec || stopping_) return;
+    for (auto& e : s.r->take_coalesced()) {
+      deliver_to(s, e.json, e.moderators_only ? room::may_run_polls : nullptr);
+    }
+  });
+}
+
 void node::schedule_lobby() {
-  lobby_timer_->expires_after(std::chrono::milliseconds(250));
+  lobby_timer_->expires_after(coalesce_interval);
   lobby_timer_->async_wait([this](boost::system::error_code ec) {
     if (ec || stopping_) return;
     if (tables_dirty_.exchange(false, std::memory_order_relaxed)) {

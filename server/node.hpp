@@ -24,6 +24,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -102,6 +103,10 @@ struct room_slot {
   std::atomic<std::int64_t> timer_ends_at{0};
   std::atomic<int> summary{0};
   std::unique_ptr<boost::asio::steady_timer> timer;  // home thread only
+  // The coalesced counts (polls, reactions): armed when the room has some to
+  // tell and none is due, so at most one delivery per interval (home thread).
+  std::unique_ptr<boost::asio::steady_timer> coalesce_timer;
+  bool coalescing = false;
   // The row as the last `tables` event told it (the lobby timer's thread
   // only); -1: never sent. That event carries only the rows that differ.
   struct lobby_row {
@@ -183,6 +188,9 @@ class node {
   void close_participant(std::string const& id);
   // Home thread: (re)arms the room's countdown after a `timer` op.
   void arm_timer(room_slot& s);
+  // How often at most derived counts go out: the `tables` lobby rows, and
+  // per room the polls' counts and the reactions.
+  static constexpr std::chrono::milliseconds coalesce_interval{250};
 
   // The `tables` lobby list with counts, written into `w` as an array: every
   // table, or with `changed_only` the rows that changed since the last call
@@ -219,6 +227,13 @@ class node {
   room_slot& add_room(table_config cfg);
   std::uint32_t home_of(std::string_view id) const noexcept;
   void schedule_lobby();
+  // Home thread: sends the room's coalesced counts once the interval is over.
+  void arm_coalesce(room_slot& s);
+  // Home thread: `b` to this node's members of the room that `to` accepts,
+  // after what the room delivered before (one post per worker with members).
+  // `to` null: every member.
+  void deliver_to(room_slot& s, buffer b,
+                  std::function<bool(participant const&, std::string const&)> to);
 
   options opts_;
   event_config event_;

@@ -40,6 +40,10 @@ room_digest digest_of(room const& r, bool events, durable_log* log) {
       out.history.push_back({h.status, h.note, h.into, gone ? "erased" : h.by.name, h.ts});
     }
   }
+  for (auto const& p : r.polls()) {
+    d.polls.push_back(
+        {p.id, p.question, p.options, p.counts(), p.multiple, p.open, p.ballots.size()});
+  }
   d.participants = r.participants_total();
   d.speakers = r.speakers_total();
   d.messages = r.messages_total();
@@ -110,6 +114,35 @@ void collect_digest(node& n, std::uint32_t w, bool events,
 
 namespace {
 
+// A room's polls with their counts (the report shows them whether or not a
+// poll showed its results live: the organisers read it after the session).
+void write_polls(json_writer& w, room_digest const& t) {
+  w.key("polls").begin_array();
+  for (auto const& p : t.polls) {
+    w.begin_object().field("id", p.id).field("question", p.question).key("options").begin_array();
+    for (auto const& o : p.options) w.value(o);
+    w.end_array().key("counts").begin_array();
+    for (auto const n : p.counts) w.value(n);
+    w.end_array()
+        .field("multiple", p.multiple)
+        .field("open", p.open)
+        .field("voters", static_cast<std::uint64_t>(p.voters))
+        .end_object();
+  }
+  w.end_array();
+}
+
+void markdown_polls(std::string& md, room_digest const& t, std::string const& heading) {
+  if (t.polls.empty()) return;
+  md += "\n" + heading + " Polls\n\n";
+  for (auto const& p : t.polls) {
+    md += "- " + p.question + " (" + std::to_string(p.voters) + " voters" +
+          (p.open ? ", still open" : "") + (p.multiple ? ", multiple choice" : "") + ")\n";
+    for (std::size_t i = 0; i < p.options.size(); ++i)
+      md += "  - " + p.options[i] + ": " + std::to_string(p.counts[i]) + "\n";
+  }
+}
+
 // A table in the report and the archive: the archive adds the epoch, the
 // draft and the events.
 void write_table(json_writer& w, room_digest const& t, bool archive) {
@@ -149,6 +182,7 @@ void write_table(json_writer& w, room_digest const& t, bool archive) {
       .field("messages", static_cast<std::uint64_t>(t.messages))
       .field("deleted_messages", static_cast<std::uint64_t>(t.deleted_messages))
       .field("hidden", static_cast<std::uint64_t>(t.hidden));
+  write_polls(w, t);
   if (archive) {
     w.key("events").begin_array();
     for (auto const& e : t.events) w.raw(e);
@@ -174,7 +208,9 @@ std::string report_json(session_digest const& d) {
   for (auto const& r : d.plenary.reports) w.raw(r);
   w.end_array().key("broadcasts").begin_array();
   for (auto const& b : d.plenary.broadcasts) w.raw(b);
-  w.end_array().end_object().end_object();
+  w.end_array();
+  write_polls(w, d.plenary);
+  w.end_object().end_object();
   return w.release();
 }
 
@@ -204,6 +240,7 @@ std::string report_markdown(session_digest const& d) {
             (i.votes == 1 ? " vote" : " votes") + ", by " + i.by + "; " + i.status +
             (i.note.empty() ? std::string() : ": " + i.note) + ")\n";
     }
+    markdown_polls(md, t, "###");
   }
   md += "\n## Plenary\n\n### Reports\n\n";
   simdjson::dom::parser parser;
@@ -222,6 +259,7 @@ std::string report_markdown(session_digest const& d) {
     if (parser.parse(b).get(e)) continue;
     md += "- " + std::string(field_of(e, "text")) + "\n";
   }
+  markdown_polls(md, d.plenary, "###");
   return md;
 }
 

@@ -31,6 +31,14 @@ struct room_digest {
     std::vector<change> history;  // oldest first
   };
   std::vector<insight> insights;  // ranked
+  struct poll {
+    std::string id, question;
+    std::vector<std::string> options;
+    std::vector<std::uint64_t> counts;  // per option
+    bool multiple = false, open = true;
+    std::size_t voters = 0;
+  };
+  std::vector<poll> polls;  // in creation order
   std::size_t participants = 0;
   std::size_t speakers = 0;  // posted at least one message
   std::size_t messages = 0;  // in view: neither deleted nor hidden

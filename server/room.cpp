@@ -429,6 +429,7 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
     else
       w.value(published_);
   }
+  write_polls_snapshot(w, viewer);
   w.end_object();
 }
 

@@ -21,6 +21,7 @@
 #include "protocol/json_writer.hpp"
 #include "server/participant.hpp"
 #include "server/room_command.hpp"
+#include "server/room_polls.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -249,6 +250,36 @@ class room {
     return viewer.id == author || viewer.is_chair() || viewer.moderates_table(table);
   }
 
+  // Polls and reactions (room_apply_polls.cpp). A poll is the chair's in the
+  // plenary, the table's moderator's (or the chair's) at a table; members
+  // vote, one ballot each, replaced while the poll is open. Reactions: one of
+  // protocol::reaction_emojis per participant per message or report; the same
+  // emoji again takes it back, another one replaces it. Ballots and reactions
+  // publish no room event: their counts go out coalesced (take_coalesced).
+  ticket poll(participant const& p, cmd::poll op, std::int64_t now_ms);
+  ticket poll_vote(member const& m, cmd::poll_vote op, std::int64_t now_ms);
+  ticket poll_close(participant const& p, std::string_view poll_id, std::int64_t now_ms);
+  ticket react(member const& m, cmd::react op, std::int64_t now_ms);
+  // Polls per room: every snapshot carries them all, and a session asks a
+  // handful of questions per room; past it `poll` gets `full`.
+  static constexpr std::size_t max_polls = 20;
+  // Items with reactions kept per room: every snapshot carries their counts;
+  // past it the oldest item's reactions are dropped (deterministic: log order).
+  static constexpr std::size_t max_reacted_items = 200;
+  // Whether counts changed since the last take_coalesced; and the events that
+  // tell them (one `poll_results` per open poll whose counts changed, one
+  // `reactions` with the items that changed), for the node's coalescing timer.
+  bool coalesce_pending() const noexcept {
+    return !polls_changed_.empty() || !reactions_changed_.empty();
+  }
+  std::vector<coalesced_event> take_coalesced();
+  std::vector<poll_entry> const& polls() const noexcept { return polls_; }
+  // Whether `p` may run polls in room `id` and so see counts a poll keeps
+  // hidden till its close.
+  static bool may_run_polls(participant const& p, std::string const& id) noexcept {
+    return p.is_chair() || (id != plenary_id && p.moderates_table(id));
+  }
+
   // Plenary events (everyone is a member of the plenary).
   ticket report(table_config const& table, std::string_view text, std::int64_t now_ms);
   ticket broadcast(participant const& from, std::string_view text, std::int64_t now_ms);
@@ -438,6 +469,19 @@ class room {
   outcome on(room_command const& c, cmd::drop_hand const&);
   outcome on(room_command const& c, cmd::timer_pause const&);
   outcome on(room_command const& c, cmd::timer_extend const&);
+  outcome on(room_command const& c, cmd::poll const&);
+  outcome on(room_command const& c, cmd::poll_vote const&);
+  outcome on(room_command const& c, cmd::poll_close const&);
+  outcome on(room_command const& c, cmd::react const&);
+  // A member of this room: anyone in the plenary, someone seated at a table.
+  outcome require_member(room_command const& c) const;
+  poll_entry* find_poll(std::string const& id);
+  // Whether `item` is a message or report one may react to here.
+  bool reactable(std::string const& item) const;
+  // The snapshot's `polls`, `reactions` and `reacted` for `viewer`.
+  void write_polls_snapshot(protocol::json_writer& w, participant const* viewer) const;
+  // A poll as the `poll` event and snapshots show it (without counts).
+  void write_poll(protocol::json_writer& w, poll_entry const& p) const;
   // Who may run the floor and the timer here, as `speaker` and `timer` check.
   outcome require_floor_moderator(room_command const& c) const;
   // The `timer` event for the current timer (running, paused or stopped).
@@ -453,6 +497,8 @@ class room {
   // Applies `erased`: the participant's name leaves the history, their votes
   // and hand leave the state.
   void forget(std::string const& id);
+  // Erasure: the participant's ballots and reactions leave the counts.
+  void forget_ballots(std::string const& id);
   void blank_name(history_entry& e, std::string const& id);
 
   bool may_moderate(participant const& p) const noexcept {
@@ -518,6 +564,12 @@ class room {
   std::set<std::uint64_t> dropped_;  // this node's removed connections, by serial
   std::vector<held_entry> held_;     // pre-moderation's queue, oldest first
   std::vector<direct_event> direct_;
+
+  std::vector<poll_entry> polls_;  // in creation order
+  std::uint64_t next_poll_ = 1;
+  std::vector<reaction_entry> reactions_;    // oldest first, at most max_reacted_items
+  std::set<std::string> polls_changed_;      // open polls whose counts changed
+  std::set<std::string> reactions_changed_;  // items whose counts changed
 
   std::vector<insight_entry> insights_;
   std::uint64_t next_insight_ = 1;

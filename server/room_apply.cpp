@@ -312,6 +312,7 @@ void room::forget(std::string const& id) {
   }
   std::erase_if(hands_, [&](hand_entry const& h) { return h.id == id; });
   std::erase_if(held_, [&](held_entry const& h) { return h.from.id == id; });
+  forget_ballots(id);
   if (speaker_ && speaker_->id == id) speaker_.reset();
   if (erased_.insert(id).second) newly_erased_.push_back(id);
   state_changed_ = true;
@@ -367,13 +368,19 @@ outcome room::on(room_command const& c, cmd::open const& op) {
 
 outcome room::on(room_command const& c, cmd::report const& op) {
   if (!is_plenary()) return make_error(error_code::bad_request, "reports go to the plenary");
-  emit("report", c.ts, [&](json_writer& w) {
-    w.field("table", op.table.id)
-        .field("topic", op.table.topic)
-        .field("moderator", op.table.moderator)
-        .field("text", op.text)
-        .field("ts", c.ts);
-  });
+  // Its id (for reactions) comes from its seq: the same on every replica.
+  auto id = "r" + std::to_string(seq_ + 1);
+  emit(
+      "report", c.ts,
+      [&](json_writer& w) {
+        w.field("id", id)
+            .field("table", op.table.id)
+            .field("topic", op.table.topic)
+            .field("moderator", op.table.moderator)
+            .field("text", op.text)
+            .field("ts", c.ts);
+      },
+      id);
   reports_.push_back(history_.back().json);
   return {};
 }

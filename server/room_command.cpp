@@ -5,6 +5,8 @@
 
 #include <simdjson.h>
 
+#include <type_traits>
+
 namespace roundtable {
 
 using protocol::json_writer;
@@ -97,6 +99,21 @@ void write_op(json_writer& w, command_op const& op) {
           [&](cmd::timer_extend const& c) {
             w.field("op", "timer_extend").field("seconds", c.seconds);
           },
+          [&](cmd::poll const& c) {
+            w.field("op", "poll").field("id", c.id).field("question", c.question);
+            w.key("options").begin_array();
+            for (auto const& o : c.options) w.value(o);
+            w.end_array().field("multiple", c.multiple).field("live", c.live);
+          },
+          [&](cmd::poll_vote const& c) {
+            w.field("op", "poll_vote").field("poll", c.poll).key("choices").begin_array();
+            for (auto const n : c.choices) w.value(n);
+            w.end_array();
+          },
+          [&](cmd::poll_close const& c) { w.field("op", "poll_close").field("poll", c.poll); },
+          [&](cmd::react const& c) {
+            w.field("op", "react").field("item", c.item).field("emoji", c.emoji);
+          },
       },
       op);
 }
@@ -122,6 +139,25 @@ struct reader {
     auto f = e[key];
     if (f.error() == simdjson::NO_SUCH_FIELD) return;
     if (f.get(out)) ok = false;
+  }
+  // An array of T (std::string or std::int64_t); a missing one stays empty.
+  template <class T>
+  void get_list(char const* key, std::vector<T>& out) {
+    auto f = e[key];
+    if (f.error() == simdjson::NO_SUCH_FIELD) return;
+    simdjson::dom::array a;
+    if (f.get(a)) {
+      ok = false;
+      return;
+    }
+    for (auto x : a) {
+      std::conditional_t<std::is_same_v<T, std::string>, std::string_view, T> v{};
+      if (x.get(v)) {
+        ok = false;
+        return;
+      }
+      out.emplace_back(v);
+    }
   }
   reader sub(char const* key) {
     simdjson::dom::element s;
@@ -227,6 +263,25 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
     return with(cmd::timer_pause{}, [&](auto& c) { r.get("pause", c.pause); });
   if (name == "timer_extend")
     return with(cmd::timer_extend{}, [&](auto& c) { r.get("seconds", c.seconds); });
+  if (name == "poll")
+    return with(cmd::poll{}, [&](auto& c) {
+      r.get("id", c.id);
+      r.get("question", c.question);
+      r.get_list("options", c.options);
+      r.get("multiple", c.multiple);
+      r.get("live", c.live);
+    });
+  if (name == "poll_vote")
+    return with(cmd::poll_vote{}, [&](auto& c) {
+      r.get("poll", c.poll);
+      r.get_list("choices", c.choices);
+    });
+  if (name == "poll_close") return with(cmd::poll_close{}, [&](auto& c) { r.get("poll", c.poll); });
+  if (name == "react")
+    return with(cmd::react{}, [&](auto& c) {
+      r.get("item", c.item);
+      r.get("emoji", c.emoji);
+    });
   return std::nullopt;
 }
 

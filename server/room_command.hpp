@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace roundtable {
 
@@ -123,6 +124,25 @@ struct timer_pause {
 struct timer_extend {
   std::int64_t seconds = 0;
 };
+// Polls and reactions (room_apply_polls.cpp).
+struct poll {
+  std::string id;  // stamped at submission (Redis); empty: apply gives "q<n>"
+  std::string question;
+  std::vector<std::string> options;
+  bool multiple = false;
+  bool live = true;  // false: counts reach participants only at close
+};
+struct poll_vote {
+  std::string poll;
+  std::vector<std::int64_t> choices;  // option indexes, distinct
+};
+struct poll_close {
+  std::string poll;
+};
+struct react {
+  std::string item;  // a message or a report
+  std::string emoji;
+};
 }  // namespace cmd
 
 using command_op =
@@ -131,7 +151,7 @@ using command_op =
                  cmd::report, cmd::broadcast, cmd::phase, cmd::table_created, cmd::erase,
                  cmd::outcome, cmd::hide, cmd::mute, cmd::remove_member, cmd::premoderate,
                  cmd::review, cmd::pick, cmd::end_turn, cmd::drop_hand, cmd::timer_pause,
-                 cmd::timer_extend>;
+                 cmd::timer_extend, cmd::poll, cmd::poll_vote, cmd::poll_close, cmd::react>;
 
 struct room_command {
   // The node that submitted it and its ticket there: that node, and only it,

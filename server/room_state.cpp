@@ -69,6 +69,51 @@ std::vector<buffer> buffers_in(simdjson::dom::element e, char const* key) {
   return out;
 }
 
+// The polls and reactions of a state.
+void read_polls(simdjson::dom::element doc, std::uint64_t& next_poll,
+                std::vector<poll_entry>& polls, std::vector<reaction_entry>& reactions) {
+  next_poll = num_in<std::uint64_t>(doc, "next_poll", 1);
+  polls.clear();
+  for (simdjson::dom::element e : array_in(doc, "polls")) {
+    poll_entry& p = polls.emplace_back();
+    p.id = str_in(e, "id");
+    p.question = str_in(e, "question");
+    p.multiple = num_in<bool>(e, "multiple", false);
+    p.live = num_in<bool>(e, "live", true);
+    p.open = num_in<bool>(e, "open", true);
+    p.ts = num_in<std::int64_t>(e, "ts", 0);
+    simdjson::dom::element by;
+    if (!e["by"].get(by)) p.by = participant_in(by);
+    for (simdjson::dom::element o : array_in(e, "options")) {
+      std::string_view v;
+      if (!o.get(v)) p.options.emplace_back(v);
+    }
+    simdjson::dom::object ballots;
+    if (e["ballots"].get(ballots)) continue;
+    for (auto [who, choices] : ballots) {
+      auto& b = p.ballots[std::string(who)];
+      simdjson::dom::array a;
+      if (choices.get(a)) continue;
+      for (simdjson::dom::element n : a) {
+        std::int64_t v = 0;
+        // A damaged index must not count past the options.
+        if (!n.get(v) && v >= 0 && static_cast<std::size_t>(v) < p.options.size()) b.push_back(v);
+      }
+    }
+  }
+  reactions.clear();
+  for (simdjson::dom::element e : array_in(doc, "reactions")) {
+    reaction_entry& r = reactions.emplace_back();
+    r.item = str_in(e, "item");
+    simdjson::dom::object by;
+    if (e["by"].get(by)) continue;
+    for (auto [who, emoji] : by) {
+      std::string_view v;
+      if (!emoji.get(v)) r.by.emplace(std::string(who), std::string(v));
+    }
+  }
+}
+
 }  // namespace
 
 std::string room::tombstone_json(std::string_view room, std::uint64_t epoch,
@@ -141,6 +186,24 @@ void room::write_state(json_writer& w, bool replica) const {
       w.end_object();
     }
     w.end_array().end_object();
+  }
+  w.end_array().field("next_poll", next_poll_).key("polls").begin_array();
+  for (auto const& p : polls_) {
+    w.begin_object();
+    write_poll(w, p);  // as the `poll` event tells it
+    w.field("ts", p.ts).key("ballots").begin_object();
+    for (auto const& [who, choices] : p.ballots) {
+      w.key(who).begin_array();
+      for (auto const n : choices) w.value(n);
+      w.end_array();
+    }
+    w.end_object().end_object();
+  }
+  w.end_array().key("reactions").begin_array();
+  for (auto const& r : reactions_) {
+    w.begin_object().field("item", r.item).key("by").begin_object();
+    for (auto const& [who, emoji] : r.by) w.field(who, emoji);
+    w.end_object().end_object();
   }
   w.end_array().key("tables").begin_array();
   for (auto const& t : tables_) w.value(t);
@@ -280,6 +343,7 @@ bool room::read_state(std::string_view json, bool replica) {
       if (!h["by"].get(hb)) ch.by = participant_in(hb);
     }
   }
+  read_polls(doc, next_poll_, polls_, reactions_);
   if (doc["tables"].is_array()) {  // an older state without it keeps the config's
     tables_.clear();
     for (simdjson::dom::element t : array_in(doc, "tables")) {

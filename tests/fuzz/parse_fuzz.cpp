@@ -131,6 +131,33 @@ void check_invariants(command const& c) {
           check_text(op.note, 0, limits::note);
           check((op.status == "merged") == !op.into.empty(), "outcome into");
           check(op.into.empty() || (id_ok(op.into) && op.into != op.insight), "outcome into id");
+        } else if constexpr (std::is_same_v<T, poll>) {
+          check(id_ok(op.room), "poll room");
+          check_label(op.question, true, limits::poll_question);
+          check(op.options.size() >= limits::poll_options_min &&
+                    op.options.size() <= limits::poll_options_max,
+                "poll options count");
+          for (std::size_t i = 0; i < op.options.size(); ++i) {
+            check_label(op.options[i], true, limits::poll_option);
+            for (std::size_t j = 0; j < i; ++j) check(op.options[i] != op.options[j], "distinct");
+          }
+        } else if constexpr (std::is_same_v<T, poll_vote>) {
+          check(op.room.empty() || id_ok(op.room), "poll_vote room");
+          check(id_ok(op.poll), "poll_vote poll");
+          check(!op.choices.empty() && op.choices.size() <= limits::poll_options_max, "choices");
+          for (std::size_t i = 0; i < op.choices.size(); ++i) {
+            check(op.choices[i] >= 0 &&
+                      op.choices[i] < static_cast<std::int64_t>(limits::poll_options_max),
+                  "choice range");
+            for (std::size_t j = 0; j < i; ++j) check(op.choices[i] != op.choices[j], "distinct");
+          }
+        } else if constexpr (std::is_same_v<T, poll_close>) {
+          check(op.room.empty() || id_ok(op.room), "poll_close room");
+          check(id_ok(op.poll), "poll_close poll");
+        } else if constexpr (std::is_same_v<T, react>) {
+          check(op.room.empty() || id_ok(op.room), "react room");
+          check(id_ok(op.item), "react item");
+          check(is_reaction_emoji(op.emoji), "react emoji");
         }
       },
       c.op);
@@ -203,6 +230,21 @@ std::string to_json(command const& c) {
           if (!op.table.empty()) w.field("table", op.table);
           w.field("insight", op.insight).field("status", op.status).field("note", op.note);
           if (!op.into.empty()) w.field("into", op.into);
+        } else if constexpr (std::is_same_v<T, poll>) {
+          w.field("room", op.room).field("question", op.question).key("options").begin_array();
+          for (auto const& o : op.options) w.value(o);
+          w.end_array().field("multiple", op.multiple).field("live", op.live);
+        } else if constexpr (std::is_same_v<T, poll_vote>) {
+          if (!op.room.empty()) w.field("room", op.room);
+          w.field("poll", op.poll).key("choices").begin_array();
+          for (auto const n : op.choices) w.value(n);
+          w.end_array();
+        } else if constexpr (std::is_same_v<T, poll_close>) {
+          if (!op.room.empty()) w.field("room", op.room);
+          w.field("poll", op.poll);
+        } else if constexpr (std::is_same_v<T, react>) {
+          if (!op.room.empty()) w.field("room", op.room);
+          w.field("item", op.item).field("emoji", op.emoji);
         } else {
           // Ops without fields (leave, ping); a new op must be written above.
           static_assert(std::is_same_v<T, leave> || std::is_same_v<T, ping>, "write this op");

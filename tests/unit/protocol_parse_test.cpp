@@ -190,9 +190,10 @@ TEST_CASE("every op parses with its fields") {
 
 TEST_CASE("op_name names every alternative as on the wire") {
   char const* const expected[] = {
-      "hello",   "join",  "leave",   "say",       "hand",   "speaker",    "insight",      "vote",
-      "delete",  "timer", "summary", "broadcast", "phase",  "table",      "create_table", "ping",
-      "outcome", "hide",  "restore", "mute",      "remove", "moderation", "approve",      "reject"};
+      "hello",        "join",    "leave",   "say",     "hand",      "speaker",    "insight",
+      "vote",         "delete",  "timer",   "summary", "broadcast", "phase",      "table",
+      "create_table", "ping",    "outcome", "hide",    "restore",   "mute",       "remove",
+      "moderation",   "approve", "reject",  "poll",    "poll_vote", "poll_close", "react"};
   REQUIRE(std::size(expected) == std::variant_size_v<body>);
   CHECK(op_name(body{hello{}}) == "hello");
   CHECK(op_name(body{del{}}) == "delete");
@@ -205,7 +206,8 @@ TEST_CASE("op_name names every alternative as on the wire") {
   std::string const fields =
       R"("name":"n","table":"t","room":"r","text":"x","up":false,"action":"next","insight":"i",)"
       R"("seconds":1,"topic":"x","open":true,"status":"noted","item":"m1","participant":"p1",)"
-      R"("premoderate":true)";
+      R"("premoderate":true,"question":"Q","options":["a","b"],"poll":"q1","choices":[0],)"
+      R"("emoji":"\u2753")";
   for (auto const* name : expected) {
     INFO(name);
     REQUIRE(h.parse(std::string(R"({"op":")") + name + "\"," + fields + "}"));

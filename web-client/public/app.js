@@ -18,6 +18,7 @@ import {
   renderOverview, renderUnread, downloadReport,
 } from '/plenary.js';
 import { attachModeration, setModerationHooks, renderRules } from '/moderation.js';
+import { attachPolls, wirePolls } from '/polls.js';
 
 // ---- views -----------------------------------------------------------------------
 
@@ -230,6 +231,7 @@ function attach(client) {
   client.on('deleted', (ev) => removed(ev.room, ev.message));
   attachTableEvents(client);
   attachModeration(client);
+  attachPolls(client);
   client.on('report', (ev) => addAnnouncement(ev));
   client.on('broadcast', (ev) => addAnnouncement(ev));
   client.on('phase', (ev) => {
@@ -445,6 +447,7 @@ function init() {
   wireTable();
   wireModerator();
   wireChair();
+  wirePolls();
   connectAtStart();
 }
 

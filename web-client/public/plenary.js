@@ -6,6 +6,7 @@ import { $, h, t, plural, phaseLabel, formatTime, keepFocus, showError, showBann
 import { state, role } from '/state.js';
 import { messageItem, run } from '/table.js';
 import { countText, goToTable } from '/lobby.js';
+import { loadPollState, renderPolls, reactionBar } from '/polls.js';
 
 // ---- announcements and reports -----------------------------------------------------
 
@@ -25,7 +26,8 @@ function feedItem(ev) {
       return h('li', { class: `report${isUpdate(ev) ? ' update' : ''}`, 'data-table': ev.table },
         h('span', { class: 'head', text: reportHead(ev) }),
         h('span', { class: 'by', text: [ev.moderator ? t('plenary.reportBy', { name: ev.moderator }) : '', formatTime(ev.ts)].filter(Boolean).join(' · ') }),
-        h('div', { class: 'text', text: ev.text }));
+        h('div', { class: 'text', text: ev.text }),
+        ev.id ? reactionBar('plenary', ev.id) : null);
     case 'broadcast': {
       const from = typeof ev.from === 'string' ? ev.from : (ev.from && ev.from.name);
       return h('li', { class: 'broadcast' },
@@ -109,6 +111,7 @@ export function removeChat(id) {
 export function renderPlenary() {
   renderFeed();
   renderChat();
+  renderPolls('plenary');
   $('chair-console').hidden = role() !== 'chair';
   if (role() === 'chair') renderOverview();
 }
@@ -119,6 +122,7 @@ export function loadPlenary(snap) {
   const typed = (arr, type) => (Array.isArray(arr) ? arr.map((x) => ({ type: x.type || type, ...x })) : []);
   const bySeq = (a, b) => (a.seq ?? a.ts ?? 0) - (b.seq ?? b.ts ?? 0);
   state.plenary.chat = typed(snap.messages, 'message').sort(bySeq);
+  loadPollState(state.plenary, snap);
   // The latest phase changes come with the snapshot, so a late joiner sees the agenda so far.
   const phases = typed(snap.phases, 'phase');
   state.plenary.feed = [...typed(snap.reports, 'report'), ...typed(snap.broadcasts, 'broadcast'), ...phases].sort(bySeq);

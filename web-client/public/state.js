@@ -13,7 +13,7 @@ export const state = {
   claims: {},          // the token's payload, for the UI only
   token: '',
   view: 'join',
-  plenary: { feed: [], chat: [], phase: null },
+  plenary: { feed: [], chat: [], phase: null, polls: [], reactions: {}, reacted: {} },
   table: null,         // {room, epoch, topic, moderator, participants Map, messages, insights, hands, speaker, timer, summary, published, open}
   handUp: false,
   unread: 0,

@@ -6,6 +6,7 @@ import { $, h, t, plural, formatTime, keepFocus, announce, showError } from '/ui
 import { guideOf } from '/lobby.js';
 import { state, role, moderatedTable, canModerateHere, mayWriteHere, identity } from '/state.js';
 import { mutedHere, renderRules, hideButton, personControls, renderHidden } from '/moderation.js';
+import { loadPollState, renderPolls, reactionBar } from '/polls.js';
 
 // Runs an op and reports its failure in words; resolves to the reply or null.
 export async function run(promise) {
@@ -46,6 +47,7 @@ export function loadTable(snap) {
     muted: new Set(snap.muted || []),
     hidden: new Map(),  // what this page saw hidden, for the moderator's restore list
   };
+  loadPollState(state.table, snap);
   state.handUp = state.table.hands.some((x) => state.you && x.id === state.you.id);
   identity.setTable(snap.room);
   const box = $('summary-text');
@@ -85,6 +87,7 @@ export function renderTable() {
   renderInsights();
   renderTimer();
   renderSummary();
+  renderPolls(tb.room);
   if (canModerateHere()) renderHidden();
 }
 
@@ -98,7 +101,8 @@ export function messageItem(m, room, onDelete, withHide = false) {
       from.role && from.role !== 'participant' ? h('span', { class: `badge role-${from.role}`, text: t(`role.${from.role}`) }) : null,
       ' ',
       h('time', { datetime: m.ts ? new Date(m.ts).toISOString() : undefined, class: 'muted', text: formatTime(m.ts) }),
-      h('div', { class: 'text', text: m.text })),
+      h('div', { class: 'text', text: m.text }),
+      m.id ? reactionBar(room, m.id) : null),
     onDelete ? h('button', {
       type: 'button', class: 'danger', 'data-focus': `del:${m.id}`,
       'aria-label': t('table.deleteLabel', { name: from.name || '?' }),

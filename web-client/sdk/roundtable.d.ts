@@ -160,6 +160,11 @@ export interface Snapshot {
   /** Table: how many held messages or insights the snapshot's byte bound left out. */
   pending_more?: number;
   insights_more?: number;
+  /** The room's polls; `counts` absent while a `live: false` poll is open (unless one runs it); `mine`: one's ballot. */
+  polls?: Array<Poll & { counts?: number[]; mine: number[] }>;
+  /** Reaction counts per item, and one's own reaction per item. */
+  reactions?: Record<string, Partial<Record<Reaction, number>>>;
+  reacted?: Record<string, Reaction>;
   /** Plenary snapshots may also carry the phase, reports and broadcasts so far. */
   [extra: string]: unknown;
 }
@@ -303,6 +308,8 @@ export interface SummaryEvent extends RoomEventBase {
 export interface ReportEvent extends RoomEventBase {
   type: 'report';
   room: 'plenary';
+  /** For reactions. */
+  id?: string;
   table: string;
   topic: string;
   moderator: string;
@@ -344,6 +351,46 @@ export interface TableCreatedEvent {
   epoch?: number;
 }
 
+/** One of the six reactions (see REACTIONS). */
+export type Reaction = '\u{1F44D}' | '\u2764\uFE0F' | '\u{1F4A1}' | '\u{1F44F}' | '\u2753' | '\u{1F44E}';
+export declare const REACTIONS: readonly Reaction[];
+
+export interface Poll {
+  id: string;
+  question: string;
+  options: string[];
+  multiple: boolean;
+  /** False: participants see the counts once the poll is closed. */
+  live: boolean;
+  open: boolean;
+  by: Person;
+}
+
+export interface PollEvent extends RoomEventBase, Poll {
+  type: 'poll';
+}
+
+/**
+ * Counts per option. While the poll is open: coalesced (at most every 250 ms),
+ * without seq/epoch; at close: a room event with `open` false, the final counts.
+ */
+export interface PollResultsEvent {
+  type: 'poll_results';
+  room: RoomId;
+  poll: string;
+  counts: number[];
+  open: boolean;
+  seq?: number;
+  epoch?: number;
+}
+
+/** Coalesced reaction counts of the items that changed (no seq). */
+export interface ReactionsEvent {
+  type: 'reactions';
+  room: RoomId;
+  items: Record<string, Partial<Record<Reaction, number>>>;
+}
+
 export type ServerEvent =
   | MessageEvent
   | PresenceEvent
@@ -365,7 +412,10 @@ export type ServerEvent =
   | MutedEvent
   | RemovedEvent
   | ModerationEvent
-  | PendingEvent;
+  | PendingEvent
+  | PollEvent
+  | PollResultsEvent
+  | ReactionsEvent;
 
 export type ServerEventType = ServerEvent['type'];
 
@@ -436,6 +486,10 @@ export interface Ops {
   approve: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
   reject: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
   ping: { fields: Record<string, never>; reply: ReplyOk };
+  poll: { fields: { room: RoomId; question: string; options: string[]; multiple?: boolean; live?: boolean }; reply: ReplyOk };
+  poll_vote: { fields: { poll: string; choices: number[]; room?: RoomId }; reply: ReplyOk };
+  poll_close: { fields: { poll: string; room?: RoomId }; reply: ReplyOk };
+  react: { fields: { item: string; emoji: Reaction; room?: RoomId }; reply: ReplyOk };
   outcome: { fields: { insight: string; status: OutcomeStatus; note?: string; into?: string; table?: string }; reply: ReplyOk };
 }
 
@@ -489,6 +543,9 @@ export interface ClientEvents {
   removed: RemovedEvent;
   moderation: ModerationEvent;
   pending: PendingEvent;
+  poll: PollEvent;
+  poll_results: PollResultsEvent;
+  reactions: ReactionsEvent;
   /** Every server event, after its own listeners. */
   event: ServerEvent;
   state: StateChange;
@@ -618,6 +675,13 @@ export declare class Roundtable {
   setPremoderate(table: string, on: boolean): Promise<ReplyOk>;
   approve(item: string, room?: RoomId): Promise<ReplyOk>;
   reject(item: string, room?: RoomId): Promise<ReplyOk>;
+  /** Chair (plenary) or a table's moderator: asks a question (event `poll`). */
+  poll(room: RoomId, question: string, options: string[], opts?: { multiple?: boolean; live?: boolean }): Promise<ReplyOk>;
+  /** One's ballot (option indexes); replaces the previous one while the poll is open. */
+  pollVote(poll: string, choices: number[], room?: RoomId): Promise<ReplyOk>;
+  pollClose(poll: string, room?: RoomId): Promise<ReplyOk>;
+  /** The same reaction again takes it back; another replaces it. */
+  react(item: string, emoji: Reaction, room?: RoomId): Promise<ReplyOk>;
   ping(): Promise<ReplyOk>;
 }
 

@@ -17,6 +17,9 @@ export const CLIENT_ERROR_CODES = Object.freeze(['timeout', 'disconnected', 'clo
 /** Connection states, in the order a healthy session goes through them. */
 export const STATES = Object.freeze(['idle', 'connecting', 'open', 'reconnecting', 'offline', 'closed']);
 
+/** The reactions the server takes (`react`), in the order a client shows them. */
+export const REACTIONS = Object.freeze(['\u{1F44D}', '\u2764\uFE0F', '\u{1F4A1}', '\u{1F44F}', '\u2753', '\u{1F44E}']);
+
 /** A failed op: `code` is one of SERVER_ERROR_CODES or CLIENT_ERROR_CODES. */
 export class RoundtableError extends Error {
   constructor(code, message, op) {
@@ -623,6 +626,27 @@ export class Roundtable {
   /** Moderator or chair: a held message reaches the table (`message`), or not. */
   approve(item, room = undefined) { return this.request('approve', room ? { item, room } : { item }); }
   reject(item, room = undefined) { return this.request('reject', room ? { item, room } : { item }); }
+  /**
+   * Chair (plenary) or a table's moderator: asks a question (event `poll`).
+   * `opts`: `multiple` (several choices), `live` (false: counts shown at close).
+   */
+  poll(room, question, options, opts = {}) {
+    const fields = { room, question, options };
+    for (const k of ['multiple', 'live']) if (opts[k] !== undefined) fields[k] = !!opts[k];
+    return this.request('poll', fields);
+  }
+  /** One's ballot: option indexes; a later one replaces it while the poll is open. */
+  pollVote(poll, choices, room = undefined) {
+    return this.request('poll_vote', room ? { poll, choices, room } : { poll, choices });
+  }
+  /** Closes a poll: `poll_results` with the final counts, to everyone. */
+  pollClose(poll, room = undefined) {
+    return this.request('poll_close', room ? { poll, room } : { poll });
+  }
+  /** One of REACTIONS on a message or report; the same one again takes it back. */
+  react(item, emoji, room = undefined) {
+    return this.request('react', room ? { item, emoji, room } : { item, emoji });
+  }
   ping() { return this.request('ping'); }
 }
 

@@ -5,24 +5,10 @@
 // cannot post) and removing a participant (back in the lobby, told why).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
 import { startServer, serverBinary, serverAvailable } from './support/server.js';
+import { launchChromium, axeCheck, press } from './support/browser.js';
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WAIT = 15000;
-
-async function axeCheck(page, view) {
-  if (!await page.evaluate(() => typeof window.axe !== 'undefined')) await page.evaluate(`${AXE_SOURCE}\n;undefined`);
-  const result = await page.evaluate(() => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-  }));
-  const details = result.violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  assert.equal(result.violations.length, 0, `axe violations on ${view}:\n${details.join('\n')}`);
-}
 
 const focusKey = (page) => page.evaluate(() => {
   const a = document.activeElement;
@@ -43,19 +29,11 @@ describe('moderation in Chromium, in French, by keyboard', { timeout: 180000 }, 
   }
   const waitOpen = (page) => page.waitForFunction(() => document.body.dataset.view !== 'join' &&
     document.getElementById('conn').dataset.state === 'open', null, { timeout: WAIT });
-  // Activates a control the way a keyboard user does: focus, then Enter.
-  async function press(page, selector) {
-    await page.locator(selector).focus();
-    await page.keyboard.press('Enter');
-  }
 
   before(async () => {
     assert.ok(serverAvailable(), `roundtable-server not found at ${serverBinary()}`);
     server = await startServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM, headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

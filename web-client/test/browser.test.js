@@ -291,7 +291,7 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     await alice.waitForFunction(() => ![...document.querySelectorAll('#messages li')].some((li) => li.textContent.includes('Off-topic')), null, { timeout: WAIT });
     await bob.waitForFunction(() => ![...document.querySelectorAll('#messages li')].some((li) => li.textContent.includes('Off-topic')), null, { timeout: WAIT });
     assert.notEqual(await focused(mod), 'body');
-    assert.match(await focused(mod), /^\[data-focus=(del|hide):|#say-text/);
+    assert.match(await focused(mod), /^\[data-focus=(del|hide|react):|#say-text/);
 
     const chair = await openLink('chair', server.chairToken);
     await chair.locator('#chair-console').waitFor({ state: 'visible', timeout: WAIT });
@@ -300,9 +300,9 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     const spam = byText(chair, '#plenary-chat', 'Buy cheap watches');
     await spam.waitFor({ timeout: WAIT });
     assert.equal(await byText(chair, '#plenary-feed', 'Buy cheap watches').count(), 0);
-    await spam.locator('button').click();
+    await spam.locator('button.danger').click();
     await alice.waitForFunction(() => !document.getElementById('plenary-chat').textContent.includes('cheap watches'), null, { timeout: WAIT });
-    assert.equal(await alice.locator('#plenary-chat li button').count(), 0, 'participants get no delete button');
+    assert.equal(await alice.locator('#plenary-chat li button.danger').count(), 0, 'participants get no delete button');
   });
 
   it('blocker 4: the chair link connects at once and takes the token out of the address bar', async () => {
@@ -640,10 +640,10 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     await kb.locator('#floor', { hasText: 'You have the floor' }).waitFor({ timeout: WAIT });
     assert.equal(await focused(km), '#next-hand');
     await km.focus('#main');
-    await tabTo(km, '#messages button');
+    await tabTo(km, '#messages button.danger');
     await km.keyboard.press('Enter');
     await kb.waitForFunction(() => !document.getElementById('messages').textContent.includes('Typed without'), null, { timeout: WAIT });
-    assert.match(await focused(km), /#say-text|^\[data-focus=del:/);
+    assert.match(await focused(km), /#say-text|^\[data-focus=(del|react):/);
     await tabTo(km, '#summary-insert');
     await km.keyboard.press('Enter');
     assert.equal(await focused(km), '#summary-text');

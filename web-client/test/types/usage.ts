@@ -1,7 +1,7 @@
 // Uses the SDK the way its declarations (sdk/roundtable.d.ts) say it may be used,
 // so that `tsc` (run by test/sdk-types.test.js) fails when a declaration breaks.
-import { Roundtable, RoundtableError, backoffDelay, parseBatch, SERVER_ERROR_CODES } from '../../sdk/roundtable.js';
-import type { HelloReply, InsightEvent, RemovedEvent, ServerErrorCode } from '../../sdk/roundtable.js';
+import { Roundtable, RoundtableError, backoffDelay, parseBatch, REACTIONS, SERVER_ERROR_CODES } from '../../sdk/roundtable.js';
+import type { HelloReply, InsightEvent, PollEvent, ReactionsEvent, RemovedEvent, ServerErrorCode } from '../../sdk/roundtable.js';
 
 export async function session(): Promise<string> {
   const rt = new Roundtable({ url: 'ws://127.0.0.1:1/ws', name: 'Ada', guestToken: 'g', timeout: 1000 });
@@ -32,6 +32,15 @@ export async function session(): Promise<string> {
   rt.on('removed', (ev: RemovedEvent) => ev.reason.length + (ev.on ? 1 : 0));
   rt.on('restored', (ev) => ev.message?.text ?? ev.insight?.text);
   const rules: string | undefined = hello.event.rules;
+  await rt.poll('plenary', 'Which first?', ['Data', 'Skills'], { multiple: true, live: false });
+  await rt.pollVote('q1', [0, 1], 'plenary');
+  await rt.pollClose('q1');
+  await rt.react('m1', REACTIONS[0]);
+  await rt.request('react', { item: 'r4', emoji: '\u{1F4A1}', room: 'plenary' });
+  rt.on('poll', (ev: PollEvent) => ev.options.length + (ev.live ? 1 : 0));
+  rt.on('poll_results', (ev) => (ev.open ? ev.counts.join() : ev.seq));
+  rt.on('reactions', (ev: ReactionsEvent) => Object.keys(ev.items).length);
+  const mine: number[] | undefined = hello.plenary.polls?.[0]?.mine;
   const created = await rt.createTable({ table: 't', topic: 'T' });
   const invite: string = created.invite.link;
   try {
@@ -41,5 +50,5 @@ export async function session(): Promise<string> {
   }
   const codes: readonly ServerErrorCode[] = SERVER_ERROR_CODES;
   rt.close();
-  return `${kept ?? ''}${rules ?? ''}${invite}${backoffDelay(1)}${parseBatch('{}').length}${codes.length}`;
+  return `${mine?.length ?? 0}${kept ?? ''}${rules ?? ''}${invite}${backoffDelay(1)}${parseBatch('{}').length}${codes.length}`;
 }
