@@ -413,7 +413,10 @@ bool client::dispatch(protocol::command& cmd) {
                          });
         } else if constexpr (std::is_same_v<T, protocol::summary>) {
           std::string const table = op.table.empty() ? who_.moderates : op.table;
-          if (table.empty()) return refuse(error_code::forbidden, "only a table's moderator");
+          // The chair may draft any table's summary, naming it (room::may_draft).
+          if (table.empty())
+            return refuse(error_code::forbidden,
+                          "only a table's moderator, or the chair naming it");
           auto* s = any_room(table);
           if (!s) return true;
           bool const publish = op.publish;

@@ -346,9 +346,10 @@ void node::publish(room_slot& s) {
   for (auto& t : s.r->take_created()) {
     if (!find_room(t.id)) create_table(std::move(t));  // decided on another node
   }
-  // Held messages and decisions on them: to their author and the table's
-  // moderators among this node's members, after the batch (an approved
-  // message comes before the word that it left the queue).
+  // Held messages and decisions on them (to their author and the table's
+  // moderators), summary drafts (to those who may draft), among this node's
+  // members, after the batch (an approved message comes before the word that
+  // it left the queue).
   for (auto& d : s.r->take_direct()) {
     auto const& per = s.r->workers();
     for (std::uint32_t w = 0; w < per.size(); ++w) {
@@ -357,7 +358,7 @@ void node::publish(room_slot& s) {
         auto it = workers_[w]->rooms.find(s.config.id);
         if (it == workers_[w]->rooms.end()) return;
         for (auto* c : it->second.items()) {
-          if (room::sees_held(c->who(), s.config.id, d.author)) c->enqueue(d.json);
+          if (room::receives(c->who(), s.config.id, d)) c->enqueue(d.json);
         }
       });
     }

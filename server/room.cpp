@@ -410,16 +410,18 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
       w.null();
     }
     w.field("timer_ended", timer_ended_);
+    // The draft is its drafters'; anyone else's summary is the published one.
+    bool const drafter = viewer && may_draft(*viewer, cfg_.id);
+    auto const text_or_null = [&](std::string const& text) {
+      if (text.empty())
+        w.null();
+      else
+        w.value(text);
+    };
     w.key("summary");
-    if (draft_.empty())
-      w.null();
-    else
-      w.value(draft_);
+    text_or_null(drafter ? draft_ : published_);
     w.key("published");
-    if (published_.empty())
-      w.null();
-    else
-      w.value(published_);
+    text_or_null(published_);
   }
   w.end_object();
 }

@@ -234,16 +234,33 @@ class room {
   // pre-moderated table's talk for everyone else.
   static constexpr std::size_t max_held_per_participant = 20;
   // An event for a few people only, with no seq (the others' seq stay
-  // gapless): the author of a held item and whoever may moderate the table.
+  // gapless): the author of a held item and whoever may moderate the table,
+  // or whoever may draft the table's summary.
+  enum class audience { held, drafters };
   struct direct_event {
     std::string author;
     buffer json;
+    audience to = audience::held;
   };
   std::vector<direct_event> take_direct() { return std::exchange(direct_, {}); }
   // Whether `viewer` receives the held items of `author` at table `table`.
   static bool sees_held(participant const& viewer, std::string const& table,
                         std::string const& author) {
     return viewer.id == author || viewer.is_chair() || viewer.moderates_table(table);
+  }
+  // Who may write table `table`'s summary, and so read its draft before it is
+  // published: the op's check, the snapshot's and the delivery's filter.
+  static bool may_draft(participant const& p, std::string const& table) {
+    return p.is_chair() || p.moderates_table(table);
+  }
+  static bool receives(participant const& viewer, std::string const& table, direct_event const& d) {
+    switch (d.to) {
+      case audience::drafters:
+        return may_draft(viewer, table);
+      case audience::held:
+        break;
+    }
+    return sees_held(viewer, table, d.author);
   }
 
   // Plenary events (everyone is a member of the plenary).

@@ -351,19 +351,23 @@ function wireModerator() {
     box.focus();
   });
   onSubmit('summary-form', async () => {
-    if (await run(state.client.summary($('summary-text').value, false))) notice(t('mod.saved'));
+    if (await run(state.client.summary($('summary-text').value, false, room()))) notice(t('mod.saved'));
   });
-  // Publishing reaches everyone: confirm first.
+  // Publishing reaches everyone: confirm first. Escape keeps editing.
   onClick('summary-publish', () => {
     $('publish-confirm').hidden = false;
     $('publish-yes').focus();
   });
-  onClick('publish-no', () => {
+  const keepEditing = () => {
     $('publish-confirm').hidden = true;
     $('summary-text').focus();
+  };
+  onClick('publish-no', keepEditing);
+  $('publish-confirm').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') keepEditing();
   });
   onClick('publish-yes', async () => {
-    const ok = await run(state.client.summary($('summary-text').value, true));
+    const ok = await run(state.client.summary($('summary-text').value, true, room()));
     $('publish-confirm').hidden = true;
     $('summary-publish').focus();
     if (ok) notice(t('mod.published'));

@@ -40,6 +40,9 @@ export function canModerateHere() {
   if (role() === 'chair') return true;
   return role() === 'moderator' && moderatedTable() === state.table.room;
 }
+// Who may write the table's summary and read its draft before it is published
+// (the server's room::may_draft): today whoever moderates here.
+export function mayDraftHere() { return canModerateHere(); }
 // At a closed table only its moderator and the chair may write.
 export function mayWriteHere() {
   return !!state.table && (state.table.open || canModerateHere());

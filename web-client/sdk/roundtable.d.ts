@@ -138,7 +138,7 @@ export interface Snapshot {
   timer?: TimerState | null;
   /** The last timer ran out (and none was set since). */
   timer_ended?: boolean;
-  /** The moderator's draft, or null. */
+  /** The draft for those who may draft (the table's moderators, the chair); the published text or null for anyone else. */
   summary?: string | null;
   /** The last published summary of a table, or null. */
   published?: string | null;
@@ -294,10 +294,19 @@ export interface TimerEndedEvent extends RoomEventBase {
   type: 'timer_ended';
 }
 
-export interface SummaryEvent extends RoomEventBase {
+/**
+ * A published summary, at the whole table with a seq; or a draft (`published`
+ * false), which only those who may draft there receive: no seq or epoch then,
+ * but who wrote it and when.
+ */
+export interface SummaryEvent extends Omit<RoomEventBase, 'seq' | 'epoch'> {
   type: 'summary';
+  seq?: number;
+  epoch?: number;
   text: string;
   published?: boolean;
+  by?: Person;
+  ts?: number;
 }
 
 export interface ReportEvent extends RoomEventBase {
