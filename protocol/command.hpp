@@ -135,6 +135,12 @@ struct moderation {
 };
 struct approve : hide {};
 struct reject : hide {};
+// Calling the chair to the table (`table`: default the sender's), or
+// (`done`) closing the call.
+struct help {
+  std::string table;
+  bool done = false;
+};
 
 // What became of an insight, as on the wire: `open` until a moderator or the
 // chair decides otherwise.
@@ -157,7 +163,7 @@ struct outcome {
 
 using body = std::variant<hello, join, leave, say, hand, speaker, insight, vote, del, timer,
                           summary, broadcast, phase, table, create_table, ping, outcome, hide,
-                          restore, mute, remove_from_table, moderation, approve, reject>;
+                          restore, mute, remove_from_table, moderation, approve, reject, help>;
 
 struct command {
   // The request id exactly as the client wrote it (a JSON number or string),

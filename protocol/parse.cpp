@@ -23,10 +23,11 @@ namespace {
 namespace od = simdjson::ondemand;
 
 // Wire op names, in the order of the alternatives of `body`.
-constexpr std::array<std::string_view, 24> op_names = {
-    "hello",   "join",  "leave",   "say",       "hand",   "speaker",    "insight",      "vote",
-    "delete",  "timer", "summary", "broadcast", "phase",  "table",      "create_table", "ping",
-    "outcome", "hide",  "restore", "mute",      "remove", "moderation", "approve",      "reject"};
+constexpr std::array<std::string_view, 25> op_names = {
+    "hello",        "join",    "leave",   "say",     "hand",      "speaker", "insight",
+    "vote",         "delete",  "timer",   "summary", "broadcast", "phase",   "table",
+    "create_table", "ping",    "outcome", "hide",    "restore",   "mute",    "remove",
+    "moderation",   "approve", "reject",  "help"};
 static_assert(op_names.size() == std::variant_size_v<body>);
 
 // The position of T among the alternatives of `body`, so `build` can switch on it.
@@ -79,13 +80,14 @@ enum class key : std::uint8_t {
   premoderate,
   pause,
   extend,
+  done,
   count
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(key::count)> key_names = {
     "op",       "name",    "token",       "table",   "room",    "text",  "up",
     "action",   "insight", "message",     "seconds", "publish", "topic", "moderator",
     "capacity", "open",    "status",      "note",    "into",    "item",  "participant",
-    "on",       "reason",  "premoderate", "pause",   "extend"};
+    "on",       "reason",  "premoderate", "pause",   "extend",  "done"};
 
 // What one field held. Strings point into simdjson's string buffer, valid until
 // the next parse.
@@ -823,6 +825,10 @@ bool parser::impl::build(std::size_t op_index, command& out) {
       return item_op(out.op.emplace<approve>());
     case index_of<reject>:
       return item_op(out.op.emplace<reject>());
+    case index_of<help>: {
+      auto& c = out.op.emplace<help>();
+      return id_field(key::table, false, c.table) && bool_field(key::done, false, c.done);
+    }
   }
   return fail(error_code::internal, "unhandled op");
 }

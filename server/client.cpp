@@ -183,7 +183,7 @@ bool client::pipelinable(protocol::command const& cmd) {
                std::is_same_v<T, protocol::mute> ||
                std::is_same_v<T, protocol::remove_from_table> ||
                std::is_same_v<T, protocol::moderation> || std::is_same_v<T, protocol::approve> ||
-               std::is_same_v<T, protocol::reject>;
+               std::is_same_v<T, protocol::reject> || std::is_same_v<T, protocol::help>;
       },
       cmd.op);
 }
@@ -502,6 +502,12 @@ bool client::dispatch(protocol::command& cmd) {
                          [item = std::move(op.item), approve, now](room& r, member const& m) {
                            return r.review(m.who, item, approve, now);
                          });
+        } else if constexpr (std::is_same_v<T, protocol::help>) {
+          auto* s = op.table.empty() ? table_room(rid) : any_room(op.table);
+          if (!s) return true;
+          return room_op(std::move(rid), *s, [done = op.done, now](room& r, member const& m) {
+            return r.help(m, done, now);
+          });
         } else if constexpr (std::is_same_v<T, protocol::outcome>) {
           auto* s = decided_table(op.table);
           if (!s) return true;

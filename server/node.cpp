@@ -267,7 +267,8 @@ std::size_t node::write_tables(json_writer& w, bool changed_only) {
     auto constexpr relaxed = std::memory_order_relaxed;
     room_slot::lobby_row const row{s->count.load(relaxed),         s->hands.load(relaxed),
                                    s->timer_ends_at.load(relaxed), s->open.load(relaxed),
-                                   s->moderated.load(relaxed),     s->summary.load(relaxed)};
+                                   s->moderated.load(relaxed),     s->summary.load(relaxed),
+                                   s->help.load(relaxed)};
     if (changed_only) {
       if (s->lobby == row) continue;
       s->lobby = row;
@@ -283,7 +284,8 @@ std::size_t node::write_tables(json_writer& w, bool changed_only) {
         .field("moderated", row.moderated)
         .field("hands", row.hands)
         .field("timer_ends_at", row.timer_ends_at)
-        .field("summary", summaries[row.summary]);
+        .field("summary", summaries[row.summary])
+        .field("help", row.help);
     auto const& g = event_.guide(s->config.id);
     w.field("goal", g.goal).key("questions").begin_array();
     for (auto const& q : g.questions) w.value(q);
@@ -340,6 +342,7 @@ void node::publish(room_slot& s) {
     changed |= s.timer_ends_at.exchange(s.r->timer_ends_at()) != s.r->timer_ends_at();
     int const summary = static_cast<int>(s.r->summary_state());
     changed |= s.summary.exchange(summary) != summary;
+    changed |= s.help.exchange(s.r->help_requested()) != s.r->help_requested();
     if (changed) tables_changed();
   }
   if (s.r->take_timer_changed()) arm_timer(s);
@@ -351,11 +354,14 @@ void node::publish(room_slot& s) {
   // members, after the batch (an approved message comes before the word that
   // it left the queue).
   for (auto& d : s.r->take_direct()) {
+    // The chairs hear from a table wherever they are: through the plenary,
+    // on every worker (its member counts are the plenary home's to read).
+    bool const to_chairs = d.to == room::audience::chairs;
     auto const& per = s.r->workers();
-    for (std::uint32_t w = 0; w < per.size(); ++w) {
-      if (per[w] == 0) continue;
-      boost::asio::post(workers_[w]->ioc, [this, w, &s, d] {
-        auto it = workers_[w]->rooms.find(s.config.id);
+    for (std::uint32_t w = 0; w < workers_.size(); ++w) {
+      if (!to_chairs && (w >= per.size() || per[w] == 0)) continue;
+      boost::asio::post(workers_[w]->ioc, [this, w, &s, d, to_chairs] {
+        auto it = workers_[w]->rooms.find(to_chairs ? std::string(room::plenary_id) : s.config.id);
         if (it == workers_[w]->rooms.end()) return;
         for (auto* c : it->second.items()) {
           if (room::receives(c->who(), s.config.id, d)) c->enqueue(d.json);

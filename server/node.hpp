@@ -101,6 +101,7 @@ struct room_slot {
   std::atomic<bool> moderated{false};
   std::atomic<std::int64_t> timer_ends_at{0};
   std::atomic<int> summary{0};
+  std::atomic<bool> help{false};                     // the table called the chair
   std::unique_ptr<boost::asio::steady_timer> timer;  // home thread only
   // The row as the last `tables` event told it (the lobby timer's thread
   // only); -1: never sent. That event carries only the rows that differ.
@@ -108,6 +109,7 @@ struct room_slot {
     std::int64_t count = -1, hands = 0, timer_ends_at = 0;
     bool open = true, moderated = false;
     int summary = 0;
+    bool help = false;
     bool operator==(lobby_row const&) const = default;
   };
   lobby_row lobby;

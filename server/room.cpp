@@ -244,6 +244,10 @@ room::ticket room::remove_member(participant const& p, std::string_view who, boo
   return submit(p, {}, now_ms, cmd::remove_member{{std::string(who), on, std::string(reason)}});
 }
 
+room::ticket room::help(member const& m, bool done, std::int64_t now_ms) {
+  return submit(m.who, conn_key(m.conn), now_ms, cmd::help{done});
+}
+
 room::ticket room::set_premoderate(participant const& p, bool on, std::int64_t now_ms) {
   return submit(p, {}, now_ms, cmd::premoderate{on});
 }
@@ -386,6 +390,14 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
     w.key("participants").begin_array();
     for (auto const& [key, p] : roster_) write_participant(w, p);
     w.end_array();
+    w.field("help_from", cfg_.help_participants ? "participants" : "moderators").key("help");
+    if (help_) {
+      w.begin_object().key("from");
+      write_participant(w, help_->from);
+      w.field("ts", help_->ts).end_object();
+    } else {
+      w.null();
+    }
   }
   std::vector<std::string const*> latest;
   for (auto it = history_.rbegin(); it != history_.rend() && latest.size() < snapshot_messages;

@@ -80,6 +80,7 @@ outcome room::on(room_command const& c, cmd::join const&) {
           write_participant(w, c.who);
         },
         {}, c.who.id);
+    if (c.who.is_chair() && help_) answer_help(c);  // the chair came
   }
   admit(c);
   return {};

@@ -97,6 +97,7 @@ void write_op(json_writer& w, command_op const& op) {
           [&](cmd::timer_extend const& c) {
             w.field("op", "timer_extend").field("seconds", c.seconds);
           },
+          [&](cmd::help const& c) { w.field("op", "help").field("done", c.done); },
       },
       op);
 }
@@ -227,6 +228,7 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
     return with(cmd::timer_pause{}, [&](auto& c) { r.get("pause", c.pause); });
   if (name == "timer_extend")
     return with(cmd::timer_extend{}, [&](auto& c) { r.get("seconds", c.seconds); });
+  if (name == "help") return with(cmd::help{}, [&](auto& c) { r.get("done", c.done); });
   return std::nullopt;
 }
 

@@ -244,6 +244,13 @@ function attach(client) {
   };
   client.on('tables', tablesChanged);
   client.on('table_created', tablesChanged);
+  // A table calls the chair (only chairs receive it); the overview row says so too.
+  client.on('help', (ev) => {
+    if (ev.done || !ev.from) return;
+    const tb = state.tables.find((x) => x.id === ev.table);
+    const text = t('help.asks', { topic: (tb && tb.topic) || ev.table, name: ev.from.name });
+    notice(text);  // a polite live region: read out too
+  });
 }
 
 // The moderator took us off our table: back to the lobby, where the notice says why.
@@ -344,6 +351,9 @@ function wireModerator() {
   onClick('timer-pause', () => run(state.client.pauseTimer(room(), !(state.table.timer && state.table.timer.paused))));
   onClick('timer-extend', () => run(state.client.extendTimer(room(), 60)));
   onClick('timer-stop', () => run(state.client.timer(room(), 0)));
+  onClick('help-call', async () => {
+    if (await run(state.client.help(room()))) notice(t('help.called'));
+  });
   onClick('summary-insert', () => {
     const box = $('summary-text');
     const top = topInsightsText();

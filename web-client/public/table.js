@@ -4,7 +4,7 @@
 // table's events; lists are redrawn with the focus kept where it was.
 import { $, h, t, plural, formatTime, keepFocus, announce, showError } from '/ui.js';
 import { guideOf } from '/lobby.js';
-import { state, canModerateHere, mayDraftHere, mayWriteHere, identity } from '/state.js';
+import { state, canModerateHere, mayDraftHere, mayCallHere, mayWriteHere, identity } from '/state.js';
 import { mutedHere, renderRules, hideButton, personControls, renderHidden } from '/moderation.js';
 
 // Runs an op and reports its failure in words; resolves to the reply or null.
@@ -42,6 +42,7 @@ export function loadTable(snap) {
     timer: timerFrom(snap.timer) || (snap.timer_ended ? { ended: true } : null),
     summary: snap.summary ?? null,
     published: snap.published ?? null,
+    helpFrom: snap.help_from || 'moderators',
     open: snap.open !== false,
     muted: new Set(snap.muted || []),
     hidden: new Map(),  // what this page saw hidden, for the moderator's restore list
@@ -72,6 +73,7 @@ export function renderTable() {
   $('table-guide').replaceChildren(...guideOf(tableInfo(tb.room)));
   $('mod-console').hidden = !canModerateHere();
   $('summary-form').hidden = !mayDraftHere();
+  $('help-row').hidden = !mayCallHere();
   // A muted participant still reads and votes, but posts nothing here.
   const locked = !mayWriteHere() || mutedHere();
   $('muted-notice').hidden = !mutedHere();

@@ -87,6 +87,8 @@ export interface TableInfo {
   /** The running timer's end (ms since the epoch); 0: none or paused. */
   timer_ends_at?: number;
   summary?: 'none' | 'draft' | 'published';
+  /** The table called the chair and nobody answered yet. */
+  help?: boolean;
 }
 
 /** A step of the event's agenda: the id `phase` takes, its label by language ({en: "Keynote"}). */
@@ -140,6 +142,9 @@ export interface Snapshot {
   timer_ended?: boolean;
   /** The draft for those who may draft (the table's moderators, the chair); the published text or null for anyone else. */
   summary?: string | null;
+  /** The open call for the chair, or null; who may call: `help_from`. */
+  help?: { from: Person; ts: number } | null;
+  help_from?: 'participants' | 'moderators';
   /** The last published summary of a table, or null. */
   published?: string | null;
   /** Members in the room. */
@@ -309,6 +314,16 @@ export interface SummaryEvent extends Omit<RoomEventBase, 'seq' | 'epoch'> {
   ts?: number;
 }
 
+/** To the chairs only: a table calls (`done` false, `from`) or the call closed (`by`). */
+export interface HelpEvent {
+  type: 'help';
+  table: string;
+  done: boolean;
+  from?: Person;
+  by?: Person;
+  ts: number;
+}
+
 export interface ReportEvent extends RoomEventBase {
   type: 'report';
   room: 'plenary';
@@ -374,7 +389,8 @@ export type ServerEvent =
   | MutedEvent
   | RemovedEvent
   | ModerationEvent
-  | PendingEvent;
+  | PendingEvent
+  | HelpEvent;
 
 export type ServerEventType = ServerEvent['type'];
 
@@ -444,6 +460,7 @@ export interface Ops {
   moderation: { fields: { table: string; premoderate: boolean }; reply: ReplyOk };
   approve: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
   reject: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
+  help: { fields: { table?: string; done?: boolean }; reply: ReplyOk };
   ping: { fields: Record<string, never>; reply: ReplyOk };
   outcome: { fields: { insight: string; status: OutcomeStatus; note?: string; into?: string; table?: string }; reply: ReplyOk };
 }
@@ -498,6 +515,7 @@ export interface ClientEvents {
   removed: RemovedEvent;
   moderation: ModerationEvent;
   pending: PendingEvent;
+  help: HelpEvent;
   /** Every server event, after its own listeners. */
   event: ServerEvent;
   state: StateChange;
@@ -611,6 +629,8 @@ export declare class Roundtable {
   /** Adds seconds to the timer, running or paused. */
   extendTimer(room: RoomId, seconds: number): Promise<ReplyOk>;
   summary(text: string, publish?: boolean, table?: string): Promise<ReplyOk>;
+  /** Calls the chair to a table (default: the one you sit at); `done` closes the call. */
+  help(table?: string, done?: boolean): Promise<ReplyOk>;
   broadcast(text: string): Promise<ReplyOk>;
   phase(name: string): Promise<ReplyOk>;
   /** The `table` op: close (`open` false) or reopen a table. */
