@@ -139,6 +139,12 @@ struct moderation {
 };
 struct approve : hide {};
 struct reject : hide {};
+// Calling the chair to the table (`table`: default the sender's), or
+// (`done`) closing the call.
+struct help {
+  std::string table;
+  bool done = false;
+};
 
 // What became of an insight, as on the wire: `open` until a moderator or the
 // chair decides otherwise.
@@ -205,7 +211,7 @@ struct react {
 using body = std::variant<hello, join, leave, say, hand, speaker, insight, vote, del, timer,
                           summary, broadcast, phase, table, create_table, ping, outcome, hide,
                           restore, mute, remove_from_table, moderation, approve, reject, poll,
-                          poll_vote, poll_close, react>;
+                          poll_vote, poll_close, react, help>;
 
 struct command {
   // The request id exactly as the client wrote it (a JSON number or string),

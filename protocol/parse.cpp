@@ -23,11 +23,11 @@ namespace {
 namespace od = simdjson::ondemand;
 
 // Wire op names, in the order of the alternatives of `body`.
-constexpr std::array<std::string_view, 28> op_names = {
+constexpr std::array<std::string_view, 29> op_names = {
     "hello",        "join",    "leave",   "say",     "hand",      "speaker",    "insight",
     "vote",         "delete",  "timer",   "summary", "broadcast", "phase",      "table",
     "create_table", "ping",    "outcome", "hide",    "restore",   "mute",       "remove",
-    "moderation",   "approve", "reject",  "poll",    "poll_vote", "poll_close", "react"};
+    "moderation",   "approve", "reject",  "poll",    "poll_vote", "poll_close", "react", "help"};
 static_assert(op_names.size() == std::variant_size_v<body>);
 
 // The position of T among the alternatives of `body`, so `build` can switch on it.
@@ -87,6 +87,7 @@ enum class key : std::uint8_t {
   poll,
   choices,
   emoji,
+  done,
   count
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(key::count)> key_names = {
@@ -94,7 +95,7 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(key::count)> key
     "action",   "insight", "message",     "seconds", "publish", "topic",    "moderator",
     "capacity", "open",    "status",      "note",    "into",    "item",     "participant",
     "on",       "reason",  "premoderate", "pause",   "extend",  "question", "options",
-    "multiple", "live",    "poll",        "choices", "emoji"};
+    "multiple", "live",    "poll",        "choices", "emoji", "done"};
 
 // What one field held. Strings point into simdjson's string buffer, valid until
 // the next parse.
@@ -873,6 +874,10 @@ bool parser::impl::build(std::size_t op_index, command& out) {
                           "\xF0\x9F\x92\xA1 \xF0\x9F\x91\x8F \xE2\x9D\x93 \xF0\x9F\x91\x8E");
       c.emoji.assign(emoji);
       return true;
+    }
+    case index_of<help>: {
+      auto& c = out.op.emplace<help>();
+      return id_field(key::table, false, c.table) && bool_field(key::done, false, c.done);
     }
   }
   return fail(error_code::internal, "unhandled op");

@@ -185,7 +185,7 @@ bool client::pipelinable(protocol::command const& cmd) {
                std::is_same_v<T, protocol::moderation> || std::is_same_v<T, protocol::approve> ||
                std::is_same_v<T, protocol::reject> || std::is_same_v<T, protocol::poll> ||
                std::is_same_v<T, protocol::poll_vote> || std::is_same_v<T, protocol::poll_close> ||
-               std::is_same_v<T, protocol::react>;
+               std::is_same_v<T, protocol::react> || std::is_same_v<T, protocol::help>;
       },
       cmd.op);
 }
@@ -420,7 +420,10 @@ bool client::dispatch(protocol::command& cmd) {
                          });
         } else if constexpr (std::is_same_v<T, protocol::summary>) {
           std::string const table = op.table.empty() ? who_.moderates : op.table;
-          if (table.empty()) return refuse(error_code::forbidden, "only a table's moderator");
+          // The chair may draft any table's summary, naming it (room::may_draft).
+          if (table.empty())
+            return refuse(error_code::forbidden,
+                          "only a table's moderator, or the chair naming it");
           auto* s = any_room(table);
           if (!s) return true;
           bool const publish = op.publish;
@@ -506,6 +509,12 @@ bool client::dispatch(protocol::command& cmd) {
                          [item = std::move(op.item), approve, now](room& r, member const& m) {
                            return r.review(m.who, item, approve, now);
                          });
+        } else if constexpr (std::is_same_v<T, protocol::help>) {
+          auto* s = op.table.empty() ? table_room(rid) : any_room(op.table);
+          if (!s) return true;
+          return room_op(std::move(rid), *s, [done = op.done, now](room& r, member const& m) {
+            return r.help(m, done, now);
+          });
         } else if constexpr (std::is_same_v<T, protocol::outcome>) {
           auto* s = decided_table(op.table);
           if (!s) return true;

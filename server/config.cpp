@@ -211,6 +211,11 @@ event_config load_event(std::string const& path) {
     if (!t["open"].get(open)) c.open = open;
     bool premoderate = false;
     if (!t["premoderate"].get(premoderate)) c.premoderate = premoderate;
+    if (!t["help"].get(s)) {
+      if (s != "participants" && s != "moderators")
+        fail("table " + c.id + ": help must be \"participants\" or \"moderators\"");
+      c.help_participants = s == "participants";
+    }
     if (auto g = guide_of(t, c.id, fail); !g.goal.empty() || !g.questions.empty())
       e.guides[c.id] = std::move(g);
     for (auto const& other : e.tables) {

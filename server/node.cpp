@@ -275,7 +275,8 @@ std::size_t node::write_tables(json_writer& w, bool changed_only) {
     auto constexpr relaxed = std::memory_order_relaxed;
     room_slot::lobby_row const row{s->count.load(relaxed),         s->hands.load(relaxed),
                                    s->timer_ends_at.load(relaxed), s->open.load(relaxed),
-                                   s->moderated.load(relaxed),     s->summary.load(relaxed)};
+                                   s->moderated.load(relaxed),     s->summary.load(relaxed),
+                                   s->help.load(relaxed)};
     if (changed_only) {
       if (s->lobby == row) continue;
       s->lobby = row;
@@ -291,7 +292,8 @@ std::size_t node::write_tables(json_writer& w, bool changed_only) {
         .field("moderated", row.moderated)
         .field("hands", row.hands)
         .field("timer_ends_at", row.timer_ends_at)
-        .field("summary", summaries[row.summary]);
+        .field("summary", summaries[row.summary])
+        .field("help", row.help);
     auto const& g = event_.guide(s->config.id);
     w.field("goal", g.goal).key("questions").begin_array();
     for (auto const& q : g.questions) w.value(q);
@@ -348,19 +350,23 @@ void node::publish(room_slot& s) {
     changed |= s.timer_ends_at.exchange(s.r->timer_ends_at()) != s.r->timer_ends_at();
     int const summary = static_cast<int>(s.r->summary_state());
     changed |= s.summary.exchange(summary) != summary;
+    changed |= s.help.exchange(s.r->help_requested()) != s.r->help_requested();
     if (changed) tables_changed();
   }
   if (s.r->take_timer_changed()) arm_timer(s);
   for (auto& t : s.r->take_created()) {
     if (!find_room(t.id)) create_table(std::move(t));  // decided on another node
   }
-  // Held messages and decisions on them: to their author and the table's
-  // moderators among this node's members, after the batch (an approved
-  // message comes before the word that it left the queue).
+  // Held messages and decisions on them (to their author and the table's
+  // moderators), summary drafts (to those who may draft), among this node's
+  // members, after the batch (an approved message comes before the word that
+  // it left the queue).
   for (auto& d : s.r->take_direct()) {
-    deliver_to(s, d.json, [author = d.author](participant const& p, std::string const& room) {
-      return room::sees_held(p, room, author);
-    });
+    // The chairs hear from a table wherever they are: through the plenary.
+    deliver_to(
+        s, d.json,
+        [d](participant const& p, std::string const& table) { return room::receives(p, table, d); },
+        d.to == room::audience::chairs);
   }
   if (s.r->coalesce_pending() && !s.coalescing) arm_coalesce(s);
   // After the batch above, which tells them why: the same worker runs both in order.
@@ -407,12 +413,14 @@ void node::arm_timer(room_slot& s) {
 }
 
 void node::deliver_to(room_slot& s, buffer b,
-                      std::function<bool(participant const&, std::string const&)> to) {
+                      std::function<bool(participant const&, std::string const&)> to,
+                      bool via_plenary) {
   auto const& per = s.r->workers();
-  for (std::uint32_t w = 0; w < per.size(); ++w) {
-    if (per[w] == 0) continue;
-    boost::asio::post(workers_[w]->ioc, [this, w, &s, b, to] {
-      auto it = workers_[w]->rooms.find(s.config.id);
+  for (std::uint32_t w = 0; w < workers_.size(); ++w) {
+    // The plenary's member counts are its home's to read: post to every worker.
+    if (!via_plenary && (w >= per.size() || per[w] == 0)) continue;
+    boost::asio::post(workers_[w]->ioc, [this, w, &s, b, to, via_plenary] {
+      auto it = workers_[w]->rooms.find(via_plenary ? std::string(room::plenary_id) : s.config.id);
       if (it == workers_[w]->rooms.end()) return;
       for (auto* c : it->second.items()) {
         if (!to || to(c->who(), s.config.id)) c->enqueue(b);

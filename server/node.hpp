@@ -102,6 +102,7 @@ struct room_slot {
   std::atomic<bool> moderated{false};
   std::atomic<std::int64_t> timer_ends_at{0};
   std::atomic<int> summary{0};
+  std::atomic<bool> help{false};                     // the table called the chair
   std::unique_ptr<boost::asio::steady_timer> timer;  // home thread only
   // The coalesced counts (polls, reactions): armed when the room has some to
   // tell and none is due, so at most one delivery per interval (home thread).
@@ -113,6 +114,7 @@ struct room_slot {
     std::int64_t count = -1, hands = 0, timer_ends_at = 0;
     bool open = true, moderated = false;
     int summary = 0;
+    bool help = false;
     bool operator==(lobby_row const&) const = default;
   };
   lobby_row lobby;
@@ -231,9 +233,11 @@ class node {
   void arm_coalesce(room_slot& s);
   // Home thread: `b` to this node's members of the room that `to` accepts,
   // after what the room delivered before (one post per worker with members).
-  // `to` null: every member.
+  // `to` null: every member. `via_plenary`: those `to` accepts among the
+  // node's plenary members instead (the room's id is still what `to` gets).
   void deliver_to(room_slot& s, buffer b,
-                  std::function<bool(participant const&, std::string const&)> to);
+                  std::function<bool(participant const&, std::string const&)> to,
+                  bool via_plenary = false);
 
   options opts_;
   event_config event_;

@@ -252,6 +252,10 @@ room::ticket room::remove_member(participant const& p, std::string_view who, boo
   return submit(p, {}, now_ms, cmd::remove_member{{std::string(who), on, std::string(reason)}});
 }
 
+room::ticket room::help(member const& m, bool done, std::int64_t now_ms) {
+  return submit(m.who, conn_key(m.conn), now_ms, cmd::help{done});
+}
+
 room::ticket room::set_premoderate(participant const& p, bool on, std::int64_t now_ms) {
   return submit(p, {}, now_ms, cmd::premoderate{on});
 }
@@ -394,6 +398,14 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
     w.key("participants").begin_array();
     for (auto const& [key, p] : roster_) write_participant(w, p);
     w.end_array();
+    w.field("help_from", cfg_.help_participants ? "participants" : "moderators").key("help");
+    if (help_) {
+      w.begin_object().key("from");
+      write_participant(w, help_->from);
+      w.field("ts", help_->ts).end_object();
+    } else {
+      w.null();
+    }
   }
   std::vector<std::string const*> latest;
   for (auto it = history_.rbegin(); it != history_.rend() && latest.size() < snapshot_messages;
@@ -418,16 +430,18 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
       w.null();
     }
     w.field("timer_ended", timer_ended_);
+    // The draft is its drafters'; anyone else's summary is the published one.
+    bool const drafter = viewer && may_draft(*viewer, cfg_.id);
+    auto const text_or_null = [&](std::string const& text) {
+      if (text.empty())
+        w.null();
+      else
+        w.value(text);
+    };
     w.key("summary");
-    if (draft_.empty())
-      w.null();
-    else
-      w.value(draft_);
+    text_or_null(drafter ? draft_ : published_);
     w.key("published");
-    if (published_.empty())
-      w.null();
-    else
-      w.value(published_);
+    text_or_null(published_);
   }
   write_polls_snapshot(w, viewer);
   w.end_object();

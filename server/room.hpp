@@ -238,10 +238,14 @@ class room {
   // pre-moderated table's talk for everyone else.
   static constexpr std::size_t max_held_per_participant = 20;
   // An event for a few people only, with no seq (the others' seq stay
-  // gapless): the author of a held item and whoever may moderate the table.
+  // gapless): the author of a held item and whoever may moderate the table,
+  // whoever may draft the table's summary, or the chairs (wherever they are:
+  // the node delivers those through the plenary).
+  enum class audience { held, drafters, chairs };
   struct direct_event {
     std::string author;
     buffer json;
+    audience to = audience::held;
   };
   std::vector<direct_event> take_direct() { return std::exchange(direct_, {}); }
   // Whether `viewer` receives the held items of `author` at table `table`.
@@ -249,6 +253,30 @@ class room {
                         std::string const& author) {
     return viewer.id == author || viewer.is_chair() || viewer.moderates_table(table);
   }
+  // Who may write table `table`'s summary, and so read its draft before it is
+  // published: the op's check, the snapshot's and the delivery's filter.
+  static bool may_draft(participant const& p, std::string const& table) {
+    return p.is_chair() || p.moderates_table(table);
+  }
+  static bool receives(participant const& viewer, std::string const& table, direct_event const& d) {
+    switch (d.to) {
+      case audience::drafters:
+        return may_draft(viewer, table);
+      case audience::chairs:
+        return viewer.is_chair();
+      case audience::held:
+        break;
+    }
+    return sees_held(viewer, table, d.author);
+  }
+
+  // Calling the chair (room_apply_help.cpp): the table's moderator, or a
+  // participant seated there when the table allows it, calls; `done` closes
+  // the call (the chair, the table's moderator or the caller), as does the
+  // chair joining the table. One open call per table: calling again is ok
+  // and changes nothing.
+  ticket help(member const& m, bool done, std::int64_t now_ms);
+  bool help_requested() const noexcept { return help_.has_value(); }
 
   // Polls and reactions (room_apply_polls.cpp). A poll is the chair's in the
   // plenary, the table's moderator's (or the chair's) at a table; members
@@ -443,6 +471,12 @@ class room {
   outcome on(room_command const& c, cmd::remove_member const&);
   outcome on(room_command const& c, cmd::premoderate const&);
   outcome on(room_command const& c, cmd::review const&);
+  outcome on(room_command const& c, cmd::help const&);
+  // Closes the open call and tells the chairs who closed it.
+  void answer_help(room_command const& c);
+  // A direct `help` event {table, ...fill} to every chair.
+  template <class Fill>
+  void tell_chairs(Fill&& fill);
   // Holds a participant's message at a pre-moderated table (say's apply).
   outcome hold(room_command const& c, cmd::say const& op);
   // `pending` to the author and the moderators of the held item `h`.
@@ -564,6 +598,11 @@ class room {
   std::set<std::uint64_t> dropped_;  // this node's removed connections, by serial
   std::vector<held_entry> held_;     // pre-moderation's queue, oldest first
   std::vector<direct_event> direct_;
+  struct help_call {
+    participant from;
+    std::int64_t ts = 0;
+  };
+  std::optional<help_call> help_;  // the open call for the chair
 
   std::vector<poll_entry> polls_;  // in creation order
   std::uint64_t next_poll_ = 1;

@@ -80,6 +80,7 @@ outcome room::on(room_command const& c, cmd::join const&) {
           write_participant(w, c.who);
         },
         {}, c.who.id);
+    if (c.who.is_chair() && help_) answer_help(c);  // the chair came
   }
   admit(c);
   return {};
@@ -345,12 +346,28 @@ outcome room::on(room_command const& c, cmd::timer_ended const& op) {
 
 outcome room::on(room_command const& c, cmd::summary const& op) {
   if (is_plenary()) return make_error(error_code::bad_request, "summaries belong to tables");
-  if (!c.who.moderates_table(cfg_.id))
-    return make_error(error_code::forbidden, "only the table's moderator");
+  if (!may_draft(c.who, cfg_.id))
+    return make_error(error_code::forbidden, "only the table's moderator or the chair");
   draft_ = op.text;
-  if (op.publish) published_ = op.text;
-  emit("summary", c.ts,
-       [&](json_writer& w) { w.field("text", op.text).field("published", op.publish); });
+  state_changed_ = true;
+  if (op.publish) {
+    published_ = op.text;
+    emit("summary", c.ts,
+         [&](json_writer& w) { w.field("text", op.text).field("published", true); });
+    return {};
+  }
+  // The draft is the drafters' until published: no seq, so everyone else's
+  // history stays gapless and no replay carries it.
+  json_writer w;
+  w.begin_object()
+      .field("type", "summary")
+      .field("room", cfg_.id)
+      .field("text", op.text)
+      .field("published", false)
+      .key("by");
+  write_participant(w, c.who);
+  w.field("ts", c.ts).end_object();
+  direct_.push_back({{}, std::make_shared<std::string const>(w.release()), audience::drafters});
   return {};
 }
 

@@ -114,6 +114,7 @@ void write_op(json_writer& w, command_op const& op) {
           [&](cmd::react const& c) {
             w.field("op", "react").field("item", c.item).field("emoji", c.emoji);
           },
+          [&](cmd::help const& c) { w.field("op", "help").field("done", c.done); },
       },
       op);
 }
@@ -282,6 +283,7 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
       r.get("item", c.item);
       r.get("emoji", c.emoji);
     });
+  if (name == "help") return with(cmd::help{}, [&](auto& c) { r.get("done", c.done); });
   return std::nullopt;
 }
 

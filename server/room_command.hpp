@@ -25,6 +25,8 @@ struct table_config {
   std::int64_t capacity = 0;  // 0: no limit
   bool open = true;
   bool premoderate = false;  // participants' messages wait for the moderator
+  // Config `"help": "participants"`: its participants may call the chair too.
+  bool help_participants = false;
 };
 
 namespace cmd {
@@ -143,6 +145,10 @@ struct react {
   std::string item;  // a message or a report
   std::string emoji;
 };
+// The chair called to the table, or the call closed (room_apply_help.cpp).
+struct help {
+  bool done = false;
+};
 }  // namespace cmd
 
 using command_op =
@@ -151,7 +157,8 @@ using command_op =
                  cmd::report, cmd::broadcast, cmd::phase, cmd::table_created, cmd::erase,
                  cmd::outcome, cmd::hide, cmd::mute, cmd::remove_member, cmd::premoderate,
                  cmd::review, cmd::pick, cmd::end_turn, cmd::drop_hand, cmd::timer_pause,
-                 cmd::timer_extend, cmd::poll, cmd::poll_vote, cmd::poll_close, cmd::react>;
+                 cmd::timer_extend, cmd::poll, cmd::poll_vote, cmd::poll_close, cmd::react,
+                 cmd::help>;
 
 struct room_command {
   // The node that submitted it and its ticket there: that node, and only it,

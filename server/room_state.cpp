@@ -160,6 +160,14 @@ void room::write_state(json_writer& w, bool replica) const {
   write_ids(w, "hidden", hidden_);
   write_ids(w, "muted", muted_);
   write_ids(w, "removed", removed_);
+  w.key("help");
+  if (help_) {
+    w.begin_object().field("ts", help_->ts).key("from");
+    write_participant(w, help_->from);
+    w.end_object();
+  } else {
+    w.null();
+  }
   w.key("held").begin_array();
   for (auto const& h : held_) {
     w.begin_object().field("id", h.id).field("text", h.text).field("ts", h.ts).key("from");
@@ -289,6 +297,10 @@ bool room::read_state(std::string_view json, bool replica) {
   cfg_.capacity = num_in<std::int64_t>(doc, "capacity", 0);
   cfg_.open = num_in<bool>(doc, "open", true);
   cfg_.premoderate = num_in<bool>(doc, "premoderate", cfg_.premoderate);
+  help_.reset();
+  simdjson::dom::element call, caller;
+  if (!doc["help"].get(call) && call.is_object() && !call["from"].get(caller))
+    help_ = help_call{participant_in(caller), num_in<std::int64_t>(call, "ts", 0)};
   held_.clear();
   for (simdjson::dom::element h : array_in(doc, "held")) {
     held_entry& e = held_.emplace_back();

@@ -124,6 +124,8 @@ void check_invariants(command const& c) {
           check_label(op.reason, false, limits::reason);
         } else if constexpr (std::is_same_v<T, moderation>) {
           check(id_ok(op.table), "moderation table");
+        } else if constexpr (std::is_same_v<T, help>) {
+          check(op.table.empty() || id_ok(op.table), "help table");
         } else if constexpr (std::is_same_v<T, outcome>) {
           check(op.table.empty() || id_ok(op.table), "outcome table");
           check(id_ok(op.insight), "outcome insight");
@@ -226,6 +228,9 @@ std::string to_json(command const& c) {
           w.field("participant", op.participant).field("on", op.on).field("reason", op.reason);
         } else if constexpr (std::is_same_v<T, moderation>) {
           w.field("table", op.table).field("premoderate", op.premoderate);
+        } else if constexpr (std::is_same_v<T, help>) {
+          if (!op.table.empty()) w.field("table", op.table);
+          w.field("done", op.done);
         } else if constexpr (std::is_same_v<T, outcome>) {
           if (!op.table.empty()) w.field("table", op.table);
           w.field("insight", op.insight).field("status", op.status).field("note", op.note);

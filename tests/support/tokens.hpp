@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace roundtable::test {
 
@@ -16,6 +17,21 @@ inline std::string mint_for(std::string_view secret, auth::role r, std::string s
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   return auth::mint({std::move(sub), std::move(name), r, std::move(table), now + 3600}, secret);
+}
+
+// Server arguments for a test with such tokens: the secret, no rate limit (the
+// tests fire ops as fast as they can), then `extra`.
+inline std::vector<std::string> secret_server_args(std::string_view secret,
+                                                   std::vector<std::string> extra = {}) {
+  std::vector<std::string> a{"--rate-limit", "0", "--secret", std::string(secret)};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+// The `"token":"..."` field of a hello, for participant `sub` named "Name of <sub>".
+inline std::string token_field_for(std::string_view secret, auth::role r, std::string const& sub,
+                                   std::string table = {}) {
+  return "\"token\":\"" + mint_for(secret, r, sub, "Name of " + sub, std::move(table)) + "\"";
 }
 
 }  // namespace roundtable::test

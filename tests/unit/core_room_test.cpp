@@ -157,11 +157,12 @@ TEST_CASE("every event gets the next seq, gapless, and the room's epoch", "[room
   REQUIRE_FALSE(r.delete_message(mod.who, last_message_id(r), t0));
   REQUIRE_FALSE(r.set_timer(mod.who, 60, t0));
   r.timer_expired(r.timer_ends_at(), t0 + 60'000);
-  REQUIRE_FALSE(r.summary(mod.who, "draft", false, t0));
+  REQUIRE_FALSE(r.summary(mod.who, "draft", false, t0));  // the drafters' alone: no seq
+  REQUIRE_FALSE(r.summary(mod.who, "published", true, t0));
   REQUIRE_FALSE(r.set_open(mod.who, false, t0));
   REQUIRE(r.leave(ann.conn, t0));
   auto const events = events_of(r);
-  // 13 ops plus the `hands` that clears Ann as the speaker when she leaves.
+  // 13 room events plus the `hands` that clears Ann as the speaker when she leaves.
   REQUIRE(events.size() == 14);
   std::int64_t expected = 1;
   for (auto const& e : events) {
@@ -593,33 +594,74 @@ TEST_CASE("hands: up, down, next speaker, clear", "[room][hands]") {
   CHECK(e->code == error_code::bad_request);
 }
 
-TEST_CASE("summary: a draft stays at the table, publish marks it published", "[room][summary]") {
+// What `viewer` is shown on joining, whatever their role.
+doc snapshot_for(room const& r, participant const& viewer) {
+  protocol::json_writer w;
+  r.write_snapshot(w, &viewer);
+  return doc(w.release());
+}
+
+TEST_CASE("summary: the draft is the drafters' until published", "[room][summary]") {
   test_room r(table_cfg(), epoch, 100);
   auto const mod = person("mod", role::moderator, "t1");
+  auto const chair = person("chair", role::chair);
+  auto const ann = person("ann");
+  auto const elsewhere = person("other", role::moderator, "t2");
   REQUIRE_FALSE(r.summary(mod, "draft one", false, t0));
-  auto draft = events_of(r);
-  REQUIRE(draft.size() == 1);
-  CHECK(draft[0].str("/type") == "summary");
-  CHECK(draft[0].str("/text") == "draft one");
-  CHECK_FALSE(draft[0].boolean("/published"));
+  // No room event (no seq): a direct event for those who may draft.
+  CHECK(events_of(r).empty());
+  CHECK(r.seq() == 0);
+  auto direct = r.take_direct();
+  REQUIRE(direct.size() == 1);
+  doc const draft(*direct[0].json);
+  CHECK(draft.str("/type") == "summary");
+  CHECK(draft.str("/text") == "draft one");
+  CHECK(draft.str("/by/id") == "mod");
+  CHECK_FALSE(draft.boolean("/published"));
+  CHECK_FALSE(draft.has("/seq"));
+  CHECK(room::receives(mod, "t1", direct[0]));
+  CHECK(room::receives(chair, "t1", direct[0]));
+  CHECK_FALSE(room::receives(ann, "t1", direct[0]));
+  CHECK_FALSE(room::receives(elsewhere, "t1", direct[0]));
   CHECK(r.draft_summary() == "draft one");
   CHECK(r.published_summary().empty());
-  auto snap = snapshot_of(r);
-  CHECK(snap.str("/summary") == "draft one");
-  CHECK(snap.is_null("/published"));
+  CHECK(snapshot_for(r, mod).str("/summary") == "draft one");
+  CHECK(snapshot_for(r, chair).str("/summary") == "draft one");
+  for (auto const& who : {ann, elsewhere}) {
+    auto const snap = snapshot_for(r, who);
+    CHECK(snap.is_null("/summary"));
+    CHECK(snap.is_null("/published"));
+    CHECK(snap.text().find("draft one") == std::string::npos);
+  }
+  CHECK(snapshot_of(r).text().find("draft one") == std::string::npos);
 
+  // The chair may draft too; published, the summary is everyone's.
+  REQUIRE_FALSE(r.summary(chair, "chair's draft", false, t0));
+  CHECK(r.draft_summary() == "chair's draft");
+  r.take_direct();
   REQUIRE_FALSE(r.summary(mod, "final text", true, t0));
+  CHECK(r.take_direct().empty());
   auto pub = events_of(r);
   REQUIRE(pub.size() == 1);
+  CHECK(pub[0].str("/text") == "final text");
   CHECK(pub[0].boolean("/published"));
   CHECK(r.published_summary() == "final text");
-  snap = snapshot_of(r);
-  CHECK(snap.str("/published") == "final text");
+  CHECK(snapshot_for(r, ann).str("/published") == "final text");
+  CHECK(snapshot_for(r, ann).str("/summary") == "final text");
 
-  // A later draft does not unpublish the report.
+  // A later draft does not unpublish the report, and stays the drafters'.
   REQUIRE_FALSE(r.summary(mod, "draft two", false, t0));
   CHECK(r.published_summary() == "final text");
   CHECK(r.draft_summary() == "draft two");
+  CHECK(snapshot_for(r, ann).str("/summary") == "final text");
+  CHECK(snapshot_for(r, mod).str("/summary") == "draft two");
+  // A replay from the start carries the published summary, never a draft.
+  std::vector<buffer> replayed;
+  REQUIRE(r.replay(epoch, 0, replayed));
+  for (auto const& b : replayed) {
+    CHECK(b->find("draft") == std::string::npos);
+    CHECK(b->find("chair's") == std::string::npos);
+  }
 
   test_room p(plenary_cfg(), epoch, 100);
   auto e = p.summary(person("chair", role::chair), "x", true, t0);
@@ -841,10 +883,10 @@ TEST_CASE("permission matrix: each table op against each role", "[room][permissi
        moderation},
       {"summary draft",
        [](matrix_room& m, member const& s) { return m.r.summary(s.who, "draft", false, t0); },
-       {who::moderator_here}},
+       moderation},
       {"summary publish",
        [](matrix_room& m, member const& s) { return m.r.summary(s.who, "final", true, t0); },
-       {who::moderator_here}},
+       moderation},
       {"set_open", [](matrix_room& m, member const& s) { return m.r.set_open(s.who, false, t0); },
        moderation},
   };
@@ -858,7 +900,8 @@ TEST_CASE("permission matrix: each table op against each role", "[room][permissi
       auto const e = op.run(m, m.as(w));
       if (op.allowed.count(w)) {
         CHECK_FALSE(e);
-        CHECK(m.r.seq() > seq);
+        // A room event, or a direct one (a summary draft) that changed the state.
+        CHECK((m.r.seq() > seq || m.r.state_json() != state));
       } else {
         REQUIRE(e);
         CHECK(e->code == error_code::forbidden);
@@ -866,6 +909,7 @@ TEST_CASE("permission matrix: each table op against each role", "[room][permissi
         CHECK(m.r.seq() == seq);
         CHECK(snapshot_of(m.r).text() == snap);
         CHECK(m.r.take_outbox().empty());
+        CHECK(m.r.take_direct().empty());
       }
     }
   }

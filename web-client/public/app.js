@@ -246,6 +246,13 @@ function attach(client) {
   };
   client.on('tables', tablesChanged);
   client.on('table_created', tablesChanged);
+  // A table calls the chair (only chairs receive it); the overview row says so too.
+  client.on('help', (ev) => {
+    if (ev.done || !ev.from) return;
+    const tb = state.tables.find((x) => x.id === ev.table);
+    const text = t('help.asks', { topic: (tb && tb.topic) || ev.table, name: ev.from.name });
+    notice(text);  // a polite live region: read out too
+  });
 }
 
 // The moderator took us off our table: back to the lobby, where the notice says why.
@@ -346,6 +353,9 @@ function wireModerator() {
   onClick('timer-pause', () => run(state.client.pauseTimer(room(), !(state.table.timer && state.table.timer.paused))));
   onClick('timer-extend', () => run(state.client.extendTimer(room(), 60)));
   onClick('timer-stop', () => run(state.client.timer(room(), 0)));
+  onClick('help-call', async () => {
+    if (await run(state.client.help(room()))) notice(t('help.called'));
+  });
   onClick('summary-insert', () => {
     const box = $('summary-text');
     const top = topInsightsText();
@@ -353,19 +363,23 @@ function wireModerator() {
     box.focus();
   });
   onSubmit('summary-form', async () => {
-    if (await run(state.client.summary($('summary-text').value, false))) notice(t('mod.saved'));
+    if (await run(state.client.summary($('summary-text').value, false, room()))) notice(t('mod.saved'));
   });
-  // Publishing reaches everyone: confirm first.
+  // Publishing reaches everyone: confirm first. Escape keeps editing.
   onClick('summary-publish', () => {
     $('publish-confirm').hidden = false;
     $('publish-yes').focus();
   });
-  onClick('publish-no', () => {
+  const keepEditing = () => {
     $('publish-confirm').hidden = true;
     $('summary-text').focus();
+  };
+  onClick('publish-no', keepEditing);
+  $('publish-confirm').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') keepEditing();
   });
   onClick('publish-yes', async () => {
-    const ok = await run(state.client.summary($('summary-text').value, true));
+    const ok = await run(state.client.summary($('summary-text').value, true, room()));
     $('publish-confirm').hidden = true;
     $('summary-publish').focus();
     if (ok) notice(t('mod.published'));

@@ -143,6 +143,7 @@ function glance(tb) {
   if (tb.hands) out.push(plural('chair.hands', tb.hands));
   if (tb.timer_ends_at) out.push(t('chair.timer', { time: formatTime(tb.timer_ends_at) }));
   if (tb.summary === 'draft') out.push(t('chair.summaryDraft'));
+  if (tb.help) out.push(t('chair.help'));
   return out;
 }
 
@@ -155,7 +156,7 @@ export function renderOverview() {
       const reports = state.plenary.feed.filter((x) => x.type === 'report' && x.table === tb.id).length;
       const facts = [countText(tb), ...glance(tb), tb.open === false ? t('lobby.closed') : t('chair.open'),
         reports === 0 ? t('chair.noReport') : plural('chair.reports', reports)];
-      return h('li', { 'data-table': tb.id },
+      return h('li', { 'data-table': tb.id, class: tb.help ? 'help' : null },
         h('span', { class: 'topic', id: `overview-${tb.id}`, text: tb.topic || tb.id }),
         h('span', { class: 'facts', text: facts.join(' · ') }),
         h('button', {

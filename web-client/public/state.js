@@ -40,6 +40,16 @@ export function canModerateHere() {
   if (role() === 'chair') return true;
   return role() === 'moderator' && moderatedTable() === state.table.room;
 }
+// Who may write the table's summary and read its draft before it is published
+// (the server's room::may_draft): today whoever moderates here.
+export function mayDraftHere() { return canModerateHere(); }
+// Who may call the chair to this table (the server's `help` rule): its
+// moderator, and its participants when the table lets them.
+export function mayCallHere() {
+  if (!state.table || role() === 'chair') return false;
+  return moderatedTable() === state.table.room ||
+    (role() === 'participant' && state.table.helpFrom === 'participants');
+}
 // At a closed table only its moderator and the chair may write.
 export function mayWriteHere() {
   return !!state.table && (state.table.open || canModerateHere());

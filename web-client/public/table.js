@@ -4,7 +4,7 @@
 // table's events; lists are redrawn with the focus kept where it was.
 import { $, h, t, plural, formatTime, keepFocus, announce, showError } from '/ui.js';
 import { guideOf } from '/lobby.js';
-import { state, role, moderatedTable, canModerateHere, mayWriteHere, identity } from '/state.js';
+import { state, canModerateHere, mayDraftHere, mayCallHere, mayWriteHere, identity } from '/state.js';
 import { mutedHere, renderRules, hideButton, personControls, renderHidden } from '/moderation.js';
 import { loadPollState, renderPolls, reactionBar } from '/polls.js';
 
@@ -43,6 +43,7 @@ export function loadTable(snap) {
     timer: timerFrom(snap.timer) || (snap.timer_ended ? { ended: true } : null),
     summary: snap.summary ?? null,
     published: snap.published ?? null,
+    helpFrom: snap.help_from || 'moderators',
     open: snap.open !== false,
     muted: new Set(snap.muted || []),
     hidden: new Map(),  // what this page saw hidden, for the moderator's restore list
@@ -73,8 +74,8 @@ export function renderTable() {
   $('table-closed').hidden = tb.open;
   $('table-guide').replaceChildren(...guideOf(tableInfo(tb.room)));
   $('mod-console').hidden = !canModerateHere();
-  // A chair may delete and time but the summary is the table moderator's.
-  $('summary-form').hidden = !(role() === 'moderator' && moderatedTable() === tb.room);
+  $('summary-form').hidden = !mayDraftHere();
+  $('help-row').hidden = !mayCallHere();
   // A muted participant still reads and votes, but posts nothing here.
   const locked = !mayWriteHere() || mutedHere();
   $('muted-notice').hidden = !mutedHere();
@@ -309,7 +310,9 @@ export function renderTimer() {
 export function renderSummary() {
   const tb = state.table;
   const published = tb.published !== null && tb.summary === tb.published;
-  $('summary-heading').textContent = published ? t('summary.headingPublished') : t('summary.heading');
+  // Only drafters ever see a draft: anyone else waits for the published text.
+  const heading = published ? 'summary.headingPublished' : mayDraftHere() ? 'summary.heading' : 'summary.headingNone';
+  $('summary-heading').textContent = t(heading);
   $('summary').textContent = tb.summary ? tb.summary : t('summary.none');
 }
 

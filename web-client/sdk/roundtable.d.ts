@@ -87,6 +87,8 @@ export interface TableInfo {
   /** The running timer's end (ms since the epoch); 0: none or paused. */
   timer_ends_at?: number;
   summary?: 'none' | 'draft' | 'published';
+  /** The table called the chair and nobody answered yet. */
+  help?: boolean;
 }
 
 /** A step of the event's agenda: the id `phase` takes, its label by language ({en: "Keynote"}). */
@@ -138,8 +140,11 @@ export interface Snapshot {
   timer?: TimerState | null;
   /** The last timer ran out (and none was set since). */
   timer_ended?: boolean;
-  /** The moderator's draft, or null. */
+  /** The draft for those who may draft (the table's moderators, the chair); the published text or null for anyone else. */
   summary?: string | null;
+  /** The open call for the chair, or null; who may call: `help_from`. */
+  help?: { from: Person; ts: number } | null;
+  help_from?: 'participants' | 'moderators';
   /** The last published summary of a table, or null. */
   published?: string | null;
   /** Members in the room. */
@@ -299,10 +304,29 @@ export interface TimerEndedEvent extends RoomEventBase {
   type: 'timer_ended';
 }
 
-export interface SummaryEvent extends RoomEventBase {
+/**
+ * A published summary, at the whole table with a seq; or a draft (`published`
+ * false), which only those who may draft there receive: no seq or epoch then,
+ * but who wrote it and when.
+ */
+export interface SummaryEvent extends Omit<RoomEventBase, 'seq' | 'epoch'> {
   type: 'summary';
+  seq?: number;
+  epoch?: number;
   text: string;
   published?: boolean;
+  by?: Person;
+  ts?: number;
+}
+
+/** To the chairs only: a table calls (`done` false, `from`) or the call closed (`by`). */
+export interface HelpEvent {
+  type: 'help';
+  table: string;
+  done: boolean;
+  from?: Person;
+  by?: Person;
+  ts: number;
 }
 
 export interface ReportEvent extends RoomEventBase {
@@ -415,7 +439,8 @@ export type ServerEvent =
   | PendingEvent
   | PollEvent
   | PollResultsEvent
-  | ReactionsEvent;
+  | ReactionsEvent
+  | HelpEvent;
 
 export type ServerEventType = ServerEvent['type'];
 
@@ -485,6 +510,7 @@ export interface Ops {
   moderation: { fields: { table: string; premoderate: boolean }; reply: ReplyOk };
   approve: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
   reject: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
+  help: { fields: { table?: string; done?: boolean }; reply: ReplyOk };
   ping: { fields: Record<string, never>; reply: ReplyOk };
   poll: { fields: { room: RoomId; question: string; options: string[]; multiple?: boolean; live?: boolean }; reply: ReplyOk };
   poll_vote: { fields: { poll: string; choices: number[]; room?: RoomId }; reply: ReplyOk };
@@ -546,6 +572,7 @@ export interface ClientEvents {
   poll: PollEvent;
   poll_results: PollResultsEvent;
   reactions: ReactionsEvent;
+  help: HelpEvent;
   /** Every server event, after its own listeners. */
   event: ServerEvent;
   state: StateChange;
@@ -659,6 +686,8 @@ export declare class Roundtable {
   /** Adds seconds to the timer, running or paused. */
   extendTimer(room: RoomId, seconds: number): Promise<ReplyOk>;
   summary(text: string, publish?: boolean, table?: string): Promise<ReplyOk>;
+  /** Calls the chair to a table (default: the one you sit at); `done` closes the call. */
+  help(table?: string, done?: boolean): Promise<ReplyOk>;
   broadcast(text: string): Promise<ReplyOk>;
   phase(name: string): Promise<ReplyOk>;
   /** The `table` op: close (`open` false) or reopen a table. */

@@ -603,6 +603,13 @@ export class Roundtable {
     if (table) fields.table = table;
     return this.request('summary', fields);
   }
+  /** Calls the chair to a table (default: the one you sit at); `done` closes the call. */
+  help(table = undefined, done = false) {
+    const fields = {};
+    if (table) fields.table = table;
+    if (done) fields.done = true;
+    return this.request('help', fields);
+  }
   broadcast(text) { return this.request('broadcast', { text }); }
   phase(name) { return this.request('phase', { name }); }
   /** Closes (`open` false) or reopens a table: the `table` op. */

@@ -6,7 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, serverBinary, serverAvailable } from './support/server.js';
-import { launchChromium, axeCheck, press } from './support/browser.js';
+import { launchChromium, noViolations, press } from './support/browser.js';
 
 const WAIT = 15000;
 
@@ -49,7 +49,7 @@ describe('moderation in Chromium, in French, by keyboard', { timeout: 180000 }, 
     await waitOpen(ada);
     // The house rules, at join.
     await ada.locator('#lobby-rules', { hasText: 'Règles de la session' }).waitFor({ timeout: WAIT });
-    await axeCheck(ada, 'lobby with rules');
+    await noViolations(ada, 'lobby with rules');
     await press(ada, '#table-list button[data-table="synergies"]');
     await ada.locator('#table-body').waitFor({ state: 'visible', timeout: WAIT });
     await ada.locator('#table-rules', { hasText: 'Règles de la session' }).waitFor({ timeout: WAIT });
@@ -69,7 +69,7 @@ describe('moderation in Chromium, in French, by keyboard', { timeout: 180000 }, 
     await ada.locator('#messages li', { hasText: 'Hors sujet' }).waitFor({ state: 'detached', timeout: WAIT });
     await mod.locator('#hidden-items li', { hasText: 'Hors sujet' }).waitFor({ timeout: WAIT });
     assert.equal(await mod.locator(`[data-focus="restore:${id}"]`).textContent(), 'Rétablir');
-    await axeCheck(mod, 'moderator console with a hidden item');
+    await noViolations(mod, 'moderator console with a hidden item');
     await press(mod, `[data-focus="restore:${id}"]`);
     await ada.locator('#messages li', { hasText: 'Hors sujet' }).waitFor({ timeout: WAIT });
     await mod.locator('#hidden-items li', { hasText: 'Rien n’est masqué' }).waitFor({ timeout: WAIT });
@@ -84,8 +84,8 @@ describe('moderation in Chromium, in French, by keyboard', { timeout: 180000 }, 
     assert.equal(await ada.locator('#say-text').isDisabled(), true);
     await mod.locator(`[data-focus="mute:${adaId}"]`, { hasText: 'Rendre la parole' }).waitFor({ timeout: WAIT });
     assert.equal(await focusKey(mod), `mute:${adaId}`);
-    await axeCheck(ada, 'muted participant');
-    await axeCheck(mod, 'people with moderator controls');
+    await noViolations(ada, 'muted participant');
+    await noViolations(mod, 'people with moderator controls');
     await mod.keyboard.press('Enter');  // unmute, from where the focus stayed
     await ada.locator('#muted-notice').waitFor({ state: 'hidden', timeout: WAIT });
     assert.equal(await ada.locator('#say-text').isDisabled(), false);
@@ -97,7 +97,7 @@ describe('moderation in Chromium, in French, by keyboard', { timeout: 180000 }, 
     await ada.waitForFunction(() => document.body.dataset.view === 'lobby', null, { timeout: WAIT });
     assert.equal(await focusKey(ada), 'lobby-heading');
     await mod.locator('#people li', { hasText: 'Ada' }).waitFor({ state: 'detached', timeout: WAIT });
-    await axeCheck(ada, 'removed participant in the lobby');
+    await noViolations(ada, 'removed participant in the lobby');
     assert.deepEqual(errors, []);
   });
 });

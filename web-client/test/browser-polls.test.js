@@ -7,7 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, serverBinary, serverAvailable } from './support/server.js';
-import { launchChromium, axeCheck, press } from './support/browser.js';
+import { launchChromium, noViolations, press } from './support/browser.js';
 
 const WAIT = 15000;
 
@@ -62,8 +62,8 @@ describe('polls and reactions in Chromium, in French, by keyboard', { timeout: 1
     const poll = ada.locator('#table-polls li', { hasText: 'Par où commencer ?' });
     await poll.waitFor({ timeout: WAIT });
     const id = await poll.getAttribute('data-poll');
-    await axeCheck(ada, 'a table poll, open');
-    await axeCheck(mod, 'the moderator with a poll and its form');
+    await noViolations(ada, 'a table poll, open');
+    await noViolations(mod, 'the moderator with a poll and its form');
 
     // Ada votes by keyboard: Space picks the option, Enter on Voter sends it.
     await press(ada, `[data-focus="poll:${id}:1"]`, 'Space');
@@ -81,7 +81,7 @@ describe('polls and reactions in Chromium, in French, by keyboard', { timeout: 1
     await ada.locator(`#table-polls li[data-poll="${id}"]`, { hasText: 'Clos : résultats définitifs' }).waitFor({ timeout: WAIT });
     assert.equal(await ada.locator(`[data-focus="vote:${id}"]`).count(), 0);
     assert.equal(await ada.locator(`[data-focus="poll:${id}:0"]`).isDisabled(), true);
-    await axeCheck(ada, 'a closed poll');
+    await noViolations(ada, 'a closed poll');
 
     // Reactions on a message: by keyboard, counted on both pages.
     await typeInto(ada, '#say-text', 'Les données ouvertes');
@@ -98,7 +98,7 @@ describe('polls and reactions in Chromium, in French, by keyboard', { timeout: 1
     await ada.keyboard.press('ArrowRight');
     await ada.keyboard.press('Enter');
     await mod.locator(`#messages [data-focus="react:${item}:2"]`, { hasText: '2' }).waitFor({ timeout: WAIT });
-    await axeCheck(mod, 'reactions with counts');
+    await noViolations(mod, 'reactions with counts');
     // The same again takes it back.
     await ada.keyboard.press('Enter');
     await mod.locator(`#messages [data-focus="react:${item}:2"]`, { hasText: '1' }).waitFor({ timeout: WAIT });
@@ -128,10 +128,10 @@ describe('polls and reactions in Chromium, in French, by keyboard', { timeout: 1
     // The chair sees the count; Bob does not until the close.
     await chair.locator(`#plenary-polls li[data-poll="${id}"] label`, { hasText: 'Emploi (1 voix)' }).waitFor({ timeout: WAIT });
     assert.equal(await bob.locator(`#plenary-polls li[data-poll="${id}"] .count`).count(), 0);
-    await axeCheck(bob, 'a plenary poll with results at close');
+    await noViolations(bob, 'a plenary poll with results at close');
     await press(chair, `[data-focus="close:${id}"]`);
     await bob.locator(`#plenary-polls li[data-poll="${id}"] label`, { hasText: 'Emploi (1 voix)' }).waitFor({ timeout: WAIT });
-    await axeCheck(chair, 'the chair after closing a poll');
+    await noViolations(chair, 'the chair after closing a poll');
     assert.deepEqual(errors, []);
   });
 });

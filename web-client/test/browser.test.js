@@ -23,7 +23,7 @@ const WAIT = 15000;
 const PHONE = { width: 375, height: 740 };
 const DESKTOP = { width: 1280, height: 900 };
 
-async function axeCheck(page, view) {
+async function noViolations(page, view) {
   const has = await page.evaluate(() => typeof window.axe !== 'undefined');
   // Evaluated through DevTools, not as an inline <script>, which the server's
   // Content-Security-Policy refuses (as it should).
@@ -146,7 +146,7 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
       await page.locator('#join-form').waitFor();
       await page.waitForLoadState('networkidle');
       assert.ok(bytes > 0 && bytes < 150 * 1024, `first load is ${bytes} bytes`);
-      await axeCheck(page, `join-${viewport.width}`);
+      await noViolations(page, `join-${viewport.width}`);
       await shot(page, `join-${viewport.width}`);
       await context.close();
     }
@@ -159,7 +159,7 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     assert.equal(await focused(alice), '#lobby-heading');
     await alice.locator('#event-title', { hasText: 'OpenGoV Co-production & Co-creation' }).waitFor();
     assert.equal(await alice.locator('#table-list li').count(), 3);
-    await axeCheck(alice, 'lobby');
+    await noViolations(alice, 'lobby');
     await shot(alice, 'lobby');
   });
 
@@ -214,7 +214,7 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     assert.match(await alice.textContent('#timer'), /0[45]:\d\d left/);
     await mod.click('#timer-extend');
     await alice.locator('#timer', { hasText: /0[56]:\d\d left/ }).waitFor({ timeout: WAIT });
-    await axeCheck(alice, 'table');
+    await noViolations(alice, 'table');
     await shot(alice, 'table');
   });
 
@@ -257,7 +257,7 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     assert.equal(await alice.textContent('#timer'), still, 'a paused timer stands still');
     await mod.click('#timer-pause');
     await alice.locator('#timer:not(.paused)', { hasText: /01:[34]\d left/ }).waitFor({ timeout: WAIT });
-    await axeCheck(mod, 'moderator-queue');
+    await noViolations(mod, 'moderator-queue');
   });
 
   it('blocker 7: a vote shows as given, can be taken back, and a second click is no error (French too)', async () => {
@@ -344,9 +344,9 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     await sitAt(alice, 'big-data');
     await mod.fill('#summary-text', 'Draft: regions should share data spaces.');
     await mod.click('#summary-form button[type=submit]');
-    await bob.locator('#summary', { hasText: 'Draft: regions should share data spaces.' }).waitFor({ timeout: WAIT });
-    assert.match(await bob.textContent('#summary-heading'), /draft/);
-    await axeCheck(mod, 'moderator');
+    await mod.locator('#summary', { hasText: 'Draft: regions should share data spaces.' }).waitFor({ timeout: WAIT });
+    assert.match(await mod.textContent('#summary-heading'), /draft/);
+    await noViolations(mod, 'moderator');
     await shot(mod, 'moderator');
 
     await mod.fill('#summary-text', 'Synergies: regions should share data spaces and publish open standards.');
@@ -426,7 +426,7 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     const box = await phone.locator('#say-text').boundingBox();
     assert.ok(box.y + box.height <= PHONE.height, `message box ends at ${box.y + box.height}px`);
     assert.ok(await sideways(phone) <= 0);
-    await axeCheck(phone, 'table-375');
+    await noViolations(phone, 'table-375');
     await shot(phone, 'table-375');
 
     // The plenary opens at its latest entries and clears the count.
@@ -438,7 +438,7 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     assert.ok(atEnd <= 2, `plenary feed is ${atEnd}px from its end`);
     assert.equal(await phone.isHidden('#plenary-unread'), true);
     assert.ok(await sideways(phone) <= 0);
-    await axeCheck(phone, 'plenary-375');
+    await noViolations(phone, 'plenary-375');
     await shot(phone, 'plenary-375');
   });
 
@@ -449,13 +449,13 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     assert.equal(await late.getAttribute('html', 'lang'), 'fr');
     await late.locator('#table-list li[data-table=inclusiveness] .count', { hasText: /^0 personne$/ }).waitFor();
     assert.ok(await sideways(late) <= 0);
-    await axeCheck(late, 'lobby-fr-375');
+    await noViolations(late, 'lobby-fr-375');
     await shot(late, 'lobby-fr-375');
     await late.click('#tabs button[data-tab=plenary]');
     await byText(late, '#plenary-feed', 'Phase en cours\u00a0: Rapports').waitFor({ timeout: WAIT });
     await late.locator('#event-phase', { hasText: /^Rapports$/ }).waitFor();
     await byText(late, '#plenary-feed', 'Coffee break in 5 minutes').waitFor({ timeout: WAIT });
-    await axeCheck(late, 'plenary-fr-375');
+    await noViolations(late, 'plenary-fr-375');
     // A refused op: the French prefix with its non-breaking space.
     await sitAt(late, 'inclusiveness');
     await late.evaluate(() => document.getElementById('say-text').removeAttribute('maxlength'));
@@ -468,7 +468,7 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     await chairPhone.click('#tabs button[data-tab=plenary]');
     await chairPhone.locator('#chair-console').waitFor({ state: 'visible' });
     assert.ok(await sideways(chairPhone) <= 0, `chair console scrolls sideways by ${await sideways(chairPhone)}px`);
-    await axeCheck(chairPhone, 'chair-375');
+    await noViolations(chairPhone, 'chair-375');
     await shot(chairPhone, 'chair-375');
   });
 
@@ -484,7 +484,7 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     await bob.click('#tabs button[data-tab=lobby]');
     await bob.locator('#table-list li[data-table=synergies] .badge.closed').waitFor({ timeout: WAIT });
     await bob.locator('#table-list li[data-table=synergies] .count', { hasText: 'still seated' }).waitFor({ timeout: WAIT });
-    await axeCheck(bob, 'lobby-closed');
+    await noViolations(bob, 'lobby-closed');
     await chair.click('#table-reopen-btn');
     await bob.waitForFunction(() => !document.querySelector('#table-list li[data-table=synergies] .badge.closed'), null, { timeout: WAIT });
     await bob.click('#tabs button[data-tab=table]');
@@ -696,7 +696,7 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
           await go(page);
           await byText(page, '#messages', 'More talk').first().waitFor({ state: 'attached', timeout: WAIT });
           assert.ok(await sideways(page) <= 0, `${role} ${name} at ${viewport.width} scrolls sideways`);
-          await axeCheck(page, `busy ${role} ${name} ${viewport.width}`);
+          await noViolations(page, `busy ${role} ${name} ${viewport.width}`);
         }
         await shot(page, `busy-${role}-${viewport.width}`);
       }
@@ -709,7 +709,7 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     await bad.locator('#join-form').waitFor({ state: 'visible' });
     assert.equal(await focused(bad), '#join-name');
     assert.ok(!bad.url().includes('token='));
-    await axeCheck(bad, 'error');
+    await noViolations(bad, 'error');
     await shot(bad, 'error');
   });
 
@@ -722,7 +722,7 @@ describe('front-end in Chromium', { timeout: 600000 }, () => {
     server = null;
     await bob.waitForFunction(() => ['reconnecting', 'offline'].includes(document.getElementById('conn').dataset.state), null, { timeout: WAIT });
     assert.match(await bob.textContent('#conn'), /Reconnecting|Offline/);
-    await axeCheck(bob, 'reconnecting');
+    await noViolations(bob, 'reconnecting');
     await shot(bob, 'reconnecting');
     server = await startServerOnPort(port);
     await bob.waitForFunction(() => document.getElementById('conn').dataset.state === 'open', null, { timeout: 30000 });

@@ -295,13 +295,21 @@ describe('SDK against roundtable-server', { timeout: 120000 }, () => {
     assert.equal(tev.seconds, 120);
     assert.ok(tev.ends_at > Date.now());
 
-    // Summary: draft at the table, then published to the plenary everyone sees.
-    const draft = part.waitFor('summary', (ev) => ev.text === 'Draft: synergies matter');
+    // Summary: a draft the moderator alone receives (no seq), then published
+    // to the table and the plenary everyone sees.
+    const draft = mod.waitFor('summary', (ev) => ev.text === 'Draft: synergies matter');
+    let leaked = null;
+    part.on('summary', (ev) => { if (!ev.published) leaked = ev; });
     await mod.summary('Draft: synergies matter', false);
-    await draft;
+    const dev = await draft;
+    assert.equal(dev.seq, undefined);
+    assert.equal(dev.by.id, mod.you.id);
+    const published = part.waitFor('summary', (ev) => ev.published);
     const report = far.waitFor('report', (ev) => ev.table === 'synergies');
     await mod.summary('Synergies need shared data.', true);
     const rep = await report;
+    assert.equal((await published).text, 'Synergies need shared data.');
+    assert.equal(leaked, null);
     assert.equal(rep.room, 'plenary');
     assert.equal(rep.text, 'Synergies need shared data.');
     assert.equal(rep.topic, 'Synergies and sustainability');

@@ -28,6 +28,9 @@ export async function session(): Promise<string> {
   await rt.setPremoderate('synergies', true);
   await rt.approve('m1');
   await rt.reject('m2', 'synergies');
+  await rt.help();
+  await rt.help('synergies', true);
+  rt.on('help', (ev) => (ev.done ? ev.by?.name : ev.from?.name));
   rt.on('pending', (ev) => (ev.pending ? ev.text : String(ev.approved)));
   rt.on('removed', (ev: RemovedEvent) => ev.reason.length + (ev.on ? 1 : 0));
   rt.on('restored', (ev) => ev.message?.text ?? ev.insight?.text);
