@@ -30,6 +30,9 @@ inline constexpr std::size_t resume_rooms = 256;  // one entry per room a client
 inline constexpr std::size_t reason = 300;        // why a moderator acted: a sentence or two
 inline constexpr std::int64_t timer_seconds = 24 * 3600;
 inline constexpr std::int64_t capacity = 100000;
+// `recall`: tables close at most two hours on, the length of a long breakout.
+inline constexpr std::int64_t recall_minutes = 120;
+inline constexpr std::int64_t recall_seconds = recall_minutes * 60;
 }  // namespace limits
 
 struct resume_point {
@@ -51,6 +54,7 @@ struct leave {};
 struct say {
   std::string room;
   std::string text;
+  bool anonymous = false;  // shown as "Anonymous" with a pseudonym, where the table allows it
 };
 // Raise or lower the sender's hand at its table; with `participant`, a
 // moderator lowers that person's hand (up must then be false).
@@ -68,6 +72,7 @@ struct speaker {
 };
 struct insight {
   std::string text;
+  bool anonymous = false;
 };
 // up false takes the sender's vote back.
 struct vote {
@@ -155,9 +160,24 @@ struct outcome {
   std::string into;    // the insight it was merged into; only with "merged"
 };
 
-using body = std::variant<hello, join, leave, say, hand, speaker, insight, vote, del, timer,
-                          summary, broadcast, phase, table, create_table, ping, outcome, hide,
-                          restore, mute, remove_from_table, moderation, approve, reject>;
+// Chair: seat a participant at a table; `participant` (an id) or `name` (every
+// connection with that display name), exactly one.
+struct move {
+  std::string participant;
+  std::string name;
+  std::string table;
+};
+// Chair: everyone back to the plenary in `minutes` (or `seconds` on the wire;
+// 0: at once), the tables closed then; `cancel` calls a running countdown off.
+struct recall {
+  std::int64_t seconds = 0;
+  bool cancel = false;
+};
+
+using body =
+    std::variant<hello, join, leave, say, hand, speaker, insight, vote, del, timer, summary,
+                 broadcast, phase, table, create_table, ping, outcome, hide, restore, mute,
+                 remove_from_table, moderation, approve, reject, move, recall>;
 
 struct command {
   // The request id exactly as the client wrote it (a JSON number or string),

@@ -101,7 +101,8 @@ struct room_slot {
   std::atomic<bool> moderated{false};
   std::atomic<std::int64_t> timer_ends_at{0};
   std::atomic<int> summary{0};
-  std::unique_ptr<boost::asio::steady_timer> timer;  // home thread only
+  std::unique_ptr<boost::asio::steady_timer> timer;   // home thread only
+  std::unique_ptr<boost::asio::steady_timer> recall;  // the plenary's recall; home thread only
   // The row as the last `tables` event told it (the lobby timer's thread
   // only); -1: never sent. That event carries only the rows that differ.
   struct lobby_row {
@@ -181,7 +182,8 @@ class node {
   // Closes every connection of participant `id` on this node (erasure):
   // 1008 with the reason "erased on request". Any thread.
   void close_participant(std::string const& id);
-  // Home thread: (re)arms the room's countdown after a `timer` op.
+  // Home thread: (re)arms the room's countdown after a `timer` op (and the
+  // plenary's recall).
   void arm_timer(room_slot& s);
 
   // The `tables` lobby list with counts, written into `w` as an array: every
@@ -219,6 +221,10 @@ class node {
   room_slot& add_room(table_config cfg);
   std::uint32_t home_of(std::string_view id) const noexcept;
   void schedule_lobby();
+  // Plenary's home thread: the recall's countdown, and what its end does on
+  // this node (its connections leave their tables; the tables close).
+  void arm_recall(room_slot& s);
+  void recall_everyone();
 
   options opts_;
   event_config event_;

@@ -360,7 +360,7 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
       .field("seq", seq_)
       .field("count", static_cast<std::uint64_t>(count()));
   if (is_plenary()) {
-    w.field("phase", phase_);
+    w.field("phase", phase_).field("recall_ends_at", recall_ends_at_);
     w.key("reports");
     write_latest(w, newest_first(reports_, snapshot_plenary_items), snapshot_plenary_items,
                  snapshot_report_bytes);

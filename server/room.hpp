@@ -249,6 +249,27 @@ class room {
     return viewer.id == author || viewer.is_chair() || viewer.moderates_table(table);
   }
 
+  // The chair seats a participant at a table (room_apply_hosts.cpp): a
+  // plenary command, refused at apply for an unknown table. Each node takes
+  // the orders its replica applied and seats its own connections of that
+  // participant (a join in the table's log, which has the last word on
+  // capacity and closed tables).
+  ticket move(participant const& chair, cmd::move op, std::int64_t now_ms);
+  struct move_order {
+    cmd::move what;
+    participant by;
+  };
+  std::vector<move_order> take_moves() { return std::exchange(moves_, {}); }
+  // Back to the plenary (plenary commands too): the chair's countdown, a
+  // `recall` event everyone receives. Its end is a command (every replica's
+  // countdown submits `recall_ended`; the first ends it, the others find it
+  // ended), so that every node sees it end at the same place in the log and
+  // then takes its connections off the tables and closes them.
+  ticket recall(participant const& chair, cmd::recall op, std::int64_t now_ms);
+  void recall_expired(std::int64_t ends_at, std::int64_t now_ms);
+  std::int64_t recall_ends_at() const noexcept { return recall_ends_at_; }
+  bool take_recalled() noexcept { return std::exchange(recalled_, false); }
+
   // Plenary events (everyone is a member of the plenary).
   ticket report(table_config const& table, std::string_view text, std::int64_t now_ms);
   ticket broadcast(participant const& from, std::string_view text, std::int64_t now_ms);
@@ -438,6 +459,11 @@ class room {
   outcome on(room_command const& c, cmd::drop_hand const&);
   outcome on(room_command const& c, cmd::timer_pause const&);
   outcome on(room_command const& c, cmd::timer_extend const&);
+  outcome on(room_command const& c, cmd::move const&);
+  outcome on(room_command const& c, cmd::recall const&);
+  outcome on(room_command const& c, cmd::recall_ended const&);
+  // Everyone back: the `recall` event with `ended`, and the node is told.
+  void end_recall(std::int64_t ts);
   // Who may run the floor and the timer here, as `speaker` and `timer` check.
   outcome require_floor_moderator(room_command const& c) const;
   // The `timer` event for the current timer (running, paused or stopped).
@@ -518,6 +544,9 @@ class room {
   std::set<std::uint64_t> dropped_;  // this node's removed connections, by serial
   std::vector<held_entry> held_;     // pre-moderation's queue, oldest first
   std::vector<direct_event> direct_;
+  std::vector<move_order> moves_;
+  std::int64_t recall_ends_at_ = 0;  // plenary: the running recall's end; 0: none
+  bool recalled_ = false;
 
   std::vector<insight_entry> insights_;
   std::uint64_t next_insight_ = 1;

@@ -97,6 +97,18 @@ void write_op(json_writer& w, command_op const& op) {
           [&](cmd::timer_extend const& c) {
             w.field("op", "timer_extend").field("seconds", c.seconds);
           },
+          [&](cmd::move const& c) {
+            w.field("op", "move")
+                .field("participant", c.participant)
+                .field("name", c.name)
+                .field("table", c.table);
+          },
+          [&](cmd::recall const& c) {
+            w.field("op", "recall").field("seconds", c.seconds).field("cancel", c.cancel);
+          },
+          [&](cmd::recall_ended const& c) {
+            w.field("op", "recall_ended").field("ends_at", c.ends_at);
+          },
       },
       op);
 }
@@ -227,6 +239,19 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
     return with(cmd::timer_pause{}, [&](auto& c) { r.get("pause", c.pause); });
   if (name == "timer_extend")
     return with(cmd::timer_extend{}, [&](auto& c) { r.get("seconds", c.seconds); });
+  if (name == "move")
+    return with(cmd::move{}, [&](auto& c) {
+      r.get("participant", c.participant);
+      r.get("name", c.name);
+      r.get("table", c.table);
+    });
+  if (name == "recall")
+    return with(cmd::recall{}, [&](auto& c) {
+      r.get("seconds", c.seconds);
+      r.get("cancel", c.cancel);
+    });
+  if (name == "recall_ended")
+    return with(cmd::recall_ended{}, [&](auto& c) { r.get("ends_at", c.ends_at); });
   return std::nullopt;
 }
 

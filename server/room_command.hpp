@@ -123,6 +123,24 @@ struct timer_pause {
 struct timer_extend {
   std::int64_t seconds = 0;
 };
+// The hosts' tools, plenary commands (room_apply_hosts.cpp): the chair seats
+// a participant (by id, or every connection with that display name) at a
+// table; every node applies it, and the one holding the person's connections
+// seats them.
+struct move {
+  std::string participant;
+  std::string name;
+  std::string table;
+};
+// Back to the plenary: a countdown of `seconds` (0: at once), or `cancel`.
+struct recall {
+  std::int64_t seconds = 0;
+  bool cancel = false;
+};
+// A node's countdown ran out: ends the recall if it is still the one running.
+struct recall_ended {
+  std::int64_t ends_at = 0;
+};
 }  // namespace cmd
 
 using command_op =
@@ -131,7 +149,7 @@ using command_op =
                  cmd::report, cmd::broadcast, cmd::phase, cmd::table_created, cmd::erase,
                  cmd::outcome, cmd::hide, cmd::mute, cmd::remove_member, cmd::premoderate,
                  cmd::review, cmd::pick, cmd::end_turn, cmd::drop_hand, cmd::timer_pause,
-                 cmd::timer_extend>;
+                 cmd::timer_extend, cmd::move, cmd::recall, cmd::recall_ended>;
 
 struct room_command {
   // The node that submitted it and its ticket there: that node, and only it,

@@ -108,6 +108,7 @@ void room::write_state(json_writer& w, bool replica) const {
       .field("timer_seconds", timer_seconds_)
       .field("timer_ended", timer_ended_)
       .field("timer_left_ms", timer_left_ms_)
+      .field("recall_ends_at", recall_ends_at_)
       .field("phase", phase_);
   write_ids(w, "spoke", spoke_);
   write_ids(w, "seen", seen_);
@@ -244,6 +245,7 @@ bool room::read_state(std::string_view json, bool replica) {
   timer_seconds_ = num_in<std::int64_t>(doc, "timer_seconds", 0);
   timer_ended_ = num_in<bool>(doc, "timer_ended", false);
   timer_left_ms_ = num_in<std::int64_t>(doc, "timer_left_ms", 0);
+  recall_ends_at_ = num_in<std::int64_t>(doc, "recall_ends_at", 0);
   timer_changed_ = true;
   phase_ = str_in(doc, "phase");
   seen_ = ids_in(doc, "seen");

@@ -18,6 +18,7 @@ import {
   renderOverview, renderUnread, downloadReport,
 } from '/plenary.js';
 import { attachModeration, setModerationHooks, renderRules } from '/moderation.js';
+import { attachHosts, setHostsHooks, wireHosts } from '/hosts.js';
 
 // ---- views -----------------------------------------------------------------------
 
@@ -230,6 +231,7 @@ function attach(client) {
   client.on('deleted', (ev) => removed(ev.room, ev.message));
   attachTableEvents(client);
   attachModeration(client);
+  attachHosts(client);
   client.on('report', (ev) => addAnnouncement(ev));
   client.on('broadcast', (ev) => addAnnouncement(ev));
   client.on('phase', (ev) => {
@@ -254,6 +256,21 @@ setModerationHooks({
     renderLobby();
     setView('lobby');
     $('lobby-heading').focus();
+  },
+});
+
+// The chair moved us (the SDK took the table's snapshot as our join), or
+// called everyone back to the plenary.
+setHostsHooks({
+  seated: () => {
+    setView('table');
+    $('table-heading').focus();
+  },
+  recalled: () => {
+    clearTable();
+    renderLobby();
+    setView('plenary');
+    $('plenary-heading').focus();
   },
 });
 
@@ -445,6 +462,7 @@ function init() {
   wireTable();
   wireModerator();
   wireChair();
+  wireHosts();
   connectAtStart();
 }
 

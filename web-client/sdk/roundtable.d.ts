@@ -150,6 +150,8 @@ export interface Snapshot {
   broadcasts?: BroadcastEvent[];
   /** Plenary: the latest phase changes (at most 20), oldest first. */
   phases?: PhaseEvent[];
+  /** Plenary: when the chair's recall closes the tables (ms since the epoch); 0: none. */
+  recall_ends_at?: number;
   open?: boolean;
   capacity?: number;
   /** Table: ids of the participants muted there. */
@@ -278,6 +280,34 @@ export interface PendingEvent {
   approved?: boolean;
 }
 
+/**
+ * The chair moved this participant (no seq): the server seated the connection
+ * at `table` and sends its snapshot (the SDK takes it as a join), or `error`
+ * when the table's log refused the seat (full or closed meanwhile).
+ */
+export interface MovedEvent {
+  type: 'moved';
+  table: string;
+  by: Person;
+  snapshot?: Snapshot;
+  error?: { code: ServerErrorCode; message: string };
+}
+
+/**
+ * The chair's recall, a plenary event: a countdown (`ended` false, `ends_at`
+ * its end; 0 when called off), then `ended` true: everyone is back in the
+ * plenary and the tables are closed.
+ */
+export interface RecallEvent extends RoomEventBase {
+  type: 'recall';
+  ends_at: number;
+  ended: boolean;
+  by?: Person;
+}
+
+/** One move, by participant id or by display name. */
+export type Move = { participant: string; table: string } | { name: string; table: string };
+
 export interface SanctionOptions {
   /** Default true; false undoes. */
   on?: boolean;
@@ -365,7 +395,9 @@ export type ServerEvent =
   | MutedEvent
   | RemovedEvent
   | ModerationEvent
-  | PendingEvent;
+  | PendingEvent
+  | MovedEvent
+  | RecallEvent;
 
 export type ServerEventType = ServerEvent['type'];
 
@@ -435,6 +467,8 @@ export interface Ops {
   moderation: { fields: { table: string; premoderate: boolean }; reply: ReplyOk };
   approve: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
   reject: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
+  move: { fields: Move; reply: ReplyOk };
+  recall: { fields: { minutes: number } | { seconds: number } | { cancel: true }; reply: ReplyOk };
   ping: { fields: Record<string, never>; reply: ReplyOk };
   outcome: { fields: { insight: string; status: OutcomeStatus; note?: string; into?: string; table?: string }; reply: ReplyOk };
 }
@@ -457,7 +491,7 @@ export interface StateChange {
 export interface SnapshotNotice {
   room: RoomId;
   snapshot: Snapshot;
-  cause: 'hello' | 'join' | 'rejoin' | 'resync';
+  cause: 'hello' | 'join' | 'rejoin' | 'resync' | 'moved';
 }
 
 export interface ResyncNotice {
@@ -489,6 +523,8 @@ export interface ClientEvents {
   removed: RemovedEvent;
   moderation: ModerationEvent;
   pending: PendingEvent;
+  moved: MovedEvent;
+  recall: RecallEvent;
   /** Every server event, after its own listeners. */
   event: ServerEvent;
   state: StateChange;
@@ -554,6 +590,8 @@ export interface RoundtableOptions {
 }
 
 export declare function backoffDelay(attempt: number, base?: number, cap?: number, random?: () => number): number;
+/** Reads a CSV of moves (`participant,table` or `name,table` header; names without one). */
+export declare function parseMoves(csv: string): { moves: Move[]; errors: Array<{ line: number; text: string }> };
 export declare function parseBatch(text: string): Array<ServerEvent | ReplyOk | ReplyError>;
 
 export declare class Roundtable {
@@ -565,6 +603,8 @@ export declare class Roundtable {
   readonly tables: TableInfo[];
   /** The table this participant sits at, or null. */
   readonly table: string | null;
+  /** When the chair's recall closes the tables (ms since the epoch); 0: none running. */
+  readonly recallEndsAt: number;
   /** Last position seen per room. */
   readonly rooms: Map<RoomId, RoomPosition>;
 
@@ -618,6 +658,16 @@ export declare class Roundtable {
   setPremoderate(table: string, on: boolean): Promise<ReplyOk>;
   approve(item: string, room?: RoomId): Promise<ReplyOk>;
   reject(item: string, room?: RoomId): Promise<ReplyOk>;
+  /** Chair: seats a participant at a table; they get `moved` and hop. */
+  move(participant: string, table: string): Promise<ReplyOk>;
+  /** Chair: the same for every connected participant with that display name. */
+  moveByName(name: string, table: string): Promise<ReplyOk>;
+  /** Chair: many moves sent at once; one result per move, in order. */
+  moveMany(moves: Move[]): Promise<Array<{ move: Move; ok: boolean; error?: RoundtableError }>>;
+  /** Chair: everyone back to the plenary in `minutes` (0: now); the tables close then. */
+  recall(minutes: number): Promise<ReplyOk>;
+  /** Chair: calls a running recall off. */
+  cancelRecall(): Promise<ReplyOk>;
   ping(): Promise<ReplyOk>;
 }
 

@@ -1,7 +1,7 @@
 // Uses the SDK the way its declarations (sdk/roundtable.d.ts) say it may be used,
 // so that `tsc` (run by test/sdk-types.test.js) fails when a declaration breaks.
-import { Roundtable, RoundtableError, backoffDelay, parseBatch, SERVER_ERROR_CODES } from '../../sdk/roundtable.js';
-import type { HelloReply, InsightEvent, RemovedEvent, ServerErrorCode } from '../../sdk/roundtable.js';
+import { Roundtable, RoundtableError, backoffDelay, parseBatch, parseMoves, SERVER_ERROR_CODES } from '../../sdk/roundtable.js';
+import type { HelloReply, InsightEvent, MovedEvent, RecallEvent, RemovedEvent, ServerErrorCode } from '../../sdk/roundtable.js';
 
 export async function session(): Promise<string> {
   const rt = new Roundtable({ url: 'ws://127.0.0.1:1/ws', name: 'Ada', guestToken: 'g', timeout: 1000 });
@@ -32,6 +32,17 @@ export async function session(): Promise<string> {
   rt.on('removed', (ev: RemovedEvent) => ev.reason.length + (ev.on ? 1 : 0));
   rt.on('restored', (ev) => ev.message?.text ?? ev.insight?.text);
   const rules: string | undefined = hello.event.rules;
+  await rt.move('p1', 'synergies');
+  await rt.moveByName('Ada', 'synergies');
+  await rt.request('move', { name: 'Ada', table: 'big-data' });
+  const results = await rt.moveMany(parseMoves('name,table\nAda,synergies').moves);
+  const refused: string = results.filter((r) => !r.ok).map((r) => r.error?.code ?? '').join();
+  rt.on('moved', (ev: MovedEvent) => ev.snapshot?.room ?? ev.error?.code);
+  await rt.recall(5);
+  await rt.cancelRecall();
+  await rt.request('recall', { seconds: 90 });
+  rt.on('recall', (ev: RecallEvent) => (ev.ended ? 0 : ev.ends_at - rt.recallEndsAt));
+  const closesAt: number | undefined = hello.plenary.recall_ends_at;
   const created = await rt.createTable({ table: 't', topic: 'T' });
   const invite: string = created.invite.link;
   try {
@@ -41,5 +52,5 @@ export async function session(): Promise<string> {
   }
   const codes: readonly ServerErrorCode[] = SERVER_ERROR_CODES;
   rt.close();
-  return `${kept ?? ''}${rules ?? ''}${invite}${backoffDelay(1)}${parseBatch('{}').length}${codes.length}`;
+  return `${kept ?? ''}${rules ?? ''}${refused}${closesAt ?? 0}${invite}${backoffDelay(1)}${parseBatch('{}').length}${codes.length}`;
 }
