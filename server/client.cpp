@@ -2,6 +2,7 @@
 #include "server/client.hpp"
 
 #include "protocol/json_writer.hpp"
+#include "server/auth/digest.hpp"
 #include "server/invitation.hpp"
 
 #include <chrono>
@@ -346,8 +347,9 @@ bool client::dispatch(protocol::command& cmd) {
           auto* s = member_room(rid, op.room);
           if (!s) return true;
           return room_op(std::move(rid), *s,
-                         [text = std::move(op.text), now](room& r, member const& m) {
-                           return r.say(m, text, now);
+                         [text = std::move(op.text), alias = alias_at(op.room, op.anonymous), now](
+                             room& r, member const& m) mutable {
+                           return r.say(m, text, now, std::move(alias));
                          });
         } else if constexpr (std::is_same_v<T, protocol::hand>) {
           auto* s = table_room(rid);
@@ -376,8 +378,9 @@ bool client::dispatch(protocol::command& cmd) {
           auto* s = table_room(rid);
           if (!s) return true;
           return room_op(std::move(rid), *s,
-                         [text = std::move(op.text), now](room& r, member const& m) {
-                           return r.add_insight(m, text, now);
+                         [text = std::move(op.text), alias = alias_at(table_, op.anonymous), now](
+                             room& r, member const& m) mutable {
+                           return r.add_insight(m, text, now, std::move(alias));
                          });
         } else if constexpr (std::is_same_v<T, protocol::vote>) {
           auto* s = table_room(rid);
@@ -822,6 +825,15 @@ bool client::do_move(std::string rid, protocol::move& op, std::int64_t now) {
       std::move(rid), node_.plenary(),
       [c = cmd::move{std::move(op.participant), std::move(op.name), std::move(op.table)}, now](
           room& r, member const& m) mutable { return r.move(m.who, std::move(c), now); });
+}
+
+std::string client::alias_at(std::string const& room_id, bool anonymous) const {
+  if (!anonymous) return {};
+  // Stable per person and room, on every node (they share the secret), and
+  // not linkable to the person without it.
+  std::string data = "anonymous\n";
+  data.append(node_.event().id).append("\n").append(room_id).append("\n").append(who_.id);
+  return "anon-" + auth::keyed_digest(node_.secret(), data).substr(0, 16);
 }
 
 void client::recalled() {

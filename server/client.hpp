@@ -145,6 +145,9 @@ class client : public std::enable_shared_from_this<client> {
   void seat(room_slot& s, std::function<void(outcome, std::string)> done);
   // After a hop: runs the join or the move that waited for it.
   void after_hop();
+  // The pseudonym this participant's anonymous items carry in `room_id`;
+  // empty when `anonymous` is false.
+  std::string alias_at(std::string const& room_id, bool anonymous) const;
   bool do_leave(std::string rid);
   // The chair's `move`: checked against the lobby here, then ordered in the
   // plenary's log, which every node applies (node::publish seats the person).

@@ -160,7 +160,9 @@ node::node(options opts, event_config event)
     }
   }
   bool const fresh_plenary = !log_ || !log_->load(std::string(room::plenary_id), 1);
-  auto& p = add_room(table_config{std::string(room::plenary_id), "Plenary", "", 0, true});
+  table_config plenary_cfg{std::string(room::plenary_id), "Plenary", "", 0, true};
+  plenary_cfg.anonymous = event_.anonymous;
+  auto& p = add_room(plenary_cfg);
   plenary_ = &p;
   if (fresh_plenary) p.r->set_initial_phase(event_.phase);
   for (auto const& t : event_.tables) add_room(t);

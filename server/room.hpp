@@ -177,10 +177,13 @@ class room {
   // Stops the connection's deliveries at once and submits its leave; 0 when
   // it was not a member.
   ticket leave(std::uint64_t conn, std::int64_t now_ms);
-  ticket say(member const& m, std::string_view text, std::int64_t now_ms);
+  // `alias` not empty: an anonymous contribution under that pseudonym (see
+  // room_apply_hosts.cpp), refused at apply where the room does not allow it.
+  ticket say(member const& m, std::string_view text, std::int64_t now_ms, std::string alias = {});
   ticket hand(member const& m, bool up, std::int64_t now_ms);
   ticket next_speaker(participant const& p, bool clear, std::int64_t now_ms);
-  ticket add_insight(member const& m, std::string_view text, std::int64_t now_ms);
+  ticket add_insight(member const& m, std::string_view text, std::int64_t now_ms,
+                     std::string alias = {});
   // up false takes the member's vote back (ok and no event when there is none).
   ticket vote(member const& m, std::string_view insight_id, std::int64_t now_ms, bool up = true);
   ticket delete_message(participant const& p, std::string_view message_id, std::int64_t now_ms);
@@ -434,7 +437,12 @@ class room {
   outcome on(room_command const& c, cmd::premoderate const&);
   outcome on(room_command const& c, cmd::review const&);
   // Holds a participant's message at a pre-moderated table (say's apply).
-  outcome hold(room_command const& c, cmd::say const& op);
+  outcome hold(room_command const& c, cmd::say const& op, participant const& from);
+  // Who an item shows as its author: the sender, or with `alias` the
+  // pseudonym ("Anonymous"), refused where the room does not allow it.
+  outcome author_shown(room_command const& c, std::string const& alias, participant& from);
+  // The participant behind an id shown as an author (a pseudonym, or the id).
+  std::string const& author_of(std::string const& shown) const;
   // `pending` to the author and the moderators of the held item `h`.
   struct held_entry {
     std::string id;
@@ -546,6 +554,9 @@ class room {
   std::vector<direct_event> direct_;
   std::vector<move_order> moves_;
   std::int64_t recall_ends_at_ = 0;  // plenary: the running recall's end; 0: none
+  // Pseudonym -> participant id: quotas, erasure and held messages follow the
+  // person; only the pseudonym ever leaves the room.
+  std::map<std::string, std::string> aliases_;
   bool recalled_ = false;
 
   std::vector<insight_entry> insights_;

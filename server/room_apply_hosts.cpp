@@ -61,6 +61,29 @@ outcome room::on(room_command const& c, cmd::recall_ended const& op) {
   return {};
 }
 
+// --- anonymous contributions ---------------------------------------------------
+
+outcome room::author_shown(room_command const& c, std::string const& alias, participant& from) {
+  if (alias.empty()) {
+    from = participant{c.who.id, c.who.name, c.who.who, {}};
+    return {};
+  }
+  if (!cfg_.anonymous) {
+    return make_error(error_code::forbidden, is_plenary()
+                                                 ? "the plenary takes no anonymous contributions"
+                                                 : "this table takes no anonymous contributions");
+  }
+  if (aliases_.emplace(alias, c.who.id).second) state_changed_ = true;
+  // Moderators and the chair see this too: the pseudonym, never the name.
+  from = participant{alias, "Anonymous", role::participant, {}};
+  return {};
+}
+
+std::string const& room::author_of(std::string const& shown) const {
+  auto const it = aliases_.find(shown);
+  return it == aliases_.end() ? shown : it->second;
+}
+
 void room::end_recall(std::int64_t ts) {
   auto const ends_at = std::exchange(recall_ends_at_, 0);
   recalled_ = true;

@@ -27,6 +27,7 @@ void write_table(json_writer& w, table_config const& t) {
       .field("capacity", t.capacity)
       .field("open", t.open)
       .field("premoderate", t.premoderate)
+      .field("anonymous", t.anonymous)
       .end_object();
 }
 
@@ -40,11 +41,14 @@ void write_op(json_writer& w, command_op const& op) {
       overloaded{
           [&](cmd::join const&) { w.field("op", "join"); },
           [&](cmd::leave const&) { w.field("op", "leave"); },
-          [&](cmd::say const& c) { w.field("op", "say").field("id", c.id).field("text", c.text); },
+          [&](cmd::say const& c) {
+            w.field("op", "say").field("id", c.id).field("text", c.text).field("alias", c.alias);
+          },
           [&](cmd::hand const& c) { w.field("op", "hand").field("up", c.up); },
           [&](cmd::speaker const& c) { w.field("op", "speaker").field("clear", c.clear); },
           [&](cmd::insight const& c) {
             w.field("op", "insight").field("id", c.id).field("text", c.text);
+            w.field("alias", c.alias);
           },
           [&](cmd::vote const& c) {
             w.field("op", "vote").field("insight", c.insight).field("up", c.up);
@@ -153,6 +157,7 @@ struct reader {
     r.get("capacity", t.capacity);
     r.get("open", t.open);
     r.get("premoderate", t.premoderate);
+    r.get("anonymous", t.anonymous);
     ok = ok && r.ok;
     return t;
   }
@@ -170,6 +175,7 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
     return with(cmd::say{}, [&](auto& c) {
       r.get("id", c.id);
       r.get("text", c.text);
+      r.get("alias", c.alias);
     });
   if (name == "hand") return with(cmd::hand{}, [&](auto& c) { r.get("up", c.up); });
   if (name == "speaker") return with(cmd::speaker{}, [&](auto& c) { r.get("clear", c.clear); });
@@ -177,6 +183,7 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
     return with(cmd::insight{}, [&](auto& c) {
       r.get("id", c.id);
       r.get("text", c.text);
+      r.get("alias", c.alias);
     });
   if (name == "vote")
     return with(cmd::vote{}, [&](auto& c) {

@@ -24,6 +24,7 @@ struct table_config {
   std::int64_t capacity = 0;  // 0: no limit
   bool open = true;
   bool premoderate = false;  // participants' messages wait for the moderator
+  bool anonymous = false;    // `say` and `insight` may be anonymous here
 };
 
 namespace cmd {
@@ -32,6 +33,7 @@ struct leave {};
 struct say {
   std::string id;  // stamped at submission
   std::string text;
+  std::string alias;  // anonymous: the sender's pseudonym, stamped at submission
 };
 struct hand {
   bool up = false;
@@ -42,6 +44,7 @@ struct speaker {
 struct insight {
   std::string id;  // stamped at submission
   std::string text;
+  std::string alias;
 };
 struct vote {
   std::string insight;

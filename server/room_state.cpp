@@ -98,6 +98,7 @@ void room::write_state(json_writer& w, bool replica) const {
       .field("capacity", cfg_.capacity)
       .field("open", cfg_.open)
       .field("premoderate", cfg_.premoderate)
+      .field("anonymous", cfg_.anonymous)
       .field("next_insight", next_insight_)
       .field("insight_order", insight_order_)
       .field("messages_total", static_cast<std::uint64_t>(messages_total_))
@@ -112,6 +113,9 @@ void room::write_state(json_writer& w, bool replica) const {
       .field("phase", phase_);
   write_ids(w, "spoke", spoke_);
   write_ids(w, "seen", seen_);
+  w.key("aliases").begin_object();
+  for (auto const& [shown, id] : aliases_) w.field(shown, id);
+  w.end_object();
   write_ids(w, "erased", erased_);
   write_ids(w, "hidden", hidden_);
   write_ids(w, "muted", muted_);
@@ -227,6 +231,15 @@ bool room::read_state(std::string_view json, bool replica) {
   cfg_.capacity = num_in<std::int64_t>(doc, "capacity", 0);
   cfg_.open = num_in<bool>(doc, "open", true);
   cfg_.premoderate = num_in<bool>(doc, "premoderate", cfg_.premoderate);
+  cfg_.anonymous = num_in<bool>(doc, "anonymous", cfg_.anonymous);
+  aliases_.clear();
+  simdjson::dom::object aliases;
+  if (!doc["aliases"].get(aliases)) {
+    for (auto [shown, who] : aliases) {
+      std::string_view id;
+      if (!who.get(id)) aliases_.emplace(std::string(shown), std::string(id));
+    }
+  }
   held_.clear();
   for (simdjson::dom::element h : array_in(doc, "held")) {
     held_entry& e = held_.emplace_back();

@@ -12,8 +12,10 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -375,4 +377,115 @@ TEST_CASE("hosts: a recall's end on two nodes, repeated", "[hosts][redis]") {
     CHECK(code_of(bob->request("say", "\"room\":\"big-data\",\"text\":\"x\"")) == "forbidden");
     CHECK(code_of(ada->request("join", "\"table\":\"big-data\"")) == "forbidden");
   }
+}
+
+namespace {
+
+// A server with an event config: table "open-floor" takes anonymous
+// contributions, "synergies" does not (nor does the plenary).
+struct anonymous_event {
+  explicit anonymous_event(std::string const& name) : engine(name) {
+    std::ofstream(file) << R"({"id": "anon-test", "title": "Anonymous", "tables": [
+      {"id": "open-floor", "topic": "Say it freely", "anonymous": true},
+      {"id": "other-floor", "topic": "Also free", "anonymous": true},
+      {"id": "synergies", "topic": "Synergies"}]})";
+  }
+  engine_under_test engine;
+  temp_dir dir;
+  std::string file = dir.path() + "/event.json";
+  server_process proc{engine.args(server_args({"--event", file, "--api-key", "hosts-key"}))};
+  int port = proc.port;
+};
+
+std::string say_anon(std::string const& room, std::string const& text) {
+  return "\"room\":\"" + room + "\",\"text\":\"" + text + "\",\"anonymous\":true";
+}
+
+}  // namespace
+
+TEST_CASE("hosts: anonymous contributions where the table allows them", "[hosts][anonymous]") {
+  anonymous_event srv(GENERATE(as<std::string>{}, "memory", "redis"));
+  INFO("engine: " << srv.engine.name());
+  auto mod = connect(srv.port, token(auth::role::moderator, "mod", "open-floor"), "open-floor");
+  auto chair = connect(srv.port, token(auth::role::chair, "chair"), "open-floor");
+  auto ada = connect(srv.port, token(auth::role::participant, "ada"), "open-floor");
+  auto bob = connect(srv.port, token(auth::role::participant, "bob"), "open-floor");
+
+  // Refused where it is not allowed, and bad input: nothing published.
+  CHECK(code_of(ada->request("say", say_anon("plenary", "hi"))) == "forbidden");
+  CHECK(code_of(ada->request("say", "\"room\":\"open-floor\",\"text\":\"x\",\"anonymous\":1")) ==
+        "bad_request");
+  CHECK(code_of(ada->request("insight", "\"text\":\"x\",\"anonymous\":\"yes\"")) == "bad_request");
+  auto other = connect(srv.port, token(auth::role::participant, "cem"), "synergies");
+  CHECK(code_of(other->request("say", say_anon("synergies", "hi"))) == "forbidden");
+  CHECK(code_of(other->request("insight", "\"text\":\"x\",\"anonymous\":true")) == "forbidden");
+  CHECK_FALSE(mod->wait_type("message", 200ms));
+
+  // Everyone, moderator and chair included, sees the pseudonym, never the name.
+  REQUIRE(ada->request("say", say_anon("open-floor", "first")).boolean("ok"));
+  REQUIRE(ada->request("say", say_anon("open-floor", "second")).boolean("ok"));
+  REQUIRE(ada->request("insight", "\"text\":\"an idea\",\"anonymous\":true").boolean("ok"));
+  REQUIRE(bob->request("say", say_anon("open-floor", "mine")).boolean("ok"));
+  REQUIRE(ada->request("say", "\"room\":\"open-floor\",\"text\":\"signed\"").boolean("ok"));
+  std::vector<message> seen;
+  for (auto* c : {mod.get(), chair.get()}) {
+    seen.clear();
+    while (seen.size() < 5) {
+      auto m = c->next();
+      REQUIRE(m);
+      if (m->type() == "message" || m->type() == "insight") seen.push_back(*m);
+    }
+    for (int i : {0, 1, 3}) {
+      CHECK(seen[i].str("/from/name") == "Anonymous");
+      CHECK(seen[i].str("/from/role") == "participant");
+      CHECK(seen[i].raw().find("Name of") == std::string::npos);
+      CHECK(seen[i].str("/from/id").rfind("anon-", 0) == 0);
+    }
+    CHECK(seen[2].str("/by/name") == "Anonymous");
+    CHECK(seen[0].str("/from/id") == seen[1].str("/from/id"));  // stable per person
+    CHECK(seen[2].str("/by/id") == seen[0].str("/from/id"));
+    CHECK(seen[3].str("/from/id") != seen[0].str("/from/id"));  // another person
+    CHECK(seen[4].str("/from/name") == "Name of ada");          // signed is signed
+    CHECK(seen[4].str("/from/id") == "ada");
+  }
+  auto const ada_alias = seen[0].str("/from/id");
+  auto const insight_id = seen[2].str("id");
+  // Another table: another pseudonym, not linkable to the first.
+  REQUIRE(ada->request("join", "\"table\":\"other-floor\"").boolean("ok"));
+  REQUIRE(ada->request("say", say_anon("other-floor", "elsewhere")).boolean("ok"));
+  auto const there = ada->wait_for([](message const& m) { return m.str("text") == "elsewhere"; });
+  REQUIRE(there);
+  CHECK(there->str("/from/id").rfind("anon-", 0) == 0);
+  CHECK(there->str("/from/id") != ada_alias);
+
+  // The report shows "Anonymous"; erasure finds the person's anonymous items.
+  std::vector<std::pair<std::string, std::string>> const key{{"X-API-Key", "hosts-key"}};
+  auto const report = http_get(srv.port, "/api/report", key);
+  REQUIRE(report.status == 200);
+  CHECK(report.body.find("\"by\":\"Anonymous\"") != std::string::npos);
+  auto const erased = http_post(srv.port, "/api/erase", "{\"participant\":\"ada\"}", key);
+  REQUIRE(erased.status == 200);
+  CHECK(message(erased.body).num("removed") >= 4);  // three anonymous items and the signed one
+  std::set<std::string> gone;
+  for (;;) {
+    auto m = mod->next(2s);
+    REQUIRE(m);
+    if (m->type() == "deleted")
+      gone.insert(m->has("message") ? m->str("message") : m->str("insight"));
+    if (m->type() == "erased") break;
+  }
+  CHECK(gone.count(insight_id) == 1);
+  CHECK(gone.size() == 4);
+}
+
+TEST_CASE("hosts: anonymous insights count in the person's quota", "[hosts][anonymous]") {
+  anonymous_event srv("memory");
+  auto ada = connect(srv.port, token(auth::role::participant, "ada"), "open-floor");
+  for (int i = 0; i < 20; ++i) {
+    auto const fields = "\"text\":\"idea " + std::to_string(i) + "\"" +
+                        (i % 2 ? std::string(",\"anonymous\":true") : std::string());
+    REQUIRE(ada->request("insight", fields).boolean("ok"));
+  }
+  CHECK(code_of(ada->request("insight", "\"text\":\"one more\",\"anonymous\":true")) == "full");
+  CHECK(code_of(ada->request("insight", "\"text\":\"one more\"")) == "full");
 }

@@ -173,6 +173,9 @@ struct generator {
     }
   }
 
+  // Now and then anonymous: a table refuses it unless its config allows it.
+  std::string alias() { return pick(5) == 0 ? "anon-" + std::to_string(pick(3)) : std::string(); }
+
   room_command next(std::int64_t ts) {
     room_command c;
     auto const who = pick(people.size());
@@ -195,7 +198,7 @@ struct generator {
         c.op = cmd::leave{};
         break;
       case 3:
-        c.op = cmd::say{some_item('m'), "text " + std::to_string(next_id)};
+        c.op = cmd::say{some_item('m'), "text " + std::to_string(next_id), alias()};
         break;
       case 4:
         c.op = cmd::hand{pick(3) != 0};
@@ -204,7 +207,7 @@ struct generator {
         c.op = cmd::speaker{pick(4) == 0};
         break;
       case 6:
-        c.op = cmd::insight{some_item('i'), "idea " + std::to_string(next_id)};
+        c.op = cmd::insight{some_item('i'), "idea " + std::to_string(next_id), alias()};
         break;
       case 7:
       case 8:
@@ -249,7 +252,7 @@ struct generator {
         if (next_id > 300 && pick(5) == 0)
           c.op = cmd::erase{people[pick(people.size())].id};
         else
-          c.op = cmd::say{some_item('m'), "text " + std::to_string(next_id)};
+          c.op = cmd::say{some_item('m'), "text " + std::to_string(next_id), alias()};
         break;
     }
     return c;

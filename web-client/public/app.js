@@ -18,7 +18,7 @@ import {
   renderOverview, renderUnread, downloadReport,
 } from '/plenary.js';
 import { attachModeration, setModerationHooks, renderRules } from '/moderation.js';
-import { attachHosts, setHostsHooks, wireHosts } from '/hosts.js';
+import { attachHosts, setHostsHooks, wireHosts, anonymousChoice } from '/hosts.js';
 
 // ---- views -----------------------------------------------------------------------
 
@@ -336,7 +336,8 @@ function wireJoin() {
 }
 
 function wireTable() {
-  onSubmit('say-form', () => sendFrom('say-text', (text) => state.client.say(state.table.room, text)));
+  onSubmit('say-form', () => sendFrom('say-text',
+    (text) => state.client.say(state.table.room, text, anonymousChoice('say-anon'))));
   // Enter sends, Shift+Enter makes a new line.
   $('say-text').addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
@@ -346,7 +347,8 @@ function wireTable() {
   });
   onSubmit('plenary-say-form', () => sendFrom('plenary-say-text', (text) => state.client.say('plenary', text)));
   onClick('hand-btn', () => run(state.client.hand(!state.handUp)));
-  onSubmit('insight-form', () => sendFrom('insight-text', (text) => state.client.insight(text)));
+  onSubmit('insight-form', () => sendFrom('insight-text',
+    (text) => state.client.insight(text, anonymousChoice('insight-anon'))));
 }
 
 function wireModerator() {

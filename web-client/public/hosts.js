@@ -102,7 +102,22 @@ export function wireHosts() {
   });
 }
 
+// ---- anonymous contributions ------------------------------------------------------
+
+// The options of a `say` or `insight`: anonymous when the box is shown and ticked.
+export function anonymousChoice(boxId) {
+  const box = $(boxId);
+  return { anonymous: !box.parentElement.hidden && box.checked };
+}
+
+function showAnonymousChoice(allowed) {
+  for (const el of document.querySelectorAll('.anon-choice')) el.hidden = !allowed;
+}
+
 export function attachHosts(client) {
+  client.on('snapshot', ({ room, snapshot }) => {
+    if (room !== 'plenary') showAnonymousChoice(!!snapshot.anonymous);
+  });
   client.on('recall', onRecall);
   client.on('welcome', renderRecall);
   client.on('moved', (ev) => {

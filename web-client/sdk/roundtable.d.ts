@@ -152,6 +152,8 @@ export interface Snapshot {
   phases?: PhaseEvent[];
   /** Plenary: when the chair's recall closes the tables (ms since the epoch); 0: none. */
   recall_ends_at?: number;
+  /** The room takes anonymous `say` and `insight` (the event or table config). */
+  anonymous?: boolean;
   open?: boolean;
   capacity?: number;
   /** Table: ids of the participants muted there. */
@@ -448,10 +450,10 @@ export interface Ops {
   hello: { fields: { name: string; token?: string; resume?: Record<RoomId, RoomPosition> }; reply: HelloReply };
   join: { fields: { table: string }; reply: JoinReply };
   leave: { fields: Record<string, never>; reply: ReplyOk };
-  say: { fields: { room: RoomId; text: string }; reply: ReplyOk };
+  say: { fields: { room: RoomId; text: string; anonymous?: boolean }; reply: ReplyOk };
   hand: { fields: { up: boolean; participant?: string }; reply: ReplyOk };
   speaker: { fields: { room: RoomId; action?: 'next' | 'end' | 'clear'; participant?: string }; reply: ReplyOk };
-  insight: { fields: { text: string }; reply: ReplyOk };
+  insight: { fields: { text: string; anonymous?: boolean }; reply: ReplyOk };
   vote: { fields: { insight: string; up?: boolean }; reply: ReplyOk };
   delete: { fields: { room: RoomId; message: string } | { room: RoomId; insight: string }; reply: ReplyOk };
   timer: { fields: { room: RoomId; seconds?: number; pause?: boolean; extend?: number }; reply: ReplyOk };
@@ -621,14 +623,15 @@ export declare class Roundtable {
   request<K extends Exclude<OpName, 'hello'>>(op: K, fields?: Ops[K]['fields']): Promise<Ops[K]['reply']>;
   join(table: string): Promise<JoinReply>;
   leave(): Promise<ReplyOk>;
-  say(room: RoomId, text: string): Promise<ReplyOk>;
+  /** `anonymous`: shown as "Anonymous" with a pseudonym, where the room allows it (snapshot `anonymous`). */
+  say(room: RoomId, text: string, options?: { anonymous?: boolean }): Promise<ReplyOk>;
   hand(up: boolean): Promise<ReplyOk>;
   speaker(room: RoomId, action?: 'next' | 'end' | 'clear'): Promise<ReplyOk>;
   /** Moderator: gives the floor to this raised hand, wherever it is in the queue. */
   giveFloor(room: RoomId, participant: string): Promise<ReplyOk>;
   /** Moderator: lowers this participant's hand at one's table. */
   lowerHand(participant: string): Promise<ReplyOk>;
-  insight(text: string): Promise<ReplyOk>;
+  insight(text: string, options?: { anonymous?: boolean }): Promise<ReplyOk>;
   vote(insight: string, up?: boolean): Promise<ReplyOk>;
   delete(room: RoomId, message: string): Promise<ReplyOk>;
   deleteMessage(room: RoomId, message: string): Promise<ReplyOk>;

@@ -583,7 +583,10 @@ export class Roundtable {
     return this._request('join', { table }, (r) => this._applyJoin(r, 'join'));
   }
   leave() { return this.request('leave'); }
-  say(room, text) { return this.request('say', { room, text }); }
+  /** `options.anonymous`: shown as "Anonymous" with a pseudonym, where the room allows it. */
+  say(room, text, options = {}) {
+    return this.request('say', options.anonymous ? { room, text, anonymous: true } : { room, text });
+  }
   hand(up) { return this.request('hand', { up: !!up }); }
   /** Moderator: `next` (the first raised hand), `end` (the turn; the queue stays) or `clear`. */
   speaker(room, action = 'next') { return this.request('speaker', { room, action }); }
@@ -591,7 +594,9 @@ export class Roundtable {
   giveFloor(room, participant) { return this.request('speaker', { room, participant }); }
   /** Moderator: lowers this participant's hand at one's table. */
   lowerHand(participant) { return this.request('hand', { up: false, participant }); }
-  insight(text) { return this.request('insight', { text }); }
+  insight(text, options = {}) {
+    return this.request('insight', options.anonymous ? { text, anonymous: true } : { text });
+  }
   /** `up` false takes one's vote back. */
   vote(insight, up = true) { return this.request('vote', up ? { insight } : { insight, up: false }); }
   delete(room, message) { return this.request('delete', { room, message }); }

@@ -4,32 +4,17 @@
 // console's list (a bad line is listed, the move made), the person lands at
 // the new table and is told who moved them; the chair's recall shows a
 // countdown at the table, is called off, then ends at once: everyone is back
-// in the plenary and told so.
+// in the plenary and told so. At a table that allows it, a participant ticks
+// "Anonymement" and the others see "Anonymous", not the name.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import os from 'node:os';
+import path from 'node:path';
 import { startServer, serverBinary, serverAvailable } from './support/server.js';
+import { launchBrowser, axeCheck, focusKey } from './support/browser.js';
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WAIT = 15000;
-
-async function axeCheck(page, view) {
-  if (!await page.evaluate(() => typeof window.axe !== 'undefined')) await page.evaluate(`${AXE_SOURCE}\n;undefined`);
-  const result = await page.evaluate(() => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-  }));
-  const details = result.violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  assert.equal(result.violations.length, 0, `axe violations on ${view}:\n${details.join('\n')}`);
-}
-
-const focusKey = (page) => page.evaluate(() => {
-  const a = document.activeElement;
-  return a ? a.id || a.dataset.focus || a.tagName.toLowerCase() : 'none';
-});
 
 describe('hosts in Chromium, in French, by keyboard', { timeout: 180000 }, () => {
   let server;
@@ -53,10 +38,7 @@ describe('hosts in Chromium, in French, by keyboard', { timeout: 180000 }, () =>
   before(async () => {
     assert.ok(serverAvailable(), `roundtable-server not found at ${serverBinary()}`);
     server = await startServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM, headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchBrowser();
   });
 
   after(async () => {
@@ -118,5 +100,47 @@ describe('hosts in Chromium, in French, by keyboard', { timeout: 180000 }, () =>
     await ada.locator('#recall-banner').waitFor({ state: 'hidden', timeout: WAIT });
     await axeCheck(ada, 'back in the plenary');
     assert.deepEqual(errors, []);
+  });
+
+  it('posts anonymously where the table allows it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-anon-'));
+    const file = path.join(dir, 'event.json');
+    fs.writeFileSync(file, JSON.stringify({
+      id: 'anon', title: 'Anonyme', tables: [{ id: 'open-floor', topic: 'Parole libre', anonymous: true }],
+    }));
+    const own = await startServer({ extraArgs: ['--event', file] });
+    try {
+      const visit = async (name) => {
+        const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+        const page = await ctx.newPage();
+        page.on('pageerror', (err) => errors.push(err.message));
+        await page.goto(`${own.url}/?lang=fr`);
+        await page.locator('#join-name').focus();
+        await page.keyboard.type(name);
+        await page.keyboard.press('Enter');
+        await waitOpen(page);
+        await press(page, '#table-list button[data-table="open-floor"]');
+        await page.locator('#table-body').waitFor({ state: 'visible', timeout: WAIT });
+        return page;
+      };
+      const ada = await visit('Ada Lovelace');
+      const bob = await visit('Bob');
+      await ada.locator('#say-anon').waitFor({ state: 'visible', timeout: WAIT });
+      await axeCheck(ada, 'a table that takes anonymous contributions');
+      await ada.locator('#say-anon').focus();
+      await ada.keyboard.press('Space');
+      await ada.locator('#say-text').focus();
+      await ada.keyboard.type('Sans mon nom');
+      await ada.keyboard.press('Enter');
+      const line = bob.locator('#messages li', { hasText: 'Sans mon nom' });
+      await line.waitFor({ timeout: WAIT });
+      const text = await line.textContent();
+      assert.match(text, /Anonymous/);
+      assert.doesNotMatch(text, /Ada/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await own.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,9 +1,13 @@
 // The SDK's hosts' tools against a real roundtable-server: the chair moves a
 // participant (one move, by name, and many from a CSV), the moved client takes
 // the `moved` snapshot as its join (its table, its seq, the `snapshot` notice),
-// and a refused move says why.
+// and a refused move says why; the recall's countdown and end as the SDK
+// tracks them; anonymous contributions where the event config allows them.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import WebSocket from 'ws';
 import { Roundtable, RoundtableError, parseMoves } from '../sdk/roundtable.js';
 import { startServer, serverBinary, serverAvailable } from './support/server.js';
@@ -91,5 +95,78 @@ describe('SDK hosts', { timeout: 60000 }, () => {
     await cemMoved;
     assert.equal(bea.table, 'inclusiveness');
     assert.equal(cem.table, 'synergies');
+  });
+});
+
+describe('SDK hosts: recall and anonymous', { timeout: 60000 }, () => {
+  let server;
+  let dir;
+  const clients = [];
+  const make = (opts) => {
+    const c = new Roundtable({ url: server.wsUrl, WebSocket, name: 'Tester', ...opts });
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-hosts-'));
+    const file = path.join(dir, 'event.json');
+    fs.writeFileSync(file, JSON.stringify({
+      id: 'sdk-hosts', title: 'Hosts', tables: [
+        { id: 'open-floor', topic: 'Open floor', anonymous: true },
+        { id: 'signed', topic: 'Signed' }],
+    }));
+    server = await startServer({ extraArgs: ['--rate-limit', '0', '--event', file] });
+  });
+
+  after(async () => {
+    for (const c of clients) c.close();
+    if (server) await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('posts anonymously where the table allows it, and says no elsewhere', async () => {
+    const ada = make({ name: 'Ada' });
+    const bob = make({ name: 'Bob' });
+    await ada.connect();
+    await bob.connect();
+    const { snapshot } = await ada.join('open-floor');
+    assert.equal(snapshot.anonymous, true);
+    await bob.join('open-floor');
+    const heard = bob.waitFor('message', (m) => m.text === 'quietly');
+    await ada.say('open-floor', 'quietly', { anonymous: true });
+    const m = await heard;
+    assert.equal(m.from.name, 'Anonymous');
+    assert.match(m.from.id, /^anon-/);
+    assert.notEqual(m.from.id, ada.you.id);
+    const idea = bob.waitFor('insight');
+    await ada.insight('an idea', { anonymous: true });
+    assert.equal((await idea).by.id, m.from.id);
+    const other = await ada.join('signed');
+    assert.equal(other.snapshot.anonymous, false);
+    await assert.rejects(ada.say('signed', 'x', { anonymous: true }), (e) => e.code === 'forbidden');
+  });
+
+  it('tracks the recall: the countdown, then back in the plenary', async () => {
+    const chair = make({ name: 'Chair', token: server.chairToken });
+    const ada = make({ name: 'Ada' });
+    await chair.connect();
+    await ada.connect();
+    await ada.join('signed');
+    const set = ada.waitFor('recall');
+    await chair.recall(10);
+    const ev = await set;
+    assert.equal(ev.ended, false);
+    assert.equal(ada.recallEndsAt, ev.ends_at);
+    const late = make({ name: 'Late' });
+    await late.connect();
+    assert.equal(late.recallEndsAt, ev.ends_at);
+    const ended = ada.waitFor('recall', (e) => e.ended);
+    await chair.request('recall', { seconds: 0 });
+    await ended;
+    assert.equal(ada.recallEndsAt, 0);
+    assert.equal(ada.table, null);
+    await assert.rejects(ada.join('signed'), (e) => e.code === 'forbidden');
+    await assert.rejects(ada.recall(1), (e) => e.code === 'forbidden');
   });
 });

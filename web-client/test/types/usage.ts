@@ -38,6 +38,9 @@ export async function session(): Promise<string> {
   const results = await rt.moveMany(parseMoves('name,table\nAda,synergies').moves);
   const refused: string = results.filter((r) => !r.ok).map((r) => r.error?.code ?? '').join();
   rt.on('moved', (ev: MovedEvent) => ev.snapshot?.room ?? ev.error?.code);
+  await rt.say('synergies', 'hi', { anonymous: true });
+  await rt.insight('idea', { anonymous: true });
+  await rt.request('say', { room: 'plenary', text: 'hi', anonymous: true });
   await rt.recall(5);
   await rt.cancelRecall();
   await rt.request('recall', { seconds: 90 });
