@@ -139,8 +139,9 @@ outcome room::hold(room_command const& c, cmd::say const& op, participant const&
     return make_error(error_code::full, "the moderator has " + std::to_string(max_held) +
                                             " messages waiting; try again later");
   }
-  auto const mine = std::count_if(held_.begin(), held_.end(),
-                                  [&](held_entry const& h) { return h.from.id == c.who.id; });
+  auto const mine = std::count_if(held_.begin(), held_.end(), [&](held_entry const& h) {
+    return author_of(h.from.id) == c.who.id;
+  });
   if (static_cast<std::size_t>(mine) >= max_held_per_participant) {
     return make_error(error_code::full, "you have " + std::to_string(max_held_per_participant) +
                                             " messages waiting for the moderator");
