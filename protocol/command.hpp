@@ -34,6 +34,9 @@ inline constexpr std::size_t poll_options_min = 2;
 inline constexpr std::size_t poll_options_max = 10;  // beyond ten, nobody reads them all
 inline constexpr std::int64_t timer_seconds = 24 * 3600;
 inline constexpr std::int64_t capacity = 100000;
+// `recall`: tables close at most two hours on, the length of a long breakout.
+inline constexpr std::int64_t recall_minutes = 120;
+inline constexpr std::int64_t recall_seconds = recall_minutes * 60;
 }  // namespace limits
 
 struct resume_point {
@@ -55,6 +58,7 @@ struct leave {};
 struct say {
   std::string room;
   std::string text;
+  bool anonymous = false;  // shown as "Anonymous" with a pseudonym, where the table allows it
 };
 // Raise or lower the sender's hand at its table; with `participant`, a
 // moderator lowers that person's hand (up must then be false).
@@ -72,6 +76,7 @@ struct speaker {
 };
 struct insight {
   std::string text;
+  bool anonymous = false;
 };
 // up false takes the sender's vote back.
 struct vote {
@@ -208,10 +213,24 @@ struct react {
   std::string emoji;
 };
 
+// Chair: seat a participant at a table; `participant` (an id) or `name` (every
+// connection with that display name), exactly one.
+struct move {
+  std::string participant;
+  std::string name;
+  std::string table;
+};
+// Chair: everyone back to the plenary in `minutes` (or `seconds` on the wire;
+// 0: at once), the tables closed then; `cancel` calls a running countdown off.
+struct recall {
+  std::int64_t seconds = 0;
+  bool cancel = false;
+};
+
 using body = std::variant<hello, join, leave, say, hand, speaker, insight, vote, del, timer,
                           summary, broadcast, phase, table, create_table, ping, outcome, hide,
                           restore, mute, remove_from_table, moderation, approve, reject, poll,
-                          poll_vote, poll_close, react, help>;
+                          poll_vote, poll_close, react, help, move, recall>;
 
 struct command {
   // The request id exactly as the client wrote it (a JSON number or string),

@@ -23,11 +23,12 @@ namespace {
 namespace od = simdjson::ondemand;
 
 // Wire op names, in the order of the alternatives of `body`.
-constexpr std::array<std::string_view, 29> op_names = {
+constexpr std::array<std::string_view, 31> op_names = {
     "hello",        "join",    "leave",   "say",     "hand",      "speaker",    "insight",
     "vote",         "delete",  "timer",   "summary", "broadcast", "phase",      "table",
     "create_table", "ping",    "outcome", "hide",    "restore",   "mute",       "remove",
-    "moderation",   "approve", "reject",  "poll",    "poll_vote", "poll_close", "react", "help"};
+    "moderation",   "approve", "reject",  "poll",    "poll_vote", "poll_close", "react",
+    "help",         "move",    "recall"};
 static_assert(op_names.size() == std::variant_size_v<body>);
 
 // The position of T among the alternatives of `body`, so `build` can switch on it.
@@ -46,6 +47,7 @@ constexpr std::size_t index_of = index_in<T, body>::value;
 static_assert(index_of<del> == 8 && op_names[index_of<del>] == "delete");
 static_assert(op_names[index_of<create_table>] == "create_table");
 static_assert(op_names[index_of<remove_from_table>] == "remove");
+static_assert(op_names[index_of<move>] == "move" && op_names[index_of<recall>] == "recall");
 
 // Nesting a client message needs is 3 (hello.resume.room); deeper only happens
 // inside ignored fields. A bound keeps the skipping recursion shallow.
@@ -88,14 +90,18 @@ enum class key : std::uint8_t {
   choices,
   emoji,
   done,
+  minutes,
+  cancel,
+  anonymous,
   count
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(key::count)> key_names = {
-    "op",       "name",    "token",       "table",   "room",    "text",     "up",
-    "action",   "insight", "message",     "seconds", "publish", "topic",    "moderator",
-    "capacity", "open",    "status",      "note",    "into",    "item",     "participant",
-    "on",       "reason",  "premoderate", "pause",   "extend",  "question", "options",
-    "multiple", "live",    "poll",        "choices", "emoji", "done"};
+    "op",       "name",     "token",       "table",   "room",    "text",     "up",
+    "action",   "insight",  "message",     "seconds", "publish", "topic",    "moderator",
+    "capacity", "open",     "status",      "note",    "into",    "item",     "participant",
+    "on",       "reason",   "premoderate", "pause",   "extend",  "question", "options",
+    "multiple", "live",     "poll",        "choices", "emoji",   "done",     "minutes",
+    "cancel",   "anonymous"};
 
 // What one field held. Strings point into simdjson's string buffer, valid until
 // the next parse.
@@ -742,7 +748,8 @@ bool parser::impl::build(std::size_t op_index, command& out) {
       return true;
     case index_of<say>: {
       auto& c = out.op.emplace<say>();
-      return id_field(key::room, true, c.room) && text_field(key::text, 1, limits::text, c.text);
+      return id_field(key::room, true, c.room) && text_field(key::text, 1, limits::text, c.text) &&
+             bool_field(key::anonymous, false, c.anonymous);
     }
     case index_of<hand>: {
       auto& c = out.op.emplace<hand>();
@@ -773,8 +780,11 @@ bool parser::impl::build(std::size_t op_index, command& out) {
         return fail(error_code::bad_request, "speaker: 'participant' goes with action \"next\"");
       return true;
     }
-    case index_of<insight>:
-      return text_field(key::text, 1, limits::insight, out.op.emplace<insight>().text);
+    case index_of<insight>: {
+      auto& c = out.op.emplace<insight>();
+      return text_field(key::text, 1, limits::insight, c.text) &&
+             bool_field(key::anonymous, false, c.anonymous);
+    }
     case index_of<vote>: {
       auto& c = out.op.emplace<vote>();
       return id_field(key::insight, true, c.insight) && bool_field(key::up, false, c.up);
@@ -878,6 +888,32 @@ bool parser::impl::build(std::size_t op_index, command& out) {
     case index_of<help>: {
       auto& c = out.op.emplace<help>();
       return id_field(key::table, false, c.table) && bool_field(key::done, false, c.done);
+    }
+    case index_of<move>: {
+      auto& c = out.op.emplace<move>();
+      if (!id_field(key::table, true, c.table) ||
+          !id_field(key::participant, false, c.participant) ||
+          !label_field(key::name, false, limits::name, c.name))
+        return false;
+      if (c.participant.empty() == c.name.empty())
+        return fail(error_code::bad_request, "move: give one of 'participant' or 'name'");
+      return true;
+    }
+    case index_of<recall>: {
+      auto& c = out.op.emplace<recall>();
+      if (!bool_field(key::cancel, false, c.cancel)) return false;
+      auto const given = [&](key k) {
+        return at(k).k != slot::kind::missing && at(k).k != slot::kind::null;
+      };
+      if (c.cancel + given(key::minutes) + given(key::seconds) != 1)
+        return fail(error_code::bad_request,
+                    "recall: give one of 'minutes', 'seconds' or 'cancel': true");
+      if (given(key::seconds))
+        return int_field(key::seconds, true, limits::recall_seconds, c.seconds);
+      if (c.cancel) return true;
+      if (!int_field(key::minutes, true, limits::recall_minutes, c.seconds)) return false;
+      c.seconds *= 60;
+      return true;
     }
   }
   return fail(error_code::internal, "unhandled op");

@@ -2,6 +2,7 @@
 #include "server/client.hpp"
 
 #include "protocol/json_writer.hpp"
+#include "server/auth/digest.hpp"
 #include "server/invitation.hpp"
 
 #include <chrono>
@@ -185,7 +186,8 @@ bool client::pipelinable(protocol::command const& cmd) {
                std::is_same_v<T, protocol::moderation> || std::is_same_v<T, protocol::approve> ||
                std::is_same_v<T, protocol::reject> || std::is_same_v<T, protocol::poll> ||
                std::is_same_v<T, protocol::poll_vote> || std::is_same_v<T, protocol::poll_close> ||
-               std::is_same_v<T, protocol::react> || std::is_same_v<T, protocol::help>;
+               std::is_same_v<T, protocol::react> || std::is_same_v<T, protocol::help> ||
+               std::is_same_v<T, protocol::move> || std::is_same_v<T, protocol::recall>;
       },
       cmd.op);
 }
@@ -352,8 +354,9 @@ bool client::dispatch(protocol::command& cmd) {
           auto* s = member_room(rid, op.room);
           if (!s) return true;
           return room_op(std::move(rid), *s,
-                         [text = std::move(op.text), now](room& r, member const& m) {
-                           return r.say(m, text, now);
+                         [text = std::move(op.text), alias = alias_at(op.room, op.anonymous), now](
+                             room& r, member const& m) mutable {
+                           return r.say(m, text, now, std::move(alias));
                          });
         } else if constexpr (std::is_same_v<T, protocol::hand>) {
           auto* s = table_room(rid);
@@ -382,8 +385,9 @@ bool client::dispatch(protocol::command& cmd) {
           auto* s = table_room(rid);
           if (!s) return true;
           return room_op(std::move(rid), *s,
-                         [text = std::move(op.text), now](room& r, member const& m) {
-                           return r.add_insight(m, text, now);
+                         [text = std::move(op.text), alias = alias_at(table_, op.anonymous), now](
+                             room& r, member const& m) mutable {
+                           return r.add_insight(m, text, now, std::move(alias));
                          });
         } else if constexpr (std::is_same_v<T, protocol::vote>) {
           auto* s = table_room(rid);
@@ -554,6 +558,13 @@ bool client::dispatch(protocol::command& cmd) {
               std::move(rid), *s,
               [c = cmd::react{std::move(op.item), std::move(op.emoji)}, now](
                   room& r, member const& m) mutable { return r.react(m, std::move(c), now); });
+        } else if constexpr (std::is_same_v<T, protocol::move>) {
+          return do_move(std::move(rid), op, now);
+        } else if constexpr (std::is_same_v<T, protocol::recall>) {
+          return room_op(std::move(rid), node_.plenary(),
+                         [c = cmd::recall{op.seconds, op.cancel}, now](room& r, member const& m) {
+                           return r.recall(m.who, c, now);
+                         });
         } else {
           static_assert(sizeof(T) == 0, "an op without a handler");
         }
@@ -637,6 +648,7 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
         }
         auto& slot = *self->node_.find_room(table_rp->room);
         self->table_ = table_rp->room;  // provisional: on_closed must leave it too
+        self->hopping_ = true;
         self->node_.on_home(slot, [self, rid = std::move(rid), h = std::move(h),
                                    snap = std::move(snap), phase = std::move(phase),
                                    recovered = std::move(recovered), rp = *table_rp,
@@ -665,6 +677,7 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
                                        table_snap = std::move(table_snap),
                                        room_id = rp.room]() mutable {
               if (self->closed_) return;
+              self->hopping_ = false;
               if (table_snap.empty()) {
                 self->table_.clear();  // full or closed meanwhile: plenary only
               } else {
@@ -673,6 +686,7 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
               }
               self->finish_hello(std::move(rid), std::move(h), std::move(snap), std::move(phase),
                                  std::move(table_snap), std::move(recovered));
+              self->after_hop();
             });
           };
           t.after(t.join(m, node::now_ms()), std::move(done));
@@ -741,50 +755,153 @@ bool client::do_join(std::string rid, std::string table) {
     reply_error(rid, {error_code::not_found, "no table '" + table + "'"});
     return true;
   }
-  node_.on_home(
-      *s, [self = shared_from_this(), rid = std::move(rid), m = self_member()](room& r) mutable {
-        // Back on the client's worker with the outcome and the snapshot.
-        auto finish = [self = std::move(self), rid = std::move(rid), id = r.id()](
-                          outcome o, std::string snap) mutable {
-          auto const wi = self->worker_index();
-          self->node_.on_worker(wi, [self = std::move(self), rid = std::move(rid), o = std::move(o),
-                                     snap = std::move(snap), id = std::move(id)]() mutable {
-            if (o) {
-              self->reply_error(rid, *o);
-              self->op_done();
-              return;
-            }
-            if (self->closed_) {
-              // on_closed ran before we knew of the join: leave what we joined.
-              self->node_.on_home(*self->node_.find_room(id), [conn = self->serial_](room& t) {
-                t.leave(conn, node::now_ms());
-              });
-              return;
-            }
-            if (self->table_ != id) {
-              self->leave_table();  // the hop: the old table's stream ends here
-              self->table_ = id;
-              self->worker_.rooms.try_emplace(id, table_slot).first->second.add(self.get());
-            }
-            auto w = reply_head(rid);
-            w.key("snapshot").raw(snap).end_object();
-            self->enqueue(w.release());
-            self->op_done();
-          });
-        };
-        // The snapshot is taken right after our join is applied: at its seq.
-        r.after(r.join(m, node::now_ms()),
-                [&r, who = m.who, finish = std::move(finish)](outcome o) mutable {
-                  std::string snap;
-                  if (!o) {
-                    json_writer w;
-                    r.write_snapshot(w, &who);
-                    snap = w.release();
-                  }
-                  finish(std::move(o), std::move(snap));
-                });
-      });
+  if (hopping_) {  // a move in flight: this join follows it
+    waiting_join_.emplace(std::move(rid), std::move(table));
+    return false;
+  }
+  seat(*s, [this, rid = std::move(rid)](outcome o, std::string snap) {
+    if (o) {
+      reply_error(rid, *o);
+    } else {
+      auto w = reply_head(rid);
+      w.key("snapshot").raw(snap).end_object();
+      enqueue(w.release());
+    }
+    op_done();
+  });
   return false;
+}
+
+void client::seat(room_slot& s, std::function<void(outcome, std::string)> done) {
+  hopping_ = true;
+  node_.on_home(s, [self = shared_from_this(), m = self_member(),
+                    done = std::move(done)](room& r) mutable {
+    // Back on the client's worker with the outcome and the snapshot.
+    auto finish = [self = std::move(self), done = std::move(done), id = r.id()](
+                      outcome o, std::string snap) mutable {
+      auto const wi = self->worker_index();
+      self->node_.on_worker(wi, [self = std::move(self), o = std::move(o), snap = std::move(snap),
+                                 id = std::move(id), done = std::move(done)]() mutable {
+        self->hopping_ = false;
+        if (self->closed_) {
+          // on_closed ran before we knew of the join: leave what we joined.
+          if (!o)
+            self->node_.on_home(*self->node_.find_room(id),
+                                [conn = self->serial_](room& t) { t.leave(conn, node::now_ms()); });
+          return;
+        }
+        if (!o && self->table_ != id) {
+          self->leave_table();  // the hop: the old table's stream ends here
+          self->table_ = id;
+          self->worker_.rooms.try_emplace(id, table_slot).first->second.add(self.get());
+        }
+        done(std::move(o), std::move(snap));
+        self->after_hop();
+      });
+    };
+    // The snapshot is taken right after our join is applied: at its seq.
+    r.after(r.join(m, node::now_ms()),
+            [&r, who = m.who, finish = std::move(finish)](outcome o) mutable {
+              std::string snap;
+              if (!o) {
+                json_writer w;
+                r.write_snapshot(w, &who);
+                snap = w.release();
+              }
+              finish(std::move(o), std::move(snap));
+            });
+  });
+}
+
+void client::move_to(std::string table, participant by) {
+  if (closed_ || closing_) return;
+  auto* s = node_.find_room(table);
+  if (!s) return;  // the plenary knew it, this node not yet: cannot happen once created
+  if (hopping_) {
+    waiting_move_.emplace(std::move(table), std::move(by));  // the latest order wins
+    return;
+  }
+  seat(*s, [this, table, by = std::move(by)](outcome o, std::string snap) {
+    json_writer w;
+    w.begin_object().field("type", "moved").field("table", table).key("by");
+    w.begin_object()
+        .field("id", by.id)
+        .field("name", by.name)
+        .field("role", auth::to_string(by.who))
+        .end_object();
+    if (o) {
+      w.key("error")
+          .begin_object()
+          .field("code", protocol::to_string(o->code))
+          .field("message", o->message)
+          .end_object();
+    } else {
+      w.key("snapshot").raw(snap);
+    }
+    enqueue(w.end_object().release());
+  });
+}
+
+bool client::do_move(std::string rid, protocol::move& op, std::int64_t now) {
+  if (!who_.is_chair()) {
+    reply_error(rid, {error_code::forbidden, "only the chair moves people"});
+    return true;
+  }
+  // What the lobby knows now, for a clear answer at once; the table's log
+  // decides again when the person joins (a table that filled meanwhile
+  // refuses them there, and they hear it in `moved`).
+  auto* s = node_.find_room(op.table);
+  if (!s || op.table == room::plenary_id) {
+    reply_error(rid, {error_code::not_found, "no table '" + op.table + "'"});
+    return true;
+  }
+  if (!s->open.load(std::memory_order_relaxed)) {
+    reply_error(rid,
+                {error_code::forbidden, "table '" + op.table + "' is closed: reopen it first"});
+    return true;
+  }
+  auto const seated = s->count.load(std::memory_order_relaxed);
+  if (s->config.capacity > 0 && seated >= s->config.capacity) {
+    reply_error(rid,
+                {error_code::full, "table '" + op.table + "' is full (" + std::to_string(seated) +
+                                       " of " + std::to_string(s->config.capacity) + ")"});
+    return true;
+  }
+  return room_op(
+      std::move(rid), node_.plenary(),
+      [c = cmd::move{std::move(op.participant), std::move(op.name), std::move(op.table)}, now](
+          room& r, member const& m) mutable { return r.move(m.who, std::move(c), now); });
+}
+
+std::string client::alias_at(std::string const& room_id, bool anonymous) const {
+  if (!anonymous) return {};
+  // Stable per person and room, on every node (they share the secret), and
+  // not linkable to the person without it.
+  std::string data = "anonymous\n";
+  data.append(node_.event().id).append("\n").append(room_id).append("\n").append(who_.id);
+  return "anon-" + auth::keyed_digest(node_.secret(), data).substr(0, 16);
+}
+
+void client::recalled() {
+  waiting_move_.reset();
+  if (hopping_) {
+    recalled_after_hop_ = true;
+    return;
+  }
+  leave_table();
+}
+
+void client::after_hop() {
+  if (std::exchange(recalled_after_hop_, false)) leave_table();
+  if (waiting_join_) {
+    auto [rid, table] = std::move(*waiting_join_);
+    waiting_join_.reset();
+    if (do_join(std::move(rid), std::move(table))) op_done();
+  } else if (waiting_move_) {
+    auto [table, by] = std::move(*waiting_move_);
+    waiting_move_.reset();
+    move_to(std::move(table), std::move(by));
+  }
 }
 
 bool client::do_leave(std::string rid) {

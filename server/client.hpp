@@ -84,6 +84,13 @@ class client : public std::enable_shared_from_this<client> {
   // The table's moderator removed this connection from `table`: its stream
   // there ends (the room already took it off the roster).
   void removed_from(std::string const& table);
+  // The chair moved this participant to `table`: the connection hops there
+  // (after a hop of its own still in flight) and gets `moved` with the
+  // table's snapshot, or with the error when the table's log refused it.
+  void move_to(std::string table, participant by);
+  // The chair's recall ended: the connection leaves its table (after a hop
+  // in flight), and no move waiting for one is made.
+  void recalled();
 
   // Closes with `code` (e.g. 1001 at shutdown); the transport flushes first.
   void close(unsigned short code, std::string_view reason);
@@ -132,7 +139,19 @@ class client : public std::enable_shared_from_this<client> {
   void finish_hello(std::string rid, protocol::hello h, std::string plenary_snapshot,
                     std::string phase, std::string table_snapshot, std::string recovered);
   bool do_join(std::string rid, std::string table);
+  // The one hop, for `join` and for a move: joins `table` (leaving the table
+  // held) and runs `done` on this worker with the outcome and the snapshot,
+  // unless the connection closed meanwhile. One hop at a time per connection.
+  void seat(room_slot& s, std::function<void(outcome, std::string)> done);
+  // After a hop: runs the join or the move that waited for it.
+  void after_hop();
+  // The pseudonym this participant's anonymous items carry in `room_id`;
+  // empty when `anonymous` is false.
+  std::string alias_at(std::string const& room_id, bool anonymous) const;
   bool do_leave(std::string rid);
+  // The chair's `move`: checked against the lobby here, then ordered in the
+  // plenary's log, which every node applies (node::publish seats the person).
+  bool do_move(std::string rid, protocol::move& op, std::int64_t now);
   // Stops the table's stream here and (unless told not to) leaves the room.
   void leave_table(bool tell_room = true);
   // The reply to an op that ran on a room's home: posted back to this
@@ -166,6 +185,12 @@ class client : public std::enable_shared_from_this<client> {
   bool closed_ = false;
   bool closing_ = false;
   std::string table_;  // current table; empty: plenary only
+  // A hop (join, move, hello's re-seat) is in flight; a `join` read meanwhile
+  // and the latest move wait for it, so that table_ follows the room's log.
+  bool hopping_ = false;
+  std::optional<std::pair<std::string, std::string>> waiting_join_;  // rid, table
+  std::optional<std::pair<std::string, participant>> waiting_move_;  // table, by
+  bool recalled_after_hop_ = false;
 
   // Replies in read order while pipelined ops are in flight: nullopt until
   // answered. The first one's number (counting every reply queued here) is

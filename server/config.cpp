@@ -187,6 +187,8 @@ event_config load_event(std::string const& path) {
     e.rules = s;
   }
   e.agenda = agenda_in(doc, fail);
+  if (doc["anonymous"].error() != simdjson::NO_SUCH_FIELD && doc["anonymous"].get(e.anonymous))
+    fail("'anonymous' must be true or false");
   if (!doc["phase"].get(s)) {
     e.phase = s;
     if (!on_agenda(e, e.phase)) fail("'phase' " + e.phase + " is not an agenda step");
@@ -216,6 +218,9 @@ event_config load_event(std::string const& path) {
         fail("table " + c.id + ": help must be \"participants\" or \"moderators\"");
       c.help_participants = s == "participants";
     }
+    c.anonymous = e.anonymous;
+    bool anonymous = false;
+    if (!t["anonymous"].get(anonymous)) c.anonymous = anonymous;
     if (auto g = guide_of(t, c.id, fail); !g.goal.empty() || !g.questions.empty())
       e.guides[c.id] = std::move(g);
     for (auto const& other : e.tables) {

@@ -41,6 +41,9 @@ struct event_config {
   // House rules, shown at join and at every table so that moderation is open
   // about what it hides and why; empty: none.
   std::string rules;
+  // Every table (and the plenary) takes anonymous contributions; a table's own
+  // "anonymous" overrides it.
+  bool anonymous = false;
   std::vector<table_config> tables;
   std::map<std::string, table_guide> guides;  // by table id; tables without one have none
   // The guide of `table`, empty when it has none.

@@ -160,7 +160,9 @@ node::node(options opts, event_config event)
     }
   }
   bool const fresh_plenary = !log_ || !log_->load(std::string(room::plenary_id), 1);
-  auto& p = add_room(table_config{std::string(room::plenary_id), "Plenary", "", 0, true});
+  table_config plenary_cfg{std::string(room::plenary_id), "Plenary", "", 0, true};
+  plenary_cfg.anonymous = event_.anonymous;
+  auto& p = add_room(plenary_cfg);
   plenary_ = &p;
   if (fresh_plenary) p.r->set_initial_phase(event_.phase);
   for (auto const& t : event_.tables) add_room(t);
@@ -380,6 +382,23 @@ void node::publish(room_slot& s) {
       }
     });
   }
+  // The chair's moves: this node seats its own connections of the person.
+  for (auto& order : s.r->take_moves()) {
+    for (auto& w : workers_) {
+      boost::asio::post(w->ioc, [&wk = *w, order] {
+        auto it = wk.rooms.find(std::string(room::plenary_id));
+        if (it == wk.rooms.end()) return;
+        std::vector<client*> theirs;  // a hop may change the member lists
+        for (auto* c : it->second.items()) {
+          bool const named = order.what.participant.empty() ? c->who().name == order.what.name
+                                                            : c->who().id == order.what.participant;
+          if (named) theirs.push_back(c);
+        }
+        for (auto* c : theirs) c->move_to(order.what.table, order.by);
+      });
+    }
+  }
+  if (s.r->take_recalled()) recall_everyone();
   for (auto& id : s.r->take_erased()) {
     if (s.r->is_plenary()) close_participant(id);  // every room erases; one close
   }
@@ -401,6 +420,7 @@ void node::close_participant(std::string const& id) {
 
 void node::arm_timer(room_slot& s) {
   if (!s.timer) s.timer = std::make_unique<boost::asio::steady_timer>(workers_[s.home]->ioc);
+  if (s.r->is_plenary()) arm_recall(s);
   auto const ends_at = s.r->timer_ends_at();
   s.timer->cancel();
   if (ends_at == 0) return;
@@ -425,6 +445,37 @@ void node::deliver_to(room_slot& s, buffer b,
       for (auto* c : it->second.items()) {
         if (!to || to(c->who(), s.config.id)) c->enqueue(b);
       }
+    });
+  }
+}
+
+void node::arm_recall(room_slot& s) {
+  if (!s.recall) s.recall = std::make_unique<boost::asio::steady_timer>(workers_[s.home]->ioc);
+  auto const ends_at = s.r->recall_ends_at();
+  s.recall->cancel();
+  if (ends_at == 0) return;
+  s.recall->expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, ends_at - now_ms())));
+  s.recall->async_wait([this, &s, ends_at](boost::system::error_code ec) {
+    if (ec) return;
+    s.r->recall_expired(ends_at, now_ms());
+    publish(s);
+  });
+}
+
+void node::recall_everyone() {
+  // Every node closes every table: whichever close comes first in a table's
+  // log closes it, the others change nothing. The recall does not depend on
+  // any one node staying up.
+  participant const organisers{"admin", "Organisers", role::chair, {}};
+  auto const now = now_ms();
+  for (auto* t : tables()) {
+    on_home(*t, [organisers, now](room& r) { r.set_open(organisers, false, now); });
+  }
+  for (auto& w : workers_) {
+    boost::asio::post(w->ioc, [&wk = *w] {
+      auto it = wk.rooms.find(std::string(room::plenary_id));
+      if (it == wk.rooms.end()) return;
+      for (auto* c : it->second.items()) c->recalled();
     });
   }
 }
@@ -481,6 +532,9 @@ void node::start() {
     if (t->r->timer_ends_at() != 0) {
       boost::asio::post(workers_[t->home]->ioc, [this, t] { arm_timer(*t); });
     }
+  }
+  if (plenary_->r->recall_ends_at() != 0) {
+    boost::asio::post(workers_[plenary_->home]->ioc, [this] { arm_timer(*plenary_); });
   }
   for (auto& w : workers_) {
     w->thread = std::thread([&ioc = w->ioc] {

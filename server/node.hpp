@@ -108,6 +108,7 @@ struct room_slot {
   // tell and none is due, so at most one delivery per interval (home thread).
   std::unique_ptr<boost::asio::steady_timer> coalesce_timer;
   bool coalescing = false;
+  std::unique_ptr<boost::asio::steady_timer> recall;  // the plenary's recall; home thread only
   // The row as the last `tables` event told it (the lobby timer's thread
   // only); -1: never sent. That event carries only the rows that differ.
   struct lobby_row {
@@ -188,7 +189,8 @@ class node {
   // Closes every connection of participant `id` on this node (erasure):
   // 1008 with the reason "erased on request". Any thread.
   void close_participant(std::string const& id);
-  // Home thread: (re)arms the room's countdown after a `timer` op.
+  // Home thread: (re)arms the room's countdown after a `timer` op (and the
+  // plenary's recall).
   void arm_timer(room_slot& s);
   // How often at most derived counts go out: the `tables` lobby rows, and
   // per room the polls' counts and the reactions.
@@ -238,6 +240,10 @@ class node {
   void deliver_to(room_slot& s, buffer b,
                   std::function<bool(participant const&, std::string const&)> to,
                   bool via_plenary = false);
+  // Plenary's home thread: the recall's countdown, and what its end does on
+  // this node (its connections leave their tables; the tables close).
+  void arm_recall(room_slot& s);
+  void recall_everyone();
 
   options opts_;
   event_config event_;

@@ -186,11 +186,13 @@ room::ticket room::leave(std::uint64_t conn, std::int64_t now_ms) {
   return submit(m.who, conn_key(conn), now_ms, cmd::leave{});
 }
 
-room::ticket room::say(member const& m, std::string_view text, std::int64_t now_ms) {
+room::ticket room::say(member const& m, std::string_view text, std::int64_t now_ms,
+                       std::string alias) {
   // The plenary has no roster (everyone is in it): its membership is local.
   if (is_plenary() && !has_member(m.conn))
     return reject(make_error(error_code::forbidden, "not a member of this room"));
-  return submit(m.who, conn_key(m.conn), now_ms, cmd::say{new_id('m'), std::string(text)});
+  return submit(m.who, conn_key(m.conn), now_ms,
+                cmd::say{new_id('m'), std::string(text), std::move(alias)});
 }
 
 room::ticket room::hand(member const& m, bool up, std::int64_t now_ms) {
@@ -201,8 +203,10 @@ room::ticket room::next_speaker(participant const& p, bool clear, std::int64_t n
   return submit(p, {}, now_ms, cmd::speaker{clear});
 }
 
-room::ticket room::add_insight(member const& m, std::string_view text, std::int64_t now_ms) {
-  return submit(m.who, conn_key(m.conn), now_ms, cmd::insight{new_id('i'), std::string(text)});
+room::ticket room::add_insight(member const& m, std::string_view text, std::int64_t now_ms,
+                               std::string alias) {
+  return submit(m.who, conn_key(m.conn), now_ms,
+                cmd::insight{new_id('i'), std::string(text), std::move(alias)});
 }
 
 room::ticket room::vote(member const& m, std::string_view insight_id, std::int64_t now_ms,
@@ -364,7 +368,8 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
       .field("seq", seq_)
       .field("count", static_cast<std::uint64_t>(count()));
   if (is_plenary()) {
-    w.field("phase", phase_);
+    w.field("phase", phase_).field("recall_ends_at", recall_ends_at_);
+    w.field("anonymous", cfg_.anonymous);
     w.key("reports");
     write_latest(w, newest_first(reports_, snapshot_plenary_items), snapshot_plenary_items,
                  snapshot_report_bytes);
@@ -379,7 +384,8 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
         .field("moderator", cfg_.moderator)
         .field("capacity", cfg_.capacity)
         .field("open", cfg_.open)
-        .field("premoderate", cfg_.premoderate);
+        .field("premoderate", cfg_.premoderate)
+        .field("anonymous", cfg_.anonymous);
     w.key("pending").begin_array();
     std::uint64_t more = 0;
     auto const pending_start = w.str().size();

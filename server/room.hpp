@@ -178,10 +178,13 @@ class room {
   // Stops the connection's deliveries at once and submits its leave; 0 when
   // it was not a member.
   ticket leave(std::uint64_t conn, std::int64_t now_ms);
-  ticket say(member const& m, std::string_view text, std::int64_t now_ms);
+  // `alias` not empty: an anonymous contribution under that pseudonym (see
+  // room_apply_hosts.cpp), refused at apply where the room does not allow it.
+  ticket say(member const& m, std::string_view text, std::int64_t now_ms, std::string alias = {});
   ticket hand(member const& m, bool up, std::int64_t now_ms);
   ticket next_speaker(participant const& p, bool clear, std::int64_t now_ms);
-  ticket add_insight(member const& m, std::string_view text, std::int64_t now_ms);
+  ticket add_insight(member const& m, std::string_view text, std::int64_t now_ms,
+                     std::string alias = {});
   // up false takes the member's vote back (ok and no event when there is none).
   ticket vote(member const& m, std::string_view insight_id, std::int64_t now_ms, bool up = true);
   ticket delete_message(participant const& p, std::string_view message_id, std::int64_t now_ms);
@@ -307,6 +310,27 @@ class room {
   static bool may_run_polls(participant const& p, std::string const& id) noexcept {
     return p.is_chair() || (id != plenary_id && p.moderates_table(id));
   }
+
+  // The chair seats a participant at a table (room_apply_hosts.cpp): a
+  // plenary command, refused at apply for an unknown table. Each node takes
+  // the orders its replica applied and seats its own connections of that
+  // participant (a join in the table's log, which has the last word on
+  // capacity and closed tables).
+  ticket move(participant const& chair, cmd::move op, std::int64_t now_ms);
+  struct move_order {
+    cmd::move what;
+    participant by;
+  };
+  std::vector<move_order> take_moves() { return std::exchange(moves_, {}); }
+  // Back to the plenary (plenary commands too): the chair's countdown, a
+  // `recall` event everyone receives. Its end is a command (every replica's
+  // countdown submits `recall_ended`; the first ends it, the others find it
+  // ended), so that every node sees it end at the same place in the log and
+  // then takes its connections off the tables and closes them.
+  ticket recall(participant const& chair, cmd::recall op, std::int64_t now_ms);
+  void recall_expired(std::int64_t ends_at, std::int64_t now_ms);
+  std::int64_t recall_ends_at() const noexcept { return recall_ends_at_; }
+  bool take_recalled() noexcept { return std::exchange(recalled_, false); }
 
   // Plenary events (everyone is a member of the plenary).
   ticket report(table_config const& table, std::string_view text, std::int64_t now_ms);
@@ -478,7 +502,12 @@ class room {
   template <class Fill>
   void tell_chairs(Fill&& fill);
   // Holds a participant's message at a pre-moderated table (say's apply).
-  outcome hold(room_command const& c, cmd::say const& op);
+  outcome hold(room_command const& c, cmd::say const& op, participant const& from);
+  // Who an item shows as its author: the sender, or with `alias` the
+  // pseudonym ("Anonymous"), refused where the room does not allow it.
+  outcome author_shown(room_command const& c, std::string const& alias, participant& from);
+  // The participant behind an id shown as an author (a pseudonym, or the id).
+  std::string const& author_of(std::string const& shown) const;
   // `pending` to the author and the moderators of the held item `h`.
   struct held_entry {
     std::string id;
@@ -516,6 +545,11 @@ class room {
   void write_polls_snapshot(protocol::json_writer& w, participant const* viewer) const;
   // A poll as the `poll` event and snapshots show it (without counts).
   void write_poll(protocol::json_writer& w, poll_entry const& p) const;
+  outcome on(room_command const& c, cmd::move const&);
+  outcome on(room_command const& c, cmd::recall const&);
+  outcome on(room_command const& c, cmd::recall_ended const&);
+  // Everyone back: the `recall` event with `ended`, and the node is told.
+  void end_recall(std::int64_t ts);
   // Who may run the floor and the timer here, as `speaker` and `timer` check.
   outcome require_floor_moderator(room_command const& c) const;
   // The `timer` event for the current timer (running, paused or stopped).
@@ -609,6 +643,12 @@ class room {
   std::vector<reaction_entry> reactions_;    // oldest first, at most max_reacted_items
   std::set<std::string> polls_changed_;      // open polls whose counts changed
   std::set<std::string> reactions_changed_;  // items whose counts changed
+  std::vector<move_order> moves_;
+  std::int64_t recall_ends_at_ = 0;  // plenary: the running recall's end; 0: none
+  // Pseudonym -> participant id: quotas, erasure and held messages follow the
+  // person; only the pseudonym ever leaves the room.
+  std::map<std::string, std::string> aliases_;
+  bool recalled_ = false;
 
   std::vector<insight_entry> insights_;
   std::uint64_t next_insight_ = 1;

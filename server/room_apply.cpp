@@ -115,12 +115,14 @@ outcome room::on(room_command const& c, cmd::say const& op) {
     if (!cfg_.open && !may_moderate(c.who))
       return make_error(error_code::forbidden, "the table is closed");
     if (auto e = refuse_muted(c.who)) return e;
-    if (cfg_.premoderate && !may_moderate(c.who)) return hold(c, op);
   }
+  participant from;
+  if (auto e = author_shown(c, op.alias, from)) return e;
+  if (!is_plenary() && cfg_.premoderate && !may_moderate(c.who)) return hold(c, op, from);
   ++messages_total_;
   if (spoke_.insert(c.who.id).second) state_changed_ = true;
   auto const id = op.id.empty() ? "m" + std::to_string(seq_ + 1) : op.id;
-  emit_message(id, c.who, op.text, c.ts);
+  emit_message(id, from, op.text, c.ts);
   return {};
 }
 
@@ -134,7 +136,7 @@ void room::emit_message(std::string const& id, participant const& from, std::str
         write_participant(w, from);
         w.field("text", text).field("ts", ts);
       },
-      id, from.id);
+      id, author_of(from.id));
 }
 
 void room::emit_hands(std::int64_t ts) {
@@ -181,7 +183,7 @@ outcome room::on(room_command const& c, cmd::speaker const& op) {
 
 void room::emit_insight(insight_entry const& i, std::int64_t ts) {
   emit(
-      "insight", ts, [&](json_writer& w) { write_insight(w, i); }, i.id, i.by.id);
+      "insight", ts, [&](json_writer& w) { write_insight(w, i); }, i.id, author_of(i.by.id));
 }
 
 outcome room::on(room_command const& c, cmd::insight const& op) {
@@ -192,10 +194,12 @@ outcome room::on(room_command const& c, cmd::insight const& op) {
   }
   if (auto e = insight_quota(c.who)) return e;
   if (auto e = refuse_muted(c.who)) return e;
+  participant by;
+  if (auto e = author_shown(c, op.alias, by)) return e;
   auto& i = insights_.emplace_back();
   i.id = op.id.empty() ? "i" + std::to_string(next_insight_++) : op.id;
   i.text = op.text;
-  i.by = participant{c.who.id, c.who.name, c.who.who, {}};
+  i.by = std::move(by);
   i.order = ++insight_order_;
   emit_insight(i, c.ts);
   return {};
@@ -203,8 +207,9 @@ outcome room::on(room_command const& c, cmd::insight const& op) {
 
 outcome room::insight_quota(participant const& p) const {
   if (may_moderate(p)) return {};
-  auto const mine = std::count_if(insights_.begin(), insights_.end(),
-                                  [&](insight_entry const& i) { return i.by.id == p.id; });
+  auto const mine = std::count_if(insights_.begin(), insights_.end(), [&](insight_entry const& i) {
+    return author_of(i.by.id) == p.id;
+  });
   if (static_cast<std::size_t>(mine) < max_insights_per_participant) return {};
   return make_error(error_code::full,
                     "you have " + std::to_string(max_insights_per_participant) +
@@ -275,7 +280,7 @@ std::set<std::string> room::authored(std::string_view author) const {
       out.insert(e.item);
   }
   for (auto const& i : insights_) {
-    if (i.by.id == author) out.insert(i.id);
+    if (author_of(i.by.id) == author) out.insert(i.id);
   }
   return out;
 }

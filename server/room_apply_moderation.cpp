@@ -134,20 +134,21 @@ outcome room::on(room_command const& c, cmd::premoderate const& op) {
   return {};
 }
 
-outcome room::hold(room_command const& c, cmd::say const& op) {
+outcome room::hold(room_command const& c, cmd::say const& op, participant const& from) {
   if (held_.size() >= max_held) {
     return make_error(error_code::full, "the moderator has " + std::to_string(max_held) +
                                             " messages waiting; try again later");
   }
-  auto const mine = std::count_if(held_.begin(), held_.end(),
-                                  [&](held_entry const& h) { return h.from.id == c.who.id; });
+  auto const mine = std::count_if(held_.begin(), held_.end(), [&](held_entry const& h) {
+    return author_of(h.from.id) == c.who.id;
+  });
   if (static_cast<std::size_t>(mine) >= max_held_per_participant) {
     return make_error(error_code::full, "you have " + std::to_string(max_held_per_participant) +
                                             " messages waiting for the moderator");
   }
   // The id a message would get, so that the approved message keeps it.
   auto const id = op.id.empty() ? "h" + std::to_string(lsn_) : op.id;
-  held_.push_back({id, op.text, participant{c.who.id, c.who.name, c.who.who, {}}, c.ts});
+  held_.push_back({id, op.text, from, c.ts});
   state_changed_ = true;
   tell_held(held_.back(), true, false);
   return {};
@@ -164,7 +165,7 @@ void room::tell_held(held_entry const& h, bool pending, bool approved) {
     w.field("approved", approved);
   }
   w.field("pending", pending).end_object();
-  direct_.push_back({h.from.id, std::make_shared<std::string const>(w.release())});
+  direct_.push_back({author_of(h.from.id), std::make_shared<std::string const>(w.release())});
 }
 
 outcome room::on(room_command const& c, cmd::review const& op) {

@@ -29,6 +29,7 @@ void write_table(json_writer& w, table_config const& t) {
       .field("capacity", t.capacity)
       .field("open", t.open)
       .field("premoderate", t.premoderate)
+      .field("anonymous", t.anonymous)
       .end_object();
 }
 
@@ -42,11 +43,14 @@ void write_op(json_writer& w, command_op const& op) {
       overloaded{
           [&](cmd::join const&) { w.field("op", "join"); },
           [&](cmd::leave const&) { w.field("op", "leave"); },
-          [&](cmd::say const& c) { w.field("op", "say").field("id", c.id).field("text", c.text); },
+          [&](cmd::say const& c) {
+            w.field("op", "say").field("id", c.id).field("text", c.text).field("alias", c.alias);
+          },
           [&](cmd::hand const& c) { w.field("op", "hand").field("up", c.up); },
           [&](cmd::speaker const& c) { w.field("op", "speaker").field("clear", c.clear); },
           [&](cmd::insight const& c) {
             w.field("op", "insight").field("id", c.id).field("text", c.text);
+            w.field("alias", c.alias);
           },
           [&](cmd::vote const& c) {
             w.field("op", "vote").field("insight", c.insight).field("up", c.up);
@@ -115,6 +119,18 @@ void write_op(json_writer& w, command_op const& op) {
             w.field("op", "react").field("item", c.item).field("emoji", c.emoji);
           },
           [&](cmd::help const& c) { w.field("op", "help").field("done", c.done); },
+          [&](cmd::move const& c) {
+            w.field("op", "move")
+                .field("participant", c.participant)
+                .field("name", c.name)
+                .field("table", c.table);
+          },
+          [&](cmd::recall const& c) {
+            w.field("op", "recall").field("seconds", c.seconds).field("cancel", c.cancel);
+          },
+          [&](cmd::recall_ended const& c) {
+            w.field("op", "recall_ended").field("ends_at", c.ends_at);
+          },
       },
       op);
 }
@@ -178,6 +194,7 @@ struct reader {
     r.get("capacity", t.capacity);
     r.get("open", t.open);
     r.get("premoderate", t.premoderate);
+    r.get("anonymous", t.anonymous);
     ok = ok && r.ok;
     return t;
   }
@@ -195,6 +212,7 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
     return with(cmd::say{}, [&](auto& c) {
       r.get("id", c.id);
       r.get("text", c.text);
+      r.get("alias", c.alias);
     });
   if (name == "hand") return with(cmd::hand{}, [&](auto& c) { r.get("up", c.up); });
   if (name == "speaker") return with(cmd::speaker{}, [&](auto& c) { r.get("clear", c.clear); });
@@ -202,6 +220,7 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
     return with(cmd::insight{}, [&](auto& c) {
       r.get("id", c.id);
       r.get("text", c.text);
+      r.get("alias", c.alias);
     });
   if (name == "vote")
     return with(cmd::vote{}, [&](auto& c) {
@@ -284,6 +303,19 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
       r.get("emoji", c.emoji);
     });
   if (name == "help") return with(cmd::help{}, [&](auto& c) { r.get("done", c.done); });
+  if (name == "move")
+    return with(cmd::move{}, [&](auto& c) {
+      r.get("participant", c.participant);
+      r.get("name", c.name);
+      r.get("table", c.table);
+    });
+  if (name == "recall")
+    return with(cmd::recall{}, [&](auto& c) {
+      r.get("seconds", c.seconds);
+      r.get("cancel", c.cancel);
+    });
+  if (name == "recall_ended")
+    return with(cmd::recall_ended{}, [&](auto& c) { r.get("ends_at", c.ends_at); });
   return std::nullopt;
 }
 

@@ -27,6 +27,7 @@ struct table_config {
   bool premoderate = false;  // participants' messages wait for the moderator
   // Config `"help": "participants"`: its participants may call the chair too.
   bool help_participants = false;
+  bool anonymous = false;  // `say` and `insight` may be anonymous here
 };
 
 namespace cmd {
@@ -35,6 +36,7 @@ struct leave {};
 struct say {
   std::string id;  // stamped at submission
   std::string text;
+  std::string alias;  // anonymous: the sender's pseudonym, stamped at submission
 };
 struct hand {
   bool up = false;
@@ -45,6 +47,7 @@ struct speaker {
 struct insight {
   std::string id;  // stamped at submission
   std::string text;
+  std::string alias;
 };
 struct vote {
   std::string insight;
@@ -149,6 +152,24 @@ struct react {
 struct help {
   bool done = false;
 };
+// The hosts' tools, plenary commands (room_apply_hosts.cpp): the chair seats
+// a participant (by id, or every connection with that display name) at a
+// table; every node applies it, and the one holding the person's connections
+// seats them.
+struct move {
+  std::string participant;
+  std::string name;
+  std::string table;
+};
+// Back to the plenary: a countdown of `seconds` (0: at once), or `cancel`.
+struct recall {
+  std::int64_t seconds = 0;
+  bool cancel = false;
+};
+// A node's countdown ran out: ends the recall if it is still the one running.
+struct recall_ended {
+  std::int64_t ends_at = 0;
+};
 }  // namespace cmd
 
 using command_op =
@@ -158,7 +179,7 @@ using command_op =
                  cmd::outcome, cmd::hide, cmd::mute, cmd::remove_member, cmd::premoderate,
                  cmd::review, cmd::pick, cmd::end_turn, cmd::drop_hand, cmd::timer_pause,
                  cmd::timer_extend, cmd::poll, cmd::poll_vote, cmd::poll_close, cmd::react,
-                 cmd::help>;
+                 cmd::help, cmd::move, cmd::recall, cmd::recall_ended>;
 
 struct room_command {
   // The node that submitted it and its ticket there: that node, and only it,

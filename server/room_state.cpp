@@ -143,6 +143,7 @@ void room::write_state(json_writer& w, bool replica) const {
       .field("capacity", cfg_.capacity)
       .field("open", cfg_.open)
       .field("premoderate", cfg_.premoderate)
+      .field("anonymous", cfg_.anonymous)
       .field("next_insight", next_insight_)
       .field("insight_order", insight_order_)
       .field("messages_total", static_cast<std::uint64_t>(messages_total_))
@@ -153,9 +154,13 @@ void room::write_state(json_writer& w, bool replica) const {
       .field("timer_seconds", timer_seconds_)
       .field("timer_ended", timer_ended_)
       .field("timer_left_ms", timer_left_ms_)
+      .field("recall_ends_at", recall_ends_at_)
       .field("phase", phase_);
   write_ids(w, "spoke", spoke_);
   write_ids(w, "seen", seen_);
+  w.key("aliases").begin_object();
+  for (auto const& [shown, id] : aliases_) w.field(shown, id);
+  w.end_object();
   write_ids(w, "erased", erased_);
   write_ids(w, "hidden", hidden_);
   write_ids(w, "muted", muted_);
@@ -301,6 +306,15 @@ bool room::read_state(std::string_view json, bool replica) {
   simdjson::dom::element call, caller;
   if (!doc["help"].get(call) && call.is_object() && !call["from"].get(caller))
     help_ = help_call{participant_in(caller), num_in<std::int64_t>(call, "ts", 0)};
+  cfg_.anonymous = num_in<bool>(doc, "anonymous", cfg_.anonymous);
+  aliases_.clear();
+  simdjson::dom::object aliases;
+  if (!doc["aliases"].get(aliases)) {
+    for (auto [shown, who] : aliases) {
+      std::string_view id;
+      if (!who.get(id)) aliases_.emplace(std::string(shown), std::string(id));
+    }
+  }
   held_.clear();
   for (simdjson::dom::element h : array_in(doc, "held")) {
     held_entry& e = held_.emplace_back();
@@ -319,6 +333,7 @@ bool room::read_state(std::string_view json, bool replica) {
   timer_seconds_ = num_in<std::int64_t>(doc, "timer_seconds", 0);
   timer_ended_ = num_in<bool>(doc, "timer_ended", false);
   timer_left_ms_ = num_in<std::int64_t>(doc, "timer_left_ms", 0);
+  recall_ends_at_ = num_in<std::int64_t>(doc, "recall_ends_at", 0);
   timer_changed_ = true;
   phase_ = str_in(doc, "phase");
   seen_ = ids_in(doc, "seen");

@@ -3,6 +3,8 @@
 // that is not ours costs one HMAC at most and its payload is never interpreted.
 #include "server/auth/jwt.hpp"
 
+#include "server/auth/digest.hpp"
+
 #include "protocol/json_writer.hpp"
 #include "protocol/parse.hpp"
 
@@ -332,6 +334,11 @@ std::string random_text(std::size_t bytes) {
     throw std::runtime_error("RAND_bytes failed");
   }
   return base64url_encode(raw);
+}
+
+std::string keyed_digest(std::string_view secret, std::string_view data) {
+  auto const d = hmac_sha256(secret, data);
+  return base64url_encode(std::string_view(reinterpret_cast<char const*>(d.data()), d.size()));
 }
 
 std::string random_secret() {

@@ -126,6 +126,14 @@ void check_invariants(command const& c) {
           check(id_ok(op.table), "moderation table");
         } else if constexpr (std::is_same_v<T, help>) {
           check(op.table.empty() || id_ok(op.table), "help table");
+        } else if constexpr (std::is_same_v<T, move>) {
+          check(id_ok(op.table), "move table");
+          check(op.participant.empty() != op.name.empty(), "move: one of participant and name");
+          check(op.participant.empty() || id_ok(op.participant), "move participant");
+          check_label(op.name, false, limits::name);
+        } else if constexpr (std::is_same_v<T, recall>) {
+          check(op.seconds >= 0 && op.seconds <= limits::recall_seconds, "recall seconds");
+          check(!op.cancel || op.seconds == 0, "recall cancel has no time");
         } else if constexpr (std::is_same_v<T, outcome>) {
           check(op.table.empty() || id_ok(op.table), "outcome table");
           check(id_ok(op.insight), "outcome insight");
@@ -186,7 +194,7 @@ std::string to_json(command const& c) {
         } else if constexpr (std::is_same_v<T, join>) {
           w.field("table", op.table);
         } else if constexpr (std::is_same_v<T, say>) {
-          w.field("room", op.room).field("text", op.text);
+          w.field("room", op.room).field("text", op.text).field("anonymous", op.anonymous);
         } else if constexpr (std::is_same_v<T, hand>) {
           w.field("up", op.up);
           if (!op.participant.empty()) w.field("participant", op.participant);
@@ -195,7 +203,7 @@ std::string to_json(command const& c) {
           w.field("room", op.room).field("action", actions[static_cast<int>(op.what)]);
           if (!op.participant.empty()) w.field("participant", op.participant);
         } else if constexpr (std::is_same_v<T, insight>) {
-          w.field("text", op.text);
+          w.field("text", op.text).field("anonymous", op.anonymous);
         } else if constexpr (std::is_same_v<T, vote>) {
           w.field("insight", op.insight).field("up", op.up);
         } else if constexpr (std::is_same_v<T, del>) {
@@ -231,6 +239,16 @@ std::string to_json(command const& c) {
         } else if constexpr (std::is_same_v<T, help>) {
           if (!op.table.empty()) w.field("table", op.table);
           w.field("done", op.done);
+        } else if constexpr (std::is_same_v<T, move>) {
+          w.field("table", op.table);
+          if (!op.participant.empty()) w.field("participant", op.participant);
+          if (!op.name.empty()) w.field("name", op.name);
+        } else if constexpr (std::is_same_v<T, recall>) {
+          if (op.cancel) {
+            w.field("cancel", true);
+          } else {
+            w.field("seconds", op.seconds);
+          }
         } else if constexpr (std::is_same_v<T, outcome>) {
           if (!op.table.empty()) w.field("table", op.table);
           w.field("insight", op.insight).field("status", op.status).field("note", op.note);

@@ -6,7 +6,8 @@
 // a replica from a snapshot plus the log's tail half way; concurrency shapes
 // submit on two nodes before either has applied anything (two hands at once,
 // five joins for two seats, ten voters, two creates of one table) and check
-// every event and every answer.
+// every event and every answer; the hosts' plenary commands (a recall's end
+// submitted by every node's countdown, moves) decided once in log order.
 #include "server/room.hpp"
 
 #include "tests/unit/json_doc.hpp"
@@ -151,9 +152,16 @@ struct generator {
   // person's later ops and pre-moderation holds the says, leaving little to check.
   command_op moderation_op() {
     auto const who = people[pick(people.size())].id;
-    switch (pick(5)) {
+    switch (pick(8)) {
       case 0:
         return cmd::hide{pick(2) == 0 ? some_item('m') : some_item('i'), pick(3) != 0};
+      // The hosts' plenary commands: a table refuses them, the same on every replica.
+      case 5:
+        return cmd::move{who, "", "t2"};
+      case 6:
+        return cmd::recall{static_cast<std::int64_t>(pick(3)) * 30, pick(4) == 0};
+      case 7:
+        return cmd::recall_ended{static_cast<std::int64_t>(pick(3)) * 1000};
       case 1:
         return cmd::mute{who, pick(3) != 0, "why"};
       case 2:
@@ -164,6 +172,9 @@ struct generator {
         return cmd::review{some_item('m'), pick(2) == 0};
     }
   }
+
+  // Now and then anonymous: a table refuses it unless its config allows it.
+  std::string alias() { return pick(5) == 0 ? "anon-" + std::to_string(pick(3)) : std::string(); }
 
   room_command next(std::int64_t ts) {
     room_command c;
@@ -187,7 +198,7 @@ struct generator {
         c.op = cmd::leave{};
         break;
       case 3:
-        c.op = cmd::say{some_item('m'), "text " + std::to_string(next_id)};
+        c.op = cmd::say{some_item('m'), "text " + std::to_string(next_id), alias()};
         break;
       case 4:
         c.op = cmd::hand{pick(3) != 0};
@@ -196,7 +207,7 @@ struct generator {
         c.op = cmd::speaker{pick(4) == 0};
         break;
       case 6:
-        c.op = cmd::insight{some_item('i'), "idea " + std::to_string(next_id)};
+        c.op = cmd::insight{some_item('i'), "idea " + std::to_string(next_id), alias()};
         break;
       case 7:
       case 8:
@@ -241,7 +252,7 @@ struct generator {
         if (next_id > 300 && pick(5) == 0)
           c.op = cmd::erase{people[pick(people.size())].id};
         else
-          c.op = cmd::say{some_item('m'), "text " + std::to_string(next_id)};
+          c.op = cmd::say{some_item('m'), "text " + std::to_string(next_id), alias()};
         break;
     }
     return c;
@@ -598,4 +609,106 @@ TEST_CASE("the log's text form reads back every op and refuses damaged entries",
   CHECK(std::holds_alternative<cmd::leave>(reaped->op));
   CHECK(reaped->conn == "n1:7");
   CHECK(reaped->ts == 5);
+}
+
+namespace {
+
+table_config plenary_cfg() {
+  return table_config{std::string(room::plenary_id), "Plenary", "", 0, true};
+}
+
+}  // namespace
+
+TEST_CASE("a recall's countdown ends once though every node's countdown fires",
+          "[room][log][hosts]") {
+  cluster nodes(3, plenary_cfg());
+  auto const chair = person("ch", role::chair);
+  nodes.answer(0, nodes.at(0).recall(person("a"), cmd::recall{60, false}, t0), "participant");
+  nodes.answer(1, nodes.at(1).recall(chair, cmd::recall{0, true}, t0), "cancel none");
+  nodes.answer(2, nodes.at(2).recall(chair, cmd::recall{60, false}, t0), "chair");
+  nodes.log.deliver();
+  nodes.run_ready();
+  auto events = nodes.events();
+  REQUIRE(events.size() == 1);
+  CHECK(doc(events[0]).str("/type") == "recall");
+  CHECK(doc(events[0]).num("/ends_at") == t0 + 60'000);
+  CHECK(doc(events[0]).str("/by/id") == "ch");
+  CHECK_FALSE(doc(events[0]).boolean("/ended"));
+  using answer = std::pair<std::string, std::string>;
+  CHECK(nodes.answers == std::vector<answer>{{"participant", "forbidden"},
+                                             {"cancel none", "not_found"},
+                                             {"chair", "ok"}});
+  for (auto& r : nodes.rooms) CHECK(r->recall_ends_at() == t0 + 60'000);
+
+  // Every node's countdown runs out, and one of them again late: one end.
+  for (auto& r : nodes.rooms) r->recall_expired(t0 + 60'000, t0 + 60'001);
+  nodes.log.deliver(GENERATE(false, true));
+  nodes.at(0).recall_expired(t0 + 60'000, t0 + 60'002);  // ended here already: nothing
+  nodes.log.deliver();
+  events = nodes.events();
+  REQUIRE(events.size() == 1);
+  CHECK(doc(events[0]).boolean("/ended"));
+  CHECK(doc(events[0]).num("/ends_at") == t0 + 60'000);
+  for (auto& r : nodes.rooms) {
+    CHECK(r->take_recalled());  // each node takes its own connections off the tables
+    CHECK_FALSE(r->take_recalled());
+    CHECK(r->recall_ends_at() == 0);
+  }
+  nodes.check_same_state();
+}
+
+TEST_CASE("a recall called off or set again: the old countdown's end changes nothing",
+          "[room][log][hosts]") {
+  cluster nodes(2, plenary_cfg());
+  auto const chair = person("ch", role::chair);
+  nodes.at(0).recall(chair, cmd::recall{60, false}, t0);
+  nodes.log.deliver();
+  nodes.at(1).recall(chair, cmd::recall{120, false}, t0 + 1000);  // set again
+  nodes.at(0).recall_expired(t0 + 60'000, t0 + 60'000);           // the first's end
+  nodes.log.deliver();
+  CHECK(nodes.at(0).recall_ends_at() == t0 + 121'000);
+  nodes.at(1).recall(chair, cmd::recall{0, true}, t0 + 2000);  // called off
+  nodes.at(0).recall_expired(t0 + 121'000, t0 + 121'000);
+  nodes.log.deliver();
+  auto const events = nodes.events();
+  REQUIRE(events.size() == 3);
+  CHECK(doc(events[1]).num("/ends_at") == t0 + 121'000);
+  CHECK(doc(events[2]).num("/ends_at") == 0);
+  CHECK_FALSE(doc(events[2]).boolean("/ended"));
+  for (auto& r : nodes.rooms) {
+    CHECK_FALSE(r->take_recalled());
+    CHECK(r->recall_ends_at() == 0);
+  }
+  // At once (0 s): ended in the same apply, on every replica.
+  nodes.at(1).recall(chair, cmd::recall{0, false}, t0 + 3000);
+  nodes.log.deliver();
+  auto const now = nodes.events();
+  REQUIRE(now.size() == 1);
+  CHECK(doc(now[0]).boolean("/ended"));
+  for (auto& r : nodes.rooms) CHECK(r->take_recalled());
+}
+
+TEST_CASE("a move reaches every replica of the plenary; a refused one reaches none",
+          "[room][log][hosts]") {
+  cluster nodes(2, plenary_cfg());
+  for (auto& r : nodes.rooms) r->set_known_tables({"t1", "t2"});
+  auto const chair = person("ch", role::chair);
+  nodes.answer(0, nodes.at(0).move(person("m", role::moderator, "t1"), {"a", "", "t2"}, t0),
+               "moderator");
+  nodes.answer(0, nodes.at(0).move(chair, {"a", "", "t9"}, t0), "unknown table");
+  nodes.answer(1, nodes.at(1).move(chair, {"", "Name a", "t2"}, t0), "by name");
+  nodes.log.deliver();
+  nodes.run_ready();
+  using answer = std::pair<std::string, std::string>;
+  CHECK(nodes.answers == std::vector<answer>{{"moderator", "forbidden"},
+                                             {"unknown table", "not_found"},
+                                             {"by name", "ok"}});
+  CHECK(nodes.events().empty());  // nothing in the plenary's history
+  for (auto& r : nodes.rooms) {
+    auto const orders = r->take_moves();
+    REQUIRE(orders.size() == 1);
+    CHECK(orders[0].what.name == "Name a");
+    CHECK(orders[0].what.table == "t2");
+    CHECK(orders[0].by.id == "ch");
+  }
 }

@@ -19,6 +19,7 @@ import {
 } from '/plenary.js';
 import { attachModeration, setModerationHooks, renderRules } from '/moderation.js';
 import { attachPolls, wirePolls } from '/polls.js';
+import { attachHosts, setHostsHooks, wireHosts, anonymousChoice } from '/hosts.js';
 
 // ---- views -----------------------------------------------------------------------
 
@@ -232,6 +233,7 @@ function attach(client) {
   attachTableEvents(client);
   attachModeration(client);
   attachPolls(client);
+  attachHosts(client);
   client.on('report', (ev) => addAnnouncement(ev));
   client.on('broadcast', (ev) => addAnnouncement(ev));
   client.on('phase', (ev) => {
@@ -263,6 +265,21 @@ setModerationHooks({
     renderLobby();
     setView('lobby');
     $('lobby-heading').focus();
+  },
+});
+
+// The chair moved us (the SDK took the table's snapshot as our join), or
+// called everyone back to the plenary.
+setHostsHooks({
+  seated: () => {
+    setView('table');
+    $('table-heading').focus();
+  },
+  recalled: () => {
+    clearTable();
+    renderLobby();
+    setView('plenary');
+    $('plenary-heading').focus();
   },
 });
 
@@ -328,7 +345,8 @@ function wireJoin() {
 }
 
 function wireTable() {
-  onSubmit('say-form', () => sendFrom('say-text', (text) => state.client.say(state.table.room, text)));
+  onSubmit('say-form', () => sendFrom('say-text',
+    (text) => state.client.say(state.table.room, text, anonymousChoice('say-anon'))));
   // Enter sends, Shift+Enter makes a new line.
   $('say-text').addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
@@ -338,7 +356,8 @@ function wireTable() {
   });
   onSubmit('plenary-say-form', () => sendFrom('plenary-say-text', (text) => state.client.say('plenary', text)));
   onClick('hand-btn', () => run(state.client.hand(!state.handUp)));
-  onSubmit('insight-form', () => sendFrom('insight-text', (text) => state.client.insight(text)));
+  onSubmit('insight-form', () => sendFrom('insight-text',
+    (text) => state.client.insight(text, anonymousChoice('insight-anon'))));
 }
 
 function wireModerator() {
@@ -462,6 +481,7 @@ function init() {
   wireModerator();
   wireChair();
   wirePolls();
+  wireHosts();
   connectAtStart();
 }
 

@@ -155,6 +155,10 @@ export interface Snapshot {
   broadcasts?: BroadcastEvent[];
   /** Plenary: the latest phase changes (at most 20), oldest first. */
   phases?: PhaseEvent[];
+  /** Plenary: when the chair's recall closes the tables (ms since the epoch); 0: none. */
+  recall_ends_at?: number;
+  /** The room takes anonymous `say` and `insight` (the event or table config). */
+  anonymous?: boolean;
   open?: boolean;
   capacity?: number;
   /** Table: ids of the participants muted there. */
@@ -287,6 +291,34 @@ export interface PendingEvent {
   /** When decided (`pending` false). */
   approved?: boolean;
 }
+
+/**
+ * The chair moved this participant (no seq): the server seated the connection
+ * at `table` and sends its snapshot (the SDK takes it as a join), or `error`
+ * when the table's log refused the seat (full or closed meanwhile).
+ */
+export interface MovedEvent {
+  type: 'moved';
+  table: string;
+  by: Person;
+  snapshot?: Snapshot;
+  error?: { code: ServerErrorCode; message: string };
+}
+
+/**
+ * The chair's recall, a plenary event: a countdown (`ended` false, `ends_at`
+ * its end; 0 when called off), then `ended` true: everyone is back in the
+ * plenary and the tables are closed.
+ */
+export interface RecallEvent extends RoomEventBase {
+  type: 'recall';
+  ends_at: number;
+  ended: boolean;
+  by?: Person;
+}
+
+/** One move, by participant id or by display name. */
+export type Move = { participant: string; table: string } | { name: string; table: string };
 
 export interface SanctionOptions {
   /** Default true; false undoes. */
@@ -440,7 +472,9 @@ export type ServerEvent =
   | PollEvent
   | PollResultsEvent
   | ReactionsEvent
-  | HelpEvent;
+  | HelpEvent
+  | MovedEvent
+  | RecallEvent;
 
 export type ServerEventType = ServerEvent['type'];
 
@@ -491,10 +525,10 @@ export interface Ops {
   hello: { fields: { name: string; token?: string; resume?: Record<RoomId, RoomPosition> }; reply: HelloReply };
   join: { fields: { table: string }; reply: JoinReply };
   leave: { fields: Record<string, never>; reply: ReplyOk };
-  say: { fields: { room: RoomId; text: string }; reply: ReplyOk };
+  say: { fields: { room: RoomId; text: string; anonymous?: boolean }; reply: ReplyOk };
   hand: { fields: { up: boolean; participant?: string }; reply: ReplyOk };
   speaker: { fields: { room: RoomId; action?: 'next' | 'end' | 'clear'; participant?: string }; reply: ReplyOk };
-  insight: { fields: { text: string }; reply: ReplyOk };
+  insight: { fields: { text: string; anonymous?: boolean }; reply: ReplyOk };
   vote: { fields: { insight: string; up?: boolean }; reply: ReplyOk };
   delete: { fields: { room: RoomId; message: string } | { room: RoomId; insight: string }; reply: ReplyOk };
   timer: { fields: { room: RoomId; seconds?: number; pause?: boolean; extend?: number }; reply: ReplyOk };
@@ -511,6 +545,8 @@ export interface Ops {
   approve: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
   reject: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
   help: { fields: { table?: string; done?: boolean }; reply: ReplyOk };
+  move: { fields: Move; reply: ReplyOk };
+  recall: { fields: { minutes: number } | { seconds: number } | { cancel: true }; reply: ReplyOk };
   ping: { fields: Record<string, never>; reply: ReplyOk };
   poll: { fields: { room: RoomId; question: string; options: string[]; multiple?: boolean; live?: boolean }; reply: ReplyOk };
   poll_vote: { fields: { poll: string; choices: number[]; room?: RoomId }; reply: ReplyOk };
@@ -537,7 +573,7 @@ export interface StateChange {
 export interface SnapshotNotice {
   room: RoomId;
   snapshot: Snapshot;
-  cause: 'hello' | 'join' | 'rejoin' | 'resync';
+  cause: 'hello' | 'join' | 'rejoin' | 'resync' | 'moved';
 }
 
 export interface ResyncNotice {
@@ -573,6 +609,8 @@ export interface ClientEvents {
   poll_results: PollResultsEvent;
   reactions: ReactionsEvent;
   help: HelpEvent;
+  moved: MovedEvent;
+  recall: RecallEvent;
   /** Every server event, after its own listeners. */
   event: ServerEvent;
   state: StateChange;
@@ -638,6 +676,8 @@ export interface RoundtableOptions {
 }
 
 export declare function backoffDelay(attempt: number, base?: number, cap?: number, random?: () => number): number;
+/** Reads a CSV of moves (`participant,table` or `name,table` header; names without one). */
+export declare function parseMoves(csv: string): { moves: Move[]; errors: Array<{ line: number; text: string }> };
 export declare function parseBatch(text: string): Array<ServerEvent | ReplyOk | ReplyError>;
 
 export declare class Roundtable {
@@ -649,6 +689,8 @@ export declare class Roundtable {
   readonly tables: TableInfo[];
   /** The table this participant sits at, or null. */
   readonly table: string | null;
+  /** When the chair's recall closes the tables (ms since the epoch); 0: none running. */
+  readonly recallEndsAt: number;
   /** Last position seen per room. */
   readonly rooms: Map<RoomId, RoomPosition>;
 
@@ -665,14 +707,15 @@ export declare class Roundtable {
   request<K extends Exclude<OpName, 'hello'>>(op: K, fields?: Ops[K]['fields']): Promise<Ops[K]['reply']>;
   join(table: string): Promise<JoinReply>;
   leave(): Promise<ReplyOk>;
-  say(room: RoomId, text: string): Promise<ReplyOk>;
+  /** `anonymous`: shown as "Anonymous" with a pseudonym, where the room allows it (snapshot `anonymous`). */
+  say(room: RoomId, text: string, options?: { anonymous?: boolean }): Promise<ReplyOk>;
   hand(up: boolean): Promise<ReplyOk>;
   speaker(room: RoomId, action?: 'next' | 'end' | 'clear'): Promise<ReplyOk>;
   /** Moderator: gives the floor to this raised hand, wherever it is in the queue. */
   giveFloor(room: RoomId, participant: string): Promise<ReplyOk>;
   /** Moderator: lowers this participant's hand at one's table. */
   lowerHand(participant: string): Promise<ReplyOk>;
-  insight(text: string): Promise<ReplyOk>;
+  insight(text: string, options?: { anonymous?: boolean }): Promise<ReplyOk>;
   vote(insight: string, up?: boolean): Promise<ReplyOk>;
   delete(room: RoomId, message: string): Promise<ReplyOk>;
   deleteMessage(room: RoomId, message: string): Promise<ReplyOk>;
@@ -711,6 +754,16 @@ export declare class Roundtable {
   pollClose(poll: string, room?: RoomId): Promise<ReplyOk>;
   /** The same reaction again takes it back; another replaces it. */
   react(item: string, emoji: Reaction, room?: RoomId): Promise<ReplyOk>;
+  /** Chair: seats a participant at a table; they get `moved` and hop. */
+  move(participant: string, table: string): Promise<ReplyOk>;
+  /** Chair: the same for every connected participant with that display name. */
+  moveByName(name: string, table: string): Promise<ReplyOk>;
+  /** Chair: many moves sent at once; one result per move, in order. */
+  moveMany(moves: Move[]): Promise<Array<{ move: Move; ok: boolean; error?: RoundtableError }>>;
+  /** Chair: everyone back to the plenary in `minutes` (0: now); the tables close then. */
+  recall(minutes: number): Promise<ReplyOk>;
+  /** Chair: calls a running recall off. */
+  cancelRecall(): Promise<ReplyOk>;
   ping(): Promise<ReplyOk>;
 }
 

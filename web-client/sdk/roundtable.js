@@ -70,7 +70,7 @@ const OPEN = 1;
  * (message, presence, tables, hands, ...), plus the SDK's own:
  *   state    {state, previous, attempt?, delay?}   and one event per state name
  *   welcome  the hello reply, after every (re)connect
- *   snapshot {room, snapshot, cause: 'hello'|'join'|'rejoin'}
+ *   snapshot {room, snapshot, cause: 'hello'|'join'|'rejoin'|'moved'}
  *   resync   {room, snapshot}  a resume could not replay what was missed: reload
  *   resume   {rooms} the positions a reconnect's hello asks to resume from
  *   rejoin_failed {table, error}
@@ -108,6 +108,8 @@ export class Roundtable {
     this.tables = [];
     /** The table this participant sits at, or null. */
     this.table = null;
+    /** When the chair's recall closes the tables (ms since the epoch), 0: none. */
+    this.recallEndsAt = 0;
     /** Last {epoch, seq} seen per room: what `resume` asks for. */
     this.rooms = new Map();
 
@@ -382,6 +384,7 @@ export class Roundtable {
       this._emit('snapshot', { room, snapshot: snap, cause: resuming ? 'resync' : 'hello' });
       if (resuming) this._emit('resync', { room, snapshot: snap, recovered: false });
     };
+    this.recallEndsAt = (reply.plenary && reply.plenary.recall_ends_at) || 0;
     take('plenary', reply.plenary);
     if (this.table && reply.table) take(this.table, reply.table);
     // A table the new session does not seat us at: _sendHello re-joins it and
@@ -493,6 +496,20 @@ export class Roundtable {
       case 'phase':
         if (this.event) this.event.phase = ev.name;
         break;
+      case 'recall':
+        this.recallEndsAt = ev.ended ? 0 : ev.ends_at;
+        // Everyone is back in the plenary: the server ended our table's stream.
+        if (ev.ended && this.table) {
+          this.rooms.delete(this.table);
+          this.table = null;
+          if (this.you) this.you.table = null;
+        }
+        break;
+      case 'moved':
+        // The chair seated us at a table: the server made the hop and sent its
+        // snapshot, which counts as our join (a refused move changes nothing).
+        if (ev.snapshot) this._applyJoin({ ok: true, snapshot: ev.snapshot }, 'moved');
+        break;
       case 'removed':
         // The moderator took this participant off its table: the server ended
         // the stream there, and a reconnect must not sit down again.
@@ -569,7 +586,10 @@ export class Roundtable {
     return this._request('join', { table }, (r) => this._applyJoin(r, 'join'));
   }
   leave() { return this.request('leave'); }
-  say(room, text) { return this.request('say', { room, text }); }
+  /** `options.anonymous`: shown as "Anonymous" with a pseudonym, where the room allows it. */
+  say(room, text, options = {}) {
+    return this.request('say', options.anonymous ? { room, text, anonymous: true } : { room, text });
+  }
   hand(up) { return this.request('hand', { up: !!up }); }
   /** Moderator: `next` (the first raised hand), `end` (the turn; the queue stays) or `clear`. */
   speaker(room, action = 'next') { return this.request('speaker', { room, action }); }
@@ -577,7 +597,9 @@ export class Roundtable {
   giveFloor(room, participant) { return this.request('speaker', { room, participant }); }
   /** Moderator: lowers this participant's hand at one's table. */
   lowerHand(participant) { return this.request('hand', { up: false, participant }); }
-  insight(text) { return this.request('insight', { text }); }
+  insight(text, options = {}) {
+    return this.request('insight', options.anonymous ? { text, anonymous: true } : { text });
+  }
   /** `up` false takes one's vote back. */
   vote(insight, up = true) { return this.request('vote', up ? { insight } : { insight, up: false }); }
   delete(room, message) { return this.request('delete', { room, message }); }
@@ -654,7 +676,54 @@ export class Roundtable {
   react(item, emoji, room = undefined) {
     return this.request('react', room ? { item, emoji, room } : { item, emoji });
   }
+  /** Chair: seats a participant (by id) at a table; they get event `moved`. */
+  move(participant, table) { return this.request('move', { participant, table }); }
+  /** Chair: the same, for every connected participant with that display name. */
+  moveByName(name, table) { return this.request('move', { name, table }); }
+  /**
+   * Chair: many moves at once (e.g. from parseMoves), sent without waiting for
+   * each reply. Resolves with one {move, ok, error?} per entry, in order.
+   */
+  moveMany(moves) {
+    return Promise.all(moves.map((m) => this.request('move', m).then(
+      () => ({ move: m, ok: true }),
+      (error) => ({ move: m, ok: false, error }))));
+  }
+  /** Chair: everyone back to the plenary in `minutes` (0: now); the tables close then. */
+  recall(minutes) { return this.request('recall', { minutes }); }
+  /** Chair: calls a running recall off. */
+  cancelRecall() { return this.request('recall', { cancel: true }); }
   ping() { return this.request('ping'); }
+}
+
+/**
+ * Reads a CSV of moves, one `who,table` per line: a header line
+ * `participant,table` makes `who` participant ids, `name,table` (or none)
+ * display names. Quotes around a cell are dropped; blank lines are skipped.
+ * Returns {moves: [{participant|name, table}], errors: [{line, text}]}.
+ */
+export function parseMoves(csv) {
+  const moves = [];
+  const errors = [];
+  let key = 'name';
+  const cell = (c) => c.trim().replace(/^"(.*)"$/, '$1').trim();
+  String(csv).split(/\r?\n/).forEach((raw, i) => {
+    if (raw.trim() === '') return;
+    const cells = raw.split(/[,;\t]/).map(cell);
+    if (i === 0 && cells[1] && cells[1].toLowerCase() === 'table') {
+      const head = cells[0].toLowerCase();
+      if (head === 'participant' || head === 'id' || head === 'name') {
+        key = head === 'name' ? 'name' : 'participant';
+        return;
+      }
+    }
+    if (cells.length !== 2 || !cells[0] || !cells[1]) {
+      errors.push({ line: i + 1, text: raw });
+      return;
+    }
+    moves.push({ [key]: cells[0], table: cells[1] });
+  });
+  return { moves, errors };
 }
 
 // The fields of mute and remove: defaults are left to the server.

@@ -32,6 +32,12 @@ export async function press(page, selector, key = 'Enter') {
 
 export const focusedId = (page) => page.evaluate(() => document.activeElement && document.activeElement.id);
 
+/** The focused element's id (or data-focus, or tag name). */
+export const focusKey = (page) => page.evaluate(() => {
+  const a = document.activeElement;
+  return a ? a.id || a.dataset.focus || a.tagName.toLowerCase() : 'none';
+});
+
 export async function noViolations(page, view) {
   if (!await page.evaluate(() => typeof window.axe !== 'undefined')) await page.evaluate(`${AXE_SOURCE}\n;undefined`);
   const result = await page.evaluate(() => window.axe.run(document, {

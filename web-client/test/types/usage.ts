@@ -1,7 +1,7 @@
 // Uses the SDK the way its declarations (sdk/roundtable.d.ts) say it may be used,
 // so that `tsc` (run by test/sdk-types.test.js) fails when a declaration breaks.
-import { Roundtable, RoundtableError, backoffDelay, parseBatch, REACTIONS, SERVER_ERROR_CODES } from '../../sdk/roundtable.js';
-import type { HelloReply, InsightEvent, PollEvent, ReactionsEvent, RemovedEvent, ServerErrorCode } from '../../sdk/roundtable.js';
+import { Roundtable, RoundtableError, backoffDelay, parseBatch, parseMoves, REACTIONS, SERVER_ERROR_CODES } from '../../sdk/roundtable.js';
+import type { HelloReply, InsightEvent, MovedEvent, PollEvent, ReactionsEvent, RecallEvent, RemovedEvent, ServerErrorCode } from '../../sdk/roundtable.js';
 
 export async function session(): Promise<string> {
   const rt = new Roundtable({ url: 'ws://127.0.0.1:1/ws', name: 'Ada', guestToken: 'g', timeout: 1000 });
@@ -44,6 +44,20 @@ export async function session(): Promise<string> {
   rt.on('poll_results', (ev) => (ev.open ? ev.counts.join() : ev.seq));
   rt.on('reactions', (ev: ReactionsEvent) => Object.keys(ev.items).length);
   const mine: number[] | undefined = hello.plenary.polls?.[0]?.mine;
+  await rt.move('p1', 'synergies');
+  await rt.moveByName('Ada', 'synergies');
+  await rt.request('move', { name: 'Ada', table: 'big-data' });
+  const results = await rt.moveMany(parseMoves('name,table\nAda,synergies').moves);
+  const refused: string = results.filter((r) => !r.ok).map((r) => r.error?.code ?? '').join();
+  rt.on('moved', (ev: MovedEvent) => ev.snapshot?.room ?? ev.error?.code);
+  await rt.say('synergies', 'hi', { anonymous: true });
+  await rt.insight('idea', { anonymous: true });
+  await rt.request('say', { room: 'plenary', text: 'hi', anonymous: true });
+  await rt.recall(5);
+  await rt.cancelRecall();
+  await rt.request('recall', { seconds: 90 });
+  rt.on('recall', (ev: RecallEvent) => (ev.ended ? 0 : ev.ends_at - rt.recallEndsAt));
+  const closesAt: number | undefined = hello.plenary.recall_ends_at;
   const created = await rt.createTable({ table: 't', topic: 'T' });
   const invite: string = created.invite.link;
   try {
@@ -53,5 +67,5 @@ export async function session(): Promise<string> {
   }
   const codes: readonly ServerErrorCode[] = SERVER_ERROR_CODES;
   rt.close();
-  return `${mine?.length ?? 0}${kept ?? ''}${rules ?? ''}${invite}${backoffDelay(1)}${parseBatch('{}').length}${codes.length}`;
+  return `${mine?.length ?? 0}${kept ?? ''}${rules ?? ''}${refused}${closesAt ?? 0}${invite}${backoffDelay(1)}${parseBatch('{}').length}${codes.length}`;
 }
