@@ -23,10 +23,11 @@ namespace {
 namespace od = simdjson::ondemand;
 
 // Wire op names, in the order of the alternatives of `body`.
-constexpr std::array<std::string_view, 24> op_names = {
-    "hello",   "join",  "leave",   "say",       "hand",   "speaker",    "insight",      "vote",
-    "delete",  "timer", "summary", "broadcast", "phase",  "table",      "create_table", "ping",
-    "outcome", "hide",  "restore", "mute",      "remove", "moderation", "approve",      "reject"};
+constexpr std::array<std::string_view, 25> op_names = {
+    "hello",        "join",    "leave",   "say",     "hand",      "speaker", "insight",
+    "vote",         "delete",  "timer",   "summary", "broadcast", "phase",   "table",
+    "create_table", "ping",    "outcome", "hide",    "restore",   "mute",    "remove",
+    "moderation",   "approve", "reject",  "role"};
 static_assert(op_names.size() == std::variant_size_v<body>);
 
 // The position of T among the alternatives of `body`, so `build` can switch on it.
@@ -45,6 +46,7 @@ constexpr std::size_t index_of = index_in<T, body>::value;
 static_assert(index_of<del> == 8 && op_names[index_of<del>] == "delete");
 static_assert(op_names[index_of<create_table>] == "create_table");
 static_assert(op_names[index_of<remove_from_table>] == "remove");
+static_assert(op_names[index_of<give_role>] == "role");
 
 // Nesting a client message needs is 3 (hello.resume.room); deeper only happens
 // inside ignored fields. A bound keeps the skipping recursion shallow.
@@ -79,13 +81,17 @@ enum class key : std::uint8_t {
   premoderate,
   pause,
   extend,
+  stakeholder,
+  expertise,
+  role,
   count
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(key::count)> key_names = {
-    "op",       "name",    "token",       "table",   "room",    "text",  "up",
-    "action",   "insight", "message",     "seconds", "publish", "topic", "moderator",
-    "capacity", "open",    "status",      "note",    "into",    "item",  "participant",
-    "on",       "reason",  "premoderate", "pause",   "extend"};
+    "op",    "name",      "token",       "table",     "room",    "text",
+    "up",    "action",    "insight",     "message",   "seconds", "publish",
+    "topic", "moderator", "capacity",    "open",      "status",  "note",
+    "into",  "item",      "participant", "on",        "reason",  "premoderate",
+    "pause", "extend",    "stakeholder", "expertise", "role"};
 
 // What one field held. Strings point into simdjson's string buffer, valid until
 // the next parse.
@@ -695,6 +701,9 @@ bool parser::impl::build(std::size_t op_index, command& out) {
       if (!string_field(key::token, false, token, &has_token)) return false;
       if (has_token && token.size() > limits::token) return too_large(key::token, limits::token);
       c.token.assign(token);
+      if (!label_field(key::stakeholder, false, limits::name, c.stakeholder) ||
+          !label_field(key::expertise, false, limits::expertise, c.expertise))
+        return false;
       if (resume_error) {
         *err = std::move(*resume_error);
         return false;
@@ -823,6 +832,13 @@ bool parser::impl::build(std::size_t op_index, command& out) {
       return item_op(out.op.emplace<approve>());
     case index_of<reject>:
       return item_op(out.op.emplace<reject>());
+    case index_of<give_role>: {
+      // Whether the role is one of the event's, and who may give it, at apply.
+      auto& c = out.op.emplace<give_role>();
+      return id_field(key::table, false, c.table) &&
+             id_field(key::participant, true, c.participant) &&
+             label_field(key::role, false, limits::role, c.role);
+    }
   }
   return fail(error_code::internal, "unhandled op");
 }

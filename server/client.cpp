@@ -4,6 +4,7 @@
 #include "protocol/json_writer.hpp"
 #include "server/invitation.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -183,7 +184,7 @@ bool client::pipelinable(protocol::command const& cmd) {
                std::is_same_v<T, protocol::mute> ||
                std::is_same_v<T, protocol::remove_from_table> ||
                std::is_same_v<T, protocol::moderation> || std::is_same_v<T, protocol::approve> ||
-               std::is_same_v<T, protocol::reject>;
+               std::is_same_v<T, protocol::reject> || std::is_same_v<T, protocol::give_role>;
       },
       cmd.op);
 }
@@ -412,7 +413,11 @@ bool client::dispatch(protocol::command& cmd) {
                            return r.set_timer(m.who, secs, now);
                          });
         } else if constexpr (std::is_same_v<T, protocol::summary>) {
-          std::string const table = op.table.empty() ? who_.moderates : op.table;
+          // A moderator's own table, else where the sender sits (its rapporteur
+          // may draft); who may, at apply.
+          std::string const table = !op.table.empty()         ? op.table
+                                    : !who_.moderates.empty() ? who_.moderates
+                                                              : table_;
           if (table.empty()) return refuse(error_code::forbidden, "only a table's moderator");
           auto* s = any_room(table);
           if (!s) return true;
@@ -508,6 +513,13 @@ bool client::dispatch(protocol::command& cmd) {
                           now](room& r, member const& m) mutable {
                            return r.set_outcome(m.who, std::move(c), now);
                          });
+        } else if constexpr (std::is_same_v<T, protocol::give_role>) {
+          auto* s = decided_table(op.table);
+          if (!s) return true;
+          return room_op(
+              std::move(rid), *s,
+              [who = std::move(op.participant), role = std::move(op.role), now](
+                  room& r, member const& m) { return r.give_role(m.who, who, role, now); });
         } else {
           static_assert(sizeof(T) == 0, "an op without a handler");
         }
@@ -534,6 +546,16 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
   } else {
     who_ = participant{"p-" + auth::random_text(guest_id_bytes), h.name, role::participant, {}};
   }
+  auto const& groups = node_.event().stakeholders;
+  if (!h.stakeholder.empty() &&
+      std::find(groups.begin(), groups.end(), h.stakeholder) == groups.end()) {
+    std::string names;
+    for (auto const& g : groups) names += (names.empty() ? "" : ", ") + g;
+    reply_error(rid, {error_code::bad_request,
+                      "hello: 'stakeholder' must be one of the event's (" + names + ")"});
+    return true;
+  }
+  said_ = profile{h.stakeholder, h.expertise};
   hello_done_ = true;
   // Step 1 on the plenary's home: membership and snapshot (or replay) in one go.
   node_.on_home(node_.plenary(), [self = shared_from_this(), rid = std::move(rid), h = std::move(h),
@@ -629,7 +651,7 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
                                  std::move(table_snap), std::move(recovered));
             });
           };
-          t.after(t.join(m, node::now_ms()), std::move(done));
+          t.after(t.join(m, node::now_ms(), self->said_), std::move(done));
         });
       });
     };
@@ -645,6 +667,8 @@ void client::finish_hello(std::string rid, protocol::hello h, std::string plenar
       .field("id", who_.id)
       .field("name", who_.name)
       .field("role", auth::to_string(who_.who));
+  if (!said_.stakeholder.empty()) w.field("stakeholder", said_.stakeholder);
+  if (!said_.expertise.empty()) w.field("expertise", said_.expertise);
   w.key("table");
   if (table_.empty())
     w.null();
@@ -671,6 +695,11 @@ void client::finish_hello(std::string rid, protocol::hello h, std::string plenar
     w.key("agenda");
     write_agenda(w, node_.event().agenda);
   }
+  w.key("stakeholders").begin_array();
+  for (auto const& g : node_.event().stakeholders) w.value(g);
+  w.end_array().key("roles").begin_array();
+  for (auto const& r : node_.event().roles) w.value(r);
+  w.end_array();
   w.end_object();
   w.key("tables");
   node_.write_tables(w);
@@ -697,6 +726,8 @@ bool client::do_join(std::string rid, std::string table) {
   }
   node_.on_home(
       *s, [self = shared_from_this(), rid = std::move(rid), m = self_member()](room& r) mutable {
+        // Read here, before `self` moves on: set once at hello.
+        auto said = self->said_;
         // Back on the client's worker with the outcome and the snapshot.
         auto finish = [self = std::move(self), rid = std::move(rid), id = r.id()](
                           outcome o, std::string snap) mutable {
@@ -727,7 +758,7 @@ bool client::do_join(std::string rid, std::string table) {
           });
         };
         // The snapshot is taken right after our join is applied: at its seq.
-        r.after(r.join(m, node::now_ms()),
+        r.after(r.join(m, node::now_ms(), std::move(said)),
                 [&r, who = m.who, finish = std::move(finish)](outcome o) mutable {
                   std::string snap;
                   if (!o) {

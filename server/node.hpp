@@ -27,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -101,6 +102,10 @@ struct room_slot {
   std::atomic<bool> moderated{false};
   std::atomic<std::int64_t> timer_ends_at{0};
   std::atomic<int> summary{0};
+  // People seated per stakeholder group (room::mix), set on the home thread,
+  // read by the lobby's writers: under the mutex, a map is no atomic.
+  std::mutex mix_mutex;
+  std::map<std::string, std::int64_t> mix;
   std::unique_ptr<boost::asio::steady_timer> timer;  // home thread only
   // The row as the last `tables` event told it (the lobby timer's thread
   // only); -1: never sent. That event carries only the rows that differ.
@@ -108,6 +113,7 @@ struct room_slot {
     std::int64_t count = -1, hands = 0, timer_ends_at = 0;
     bool open = true, moderated = false;
     int summary = 0;
+    std::map<std::string, std::int64_t> mix;
     bool operator==(lobby_row const&) const = default;
   };
   lobby_row lobby;

@@ -27,7 +27,9 @@ struct table_config {
 };
 
 namespace cmd {
-struct join {};
+struct join {
+  profile said;  // from the joiner's hello
+};
 struct leave {};
 struct say {
   std::string id;  // stamped at submission
@@ -123,6 +125,11 @@ struct timer_pause {
 struct timer_extend {
   std::int64_t seconds = 0;
 };
+// A table role given or taken back (room_apply_roles.cpp).
+struct role {
+  std::string participant;
+  std::string role;  // empty: taken back
+};
 }  // namespace cmd
 
 using command_op =
@@ -131,7 +138,7 @@ using command_op =
                  cmd::report, cmd::broadcast, cmd::phase, cmd::table_created, cmd::erase,
                  cmd::outcome, cmd::hide, cmd::mute, cmd::remove_member, cmd::premoderate,
                  cmd::review, cmd::pick, cmd::end_turn, cmd::drop_hand, cmd::timer_pause,
-                 cmd::timer_extend>;
+                 cmd::timer_extend, cmd::role>;
 
 struct room_command {
   // The node that submitted it and its ticket there: that node, and only it,

@@ -189,10 +189,11 @@ TEST_CASE("every op parses with its fields") {
 }
 
 TEST_CASE("op_name names every alternative as on the wire") {
-  char const* const expected[] = {
-      "hello",   "join",  "leave",   "say",       "hand",   "speaker",    "insight",      "vote",
-      "delete",  "timer", "summary", "broadcast", "phase",  "table",      "create_table", "ping",
-      "outcome", "hide",  "restore", "mute",      "remove", "moderation", "approve",      "reject"};
+  char const* const expected[] = {"hello",   "join",       "leave",   "say",     "hand",
+                                  "speaker", "insight",    "vote",    "delete",  "timer",
+                                  "summary", "broadcast",  "phase",   "table",   "create_table",
+                                  "ping",    "outcome",    "hide",    "restore", "mute",
+                                  "remove",  "moderation", "approve", "reject",  "role"};
   REQUIRE(std::size(expected) == std::variant_size_v<body>);
   CHECK(op_name(body{hello{}}) == "hello");
   CHECK(op_name(body{del{}}) == "delete");
