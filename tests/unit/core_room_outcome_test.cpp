@@ -32,6 +32,12 @@ class table_with_insights : public answering_room {
     REQUIRE_FALSE(answer(vote(bob, "i1", t0)));
     take_outbox();
   }
+  outcome decide(participant const& p, std::string insight, std::string status,
+                 std::string note = {}, std::string into = {}, std::int64_t ts = t0) {
+    return answer(set_outcome(
+        p, cmd::outcome{std::move(insight), std::move(status), std::move(note), std::move(into)},
+        ts));
+  }
   insight_entry const& insight(std::string const& id) const {
     for (auto const* i : ranked_insights()) {
       if (i->id == id) return *i;

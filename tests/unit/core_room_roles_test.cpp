@@ -32,6 +32,9 @@ class seated_table : public answering_room {
     REQUIRE_FALSE(answer(join(bob, t0, {"citizen", ""})));
     REQUIRE_FALSE(answer(join(cy, t0)));
   }
+  outcome give(participant const& by, std::string who, std::string role) {
+    return answer(give_role(by, who, role, t0));
+  }
   std::string role_of(std::string const& id) const {
     auto const it = roles().find(id);
     return it == roles().end() ? std::string() : it->second.role;
