@@ -28,6 +28,8 @@ inline constexpr std::size_t token = 4096;         // a JWT with its claims
 inline constexpr std::size_t rid = 64;             // a request id, number or string
 inline constexpr std::size_t resume_rooms = 256;   // one entry per room a client was in
 inline constexpr std::size_t reason = 300;         // why a moderator acted: a sentence or two
+inline constexpr std::size_t expertise = 200;      // what one brings to a table: one line
+inline constexpr std::size_t role = 64;            // a table role's name, like a name badge
 inline constexpr std::size_t poll_question = 300;  // a question on a slide: a sentence or two
 inline constexpr std::size_t poll_option = 100;    // an answer fits on one button
 inline constexpr std::size_t poll_options_min = 2;
@@ -48,6 +50,10 @@ struct resume_point {
 struct hello {
   std::string name;
   std::string token;  // empty: none
+  // Who one is at the tables: a stakeholder group of the event's list
+  // (checked by the server, which knows the list) and one line of expertise.
+  std::string stakeholder;  // empty: not said
+  std::string expertise;    // empty: not said
   bool has_resume = false;
   std::vector<resume_point> resume;
 };
@@ -226,11 +232,18 @@ struct recall {
   std::int64_t seconds = 0;
   bool cancel = false;
 };
+// Moderator or chair: give a participant seated at the table one of the
+// event's table roles, or take it back (`role` empty; null on the wire too).
+struct give_role {
+  std::string table;  // empty: the sender's table, else the table it moderates
+  std::string participant;
+  std::string role;  // empty: none
+};
 
 using body = std::variant<hello, join, leave, say, hand, speaker, insight, vote, del, timer,
                           summary, broadcast, phase, table, create_table, ping, outcome, hide,
                           restore, mute, remove_from_table, moderation, approve, reject, poll,
-                          poll_vote, poll_close, react, help, move, recall>;
+                          poll_vote, poll_close, react, help, move, recall, give_role>;
 
 struct command {
   // The request id exactly as the client wrote it (a JSON number or string),

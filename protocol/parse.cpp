@@ -23,12 +23,12 @@ namespace {
 namespace od = simdjson::ondemand;
 
 // Wire op names, in the order of the alternatives of `body`.
-constexpr std::array<std::string_view, 31> op_names = {
+constexpr std::array<std::string_view, 32> op_names = {
     "hello",        "join",    "leave",   "say",     "hand",      "speaker",    "insight",
     "vote",         "delete",  "timer",   "summary", "broadcast", "phase",      "table",
     "create_table", "ping",    "outcome", "hide",    "restore",   "mute",       "remove",
     "moderation",   "approve", "reject",  "poll",    "poll_vote", "poll_close", "react",
-    "help",         "move",    "recall"};
+    "help",         "move",    "recall",  "role"};
 static_assert(op_names.size() == std::variant_size_v<body>);
 
 // The position of T among the alternatives of `body`, so `build` can switch on it.
@@ -48,6 +48,7 @@ static_assert(index_of<del> == 8 && op_names[index_of<del>] == "delete");
 static_assert(op_names[index_of<create_table>] == "create_table");
 static_assert(op_names[index_of<remove_from_table>] == "remove");
 static_assert(op_names[index_of<move>] == "move" && op_names[index_of<recall>] == "recall");
+static_assert(op_names[index_of<give_role>] == "role");
 
 // Nesting a client message needs is 3 (hello.resume.room); deeper only happens
 // inside ignored fields. A bound keeps the skipping recursion shallow.
@@ -93,15 +94,18 @@ enum class key : std::uint8_t {
   minutes,
   cancel,
   anonymous,
+  stakeholder,
+  expertise,
+  role,
   count
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(key::count)> key_names = {
-    "op",       "name",     "token",       "table",   "room",    "text",     "up",
-    "action",   "insight",  "message",     "seconds", "publish", "topic",    "moderator",
-    "capacity", "open",     "status",      "note",    "into",    "item",     "participant",
-    "on",       "reason",   "premoderate", "pause",   "extend",  "question", "options",
-    "multiple", "live",     "poll",        "choices", "emoji",   "done",     "minutes",
-    "cancel",   "anonymous"};
+    "op",       "name",      "token",       "table",     "room",    "text",     "up",
+    "action",   "insight",   "message",     "seconds",   "publish", "topic",    "moderator",
+    "capacity", "open",      "status",      "note",      "into",    "item",     "participant",
+    "on",       "reason",    "premoderate", "pause",     "extend",  "question", "options",
+    "multiple", "live",      "poll",        "choices",   "emoji",   "done",     "minutes",
+    "cancel",   "anonymous", "stakeholder", "expertise", "role"};
 
 // What one field held. Strings point into simdjson's string buffer, valid until
 // the next parse.
@@ -732,6 +736,9 @@ bool parser::impl::build(std::size_t op_index, command& out) {
       if (!string_field(key::token, false, token, &has_token)) return false;
       if (has_token && token.size() > limits::token) return too_large(key::token, limits::token);
       c.token.assign(token);
+      if (!label_field(key::stakeholder, false, limits::name, c.stakeholder) ||
+          !label_field(key::expertise, false, limits::expertise, c.expertise))
+        return false;
       if (resume_error) {
         *err = std::move(*resume_error);
         return false;
@@ -914,6 +921,13 @@ bool parser::impl::build(std::size_t op_index, command& out) {
       if (!int_field(key::minutes, true, limits::recall_minutes, c.seconds)) return false;
       c.seconds *= 60;
       return true;
+    }
+    case index_of<give_role>: {
+      // Whether the role is one of the event's, and who may give it, at apply.
+      auto& c = out.op.emplace<give_role>();
+      return id_field(key::table, false, c.table) &&
+             id_field(key::participant, true, c.participant) &&
+             label_field(key::role, false, limits::role, c.role);
     }
   }
   return fail(error_code::internal, "unhandled op");

@@ -5,6 +5,7 @@
 #include "server/auth/digest.hpp"
 #include "server/invitation.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -187,7 +188,8 @@ bool client::pipelinable(protocol::command const& cmd) {
                std::is_same_v<T, protocol::reject> || std::is_same_v<T, protocol::poll> ||
                std::is_same_v<T, protocol::poll_vote> || std::is_same_v<T, protocol::poll_close> ||
                std::is_same_v<T, protocol::react> || std::is_same_v<T, protocol::help> ||
-               std::is_same_v<T, protocol::move> || std::is_same_v<T, protocol::recall>;
+               std::is_same_v<T, protocol::move> || std::is_same_v<T, protocol::recall> ||
+               std::is_same_v<T, protocol::give_role>;
       },
       cmd.op);
 }
@@ -423,11 +425,14 @@ bool client::dispatch(protocol::command& cmd) {
                            return r.set_timer(m.who, secs, now);
                          });
         } else if constexpr (std::is_same_v<T, protocol::summary>) {
-          std::string const table = op.table.empty() ? who_.moderates : op.table;
-          // The chair may draft any table's summary, naming it (room::may_draft).
+          // A moderator's own table, else where the sender sits (its rapporteur
+          // may draft); the chair names any table (room::may_draft), at apply.
+          std::string const table = !op.table.empty()         ? op.table
+                                    : !who_.moderates.empty() ? who_.moderates
+                                                              : table_;
           if (table.empty())
             return refuse(error_code::forbidden,
-                          "only a table's moderator, or the chair naming it");
+                          "only a table's moderator, its rapporteur, or the chair naming it");
           auto* s = any_room(table);
           if (!s) return true;
           bool const publish = op.publish;
@@ -565,6 +570,13 @@ bool client::dispatch(protocol::command& cmd) {
                          [c = cmd::recall{op.seconds, op.cancel}, now](room& r, member const& m) {
                            return r.recall(m.who, c, now);
                          });
+        } else if constexpr (std::is_same_v<T, protocol::give_role>) {
+          auto* s = decided_table(op.table);
+          if (!s) return true;
+          return room_op(
+              std::move(rid), *s,
+              [who = std::move(op.participant), role = std::move(op.role), now](
+                  room& r, member const& m) { return r.give_role(m.who, who, role, now); });
         } else {
           static_assert(sizeof(T) == 0, "an op without a handler");
         }
@@ -591,6 +603,16 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
   } else {
     who_ = participant{"p-" + auth::random_text(guest_id_bytes), h.name, role::participant, {}};
   }
+  auto const& groups = node_.event().stakeholders;
+  if (!h.stakeholder.empty() &&
+      std::find(groups.begin(), groups.end(), h.stakeholder) == groups.end()) {
+    std::string names;
+    for (auto const& g : groups) names += (names.empty() ? "" : ", ") + g;
+    reply_error(rid, {error_code::bad_request,
+                      "hello: 'stakeholder' must be one of the event's (" + names + ")"});
+    return true;
+  }
+  said_ = profile{h.stakeholder, h.expertise};
   hello_done_ = true;
   // Step 1 on the plenary's home: membership and snapshot (or replay) in one go.
   node_.on_home(node_.plenary(), [self = shared_from_this(), rid = std::move(rid), h = std::move(h),
@@ -689,7 +711,7 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
               self->after_hop();
             });
           };
-          t.after(t.join(m, node::now_ms()), std::move(done));
+          t.after(t.join(m, node::now_ms(), self->said_), std::move(done));
         });
       });
     };
@@ -705,6 +727,8 @@ void client::finish_hello(std::string rid, protocol::hello h, std::string plenar
       .field("id", who_.id)
       .field("name", who_.name)
       .field("role", auth::to_string(who_.who));
+  if (!said_.stakeholder.empty()) w.field("stakeholder", said_.stakeholder);
+  if (!said_.expertise.empty()) w.field("expertise", said_.expertise);
   w.key("table");
   if (table_.empty())
     w.null();
@@ -731,6 +755,11 @@ void client::finish_hello(std::string rid, protocol::hello h, std::string plenar
     w.key("agenda");
     write_agenda(w, node_.event().agenda);
   }
+  w.key("stakeholders").begin_array();
+  for (auto const& g : node_.event().stakeholders) w.value(g);
+  w.end_array().key("roles").begin_array();
+  for (auto const& r : node_.event().roles) w.value(r);
+  w.end_array();
   w.end_object();
   w.key("tables");
   node_.write_tables(w);
@@ -774,7 +803,7 @@ bool client::do_join(std::string rid, std::string table) {
 
 void client::seat(room_slot& s, std::function<void(outcome, std::string)> done) {
   hopping_ = true;
-  node_.on_home(s, [self = shared_from_this(), m = self_member(),
+  node_.on_home(s, [self = shared_from_this(), m = self_member(), said = said_,
                     done = std::move(done)](room& r) mutable {
     // Back on the client's worker with the outcome and the snapshot.
     auto finish = [self = std::move(self), done = std::move(done), id = r.id()](
@@ -800,7 +829,7 @@ void client::seat(room_slot& s, std::function<void(outcome, std::string)> done) 
       });
     };
     // The snapshot is taken right after our join is applied: at its seq.
-    r.after(r.join(m, node::now_ms()),
+    r.after(r.join(m, node::now_ms(), std::move(said)),
             [&r, who = m.who, finish = std::move(finish)](outcome o) mutable {
               std::string snap;
               if (!o) {

@@ -181,6 +181,7 @@ class client : public std::enable_shared_from_this<client> {
   std::size_t replayed_bytes_ = 0;  // by this hello's plenary replay
   std::uint64_t serial_;
   participant who_;
+  profile said_;  // what the participant said of themselves at hello
   bool hello_done_ = false;
   bool closed_ = false;
   bool closing_ = false;

@@ -3,6 +3,7 @@
 #include "server/config.hpp"
 
 #include "protocol/json_writer.hpp"
+#include "protocol/parse.hpp"
 
 #include <simdjson.h>
 
@@ -56,6 +57,8 @@ event_config demo_event() {
       {"reports", {{"en", "Reports"}, {"fr", "Rapports"}}},
       {"networking", {{"en", "Networking"}, {"fr", "Réseautage"}}},
   };
+  // The seed session's: who sat at its tables.
+  e.stakeholders = {"policy-maker", "administrator", "researcher", "professional", "citizen"};
   e.tables = {
       {"synergies", "Synergies and sustainability", "Moderator of Synergies", 0, true},
       {"big-data", "Big data for open governance", "Moderator of Big data", 0, true},
@@ -138,6 +141,32 @@ std::vector<agenda_item> agenda_in(simdjson::dom::element doc,
   return out;
 }
 
+// `stakeholders` or `roles`: distinct one-line names, at most
+// max_people_labels; a missing field keeps `fallback`.
+template <class Fail>
+std::vector<std::string> labels_in(simdjson::dom::element doc, char const* key,
+                                   std::vector<std::string> fallback, Fail const& fail) {
+  if (doc[key].error() == simdjson::NO_SUCH_FIELD) return fallback;
+  std::string const field = std::string("'") + key + "'";
+  simdjson::dom::array items;
+  if (doc[key].get(items)) fail(field + " must be an array of names");
+  std::vector<std::string> out;
+  for (auto item : items) {
+    std::string_view s, trimmed;
+    if (item.get(s)) fail(field + " must be an array of names");
+    trimmed = s;
+    if (protocol::check_label(trimmed, protocol::limits::name) != protocol::label_problem::none ||
+        trimmed != s)
+      fail(field + ": each name is 1 to 64 bytes on one line, without surrounding spaces");
+    if (std::find(out.begin(), out.end(), s) != out.end())
+      fail(field + ": '" + std::string(s) + "' appears twice");
+    out.emplace_back(s);
+  }
+  if (out.size() > max_people_labels)
+    fail(field + " has more than " + std::to_string(max_people_labels) + " names");
+  return out;
+}
+
 // A table's `goal` and `questions`, checked against their bounds.
 template <class Fail>
 table_guide guide_of(simdjson::dom::element t, std::string const& id, Fail const& fail) {
@@ -189,6 +218,8 @@ event_config load_event(std::string const& path) {
   e.agenda = agenda_in(doc, fail);
   if (doc["anonymous"].error() != simdjson::NO_SUCH_FIELD && doc["anonymous"].get(e.anonymous))
     fail("'anonymous' must be true or false");
+  e.stakeholders = labels_in(doc, "stakeholders", {}, fail);
+  e.roles = labels_in(doc, "roles", e.roles, fail);
   if (!doc["phase"].get(s)) {
     e.phase = s;
     if (!on_agenda(e, e.phase)) fail("'phase' " + e.phase + " is not an agenda step");

@@ -54,7 +54,16 @@ struct event_config {
   }
   // With an agenda, `phase` takes one of its ids; without, any name.
   std::vector<agenda_item> agenda;
+  // The stakeholder groups a participant may name at hello (none: the
+  // question is not asked), and the roles a moderator may give at a table.
+  std::vector<std::string> stakeholders;
+  std::vector<std::string> roles = {"rapporteur", "note-taker", "timekeeper"};
 };
+
+// Stakeholder groups and table roles per event: both go to everyone at every
+// hello and a table's mix names each group, so a short list; each name fits a
+// badge (1 to 64 bytes, one line).
+inline constexpr std::size_t max_people_labels = 20;
 
 // House rules: a short text, read by everyone at every hello.
 inline constexpr std::size_t max_rules_bytes = 2000;

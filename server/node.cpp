@@ -205,6 +205,7 @@ room_slot& node::add_room(table_config cfg) {
   auto saved = log_ ? log_->load(cfg.id, opts_.history) : std::nullopt;
   auto const epoch = saved ? saved->epoch : new_epoch();
   s->r = std::make_unique<room>(cfg, epoch, opts_.history, log_.get(), engine_.get());
+  s->r->set_roles(event_.roles);
   if (saved) {
     // What the room said and decided before the restart wins over the config.
     s->r->restore(saved->seq, saved->state, std::move(saved->history));
@@ -275,10 +276,14 @@ std::size_t node::write_tables(json_writer& w, bool changed_only) {
   static constexpr std::string_view summaries[] = {"none", "draft", "published"};
   for (auto* s : tables()) {
     auto constexpr relaxed = std::memory_order_relaxed;
-    room_slot::lobby_row const row{s->count.load(relaxed),         s->hands.load(relaxed),
-                                   s->timer_ends_at.load(relaxed), s->open.load(relaxed),
-                                   s->moderated.load(relaxed),     s->summary.load(relaxed),
-                                   s->help.load(relaxed)};
+    room_slot::lobby_row row{s->count.load(relaxed),         s->hands.load(relaxed),
+                             s->timer_ends_at.load(relaxed), s->open.load(relaxed),
+                             s->moderated.load(relaxed),     s->summary.load(relaxed),
+                             s->help.load(relaxed),          {}};
+    {
+      std::lock_guard lock(s->mix_mutex);
+      row.mix = s->mix;
+    }
     if (changed_only) {
       if (s->lobby == row) continue;
       s->lobby = row;
@@ -299,7 +304,9 @@ std::size_t node::write_tables(json_writer& w, bool changed_only) {
     auto const& g = event_.guide(s->config.id);
     w.field("goal", g.goal).key("questions").begin_array();
     for (auto const& q : g.questions) w.value(q);
-    w.end_array().end_object();
+    w.end_array().key("mix").begin_object();
+    for (auto const& [group, n] : row.mix) w.field(group, n);
+    w.end_object().end_object();
   }
   w.end_array();
   return rows;
@@ -353,6 +360,14 @@ void node::publish(room_slot& s) {
     int const summary = static_cast<int>(s.r->summary_state());
     changed |= s.summary.exchange(summary) != summary;
     changed |= s.help.exchange(s.r->help_requested()) != s.r->help_requested();
+    auto mix = s.r->mix();
+    {
+      std::lock_guard lock(s.mix_mutex);
+      if (s.mix != mix) {
+        s.mix = std::move(mix);
+        changed = true;
+      }
+    }
     if (changed) tables_changed();
   }
   if (s.r->take_timer_changed()) arm_timer(s);

@@ -28,6 +28,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -102,7 +103,11 @@ struct room_slot {
   std::atomic<bool> moderated{false};
   std::atomic<std::int64_t> timer_ends_at{0};
   std::atomic<int> summary{0};
-  std::atomic<bool> help{false};                     // the table called the chair
+  std::atomic<bool> help{false};  // the table called the chair
+  // People seated per stakeholder group (room::mix), set on the home thread,
+  // read by the lobby's writers: under the mutex, a map is no atomic.
+  std::mutex mix_mutex;
+  std::map<std::string, std::int64_t> mix;
   std::unique_ptr<boost::asio::steady_timer> timer;  // home thread only
   // The coalesced counts (polls, reactions): armed when the room has some to
   // tell and none is due, so at most one delivery per interval (home thread).
@@ -116,6 +121,7 @@ struct room_slot {
     bool open = true, moderated = false;
     int summary = 0;
     bool help = false;
+    std::map<std::string, std::int64_t> mix;
     bool operator==(lobby_row const&) const = default;
   };
   lobby_row lobby;

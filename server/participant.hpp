@@ -27,6 +27,14 @@ struct participant {
   }
 };
 
+// What a participant said of themselves at `hello`: their stakeholder group
+// (one of the event's) and one line of expertise; both may be empty. It
+// travels with their joins, so every table knows its mix.
+struct profile {
+  std::string stakeholder;
+  std::string expertise;
+};
+
 // One connection's membership in a room: the connection serial (unique per
 // process), the worker thread that owns the connection, and the participant.
 struct member {

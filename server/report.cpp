@@ -8,6 +8,7 @@
 #include "server/invitation.hpp"
 #include "server/node.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include <simdjson.h>
@@ -44,6 +45,11 @@ room_digest digest_of(room const& r, bool events, durable_log* log) {
     d.polls.push_back(
         {p.id, p.question, p.options, p.counts(), p.multiple, p.open, p.ballots.size()});
   }
+  for (auto const& [id, p] : r.profiles()) {
+    if (!p.stakeholder.empty()) ++d.mix[p.stakeholder];
+  }
+  for (auto const& [id, h] : r.roles()) d.roles.emplace_back(h.role, h.name);
+  std::sort(d.roles.begin(), d.roles.end());
   d.participants = r.participants_total();
   d.speakers = r.speakers_total();
   d.messages = r.messages_total();
@@ -183,6 +189,12 @@ void write_table(json_writer& w, room_digest const& t, bool archive) {
       .field("deleted_messages", static_cast<std::uint64_t>(t.deleted_messages))
       .field("hidden", static_cast<std::uint64_t>(t.hidden));
   write_polls(w, t);
+  w.key("mix").begin_object();
+  for (auto const& [group, n] : t.mix) w.field(group, static_cast<std::uint64_t>(n));
+  w.end_object().key("roles").begin_array();
+  for (auto const& [role, name] : t.roles)
+    w.begin_object().field("role", role).field("name", name).end_object();
+  w.end_array();
   if (archive) {
     w.key("events").begin_array();
     for (auto const& e : t.events) w.raw(e);
@@ -226,6 +238,13 @@ std::string report_markdown(session_digest const& d) {
     md += "- Messages: " + std::to_string(t.messages) + " (" + std::to_string(t.deleted_messages) +
           " deleted)\n";
     md += "- Hidden by the moderator: " + std::to_string(t.hidden) + "\n";
+    if (!t.mix.empty()) {
+      std::string groups;
+      for (auto const& [group, n] : t.mix)
+        groups += (groups.empty() ? "" : ", ") + group + " " + std::to_string(n);
+      md += "- Stakeholders: " + groups + "\n";
+    }
+    for (auto const& [role, name] : t.roles) md += "- Role " + role + ": " + name + "\n";
     if (!t.questions.empty()) {
       md += "\n### Guiding questions\n\n";
       for (auto const& q : t.questions) md += "- " + q + "\n";

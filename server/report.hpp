@@ -6,7 +6,9 @@
 
 #include "server/http_routes.hpp"
 
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace roundtable {
@@ -44,7 +46,11 @@ struct room_digest {
   std::size_t messages = 0;  // in view: neither deleted nor hidden
   std::size_t deleted_messages = 0;
   std::size_t hidden = 0;  // messages and insights a moderator hid
-  std::string goal;        // from the event config
+  // Who sat there per stakeholder group (each person once, whoever named one),
+  // and the table roles held: (role, display name), by role.
+  std::map<std::string, std::size_t> mix;
+  std::vector<std::pair<std::string, std::string>> roles;
+  std::string goal;  // from the event config
   std::vector<std::string> questions;
   std::vector<std::string> reports;     // plenary: report events (JSON), in order
   std::vector<std::string> broadcasts;  // plenary: broadcast events (JSON), in order

@@ -155,7 +155,7 @@ void room::settle_skipped() {
 
 // --- operations --------------------------------------------------------------
 
-room::ticket room::join(member const& m, std::int64_t now_ms) {
+room::ticket room::join(member const& m, std::int64_t now_ms, profile said) {
   if (has_member(m.conn) || joining_.count(m.conn)) return 0;
   if (is_plenary()) {
     members_.emplace(m.conn, m);
@@ -167,7 +167,7 @@ room::ticket room::join(member const& m, std::int64_t now_ms) {
   // gets then is exactly at that point of the log.
   joining_.emplace(m.conn, m);
   join_tickets_.emplace(next_ticket_ + 1, m.conn);
-  return submit(m.who, conn_key(m.conn), now_ms, cmd::join{});
+  return submit(m.who, conn_key(m.conn), now_ms, cmd::join{std::move(said)});
 }
 
 room::ticket room::leave(std::uint64_t conn, std::int64_t now_ms) {
@@ -402,7 +402,12 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
     w.end_array();
     if (more) w.field("pending_more", more);
     w.key("participants").begin_array();
-    for (auto const& [key, p] : roster_) write_participant(w, p);
+    for (auto const& [key, p] : roster_) write_seated(w, p);
+    w.end_array().key("roles").begin_array();
+    for (auto const& [id, h] : roles_) {
+      w.begin_object().field("participant", id).field("role", h.role);
+      w.key("who").begin_object().field("id", id).field("name", h.name).end_object().end_object();
+    }
     w.end_array();
     w.field("help_from", cfg_.help_participants ? "participants" : "moderators").key("help");
     if (help_) {
@@ -437,7 +442,7 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
     }
     w.field("timer_ended", timer_ended_);
     // The draft is its drafters'; anyone else's summary is the published one.
-    bool const drafter = viewer && may_draft(*viewer, cfg_.id);
+    bool const drafter = viewer && may_draft(*viewer);
     auto const text_or_null = [&](std::string const& text) {
       if (text.empty())
         w.null();

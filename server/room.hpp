@@ -174,7 +174,9 @@ class room {
   // for the table's moderator and the chair; the connection becomes a member
   // when its join is applied. The plenary's membership is this node's own:
   // joining it submits nothing.
-  ticket join(member const& m, std::int64_t now_ms);
+  // `said`: what the participant said of themselves at hello, kept by the
+  // table for its mix and shown beside their name.
+  ticket join(member const& m, std::int64_t now_ms, profile said = {});
   // Stops the connection's deliveries at once and submits its leave; 0 when
   // it was not a member.
   ticket leave(std::uint64_t conn, std::int64_t now_ms);
@@ -212,6 +214,27 @@ class room {
   // an insight's outcome: `outcome` event, decided at apply
   // (room_apply_outcomes.cpp).
   ticket set_outcome(participant const& p, cmd::outcome op, std::int64_t now_ms);
+
+  // Who is at the table (room_apply_roles.cpp). The table's moderator or the
+  // chair gives a participant seated here one of the event's table roles, or
+  // takes it back (`role` empty): `role` event. A role has one holder and a
+  // holder one role: giving a held role moves it (the former holder's `role`
+  // event, null, comes first). The rapporteur may draft the summary.
+  ticket give_role(participant const& p, std::string_view who, std::string_view role,
+                   std::int64_t now_ms);
+  // The event's table roles (config `roles`), the same on every replica.
+  void set_roles(std::vector<std::string> roles) { roles_offered_ = std::move(roles); }
+  // The people seated now per stakeholder group (each person once; those who
+  // said none are not counted): the lobby's `mix`.
+  std::map<std::string, std::int64_t> mix() const;
+  // Table roles by participant id: {name, role}.
+  struct role_holder {
+    std::string name;
+    std::string role;
+  };
+  std::map<std::string, role_holder> const& roles() const noexcept { return roles_; }
+  // What each participant who sat here said of themselves (the latest join).
+  std::map<std::string, profile> const& profiles() const noexcept { return profiles_; }
 
   // Moderation, by the table's moderator or the chair, each undone with `on`
   // false. A hidden message or insight leaves the snapshots and the report's
@@ -257,14 +280,15 @@ class room {
     return viewer.id == author || viewer.is_chair() || viewer.moderates_table(table);
   }
   // Who may write table `table`'s summary, and so read its draft before it is
-  // published: the op's check, the snapshot's and the delivery's filter.
+  // published, whatever the table's roles (the member may_draft adds its
+  // rapporteur): the op's check, the snapshot's and the delivery's filter.
   static bool may_draft(participant const& p, std::string const& table) {
     return p.is_chair() || p.moderates_table(table);
   }
   static bool receives(participant const& viewer, std::string const& table, direct_event const& d) {
     switch (d.to) {
-      case audience::drafters:
-        return may_draft(viewer, table);
+      case audience::drafters:  // `author`: the table's rapporteur, if any
+        return may_draft(viewer, table) || (!d.author.empty() && viewer.id == d.author);
       case audience::chairs:
         return viewer.is_chair();
       case audience::held:
@@ -550,6 +574,17 @@ class room {
   outcome on(room_command const& c, cmd::recall_ended const&);
   // Everyone back: the `recall` event with `ended`, and the node is told.
   void end_recall(std::int64_t ts);
+  outcome on(room_command const& c, cmd::role const&);
+  // Whether `p` may write the table's summary draft: its moderator, the
+  // chair, or the participant who holds the rapporteur role here.
+  bool may_draft(participant const& p) const;
+  // The participant holding the rapporteur role here; empty: nobody.
+  std::string rapporteur_id() const;
+  // A seated participant as presence and snapshots show them: id, name,
+  // role, and what they said of themselves when they did.
+  void write_seated(protocol::json_writer& w, participant const& p) const;
+  // `role` {participant, name, role}; role null when taken back.
+  void emit_role(std::string const& who, role_holder const& h, std::int64_t ts);
   // Who may run the floor and the timer here, as `speaker` and `timer` check.
   outcome require_floor_moderator(room_command const& c) const;
   // The `timer` event for the current timer (running, paused or stopped).
@@ -664,7 +699,10 @@ class room {
   std::string published_;
   std::size_t messages_total_ = 0;
   std::size_t messages_deleted_ = 0;
-  std::set<std::string> spoke_;  // participant ids that posted a message here
+  std::set<std::string> spoke_;               // participant ids that posted a message here
+  std::map<std::string, profile> profiles_;   // by participant id: what they said at hello
+  std::map<std::string, role_holder> roles_;  // by participant id
+  std::vector<std::string> roles_offered_;    // the event's table roles
 
   // Plenary only: what stays in its snapshot for anyone who arrives later.
   std::vector<buffer> reports_;

@@ -60,7 +60,7 @@ void room::admit(room_command const& c) {
 
 // --- membership --------------------------------------------------------------
 
-outcome room::on(room_command const& c, cmd::join const&) {
+outcome room::on(room_command const& c, cmd::join const& op) {
   if (is_plenary()) return make_error(error_code::bad_request, "everyone is in the plenary");
   if (!roster_.count(c.conn)) {
     bool const privileged = may_moderate(c.who);
@@ -73,11 +73,12 @@ outcome room::on(room_command const& c, cmd::join const&) {
     }
     roster_.emplace(c.conn, participant{c.who.id, c.who.name, c.who.who, c.who.moderates});
     seen_.insert(c.who.id);
+    profiles_[c.who.id] = op.said;
     emit(
         "presence", c.ts,
         [&](json_writer& w) {
           w.key("joined");
-          write_participant(w, c.who);
+          write_seated(w, c.who);
         },
         {}, c.who.id);
     if (c.who.is_chair() && help_) answer_help(c);  // the chair came
@@ -300,6 +301,7 @@ outcome room::on(room_command const& c, cmd::erase const& op) {
   bool const hand =
       std::any_of(hands_.begin(), hands_.end(), [&](hand_entry const& h) { return h.id == who; }) ||
       (speaker_ && speaker_->id == who);
+  if (roles_.count(who)) emit_role(who, role_holder{}, c.ts);  // taken back, no name left
   forget(who);
   for (auto const& i : insights_) {
     if (std::find(recount.begin(), recount.end(), i.id) != recount.end()) emit_insight(i, c.ts);
@@ -319,6 +321,8 @@ void room::forget(std::string const& id) {
   std::erase_if(hands_, [&](hand_entry const& h) { return h.id == id; });
   std::erase_if(held_, [&](held_entry const& h) { return h.from.id == id; });
   forget_ballots(id);
+  profiles_.erase(id);
+  roles_.erase(id);
   if (speaker_ && speaker_->id == id) speaker_.reset();
   if (erased_.insert(id).second) newly_erased_.push_back(id);
   state_changed_ = true;
@@ -351,8 +355,12 @@ outcome room::on(room_command const& c, cmd::timer_ended const& op) {
 
 outcome room::on(room_command const& c, cmd::summary const& op) {
   if (is_plenary()) return make_error(error_code::bad_request, "summaries belong to tables");
-  if (!may_draft(c.who, cfg_.id))
-    return make_error(error_code::forbidden, "only the table's moderator or the chair");
+  if (!may_draft(c.who))
+    return make_error(error_code::forbidden,
+                      "only the table's moderator, its rapporteur or the chair");
+  if (op.publish && !may_draft(c.who, cfg_.id))
+    return make_error(error_code::forbidden,
+                      "only the table's moderator or the chair publishes the summary");
   draft_ = op.text;
   state_changed_ = true;
   if (op.publish) {
@@ -372,7 +380,8 @@ outcome room::on(room_command const& c, cmd::summary const& op) {
       .key("by");
   write_participant(w, c.who);
   w.field("ts", c.ts).end_object();
-  direct_.push_back({{}, std::make_shared<std::string const>(w.release()), audience::drafters});
+  direct_.push_back(
+      {rapporteur_id(), std::make_shared<std::string const>(w.release()), audience::drafters});
   return {};
 }
 

@@ -41,7 +41,11 @@ void write_sanction(json_writer& w, std::string_view op, cmd::mute const& c) {
 void write_op(json_writer& w, command_op const& op) {
   std::visit(
       overloaded{
-          [&](cmd::join const&) { w.field("op", "join"); },
+          [&](cmd::join const& c) {
+            w.field("op", "join");
+            if (!c.said.stakeholder.empty()) w.field("stakeholder", c.said.stakeholder);
+            if (!c.said.expertise.empty()) w.field("expertise", c.said.expertise);
+          },
           [&](cmd::leave const&) { w.field("op", "leave"); },
           [&](cmd::say const& c) {
             w.field("op", "say").field("id", c.id).field("text", c.text).field("alias", c.alias);
@@ -131,6 +135,9 @@ void write_op(json_writer& w, command_op const& op) {
           [&](cmd::recall_ended const& c) {
             w.field("op", "recall_ended").field("ends_at", c.ends_at);
           },
+          [&](cmd::role const& c) {
+            w.field("op", "role").field("participant", c.participant).field("role", c.role);
+          },
       },
       op);
 }
@@ -206,7 +213,11 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
     return r.ok ? std::optional<command_op>(std::move(op)) : std::nullopt;
   };
   auto none = [](auto&) {};
-  if (name == "join") return with(cmd::join{}, none);
+  if (name == "join")
+    return with(cmd::join{}, [&](auto& c) {
+      r.get("stakeholder", c.said.stakeholder);
+      r.get("expertise", c.said.expertise);
+    });
   if (name == "leave") return with(cmd::leave{}, none);
   if (name == "say")
     return with(cmd::say{}, [&](auto& c) {
@@ -316,6 +327,11 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
     });
   if (name == "recall_ended")
     return with(cmd::recall_ended{}, [&](auto& c) { r.get("ends_at", c.ends_at); });
+  if (name == "role")
+    return with(cmd::role{}, [&](auto& c) {
+      r.get("participant", c.participant);
+      r.get("role", c.role);
+    });
   return std::nullopt;
 }
 

@@ -31,7 +31,9 @@ struct table_config {
 };
 
 namespace cmd {
-struct join {};
+struct join {
+  profile said;  // from the joiner's hello
+};
 struct leave {};
 struct say {
   std::string id;  // stamped at submission
@@ -170,6 +172,11 @@ struct recall {
 struct recall_ended {
   std::int64_t ends_at = 0;
 };
+// A table role given or taken back (room_apply_roles.cpp).
+struct role {
+  std::string participant;
+  std::string role;  // empty: taken back
+};
 }  // namespace cmd
 
 using command_op =
@@ -179,7 +186,7 @@ using command_op =
                  cmd::outcome, cmd::hide, cmd::mute, cmd::remove_member, cmd::premoderate,
                  cmd::review, cmd::pick, cmd::end_turn, cmd::drop_hand, cmd::timer_pause,
                  cmd::timer_extend, cmd::poll, cmd::poll_vote, cmd::poll_close, cmd::react,
-                 cmd::help, cmd::move, cmd::recall, cmd::recall_ended>;
+                 cmd::help, cmd::move, cmd::recall, cmd::recall_ended, cmd::role>;
 
 struct room_command {
   // The node that submitted it and its ticket there: that node, and only it,

@@ -173,6 +173,18 @@ void room::write_state(json_writer& w, bool replica) const {
   } else {
     w.null();
   }
+  w.key("profiles").begin_array();
+  for (auto const& [id, p] : profiles_) {
+    w.begin_object()
+        .field("id", id)
+        .field("stakeholder", p.stakeholder)
+        .field("expertise", p.expertise)
+        .end_object();
+  }
+  w.end_array().key("roles").begin_array();
+  for (auto const& [id, h] : roles_)
+    w.begin_object().field("id", id).field("name", h.name).field("role", h.role).end_object();
+  w.end_array();
   w.key("held").begin_array();
   for (auto const& h : held_) {
     w.begin_object().field("id", h.id).field("text", h.text).field("ts", h.ts).key("from");
@@ -342,6 +354,12 @@ bool room::read_state(std::string_view json, bool replica) {
   hidden_ = ids_in(doc, "hidden");
   muted_ = ids_in(doc, "muted");
   removed_ = ids_in(doc, "removed");
+  profiles_.clear();
+  for (simdjson::dom::element p : array_in(doc, "profiles"))
+    profiles_[str_in(p, "id")] = profile{str_in(p, "stakeholder"), str_in(p, "expertise")};
+  roles_.clear();
+  for (simdjson::dom::element r : array_in(doc, "roles"))
+    roles_[str_in(r, "id")] = role_holder{str_in(r, "name"), str_in(r, "role")};
   insights_.clear();
   insight_order_ = num_in<std::uint64_t>(doc, "insight_order", 0);
   for (simdjson::dom::element i : array_in(doc, "insights")) {

@@ -73,6 +73,8 @@ void check_invariants(command const& c) {
         if constexpr (std::is_same_v<T, hello>) {
           check_label(op.name, true, limits::name);
           check(op.token.size() <= limits::token, "token length");
+          check_label(op.stakeholder, false, limits::name);
+          check_label(op.expertise, false, limits::expertise);
           check(op.has_resume || op.resume.empty(), "resume flag");
           check(op.resume.size() <= limits::resume_rooms, "resume rooms");
           for (auto const& r : op.resume) check(id_ok(r.room), "resume room id");
@@ -168,6 +170,10 @@ void check_invariants(command const& c) {
           check(op.room.empty() || id_ok(op.room), "react room");
           check(id_ok(op.item), "react item");
           check(is_reaction_emoji(op.emoji), "react emoji");
+        } else if constexpr (std::is_same_v<T, give_role>) {
+          check(op.table.empty() || id_ok(op.table), "role table");
+          check(id_ok(op.participant), "role participant");
+          check_label(op.role, false, limits::role);
         }
       },
       c.op);
@@ -184,6 +190,8 @@ std::string to_json(command const& c) {
         if constexpr (std::is_same_v<T, hello>) {
           w.field("name", op.name);
           if (!op.token.empty()) w.field("token", op.token);
+          if (!op.stakeholder.empty()) w.field("stakeholder", op.stakeholder);
+          if (!op.expertise.empty()) w.field("expertise", op.expertise);
           if (op.has_resume) {
             w.key("resume").begin_object();
             for (auto const& r : op.resume) {
@@ -268,6 +276,14 @@ std::string to_json(command const& c) {
         } else if constexpr (std::is_same_v<T, react>) {
           if (!op.room.empty()) w.field("room", op.room);
           w.field("item", op.item).field("emoji", op.emoji);
+        } else if constexpr (std::is_same_v<T, give_role>) {
+          if (!op.table.empty()) w.field("table", op.table);
+          w.field("participant", op.participant);
+          if (op.role.empty()) {
+            w.key("role").null();
+          } else {
+            w.field("role", op.role);
+          }
         } else {
           // Ops without fields (leave, ping); a new op must be written above.
           static_assert(std::is_same_v<T, leave> || std::is_same_v<T, ping>, "write this op");

@@ -281,16 +281,8 @@ TEST_CASE("outcome race: moderator and chair at once on one node", "[outcome][ra
 }
 
 TEST_CASE("outcome race: moderator and chair at once from two nodes", "[outcome][race][redis]") {
-  redis_process redis;
-  std::vector<std::unique_ptr<server_process>> nodes;
-  std::vector<int> ports;
-  for (int i = 0; i < 2; ++i) {
-    nodes.push_back(std::make_unique<server_process>(
-        base_args({"--redis", "redis://127.0.0.1:" + std::to_string(redis.port), "--node-id",
-                   "n" + std::to_string(i)})));
-    ports.push_back(nodes.back()->port);
-  }
-  outcome_race(ports, 30);
+  redis_nodes cluster(2, base_args());
+  outcome_race(cluster.ports, 30);
 }
 
 TEST_CASE("outcomes page: escaped, cacheable, no personal data, French, chair's POST",

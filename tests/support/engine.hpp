@@ -35,4 +35,21 @@ class engine_under_test {
   std::unique_ptr<redis_process> redis_;
 };
 
+// A redis-server of its own and `n` nodes on it (node ids n0, n1, ...), each
+// started with `args`: the setup of the tests that race across nodes.
+struct redis_nodes {
+  redis_nodes(int n, std::vector<std::string> const& args) {
+    for (int i = 0; i < n; ++i) {
+      auto a = args;
+      a.insert(a.end(), {"--redis", "redis://127.0.0.1:" + std::to_string(redis.port), "--node-id",
+                         "n" + std::to_string(i)});
+      nodes.push_back(std::make_unique<server_process>(std::move(a)));
+      ports.push_back(nodes.back()->port);
+    }
+  }
+  redis_process redis;
+  std::vector<std::unique_ptr<server_process>> nodes;
+  std::vector<int> ports;
+};
+
 }  // namespace roundtable::test

@@ -6,7 +6,7 @@
 #include "server/room.hpp"
 
 #include "protocol/command.hpp"
-#include "tests/unit/json_doc.hpp"
+#include "tests/unit/answering_room.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -22,41 +22,21 @@ constexpr std::int64_t t0 = 1'700'000'000'000;
 
 // A table on the memory engine (commands apply during the operation) with
 // ann and bob seated, ann's insights i1 and i2, and bob's vote on i1.
-class table_with_insights : public room {
+class table_with_insights : public answering_room {
  public:
-  table_with_insights() : room(table_config{"t1", "Topic", "Grace", 0, true}, first_epoch, 100) {
+  table_with_insights()
+      : answering_room(table_config{"t1", "Topic", "Grace", 0, true}, first_epoch, 100) {
     for (auto const* m : {&ann, &bob}) REQUIRE_FALSE(answer(join(*m, t0)));
     REQUIRE_FALSE(answer(add_insight(ann, "first <b>idea</b>", t0)));
     REQUIRE_FALSE(answer(add_insight(ann, "second", t0)));
     REQUIRE_FALSE(answer(vote(bob, "i1", t0)));
     take_outbox();
   }
-  outcome answer(ticket t) {
-    outcome o;
-    bool answered = false;
-    after(t, [&](outcome x) {
-      o = std::move(x);
-      answered = true;
-    });
-    for (auto& fn : take_ready()) fn();
-    REQUIRE(answered);
-    return o;
-  }
   outcome decide(participant const& p, std::string insight, std::string status,
                  std::string note = {}, std::string into = {}, std::int64_t ts = t0) {
     return answer(set_outcome(
         p, cmd::outcome{std::move(insight), std::move(status), std::move(note), std::move(into)},
         ts));
-  }
-  std::vector<doc> events() {
-    std::vector<doc> out;
-    for (auto const& b : take_outbox()) out.emplace_back(*b);
-    return out;
-  }
-  doc snapshot() const {
-    protocol::json_writer w;
-    write_snapshot(w, {});
-    return doc(w.release());
   }
   insight_entry const& insight(std::string const& id) const {
     for (auto const* i : ranked_insights()) {

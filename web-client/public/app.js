@@ -134,6 +134,12 @@ function attachTableEvents(client) {
     if (ev.left) state.table.participants.delete(ev.left);
     renderPeople();
   });
+  client.on('role', (ev) => {
+    if (!atTable(ev)) return;
+    if (ev.role) state.table.roles.set(ev.participant, ev.role);
+    else state.table.roles.delete(ev.participant);
+    renderPeople();
+  });
   client.on('hands', (ev) => {
     if (!atTable(ev)) return;
     const before = state.table.speaker;

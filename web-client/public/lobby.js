@@ -43,6 +43,14 @@ export function guideOf(tb) {
   return parts;
 }
 
+// Who sits there now, per stakeholder group, so a person can go where their
+// knowledge is missing.
+function mixOf(tb) {
+  const groups = Object.entries((tb && tb.mix) || {});
+  if (!groups.length) return null;
+  return h('p', { class: 'mix', text: t('lobby.mix', { groups: groups.map(([g, n]) => `${g} ${n}`).join(', ') }) });
+}
+
 export function renderLobby() {
   const list = $('table-list');
   const here = state.table && state.table.room;
@@ -53,6 +61,7 @@ export function renderLobby() {
         h('h3', { id: `topic-${tb.id}`, text: tb.topic || tb.id }),
         tb.moderator ? h('p', { text: t('lobby.moderator', { name: tb.moderator }) }) : null,
         ...guideOf(tb),
+        mixOf(tb),
         h('p', {}, closed ? h('span', { class: 'badge closed', text: t('lobby.closed') }) : null, closed ? ' ' : null,
           h('span', { class: 'count', text: closed ? t('lobby.closedCount', { people: countText(tb) }) : countText(tb) })),
         tableButton(tb, here));

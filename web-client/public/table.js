@@ -46,6 +46,7 @@ export function loadTable(snap) {
     helpFrom: snap.help_from || 'moderators',
     open: snap.open !== false,
     muted: new Set(snap.muted || []),
+    roles: new Map((snap.roles || []).map((r) => [r.participant, r.role])),  // table roles by participant id
     hidden: new Map(),  // what this page saw hidden, for the moderator's restore list
   };
   loadPollState(state.table, snap);
@@ -149,6 +150,10 @@ export function renderPeople() {
     h('li', { 'data-id': p.id }, p.name,
       p.role && p.role !== 'participant' ? [' ', h('span', { class: `badge role-${p.role}`, text: t(`role.${p.role}`) })] : null,
       state.table.muted.has(p.id) ? [' ', h('span', { class: 'badge', text: t('mod.mutedBadge') })] : null,
+      state.table.roles.has(p.id) ? [' ', h('span', { class: 'badge table-role', text: state.table.roles.get(p.id) })] : null,
+      // What they said of themselves at hello: their group and what they bring.
+      p.stakeholder || p.expertise
+        ? [' ', h('span', { class: 'said', text: [p.stakeholder, p.expertise].filter(Boolean).join(': ') })] : null,
       personControls(p)))), $('people-heading'));
 }
 

@@ -234,6 +234,14 @@ export interface OutcomeEvent extends RoomEventBase {
   ts: number;
 }
 
+export interface RoleEvent extends RoomEventBase {
+  type: 'role';
+  participant: string;
+  /** null: taken back. */
+  role: string | null;
+  who: { id: string; name: string };
+}
+
 export interface DeletedEvent extends RoomEventBase {
   type: 'deleted';
   /** The message deleted (or, from an erasure, an insight id). */
@@ -454,6 +462,7 @@ export type ServerEvent =
   | HandsEvent
   | InsightEvent
   | OutcomeEvent
+  | RoleEvent
   | DeletedEvent
   | TimerEvent
   | TimerEndedEvent
@@ -522,7 +531,7 @@ export interface CreateTableReply extends ReplyOk {
 }
 
 export interface Ops {
-  hello: { fields: { name: string; token?: string; resume?: Record<RoomId, RoomPosition> }; reply: HelloReply };
+  hello: { fields: { name: string; token?: string; resume?: Record<RoomId, RoomPosition>; stakeholder?: string; expertise?: string }; reply: HelloReply };
   join: { fields: { table: string }; reply: JoinReply };
   leave: { fields: Record<string, never>; reply: ReplyOk };
   say: { fields: { room: RoomId; text: string; anonymous?: boolean }; reply: ReplyOk };
@@ -553,6 +562,7 @@ export interface Ops {
   poll_close: { fields: { poll: string; room?: RoomId }; reply: ReplyOk };
   react: { fields: { item: string; emoji: Reaction; room?: RoomId }; reply: ReplyOk };
   outcome: { fields: { insight: string; status: OutcomeStatus; note?: string; into?: string; table?: string }; reply: ReplyOk };
+  role: { fields: { participant: string; role: string | null; table?: string }; reply: ReplyOk };
 }
 
 export type OpName = keyof Ops;
@@ -590,6 +600,7 @@ export interface ClientEvents {
   hands: HandsEvent;
   insight: InsightEvent;
   outcome: OutcomeEvent;
+  role: RoleEvent;
   deleted: DeletedEvent;
   timer: TimerEvent;
   timer_ended: TimerEndedEvent;
@@ -723,6 +734,8 @@ export declare class Roundtable {
   deleteInsight(room: RoomId, insight: string): Promise<ReplyOk>;
   /** Moderator or chair: what became of an insight (event `outcome`). */
   outcome(insight: string, status: OutcomeStatus, opts?: { note?: string; into?: string; table?: string }): Promise<ReplyOk>;
+  /** Moderator or chair: gives a table role (event `role`); null takes it back. */
+  role(participant: string, role: string | null, table?: string): Promise<ReplyOk>;
   timer(room: RoomId, seconds: number): Promise<ReplyOk>;
   /** Pauses the running timer (`pause` false resumes it). */
   pauseTimer(room: RoomId, pause?: boolean): Promise<ReplyOk>;

@@ -615,6 +615,15 @@ export class Roundtable {
     for (const k of ['note', 'into', 'table']) if (opts[k] !== undefined) fields[k] = opts[k];
     return this.request('outcome', fields);
   }
+  /**
+   * Moderator or chair: gives a participant seated at the table one of the
+   * event's roles, or takes it back with `role` null (event `role`).
+   */
+  role(participant, role, table = undefined) {
+    const fields = { participant, role: role || null };
+    if (table) fields.table = table;
+    return this.request('role', fields);
+  }
   timer(room, seconds) { return this.request('timer', { room, seconds }); }
   /** Pauses the running timer (`pause` false resumes it). */
   pauseTimer(room, pause = true) { return this.request('timer', { room, pause: !!pause }); }
