@@ -429,6 +429,7 @@ bool client::dispatch(protocol::command& cmd) {
           // may draft); the chair names any table (room::may_draft), at apply.
           std::string const table = !op.table.empty()         ? op.table
                                     : !who_.moderates.empty() ? who_.moderates
+                                    : who_.is_chair()         ? std::string()
                                                               : table_;
           if (table.empty())
             return refuse(error_code::forbidden,
@@ -674,7 +675,7 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
         self->node_.on_home(slot, [self, rid = std::move(rid), h = std::move(h),
                                    snap = std::move(snap), phase = std::move(phase),
                                    recovered = std::move(recovered), rp = *table_rp,
-                                   m = self->self_member()](room& t) mutable {
+                                   m = self->self_member(), said = self->said_](room& t) mutable {
           // Replay and snapshot once our `joined` is applied, at its seq.
           auto done = [&t, self = std::move(self), rid = std::move(rid), h = std::move(h),
                        snap = std::move(snap), phase = std::move(phase),
@@ -711,7 +712,7 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
               self->after_hop();
             });
           };
-          t.after(t.join(m, node::now_ms(), self->said_), std::move(done));
+          t.after(t.join(m, node::now_ms(), std::move(said)), std::move(done));
         });
       });
     };

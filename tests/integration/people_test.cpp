@@ -304,7 +304,8 @@ TEST_CASE("the event config's stakeholders and roles; past a bound the server do
     CHECK(code_of(mod->request("role", role_fields("ann", "scribe"))) == "ok");
     CHECK(code_of(mod->request("role", role_fields("ann", "rapporteur"))) == "bad_request");
     ws_client other(srv.port);
-    CHECK(code_of(other.hello("O", R"("stakeholder":"citizen")")) == "bad_request");
+    CHECK(code_of(other.hello("O", token(auth::role::participant, "o", "O") +
+                                       R"(,"stakeholder":"citizen")")) == "bad_request");
   }
   std::string many = "[";
   for (int i = 0; i < 21; ++i) many += (i ? ",\"g" : "\"g") + std::to_string(i) + "\"";
