@@ -2,7 +2,7 @@
 # Side by side: two roundtable-server binaries (say, main and a change) take
 # turns under the same fanout load (10 tables x 100 members), ROUNDS times
 # each, and the script prints each run's figures and the ratios of the medians
-# (server CPU per delivery, deliveries/s, p99). A shared, noisy machine moves
+# (server CPU per delivery, deliveries/s, p50, p99). A shared, noisy machine moves
 # both alike when they alternate, so the ratio means more than either figure.
 # Usage: loadtest/ab-fanout.sh OLD_SERVER NEW_SERVER [LOADGEN]
 # Env: ROUNDS (3), PUBLISHERS per table (2), RATE per publisher (100 msgs/s),
@@ -10,6 +10,10 @@
 #      flags of each side, e.g. the same binary twice with NEW_ARGS="--redis-wait-replicas 1").
 #      Both run --ephemeral; with REDIS_REPLICAS=N (0 or more) each side is two nodes
 #      over a Redis master with N replicas instead (flushed before every run).
+#      NEW_TLS=1: the new side serves wss:// (--tls-cert/--tls-key, a throwaway CA and
+#      certificate for 127.0.0.1 from scripts/test-cert.sh) and the generator
+#      verifies it (--tls-ca); the old side stays ws://. The TLS row of the comparison is
+#      the same binary twice: NEW_TLS=1 loadtest/ab-fanout.sh SERVER SERVER.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 old="${1:?usage: ab-fanout.sh OLD_SERVER NEW_SERVER [LOADGEN]}"
@@ -25,6 +29,13 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 ulimit -n "$(ulimit -Hn)"
 read -r -a old_args <<<"${OLD_ARGS:-}"
 read -r -a new_args <<<"${NEW_ARGS:-}"
+old_client=()
+new_client=()
+if [ -n "${NEW_TLS:-}" ]; then
+  "$root/scripts/test-cert.sh" "$work"
+  new_args+=(--tls-cert "$work/cert.pem" --tls-key "$work/key.pem")
+  new_client=(--tls-ca "$work/ca.pem")
+fi
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -59,7 +70,8 @@ fi
 
 # start_node LOG BINARY ARGS...: one server; adds its pid and port to pids and ports.
 start_node() {
-  local log="$1" bin="$2" port=""
+  local log="$1" bin="$2" port="" scheme=http tls=()
+  if [[ " $* " == *" --tls-cert "* ]]; then scheme=https tls=(--cacert "$work/ca.pem"); fi
   shift 2
   "$bin" --bind 127.0.0.1 --port 0 --threads "$threads" --event "$work/event.json" \
     --rate-limit 0 --max-connections-per-ip 100000 --log-level warn "$@" >"$log" 2>&1 &
@@ -71,17 +83,19 @@ start_node() {
   done
   [ -n "$port" ] || { echo "$log: the server did not start:" >&2; cat "$log" >&2; exit 1; }
   for _ in $(seq 100); do # ready: over Redis, its rooms are loaded
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 200 ] && break
+    [ "$(curl -s "${tls[@]}" -o /dev/null -w '%{http_code}' "$scheme://127.0.0.1:$port/readyz")" \
+      = 200 ] && break
     sleep 0.1
   done
   ports+=("$port")
 }
 
-# run LABEL BINARY N ARGS...: one fanout run; appends
-# "label cpu_us_per_delivery deliveries_per_s p99_ms problems ack_p50_ms ack_p99_ms".
+# run LABEL BINARY N ARGS...: one fanout run; appends "label cpu_us_per_delivery
+# deliveries_per_s p50_ms p99_ms problems ack_p50_ms ack_p99_ms".
 run() {
-  local label="$1" bin="$2" n="$3" log="$work/$1-$3" node
+  local label="$1" bin="$2" n="$3" log="$work/$1-$3" node client
   shift 3
+  if [ "$label" = new ]; then client=("${new_client[@]}"); else client=("${old_client[@]}"); fi
   pids=()
   ports=()
   if [ -n "$redis_port" ]; then
@@ -94,19 +108,20 @@ run() {
   "$loadgen" fanout --protocol roundtable --port "$(IFS=,; echo "${ports[*]}")" \
     --server-pid "$(IFS=,; echo "${pids[*]}")" --threads 2 \
     --tables 10 --members 100 --publishers "$publishers" --rate "$rate" \
-    --duration "$seconds" --json "$log.json" >"$log.log" 2>&1 || true
+    --duration "$seconds" "${client[@]}" --json "$log.json" >"$log.log" 2>&1 || true
   for node in "${pids[@]}"; do kill "$node"; done
   for node in "${pids[@]}"; do wait "$node" 2>/dev/null || true; done
   node -e '
     const r = require(process.argv[1]);
     const per = r.server_cpu_s * 1e6 / Math.max(1, r.delivered);
     console.log([process.argv[2], per.toFixed(3), Math.round(r.deliveries_per_s),
-                 r.delivery.p99_ms.toFixed(2), r.losses + r.duplicates + r.out_of_order,
+                 r.delivery.p50_ms.toFixed(2), r.delivery.p99_ms.toFixed(2), r.losses + r.duplicates + r.out_of_order,
                  r.ack.p50_ms.toFixed(2), r.ack.p99_ms.toFixed(2)].join(" "));
   ' "$log.json" "$label" | tee -a "$work/rows"
 }
 
-echo "label cpu_us_per_delivery deliveries_per_s p99_ms problems ack_p50_ms ack_p99_ms"
+[ -n "${NEW_TLS:-}" ] && echo "old: ws://, new: wss:// (TLS)"
+echo "label cpu_us_per_delivery deliveries_per_s p50_ms p99_ms problems ack_p50_ms ack_p99_ms"
 for n in $(seq 1 "$rounds"); do
   run old "$old" "$n" "${old_args[@]}"
   run new "$new" "$n" "${new_args[@]}"
@@ -118,7 +133,8 @@ node -e '
     const v = rows.filter((r) => r[0] === label).map((r) => Number(r[i])).sort((a, b) => a - b);
     return v[Math.floor(v.length / 2)];
   };
-  const names = ["CPU per delivery", "deliveries/s", "p99", "problems", "ack p50", "ack p99"];
+  const names = ["CPU per delivery", "deliveries/s", "p50", "p99", "problems", "ack p50",
+                 "ack p99"];
   names.forEach((name, k) => {
     const o = med("old", k + 1), n = med("new", k + 1);
     if (name === "problems") return console.log(`problems (losses, duplicates, disorder): old ${o}, new ${n}`);

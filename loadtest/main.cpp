@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,8 @@ void usage() {
       "usage: roundtable-loadgen SCENARIO [options]\n"
       "scenarios: fanout | hop | broadcast | idle   (or: roundtable-loadgen selftest)\n"
       "common:    --host 127.0.0.1 --port P[,P2...] --protocol roundtable|socketio\n"
+      "           --tls-ca FILE (wss://, the server's certificate verified against this CA)\n"
+      "           --tls-name NAME (the name its certificate must carry; default --host)\n"
       "           --threads 1 --duration 10 --settle 1 --drain 20 --json FILE --strict "
       "--server-pid "
       "PID[,PID2...]\n"
@@ -45,9 +48,16 @@ std::vector<std::string> split(std::string_view s) {
   return out;
 }
 
+// A clear line on stderr before the usage text.
+bool bad_option(char const* why) {
+  std::fprintf(stderr, "roundtable-loadgen: %s\n", why);
+  return false;
+}
+
 bool parse_args(int argc, char** argv, options& o) {
   if (argc < 2) return false;
   o.scenario = argv[1];
+  std::string tls_name;
   for (int i = 2; i < argc; ++i) {
     std::string_view const a = argv[i];
     if (a == "--strict") {
@@ -58,6 +68,10 @@ bool parse_args(int argc, char** argv, options& o) {
     std::string const v = argv[++i];
     if (a == "--host")
       o.host = v;
+    else if (a == "--tls-ca")
+      o.tls.emplace().ca_file = v;
+    else if (a == "--tls-name")
+      tls_name = v;
     else if (a == "--port") {
       o.ports.clear();
       for (auto const& p : split(v)) o.ports.push_back(static_cast<std::uint16_t>(std::stoi(p)));
@@ -116,6 +130,9 @@ bool parse_args(int argc, char** argv, options& o) {
       return false;
   }
   if (!o.table_names.empty()) o.tables = static_cast<int>(o.table_names.size());
+  if (!tls_name.empty() && !o.tls) return bad_option("--tls-name needs --tls-ca");
+  if (o.tls) o.tls->name = tls_name.empty() ? o.host : tls_name;
+  if (o.tls && !std::ifstream(o.tls->ca_file)) return bad_option("--tls-ca: cannot read the file");
   return !o.ports.empty() && o.tables > 0 && o.members > 0 && o.rate > 0 && o.duration > 0 &&
          o.step > 0 && o.hop_interval > 0;
 }
@@ -142,8 +159,9 @@ void print_latency(char const* what, loadtest::histogram const& h) {
 }
 
 void print_summary(options const& o, result const& r) {
-  std::printf("\n== %s (%s) ==\n", r.scenario.c_str(),
-              o.proto == loadtest::protocol::socketio ? "socketio" : "roundtable");
+  std::printf("\n== %s (%s%s) ==\n", r.scenario.c_str(),
+              o.proto == loadtest::protocol::socketio ? "socketio" : "roundtable",
+              o.tls ? ", wss" : "");
   if (r.setup_failed) std::printf("SETUP FAILED: %s\n", r.setup_error.c_str());
   std::printf("connections %d, measured %.1f s\n", r.connections, r.seconds);
   std::printf("sent %llu (%.0f/s), acked %llu, delivered %llu (%.0f/s)",
@@ -209,6 +227,8 @@ bool write_json(options const& o, result const& r) {
   loadtest::append_json_string(s, r.scenario);
   s += ",\"protocol\":";
   s += o.proto == loadtest::protocol::socketio ? "\"socketio\"," : "\"roundtable\",";
+  s += "\"tls\":";
+  s += o.tls ? "true," : "false,";
   s += "\"setup_failed\":";
   s += r.setup_failed ? "true," : "false,";
   s += "\"setup_error\":";
@@ -283,16 +303,21 @@ int main(int argc, char** argv) {
   }
   raise_fd_limit();
   result r;
-  if (o.scenario == "fanout")
-    loadtest::run_fanout(o, r);
-  else if (o.scenario == "hop")
-    loadtest::run_hop(o, r);
-  else if (o.scenario == "broadcast")
-    loadtest::run_broadcast(o, r);
-  else if (o.scenario == "idle")
-    loadtest::run_idle(o, r);
-  else {
-    usage();
+  try {
+    if (o.scenario == "fanout")
+      loadtest::run_fanout(o, r);
+    else if (o.scenario == "hop")
+      loadtest::run_hop(o, r);
+    else if (o.scenario == "broadcast")
+      loadtest::run_broadcast(o, r);
+    else if (o.scenario == "idle")
+      loadtest::run_idle(o, r);
+    else {
+      usage();
+      return 2;
+    }
+  } catch (std::runtime_error const& e) {  // the loop pool's: a CA file that is not PEM
+    std::fprintf(stderr, "roundtable-loadgen: %s\n", e.what());
     return 2;
   }
   print_summary(o, r);

@@ -4,6 +4,8 @@
 // a buffer that grows only while a connection is busy, frames are walked in place, and
 // outgoing frames are masked into one buffer that leaves with one write while the
 // previous one is in flight. TCP_NODELAY, no compression, no per-operation timers.
+// wss:// is the same connection over Asio's OpenSSL stream: the connection is a template
+// on its stream, so the plain path keeps its direct socket calls and no per-read branch.
 #include "loadtest/net.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -11,18 +13,25 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include <cstring>
+#include <stdexcept>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace loadtest {
 
 namespace asio = boost::asio;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
+using tls_stream = ssl::stream<tcp::socket>;
 
 namespace {
 
@@ -31,14 +40,24 @@ namespace {
 constexpr std::size_t first_read_bytes = 4096;
 constexpr std::size_t max_message_bytes = 16u << 20;
 
-class ws_connection : public ws_link, public std::enable_shared_from_this<ws_connection> {
+// Stream is tcp::socket (ws://) or tls_stream (wss://).
+template <class Stream>
+class ws_connection : public ws_link, public std::enable_shared_from_this<ws_connection<Stream>> {
+  static constexpr bool tls = std::is_same_v<Stream, tls_stream>;
+
  public:
-  ws_connection(asio::io_context& ioc, ws_handler* handler)
-      : socket_(ioc), handler_(handler), mask_state_(reinterpret_cast<std::uintptr_t>(this)) {}
+  // stream_args: the io_context, then for wss:// the ssl::context.
+  template <class... StreamArgs>
+  explicit ws_connection(ws_handler* handler, StreamArgs&... stream_args)
+      : socket_(stream_args...),
+        handler_(handler),
+        mask_state_(reinterpret_cast<std::uintptr_t>(this)) {}
+
+  Stream& stream() { return socket_; }
 
   void start(tcp::endpoint ep, std::string host, std::string target) {
-    socket_.async_connect(
-        ep, [self = shared_from_this(), host = std::move(host),
+    socket_.lowest_layer().async_connect(
+        ep, [self = this->shared_from_this(), host = std::move(host),
              target = std::move(target)](error_code ec) { self->on_connect(ec, host, target); });
   }
 
@@ -59,9 +78,23 @@ class ws_connection : public ws_link, public std::enable_shared_from_this<ws_con
   std::size_t queued() const override { return queued_; }
 
  private:
-  void on_connect(error_code ec, std::string const& host, std::string const& target) {
+  void on_connect(error_code ec, std::string host, std::string target) {
     if (ec) return finish("connect: " + ec.message());
-    socket_.set_option(tcp::no_delay(true), ec);
+    socket_.lowest_layer().set_option(tcp::no_delay(true), ec);
+    if constexpr (tls) {
+      socket_.async_handshake(ssl::stream_base::client,
+                              [self = this->shared_from_this(), host = std::move(host),
+                               target = std::move(target)](error_code e) {
+                                if (e) return self->finish("tls handshake: " + e.message());
+                                self->upgrade(host, target);
+                              });
+    } else {
+      upgrade(host, target);
+    }
+  }
+
+  // Sends the WebSocket upgrade request and starts reading its response.
+  void upgrade(std::string const& host, std::string const& target) {
     // The key is fixed: the generator trusts the server it measures, and the 101 status
     // is what it checks.
     inflight_ = "GET " + target + " HTTP/1.1\r\nHost: " + host +
@@ -71,7 +104,7 @@ class ws_connection : public ws_link, public std::enable_shared_from_this<ws_con
     writing_ = true;
     asio::async_write(
         socket_, asio::buffer(inflight_),
-        [self = shared_from_this()](error_code e, std::size_t) { self->on_write(e); });
+        [self = this->shared_from_this()](error_code e, std::size_t) { self->on_write(e); });
     do_read();
   }
 
@@ -81,7 +114,7 @@ class ws_connection : public ws_link, public std::enable_shared_from_this<ws_con
     }
     socket_.async_read_some(
         asio::buffer(in_.data() + have_, in_.size() - have_),
-        [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+        [self = this->shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
   }
 
   void on_read(error_code ec, std::size_t n) {
@@ -200,7 +233,7 @@ class ws_connection : public ws_link, public std::enable_shared_from_this<ws_con
     inflight_queued_ = queued_;
     asio::async_write(
         socket_, asio::buffer(inflight_),
-        [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+        [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(error_code ec) {
@@ -218,11 +251,11 @@ class ws_connection : public ws_link, public std::enable_shared_from_this<ws_con
     open_ = false;
     out_.clear();
     error_code ec;
-    socket_.close(ec);
+    socket_.lowest_layer().close(ec);
     handler_->on_closed(why);
   }
 
-  tcp::socket socket_;
+  Stream socket_;
   ws_handler* handler_;
   std::vector<char> in_;
   std::size_t have_ = 0;
@@ -247,9 +280,40 @@ struct loop_pool::impl {
   };
   std::vector<std::unique_ptr<loop>> loops;
   std::vector<std::thread> threads;
+  std::optional<ssl::context> tls;  // shared by every wss:// connection; read-only once set
+  std::string tls_name;
 };
 
-loop_pool::loop_pool(int threads) : impl_(std::make_unique<impl>()) {
+namespace {
+
+// TLS 1.2 or later, the peer verified against ca_file and `name`.
+void configure_tls(ssl::context& ctx, tls_client const& tls) {
+  error_code ec;
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  ctx.load_verify_file(tls.ca_file, ec);
+  if (ec) throw std::runtime_error("--tls-ca " + tls.ca_file + ": " + ec.message());
+  ctx.set_verify_mode(ssl::verify_peer);
+  ctx.set_verify_callback(ssl::host_name_verification(tls.name));
+}
+
+// Starts a connection on its loop; from here on only that loop's thread touches it.
+template <class Stream>
+std::shared_ptr<ws_link> launch(asio::io_context& ioc, std::shared_ptr<ws_connection<Stream>> conn,
+                                tcp::endpoint ep, std::string host, std::string target) {
+  asio::post(ioc, [conn, ep, h = std::move(host), tg = std::move(target)]() mutable {
+    conn->start(ep, std::move(h), std::move(tg));
+  });
+  return conn;
+}
+
+}  // namespace
+
+loop_pool::loop_pool(int threads, std::optional<tls_client> tls) : impl_(std::make_unique<impl>()) {
+  if (tls) {
+    configure_tls(impl_->tls.emplace(ssl::context::tls_client), *tls);
+    impl_->tls_name = tls->name;
+  }
   for (int i = 0; i < threads; ++i) impl_->loops.push_back(std::make_unique<impl::loop>());
   for (auto& l : impl_->loops) {
     impl_->threads.emplace_back([ctx = &l->ioc] { ctx->run(); });
@@ -279,14 +343,19 @@ void loop_pool::at(int t, clock::time_point when, std::function<void()> fn) {
 
 std::shared_ptr<ws_link> loop_pool::connect(int t, std::string const& host, std::uint16_t port,
                                             std::string target, ws_handler* handler) {
-  auto conn = std::make_shared<ws_connection>(impl_->loops[t]->ioc, handler);
+  auto& ioc = impl_->loops[t]->ioc;
   tcp::endpoint ep(asio::ip::make_address(host), port);
   std::string host_header = host + ":" + std::to_string(port);
-  asio::post(impl_->loops[t]->ioc,
-             [conn, ep, h = std::move(host_header), tg = std::move(target)]() mutable {
-               conn->start(ep, std::move(h), std::move(tg));
-             });
-  return conn;
+  if (!impl_->tls) {
+    return launch(ioc, std::make_shared<ws_connection<tcp::socket>>(handler, ioc), ep,
+                  std::move(host_header), std::move(target));
+  }
+  auto conn = std::make_shared<ws_connection<tls_stream>>(handler, ioc, *impl_->tls);
+  // SNI carries DNS names only (RFC 6066); an address is checked against the certificate.
+  error_code ec;
+  asio::ip::make_address(impl_->tls_name, ec);
+  if (ec) SSL_set_tlsext_host_name(conn->stream().native_handle(), impl_->tls_name.c_str());
+  return launch(ioc, std::move(conn), ep, std::move(host_header), std::move(target));
 }
 
 void loop_pool::stop() {

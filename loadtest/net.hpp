@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,10 +40,19 @@ class ws_link {
   virtual std::size_t queued() const = 0;
 };
 
+// wss:// for every connection of a pool: the server's certificate must chain to the CA
+// in ca_file and carry `name` (a DNS name, sent as SNI, or an IP address) in its
+// subjectAltName. There is no way to skip the check: a throwaway CA costs two openssl calls.
+struct tls_client {
+  std::string ca_file;
+  std::string name;
+};
+
 // N threads, each running its own io_context until stop().
 class loop_pool {
  public:
-  explicit loop_pool(int threads);
+  // Throws std::runtime_error when the CA file cannot be loaded.
+  explicit loop_pool(int threads, std::optional<tls_client> tls = std::nullopt);
   ~loop_pool();
   loop_pool(loop_pool const&) = delete;
   loop_pool& operator=(loop_pool const&) = delete;

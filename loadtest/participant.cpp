@@ -4,6 +4,9 @@
 // generator that falls behind shows up as latency instead of hiding it.
 #include "loadtest/participant.hpp"
 
+#include <atomic>
+#include <cstdio>
+
 namespace loadtest {
 
 namespace {
@@ -98,6 +101,12 @@ void participant::on_closed(std::string_view why) {
     stats_.closed.fetch_add(1, std::memory_order_relaxed);
   } else {
     stats_.failed.fetch_add(1, std::memory_order_relaxed);
+    // The first failure's reason (a refused port, a certificate that does not verify)
+    // tells what is wrong; the rest usually repeat it.
+    static std::atomic_flag told;
+    if (!told.test_and_set()) {
+      std::fprintf(stderr, "a connection failed: %.*s\n", static_cast<int>(why.size()), why.data());
+    }
   }
 }
 

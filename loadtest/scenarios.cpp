@@ -75,7 +75,7 @@ std::vector<std::string> table_names(options const& opt) {
 
 class harness {
  public:
-  explicit harness(options const& opt) : opt_(opt), pool_(opt.threads) {
+  explicit harness(options const& opt) : opt_(opt), pool_(opt.threads, opt.tls) {
     for (int i = 0; i < opt.threads; ++i) stats_.push_back(std::make_unique<thread_stats>());
   }
   ~harness() {

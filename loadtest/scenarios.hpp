@@ -6,6 +6,7 @@
 #include "loadtest/participant.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct options {
   protocol proto = protocol::roundtable;
   std::string host = "127.0.0.1";
   std::vector<std::uint16_t> ports;  // connections go round-robin over these
+  std::optional<tls_client> tls;     // wss:// when set
   int threads = 1;
   double duration = 10;  // seconds of measured traffic (upper bound for broadcast)
   double settle = 1;     // seconds between the connection ramp and the measured window

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A few-second smoke run of every load scenario (fanout, hop, broadcast, idle) at small
-# sizes against a roundtable-server this script starts itself on a free port. Exits
+# sizes against a roundtable-server this script starts itself on a free port, then the
+# fanout again over wss:// (a second server with --tls-cert/--tls-key, the generator
+# verifying its certificate with --tls-ca; skipped for a server without TLS options). Exits
 # non-zero on any loss, duplicate, disorder, protocol error or dropped connection
 # (the generator runs with --strict), or when the server does not start.
 #
@@ -29,7 +31,8 @@ cat >"$work/event.json" <<'EOF'
 {"id":"smoke","title":"Smoke","tables":[{"id":"t1","topic":"T1"},{"id":"t2","topic":"T2"},{"id":"t3","topic":"T3"}]}
 EOF
 
-# Starts the target and sets server_pid and port from its "listening on HOST:PORT" line.
+# Starts the target (ARGS: extra server flags) and sets server_pid and port from its
+# "listening on HOST:PORT" line.
 start_target() {
   if [ "$target" = ws ]; then
     # shellcheck disable=SC2086
@@ -43,7 +46,7 @@ start_target() {
     grep -q -- --rate-limit <<<"$help" && args+=(--rate-limit 0)
     grep -q -- --max-connections-per-ip <<<"$help" && args+=(--max-connections-per-ip 100000)
     grep -q -- --log-level <<<"$help" && args+=(--log-level warn)
-    "$server_bin" "${args[@]}" >"$work/server.log" 2>&1 &
+    "$server_bin" "${args[@]}" "$@" >"$work/server.log" 2>&1 &
   fi
   server_pid=$!
   for _ in $(seq 100); do
@@ -57,8 +60,13 @@ start_target() {
   exit 1
 }
 
+# The generator's flags for the target started last (ARGS: more of them).
+use_target() {
+  common=(--port "$port" --threads 2 --strict --server-pid "$server_pid" --connect-timeout 20 "$@")
+}
+
 start_target
-common=(--port "$port" --threads 2 --strict --server-pid "$server_pid" --connect-timeout 20)
+use_target
 failed=0
 run() {
   local name="$1"
@@ -81,6 +89,24 @@ run fanout --tables 3 --members 20 --publishers 2 --rate 10 --duration 2
 run hop --tables 3 --members 20 --publishers 2 --rate 5 --hop-interval 0.5 --duration 3
 run broadcast --step 100 --max-clients 300 --senders 4 --rounds 3 --duration 20
 run idle --connections 200 --duration 1
+
+if [ "$target" = roundtable ] && grep -q -- --tls-cert <<<"$("$server_bin" --help 2>&1 || true)"; then
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  "$root/scripts/test-cert.sh" "$work"
+  start_target --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
+  # A CA file that is missing or holds no certificate is a bad option (exit 2), not a run.
+  for bad in "$work/none.pem" "$work/event.json"; do
+    rc=0
+    "$loadgen" fanout --port "$port" --tls-ca "$bad" >/dev/null 2>&1 || rc=$?
+    [ "$rc" = 2 ] || { echo "smoke: --tls-ca $bad exited $rc, not 2" >&2; failed=1; }
+  done
+  use_target --tls-ca "$work/ca.pem"
+  echo "--- smoke: over wss://"
+  run fanout --tables 3 --members 20 --publishers 2 --rate 10 --duration 2
+else
+  echo "--- smoke: wss:// skipped (the server has no --tls-cert)"
+fi
 
 if [ "$failed" -ne 0 ]; then
   echo "smoke: FAILED (server log tail below)" >&2

@@ -16,13 +16,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "tls-test: $*" >&2; exit 1; }
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=test-ca \
-  -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=roundtable.test \
-  -keyout "$work/key.pem" -out "$work/req.csr" 2>/dev/null
-printf 'subjectAltName=DNS:roundtable.test\n' >"$work/san.ext"
-openssl x509 -req -in "$work/req.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
-  -days 1 -extfile "$work/san.ext" -out "$work/cert.pem" 2>/dev/null
+scripts/test-cert.sh "$work"
 
 "$build/server/roundtable-server" --port 0 --ephemeral --tls-cert "$work/cert.pem" \
   --tls-key "$work/key.pem" >"$work/server.out" 2>"$work/server.err" &
