@@ -6,7 +6,8 @@
 # Redis adapter; Roundtable's Redis engine when the server offers --redis) runs fanout (10 tables x 100
 # participants, rates stepping up until the target saturates), hop, idle (memory per
 # connection) and broadcast (websocket-shootout score), each against a freshly started
-# target on free ports. Writes loadtest/RESULTS.md and
+# target on free ports, then the TLS row (target tls: the same server's fanout over wss://
+# against ws://, taking turns, loadtest/ab-fanout.sh with NEW_TLS=1). Writes loadtest/RESULTS.md and
 # build/comparison/latency-vs-throughput.png (gnuplot). Only 127.0.0.1 is used.
 # About 10 minutes on 2 cores.
 #
@@ -15,7 +16,8 @@
 #      (binaries to use; with all three set nothing is built), FANOUT_RATES (messages/s per
 #      table, default "10 50 100 200 400 800 1600 3200"), FANOUT_SECONDS (5), HOP_SECONDS (10),
 #      LOADGEN_THREADS (2), SERVER_THREADS (2), IDLE_CONNECTIONS (5000), BROADCAST_MAX
-#      (8000), TARGETS (default all).
+#      (8000), TLS_ROUNDS (3) and TLS_RATE (5 messages/s per publisher, 2 per table) for
+#      the TLS row, TARGETS (default all).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -27,7 +29,7 @@ lg_threads="${LOADGEN_THREADS:-2}"
 idle_connections="${IDLE_CONNECTIONS:-5000}"
 broadcast_max="${BROADCAST_MAX:-8000}"
 server_threads="${SERVER_THREADS:-2}"
-read -r -a wanted <<<"${TARGETS:-roundtable roundtable-1 ceiling roundtable-durable roundtable-redis ws socketio socketio-redis}"
+read -r -a wanted <<<"${TARGETS:-roundtable roundtable-1 ceiling roundtable-durable roundtable-redis ws socketio socketio-redis tls}"
 started_at=$(date +%s)
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -221,6 +223,7 @@ for id in "${wanted[@]}"; do
     ws) label[$id]="Node ws (1 process)" ;;
     socketio) label[$id]="Socket.IO (1 process)" ;;
     socketio-redis) label[$id]="Socket.IO, 2 nodes over the Redis adapter" ;;
+    tls) continue ;; # not stepped: its own A/B run after the others
     *) echo "unknown target $id" >&2; exit 2 ;;
   esac
   if [ "$id" = roundtable-redis ] && ! grep -q -- --redis <<<"$server_help"; then
@@ -316,6 +319,17 @@ done
 targets_json+="]"
 echo "$targets_json" >"$out/targets.json"
 
+if [[ " ${wanted[*]} " == *" tls "* ]]; then
+  if grep -q -- --tls-cert <<<"$server_help"; then
+    echo "== tls: fanout over wss:// against ws://, the same server taking turns"
+    NEW_TLS=1 ROUNDS="${TLS_ROUNDS:-3}" RATE="${TLS_RATE:-5}" SECONDS_EACH="$fanout_seconds" \
+      SERVER_THREADS="$server_threads" loadtest/ab-fanout.sh "$server" "$server" "$loadgen" |
+      tee "$out/tls.txt"
+  else
+    notes+="TLS row: skipped, \`roundtable-server --help\` lists no \`--tls-cert\`."$'\n'
+  fi
+fi
+
 elapsed=$(($(date +%s) - started_at))
 notes+="Whole comparison took ${elapsed} s including the build; fanout steps ${fanout_seconds} s each, hop ${hop_seconds} s; generator threads ${lg_threads}."$'\n'
 notes+="Load average (1/5/15 min) before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg). Anything else running on the cores (builds, tests) shows up as latency here."$'\n'
@@ -323,10 +337,25 @@ notes+="Server under test: $(git -C "$root" rev-parse --short HEAD 2>/dev/null |
 # The settings that change what is measured go into the recorded command line.
 cmdline="loadtest/run-comparison.sh"
 for v in FANOUT_RATES FANOUT_SECONDS HOP_SECONDS LOADGEN_THREADS SERVER_THREADS \
-  IDLE_CONNECTIONS BROADCAST_MAX TARGETS; do
+  IDLE_CONNECTIONS BROADCAST_MAX TLS_ROUNDS TLS_RATE TARGETS; do
   [ -n "${!v:-}" ] && cmdline="$v=\"${!v}\" $cmdline"
 done
 node loadtest/report.js "$out" loadtest/RESULTS.md "$cmdline" "$notes"
+if [ -s "$out/tls.txt" ]; then
+  {
+    echo
+    echo "## TLS: fanout over wss:// against ws://"
+    echo
+    echo "The same server binary with and without \`--tls-cert/--tls-key\` (a throwaway CA),"
+    echo "taking turns; 10 tables x 100 participants, 2 publishers per table at"
+    echo "${TLS_RATE:-5} messages/s each. \`new\` is wss://, \`old\` ws://; ratios are new/old of"
+    echo "the medians. Server CPU per delivery in µs; p50/p99 of delivery in ms."
+    echo
+    echo '```'
+    cat "$out/tls.txt"
+    echo '```'
+  } >>loadtest/RESULTS.md
+fi
 # The hand-written part: targets, profile, changes.
 cat loadtest/PROFILE.md >>loadtest/RESULTS.md
 cat loadtest/POLLS.md >>loadtest/RESULTS.md  # measured by polls-cost.mjs, not by this script
