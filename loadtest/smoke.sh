@@ -105,7 +105,7 @@ if [ "$target" = roundtable ] && grep -q -- --tls-cert <<<"$("$server_bin" --hel
   echo "--- smoke: over wss://"
   run fanout --tables 3 --members 20 --publishers 2 --rate 10 --duration 2
 else
-  echo "--- smoke: wss:// skipped (the server has no --tls-cert)"
+  echo "--- smoke: wss:// skipped (the target is not a roundtable-server with --tls-cert)"
 fi
 
 if [ "$failed" -ne 0 ]; then
