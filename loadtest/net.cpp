@@ -4,7 +4,8 @@
 // a buffer that grows only while a connection is busy, frames are walked in place, and
 // outgoing frames are masked into one buffer that leaves with one write while the
 // previous one is in flight. TCP_NODELAY, no compression, no per-operation timers.
-// wss:// is the same connection over Asio's OpenSSL stream: the connection is a template
+// wss:// is the same connection over Asio's OpenSSL stream (a read there yields one TLS
+// record, up to 16 KB, whose frames are walked the same way): the connection is a template
 // on its stream, so the plain path keeps its direct socket calls and no per-read branch.
 #include "loadtest/net.hpp"
 
