@@ -7,6 +7,7 @@
 #include "server/auth/jwt.hpp"
 #include "tests/support/engine.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/session.hpp"
 #include "tests/support/ws_client.hpp"
 
 #include <catch2/catch.hpp>
@@ -25,23 +26,12 @@ constexpr std::string_view secret = "abuse-test-secret-0123456789abcdef";
 constexpr std::string_view api_key = "abuse-api-key";
 
 std::string token(auth::role r, std::string sub, std::string name, std::string table = {}) {
-  auto const now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  return "\"token\":\"" +
-         auth::mint({std::move(sub), std::move(name), r, std::move(table), now + 3600}, secret) +
-         "\"";
-}
-
-std::string code_of(message const& reply) {
-  return reply.boolean("ok") ? "ok" : reply.str("/error/code");
+  return named_token_field(secret, r, std::move(sub), std::move(name), std::move(table));
 }
 
 server_process abuse_server(engine_under_test const& engine, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"--rate-limit",      "0",         "--secret",
-                                std::string(secret), "--api-key", std::string(api_key)};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return server_process(engine.args(args));
+  extra.insert(extra.begin(), {"--api-key", std::string(api_key)});
+  return server_process(engine.args(secret_server_args(secret, std::move(extra))));
 }
 
 std::vector<std::pair<std::string, std::string>> key_header() {

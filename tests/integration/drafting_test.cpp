@@ -25,7 +25,7 @@ namespace {
 constexpr std::string_view secret = "drafting-test-secret-0123456789abc";
 
 std::string token(auth::role r, std::string const& sub, std::string table = {}) {
-  return token_field_for(secret, r, sub, std::move(table));
+  return token_field(secret, r, sub, std::move(table));
 }
 
 std::unique_ptr<ws_client> seated(int port, std::string const& tok) {

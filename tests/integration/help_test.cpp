@@ -5,6 +5,7 @@
 // join or by `done`. And a race: every table calling at once from two nodes.
 #include "tests/support/engine.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/session.hpp"
 #include "tests/support/tokens.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -27,18 +28,7 @@ namespace {
 constexpr std::string_view secret = "help-test-secret-0123456789abcdefgh";
 
 std::string token(auth::role r, std::string const& sub, std::string table = {}) {
-  return token_field_for(secret, r, sub, std::move(table));
-}
-
-std::unique_ptr<ws_client> connect(int port, std::string const& tok, std::string const& table) {
-  auto c = std::make_unique<ws_client>(port);
-  REQUIRE(c->hello("x", tok).boolean("ok"));
-  if (!table.empty()) REQUIRE(c->request("join", "\"table\":\"" + table + "\"").boolean("ok"));
-  return c;
-}
-
-std::string code_of(message const& reply) {
-  return reply.boolean("ok") ? "ok" : reply.str("/error/code");
+  return token_field(secret, r, sub, std::move(table));
 }
 
 std::string call(std::string const& table, bool done = false) {
@@ -80,13 +70,13 @@ TEST_CASE("help: the chairs are called from a table and the call is answered", "
                       << R"({"id":"t1","topic":"One","help":"participants"},)"
                       << R"({"id":"t2","topic":"Two"}]})";
   server_process srv(engine.args(secret_server_args(secret, {"--event", file})));
-  auto chair = connect(srv.port, token(auth::role::chair, "chair"), "");
-  auto chair2 = connect(srv.port, token(auth::role::chair, "chair2"), "");
-  auto mod1 = connect(srv.port, token(auth::role::moderator, "mod1", "t1"), "t1");
-  auto mod2 = connect(srv.port, token(auth::role::moderator, "mod2", "t2"), "t2");
-  auto ann = connect(srv.port, token(auth::role::participant, "ann"), "t1");
-  auto bob = connect(srv.port, token(auth::role::participant, "bob"), "t2");
-  auto lobby = connect(srv.port, token(auth::role::participant, "lou"), "");
+  auto chair = seated(srv.port, token(auth::role::chair, "chair"), "");
+  auto chair2 = seated(srv.port, token(auth::role::chair, "chair2"), "");
+  auto mod1 = seated(srv.port, token(auth::role::moderator, "mod1", "t1"), "t1");
+  auto mod2 = seated(srv.port, token(auth::role::moderator, "mod2", "t2"), "t2");
+  auto ann = seated(srv.port, token(auth::role::participant, "ann"), "t1");
+  auto bob = seated(srv.port, token(auth::role::participant, "bob"), "t2");
+  auto lobby = seated(srv.port, token(auth::role::participant, "lou"), "");
   CHECK(ann->request("join", "\"table\":\"t1\"").str("/snapshot/help_from") == "participants");
   for (auto* c : {chair.get(), chair2.get(), mod1.get(), ann.get()}) c->drain(100ms);
 
@@ -157,10 +147,10 @@ TEST_CASE("help races: every table calls at once from two nodes; each chair hear
   std::vector<std::unique_ptr<ws_client>> callers;
   for (auto const& t : tables) {
     for (int port : {a.port, b.port})
-      callers.push_back(connect(port, token(auth::role::moderator, "mod-" + t, t), t));
+      callers.push_back(seated(port, token(auth::role::moderator, "mod-" + t, t), t));
   }
-  auto chair_a = connect(a.port, token(auth::role::chair, "chair-a"), "");
-  auto chair_b = connect(b.port, token(auth::role::chair, "chair-b"), "");
+  auto chair_a = seated(a.port, token(auth::role::chair, "chair-a"), "");
+  auto chair_b = seated(b.port, token(auth::role::chair, "chair-b"), "");
   for (auto* c : {chair_a.get(), chair_b.get()}) c->drain(100ms);
 
   for (int round = 0; round < 20; ++round) {

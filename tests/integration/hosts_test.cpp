@@ -6,6 +6,7 @@
 // a move racing the person's own hop and a recall's end on two Redis nodes.
 #include "tests/support/engine.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/session.hpp"
 #include "tests/support/tokens.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -28,40 +29,11 @@ namespace {
 constexpr std::string_view secret = "hosts-test-secret-0123456789abcdef";
 
 std::string token(auth::role r, std::string sub, std::string table = {}) {
-  return "\"token\":\"" + mint_for(secret, r, sub, "Name of " + sub, std::move(table)) + "\"";
-}
-
-std::string code_of(message const& reply) {
-  return reply.boolean("ok") ? "ok" : reply.str("/error/code");
+  return token_field(secret, r, std::move(sub), std::move(table));
 }
 
 std::vector<std::string> server_args(std::vector<std::string> extra = {}) {
-  std::vector<std::string> a{"--rate-limit", "0", "--secret", std::string(secret)};
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
-}
-
-struct engine_server {
-  explicit engine_server(std::string const& name)
-      : engine(name), proc(engine.args(server_args())), port(proc.port) {}
-  engine_under_test engine;
-  server_process proc;
-  int port;
-};
-
-struct two_nodes {
-  redis_process redis;
-  std::string url = "redis://127.0.0.1:" + std::to_string(redis.port);
-  server_process a{server_args({"--redis", url, "--node-id", "A"})};
-  server_process b{server_args({"--redis", url, "--node-id", "B"})};
-};
-
-std::unique_ptr<ws_client> connect(int port, std::string const& tok, std::string const& table) {
-  auto c = std::make_unique<ws_client>(port);
-  REQUIRE(c->hello("x", tok).boolean("ok"));
-  if (!table.empty()) REQUIRE(c->request("join", "\"table\":\"" + table + "\"").boolean("ok"));
-  c->drain(50ms);
-  return c;
+  return secret_server_args(secret, std::move(extra));
 }
 
 std::string move_to(std::string const& who, std::string const& table) {
@@ -97,13 +69,13 @@ int net_presence(std::vector<message> const& events, std::string const& who) {
 }  // namespace
 
 TEST_CASE("hosts: the chair moves a participant to a table", "[hosts]") {
-  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"));
+  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"), server_args());
   INFO("engine: " << srv.engine.name());
-  auto chair = connect(srv.port, token(auth::role::chair, "chair"), "");
-  auto bob = connect(srv.port, token(auth::role::participant, "bob"), "synergies");
-  auto carol = connect(srv.port, token(auth::role::participant, "carol"), "big-data");
-  auto ada = connect(srv.port, token(auth::role::participant, "ada"), "synergies");
-  auto ada_tab = connect(srv.port, token(auth::role::participant, "ada"), "");  // a second tab
+  auto chair = seated(srv.port, token(auth::role::chair, "chair"), "");
+  auto bob = seated(srv.port, token(auth::role::participant, "bob"), "synergies");
+  auto carol = seated(srv.port, token(auth::role::participant, "carol"), "big-data");
+  auto ada = seated(srv.port, token(auth::role::participant, "ada"), "synergies");
+  auto ada_tab = seated(srv.port, token(auth::role::participant, "ada"), "");  // a second tab
   presence_until_marker(*bob, "synergies");
 
   REQUIRE(chair->request("move", move_to("ada", "big-data")).boolean("ok"));
@@ -143,12 +115,12 @@ TEST_CASE("hosts: the chair moves a participant to a table", "[hosts]") {
 }
 
 TEST_CASE("hosts: who may move people, and bad input", "[hosts]") {
-  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"));
+  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"), server_args());
   INFO("engine: " << srv.engine.name());
-  auto chair = connect(srv.port, token(auth::role::chair, "chair"), "");
-  auto mod = connect(srv.port, token(auth::role::moderator, "mod", "synergies"), "synergies");
-  auto ada = connect(srv.port, token(auth::role::participant, "ada"), "synergies");
-  auto bob = connect(srv.port, token(auth::role::participant, "bob"), "big-data");
+  auto chair = seated(srv.port, token(auth::role::chair, "chair"), "");
+  auto mod = seated(srv.port, token(auth::role::moderator, "mod", "synergies"), "synergies");
+  auto ada = seated(srv.port, token(auth::role::participant, "ada"), "synergies");
+  auto bob = seated(srv.port, token(auth::role::participant, "bob"), "big-data");
 
   CHECK(code_of(ada->request("move", move_to("bob", "synergies"))) == "forbidden");
   CHECK(code_of(mod->request("move", move_to("ada", "big-data"))) == "forbidden");
@@ -170,7 +142,7 @@ TEST_CASE("hosts: who may move people, and bad input", "[hosts]") {
   CHECK(code_of(chair->request("move", move_to("bob", "synergies"))) == "forbidden");
   REQUIRE(chair->request("create_table", "\"table\":\"small\",\"topic\":\"Small\",\"capacity\":1")
               .boolean("ok"));
-  auto carol = connect(srv.port, token(auth::role::participant, "carol"), "small");
+  auto carol = seated(srv.port, token(auth::role::participant, "carol"), "small");
   auto const full = chair->request("move", move_to("bob", "small"));
   CHECK(code_of(full) == "full");
   CHECK(full.str("/error/message").find("1 of 1") != std::string::npos);
@@ -181,15 +153,15 @@ TEST_CASE("hosts: who may move people, and bad input", "[hosts]") {
 }
 
 TEST_CASE("hosts: a table that fills before the person arrives refuses them", "[hosts]") {
-  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"));
+  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"), server_args());
   INFO("engine: " << srv.engine.name());
-  auto chair = connect(srv.port, token(auth::role::chair, "chair"), "");
+  auto chair = seated(srv.port, token(auth::role::chair, "chair"), "");
   REQUIRE(chair->request("create_table", "\"table\":\"small\",\"topic\":\"Small\",\"capacity\":1")
               .boolean("ok"));
-  auto ada = connect(srv.port, token(auth::role::participant, "ada"), "synergies");
+  auto ada = seated(srv.port, token(auth::role::participant, "ada"), "synergies");
   // Two tabs of Bob: the lobby shows a free seat, the first tab takes it.
-  auto bob = connect(srv.port, token(auth::role::participant, "bob"), "");
-  auto bob_tab = connect(srv.port, token(auth::role::participant, "bob"), "");
+  auto bob = seated(srv.port, token(auth::role::participant, "bob"), "");
+  auto bob_tab = seated(srv.port, token(auth::role::participant, "bob"), "");
   REQUIRE(chair->request("move", move_to("bob", "small")).boolean("ok"));
   auto const first = bob->wait_type("moved");
   auto const second = bob_tab->wait_type("moved");
@@ -203,20 +175,19 @@ TEST_CASE("hosts: a table that fills before the person arrives refuses them", "[
 }
 
 TEST_CASE("hosts: a move and the person's own hop at once, two nodes", "[hosts][redis]") {
-  two_nodes nodes;
-  auto chair = connect(nodes.a.port, token(auth::role::chair, "chair"), "");
+  two_nodes nodes(server_args());
+  auto chair = seated(nodes.a.port, token(auth::role::chair, "chair"), "");
   auto watch_syn =
-      connect(nodes.a.port, token(auth::role::moderator, "w1", "synergies"), "synergies");
-  auto watch_big =
-      connect(nodes.a.port, token(auth::role::moderator, "w2", "big-data"), "big-data");
+      seated(nodes.a.port, token(auth::role::moderator, "w1", "synergies"), "synergies");
+  auto watch_big = seated(nodes.a.port, token(auth::role::moderator, "w2", "big-data"), "big-data");
   auto watch_inc =
-      connect(nodes.b.port, token(auth::role::moderator, "w3", "inclusiveness"), "inclusiveness");
+      seated(nodes.b.port, token(auth::role::moderator, "w3", "inclusiveness"), "inclusiveness");
   std::map<std::string, ws_client*> const watchers{{"synergies", watch_syn.get()},
                                                    {"big-data", watch_big.get()},
                                                    {"inclusiveness", watch_inc.get()}};
   for (int round = 0; round < 20; ++round) {
     INFO("round " << round);
-    auto ada = connect(nodes.b.port, token(auth::role::participant, "ada"), "inclusiveness");
+    auto ada = seated(nodes.b.port, token(auth::role::participant, "ada"), "inclusiveness");
     for (auto const& [table, w] : watchers) presence_until_marker(*w, table);
 
     // At the same instant: the chair moves Ada to synergies on node A, and Ada
@@ -282,13 +253,13 @@ std::vector<message> recall_until_ended(ws_client& c) {
 }  // namespace
 
 TEST_CASE("hosts: back to the plenary, and who may call it", "[hosts]") {
-  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"));
+  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"), server_args());
   INFO("engine: " << srv.engine.name());
-  auto chair = connect(srv.port, token(auth::role::chair, "chair"), "");
-  auto mod = connect(srv.port, token(auth::role::moderator, "mod", "synergies"), "synergies");
-  auto ada = connect(srv.port, token(auth::role::participant, "ada"), "synergies");
-  auto bob = connect(srv.port, token(auth::role::participant, "bob"), "big-data");
-  auto carol = connect(srv.port, token(auth::role::participant, "carol"), "");
+  auto chair = seated(srv.port, token(auth::role::chair, "chair"), "");
+  auto mod = seated(srv.port, token(auth::role::moderator, "mod", "synergies"), "synergies");
+  auto ada = seated(srv.port, token(auth::role::participant, "ada"), "synergies");
+  auto bob = seated(srv.port, token(auth::role::participant, "bob"), "big-data");
+  auto carol = seated(srv.port, token(auth::role::participant, "carol"), "");
 
   CHECK(code_of(ada->request("recall", "\"minutes\":5")) == "forbidden");
   CHECK(code_of(mod->request("recall", "\"minutes\":5")) == "forbidden");
@@ -359,15 +330,15 @@ TEST_CASE("hosts: back to the plenary, and who may call it", "[hosts]") {
 }
 
 TEST_CASE("hosts: a recall's end on two nodes, repeated", "[hosts][redis]") {
-  two_nodes nodes;
-  auto chair = connect(nodes.a.port, token(auth::role::chair, "chair"), "");
+  two_nodes nodes(server_args());
+  auto chair = seated(nodes.a.port, token(auth::role::chair, "chair"), "");
   for (int round = 0; round < 5; ++round) {
     INFO("round " << round);
     for (std::string const table : {"synergies", "big-data"})
       REQUIRE(chair->request("table", "\"table\":\"" + table + "\",\"open\":true").boolean("ok"));
-    auto ada = connect(nodes.b.port, token(auth::role::participant, "ada"), "synergies");
-    auto bob = connect(nodes.a.port, token(auth::role::participant, "bob"), "big-data");
-    auto watch = connect(nodes.b.port, token(auth::role::moderator, "w", "synergies"), "synergies");
+    auto ada = seated(nodes.b.port, token(auth::role::participant, "ada"), "synergies");
+    auto bob = seated(nodes.a.port, token(auth::role::participant, "bob"), "big-data");
+    auto watch = seated(nodes.b.port, token(auth::role::moderator, "w", "synergies"), "synergies");
     REQUIRE(chair->request("recall", "\"seconds\":1").boolean("ok"));
     // Both nodes' countdowns end it; each client hears the end exactly once.
     for (auto* c : {ada.get(), bob.get(), watch.get()}) {
@@ -411,17 +382,17 @@ std::string say_anon(std::string const& room, std::string const& text) {
 TEST_CASE("hosts: anonymous contributions where the table allows them", "[hosts][anonymous]") {
   anonymous_event srv(GENERATE(as<std::string>{}, "memory", "redis"));
   INFO("engine: " << srv.engine.name());
-  auto mod = connect(srv.port, token(auth::role::moderator, "mod", "open-floor"), "open-floor");
-  auto chair = connect(srv.port, token(auth::role::chair, "chair"), "open-floor");
-  auto ada = connect(srv.port, token(auth::role::participant, "ada"), "open-floor");
-  auto bob = connect(srv.port, token(auth::role::participant, "bob"), "open-floor");
+  auto mod = seated(srv.port, token(auth::role::moderator, "mod", "open-floor"), "open-floor");
+  auto chair = seated(srv.port, token(auth::role::chair, "chair"), "open-floor");
+  auto ada = seated(srv.port, token(auth::role::participant, "ada"), "open-floor");
+  auto bob = seated(srv.port, token(auth::role::participant, "bob"), "open-floor");
 
   // Refused where it is not allowed, and bad input: nothing published.
   CHECK(code_of(ada->request("say", say_anon("plenary", "hi"))) == "forbidden");
   CHECK(code_of(ada->request("say", "\"room\":\"open-floor\",\"text\":\"x\",\"anonymous\":1")) ==
         "bad_request");
   CHECK(code_of(ada->request("insight", "\"text\":\"x\",\"anonymous\":\"yes\"")) == "bad_request");
-  auto other = connect(srv.port, token(auth::role::participant, "cem"), "synergies");
+  auto other = seated(srv.port, token(auth::role::participant, "cem"), "synergies");
   CHECK(code_of(other->request("say", say_anon("synergies", "hi"))) == "forbidden");
   CHECK(code_of(other->request("insight", "\"text\":\"x\",\"anonymous\":true")) == "forbidden");
   CHECK_FALSE(mod->wait_type("message", 200ms));
@@ -488,7 +459,7 @@ TEST_CASE("hosts: anonymous contributions where the table allows them", "[hosts]
 
 TEST_CASE("hosts: anonymous insights count in the person's quota", "[hosts][anonymous]") {
   anonymous_event srv("memory");
-  auto ada = connect(srv.port, token(auth::role::participant, "ada"), "open-floor");
+  auto ada = seated(srv.port, token(auth::role::participant, "ada"), "open-floor");
   for (int i = 0; i < 20; ++i) {
     auto const fields = "\"text\":\"idea " + std::to_string(i) + "\"" +
                         (i % 2 ? std::string(",\"anonymous\":true") : std::string());

@@ -6,6 +6,7 @@
 #include "server/auth/jwt.hpp"
 #include "tests/support/engine.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/session.hpp"
 #include "tests/support/ws_client.hpp"
 
 #include <catch2/catch.hpp>
@@ -29,69 +30,15 @@ constexpr std::string_view secret = "moderation-test-secret-0123456789";
 constexpr std::string_view api_key = "moderation-api-key";
 
 std::string token(auth::role r, std::string sub, std::string table = {}) {
-  auto const now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  return "\"token\":\"" +
-         auth::mint({sub, "Name of " + sub, r, std::move(table), now + 3600}, secret) + "\"";
-}
-
-std::string code_of(message const& reply) {
-  return reply.boolean("ok") ? "ok" : reply.str("/error/code");
+  return token_field(secret, r, std::move(sub), std::move(table));
 }
 
 std::string say(std::string const& room, std::string const& text) {
   return "\"room\":\"" + room + "\",\"text\":\"" + text + "\"";
 }
 
-std::vector<std::string> server_args(std::vector<std::string> extra = {}) {
-  std::vector<std::string> a{"--rate-limit",      "0",         "--secret",
-                             std::string(secret), "--api-key", std::string(api_key)};
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
-}
-
-// A server on one engine, with the options above.
-struct engine_server {
-  explicit engine_server(std::string const& name)
-      : engine(name), proc(engine.args(server_args())), port(proc.port) {}
-  engine_under_test engine;
-  server_process proc;
-  int port;
-};
-
-// Two Redis engine nodes sharing one redis-server.
-struct two_nodes {
-  redis_process redis;
-  std::string url = "redis://127.0.0.1:" + std::to_string(redis.port);
-  server_process a{server_args({"--redis", url, "--node-id", "A"})};
-  server_process b{server_args({"--redis", url, "--node-id", "B"})};
-  std::pair<int, int> ports{a.port, b.port};
-};
-
-// One connection with its token, seated at `table` when given.
-std::unique_ptr<ws_client> connect(int port, std::string const& tok, std::string const& table) {
-  auto c = std::make_unique<ws_client>(port);
-  REQUIRE(c->hello("x", tok).boolean("ok"));
-  if (!table.empty()) REQUIRE(c->request("join", "\"table\":\"" + table + "\"").boolean("ok"));
-  c->drain(50ms);
-  return c;
-}
-
-// The events of `room` that `c` received up to its own marker message there.
-std::vector<message> events_until_marker(ws_client& c, std::string const& room) {
-  static int n = 0;
-  auto const mark = "marker-" + std::to_string(++n);
-  REQUIRE(c.request("say", say(room, mark)).boolean("ok"));
-  std::vector<message> out;
-  for (;;) {
-    auto m = c.next();
-    REQUIRE(m);
-    if (m->type() == "message" && m->str("text") == mark) return out;
-    bool const other_marker = m->str("text").rfind("marker-", 0) == 0;  // another observer's
-    if (m->type() != "reply" && m->str("room") == room && !other_marker)
-      out.push_back(std::move(*m));
-  }
+std::vector<std::string> server_args() {
+  return secret_server_args(secret, {"--api-key", std::string(api_key)});
 }
 
 std::vector<std::string> types_of(std::vector<message> const& events) {
@@ -119,12 +66,12 @@ bool contains(std::vector<std::string> const& v, std::string const& s) {
 }  // namespace
 
 TEST_CASE("moderation: hide and restore a message and an insight", "[moderation]") {
-  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"));
+  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"), server_args());
   INFO("engine: " << srv.engine.name());
-  auto mod = connect(srv.port, token(auth::role::moderator, "mod", "synergies"), "synergies");
-  auto other_mod = connect(srv.port, token(auth::role::moderator, "mod2", "big-data"), "");
-  auto ada = connect(srv.port, token(auth::role::participant, "ada"), "synergies");
-  auto bob = connect(srv.port, token(auth::role::participant, "bob"), "synergies");
+  auto mod = seated(srv.port, token(auth::role::moderator, "mod", "synergies"), "synergies");
+  auto other_mod = seated(srv.port, token(auth::role::moderator, "mod2", "big-data"), "");
+  auto ada = seated(srv.port, token(auth::role::participant, "ada"), "synergies");
+  auto bob = seated(srv.port, token(auth::role::participant, "bob"), "synergies");
 
   REQUIRE(ada->request("say", say("synergies", "off topic")).boolean("ok"));
   auto const said = ada->wait_type("message");
@@ -134,7 +81,7 @@ TEST_CASE("moderation: hide and restore a message and an insight", "[moderation]
   auto const ins_event = ada->wait_type("insight");
   REQUIRE(ins_event);
   auto const ins = ins_event->str("id");
-  events_until_marker(*bob, "synergies");
+  until_marker(*bob, "synergies");
   auto const item = [](std::string const& id) { return "\"item\":\"" + id + "\""; };
 
   // Refused: a participant, the author, another table's moderator; bad input.
@@ -148,23 +95,23 @@ TEST_CASE("moderation: hide and restore a message and an insight", "[moderation]
   CHECK(code_of(mod->request("hide", item("m-none"))) == "not_found");
   CHECK(code_of(mod->request("restore", item("m-none"))) == "not_found");
   CHECK(code_of(mod->request("hide", item(msg) + ",\"room\":\"nowhere\"")) == "not_found");
-  CHECK(events_until_marker(*bob, "synergies").empty());
+  CHECK(until_marker(*bob, "synergies").empty());
 
   // Hidden: everyone is told, a new snapshot no longer holds it.
   REQUIRE(mod->request("hide", item(msg)).boolean("ok"));
   REQUIRE(mod->request("hide", item(ins)).boolean("ok"));
   REQUIRE(mod->request("hide", item(msg)).boolean("ok"));  // again: nothing new
-  auto seen = events_until_marker(*bob, "synergies");
+  auto seen = until_marker(*bob, "synergies");
   REQUIRE(types_of(seen) == std::vector<std::string>{"hidden", "hidden"});
   CHECK(seen[0].str("item") == msg);
   CHECK(seen[0].str("/by/id") == "mod");
   CHECK(seen[1].str("item") == ins);
-  auto carl = connect(srv.port, token(auth::role::participant, "carl"), "");
+  auto carl = seated(srv.port, token(auth::role::participant, "carl"), "");
   auto snap = carl->request("join", "\"table\":\"synergies\"");
   CHECK_FALSE(contains(snapshot_items(snap, "messages"), msg));
   CHECK_FALSE(contains(snapshot_items(snap, "insights"), ins));
   CHECK(code_of(bob->request("vote", "\"insight\":\"" + ins + "\"")) == "not_found");
-  events_until_marker(*bob, "synergies");  // carl's arrival
+  until_marker(*bob, "synergies");  // carl's arrival
 
   // The report counts what is hidden apart.
   std::vector<std::pair<std::string, std::string>> const key{{"X-API-Key", std::string(api_key)}};
@@ -183,7 +130,7 @@ TEST_CASE("moderation: hide and restore a message and an insight", "[moderation]
   REQUIRE(mod->request("restore", item(msg)).boolean("ok"));
   REQUIRE(mod->request("restore", item(ins)).boolean("ok"));
   carl->drain(50ms);
-  seen = events_until_marker(*bob, "synergies");
+  seen = until_marker(*bob, "synergies");
   REQUIRE(types_of(seen) == std::vector<std::string>{"restored", "restored"});
   CHECK(seen[0].str("/message/text") == "off topic");
   CHECK(seen[0].str("/message/id") == msg);
@@ -195,13 +142,13 @@ TEST_CASE("moderation: hide and restore a message and an insight", "[moderation]
 }
 
 TEST_CASE("moderation: mute and remove a participant, and undo both", "[moderation]") {
-  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"));
+  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"), server_args());
   INFO("engine: " << srv.engine.name());
-  auto mod = connect(srv.port, token(auth::role::moderator, "mod", "synergies"), "synergies");
-  auto other_mod = connect(srv.port, token(auth::role::moderator, "mod2", "big-data"), "synergies");
-  auto chair = connect(srv.port, token(auth::role::chair, "chair"), "synergies");
-  auto ada = connect(srv.port, token(auth::role::participant, "ada"), "synergies");
-  auto bob = connect(srv.port, token(auth::role::participant, "bob"), "synergies");
+  auto mod = seated(srv.port, token(auth::role::moderator, "mod", "synergies"), "synergies");
+  auto other_mod = seated(srv.port, token(auth::role::moderator, "mod2", "big-data"), "synergies");
+  auto chair = seated(srv.port, token(auth::role::chair, "chair"), "synergies");
+  auto ada = seated(srv.port, token(auth::role::participant, "ada"), "synergies");
+  auto bob = seated(srv.port, token(auth::role::participant, "bob"), "synergies");
   auto const who = [](std::string const& id, std::string const& more = {}) {
     return "\"participant\":\"" + id + "\"" + more;
   };
@@ -221,7 +168,7 @@ TEST_CASE("moderation: mute and remove a participant, and undo both", "[moderati
     CHECK(code_of(mod->request(op, who("ada", ",\"reason\":\"" + std::string(301, 'r') + "\""))) ==
           "too_large");
     CHECK(code_of(mod->request(op, who("ada", ",\"reason\":\"a\\u0001b\""))) == "bad_request");
-    CHECK(events_until_marker(*bob, "synergies").empty());
+    CHECK(until_marker(*bob, "synergies").empty());
   }
 
   // Muted: told why, can read and vote, cannot post here; the plenary is open.
@@ -236,17 +183,17 @@ TEST_CASE("moderation: mute and remove a participant, and undo both", "[moderati
   CHECK(code_of(ada->request("say", say("synergies", "let me"))) == "forbidden");
   CHECK(code_of(ada->request("insight", "\"text\":\"mine\"")) == "forbidden");
   CHECK(ada->request("say", say("plenary", "fine")).boolean("ok"));
-  auto seen = events_until_marker(*bob, "synergies");
+  auto seen = until_marker(*bob, "synergies");
   CHECK(types_of(seen) == std::vector<std::string>{"muted"});
-  auto carl = connect(srv.port, token(auth::role::participant, "carl"), "");
+  auto carl = seated(srv.port, token(auth::role::participant, "carl"), "");
   auto const snap = carl->request("join", "\"table\":\"synergies\"");
   CHECK(snap.raw().find("\"muted\":[\"ada\"]") != std::string::npos);
   REQUIRE(chair->request("mute", who("ada", ",\"on\":false")).boolean("ok"));
   CHECK(ada->request("say", say("synergies", "thanks")).boolean("ok"));
 
   // Removed: told why, off the table on every connection, kept out until let back.
-  auto ada2 = connect(srv.port, token(auth::role::participant, "ada"), "synergies");
-  events_until_marker(*bob, "synergies");
+  auto ada2 = seated(srv.port, token(auth::role::participant, "ada"), "synergies");
+  until_marker(*bob, "synergies");
   REQUIRE(mod->request("remove", who("ada", ",\"reason\":\"Insults\"")).boolean("ok"));
   std::int64_t removed_seq = 0;
   for (auto* c : {ada.get(), ada2.get()}) {
@@ -258,7 +205,7 @@ TEST_CASE("moderation: mute and remove a participant, and undo both", "[moderati
     CHECK(code_of(c->request("join", "\"table\":\"synergies\"")) == "forbidden");
     CHECK(c->request("join", "\"table\":\"big-data\"").boolean("ok"));  // other tables are open
   }
-  seen = events_until_marker(*bob, "synergies");
+  seen = until_marker(*bob, "synergies");
   CHECK(types_of(seen) == std::vector<std::string>{"removed", "presence", "presence"});
   // Nothing of the table after the removal reaches them.
   for (auto* c : {ada.get(), ada2.get()}) {
@@ -294,19 +241,19 @@ TEST_CASE("moderation: house rules from the event config come in the hello reply
 
 TEST_CASE("moderation races: two moderators on two nodes hide and restore one message at once",
           "[moderation][redis][multi-node]") {
-  two_nodes const nodes;
+  two_nodes const nodes(server_args());
   auto const& [a, b] = nodes.ports;
-  auto mod = connect(a, token(auth::role::moderator, "mod", "synergies"), "synergies");
-  auto chair = connect(b, token(auth::role::chair, "chair"), "synergies");
-  auto ada = connect(a, token(auth::role::participant, "ada"), "synergies");
-  auto watch_a = connect(a, token(auth::role::participant, "wa"), "synergies");
-  auto watch_b = connect(b, token(auth::role::participant, "wb"), "synergies");
+  auto mod = seated(a, token(auth::role::moderator, "mod", "synergies"), "synergies");
+  auto chair = seated(b, token(auth::role::chair, "chair"), "synergies");
+  auto ada = seated(a, token(auth::role::participant, "ada"), "synergies");
+  auto watch_a = seated(a, token(auth::role::participant, "wa"), "synergies");
+  auto watch_b = seated(b, token(auth::role::participant, "wb"), "synergies");
   REQUIRE(ada->request("say", say("synergies", "contested")).boolean("ok"));
   auto const m = ada->wait_type("message");
   REQUIRE(m);
   auto const item = "\"item\":\"" + m->str("id") + "\"";
-  events_until_marker(*watch_a, "synergies");
-  events_until_marker(*watch_b, "synergies");
+  until_marker(*watch_a, "synergies");
+  until_marker(*watch_b, "synergies");
 
   bool hidden = false;
   for (int round = 0; round < 25; ++round) {
@@ -318,8 +265,8 @@ TEST_CASE("moderation races: two moderators on two nodes hide and restore one me
     t.join();
     hidden = !hidden;
     // Exactly one event per change, the same on both nodes.
-    auto const ea = events_until_marker(*watch_a, "synergies");
-    auto const eb = events_until_marker(*watch_b, "synergies");
+    auto const ea = until_marker(*watch_a, "synergies");
+    auto const eb = until_marker(*watch_b, "synergies");
     REQUIRE(types_of(ea) == std::vector<std::string>{hidden ? "hidden" : "restored"});
     REQUIRE(types_of(eb) == types_of(ea));
     CHECK(ea[0].num("seq") == eb[0].num("seq"));
@@ -329,13 +276,13 @@ TEST_CASE("moderation races: two moderators on two nodes hide and restore one me
 
 TEST_CASE("moderation races: a mute on one node while the muted person talks on another",
           "[moderation][redis][multi-node]") {
-  two_nodes const nodes;
+  two_nodes const nodes(server_args());
   auto const& [a, b] = nodes.ports;
-  auto mod = connect(a, token(auth::role::moderator, "mod", "synergies"), "synergies");
-  auto ada = connect(b, token(auth::role::participant, "ada"), "synergies");
-  auto watch = connect(a, token(auth::role::participant, "w"), "synergies");
+  auto mod = seated(a, token(auth::role::moderator, "mod", "synergies"), "synergies");
+  auto ada = seated(b, token(auth::role::participant, "ada"), "synergies");
+  auto watch = seated(a, token(auth::role::participant, "w"), "synergies");
   auto const who = std::string("\"participant\":\"ada\"");
-  events_until_marker(*watch, "synergies");
+  until_marker(*watch, "synergies");
 
   for (int round = 0; round < 20; ++round) {
     INFO("round " << round);
@@ -353,7 +300,7 @@ TEST_CASE("moderation races: a mute on one node while the muted person talks on 
     REQUIRE(mod->request("mute", who).boolean("ok"));
     talker.join();
     // Every accepted message precedes the mute in the log, none follows it.
-    auto const seen = events_until_marker(*watch, "synergies");
+    auto const seen = until_marker(*watch, "synergies");
     int before = 0;
     bool after_mute = false;
     for (auto const& e : seen) {
@@ -366,17 +313,17 @@ TEST_CASE("moderation races: a mute on one node while the muted person talks on 
     CHECK(after_mute);
     CHECK(before == accepted);
     REQUIRE(mod->request("mute", who + ",\"on\":false").boolean("ok"));
-    events_until_marker(*watch, "synergies");
+    until_marker(*watch, "synergies");
   }
 }
 
 TEST_CASE("pre-moderation: held messages reach only their author and the moderators",
           "[moderation][premoderation]") {
-  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"));
+  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"), server_args());
   INFO("engine: " << srv.engine.name());
-  auto mod = connect(srv.port, token(auth::role::moderator, "mod", "synergies"), "synergies");
-  auto ada = connect(srv.port, token(auth::role::participant, "ada"), "synergies");
-  auto bob = connect(srv.port, token(auth::role::participant, "bob"), "synergies");
+  auto mod = seated(srv.port, token(auth::role::moderator, "mod", "synergies"), "synergies");
+  auto ada = seated(srv.port, token(auth::role::participant, "ada"), "synergies");
+  auto bob = seated(srv.port, token(auth::role::participant, "bob"), "synergies");
   auto const on = [](bool v) {
     return std::string("\"table\":\"synergies\",\"premoderate\":") + (v ? "true" : "false");
   };
@@ -387,7 +334,7 @@ TEST_CASE("pre-moderation: held messages reach only their author and the moderat
         "bad_request");
   CHECK(code_of(mod->request("moderation", "\"table\":\"nowhere\",\"premoderate\":true")) ==
         "not_found");
-  CHECK(events_until_marker(*bob, "synergies").empty());
+  CHECK(until_marker(*bob, "synergies").empty());
   REQUIRE(mod->request("moderation", on(true)).boolean("ok"));
   auto const switched = bob->wait_type("moderation");
   REQUIRE(switched);
@@ -410,10 +357,10 @@ TEST_CASE("pre-moderation: held messages reach only their author and the moderat
   CHECK(direct->str("text") == "moderators are not held");
   for (auto const& m : bob->drain(200ms)) CHECK(m.type() != "pending");
   // A snapshot lists the queue to a moderator and to the author, to nobody else.
-  auto chair = connect(srv.port, token(auth::role::chair, "chair"), "");
+  auto chair = seated(srv.port, token(auth::role::chair, "chair"), "");
   CHECK(snapshot_items(chair->request("join", "\"table\":\"synergies\""), "pending") ==
         std::vector<std::string>{id});
-  auto carl = connect(srv.port, token(auth::role::participant, "carl"), "");
+  auto carl = seated(srv.port, token(auth::role::participant, "carl"), "");
   auto const carl_snap = carl->request("join", "\"table\":\"synergies\"");
   CHECK(carl_snap.boolean("/snapshot/premoderate"));
   CHECK(snapshot_items(carl_snap, "pending").empty());
@@ -457,13 +404,13 @@ TEST_CASE("pre-moderation: held messages reach only their author and the moderat
 
 TEST_CASE("pre-moderation races: two moderators on two nodes approve and reject one item at once",
           "[moderation][premoderation][redis][multi-node]") {
-  two_nodes const nodes;
+  two_nodes const nodes(server_args());
   auto const& [a, b] = nodes.ports;
-  auto mod = connect(a, token(auth::role::moderator, "mod", "synergies"), "synergies");
-  auto chair = connect(b, token(auth::role::chair, "chair"), "synergies");
-  auto ada = connect(a, token(auth::role::participant, "ada"), "synergies");
-  auto watch_a = connect(a, token(auth::role::participant, "wa"), "synergies");
-  auto watch_b = connect(b, token(auth::role::participant, "wb"), "synergies");
+  auto mod = seated(a, token(auth::role::moderator, "mod", "synergies"), "synergies");
+  auto chair = seated(b, token(auth::role::chair, "chair"), "synergies");
+  auto ada = seated(a, token(auth::role::participant, "ada"), "synergies");
+  auto watch_a = seated(a, token(auth::role::participant, "wa"), "synergies");
+  auto watch_b = seated(b, token(auth::role::participant, "wb"), "synergies");
   REQUIRE(mod->request("moderation", "\"table\":\"synergies\",\"premoderate\":true").boolean("ok"));
   for (auto* w : {watch_a.get(), watch_b.get()}) REQUIRE(w->wait_type("moderation"));
 

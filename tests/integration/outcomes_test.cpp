@@ -12,6 +12,7 @@
 // checks.
 #include "tests/support/engine.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/session.hpp"
 #include "tests/support/tokens.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -33,22 +34,15 @@ constexpr std::string_view secret = "outcomes-test-secret-0123456789abc";
 constexpr std::string_view api_key = "outcomes-api-key";
 
 std::string token(auth::role r, std::string sub, std::string name, std::string table = {}) {
-  return "\"token\":\"" + mint_for(secret, r, std::move(sub), std::move(name), std::move(table)) +
-         "\"";
-}
-
-std::string code_of(message const& reply) {
-  return reply.boolean("ok") ? "ok" : reply.str("/error/code");
+  return named_token_field(secret, r, std::move(sub), std::move(name), std::move(table));
 }
 
 std::vector<std::string> base_args(std::vector<std::string> extra = {}) {
-  std::vector<std::string> a{"--rate-limit", "0", "--secret", std::string(secret)};
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
+  return secret_server_args(secret, std::move(extra));
 }
 
 // A connection that said hello with `tok` and sat at synergies.
-std::unique_ptr<ws_client> seated(int port, std::string const& name, std::string const& tok) {
+std::unique_ptr<ws_client> seated_named(int port, std::string const& name, std::string const& tok) {
   auto c = std::make_unique<ws_client>(port);
   REQUIRE(c->hello(name, tok).boolean("ok"));
   REQUIRE(c->request("join", R"("table":"synergies")").boolean("ok"));
@@ -102,8 +96,9 @@ TEST_CASE("outcome: moderator and chair decide, everyone sees it, participants m
   engine_under_test engine(engine_name);
   INFO(engine.name());
   server_process srv(engine.args(base_args()));
-  auto ann = seated(srv.port, "Ann", token(auth::role::participant, "ann", "Ann"));
-  auto mod = seated(srv.port, "Grace", token(auth::role::moderator, "mod", "Grace", "synergies"));
+  auto ann = seated_named(srv.port, "Ann", token(auth::role::participant, "ann", "Ann"));
+  auto mod =
+      seated_named(srv.port, "Grace", token(auth::role::moderator, "mod", "Grace", "synergies"));
   ws_client chair(srv.port);
   REQUIRE(chair.hello("Chair", token(auth::role::chair, "chair", "Chair")).boolean("ok"));
   auto const i1 = add_insight(*ann, "Open data needs stewards");
@@ -206,8 +201,9 @@ TEST_CASE("outcome: a status survives a restart of the memory engine", "[outcome
   std::string id;
   {
     server_process srv(base_args({"--data-dir", data.path()}));
-    auto ann = seated(srv.port, "Ann", token(auth::role::participant, "ann", "Ann"));
-    auto mod = seated(srv.port, "Grace", token(auth::role::moderator, "mod", "Grace", "synergies"));
+    auto ann = seated_named(srv.port, "Ann", token(auth::role::participant, "ann", "Ann"));
+    auto mod =
+        seated_named(srv.port, "Grace", token(auth::role::moderator, "mod", "Grace", "synergies"));
     id = add_insight(*ann, "Keep me");
     REQUIRE(mod->request("outcome", outcome_fields(id, "out_of_scope", R"(,"note":"Next year")"))
                 .boolean("ok"));
@@ -231,10 +227,11 @@ namespace {
 // same order, and the final status is the last one they saw.
 void outcome_race(std::vector<int> const& ports, int rounds) {
   auto port = [&](std::size_t i) { return ports[i % ports.size()]; };
-  auto ann = seated(port(0), "Ann", token(auth::role::participant, "ann", "Ann"));
-  auto mod = seated(port(0), "Grace", token(auth::role::moderator, "mod", "Grace", "synergies"));
-  auto chair = seated(port(1), "Chair", token(auth::role::chair, "chair", "Chair"));
-  auto obs = seated(port(1), "Obs", token(auth::role::participant, "obs", "Obs"));
+  auto ann = seated_named(port(0), "Ann", token(auth::role::participant, "ann", "Ann"));
+  auto mod =
+      seated_named(port(0), "Grace", token(auth::role::moderator, "mod", "Grace", "synergies"));
+  auto chair = seated_named(port(1), "Chair", token(auth::role::chair, "chair", "Chair"));
+  auto obs = seated_named(port(1), "Obs", token(auth::role::participant, "obs", "Obs"));
   auto const id = add_insight(*ann, "Contested");
   std::vector<std::string> const statuses{"taken_up", "noted", "out_of_scope", "open"};
   int expected_events = 0;
@@ -295,8 +292,8 @@ TEST_CASE("outcomes page: escaped, cacheable, no personal data, French, chair's 
   auto const ann_token = mint_for(secret, auth::role::participant, "p-ann-private-id", "Ann");
   auto const mod_token =
       mint_for(secret, auth::role::moderator, "mod-private-id", "Grace", "synergies");
-  auto ann = seated(srv.port, "Ann", "\"token\":\"" + ann_token + "\"");
-  auto mod = seated(srv.port, "Grace", "\"token\":\"" + mod_token + "\"");
+  auto ann = seated_named(srv.port, "Ann", "\"token\":\"" + ann_token + "\"");
+  auto mod = seated_named(srv.port, "Grace", "\"token\":\"" + mod_token + "\"");
   REQUIRE(ann->request("insight", R"("text":"<script>alert(1)</script> & 'more'")").boolean("ok"));
   auto const ev = ann->wait_type("insight");
   REQUIRE(ev);

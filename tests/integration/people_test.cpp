@@ -12,6 +12,7 @@
 #include "tests/support/banner.hpp"
 #include "tests/support/engine.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/session.hpp"
 #include "tests/support/tokens.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -34,19 +35,12 @@ namespace {
 constexpr std::string_view secret = "people-test-secret-0123456789abcdef";
 
 std::string token(auth::role r, std::string sub, std::string name, std::string table = {}) {
-  return "\"token\":\"" + mint_for(secret, r, std::move(sub), std::move(name), std::move(table)) +
-         "\"";
-}
-
-std::string code_of(message const& reply) {
-  return reply.boolean("ok") ? "ok" : reply.str("/error/code");
+  return named_token_field(secret, r, std::move(sub), std::move(name), std::move(table));
 }
 
 std::vector<std::string> base_args(std::vector<std::string> extra = {}) {
-  std::vector<std::string> a{"--rate-limit",      "0",         "--secret",
-                             std::string(secret), "--api-key", "k"};
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
+  extra.insert(extra.begin(), {"--api-key", "k"});
+  return secret_server_args(secret, std::move(extra));
 }
 
 // A connection that said hello with `extra` and sat at synergies.

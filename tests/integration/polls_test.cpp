@@ -35,19 +35,9 @@ std::string tok(auth::role r, std::string sub, std::string table = {}) {
 }
 
 std::vector<std::string> server_args(std::vector<std::string> extra = {}) {
-  std::vector<std::string> a{"--rate-limit",      "0",         "--secret",
-                             std::string(secret), "--api-key", std::string(api_key)};
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
+  extra.insert(extra.begin(), {"--api-key", std::string(api_key)});
+  return secret_server_args(secret, std::move(extra));
 }
-
-struct engine_server {
-  explicit engine_server(std::string const& name)
-      : engine(name), proc(engine.args(server_args())), port(proc.port) {}
-  engine_under_test engine;
-  server_process proc;
-  int port;
-};
 
 std::string poll_fields(std::string const& room, std::string const& extra = {}) {
   return "\"room\":\"" + room +
@@ -74,7 +64,7 @@ bool sees_counts(ws_client& c, std::string const& poll, std::vector<std::int64_t
 }  // namespace
 
 TEST_CASE("polls: who may run them, bad input, votes, close, snapshots, report", "[polls]") {
-  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"));
+  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"), server_args());
   INFO("engine: " << srv.engine.name());
   auto chair = seated(srv.port, tok(auth::role::chair, "chair"), "");
   auto mod = seated(srv.port, tok(auth::role::moderator, "mod", "synergies"), "synergies");
@@ -193,7 +183,7 @@ TEST_CASE("polls: who may run them, bad input, votes, close, snapshots, report",
 }
 
 TEST_CASE("polls: results at close, multiple choice, the plenary and the bound", "[polls]") {
-  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"));
+  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"), server_args());
   INFO("engine: " << srv.engine.name());
   auto chair = seated(srv.port, tok(auth::role::chair, "chair"), "");
   auto ada = seated(srv.port, tok(auth::role::participant, "ada"), "synergies");
@@ -235,7 +225,7 @@ TEST_CASE("polls: results at close, multiple choice, the plenary and the bound",
 
 TEST_CASE("reactions: one per person per item, taken back, counts coalesced",
           "[polls][reactions]") {
-  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"));
+  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"), server_args());
   INFO("engine: " << srv.engine.name());
   auto mod = seated(srv.port, tok(auth::role::moderator, "mod", "synergies"), "synergies");
   auto ada = seated(srv.port, tok(auth::role::participant, "ada"), "synergies");

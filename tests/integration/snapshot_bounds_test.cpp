@@ -5,6 +5,7 @@
 // every joiner's connection would be closed before its reply. Both engines.
 #include "tests/support/engine.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/session.hpp"
 #include "tests/support/tokens.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -34,7 +35,7 @@ std::string escaped_two_fold(std::size_t n) {
 std::unique_ptr<ws_client> connect(int port, auth::role r, std::string const& sub,
                                    std::string const& table = {}) {
   auto c = std::make_unique<ws_client>(port);
-  auto const tok = "\"token\":\"" + mint_for(secret, r, sub, "Name of " + sub, table) + "\"";
+  auto const tok = token_field(secret, r, sub, table);
   REQUIRE(c->hello("x", tok).boolean("ok"));
   return c;
 }
@@ -42,10 +43,6 @@ std::unique_ptr<ws_client> connect(int port, auth::role r, std::string const& su
 std::size_t listed(message const& reply, std::string const& list) {
   simdjson::dom::array a;
   return reply.at("/snapshot/" + list).get(a) ? 0 : a.size();
-}
-
-std::string code_of(message const& reply) {
-  return reply.boolean("ok") ? "ok" : reply.str("/error/code");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace roundtable::test {
@@ -33,6 +34,33 @@ class engine_under_test {
  private:
   std::string name_;
   std::unique_ptr<redis_process> redis_;
+};
+
+// A server on one engine, started with `extra` after the engine's arguments.
+struct engine_server {
+  engine_server(std::string const& name, std::vector<std::string> const& extra)
+      : engine(name), proc(engine.args(extra)), port(proc.port) {}
+  engine_under_test engine;
+  server_process proc;
+  int port;
+};
+
+// Two Redis engine nodes, A and B, sharing one redis-server, each started
+// with `args`.
+struct two_nodes {
+  explicit two_nodes(std::vector<std::string> const& args)
+      : a(with_node(args, "A")), b(with_node(args, "B")) {}
+  redis_process redis;
+  std::string url = "redis://127.0.0.1:" + std::to_string(redis.port);
+  server_process a;
+  server_process b;
+  std::pair<int, int> ports{a.port, b.port};
+
+ private:
+  std::vector<std::string> with_node(std::vector<std::string> args, std::string const& id) const {
+    args.insert(args.end(), {"--redis", url, "--node-id", id});
+    return args;
+  }
 };
 
 // A redis-server of its own and `n` nodes on it (node ids n0, n1, ...), each

@@ -4,7 +4,7 @@
 // without sleeping: a marker message said last comes after everything before.
 #pragma once
 
-#include "server/auth/jwt.hpp"
+#include "tests/support/tokens.hpp"
 #include "tests/support/ws_client.hpp"
 
 #include <catch2/catch.hpp>
@@ -15,16 +15,6 @@
 #include <vector>
 
 namespace roundtable::test {
-
-// `"token":"..."` for a hello: a JWT for `sub` with role `r`, valid an hour.
-inline std::string token_field(std::string_view secret, auth::role r, std::string sub,
-                               std::string table = {}) {
-  auto const now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  return "\"token\":\"" +
-         auth::mint({sub, "Name of " + sub, r, std::move(table), now + 3600}, secret) + "\"";
-}
 
 // "ok", or the error code of a reply.
 inline std::string code_of(message const& reply) {

@@ -28,10 +28,18 @@ inline std::vector<std::string> secret_server_args(std::string_view secret,
   return a;
 }
 
-// The `"token":"..."` field of a hello, for participant `sub` named "Name of <sub>".
-inline std::string token_field_for(std::string_view secret, auth::role r, std::string const& sub,
-                                   std::string table = {}) {
-  return "\"token\":\"" + mint_for(secret, r, sub, "Name of " + sub, std::move(table)) + "\"";
+// The `"token":"..."` field of a hello, for participant `sub` named `name`.
+inline std::string named_token_field(std::string_view secret, auth::role r, std::string sub,
+                                     std::string name, std::string table = {}) {
+  return "\"token\":\"" + mint_for(secret, r, std::move(sub), std::move(name), std::move(table)) +
+         "\"";
+}
+
+// The same for participant `sub` named "Name of <sub>".
+inline std::string token_field(std::string_view secret, auth::role r, std::string sub,
+                               std::string table = {}) {
+  auto name = "Name of " + sub;
+  return named_token_field(secret, r, std::move(sub), std::move(name), std::move(table));
 }
 
 }  // namespace roundtable::test

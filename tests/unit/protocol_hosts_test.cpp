@@ -1,34 +1,14 @@
 // Unit tests of the hosts' ops' parsing: move (by id or by name), recall (in
 // minutes or seconds, or called off) and the `anonymous` flag of say and
 // insight, each with its defaults and every kind of bad field.
-#include "protocol/parse.hpp"
+#include "tests/unit/parse_harness.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <string>
 
 using namespace roundtable::protocol;
-
-namespace {
-
-struct harness {
-  parser p;
-  command cmd;
-  error err;
-
-  bool parse(std::string const& s) {
-    err = {};
-    return p.parse(s, cmd, err);
-  }
-  std::string fails(std::string const& s, error_code code) {
-    INFO(s);
-    REQUIRE_FALSE(parse(s));
-    CHECK(to_string(err.code) == to_string(code));
-    return err.message;
-  }
-};
-
-}  // namespace
+using roundtable::protocol::test::harness;
 
 TEST_CASE("move: a participant by id or by name, and a table") {
   harness h;

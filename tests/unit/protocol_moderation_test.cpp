@@ -1,33 +1,13 @@
 // Unit tests of the moderation ops' parsing: hide, restore, mute and remove,
 // each with its fields, defaults and every kind of bad field.
-#include "protocol/parse.hpp"
+#include "tests/unit/parse_harness.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <string>
 
 using namespace roundtable::protocol;
-
-namespace {
-
-struct harness {
-  parser p;
-  command cmd;
-  error err;
-
-  bool parse(std::string const& s) {
-    err = {};
-    return p.parse(s, cmd, err);
-  }
-  std::string fails(std::string const& s, error_code code) {
-    INFO(s);
-    REQUIRE_FALSE(parse(s));
-    CHECK(to_string(err.code) == to_string(code));
-    return err.message;
-  }
-};
-
-}  // namespace
+using roundtable::protocol::test::harness;
 
 TEST_CASE("hide and restore: an item, and a room that defaults to the sender's table") {
   harness h;

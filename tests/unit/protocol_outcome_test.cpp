@@ -1,65 +1,41 @@
 // Unit tests of the `outcome` op's parsing: every status, the note and its
 // limit, `into` only with `merged` and never the insight itself, the optional
 // table, and the error code and message of each kind of bad input.
-#include "protocol/parse.hpp"
+#include "tests/unit/parse_harness.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <string>
 
 using namespace roundtable::protocol;
-
-namespace {
-
-struct harness {
-  parser p;
-  command cmd;
-  error err;
-
-  bool parse(std::string const& s) {
-    err = {};
-    return p.parse(s, cmd, err);
-  }
-  outcome const& parsed(std::string const& s) {
-    INFO(s);
-    REQUIRE(parse(s));
-    REQUIRE(std::holds_alternative<outcome>(cmd.op));
-    return std::get<outcome>(cmd.op);
-  }
-  std::string fails(std::string const& s, error_code code) {
-    INFO(s);
-    REQUIRE_FALSE(parse(s));
-    CHECK(to_string(err.code) == to_string(code));
-    return err.message;
-  }
-};
-
-}  // namespace
+using roundtable::protocol::test::harness;
 
 TEST_CASE("outcome parses every status, with or without a note and a table", "[outcome]") {
   harness h;
   for (auto const status : outcome_statuses) {
     INFO(status);
     std::string const into = status == "merged" ? R"(,"into":"i2")" : "";
-    auto const& c = h.parsed(R"({"op":"outcome","insight":"i1","status":")" + std::string(status) +
-                             "\"" + into + "}");
+    auto const& c = h.parsed<outcome>(R"({"op":"outcome","insight":"i1","status":")" +
+                                      std::string(status) + "\"" + into + "}");
     CHECK(c.insight == "i1");
     CHECK(c.status == status);
     CHECK(c.note.empty());
     CHECK(c.table.empty());
     CHECK(c.into == (status == "merged" ? "i2" : ""));
   }
-  auto const& c = h.parsed(
+  auto const& c = h.parsed<outcome>(
       R"({"op":"outcome","table":"t1","insight":"i1","status":"noted","note":"Seen.\nThanks <b>"})");
   CHECK(c.table == "t1");
   CHECK(c.note == "Seen.\nThanks <b>");
-  CHECK(h.parsed(R"({"op":"outcome","insight":"i1","status":"open","note":null})").note.empty());
+  CHECK(h.parsed<outcome>(R"({"op":"outcome","insight":"i1","status":"open","note":null})")
+            .note.empty());
 }
 
 TEST_CASE("outcome: the note holds up to 1000 bytes", "[outcome][limits]") {
   harness h;
   std::string const at_limit(limits::note, 'n');
-  CHECK(h.parsed(R"({"op":"outcome","insight":"i1","status":"noted","note":")" + at_limit + "\"}")
+  CHECK(h.parsed<outcome>(R"({"op":"outcome","insight":"i1","status":"noted","note":")" + at_limit +
+                          "\"}")
             .note.size() == limits::note);
   auto const m =
       h.fails(R"({"op":"outcome","insight":"i1","status":"noted","note":")" + at_limit + "n\"}",

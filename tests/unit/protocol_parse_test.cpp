@@ -1,38 +1,16 @@
 // Unit tests of protocol::parser: every op with its fields, the error code and
 // message for each kind of bad input, rid echoing, limits at and past their edge,
 // and the parser's reuse across messages.
-#include "protocol/parse.hpp"
+#include "tests/unit/parse_harness.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <string>
 
 using namespace roundtable::protocol;
+using roundtable::protocol::test::harness;
 
 namespace {
-
-struct harness {
-  parser p;
-  command cmd;
-  error err;
-
-  bool parse(std::string_view s) {
-    err = {};
-    return p.parse(s, cmd, err);
-  }
-  template <class T>
-  T const& as() const {
-    REQUIRE(std::holds_alternative<T>(cmd.op));
-    return std::get<T>(cmd.op);
-  }
-  // Parses `s`, expects failure with `code`, and returns the message.
-  std::string fails(std::string_view s, error_code code) {
-    INFO(s);
-    REQUIRE_FALSE(parse(s));
-    CHECK(to_string(err.code) == to_string(code));
-    return err.message;
-  }
-};
 
 std::string quoted(std::string const& s) {
   return "\"" + s + "\"";

@@ -2,39 +2,14 @@
 // and of the `role` op's parsing: trimmed one-line labels within their
 // limits, null or "" taking a role back, and each kind of bad input's error.
 // Whether a group or a role is one of the event's is the server's to check.
-#include "protocol/parse.hpp"
+#include "tests/unit/parse_harness.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <string>
 
 using namespace roundtable::protocol;
-
-namespace {
-
-struct harness {
-  parser p;
-  command cmd;
-  error err;
-
-  template <class T>
-  T const& parsed(std::string const& s) {
-    INFO(s);
-    err = {};
-    REQUIRE(p.parse(s, cmd, err));
-    REQUIRE(std::holds_alternative<T>(cmd.op));
-    return std::get<T>(cmd.op);
-  }
-  std::string fails(std::string const& s, error_code code) {
-    INFO(s);
-    err = {};
-    REQUIRE_FALSE(p.parse(s, cmd, err));
-    CHECK(to_string(err.code) == to_string(code));
-    return err.message;
-  }
-};
-
-}  // namespace
+using roundtable::protocol::test::harness;
 
 TEST_CASE("hello: stakeholder and expertise, trimmed and bounded", "[people]") {
   harness h;

@@ -1,7 +1,7 @@
 // Unit tests of the poll and reaction ops' parsing: poll, poll_vote,
 // poll_close and react, each with its fields, defaults and every kind of bad
 // field (the shape only: whether a choice fits the poll is the room's check).
-#include "protocol/parse.hpp"
+#include "tests/unit/parse_harness.hpp"
 
 #include "protocol/command.hpp"
 
@@ -10,30 +10,9 @@
 #include <string>
 
 using namespace roundtable::protocol;
+using roundtable::protocol::test::harness;
 
 namespace {
-
-struct harness {
-  parser p;
-  command cmd;
-  error err;
-
-  template <class T>
-  T const& parsed(std::string const& s) {
-    INFO(s);
-    err = {};
-    REQUIRE(p.parse(s, cmd, err));
-    REQUIRE(std::holds_alternative<T>(cmd.op));
-    return std::get<T>(cmd.op);
-  }
-  std::string fails(std::string const& s, error_code code) {
-    INFO(s);
-    err = {};
-    REQUIRE_FALSE(p.parse(s, cmd, err));
-    CHECK(to_string(err.code) == to_string(code));
-    return err.message;
-  }
-};
 
 std::string poll_with(std::string const& options, std::string const& more = {}) {
   return R"({"op":"poll","room":"plenary","question":" Which? ","options":)" + options + more + "}";
