@@ -360,8 +360,8 @@ void node::publish(room_slot& s) {
     int const summary = static_cast<int>(s.r->summary_state());
     changed |= s.summary.exchange(summary) != summary;
     changed |= s.help.exchange(s.r->help_requested()) != s.r->help_requested();
-    auto mix = s.r->mix();
-    {
+    if (s.r->take_mix_changed()) {
+      auto mix = s.r->mix();
       std::lock_guard lock(s.mix_mutex);
       if (s.mix != mix) {
         s.mix = std::move(mix);

@@ -422,6 +422,9 @@ class room {
   // must act on: the timer, new tables (plenary).
   bool take_timer_changed() noexcept { return std::exchange(timer_changed_, false); }
   std::vector<table_config> take_created() { return std::exchange(created_, {}); }
+  // Set when who is seated, or what they said of themselves, changed: the
+  // lobby's mix is worth recomputing (a walk over the roster) only then.
+  bool take_mix_changed() noexcept { return std::exchange(mix_changed_, false); }
 
   // Durable state: everything but history, members and who is here (they do
   // not outlive the process), as JSON; and restore, which replaces what the
@@ -656,6 +659,7 @@ class room {
   std::uint64_t next_local_id_ = 0;
   std::vector<std::function<void()>> ready_;
   bool timer_changed_ = false;
+  bool mix_changed_ = true;
   bool state_changed_ = false;
   std::vector<table_config> created_;
   std::set<std::string> seen_;    // participant ids that were ever here

@@ -74,6 +74,7 @@ outcome room::on(room_command const& c, cmd::join const& op) {
     roster_.emplace(c.conn, participant{c.who.id, c.who.name, c.who.who, c.who.moderates});
     seen_.insert(c.who.id);
     profiles_[c.who.id] = op.said;
+    mix_changed_ = true;
     emit(
         "presence", c.ts,
         [&](json_writer& w) {
@@ -92,6 +93,7 @@ outcome room::on(room_command const& c, cmd::leave const&) {
   if (it == roster_.end()) return {};  // a refused join, or gone already
   auto const who = std::move(it->second);
   roster_.erase(it);
+  mix_changed_ = true;
   emit(
       "presence", c.ts, [&](json_writer& w) { w.field("left", who.id); }, {}, who.id);
   // A hand goes down with the participant's last connection here.
@@ -322,6 +324,7 @@ void room::forget(std::string const& id) {
   std::erase_if(held_, [&](held_entry const& h) { return h.from.id == id; });
   forget_ballots(id);
   profiles_.erase(id);
+  mix_changed_ = true;
   roles_.erase(id);
   if (speaker_ && speaker_->id == id) speaker_.reset();
   if (erased_.insert(id).second) newly_erased_.push_back(id);

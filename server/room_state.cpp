@@ -285,6 +285,7 @@ bool room::read_state(std::string_view json, bool replica) {
     lsn_ = lsn;
     seq_ = seq;
     roster_.clear();
+    mix_changed_ = true;
     for (simdjson::dom::element r : array_in(doc, "roster")) {
       simdjson::dom::element who;
       if (r["who"].get(who)) continue;
@@ -355,6 +356,7 @@ bool room::read_state(std::string_view json, bool replica) {
   muted_ = ids_in(doc, "muted");
   removed_ = ids_in(doc, "removed");
   profiles_.clear();
+  mix_changed_ = true;
   for (simdjson::dom::element p : array_in(doc, "profiles"))
     profiles_[str_in(p, "id")] = profile{str_in(p, "stakeholder"), str_in(p, "expertise")};
   roles_.clear();

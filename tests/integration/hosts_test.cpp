@@ -237,6 +237,51 @@ TEST_CASE("hosts: a move and the person's own hop at once, two nodes", "[hosts][
   }
 }
 
+TEST_CASE("hosts: two chairs move one person to two tables at once, two nodes", "[hosts][redis]") {
+  two_nodes nodes(server_args());
+  auto chair_a = seated(nodes.a.port, token(auth::role::chair, "chair-a"), "");
+  auto chair_b = seated(nodes.b.port, token(auth::role::chair, "chair-b"), "");
+  auto watch_syn =
+      seated(nodes.a.port, token(auth::role::moderator, "w1", "synergies"), "synergies");
+  auto watch_big = seated(nodes.b.port, token(auth::role::moderator, "w2", "big-data"), "big-data");
+  std::map<std::string, ws_client*> const watchers{{"synergies", watch_syn.get()},
+                                                   {"big-data", watch_big.get()}};
+  for (int round = 0; round < 20; ++round) {
+    INFO("round " << round);
+    auto ada = seated(nodes.b.port, token(auth::role::participant, "ada"), "");
+    for (auto const& [table, w] : watchers) presence_until_marker(*w, table);
+
+    chair_a->send("{\"op\":\"move\",\"rid\":1," + move_to("ada", "synergies") + "}");
+    chair_b->send("{\"op\":\"move\",\"rid\":1," + move_to("ada", "big-data") + "}");
+    for (auto* chair : {chair_a.get(), chair_b.get()}) {
+      auto const reply = chair->wait_type("reply");
+      REQUIRE(reply);
+      CHECK(reply->boolean("ok"));
+    }
+    // Both orders reach her, in the plenary log's order: she sits where the
+    // second one put her, and a table's events reach her only where she sits.
+    std::string where;
+    int moves = 0;
+    while (moves < 2) {
+      auto m = ada->next();
+      REQUIRE(m);
+      if (m->type() == "moved") {
+        ++moves;
+        REQUIRE(m->has("snapshot"));
+        where = m->str("/snapshot/room");
+      } else if (m->has("seq") && m->str("room") != "plenary") {
+        CHECK(m->str("room") == where);
+      }
+    }
+    REQUIRE((where == "synergies" || where == "big-data"));
+    CHECK(ada->request("say", "\"room\":\"" + where + "\",\"text\":\"here\"").boolean("ok"));
+    for (auto const& [table, w] : watchers)
+      CHECK(net_presence(presence_until_marker(*w, table), "ada") == (table == where ? 1 : 0));
+    ada->close();
+    presence_until_marker(*watchers.at(where), where);  // her leave
+  }
+}
+
 namespace {
 
 // The `recall` events `c` receives until the one that ends the recall.

@@ -69,9 +69,13 @@ TEST_CASE("presence and the snapshot show what participants said; the mix counts
   CHECK(snap.size("/roles") == 0);
 
   // Ann's two connections count once; Cy said nothing and is not counted.
+  // The node recomputes the mix only when the roster changed since it last asked.
+  CHECK(r.take_mix_changed());
+  CHECK_FALSE(r.take_mix_changed());
   auto const mix = r.mix();
   CHECK(mix == std::map<std::string, std::int64_t>{{"citizen", 1}, {"researcher", 1}});
   REQUIRE_FALSE(r.answer(r.leave(3, t0)));  // bob
+  CHECK(r.take_mix_changed());
   CHECK(r.mix() == std::map<std::string, std::int64_t>{{"researcher", 1}});
   REQUIRE_FALSE(r.answer(r.leave(1, t0)));  // one of ann's tabs: she is still here
   CHECK(r.mix() == std::map<std::string, std::int64_t>{{"researcher", 1}});
