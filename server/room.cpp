@@ -395,7 +395,9 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
         ++more;
         continue;
       }
-      w.begin_object().field("id", h.id).key("from");
+      w.begin_object().field("id", h.id);
+      if (h.insight) w.field("insight", true);
+      w.key("from");
       write_participant(w, h.from);
       w.field("text", h.text).field("ts", h.ts).end_object();
     }

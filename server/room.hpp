@@ -253,12 +253,14 @@ class room {
   std::size_t hidden_count() const noexcept { return hidden_.size(); }
 
   // Pre-moderation (table config `premoderate`, or switched here): a
-  // participant's message is held, seen only by its author and whoever may
-  // moderate the table, until approved (an ordinary `message` then) or rejected.
+  // participant's message or insight is held, seen only by its author and
+  // whoever may moderate the table, until approved (an ordinary `message` or
+  // `insight` then) or rejected.
   ticket set_premoderate(participant const& p, bool on, std::int64_t now_ms);
   ticket review(participant const& p, std::string_view item, bool approve, std::int64_t now_ms);
-  // Held messages per table: the queue is every moderator's to read at each
-  // join, and a flood must not grow it (and the state every change rewrites).
+  // Held items (messages and insights together) per table: the queue is every
+  // moderator's to read at each join, and a flood must not grow it (and the
+  // state every change rewrites).
   static constexpr std::size_t max_held = 200;
   // One participant's share of that queue, so that one person cannot stop a
   // pre-moderated table's talk for everyone else.
@@ -528,8 +530,18 @@ class room {
   // A direct `help` event {table, ...fill} to every chair.
   template <class Fill>
   void tell_chairs(Fill&& fill);
-  // Holds a participant's message at a pre-moderated table (say's apply).
-  outcome hold(room_command const& c, cmd::say const& op, participant const& from);
+  // Holds a participant's message or insight at a pre-moderated table (the
+  // apply of say and insight); `id` empty: the memory engine's id.
+  outcome hold(room_command const& c, std::string const& id, std::string const& text,
+               participant const& from, bool insight);
+  // Whether the sender's items wait for the moderator here.
+  bool holds_from(participant const& p) const {
+    return !is_plenary() && cfg_.premoderate && !may_moderate(p);
+  }
+  // Adds an insight and tells the table (captured, or approved when held).
+  void capture_insight(std::string id, std::string text, participant by, std::int64_t ts);
+  // Held insights, all or those of one participant (`author` not empty).
+  std::size_t held_insights(std::string const& author = {}) const;
   // Who an item shows as its author: the sender, or with `alias` the
   // pseudonym ("Anonymous"), refused where the room does not allow it.
   outcome author_shown(room_command const& c, std::string const& alias, participant& from);
@@ -541,6 +553,7 @@ class room {
     std::string text;
     participant from;
     std::int64_t ts = 0;
+    bool insight = false;  // else a message
   };
   void tell_held(held_entry const& h, bool pending, bool approved);
   // The checks mute and remove share: a table, its moderator or the chair, a

@@ -121,7 +121,7 @@ outcome room::on(room_command const& c, cmd::say const& op) {
   }
   participant from;
   if (auto e = author_shown(c, op.alias, from)) return e;
-  if (!is_plenary() && cfg_.premoderate && !may_moderate(c.who)) return hold(c, op, from);
+  if (holds_from(c.who)) return hold(c, op.id, op.text, from, false);
   ++messages_total_;
   if (spoke_.insert(c.who.id).second) state_changed_ = true;
   auto const id = op.id.empty() ? "m" + std::to_string(seq_ + 1) : op.id;
@@ -191,7 +191,9 @@ void room::emit_insight(insight_entry const& i, std::int64_t ts) {
 
 outcome room::on(room_command const& c, cmd::insight const& op) {
   if (auto e = require_seated(c, true)) return e;
-  if (insights_.size() >= max_insights) {
+  // Held insights count against the caps as if added, so that approving one
+  // never takes the table past them.
+  if (insights_.size() + held_insights() >= max_insights) {
     return make_error(error_code::full,
                       "the table has " + std::to_string(max_insights) + " insights");
   }
@@ -199,13 +201,19 @@ outcome room::on(room_command const& c, cmd::insight const& op) {
   if (auto e = refuse_muted(c.who)) return e;
   participant by;
   if (auto e = author_shown(c, op.alias, by)) return e;
+  if (holds_from(c.who)) return hold(c, op.id, op.text, by, true);
+  capture_insight(op.id.empty() ? "i" + std::to_string(next_insight_++) : op.id, op.text,
+                  std::move(by), c.ts);
+  return {};
+}
+
+void room::capture_insight(std::string id, std::string text, participant by, std::int64_t ts) {
   auto& i = insights_.emplace_back();
-  i.id = op.id.empty() ? "i" + std::to_string(next_insight_++) : op.id;
-  i.text = op.text;
+  i.id = std::move(id);
+  i.text = std::move(text);
   i.by = std::move(by);
   i.order = ++insight_order_;
-  emit_insight(i, c.ts);
-  return {};
+  emit_insight(i, ts);
 }
 
 outcome room::insight_quota(participant const& p) const {
@@ -213,7 +221,8 @@ outcome room::insight_quota(participant const& p) const {
   auto const mine = std::count_if(insights_.begin(), insights_.end(), [&](insight_entry const& i) {
     return author_of(i.by.id) == p.id;
   });
-  if (static_cast<std::size_t>(mine) < max_insights_per_participant) return {};
+  if (static_cast<std::size_t>(mine) + held_insights(p.id) < max_insights_per_participant)
+    return {};
   return make_error(error_code::full,
                     "you have " + std::to_string(max_insights_per_participant) +
                         " insights at this table, the most one participant may add");

@@ -134,29 +134,40 @@ outcome room::on(room_command const& c, cmd::premoderate const& op) {
   return {};
 }
 
-outcome room::hold(room_command const& c, cmd::say const& op, participant const& from) {
+outcome room::hold(room_command const& c, std::string const& id, std::string const& text,
+                   participant const& from, bool insight) {
+  // Messages and insights wait in one queue, read by the same moderators: one
+  // bound for both, and one share of it per participant.
   if (held_.size() >= max_held) {
     return make_error(error_code::full, "the moderator has " + std::to_string(max_held) +
-                                            " messages waiting; try again later");
+                                            " items waiting; try again later");
   }
   auto const mine = std::count_if(held_.begin(), held_.end(), [&](held_entry const& h) {
     return author_of(h.from.id) == c.who.id;
   });
   if (static_cast<std::size_t>(mine) >= max_held_per_participant) {
     return make_error(error_code::full, "you have " + std::to_string(max_held_per_participant) +
-                                            " messages waiting for the moderator");
+                                            " items waiting for the moderator");
   }
-  // The id a message would get, so that the approved message keeps it.
-  auto const id = op.id.empty() ? "h" + std::to_string(lsn_) : op.id;
-  held_.push_back({id, op.text, from, c.ts});
+  // The id the item would get, so that the approved one keeps it.
+  auto fallback = insight ? "i" + std::to_string(next_insight_++) : "h" + std::to_string(lsn_);
+  held_.push_back({id.empty() ? std::move(fallback) : id, text, from, c.ts, insight});
   state_changed_ = true;
   tell_held(held_.back(), true, false);
   return {};
 }
 
+std::size_t room::held_insights(std::string const& author) const {
+  return static_cast<std::size_t>(
+      std::count_if(held_.begin(), held_.end(), [&](held_entry const& h) {
+        return h.insight && (author.empty() || author_of(h.from.id) == author);
+      }));
+}
+
 void room::tell_held(held_entry const& h, bool pending, bool approved) {
   json_writer w;
   w.begin_object().field("type", "pending").field("room", cfg_.id).field("id", h.id);
+  if (h.insight) w.field("insight", true);
   if (pending) {
     w.key("from");
     write_participant(w, h.from);
@@ -175,11 +186,13 @@ outcome room::on(room_command const& c, cmd::review const& op) {
   auto const it = std::find_if(held_.begin(), held_.end(),
                                [&](held_entry const& h) { return h.id == op.item; });
   // Of two moderators deciding at once, the later finds it decided.
-  if (it == held_.end()) return make_error(error_code::not_found, "no such message waiting");
+  if (it == held_.end()) return make_error(error_code::not_found, "no such item waiting");
   auto const h = std::move(*it);
   held_.erase(it);
   state_changed_ = true;
-  if (op.approve) {
+  if (op.approve && h.insight) {
+    capture_insight(h.id, h.text, h.from, c.ts);
+  } else if (op.approve) {
     ++messages_total_;
     emit_message(h.id, h.from, h.text, h.ts);
   }

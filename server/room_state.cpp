@@ -187,7 +187,9 @@ void room::write_state(json_writer& w, bool replica) const {
   w.end_array();
   w.key("held").begin_array();
   for (auto const& h : held_) {
-    w.begin_object().field("id", h.id).field("text", h.text).field("ts", h.ts).key("from");
+    w.begin_object().field("id", h.id).field("text", h.text).field("ts", h.ts);
+    if (h.insight) w.field("insight", true);
+    w.key("from");
     write_participant(w, h.from);
     w.end_object();
   }
@@ -334,6 +336,7 @@ bool room::read_state(std::string_view json, bool replica) {
     e.id = str_in(h, "id");
     e.text = str_in(h, "text");
     e.ts = num_in<std::int64_t>(h, "ts", 0);
+    e.insight = num_in<bool>(h, "insight", false);
     simdjson::dom::element from;
     if (!h["from"].get(from)) e.from = participant_in(from);
   }

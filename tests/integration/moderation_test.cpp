@@ -404,6 +404,9 @@ TEST_CASE("pre-moderation: held messages reach only their author and the moderat
 
 TEST_CASE("pre-moderation races: two moderators on two nodes approve and reject one item at once",
           "[moderation][premoderation][redis][multi-node]") {
+  // A held message, or a held insight: the same queue, the same decisions.
+  auto const kind = GENERATE(as<std::string>{}, "message", "insight");
+  INFO("held: " << kind);
   two_nodes const nodes(server_args());
   auto const& [a, b] = nodes.ports;
   auto mod = seated(a, token(auth::role::moderator, "mod", "synergies"), "synergies");
@@ -413,15 +416,20 @@ TEST_CASE("pre-moderation races: two moderators on two nodes approve and reject 
   auto watch_b = seated(b, token(auth::role::participant, "wb"), "synergies");
   REQUIRE(mod->request("moderation", "\"table\":\"synergies\",\"premoderate\":true").boolean("ok"));
   for (auto* w : {watch_a.get(), watch_b.get()}) REQUIRE(w->wait_type("moderation"));
+  auto const post = [&](std::string const& text) {
+    return kind == "message" ? ada->request("say", say("synergies", text))
+                             : ada->request("insight", "\"text\":\"" + text + "\"");
+  };
 
   for (int round = 0; round < 20; ++round) {
     INFO("round " << round);
     auto const text = "held " + std::to_string(round);
-    REQUIRE(ada->request("say", say("synergies", text)).boolean("ok"));
+    REQUIRE(post(text).boolean("ok"));
     auto const held = chair->wait_for([&](message const& m) {
       return m.type() == "pending" && m.boolean("pending") && m.str("text") == text;
     });
     REQUIRE(held);
+    CHECK(held->boolean("insight") == (kind == "insight"));
     auto const item = "\"item\":\"" + held->str("id") + "\"";
     // The moderator approves on one node as the chair rejects on the other.
     std::string approve_code;
@@ -446,7 +454,7 @@ TEST_CASE("pre-moderation races: two moderators on two nodes approve and reject 
         auto m = w->next();
         REQUIRE(m);
         CHECK(m->type() != "pending");
-        if (m->type() == "message" && m->str("text") == text) ++seen;
+        if (m->type() == kind && m->str("text") == text) ++seen;
         if (m->type() == "message" && m->str("text") == "marker " + text) break;
       }
       CHECK(seen == (approved ? 1 : 0));

@@ -149,7 +149,7 @@ struct generator {
   }
 
   // Moderation, now and then: mostly undoing, since a removal refuses the
-  // person's later ops and pre-moderation holds the says, leaving little to check.
+  // person's later ops and pre-moderation holds the says and insights, leaving little to check.
   command_op moderation_op() {
     auto const who = people[pick(people.size())].id;
     switch (pick(8)) {
@@ -169,7 +169,7 @@ struct generator {
       case 3:
         return cmd::premoderate{pick(4) == 0};
       default:
-        return cmd::review{some_item('m'), pick(2) == 0};
+        return cmd::review{pick(2) == 0 ? some_item('m') : some_item('i'), pick(2) == 0};
     }
   }
 

@@ -1,7 +1,9 @@
 // Moderation in the page: the house rules (lobby and table), hiding and
 // restoring messages and insights, muting and removing people at a table, and
-// what the person concerned sees (a notice with the moderator's reason). The
-// server decides; these handlers keep the view in step with its events.
+// what the person concerned sees (a notice with the moderator's reason);
+// pre-moderation: the held messages and insights, "waiting for the moderator"
+// to their author, approve and reject to the moderator. The server decides;
+// these handlers keep the view in step with its events.
 import { $, h, t, notice, announce, showError, keepFocus } from '/ui.js';
 import { state, canModerateHere } from '/state.js';
 
@@ -75,6 +77,56 @@ export function renderHidden() {
   if (!items.length) list.append(h('li', { class: 'muted', text: t('mod.noneHidden') }));
 }
 
+// ---- pre-moderation ----------------------------------------------------------------
+
+const mine = (x) => !!(state.you && x.from && x.from.id === state.you.id);
+
+function decideButton(x, approve) {
+  const op = approve ? 'approve' : 'reject';
+  return h('button', {
+    type: 'button', class: approve ? 'secondary' : 'danger', 'data-focus': `${op}:${x.id}`,
+    'aria-label': t(`held.${op}Label`, { text: x.text }),
+    onclick: () => act(state.client[op](x.id, state.table.room)),
+    text: t(`held.${op}`),
+  });
+}
+
+// The held items this page may see (the server sends a participant only their
+// own): the author reads "waiting for the moderator", the moderator decides.
+export function renderPending() {
+  const tb = state.table;
+  const items = [...tb.pending.values()];
+  const moderating = canModerateHere();
+  const list = $('pending-items');
+  keepFocus(list, () => list.replaceChildren(...items.map((x) => h('li', { 'data-id': x.id },
+    h('span', { class: 'badge', text: t(x.insight ? 'held.insight' : 'held.message') }), ' ',
+    moderating && x.from ? [h('span', { class: 'who', text: x.from.name }), ' '] : null,
+    h('span', { class: 'text', text: x.text }), ' ',
+    mine(x) ? h('span', { class: 'waiting muted', text: t('held.waiting') }) : null,
+    moderating ? [decideButton(x, true), ' ', decideButton(x, false)] : null))),
+  $(moderating ? 'premoderate-btn' : 'say-text'));
+  // Hidden after the redraw, which moved the focus out of the list first.
+  $('pending-box').hidden = !items.length;
+  $('premoderate-btn').setAttribute('aria-pressed', String(!!tb.premoderate));
+}
+
+function onPending(ev) {
+  const tb = state.table;
+  if (ev.pending) {
+    tb.pending.set(ev.id, ev);
+    if (mine(ev)) announce(t('held.queued'));
+  } else {
+    const held = tb.pending.get(ev.id);
+    tb.pending.delete(ev.id);
+    if (held && mine(held)) {
+      const text = t(ev.approved ? 'held.approvedYou' : 'held.rejectedYou', { text: held.text });
+      notice(text);
+      announce(text);
+    }
+  }
+  renderPending();
+}
+
 function onHidden(ev) {
   const tb = state.table;
   const msg = tb.messages.find((m) => m.id === ev.item);
@@ -109,8 +161,17 @@ function onSanction(ev, set, mine) {
 }
 
 export function attachModeration(client) {
+  $('premoderate-btn').onclick = () => {
+    if (state.table) act(state.client.setPremoderate(state.table.room, !state.table.premoderate));
+  };
   const atTable = (ev) => state.table && ev.room === state.table.room;
   client.on('hidden', (ev) => { if (atTable(ev)) onHidden(ev); });
+  client.on('pending', (ev) => { if (atTable(ev)) onPending(ev); });
+  client.on('moderation', (ev) => {
+    if (!state.table || ev.table !== state.table.room) return;
+    state.table.premoderate = ev.premoderate;
+    renderPending();
+  });
   client.on('restored', (ev) => { if (atTable(ev)) onRestored(ev); });
   client.on('muted', (ev) => {
     if (atTable(ev)) onSanction(ev, state.table.muted, ev.on ? 'mod.mutedYou' : 'mod.unmutedYou');

@@ -5,7 +5,7 @@
 import { $, h, t, plural, formatTime, keepFocus, announce, showError } from '/ui.js';
 import { guideOf } from '/lobby.js';
 import { state, canModerateHere, mayDraftHere, mayCallHere, mayWriteHere, identity } from '/state.js';
-import { mutedHere, renderRules, hideButton, personControls, renderHidden } from '/moderation.js';
+import { mutedHere, renderRules, hideButton, personControls, renderHidden, renderPending } from '/moderation.js';
 import { loadPollState, renderPolls, reactionBar } from '/polls.js';
 
 // Runs an op and reports its failure in words; resolves to the reply or null.
@@ -48,6 +48,8 @@ export function loadTable(snap) {
     muted: new Set(snap.muted || []),
     roles: new Map((snap.roles || []).map((r) => [r.participant, r.role])),  // table roles by participant id
     hidden: new Map(),  // what this page saw hidden, for the moderator's restore list
+    premoderate: !!snap.premoderate,
+    pending: new Map((snap.pending || []).map((x) => [x.id, x])),  // the held items this page may see
   };
   loadPollState(state.table, snap);
   state.handUp = state.table.hands.some((x) => state.you && x.id === state.you.id);
@@ -90,6 +92,7 @@ export function renderTable() {
   renderTimer();
   renderSummary();
   renderPolls(tb.room);
+  renderPending();
   if (canModerateHere()) renderHidden();
 }
 

@@ -164,8 +164,8 @@ export interface Snapshot {
   /** Table: ids of the participants muted there. */
   muted?: string[];
   premoderate?: boolean;
-  /** Table: the held messages this receiver may see. */
-  pending?: Array<{ id: string; from: Person; text: string; ts: number }>;
+  /** Table: the held messages and insights this receiver may see (`insight` true for an insight). */
+  pending?: Array<{ id: string; from: Person; text: string; ts: number; insight?: boolean }>;
   /** Table: how many held messages or insights the snapshot's byte bound left out. */
   pending_more?: number;
   insights_more?: number;
@@ -287,12 +287,14 @@ export interface ModerationEvent extends RoomEventBase {
   premoderate: boolean;
 }
 
-/** A held message (to its author and the moderators only; no seq), or the decision on it. */
+/** A held message or insight (to its author and the moderators only; no seq), or the decision on it. */
 export interface PendingEvent {
   type: 'pending';
   room: RoomId;
   id: string;
   pending: boolean;
+  /** True when the held item is an insight (approved: an `insight` event); absent for a message. */
+  insight?: boolean;
   from?: Person;
   text?: string;
   ts?: number;

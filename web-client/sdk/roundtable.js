@@ -661,7 +661,7 @@ export class Roundtable {
   remove(participant, options = {}) { return this.request('remove', sanction(participant, options)); }
   /** Moderator or chair: switches pre-moderation at a table (event `moderation`). */
   setPremoderate(table, on) { return this.request('moderation', { table, premoderate: !!on }); }
-  /** Moderator or chair: a held message reaches the table (`message`), or not. */
+  /** Moderator or chair: a held message or insight reaches the table (`message`, `insight`), or not. */
   approve(item, room = undefined) { return this.request('approve', room ? { item, room } : { item }); }
   reject(item, room = undefined) { return this.request('reject', room ? { item, room } : { item }); }
   /**
