@@ -2,6 +2,7 @@
 #include "server/http_routes.hpp"
 
 #include "server/node.hpp"
+#include "server/outcome_comments.hpp"
 #include "server/outcomes_page.hpp"
 #include "server/redis_engine.hpp"
 #include "server/report.hpp"
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <optional>
 
 namespace roundtable {
 
@@ -138,29 +140,38 @@ bool same_secret(std::string_view given, std::string_view key) {
   return diff == 0;
 }
 
-std::string bearer_of(http_request const& req) {
-  auto const value = req.header("authorization");
-  return value.starts_with("Bearer ") ? value.substr(7) : std::string();
-}
-
 // Who asks at the admin API: 200 (the API key, or a chair's token, so the
 // chair console can download the report), 401 (no or wrong credentials), or
 // 403 (a valid token of another role: known, but not allowed).
 unsigned admin_access(node& n, http_request const& req) {
   if (same_secret(req.header("x-api-key"), n.opts().api_key)) return 200;
-  auto const token = bearer_of(req);
+  auto const token = bearer_token(req);
   if (token.empty()) return 401;
   auto const v = auth::verify(token, n.secret(), node::now_ms() / 1000);
   if (!v.ok) return 401;
   return v.value.who == role::chair ? 200 : 403;
 }
 
+constexpr std::string_view comments_path = "/api/outcomes/comments";
+
+// The ID of /api/outcomes/comments/ID, the chair's decision on one comment.
+std::optional<std::string> comment_id(std::string_view path) {
+  if (!path.starts_with(comments_path) || path.size() < comments_path.size() + 2 ||
+      path[comments_path.size()] != '/')
+    return std::nullopt;
+  auto const id = path.substr(comments_path.size() + 1);
+  if (id.find('/') != std::string_view::npos) return std::nullopt;
+  return std::string(id);
+}
+
 // The method an admin route takes; empty for an unknown route, which
 // handle_admin answers with 404.
 std::string_view admin_method(std::string_view path) {
-  if (path == "/api/archive" || path == "/api/report" || path == "/api/report.md") return "GET";
+  if (path == "/api/archive" || path == "/api/report" || path == "/api/report.md" ||
+      path == comments_path)
+    return "GET";
   if (path == "/api/erase" || path == "/api/tables" || path == "/api/broadcast" ||
-      path == "/api/outcomes")
+      path == "/api/outcomes" || comment_id(path))
     return "POST";
   return {};
 }
@@ -196,10 +207,18 @@ void handle_api(node& n, std::uint32_t worker, std::string_view path, http_reque
         json_error(415, error_code::bad_request, "the body must be sent as application/json"));
   }
   if (path == "/api/outcomes") return post_outcome(n, worker, std::move(req), std::move(done));
+  if (path == comments_path) return list_comments(n, worker, std::move(req), std::move(done));
+  if (auto id = comment_id(path))
+    return review_comment(n, worker, std::move(*id), std::move(req), std::move(done));
   handle_admin(n, worker, std::move(req), std::move(done));
 }
 
 }  // namespace
+
+std::string bearer_token(http_request const& req) {
+  auto const value = req.header("authorization");
+  return value.starts_with("Bearer ") ? value.substr(7) : std::string();
+}
 
 http_response json_response(unsigned status, std::string body) {
   http_response r;
@@ -286,7 +305,7 @@ void handle_http(node& n, std::uint32_t worker, http_request req, http_done done
   if (path == "/readyz") return done(n.ready() ? text(200, "ready\n") : text(503, "not ready\n"));
   if (path == "/metrics") {
     auto const& key = n.opts().metrics_key;
-    if (!key.empty() && !same_secret(bearer_of(req), key)) {
+    if (!key.empty() && !same_secret(bearer_token(req), key)) {
       auto r = text(401, "/metrics needs Authorization: Bearer <--metrics-key>\n");
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return done(std::move(r));
@@ -297,6 +316,13 @@ void handle_http(node& n, std::uint32_t worker, http_request req, http_done done
   bool const reading = req.method == "GET" || req.method == "HEAD";
   if (reading && (path == "/outcomes" || path == "/api/outcomes"))
     return serve_outcomes(n, worker, std::move(req), std::move(done));
+  // A comment speaks with the token its author took part with, not the admin's.
+  if (path == comments_path && req.method == "POST") {
+    if (!json_content_type(req.header("content-type")))
+      return done(json_error(415, protocol::error_code::bad_request,
+                             "the body must be sent as application/json"));
+    return post_comment(n, worker, std::move(req), std::move(done));
+  }
   if (path.starts_with("/api/"))
     return handle_api(n, worker, path, std::move(req), std::move(done));
   if (req.method != "GET" && req.method != "HEAD") return done(text(405, "method not allowed\n"));

@@ -40,6 +40,8 @@ using http_done = std::function<void(http_response)>;
 // {"error":{"code","message"}} with the protocol's stable codes.
 http_response json_response(unsigned status, std::string body);
 http_response json_error(unsigned status, protocol::error_code code, std::string_view message);
+// The token of `Authorization: Bearer <token>`, or empty.
+std::string bearer_token(http_request const& req);
 // The HTTP status of a protocol error code (the admin API's errors).
 unsigned http_status(protocol::error_code c);
 

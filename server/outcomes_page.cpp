@@ -35,6 +35,8 @@ struct words {
   char const* merged_into;
   char const* history;
   char const* by;
+  char const* comments;        // under an insight
+  char const* table_comments;  // under a table
   char const *open, *taken_up, *noted, *merged, *out_of_scope;
 };
 
@@ -58,6 +60,8 @@ constexpr words english{
     "Merged into",
     "Changes",
     "by",
+    "Comments",
+    "Comments on this table",
     "Open",
     "Taken up",
     "Noted",
@@ -84,6 +88,8 @@ constexpr words french{
     "Fusionnée dans",
     "Changements",
     "par",
+    "Commentaires",
+    "Commentaires sur cette table",
     "Ouverte",
     "Retenue",
     "Notée",
@@ -118,6 +124,41 @@ void write_history(json_writer& w, room_digest::insight const& i) {
   w.end_array();
 }
 
+// The approved comments on `insight` (empty: on the table as a whole) of `table`.
+std::vector<comment_view const*> comments_on(std::vector<comment_view> const& all,
+                                             std::string const& table, std::string const& insight) {
+  std::vector<comment_view const*> out;
+  for (auto const& c : all) {
+    if (c.approved && c.table == table && c.insight == insight) out.push_back(&c);
+  }
+  return out;
+}
+
+void write_comments(json_writer& w, std::vector<comment_view const*> const& list) {
+  w.key("comments").begin_array();
+  for (auto const* c : list)
+    w.begin_object()
+        .field("id", c->id)
+        .field("text", c->text)
+        .field("by", c->by)
+        .field("ts", c->ts)
+        .end_object();
+  w.end_array();
+}
+
+void html_comments(std::string& out, char const* heading,
+                   std::vector<comment_view const*> const& list) {
+  if (list.empty()) return;
+  out += std::string("<h4>") + heading + " (" + std::to_string(list.size()) +
+         ")</h4><ul class=\"comments\">";
+  for (auto const* c : list) {
+    out += "<li class=\"comment\"><p>" + html_escape(c->text) + "</p><p class=\"by\">" +
+           html_escape(c->by) + ", <time datetime=\"" + utc_time(c->ts, "%Y-%m-%dT%H:%M:%SZ") +
+           "\">" + utc_time(c->ts, "%Y-%m-%d %H:%M") + "</time></p></li>";
+  }
+  out += "</ul>";
+}
+
 std::string const* text_of(room_digest const& t, std::string const& id) {
   for (auto const& i : t.insights) {
     if (i.id == id) return &i.text;
@@ -126,7 +167,7 @@ std::string const* text_of(room_digest const& t, std::string const& id) {
 }
 
 void html_insight(std::string& out, words const& w, room_digest const& t,
-                  room_digest::insight const& i) {
+                  room_digest::insight const& i, std::vector<comment_view> const& comments) {
   out += "<li class=\"outcome\" id=\"" + html_escape(t.id + "-" + i.id) + "\"><p class=\"text\">" +
          html_escape(i.text) + "</p><dl><dt>" + w.votes + "</dt><dd>" + std::to_string(i.votes) +
          "</dd><dt>" + w.status + "</dt><dd><strong>" + status_label(w, i.status) +
@@ -152,6 +193,7 @@ void html_insight(std::string& out, words const& w, room_digest const& t,
     }
     out += "</ol></details>";
   }
+  html_comments(out, w.comments, comments_on(comments, t.id, i.id));
   out += "</li>";
 }
 
@@ -184,7 +226,7 @@ std::string html_escape(std::string_view s) {
   return out;
 }
 
-std::string outcomes_json(session_digest const& d) {
+std::string outcomes_json(session_digest const& d, std::vector<comment_view> const& comments) {
   json_writer w;
   w.begin_object().field("event", d.event_id).field("title", d.title);
   w.key("tables").begin_array();
@@ -208,15 +250,19 @@ std::string outcomes_json(session_digest const& d) {
           .field("note", i.note);
       if (!i.into.empty()) w.field("into", i.into);
       write_history(w, i);
+      write_comments(w, comments_on(comments, t.id, i.id));
       w.end_object();
     }
-    w.end_array().end_object();
+    w.end_array();
+    write_comments(w, comments_on(comments, t.id, {}));
+    w.end_object();
   }
   w.end_array().end_object();
   return w.release();
 }
 
-std::string outcomes_html(session_digest const& d, std::string_view lang) {
+std::string outcomes_html(session_digest const& d, std::vector<comment_view> const& comments,
+                          std::string_view lang) {
   auto const& w = lang == "fr" ? french : english;
   std::string out =
       std::string("<!doctype html>\n<html lang=\"") + w.lang +
@@ -247,14 +293,37 @@ std::string outcomes_html(session_digest const& d, std::string_view lang) {
       out += std::string("<p>") + w.no_insights + "</p>";
     } else {
       out += "<ol class=\"outcomes\">";
-      for (auto const& i : t.insights) html_insight(out, w, t, i);
+      for (auto const& i : t.insights) html_insight(out, w, t, i, comments);
       out += "</ol>";
     }
+    html_comments(out, w.table_comments, comments_on(comments, t.id, {}));
     out += "</section>";
   }
   out += "</main></body></html>\n";
   return out;
 }
+
+namespace {
+
+http_response outcomes_response(std::string body, bool html, std::string const& if_none) {
+  http_response r;
+  r.body = std::move(body);
+  r.content_type = html ? "text/html; charset=utf-8" : "application/json";
+  // Everyone may cache it, and revalidates at once: a status set a moment ago
+  // must show on the next load.
+  char etag[24];
+  std::snprintf(etag, sizeof etag, "\"%016llx\"",
+                static_cast<unsigned long long>(stable_hash(r.body)));
+  r.headers.emplace_back("ETag", etag);
+  r.headers.emplace_back("Cache-Control", "public, no-cache");
+  if (if_none == etag) {
+    r.status = 304;
+    r.body.clear();
+  }
+  return r;
+}
+
+}  // namespace
 
 void serve_outcomes(node& n, std::uint32_t worker, http_request req, http_done done) {
   auto const path = req.target.substr(0, req.target.find('?'));
@@ -267,23 +336,15 @@ void serve_outcomes(node& n, std::uint32_t worker, http_request req, http_done d
     q.remove_prefix(param.size());
   }
   collect_digest(n, worker, false,
-                 [html, lang, if_none = req.header("if-none-match"),
-                  done = std::move(done)](session_digest d) {
-                   http_response r;
-                   r.body = html ? outcomes_html(d, lang) : outcomes_json(d);
-                   r.content_type = html ? "text/html; charset=utf-8" : "application/json";
-                   // Everyone may cache it, and revalidates at once: a status
-                   // set a moment ago must show on the next load.
-                   char etag[24];
-                   std::snprintf(etag, sizeof etag, "\"%016llx\"",
-                                 static_cast<unsigned long long>(stable_hash(r.body)));
-                   r.headers.emplace_back("ETag", etag);
-                   r.headers.emplace_back("Cache-Control", "public, no-cache");
-                   if (if_none == etag) {
-                     r.status = 304;
-                     r.body.clear();
-                   }
-                   done(std::move(r));
+                 [&n, worker, html, lang, if_none = req.header("if-none-match"),
+                  done = std::move(done)](session_digest d) mutable {
+                   collect_comments(n, worker,
+                                    [html, lang, if_none = std::move(if_none), d = std::move(d),
+                                     done = std::move(done)](std::vector<comment_view> comments) {
+                                      done(outcomes_response(html ? outcomes_html(d, comments, lang)
+                                                                  : outcomes_json(d, comments),
+                                                             html, if_none));
+                                    });
                  });
 }
 

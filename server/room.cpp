@@ -285,6 +285,15 @@ room::ticket room::set_outcome(participant const& p, cmd::outcome op, std::int64
   return submit(p, {}, now_ms, std::move(op));
 }
 
+room::ticket room::comment(participant const& p, cmd::comment op, std::int64_t now_ms) {
+  return submit(p, {}, now_ms, std::move(op));
+}
+
+room::ticket room::review_comment(participant const& p, cmd::comment_review op,
+                                  std::int64_t now_ms) {
+  return submit(p, {}, now_ms, std::move(op));
+}
+
 room::ticket room::report(table_config const& table, std::string_view text, std::int64_t now_ms) {
   return submit({}, {}, now_ms, cmd::report{table, std::string(text)});
 }

@@ -79,6 +79,16 @@ struct insight_entry {
   std::vector<outcome_change> history;  // oldest first, the latest max_outcome_history
 };
 
+// A comment on a table's outcomes, after the event (room_apply_comments.cpp).
+struct comment_entry {
+  std::string id;
+  std::string insight;  // empty: on the table as a whole
+  std::string text;
+  participant by;  // name cleared when erased on request
+  std::int64_t ts = 0;
+  bool approved = false;  // else held for the chair; a rejected one is gone
+};
+
 class room;
 
 // The room's log (the engine). `submit` must eventually make every replica
@@ -214,6 +224,24 @@ class room {
   // an insight's outcome: `outcome` event, decided at apply
   // (room_apply_outcomes.cpp).
   ticket set_outcome(participant const& p, cmd::outcome op, std::int64_t now_ms);
+
+  // Comments after the event (room_apply_comments.cpp): anyone with a token
+  // comments on the table or one of its insights; the comment is held until
+  // the chair approves it (shown on the outcomes page) or rejects it (gone).
+  // No event: a held comment is nobody's to see but the chair's, who reads
+  // them through the admin API; the state carries them (store, Redis).
+  ticket comment(participant const& p, cmd::comment op, std::int64_t now_ms);
+  ticket review_comment(participant const& p, cmd::comment_review op, std::int64_t now_ms);
+  std::vector<comment_entry> const& comments() const noexcept { return comments_; }
+  // A comment says one thing: a long paragraph, like an outcome's note.
+  static constexpr std::size_t max_comment_text = 1000;
+  // One person's comments per table (held and approved): enough to answer a
+  // few insights, too few to drown the others' voices.
+  static constexpr std::size_t max_comments_per_person = 5;
+  // Held comments per table: the chair's queue, read in one page.
+  static constexpr std::size_t max_held_comments = 200;
+  // Every comment of a table, rewritten with the state on every change.
+  static constexpr std::size_t max_comments = 1000;
 
   // Who is at the table (room_apply_roles.cpp). The table's moderator or the
   // chair gives a participant seated here one of the event's table roles, or
@@ -576,6 +604,8 @@ class room {
   outcome on(room_command const& c, cmd::poll_vote const&);
   outcome on(room_command const& c, cmd::poll_close const&);
   outcome on(room_command const& c, cmd::react const&);
+  outcome on(room_command const& c, cmd::comment const&);
+  outcome on(room_command const& c, cmd::comment_review const&);
   // A member of this room: anyone in the plenary, someone seated at a table.
   outcome require_member(room_command const& c) const;
   poll_entry* find_poll(std::string const& id);
@@ -703,6 +733,7 @@ class room {
   bool recalled_ = false;
 
   std::vector<insight_entry> insights_;
+  std::vector<comment_entry> comments_;  // in the order posted
   std::uint64_t next_insight_ = 1;
   std::uint64_t insight_order_ = 0;
   std::vector<hand_entry> hands_;

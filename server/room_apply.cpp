@@ -331,6 +331,10 @@ void room::forget(std::string const& id) {
   }
   std::erase_if(hands_, [&](hand_entry const& h) { return h.id == id; });
   std::erase_if(held_, [&](held_entry const& h) { return h.from.id == id; });
+  std::erase_if(comments_, [&](comment_entry const& e) { return e.by.id == id && !e.approved; });
+  for (auto& e : comments_) {
+    if (e.by.id == id) e.by.name.clear();
+  }
   forget_ballots(id);
   profiles_.erase(id);
   mix_changed_ = true;

@@ -98,6 +98,15 @@ void write_op(json_writer& w, command_op const& op) {
                 .field("note", c.note)
                 .field("into", c.into);
           },
+          [&](cmd::comment const& c) {
+            w.field("op", "comment")
+                .field("id", c.id)
+                .field("insight", c.insight)
+                .field("text", c.text);
+          },
+          [&](cmd::comment_review const& c) {
+            w.field("op", "comment_review").field("id", c.id).field("approve", c.approve);
+          },
           [&](cmd::pick const& c) { w.field("op", "pick").field("participant", c.participant); },
           [&](cmd::end_turn const&) { w.field("op", "end_turn"); },
           [&](cmd::drop_hand const& c) {
@@ -284,6 +293,17 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
       r.get("status", c.status);
       r.get("note", c.note);
       r.get("into", c.into);
+    });
+  if (name == "comment")
+    return with(cmd::comment{}, [&](auto& c) {
+      r.get("id", c.id);
+      r.get("insight", c.insight);
+      r.get("text", c.text);
+    });
+  if (name == "comment_review")
+    return with(cmd::comment_review{}, [&](auto& c) {
+      r.get("id", c.id);
+      r.get("approve", c.approve);
     });
   if (name == "pick")
     return with(cmd::pick{}, [&](auto& c) { r.get("participant", c.participant); });

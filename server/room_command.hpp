@@ -177,6 +177,19 @@ struct role {
   std::string participant;
   std::string role;  // empty: taken back
 };
+// A comment on a table's outcomes, after the event, from someone who took
+// part; held for the chair (room_apply_comments.cpp). `id` is stamped at
+// submission, so the poster learns it and every replica stores the same.
+struct comment {
+  std::string id;
+  std::string insight;  // empty: on the table as a whole
+  std::string text;
+};
+// The chair approves a held comment (it is shown) or rejects it (gone).
+struct comment_review {
+  std::string id;
+  bool approve = true;
+};
 }  // namespace cmd
 
 using command_op =
@@ -186,7 +199,8 @@ using command_op =
                  cmd::outcome, cmd::hide, cmd::mute, cmd::remove_member, cmd::premoderate,
                  cmd::review, cmd::pick, cmd::end_turn, cmd::drop_hand, cmd::timer_pause,
                  cmd::timer_extend, cmd::poll, cmd::poll_vote, cmd::poll_close, cmd::react,
-                 cmd::help, cmd::move, cmd::recall, cmd::recall_ended, cmd::role>;
+                 cmd::help, cmd::move, cmd::recall, cmd::recall_ended, cmd::role, cmd::comment,
+                 cmd::comment_review>;
 
 struct room_command {
   // The node that submitted it and its ticket there: that node, and only it,

@@ -194,6 +194,19 @@ void room::write_state(json_writer& w, bool replica) const {
     w.end_object();
   }
   w.end_array();
+  w.key("comments").begin_array();
+  for (auto const& e : comments_) {
+    w.begin_object()
+        .field("id", e.id)
+        .field("insight", e.insight)
+        .field("text", e.text)
+        .field("ts", e.ts)
+        .field("approved", e.approved)
+        .key("by");
+    write_participant(w, e.by);
+    w.end_object();
+  }
+  w.end_array();
   w.key("insights").begin_array();
   for (auto const& i : insights_) {
     w.begin_object().field("id", i.id).field("text", i.text).field("order", i.order).key("by");
@@ -339,6 +352,17 @@ bool room::read_state(std::string_view json, bool replica) {
     e.insight = num_in<bool>(h, "insight", false);
     simdjson::dom::element from;
     if (!h["from"].get(from)) e.from = participant_in(from);
+  }
+  comments_.clear();  // a state written before comments existed has none
+  for (simdjson::dom::element e : array_in(doc, "comments")) {
+    comment_entry& ce = comments_.emplace_back();
+    ce.id = str_in(e, "id");
+    ce.insight = str_in(e, "insight");
+    ce.text = str_in(e, "text");
+    ce.ts = num_in<std::int64_t>(e, "ts", 0);
+    ce.approved = num_in<bool>(e, "approved", false);
+    simdjson::dom::element by;
+    if (!e["by"].get(by)) ce.by = participant_in(by);
   }
   next_insight_ = num_in<std::uint64_t>(doc, "next_insight", 1);
   messages_total_ = num_in<std::uint64_t>(doc, "messages_total", 0);

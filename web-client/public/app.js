@@ -20,6 +20,7 @@ import {
 import { attachModeration, setModerationHooks, renderRules } from '/moderation.js';
 import { attachPolls, wirePolls } from '/polls.js';
 import { attachHosts, setHostsHooks, wireHosts, anonymousChoice } from '/hosts.js';
+import { loadComments, wireComments } from '/comments.js';
 
 // ---- views -----------------------------------------------------------------------
 
@@ -107,6 +108,8 @@ function onWelcome(client, reply) {
   renderPhaseOptions();
   state.tables = client.tables;
   renderRules();
+  // The comments after the event wait in the tables' state: the chair reads them over HTTP.
+  if (role() === 'chair') loadComments();
   if (reply.token) identity.save({ name: reply.you.name, token: reply.token, guest: true });
   else if (state.token) identity.save({ name: reply.you.name, token: state.token, guest: false });
   if (!reply.you || !reply.you.table) {
@@ -447,6 +450,7 @@ function wireChair() {
   });
   onClick('report-md', () => downloadReport('md'));
   onClick('report-json', () => downloadReport('json'));
+  wireComments();
 }
 
 // A link with a token connects at once and takes the token out of the address
