@@ -158,7 +158,9 @@ unsigned admin_access(node& n, http_request const& req) {
 // The method an admin route takes; empty for an unknown route, which
 // handle_admin answers with 404.
 std::string_view admin_method(std::string_view path) {
-  if (path == "/api/archive" || path == "/api/report" || path == "/api/report.md") return "GET";
+  if (path == "/api/archive" || path == "/api/report" || path == "/api/report.md" ||
+      path == "/report")
+    return "GET";
   if (path == "/api/erase" || path == "/api/tables" || path == "/api/broadcast" ||
       path == "/api/outcomes")
     return "POST";
@@ -297,7 +299,8 @@ void handle_http(node& n, std::uint32_t worker, http_request req, http_done done
   bool const reading = req.method == "GET" || req.method == "HEAD";
   if (reading && (path == "/outcomes" || path == "/api/outcomes"))
     return serve_outcomes(n, worker, std::move(req), std::move(done));
-  if (path.starts_with("/api/"))
+  // The report page is the admin API's report as HTML: the same access.
+  if (path.starts_with("/api/") || path == "/report")
     return handle_api(n, worker, path, std::move(req), std::move(done));
   if (req.method != "GET" && req.method != "HEAD") return done(text(405, "method not allowed\n"));
   done(serve_file(n, req.target));

@@ -181,6 +181,7 @@ outcome room::on(room_command const& c, cmd::review const& op) {
   state_changed_ = true;
   if (op.approve) {
     ++messages_total_;
+    picture_.contributed(c.ts);
     emit_message(h.id, h.from, h.text, h.ts);
   }
   tell_held(h, false, op.approve);
