@@ -36,6 +36,7 @@ describe('the report page in Chromium', { timeout: 120000 }, () => {
     await joinAs(ada, 'Ada');
     await ada.click('#table-list button[data-table="synergies"]');
     await ada.locator('#table-body').waitFor({ state: 'visible', timeout: WAIT });
+    await ada.click('#tabs button[data-tab=lobby]');
     await ada.click('#table-list button[data-table="big-data"]');
     // The hop is in the report once the old table applied Ada's leave.
     const deadline = Date.now() + WAIT;
@@ -58,7 +59,7 @@ describe('the report page in Chromium', { timeout: 120000 }, () => {
     assert.equal(await page.locator('svg.chart title').count(), 5);
     assert.equal(await page.locator('table.figures').count(), 5);
     const matrix = page.locator('table.figures', { hasText: 'Hops: from (rows) to (columns)' });
-    const row = matrix.locator('tr', { has: page.locator('th', { hasText: /^synergies$/ }) });
+    const row = matrix.locator('tbody tr', { has: page.locator('th', { hasText: /^synergies$/ }) });
     const columns = await matrix.locator('thead th').allTextContents();
     const cells = await row.locator('td').allTextContents();
     assert.equal(cells[columns.indexOf('big-data')], '1');
