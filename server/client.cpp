@@ -447,8 +447,8 @@ bool client::dispatch(protocol::command& cmd) {
               if (!o && publish) {
                 // Published: the report goes to the plenary's log. The reply
                 // waits for nothing more; the plenary event follows soon.
-                n.on_home(n.plenary(),
-                          [cfg = r.config(), text, now](room& p) { p.report(cfg, text, now); });
+                n.on_home(n.plenary(), [cfg = r.config(), text, now, figures = r.report_figures()](
+                                           room& p) { p.report(cfg, text, now, figures); });
               }
               reply(std::move(o));
             });
@@ -705,6 +705,7 @@ bool client::do_hello(std::string rid, protocol::hello& h) {
                 self->table_.clear();  // full or closed meanwhile: plenary only
               } else {
                 self->worker_.rooms.try_emplace(room_id, table_slot).first->second.add(self.get());
+                self->was_seated_ = true;
                 for (auto const& b : table_replay) self->enqueue(b);
               }
               self->finish_hello(std::move(rid), std::move(h), std::move(snap), std::move(phase),
@@ -804,8 +805,12 @@ bool client::do_join(std::string rid, std::string table) {
 
 void client::seat(room_slot& s, std::function<void(outcome, std::string)> done) {
   hopping_ = true;
+  // Where this connection comes from, for the table's participation picture.
+  std::string from = !table_.empty() ? table_
+                     : was_seated_   ? std::string(table_picture::from_plenary)
+                                     : std::string(table_picture::from_lobby);
   node_.on_home(s, [self = shared_from_this(), m = self_member(), said = said_,
-                    done = std::move(done)](room& r) mutable {
+                    from = std::move(from), done = std::move(done)](room& r) mutable {
     // Back on the client's worker with the outcome and the snapshot.
     auto finish = [self = std::move(self), done = std::move(done), id = r.id()](
                       outcome o, std::string snap) mutable {
@@ -823,6 +828,7 @@ void client::seat(room_slot& s, std::function<void(outcome, std::string)> done) 
         if (!o && self->table_ != id) {
           self->leave_table();  // the hop: the old table's stream ends here
           self->table_ = id;
+          self->was_seated_ = true;
           self->worker_.rooms.try_emplace(id, table_slot).first->second.add(self.get());
         }
         done(std::move(o), std::move(snap));
@@ -830,7 +836,7 @@ void client::seat(room_slot& s, std::function<void(outcome, std::string)> done) 
       });
     };
     // The snapshot is taken right after our join is applied: at its seq.
-    r.after(r.join(m, node::now_ms(), std::move(said)),
+    r.after(r.join(m, node::now_ms(), std::move(said), std::move(from)),
             [&r, who = m.who, finish = std::move(finish)](outcome o) mutable {
               std::string snap;
               if (!o) {

@@ -185,7 +185,8 @@ class client : public std::enable_shared_from_this<client> {
   bool hello_done_ = false;
   bool closed_ = false;
   bool closing_ = false;
-  std::string table_;  // current table; empty: plenary only
+  std::string table_;        // current table; empty: plenary only
+  bool was_seated_ = false;  // at a table before: a join now comes from the plenary
   // A hop (join, move, hello's re-seat) is in flight; a `join` read meanwhile
   // and the latest move wait for it, so that table_ follows the room's log.
   bool hopping_ = false;

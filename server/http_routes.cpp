@@ -168,7 +168,7 @@ std::optional<std::string> comment_id(std::string_view path) {
 // handle_admin answers with 404.
 std::string_view admin_method(std::string_view path) {
   if (path == "/api/archive" || path == "/api/report" || path == "/api/report.md" ||
-      path == comments_path)
+      path == comments_path || path == "/report")
     return "GET";
   if (path == "/api/erase" || path == "/api/tables" || path == "/api/broadcast" ||
       path == "/api/outcomes" || comment_id(path))
@@ -323,7 +323,8 @@ void handle_http(node& n, std::uint32_t worker, http_request req, http_done done
                              "the body must be sent as application/json"));
     return post_comment(n, worker, std::move(req), std::move(done));
   }
-  if (path.starts_with("/api/"))
+  // The report page is the admin API's report as HTML: the same access.
+  if (path.starts_with("/api/") || path == "/report")
     return handle_api(n, worker, path, std::move(req), std::move(done));
   if (req.method != "GET" && req.method != "HEAD") return done(text(405, "method not allowed\n"));
   done(serve_file(n, req.target));

@@ -7,6 +7,7 @@
 #include "server/durable_log.hpp"
 #include "server/invitation.hpp"
 #include "server/node.hpp"
+#include "server/report_page.hpp"
 
 #include <algorithm>
 #include <thread>
@@ -50,6 +51,7 @@ room_digest digest_of(room const& r, bool events, durable_log* log) {
   }
   for (auto const& [id, h] : r.roles()) d.roles.emplace_back(h.role, h.name);
   std::sort(d.roles.begin(), d.roles.end());
+  d.picture = r.picture();
   d.participants = r.participants_total();
   d.speakers = r.speakers_total();
   d.messages = r.messages_total();
@@ -149,9 +151,35 @@ void markdown_polls(std::string& md, room_digest const& t, std::string const& he
   }
 }
 
+// Hops, how long people sat, and the per-minute samples of one table.
+void write_picture(json_writer& w, room_digest const& t, std::uint64_t out) {
+  auto const& p = t.picture;
+  auto const s = p.stays();
+  w.field("hops_in", p.hops_in())
+      .field("hops_out", out)
+      .key("stays")
+      .begin_object()
+      .field("count", s.count)
+      .field("seated_now", static_cast<std::uint64_t>(p.seated()))
+      .field("person_minutes", s.person_minutes())
+      .field("mean_minutes", s.mean_minutes())
+      .field("median_minutes", s.median_minutes)
+      .end_object();
+  w.key("per_minute").begin_array();
+  for (auto const& m : p.samples()) {
+    w.begin_object()
+        .field("minute", m.minute * table_picture::minute_ms)
+        .field("peak", static_cast<std::uint64_t>(m.peak))
+        .field("seated", static_cast<std::uint64_t>(m.seated))
+        .field("contributions", static_cast<std::uint64_t>(m.contributions))
+        .end_object();
+  }
+  w.end_array().field("per_minute_dropped", p.dropped_minutes());
+}
+
 // A table in the report and the archive: the archive adds the epoch, the
 // draft and the events.
-void write_table(json_writer& w, room_digest const& t, bool archive) {
+void write_table(json_writer& w, room_digest const& t, bool archive, std::uint64_t out) {
   w.begin_object()
       .field("id", t.id)
       .field("topic", t.topic)
@@ -195,6 +223,7 @@ void write_table(json_writer& w, room_digest const& t, bool archive) {
   for (auto const& [role, name] : t.roles)
     w.begin_object().field("role", role).field("name", name).end_object();
   w.end_array();
+  write_picture(w, t, out);
   if (archive) {
     w.key("events").begin_array();
     for (auto const& e : t.events) w.raw(e);
@@ -203,7 +232,27 @@ void write_table(json_writer& w, room_digest const& t, bool archive) {
   w.end_object();
 }
 
+// The hop matrix as [{from, to, count}]: every arrival at a table by origin.
+void write_hops(json_writer& w, session_digest const& d) {
+  w.key("hops").begin_array();
+  for (auto const& t : d.tables) {
+    for (auto const& [from, n] : t.picture.arrivals())
+      w.begin_object().field("from", from).field("to", t.id).field("count", n).end_object();
+  }
+  w.end_array();
+}
+
 }  // namespace
+
+std::map<std::string, std::uint64_t> hops_out(session_digest const& d) {
+  std::map<std::string, std::uint64_t> out;
+  for (auto const& t : d.tables) {
+    for (auto const& [from, n] : t.picture.arrivals()) {
+      if (table_picture::is_table(from)) out[from] += n;
+    }
+  }
+  return out;
+}
 
 std::string report_json(session_digest const& d) {
   json_writer w;
@@ -214,9 +263,12 @@ std::string report_json(session_digest const& d) {
       .field("title", d.title)
       .field("phase", d.phase)
       .end_object();
+  auto const out = hops_out(d);
   w.key("tables").begin_array();
-  for (auto const& t : d.tables) write_table(w, t, false);
-  w.end_array().key("plenary").begin_object().key("reports").begin_array();
+  for (auto const& t : d.tables) write_table(w, t, false, out.count(t.id) ? out.at(t.id) : 0);
+  w.end_array();
+  write_hops(w, d);
+  w.key("plenary").begin_object().key("reports").begin_array();
   for (auto const& r : d.plenary.reports) w.raw(r);
   w.end_array().key("broadcasts").begin_array();
   for (auto const& b : d.plenary.broadcasts) w.raw(b);
@@ -228,6 +280,7 @@ std::string report_json(session_digest const& d) {
 
 std::string report_markdown(session_digest const& d) {
   std::string md = "# " + d.title + "\n\nPhase: " + d.phase + "\n";
+  auto const out = hops_out(d);
   for (auto const& t : d.tables) {
     md += "\n## " + t.topic + "\n\n";
     md += "- Table: `" + t.id + "`\n";
@@ -238,6 +291,13 @@ std::string report_markdown(session_digest const& d) {
     md += "- Messages: " + std::to_string(t.messages) + " (" + std::to_string(t.deleted_messages) +
           " deleted)\n";
     md += "- Hidden by the moderator: " + std::to_string(t.hidden) + "\n";
+    auto const s = t.picture.stays();
+    md += "- Sat here: " + std::to_string(s.count) + " stays, " +
+          std::to_string(s.person_minutes()) + " person-minutes (median " +
+          std::to_string(s.median_minutes) + " min); " + std::to_string(t.picture.seated()) +
+          " seated now\n";
+    md += "- Hops: " + std::to_string(t.picture.hops_in()) + " in from other tables, " +
+          std::to_string(out.count(t.id) ? out.at(t.id) : 0) + " out to other tables\n";
     if (!t.mix.empty()) {
       std::string groups;
       for (auto const& [group, n] : t.mix)
@@ -279,6 +339,15 @@ std::string report_markdown(session_digest const& d) {
     md += "- " + std::string(field_of(e, "text")) + "\n";
   }
   markdown_polls(md, d.plenary, "###");
+  md += "\n## Hops between tables\n\n";
+  bool any = false;
+  for (auto const& t : d.tables) {
+    for (auto const& [from, n] : t.picture.arrivals()) {
+      md += "- " + from + " to " + t.id + ": " + std::to_string(n) + "\n";
+      any = true;
+    }
+  }
+  if (!any) md += "(none)\n";
   return md;
 }
 
@@ -298,9 +367,12 @@ std::string archive_json(session_digest const& d) {
   w.end_array().key("events").begin_array();
   for (auto const& e : d.plenary.events) w.raw(e);
   w.end_array().end_object();
+  auto const out = hops_out(d);
   w.key("tables").begin_array();
-  for (auto const& t : d.tables) write_table(w, t, true);
-  w.end_array().end_object();
+  for (auto const& t : d.tables) write_table(w, t, true, out.count(t.id) ? out.at(t.id) : 0);
+  w.end_array();
+  write_hops(w, d);
+  w.end_object();
   return w.release();
 }
 
@@ -362,16 +434,15 @@ void handle_admin(node& n, std::uint32_t worker, http_request req, http_done don
                       std::make_shared<std::size_t>(0), std::move(done));
     return;
   }
-  if (req.method == "GET" && (path == "/api/report" || path == "/api/report.md")) {
-    bool const md = path == "/api/report.md";
-    collect_digest(n, worker, false, [md, done = std::move(done)](session_digest d) {
-      if (md) {
-        http_response r;
-        r.content_type = "text/markdown; charset=utf-8";
-        r.body = report_markdown(d);
-        return done(std::move(r));
-      }
-      done(json_response(200, report_json(d)));
+  if (req.method == "GET" &&
+      (path == "/api/report" || path == "/api/report.md" || path == "/report")) {
+    collect_digest(n, worker, false, [path, done = std::move(done)](session_digest d) {
+      if (path == "/api/report") return done(json_response(200, report_json(d)));
+      http_response r;
+      bool const md = path == "/api/report.md";
+      r.content_type = md ? "text/markdown; charset=utf-8" : "text/html; charset=utf-8";
+      r.body = md ? report_markdown(d) : report_html(d);
+      done(std::move(r));
     });
     return;
   }

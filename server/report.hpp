@@ -5,6 +5,7 @@
 #pragma once
 
 #include "server/http_routes.hpp"
+#include "server/room_picture.hpp"
 
 #include <map>
 #include <string>
@@ -50,7 +51,8 @@ struct room_digest {
   // and the table roles held: (role, display name), by role.
   std::map<std::string, std::size_t> mix;
   std::vector<std::pair<std::string, std::string>> roles;
-  std::string goal;  // from the event config
+  table_picture picture;  // occupancy and contributions per minute, arrivals, stays
+  std::string goal;       // from the event config
   std::vector<std::string> questions;
   std::vector<std::string> reports;     // plenary: report events (JSON), in order
   std::vector<std::string> broadcasts;  // plenary: broadcast events (JSON), in order
@@ -66,6 +68,9 @@ struct session_digest {
 };
 
 std::string report_json(session_digest const& d);
+// People who left each table for another, by table id (the hops out): the
+// other tables' arrivals from it.
+std::map<std::string, std::uint64_t> hops_out(session_digest const& d);
 std::string report_markdown(session_digest const& d);
 
 // Collects a digest of every room, then calls `then` on worker `w`. With

@@ -155,7 +155,7 @@ void room::settle_skipped() {
 
 // --- operations --------------------------------------------------------------
 
-room::ticket room::join(member const& m, std::int64_t now_ms, profile said) {
+room::ticket room::join(member const& m, std::int64_t now_ms, profile said, std::string from) {
   if (has_member(m.conn) || joining_.count(m.conn)) return 0;
   if (is_plenary()) {
     members_.emplace(m.conn, m);
@@ -167,7 +167,7 @@ room::ticket room::join(member const& m, std::int64_t now_ms, profile said) {
   // gets then is exactly at that point of the log.
   joining_.emplace(m.conn, m);
   join_tickets_.emplace(next_ticket_ + 1, m.conn);
-  return submit(m.who, conn_key(m.conn), now_ms, cmd::join{std::move(said)});
+  return submit(m.who, conn_key(m.conn), now_ms, cmd::join{std::move(said), std::move(from)});
 }
 
 room::ticket room::leave(std::uint64_t conn, std::int64_t now_ms) {
@@ -294,8 +294,16 @@ room::ticket room::review_comment(participant const& p, cmd::comment_review op,
   return submit(p, {}, now_ms, std::move(op));
 }
 
-room::ticket room::report(table_config const& table, std::string_view text, std::int64_t now_ms) {
-  return submit({}, {}, now_ms, cmd::report{table, std::string(text)});
+room::ticket room::report(table_config const& table, std::string_view text, std::int64_t now_ms,
+                          cmd::report_figures figures) {
+  return submit({}, {}, now_ms, cmd::report{table, std::string(text), figures});
+}
+
+cmd::report_figures room::report_figures() const {
+  auto const s = picture_.stays();
+  auto const whole = [](std::uint64_t n) { return static_cast<std::int64_t>(n); };
+  return {whole(seen_.size()), whole(spoke_.size()), whole(messages_total_),   whole(s.count),
+          s.person_minutes(),  s.median_minutes,     whole(picture_.hops_in())};
 }
 
 room::ticket room::broadcast(participant const& from, std::string_view text, std::int64_t now_ms) {

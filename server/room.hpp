@@ -21,6 +21,7 @@
 #include "protocol/json_writer.hpp"
 #include "server/participant.hpp"
 #include "server/room_command.hpp"
+#include "server/room_picture.hpp"
 #include "server/room_polls.hpp"
 
 #include <cstdint>
@@ -185,8 +186,9 @@ class room {
   // when its join is applied. The plenary's membership is this node's own:
   // joining it submits nothing.
   // `said`: what the participant said of themselves at hello, kept by the
-  // table for its mix and shown beside their name.
-  ticket join(member const& m, std::int64_t now_ms, profile said = {});
+  // table for its mix and shown beside their name. `from`: where the
+  // connection sat before (cmd::join), for the participation picture.
+  ticket join(member const& m, std::int64_t now_ms, profile said = {}, std::string from = {});
   // Stops the connection's deliveries at once and submits its leave; 0 when
   // it was not a member.
   ticket leave(std::uint64_t conn, std::int64_t now_ms);
@@ -387,7 +389,10 @@ class room {
   bool take_recalled() noexcept { return std::exchange(recalled_, false); }
 
   // Plenary events (everyone is a member of the plenary).
-  ticket report(table_config const& table, std::string_view text, std::int64_t now_ms);
+  ticket report(table_config const& table, std::string_view text, std::int64_t now_ms,
+                cmd::report_figures figures = {});
+  // This table's figures for its report (the plenary `report` event's).
+  cmd::report_figures report_figures() const;
   ticket broadcast(participant const& from, std::string_view text, std::int64_t now_ms);
   ticket phase(std::string_view name, std::int64_t now_ms);
   // Opens a table: refused at apply (bad_request) when the id is one the
@@ -489,6 +494,8 @@ class room {
   // Participants who posted at least one message here, and messages deleted.
   std::size_t speakers_total() const noexcept { return spoke_.size(); }
   std::size_t messages_deleted() const noexcept { return messages_deleted_; }
+  // Occupancy and contributions per minute, arrivals by origin, stays.
+  table_picture const& picture() const noexcept { return picture_; }
   std::vector<buffer> const& reports() const noexcept { return reports_; }
   std::string const& phase_name() const noexcept { return phase_; }
   // At a glance, for the chair's overview (the lobby rows): raised hands
@@ -751,6 +758,7 @@ class room {
   std::map<std::string, profile> profiles_;   // by participant id: what they said at hello
   std::map<std::string, role_holder> roles_;  // by participant id
   std::vector<std::string> roles_offered_;    // the event's table roles
+  table_picture picture_;
 
   // Plenary only: what stays in its snapshot for anyone who arrives later.
   std::vector<buffer> reports_;

@@ -72,6 +72,7 @@ outcome room::on(room_command const& c, cmd::join const& op) {
       return make_error(error_code::full, "the table is full");
     }
     roster_.emplace(c.conn, participant{c.who.id, c.who.name, c.who.who, c.who.moderates});
+    picture_.sat(c.who.id, c.ts, op.from);  // a second connection of someone seated changes nothing
     seen_.insert(c.who.id);
     profiles_[c.who.id] = op.said;
     mix_changed_ = true;
@@ -100,6 +101,7 @@ outcome room::on(room_command const& c, cmd::leave const&) {
   bool const elsewhere = std::any_of(roster_.begin(), roster_.end(),
                                      [&](auto const& r) { return r.second.id == who.id; });
   if (elsewhere) return {};
+  picture_.left(who.id, c.ts);
   bool changed = std::erase_if(hands_, [&](hand_entry const& h) { return h.id == who.id; }) > 0;
   if (speaker_ && speaker_->id == who.id) {
     speaker_.reset();
@@ -124,6 +126,11 @@ outcome room::on(room_command const& c, cmd::say const& op) {
   if (holds_from(c.who)) return hold(c, op.id, op.text, from, false);
   ++messages_total_;
   if (spoke_.insert(c.who.id).second) state_changed_ = true;
+  if (!is_plenary()) {
+    // A message rewrites the state once a minute at most (see README, limits).
+    if (picture_.new_minute(c.ts)) state_changed_ = true;
+    picture_.contributed(c.ts);
+  }
   auto const id = op.id.empty() ? "m" + std::to_string(seq_ + 1) : op.id;
   emit_message(id, from, op.text, c.ts);
   return {};
@@ -213,6 +220,7 @@ void room::capture_insight(std::string id, std::string text, participant by, std
   i.text = std::move(text);
   i.by = std::move(by);
   i.order = ++insight_order_;
+  picture_.contributed(ts);
   emit_insight(i, ts);
 }
 
@@ -426,6 +434,17 @@ outcome room::on(room_command const& c, cmd::report const& op) {
             .field("moderator", op.table.moderator)
             .field("text", op.text)
             .field("ts", c.ts);
+        auto const& f = op.figures;
+        w.field("participants", f.participants)
+            .field("spoke", f.spoke)
+            .field("messages", f.messages)
+            .key("stays")
+            .begin_object()
+            .field("count", f.stays)
+            .field("person_minutes", f.person_minutes)
+            .field("median_minutes", f.median_minutes)
+            .end_object()
+            .field("hops_in", f.hops_in);
       },
       id);
   reports_.push_back(history_.back().json);

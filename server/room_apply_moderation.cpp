@@ -194,6 +194,7 @@ outcome room::on(room_command const& c, cmd::review const& op) {
     capture_insight(h.id, h.text, h.from, c.ts);
   } else if (op.approve) {
     ++messages_total_;
+    picture_.contributed(c.ts);
     emit_message(h.id, h.from, h.text, h.ts);
   }
   tell_held(h, false, op.approve);

@@ -45,6 +45,7 @@ void write_op(json_writer& w, command_op const& op) {
             w.field("op", "join");
             if (!c.said.stakeholder.empty()) w.field("stakeholder", c.said.stakeholder);
             if (!c.said.expertise.empty()) w.field("expertise", c.said.expertise);
+            if (!c.from.empty()) w.field("from", c.from);
           },
           [&](cmd::leave const&) { w.field("op", "leave"); },
           [&](cmd::say const& c) {
@@ -74,6 +75,14 @@ void write_op(json_writer& w, command_op const& op) {
           [&](cmd::report const& c) {
             w.field("op", "report").field("text", c.text);
             write_table(w, c.table);
+            auto const& f = c.figures;
+            w.field("participants", f.participants)
+                .field("spoke", f.spoke)
+                .field("messages", f.messages)
+                .field("stays", f.stays)
+                .field("person_minutes", f.person_minutes)
+                .field("median_minutes", f.median_minutes)
+                .field("hops_in", f.hops_in);
           },
           [&](cmd::broadcast const& c) { w.field("op", "broadcast").field("text", c.text); },
           [&](cmd::phase const& c) { w.field("op", "phase").field("name", c.name); },
@@ -226,6 +235,7 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
     return with(cmd::join{}, [&](auto& c) {
       r.get("stakeholder", c.said.stakeholder);
       r.get("expertise", c.said.expertise);
+      r.get("from", c.from);
     });
   if (name == "leave") return with(cmd::leave{}, none);
   if (name == "say")
@@ -263,6 +273,14 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
     return with(cmd::report{}, [&](auto& c) {
       c.table = r.table();
       r.get("text", c.text);
+      auto& f = c.figures;  // a command logged before the figures has none
+      r.get("participants", f.participants);
+      r.get("spoke", f.spoke);
+      r.get("messages", f.messages);
+      r.get("stays", f.stays);
+      r.get("person_minutes", f.person_minutes);
+      r.get("median_minutes", f.median_minutes);
+      r.get("hops_in", f.hops_in);
     });
   if (name == "broadcast") return with(cmd::broadcast{}, [&](auto& c) { r.get("text", c.text); });
   if (name == "phase") return with(cmd::phase{}, [&](auto& c) { r.get("name", c.name); });

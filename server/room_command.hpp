@@ -33,6 +33,9 @@ struct table_config {
 namespace cmd {
 struct join {
   profile said;  // from the joiner's hello
+  // Where the connection sat before: a table id (a hop), "lobby" or
+  // "plenary" (table_picture); empty: a resumed seat.
+  std::string from;
 };
 struct leave {};
 struct say {
@@ -74,9 +77,16 @@ struct summary {
 struct open {
   bool open = true;
 };
+// A table's figures when its report was published, carried by the command
+// so that every node's `report` event says the same.
+struct report_figures {
+  std::int64_t participants = 0, spoke = 0, messages = 0;
+  std::int64_t stays = 0, person_minutes = 0, median_minutes = 0, hops_in = 0;
+};
 struct report {
   table_config table;
   std::string text;
+  report_figures figures;
 };
 struct broadcast {
   std::string text;

@@ -158,6 +158,8 @@ void room::write_state(json_writer& w, bool replica) const {
       .field("phase", phase_);
   write_ids(w, "spoke", spoke_);
   write_ids(w, "seen", seen_);
+  w.key("picture");
+  picture_.write(w, replica);
   w.key("aliases").begin_object();
   for (auto const& [shown, id] : aliases_) w.field(shown, id);
   w.end_object();
@@ -378,6 +380,12 @@ bool room::read_state(std::string_view json, bool replica) {
   phase_ = str_in(doc, "phase");
   seen_ = ids_in(doc, "seen");
   spoke_ = ids_in(doc, "spoke");
+  simdjson::dom::element pic;
+  if (doc["picture"].get(pic)) {
+    picture_ = {};  // a state written before the picture
+  } else {
+    picture_.read(pic, replica);
+  }
   erased_ = ids_in(doc, "erased");
   hidden_ = ids_in(doc, "hidden");
   muted_ = ids_in(doc, "muted");

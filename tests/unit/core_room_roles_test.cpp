@@ -217,7 +217,7 @@ TEST_CASE("erasure takes a holder's role and what they said; the state and the l
   CHECK(back.roles().at("ann").role == "rapporteur");
   CHECK(back.profiles().at("ann").expertise == "water policy");
 
-  room_command c{"n1", 7, "n1:1", r.mod, t0, cmd::join{{"citizen", "a \"line\""}}};
+  room_command c{"n1", 7, "n1:1", r.mod, t0, cmd::join{{"citizen", "a \"line\""}, {}}};
   auto const join_back = command_from_json(command_json(c));
   REQUIRE(join_back);
   CHECK(std::get<cmd::join>(join_back->op).said.stakeholder == "citizen");

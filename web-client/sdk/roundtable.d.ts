@@ -381,6 +381,13 @@ export interface ReportEvent extends RoomEventBase {
   moderator: string;
   text: string;
   ts: number;
+  /** The table's figures when the report was published. */
+  participants?: number;
+  spoke?: number;
+  messages?: number;
+  stays?: { count: number; person_minutes: number; median_minutes: number };
+  /** People who came from another table. */
+  hops_in?: number;
 }
 
 export interface BroadcastEvent extends RoomEventBase {
