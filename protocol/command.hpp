@@ -39,6 +39,9 @@ inline constexpr std::int64_t capacity = 100000;
 // `recall`: tables close at most two hours on, the length of a long breakout.
 inline constexpr std::int64_t recall_minutes = 120;
 inline constexpr std::int64_t recall_seconds = recall_minutes * 60;
+// `balance`: the tables named, at most what an event may hold (--max-tables).
+inline constexpr std::size_t balance_tables_min = 2;
+inline constexpr std::size_t balance_tables_max = 1000;
 }  // namespace limits
 
 struct resume_point {
@@ -240,10 +243,16 @@ struct give_role {
   std::string role;  // empty: none
 };
 
+// Chair: move participants so that the open tables' counts differ by at most
+// one; `tables` empty: every open table, else those (2 or more, distinct).
+struct balance {
+  std::vector<std::string> tables;
+};
+
 using body = std::variant<hello, join, leave, say, hand, speaker, insight, vote, del, timer,
                           summary, broadcast, phase, table, create_table, ping, outcome, hide,
                           restore, mute, remove_from_table, moderation, approve, reject, poll,
-                          poll_vote, poll_close, react, help, move, recall, give_role>;
+                          poll_vote, poll_close, react, help, move, recall, give_role, balance>;
 
 struct command {
   // The request id exactly as the client wrote it (a JSON number or string),

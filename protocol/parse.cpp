@@ -23,12 +23,12 @@ namespace {
 namespace od = simdjson::ondemand;
 
 // Wire op names, in the order of the alternatives of `body`.
-constexpr std::array<std::string_view, 32> op_names = {
+constexpr std::array<std::string_view, 33> op_names = {
     "hello",        "join",    "leave",   "say",     "hand",      "speaker",    "insight",
     "vote",         "delete",  "timer",   "summary", "broadcast", "phase",      "table",
     "create_table", "ping",    "outcome", "hide",    "restore",   "mute",       "remove",
     "moderation",   "approve", "reject",  "poll",    "poll_vote", "poll_close", "react",
-    "help",         "move",    "recall",  "role"};
+    "help",         "move",    "recall",  "role",    "balance"};
 static_assert(op_names.size() == std::variant_size_v<body>);
 
 // The position of T among the alternatives of `body`, so `build` can switch on it.
@@ -49,6 +49,7 @@ static_assert(op_names[index_of<create_table>] == "create_table");
 static_assert(op_names[index_of<remove_from_table>] == "remove");
 static_assert(op_names[index_of<move>] == "move" && op_names[index_of<recall>] == "recall");
 static_assert(op_names[index_of<give_role>] == "role");
+static_assert(op_names[index_of<balance>] == "balance");
 
 // Nesting a client message needs is 3 (hello.resume.room); deeper only happens
 // inside ignored fields. A bound keeps the skipping recursion shallow.
@@ -97,6 +98,7 @@ enum class key : std::uint8_t {
   stakeholder,
   expertise,
   role,
+  tables,
   count
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(key::count)> key_names = {
@@ -105,13 +107,13 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(key::count)> key
     "capacity", "open",      "status",      "note",      "into",    "item",     "participant",
     "on",       "reason",    "premoderate", "pause",     "extend",  "question", "options",
     "multiple", "live",      "poll",        "choices",   "emoji",   "done",     "minutes",
-    "cancel",   "anonymous", "stakeholder", "expertise", "role"};
+    "cancel",   "anonymous", "stakeholder", "expertise", "role",    "tables"};
 
 // What one field held. Strings point into simdjson's string buffer, valid until
 // the next parse.
 struct slot {
   // big: an integer past int64, or a number simdjson cannot represent.
-  // list: an array of a list key (`options`, `choices`), its elements in
+  // list: an array of a list key (`options`, `choices`, `tables`), its elements in
   // parser::impl::lists.
   enum class kind : std::uint8_t {
     missing,
@@ -364,8 +366,8 @@ struct parser::impl {
   std::size_t capacity = 0;
 
   std::array<slot, static_cast<std::size_t>(key::count)> slots;
-  // The elements of the list keys, `options` then `choices`.
-  std::array<std::vector<slot>, 2> lists;
+  // The elements of the list keys, `options`, `choices` and `tables`.
+  std::array<std::vector<slot>, 3> lists;
   std::vector<resume_entry> resume;
   bool has_resume = false;
   std::optional<error> resume_error;  // reported only when the op is hello
@@ -383,7 +385,10 @@ struct parser::impl {
   bool build_poll(poll& c);
   bool build_poll_vote(poll_vote& c);
   simdjson::error_code read_list(od::value v, slot& s, std::vector<slot>& items);
-  std::vector<slot>& list_of(key k) { return lists[k == key::options ? 0 : 1]; }
+  std::vector<slot>& list_of(key k) {
+    return lists[k == key::options ? 0 : k == key::choices ? 1 : 2];
+  }
+  bool build_balance(balance& c);
   // The shared fields of hide/restore and of mute/remove.
   bool item_op(hide& c) {
     return id_field(key::room, false, c.room) && id_field(key::item, true, c.item);
@@ -686,7 +691,8 @@ bool parser::impl::run(std::string_view message, command& out, std::string_view 
       e = read_rid(field.value(), out);
     } else if (k == "resume") {
       e = read_resume(field.value());
-    } else if (auto known = key_of(k); known == key::options || known == key::choices) {
+    } else if (auto known = key_of(k);
+               known == key::options || known == key::choices || known == key::tables) {
       e = read_list(field.value(), slots[static_cast<std::size_t>(*known)], list_of(*known));
     } else if (known) {
       e = read_slot(field.value(), slots[static_cast<std::size_t>(*known)]);
@@ -929,6 +935,8 @@ bool parser::impl::build(std::size_t op_index, command& out) {
              id_field(key::participant, true, c.participant) &&
              label_field(key::role, false, limits::role, c.role);
     }
+    case index_of<balance>:
+      return build_balance(out.op.emplace<balance>());
   }
   return fail(error_code::internal, "unhandled op");
 }
@@ -1009,6 +1017,27 @@ bool parser::impl::build_poll(poll& c) {
     if (std::find(c.options.begin(), c.options.end(), label) != c.options.end())
       return fail_field(error_code::bad_request, key::options, "has the same option twice");
     c.options.emplace_back(label);
+  }
+  return true;
+}
+
+// Table ids, distinct; absent or null: every open table. Whether they exist
+// and are open is the server's to check.
+bool parser::impl::build_balance(balance& c) {
+  auto const& s = at(key::tables);
+  if (s.k == slot::kind::missing || s.k == slot::kind::null) return true;
+  auto const& items = list_of(key::tables);
+  auto const count = "must be an array of " + std::to_string(limits::balance_tables_min) + " to " +
+                     std::to_string(limits::balance_tables_max) + " table ids";
+  if (s.k != slot::kind::list || items.size() < limits::balance_tables_min ||
+      items.size() > limits::balance_tables_max)
+    return fail_field(error_code::bad_request, key::tables, count);
+  for (auto const& item : items) {
+    if (item.k != slot::kind::string || !is_id(item.str) || item.str == "plenary")
+      return fail_field(error_code::bad_request, key::tables, count);
+    if (std::find(c.tables.begin(), c.tables.end(), item.str) != c.tables.end())
+      return fail_field(error_code::bad_request, key::tables, "names a table twice");
+    c.tables.emplace_back(item.str);
   }
   return true;
 }

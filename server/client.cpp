@@ -566,6 +566,8 @@ bool client::dispatch(protocol::command& cmd) {
                   room& r, member const& m) mutable { return r.react(m, std::move(c), now); });
         } else if constexpr (std::is_same_v<T, protocol::move>) {
           return do_move(std::move(rid), op, now);
+        } else if constexpr (std::is_same_v<T, protocol::balance>) {
+          return do_balance(std::move(rid), op, now);
         } else if constexpr (std::is_same_v<T, protocol::recall>) {
           return room_op(std::move(rid), node_.plenary(),
                          [c = cmd::recall{op.seconds, op.cancel}, now](room& r, member const& m) {
@@ -905,8 +907,61 @@ bool client::do_move(std::string rid, protocol::move& op, std::int64_t now) {
   }
   return room_op(
       std::move(rid), node_.plenary(),
-      [c = cmd::move{std::move(op.participant), std::move(op.name), std::move(op.table)}, now](
+      [c = cmd::move{std::move(op.participant), std::move(op.name), std::move(op.table), {}}, now](
           room& r, member const& m) mutable { return r.move(m.who, std::move(c), now); });
+}
+
+bool client::do_balance(std::string rid, protocol::balance& op, std::int64_t now) {
+  if (!who_.is_chair()) {
+    reply_error(rid, {error_code::forbidden, "only the chair balances tables"});
+    return true;
+  }
+  std::vector<room_slot*> slots;
+  if (op.tables.empty()) {
+    for (auto* s : node_.tables()) {
+      if (s->open.load(std::memory_order_relaxed)) slots.push_back(s);
+    }
+  }
+  for (auto const& id : op.tables) {
+    auto* s = node_.find_room(id);
+    if (!s || id == room::plenary_id) {
+      reply_error(rid, {error_code::not_found, "no table '" + id + "'"});
+      return true;
+    }
+    if (!s->open.load(std::memory_order_relaxed)) {
+      reply_error(rid, {error_code::forbidden, "table '" + id + "' is closed: reopen it first"});
+      return true;
+    }
+    slots.push_back(s);
+  }
+  std::vector<balance_table> tables;
+  for (auto* s : slots) {
+    std::lock_guard lock(s->mix_mutex);
+    tables.push_back({s->config.id, s->config.capacity, s->people, s->movable});
+  }
+  auto const moves = plan_balance(std::move(tables));
+  json_writer list;
+  list.begin_array();
+  cmd::balance c;
+  for (auto const& m : moves) {
+    list.begin_object().key("participant").begin_object();
+    list.field("id", m.who.id).field("name", m.who.name).end_object();
+    list.field("from", m.from).field("table", m.table).end_object();
+    c.moves.push_back({m.who.id, {}, m.table, m.from});
+  }
+  list.end_array();
+  if (moves.empty()) {  // balanced already: nothing to order
+    auto r = reply_head(rid);
+    r.key("moves").raw(list.str()).end_object();
+    send_reply(r.release());
+    return true;
+  }
+  node_.on_home(node_.plenary(), [self = shared_from_this(), rid = std::move(rid), chair = who_,
+                                  c = std::move(c), list = list.release(), now](room& r) mutable {
+    r.after(r.balance(chair, std::move(c), now),
+            replier(std::move(self), std::move(rid), "moves", std::move(list)));
+  });
+  return false;
 }
 
 std::string client::alias_at(std::string const& room_id, bool anonymous) const {

@@ -56,6 +56,8 @@ class client : public std::enable_shared_from_this<client> {
   std::uint64_t serial() const noexcept { return serial_; }
   std::uint32_t worker_index() const noexcept { return worker_.index; }
   participant const& who() const noexcept { return who_; }
+  // The table this connection is at (empty: none); its worker thread only.
+  std::string const& table() const noexcept { return table_; }
   // Local member-list bookkeeping (see member_list).
   std::size_t slots_[2] = {0, 0};
 
@@ -152,6 +154,10 @@ class client : public std::enable_shared_from_this<client> {
   // The chair's `move`: checked against the lobby here, then ordered in the
   // plenary's log, which every node applies (node::publish seats the person).
   bool do_move(std::string rid, protocol::move& op, std::int64_t now);
+  // The chair's `balance`: planned here from this node's tables (open ones,
+  // or those named), then ordered in the plenary's log as one command; the
+  // reply lists the moves.
+  bool do_balance(std::string rid, protocol::balance& op, std::int64_t now);
   // Stops the table's stream here and (unless told not to) leaves the room.
   void leave_table(bool tell_room = true);
   // The reply to an op that ran on a room's home: posted back to this

@@ -362,11 +362,14 @@ void node::publish(room_slot& s) {
     changed |= s.help.exchange(s.r->help_requested()) != s.r->help_requested();
     if (s.r->take_mix_changed()) {
       auto mix = s.r->mix();
+      auto movable = s.r->movable();
       std::lock_guard lock(s.mix_mutex);
       if (s.mix != mix) {
         s.mix = std::move(mix);
         changed = true;
       }
+      s.people = static_cast<std::int64_t>(s.r->people());
+      s.movable = std::move(movable);
     }
     if (changed) tables_changed();
   }
@@ -407,7 +410,10 @@ void node::publish(room_slot& s) {
         for (auto* c : it->second.items()) {
           bool const named = order.what.participant.empty() ? c->who().name == order.what.name
                                                             : c->who().id == order.what.participant;
-          if (named) theirs.push_back(c);
+          // A balance moves a person only from where it saw them: one who
+          // hopped meanwhile chose another table, and keeps it.
+          bool const there = order.what.from.empty() || c->table() == order.what.from;
+          if (named && there) theirs.push_back(c);
         }
         for (auto* c : theirs) c->move_to(order.what.table, order.by);
       });

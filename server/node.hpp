@@ -105,9 +105,13 @@ struct room_slot {
   std::atomic<int> summary{0};
   std::atomic<bool> help{false};  // the table called the chair
   // People seated per stakeholder group (room::mix), set on the home thread,
-  // read by the lobby's writers: under the mutex, a map is no atomic.
+  // read by the lobby's writers: under the mutex, a map is no atomic. Under
+  // it too, for the chair's `balance`: how many people are seated, and who
+  // may be moved, the most recently seated first (room::people, movable).
   std::mutex mix_mutex;
   std::map<std::string, std::int64_t> mix;
+  std::int64_t people = 0;
+  std::vector<balance_person> movable;
   std::unique_ptr<boost::asio::steady_timer> timer;  // home thread only
   // The coalesced counts (polls, reactions): armed when the room has some to
   // tell and none is due, so at most one delivery per interval (home thread).

@@ -19,6 +19,7 @@
 
 #include "protocol/error.hpp"
 #include "protocol/json_writer.hpp"
+#include "server/balance_plan.hpp"
 #include "server/participant.hpp"
 #include "server/room_command.hpp"
 #include "server/room_picture.hpp"
@@ -378,6 +379,15 @@ class room {
     participant by;
   };
   std::vector<move_order> take_moves() { return std::exchange(moves_, {}); }
+  // The chair's `balance` (room_apply_balance.cpp): the moves planned on the
+  // chair's node, in the plenary's log as one command, each handed out as a
+  // move order (with `from`: only a connection still there moves).
+  ticket balance(participant const& chair, cmd::balance op, std::int64_t now_ms);
+  // What a table tells the planner: how many people are seated (moderators
+  // and the chair included, each person once), and the participants who may
+  // be moved, the most recently seated first.
+  std::size_t people() const;
+  std::vector<balance_person> movable() const;
   // Back to the plenary (plenary commands too): the chair's countdown, a
   // `recall` event everyone receives. Its end is a command (every replica's
   // countdown submits `recall_ended`; the first ends it, the others find it
@@ -458,7 +468,8 @@ class room {
   bool take_timer_changed() noexcept { return std::exchange(timer_changed_, false); }
   std::vector<table_config> take_created() { return std::exchange(created_, {}); }
   // Set when who is seated, or what they said of themselves, changed: the
-  // lobby's mix is worth recomputing (a walk over the roster) only then.
+  // lobby's mix and the balance's people and movable are worth recomputing
+  // (walks over the roster) only then.
   bool take_mix_changed() noexcept { return std::exchange(mix_changed_, false); }
 
   // Durable state: everything but history, members and who is here (they do
@@ -623,6 +634,7 @@ class room {
   // A poll as the `poll` event and snapshots show it (without counts).
   void write_poll(protocol::json_writer& w, poll_entry const& p) const;
   outcome on(room_command const& c, cmd::move const&);
+  outcome on(room_command const& c, cmd::balance const&);
   outcome on(room_command const& c, cmd::recall const&);
   outcome on(room_command const& c, cmd::recall_ended const&);
   // Everyone back: the `recall` event with `ended`, and the node is told.
@@ -693,10 +705,11 @@ class room {
 
   std::deque<history_entry> history_;
   std::vector<buffer> outbox_;
-  std::map<std::uint64_t, member> members_;       // this node's connections, by serial
-  std::map<std::uint64_t, member> joining_;       // join submitted, not applied yet
-  std::map<ticket, std::uint64_t> join_tickets_;  // ticket -> joining connection
-  std::map<std::string, participant> roster_;     // everyone here, by connection key
+  std::map<std::uint64_t, member> members_;         // this node's connections, by serial
+  std::map<std::uint64_t, member> joining_;         // join submitted, not applied yet
+  std::map<ticket, std::uint64_t> join_tickets_;    // ticket -> joining connection
+  std::map<std::string, participant> roster_;       // everyone here, by connection key
+  std::map<std::string, std::uint64_t> seated_at_;  // the log position of each one's join
   std::vector<std::uint32_t> per_worker_;
 
   // This node's commands not applied yet, with who waits for each.

@@ -73,6 +73,7 @@ outcome room::on(room_command const& c, cmd::join const& op) {
     }
     roster_.emplace(c.conn, participant{c.who.id, c.who.name, c.who.who, c.who.moderates});
     picture_.sat(c.who.id, c.ts, op.from);  // a second connection of someone seated changes nothing
+    seated_at_[c.conn] = lsn_;
     seen_.insert(c.who.id);
     profiles_[c.who.id] = op.said;
     mix_changed_ = true;
@@ -95,6 +96,7 @@ outcome room::on(room_command const& c, cmd::leave const&) {
   auto const who = std::move(it->second);
   roster_.erase(it);
   mix_changed_ = true;
+  seated_at_.erase(c.conn);
   emit(
       "presence", c.ts, [&](json_writer& w) { w.field("left", who.id); }, {}, who.id);
   // A hand goes down with the participant's last connection here.

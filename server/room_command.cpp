@@ -147,6 +147,18 @@ void write_op(json_writer& w, command_op const& op) {
                 .field("name", c.name)
                 .field("table", c.table);
           },
+          [&](cmd::balance const& c) {
+            // Three lists of one length: who, from where, to where.
+            w.field("op", "balance");
+            auto const list = [&](char const* key, std::string cmd::move::*field) {
+              w.key(key).begin_array();
+              for (auto const& m : c.moves) w.value(m.*field);
+              w.end_array();
+            };
+            list("participants", &cmd::move::participant);
+            list("from", &cmd::move::from);
+            list("tables", &cmd::move::table);
+          },
           [&](cmd::recall const& c) {
             w.field("op", "recall").field("seconds", c.seconds).field("cancel", c.cancel);
           },
@@ -357,6 +369,16 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
       r.get("participant", c.participant);
       r.get("name", c.name);
       r.get("table", c.table);
+    });
+  if (name == "balance")
+    return with(cmd::balance{}, [&](auto& c) {
+      std::vector<std::string> who, from, to;
+      r.get_list("participants", who);
+      r.get_list("from", from);
+      r.get_list("tables", to);
+      if (who.size() != from.size() || who.size() != to.size()) r.ok = false;
+      for (std::size_t i = 0; r.ok && i < who.size(); ++i)
+        c.moves.push_back({std::move(who[i]), {}, std::move(to[i]), std::move(from[i])});
     });
   if (name == "recall")
     return with(cmd::recall{}, [&](auto& c) {

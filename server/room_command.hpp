@@ -172,6 +172,11 @@ struct move {
   std::string participant;
   std::string name;
   std::string table;
+  std::string from;  // balance: only the connections still at that table move
+};
+// The chair's `balance` (room_apply_balance.cpp): the moves its node planned.
+struct balance {
+  std::vector<move> moves;
 };
 // Back to the plenary: a countdown of `seconds` (0: at once), or `cancel`.
 struct recall {
@@ -210,7 +215,7 @@ using command_op =
                  cmd::review, cmd::pick, cmd::end_turn, cmd::drop_hand, cmd::timer_pause,
                  cmd::timer_extend, cmd::poll, cmd::poll_vote, cmd::poll_close, cmd::react,
                  cmd::help, cmd::move, cmd::recall, cmd::recall_ended, cmd::role, cmd::comment,
-                 cmd::comment_review>;
+                 cmd::comment_review, cmd::balance>;
 
 struct room_command {
   // The node that submitted it and its ticket there: that node, and only it,

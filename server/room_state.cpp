@@ -267,7 +267,9 @@ void room::write_state(json_writer& w, bool replica) const {
     w.field("epoch", epoch_).field("seq", seq_).field("lsn", lsn_);
     w.key("roster").begin_array();
     for (auto const& [conn, p] : roster_) {
-      w.begin_object().field("conn", conn).field("moderates", p.moderates).key("who");
+      auto const at = seated_at_.find(conn);
+      w.begin_object().field("conn", conn).field("moderates", p.moderates);
+      w.field("at", at == seated_at_.end() ? std::uint64_t{0} : at->second).key("who");
       write_participant(w, p);
       w.end_object();
     }
@@ -303,11 +305,13 @@ bool room::read_state(std::string_view json, bool replica) {
     seq_ = seq;
     roster_.clear();
     mix_changed_ = true;
+    seated_at_.clear();
     for (simdjson::dom::element r : array_in(doc, "roster")) {
       simdjson::dom::element who;
       if (r["who"].get(who)) continue;
       auto p = participant_in(who);
       p.moderates = str_in(r, "moderates");
+      seated_at_[str_in(r, "conn")] = num_in<std::uint64_t>(r, "at", 0);
       roster_.emplace(str_in(r, "conn"), std::move(p));
     }
     hands_.clear();

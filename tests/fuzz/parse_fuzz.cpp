@@ -170,6 +170,14 @@ void check_invariants(command const& c) {
           check(op.room.empty() || id_ok(op.room), "react room");
           check(id_ok(op.item), "react item");
           check(is_reaction_emoji(op.emoji), "react emoji");
+        } else if constexpr (std::is_same_v<T, balance>) {
+          check(op.tables.empty() || (op.tables.size() >= limits::balance_tables_min &&
+                                      op.tables.size() <= limits::balance_tables_max),
+                "balance tables count");
+          for (std::size_t i = 0; i < op.tables.size(); ++i) {
+            check(id_ok(op.tables[i]) && op.tables[i] != "plenary", "balance table");
+            for (std::size_t j = 0; j < i; ++j) check(op.tables[i] != op.tables[j], "distinct");
+          }
         } else if constexpr (std::is_same_v<T, give_role>) {
           check(op.table.empty() || id_ok(op.table), "role table");
           check(id_ok(op.participant), "role participant");
@@ -276,6 +284,12 @@ std::string to_json(command const& c) {
         } else if constexpr (std::is_same_v<T, react>) {
           if (!op.room.empty()) w.field("room", op.room);
           w.field("item", op.item).field("emoji", op.emoji);
+        } else if constexpr (std::is_same_v<T, balance>) {
+          if (!op.tables.empty()) {
+            w.key("tables").begin_array();
+            for (auto const& t : op.tables) w.value(t);
+            w.end_array();
+          }
         } else if constexpr (std::is_same_v<T, give_role>) {
           if (!op.table.empty()) w.field("table", op.table);
           w.field("participant", op.participant);

@@ -157,7 +157,7 @@ struct generator {
         return cmd::hide{pick(2) == 0 ? some_item('m') : some_item('i'), pick(3) != 0};
       // The hosts' plenary commands: a table refuses them, the same on every replica.
       case 5:
-        return cmd::move{who, "", "t2"};
+        return cmd::move{who, "", "t2", {}};
       case 6:
         return cmd::recall{static_cast<std::int64_t>(pick(3)) * 30, pick(4) == 0};
       case 7:
@@ -693,10 +693,10 @@ TEST_CASE("a move reaches every replica of the plenary; a refused one reaches no
   cluster nodes(2, plenary_cfg());
   for (auto& r : nodes.rooms) r->set_known_tables({"t1", "t2"});
   auto const chair = person("ch", role::chair);
-  nodes.answer(0, nodes.at(0).move(person("m", role::moderator, "t1"), {"a", "", "t2"}, t0),
+  nodes.answer(0, nodes.at(0).move(person("m", role::moderator, "t1"), {"a", "", "t2", {}}, t0),
                "moderator");
-  nodes.answer(0, nodes.at(0).move(chair, {"a", "", "t9"}, t0), "unknown table");
-  nodes.answer(1, nodes.at(1).move(chair, {"", "Name a", "t2"}, t0), "by name");
+  nodes.answer(0, nodes.at(0).move(chair, {"a", "", "t9", {}}, t0), "unknown table");
+  nodes.answer(1, nodes.at(1).move(chair, {"", "Name a", "t2", {}}, t0), "by name");
   nodes.log.deliver();
   nodes.run_ready();
   using answer = std::pair<std::string, std::string>;

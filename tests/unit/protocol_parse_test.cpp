@@ -172,7 +172,7 @@ TEST_CASE("op_name names every alternative as on the wire") {
       "vote",         "delete",  "timer",   "summary", "broadcast", "phase",      "table",
       "create_table", "ping",    "outcome", "hide",    "restore",   "mute",       "remove",
       "moderation",   "approve", "reject",  "poll",    "poll_vote", "poll_close", "react",
-      "help",         "move",    "recall",  "role"};
+      "help",         "move",    "recall",  "role",    "balance"};
   REQUIRE(std::size(expected) == std::variant_size_v<body>);
   CHECK(op_name(body{hello{}}) == "hello");
   CHECK(op_name(body{del{}}) == "delete");

@@ -1,6 +1,7 @@
 // The hosts' tools in the browser: the chair console's "move people" form (a
 // list typed or loaded from a CSV file, sent as moves, each refusal listed by
-// line) and "back to the plenary" form; what a moved participant sees (the
+// line), its "balance the tables" button (who moved where, listed) and "back
+// to the plenary" form; what a moved participant sees (the
 // table the chair seated them at, and who moved them), and the recall's
 // countdown in every view, then everyone back in the plenary.
 import { parseMoves } from '/sdk/roundtable.js';
@@ -33,6 +34,24 @@ async function sendMoves() {
   $('move-results').replaceChildren(...lines.map((text) => h('li', { text })));
   if (summary) notice(summary);
   announce([summary, ...lines].filter(Boolean).join(' '));
+}
+
+// The chair's "balance the tables": who moved, from which table to which.
+async function balanceTables() {
+  let reply;
+  try {
+    reply = await state.client.balance();
+  } catch (err) {
+    showError(err);
+    return;
+  }
+  const topic = (id) => (state.tables.find((x) => x.id === id) || {}).topic || id;
+  const lines = (reply.moves || []).map((m) =>
+    t('hosts.balanceMoved', { name: m.participant.name, from: topic(m.from), table: topic(m.table) }));
+  const summary = lines.length ? t('hosts.balanceResult', { count: lines.length }) : t('hosts.balanceNone');
+  $('balance-results').replaceChildren(...lines.map((text) => h('li', { text })));
+  notice(summary);
+  announce([summary, ...lines].join(' '));
 }
 
 // ---- back to the plenary --------------------------------------------------------
@@ -93,6 +112,7 @@ export function wireHosts() {
     e.preventDefault();
     sendMoves();
   });
+  $('balance-btn').addEventListener('click', balanceTables);
   // A file's text goes into the list, where the chair can read it before sending.
   $('move-file').addEventListener('change', async () => {
     const file = $('move-file').files[0];

@@ -511,6 +511,11 @@ export interface ReplyError {
   error: { code: ServerErrorCode; message: string };
 }
 
+/** The chair's `balance`: who was moved, from where, to where (empty: balanced already). */
+export interface BalanceReply extends ReplyOk {
+  moves: Array<{ participant: { id: string; name: string }; from: string; table: string }>;
+}
+
 export interface HelloReply extends ReplyOk {
   you: You;
   event: EventInfo;
@@ -564,6 +569,7 @@ export interface Ops {
   reject: { fields: { item: string; room?: RoomId }; reply: ReplyOk };
   help: { fields: { table?: string; done?: boolean }; reply: ReplyOk };
   move: { fields: Move; reply: ReplyOk };
+  balance: { fields: { tables?: string[] }; reply: BalanceReply };
   recall: { fields: { minutes: number } | { seconds: number } | { cancel: true }; reply: ReplyOk };
   ping: { fields: Record<string, never>; reply: ReplyOk };
   poll: { fields: { room: RoomId; question: string; options: string[]; multiple?: boolean; live?: boolean }; reply: ReplyOk };
@@ -780,6 +786,8 @@ export declare class Roundtable {
   move(participant: string, table: string): Promise<ReplyOk>;
   /** Chair: the same for every connected participant with that display name. */
   moveByName(name: string, table: string): Promise<ReplyOk>;
+  /** Chair: evens out the open tables (or those named); each moved person gets `moved`. */
+  balance(tables?: string[]): Promise<BalanceReply>;
   /** Chair: many moves sent at once; one result per move, in order. */
   moveMany(moves: Move[]): Promise<Array<{ move: Move; ok: boolean; error?: RoundtableError }>>;
   /** Chair: everyone back to the plenary in `minutes` (0: now); the tables close then. */

@@ -690,6 +690,12 @@ export class Roundtable {
   /** Chair: the same, for every connected participant with that display name. */
   moveByName(name, table) { return this.request('move', { name, table }); }
   /**
+   * Chair: moves participants (the most recently seated first) so that the
+   * open tables, or those named, differ by at most one; each moved person
+   * gets `moved`. Resolves with the reply: `moves` [{participant, from, table}].
+   */
+  balance(tables = undefined) { return this.request('balance', tables ? { tables } : {}); }
+  /**
    * Chair: many moves at once (e.g. from parseMoves), sent without waiting for
    * each reply. Resolves with one {move, ok, error?} per entry, in order.
    */
