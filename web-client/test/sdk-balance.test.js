@@ -2,30 +2,13 @@
 // tables out, the reply lists who went where (the most recently seated
 // first), each moved client takes its `moved` snapshot as its join; the
 // others are refused, and a balanced event moves nobody.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
-import { Roundtable, RoundtableError } from '../sdk/roundtable.js';
-import { startServer, serverBinary, serverAvailable } from './support/server.js';
+import { RoundtableError } from '../sdk/roundtable.js';
+import { sdkServer } from './support/sdk-session.js';
 
 describe('SDK balance', { timeout: 60000 }, () => {
-  let server;
-  const clients = [];
-  const make = (opts) => {
-    const c = new Roundtable({ url: server.wsUrl, WebSocket, name: 'Tester', ...opts });
-    clients.push(c);
-    return c;
-  };
-
-  before(async () => {
-    assert.ok(serverAvailable(), `roundtable-server not found at ${serverBinary()}`);
-    server = await startServer({ extraArgs: ['--rate-limit', '0'] });
-  });
-
-  after(async () => {
-    for (const c of clients) c.close();
-    if (server) await server.stop();
-  });
+  const { server, make } = sdkServer();
 
   it('moves the latest seated to the emptiest tables; each moved client follows', async () => {
     const chair = make({ name: 'Chair', token: server.chairToken });

@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import WebSocket from 'ws';
-import { Roundtable, RoundtableError, parseMoves } from '../sdk/roundtable.js';
-import { startServer, serverBinary, serverAvailable } from './support/server.js';
+import { RoundtableError, parseMoves } from '../sdk/roundtable.js';
+import { sdkServer } from './support/sdk-session.js';
 
 describe('parseMoves', () => {
   it('reads ids or names by the header, and reports bad lines', () => {
@@ -26,23 +25,7 @@ describe('parseMoves', () => {
 });
 
 describe('SDK hosts', { timeout: 60000 }, () => {
-  let server;
-  const clients = [];
-  const make = (opts) => {
-    const c = new Roundtable({ url: server.wsUrl, WebSocket, name: 'Tester', ...opts });
-    clients.push(c);
-    return c;
-  };
-
-  before(async () => {
-    assert.ok(serverAvailable(), `roundtable-server not found at ${serverBinary()}`);
-    server = await startServer({ extraArgs: ['--rate-limit', '0'] });
-  });
-
-  after(async () => {
-    for (const c of clients) c.close();
-    if (server) await server.stop();
-  });
+  const { server, make } = sdkServer();
 
   it('moves a participant, who takes the snapshot as a join', async () => {
     const chair = make({ name: 'Chair', token: server.chairToken });
@@ -99,31 +82,19 @@ describe('SDK hosts', { timeout: 60000 }, () => {
 });
 
 describe('SDK hosts: recall and anonymous', { timeout: 60000 }, () => {
-  let server;
   let dir;
-  const clients = [];
-  const make = (opts) => {
-    const c = new Roundtable({ url: server.wsUrl, WebSocket, name: 'Tester', ...opts });
-    clients.push(c);
-    return c;
-  };
-
-  before(async () => {
+  let file;
+  before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-hosts-'));
-    const file = path.join(dir, 'event.json');
+    file = path.join(dir, 'event.json');
     fs.writeFileSync(file, JSON.stringify({
       id: 'sdk-hosts', title: 'Hosts', tables: [
         { id: 'open-floor', topic: 'Open floor', anonymous: true },
         { id: 'signed', topic: 'Signed' }],
     }));
-    server = await startServer({ extraArgs: ['--rate-limit', '0', '--event', file] });
   });
-
-  after(async () => {
-    for (const c of clients) c.close();
-    if (server) await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const { server, make } = sdkServer(() => ['--event', file]);
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('posts anonymously where the table allows it, and says no elsewhere', async () => {
     const ada = make({ name: 'Ada' });

@@ -1,11 +1,10 @@
 // The SDK's moderation methods against a real roundtable-server: hide and
 // restore, mute and remove with their reasons, and the SDK's own view of its
 // table once the moderator removed it (no stream, no rejoin).
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
-import { Roundtable, RoundtableError } from '../sdk/roundtable.js';
-import { startServer, serverBinary, serverAvailable } from './support/server.js';
+import { RoundtableError } from '../sdk/roundtable.js';
+import { sdkServer } from './support/sdk-session.js';
 
 async function rejectsWith(promise, code) {
   await assert.rejects(promise, (err) => {
@@ -16,23 +15,7 @@ async function rejectsWith(promise, code) {
 }
 
 describe('SDK moderation', { timeout: 60000 }, () => {
-  let server;
-  const clients = [];
-  const make = (opts) => {
-    const c = new Roundtable({ url: server.wsUrl, WebSocket, name: 'Tester', ...opts });
-    clients.push(c);
-    return c;
-  };
-
-  before(async () => {
-    assert.ok(serverAvailable(), `roundtable-server not found at ${serverBinary()}`);
-    server = await startServer({ extraArgs: ['--rate-limit', '0'] });
-  });
-
-  after(async () => {
-    for (const c of clients) c.close();
-    if (server) await server.stop();
-  });
+  const { server, make } = sdkServer();
 
   it('carries the house rules in the hello reply', async () => {
     const a = make({ name: 'Ada' });

@@ -2,11 +2,10 @@
 // chair's plenary poll, ballots and their coalesced counts (no seq, and no
 // `gap` from the SDK), the close with the final counts, reactions taken back,
 // and what a refused op rejects with.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
-import { Roundtable, RoundtableError, REACTIONS } from '../sdk/roundtable.js';
-import { startServer, serverBinary, serverAvailable } from './support/server.js';
+import { RoundtableError, REACTIONS } from '../sdk/roundtable.js';
+import { sdkServer } from './support/sdk-session.js';
 
 async function rejectsWith(promise, code) {
   await assert.rejects(promise, (err) => {
@@ -17,23 +16,7 @@ async function rejectsWith(promise, code) {
 }
 
 describe('SDK polls and reactions', { timeout: 60000 }, () => {
-  let server;
-  const clients = [];
-  const make = (opts) => {
-    const c = new Roundtable({ url: server.wsUrl, WebSocket, name: 'Tester', ...opts });
-    clients.push(c);
-    return c;
-  };
-
-  before(async () => {
-    assert.ok(serverAvailable(), `roundtable-server not found at ${serverBinary()}`);
-    server = await startServer({ extraArgs: ['--rate-limit', '0'] });
-  });
-
-  after(async () => {
-    for (const c of clients) c.close();
-    if (server) await server.stop();
-  });
+  const { server, make } = sdkServer();
 
   it('asks, votes, counts, closes, and reacts', async () => {
     const chair = make({ name: 'Chair', token: server.chairToken });
