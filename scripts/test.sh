@@ -41,7 +41,9 @@ part() {
 }
 
 build_and_ctest() {
-  scripts/build.sh "$1" && ctest --preset "$1" --timeout 1200
+  # The integration tests are four CTest shards that mostly wait: run them
+  # side by side.
+  scripts/build.sh "$1" && ctest --preset "$1" --timeout 1200 -j "${ROUNDTABLE_CTEST_JOBS:-4}"
 }
 
 part "release build and CTest" build_and_ctest release

@@ -182,16 +182,14 @@ struct seat_view {
       take(*m);
     }
   }
-  // Reads `c` in arrival order until quiet, or until the reply `rid`.
-  void read(ws_client& c, std::string const& rid = {}) {
+  // Reads `c` in arrival order until quiet, or until the reply `rid`; false
+  // when `rid` never came. No assertions: it runs on the test's threads.
+  bool read(ws_client& c, std::string const& rid = {}) {
     for (;;) {
       auto m = c.next(rid.empty() ? 500ms : 5000ms);
-      if (!m) {
-        REQUIRE(rid.empty());
-        return;
-      }
+      if (!m) return rid.empty();
       take(*m);
-      if (!rid.empty() && m->type() == "reply" && m->str("rid") == rid) return;
+      if (!rid.empty() && m->type() == "reply" && m->str("rid") == rid) return true;
     }
   }
 };
@@ -221,25 +219,30 @@ TEST_CASE("balance races: people hop on their own while the chair balances, two 
     }
     // The hoppers hop twice each while the chair balances.
     std::vector<std::thread> threads;
+    std::vector<char> replied(hoppers * 2);
     for (int i = 0; i < hoppers; ++i) {
       threads.emplace_back([&, i] {
         for (int k = 0; k < 2; ++k) {
           auto const rid = "h" + std::to_string(round) + "-" + std::to_string(k);
           auto const to = tables[static_cast<std::size_t>((i + k + round) % 3)];
           people[i]->send("{\"op\":\"join\",\"rid\":\"" + rid + "\",\"table\":\"" + to + "\"}");
-          views[i].read(*people[i], rid);
+          replied[static_cast<std::size_t>(i * 2 + k)] = views[i].read(*people[i], rid);
         }
       });
     }
     auto const reply = chair->request("balance");
     for (auto& t : threads) t.join();
+    for (auto const r : replied) REQUIRE(r);
     REQUIRE(reply.boolean("ok"));
     auto const planned = moves_of(reply);
     for (auto const& m : planned) {
       auto const i = std::stoi(m.who.substr(1));
       if (i >= hoppers) views[i].read_moved(*people[i]);
     }
-    for (int i = 0; i < n; ++i) views[i].read(*people[i]);
+    // Each reads until quiet: side by side, or the quiet waits add up.
+    std::vector<std::thread> readers;
+    for (int i = 0; i < n; ++i) readers.emplace_back([&, i] { views[i].read(*people[i]); });
+    for (auto& t : readers) t.join();
 
     // Every `moved` is one the reply listed for that person; those who did
     // not hop got exactly the moves planned for them.

@@ -180,9 +180,16 @@ TEST_CASE("held insight races: a flood from two nodes meets the queue's bounds e
     auto const at = "\"table\":\"" + table + "\"";
     REQUIRE(chair->request("create_table", at + ",\"topic\":\"Flood\"").boolean("ok"));
     REQUIRE(chair->request("moderation", at + ",\"premoderate\":true").boolean("ok"));
-    for (auto* c : {chair.get(), ann.get(), watch.get(), last[0].get()})
-      REQUIRE(c->request("join", at).boolean("ok"));
-    for (auto& f : flooders) REQUIRE(f->request("join", at).boolean("ok"));
+    // The other node learns of the table from the plenary's log: join once
+    // each connection has heard of it.
+    auto const join = [&](ws_client& c) {
+      REQUIRE(c.wait_for([&](message const& m) {
+        return m.type() == "table_created" && m.str("table") == table;
+      }));
+      REQUIRE(c.request("join", at).boolean("ok"));
+    };
+    for (auto* c : {chair.get(), ann.get(), watch.get(), last[0].get()}) join(*c);
+    for (auto& f : flooders) join(*f);
     for (auto* c : {chair.get(), ann.get(), watch.get()}) c->drain(50ms);
 
     auto const say_still_open = [&] {
