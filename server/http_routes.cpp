@@ -1,11 +1,11 @@
 // HTTP routes: /healthz, /readyz, /metrics, the admin API and static files.
 #include "server/http_routes.hpp"
 
+#include "server/admin_api.hpp"
 #include "server/node.hpp"
 #include "server/outcome_comments.hpp"
 #include "server/outcomes_page.hpp"
 #include "server/redis_engine.hpp"
-#include "server/report.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-// The admin API (/api/...) and the session report: per table the topic, the
+// The session report: per table the topic, the
 // moderator, the published summary, the insights ranked by votes, how many took
 // part and how many messages; the plenary's reports and broadcasts in order.
 // Room state is read on each room's home thread, one room after another.
@@ -81,8 +81,5 @@ void collect_digest(node& n, std::uint32_t w, bool events,
 
 // The whole session as JSON (GET /api/archive).
 std::string archive_json(session_digest const& d);
-
-// Routes under /api/ (already authorized).
-void handle_admin(node& n, std::uint32_t worker, http_request req, http_done done);
 
 }  // namespace roundtable
