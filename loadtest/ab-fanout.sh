@@ -13,7 +13,8 @@
 #      NEW_TLS=1: the new side serves wss:// (--tls-cert/--tls-key, a throwaway CA and
 #      certificate for 127.0.0.1 from scripts/test-cert.sh) and the generator
 #      verifies it (--tls-ca); the old side stays ws://. The TLS row of the comparison is
-#      the same binary twice: NEW_TLS=1 loadtest/ab-fanout.sh SERVER SERVER.
+#      the same binary twice: NEW_TLS=1 loadtest/ab-fanout.sh SERVER SERVER. OLD_TLS=1 likewise
+#      for the old side: both set, two binaries compare over wss://.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 old="${1:?usage: ab-fanout.sh OLD_SERVER NEW_SERVER [LOADGEN]}"
@@ -31,10 +32,14 @@ read -r -a old_args <<<"${OLD_ARGS:-}"
 read -r -a new_args <<<"${NEW_ARGS:-}"
 old_client=()
 new_client=()
+[ -n "${NEW_TLS:-}${OLD_TLS:-}" ] && "$root/scripts/test-cert.sh" "$work"
 if [ -n "${NEW_TLS:-}" ]; then
-  "$root/scripts/test-cert.sh" "$work"
   new_args+=(--tls-cert "$work/cert.pem" --tls-key "$work/key.pem")
   new_client=(--tls-ca "$work/ca.pem")
+fi
+if [ -n "${OLD_TLS:-}" ]; then
+  old_args+=(--tls-cert "$work/cert.pem" --tls-key "$work/key.pem")
+  old_client=(--tls-ca "$work/ca.pem")
 fi
 
 free_port() {
@@ -120,7 +125,8 @@ run() {
   ' "$log.json" "$label" | tee -a "$work/rows"
 }
 
-[ -n "${NEW_TLS:-}" ] && echo "old: ws://, new: wss:// (TLS)"
+scheme() { if [ -n "$1" ]; then echo wss://; else echo ws://; fi; }
+echo "old: $(scheme "${OLD_TLS:-}"), new: $(scheme "${NEW_TLS:-}")"
 echo "label cpu_us_per_delivery deliveries_per_s p50_ms p99_ms problems ack_p50_ms ack_p99_ms"
 for n in $(seq 1 "$rounds"); do
   run old "$old" "$n" "${old_args[@]}"
