@@ -6,56 +6,22 @@
 // countdown at the table, is called off, then ends at once: everyone is back
 // in the plenary and told so. At a table that allows it, a participant ticks
 // "Anonymement" and the others see "Anonymous", not the name.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startServer, serverBinary, serverAvailable } from './support/server.js';
-import { launchChromium, noViolations, focusKey } from './support/browser.js';
-
-const WAIT = 15000;
+import { WAIT, serverAndBrowser, openPage, joinAs, waitOpen, noViolations, press, focusKey } from './support/browser.js';
 
 describe('hosts in Chromium, in French, by keyboard', { timeout: 180000 }, () => {
-  let server;
-  let browser;
-  const errors = [];
-
-  async function open(query) {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await ctx.newPage();
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${server.url}/?lang=fr${query}`);
-    return page;
-  }
-  const waitOpen = (page) => page.waitForFunction(() => document.body.dataset.view !== 'join' &&
-    document.getElementById('conn').dataset.state === 'open', null, { timeout: WAIT });
-  async function press(page, selector) {
-    await page.locator(selector).focus();
-    await page.keyboard.press('Enter');
-  }
-
-  before(async () => {
-    assert.ok(serverAvailable(), `roundtable-server not found at ${serverBinary()}`);
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    if (browser) await browser.close();
-    if (server) await server.stop();
-  });
+  const env = serverAndBrowser();
+  const { errors } = env;
+  const open = (query) => openPage(env.browser, `${env.server.url}/?lang=fr${query}`, errors);
 
   it('moves a participant from the console, then calls everyone back', async () => {
     const ada = await open('');
-    await ada.locator('#join-name').focus();
-    await ada.keyboard.type('Ada Lovelace');
-    await ada.keyboard.press('Enter');
-    await waitOpen(ada);
+    await joinAs(ada, 'Ada Lovelace');
     await press(ada, '#table-list button[data-table="synergies"]');
     await ada.locator('#table-body').waitFor({ state: 'visible', timeout: WAIT });
 
-    const chair = await open(`&token=${encodeURIComponent(server.chairToken)}`);
+    const chair = await open(`&token=${encodeURIComponent(env.server.chairToken)}`);
     await waitOpen(chair);
     await chair.locator('#move-form legend', { hasText: 'Placer des personnes aux tables' }).waitFor({ timeout: WAIT });
     await noViolations(chair, 'chair console with the hosts\u2019 forms');
@@ -101,46 +67,41 @@ describe('hosts in Chromium, in French, by keyboard', { timeout: 180000 }, () =>
     await noViolations(ada, 'back in the plenary');
     assert.deepEqual(errors, []);
   });
+});
+
+describe('anonymous posts in Chromium, in French, by keyboard', { timeout: 180000 }, () => {
+  const env = serverAndBrowser({
+    event: { id: 'anon', title: 'Anonyme', tables: [{ id: 'open-floor', topic: 'Parole libre', anonymous: true }] },
+  });
+  const { errors } = env;
+  const open = (query) => openPage(env.browser, `${env.server.url}/?lang=fr${query}`, errors);
+  const visit = async (name, table) => {
+    const page = await open('');
+    await joinAs(page, name);
+    await press(page, `#table-list button[data-table="${table}"]`);
+    await page.locator('#table-body').waitFor({ state: 'visible', timeout: WAIT });
+    return page;
+  };
+  async function sayAnonymously(page, text) {
+    await page.locator('#say-anon').waitFor({ state: 'visible', timeout: WAIT });
+    await page.locator('#say-anon').focus();
+    await page.keyboard.press('Space');
+    await page.locator('#say-text').focus();
+    await page.keyboard.type(text);
+    await page.keyboard.press('Enter');
+  }
 
   it('posts anonymously where the table allows it', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-anon-'));
-    const file = path.join(dir, 'event.json');
-    fs.writeFileSync(file, JSON.stringify({
-      id: 'anon', title: 'Anonyme', tables: [{ id: 'open-floor', topic: 'Parole libre', anonymous: true }],
-    }));
-    const own = await startServer({ extraArgs: ['--event', file] });
-    try {
-      const visit = async (name) => {
-        const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-        const page = await ctx.newPage();
-        page.on('pageerror', (err) => errors.push(err.message));
-        await page.goto(`${own.url}/?lang=fr`);
-        await page.locator('#join-name').focus();
-        await page.keyboard.type(name);
-        await page.keyboard.press('Enter');
-        await waitOpen(page);
-        await press(page, '#table-list button[data-table="open-floor"]');
-        await page.locator('#table-body').waitFor({ state: 'visible', timeout: WAIT });
-        return page;
-      };
-      const ada = await visit('Ada Lovelace');
-      const bob = await visit('Bob');
-      await ada.locator('#say-anon').waitFor({ state: 'visible', timeout: WAIT });
-      await noViolations(ada, 'a table that takes anonymous contributions');
-      await ada.locator('#say-anon').focus();
-      await ada.keyboard.press('Space');
-      await ada.locator('#say-text').focus();
-      await ada.keyboard.type('Sans mon nom');
-      await ada.keyboard.press('Enter');
-      const line = bob.locator('#messages li', { hasText: 'Sans mon nom' });
-      await line.waitFor({ timeout: WAIT });
-      const text = await line.textContent();
-      assert.match(text, /Anonymous/);
-      assert.doesNotMatch(text, /Ada/);
-      assert.deepEqual(errors, []);
-    } finally {
-      await own.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const ada = await visit('Ada Lovelace', 'open-floor');
+    const bob = await visit('Bob', 'open-floor');
+    await ada.locator('#say-anon').waitFor({ state: 'visible', timeout: WAIT });
+    await noViolations(ada, 'a table that takes anonymous contributions');
+    await sayAnonymously(ada, 'Sans mon nom');
+    const line = bob.locator('#messages li', { hasText: 'Sans mon nom' });
+    await line.waitFor({ timeout: WAIT });
+    const text = await line.textContent();
+    assert.match(text, /Anonymous/);
+    assert.doesNotMatch(text, /Ada/);
+    assert.deepEqual(errors, []);
   });
 });

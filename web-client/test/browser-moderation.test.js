@@ -3,50 +3,18 @@
 // violations on each new state: the house rules in the lobby and at the table,
 // a moderator hiding and restoring a message, muting (the person sees why and
 // cannot post) and removing a participant (back in the lobby, told why).
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, serverBinary, serverAvailable } from './support/server.js';
-import { launchChromium, noViolations, press } from './support/browser.js';
-
-const WAIT = 15000;
-
-const focusKey = (page) => page.evaluate(() => {
-  const a = document.activeElement;
-  return a ? a.id || a.dataset.focus || a.tagName.toLowerCase() : 'none';
-});
+import { WAIT, serverAndBrowser, openPage, joinAs, waitOpen, noViolations, press, focusKey } from './support/browser.js';
 
 describe('moderation in Chromium, in French, by keyboard', { timeout: 180000 }, () => {
-  let server;
-  let browser;
-  const errors = [];
-
-  async function open(query) {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await ctx.newPage();
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${server.url}/?lang=fr${query}`);
-    return page;
-  }
-  const waitOpen = (page) => page.waitForFunction(() => document.body.dataset.view !== 'join' &&
-    document.getElementById('conn').dataset.state === 'open', null, { timeout: WAIT });
-
-  before(async () => {
-    assert.ok(serverAvailable(), `roundtable-server not found at ${serverBinary()}`);
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    if (browser) await browser.close();
-    if (server) await server.stop();
-  });
+  const env = serverAndBrowser();
+  const { errors } = env;
+  const open = (query) => openPage(env.browser, `${env.server.url}/?lang=fr${query}`, errors);
 
   it('hides, restores, mutes and removes, and the person is told why', async () => {
     const ada = await open('');
-    await ada.locator('#join-name').focus();
-    await ada.keyboard.type('Ada');
-    await ada.keyboard.press('Enter');
-    await waitOpen(ada);
+    await joinAs(ada, 'Ada');
     // The house rules, at join.
     await ada.locator('#lobby-rules', { hasText: 'Règles de la session' }).waitFor({ timeout: WAIT });
     await noViolations(ada, 'lobby with rules');
@@ -54,7 +22,7 @@ describe('moderation in Chromium, in French, by keyboard', { timeout: 180000 }, 
     await ada.locator('#table-body').waitFor({ state: 'visible', timeout: WAIT });
     await ada.locator('#table-rules', { hasText: 'Règles de la session' }).waitFor({ timeout: WAIT });
 
-    const mod = await open(`&token=${encodeURIComponent(server.moderatorTokens.synergies)}`);
+    const mod = await open(`&token=${encodeURIComponent(env.server.moderatorTokens.synergies)}`);
     await waitOpen(mod);
     await mod.locator('#table-body').waitFor({ state: 'visible', timeout: WAIT });
     await ada.locator('#say-text').focus();

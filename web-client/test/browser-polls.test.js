@@ -4,54 +4,28 @@
 // participant votes and changes their vote, the moderator closes the poll; the
 // chair asks one in the plenary with results at close; reactions on a message
 // with their counts on both pages.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, serverBinary, serverAvailable } from './support/server.js';
-import { launchChromium, noViolations, press } from './support/browser.js';
-
-const WAIT = 15000;
+import { WAIT, serverAndBrowser, openPage, joinAs, waitOpen, noViolations, press } from './support/browser.js';
 
 describe('polls and reactions in Chromium, in French, by keyboard', { timeout: 180000 }, () => {
-  let server;
-  let browser;
-  const errors = [];
-
-  async function open(query) {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await ctx.newPage();
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${server.url}/?lang=fr${query}`);
-    return page;
-  }
-  const waitOpen = (page) => page.waitForFunction(() => document.body.dataset.view !== 'join' &&
-    document.getElementById('conn').dataset.state === 'open', null, { timeout: WAIT });
+  const env = serverAndBrowser();
+  const { errors } = env;
+  const open = (query) => openPage(env.browser, `${env.server.url}/?lang=fr${query}`, errors);
   async function typeInto(page, selector, text) {
     await page.locator(selector).focus();
     await page.keyboard.type(text);
   }
 
-  before(async () => {
-    assert.ok(serverAvailable(), `roundtable-server not found at ${serverBinary()}`);
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    if (browser) await browser.close();
-    if (server) await server.stop();
-  });
-
   it('a moderator asks, a participant votes, the counts follow, the poll closes', async () => {
     const ada = await open('');
-    await typeInto(ada, '#join-name', 'Ada');
-    await ada.keyboard.press('Enter');
-    await waitOpen(ada);
+    await joinAs(ada, 'Ada');
     await press(ada, '#table-list button[data-table="synergies"]');
     await ada.locator('#table-body').waitFor({ state: 'visible', timeout: WAIT });
     await ada.locator('#table-polls li', { hasText: 'Aucun sondage' }).waitFor({ timeout: WAIT });
     assert.equal(await ada.locator('#table-poll-form').isHidden(), true);
 
-    const mod = await open(`&token=${encodeURIComponent(server.moderatorTokens.synergies)}`);
+    const mod = await open(`&token=${encodeURIComponent(env.server.moderatorTokens.synergies)}`);
     await waitOpen(mod);
     await mod.locator('#table-body').waitFor({ state: 'visible', timeout: WAIT });
     await typeInto(mod, '#table-poll-question', 'Par où commencer ?');
@@ -107,12 +81,10 @@ describe('polls and reactions in Chromium, in French, by keyboard', { timeout: 1
   });
 
   it('the chair asks the plenary, results shown at close', async () => {
-    const chair = await open(`&token=${encodeURIComponent(server.chairToken)}`);
+    const chair = await open(`&token=${encodeURIComponent(env.server.chairToken)}`);
     await waitOpen(chair);
     const bob = await open('');
-    await typeInto(bob, '#join-name', 'Bob');
-    await bob.keyboard.press('Enter');
-    await waitOpen(bob);
+    await joinAs(bob, 'Bob');
     await typeInto(chair, '#plenary-poll-question', 'Quelle priorité ?');
     await typeInto(chair, '#plenary-poll-options', 'Climat');
     await chair.keyboard.press('Enter');

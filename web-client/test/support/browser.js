@@ -64,12 +64,13 @@ export async function joinAs(page, name) {
 }
 
 // For the enclosing describe: the server and Chromium, started before its
-// tests and stopped after; `env.errors` collects the pages' errors.
-export function serverAndBrowser() {
+// tests and stopped after; `env.errors` collects the pages' errors. `options`
+// go to startServer (e.g. `event`: an event config of the describe's own).
+export function serverAndBrowser(options = {}) {
   const env = { server: null, browser: null, errors: [] };
   before(async () => {
     assert.ok(serverAvailable(), `roundtable-server not found at ${serverBinary()}`);
-    env.server = await startServer();
+    env.server = await startServer(options);
     env.browser = await launchChromium();
   });
   after(async () => {

@@ -1,10 +1,11 @@
 // Starts a real roundtable-server for the JS tests: on a free port (`--port 0`,
 // then the `listening on` line tells which), or on a given port to restart one
-// in place. Collects the tokens of the demo links it prints. The binary comes from env
-// ROUNDTABLE_SERVER or ../build/release/server/roundtable-server relative to
-// web-client/.
+// in place, with the demo event or one the test gives. Collects the tokens of
+// the demo links it prints. The binary comes from env ROUNDTABLE_SERVER or
+// ../build/release/server/roundtable-server relative to web-client/.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,10 +30,18 @@ export function serverAvailable() {
 /**
  * Spawns the server and resolves once it listens and has printed its tokens:
  * {port, url, wsUrl, chairToken, moderatorTokens {table: jwt}, stop(), output()}.
+ * `event`: an event config to start with (an object), written to a file of
+ * its own that stop() removes.
  */
-export async function startServer({ port = 0, extraArgs = [], startupMs = 20000 } = {}) {
+export async function startServer({ port = 0, extraArgs = [], event = null, startupMs = 20000 } = {}) {
   const bin = serverBinary();
-  const args = ['--bind', '127.0.0.1', '--port', String(port), '--ephemeral', ...extraArgs];
+  const eventDir = event ? fs.mkdtempSync(path.join(os.tmpdir(), 'rt-event-')) : null;
+  const eventArgs = [];
+  if (eventDir) {
+    eventArgs.push('--event', path.join(eventDir, 'event.json'));
+    fs.writeFileSync(eventArgs[1], JSON.stringify(event));
+  }
+  const args = ['--bind', '127.0.0.1', '--port', String(port), '--ephemeral', ...eventArgs, ...extraArgs];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const info = {
@@ -88,6 +97,7 @@ export async function startServer({ port = 0, extraArgs = [], startupMs = 20000 
   info.url = `http://127.0.0.1:${info.port}`;
   info.wsUrl = `ws://127.0.0.1:${info.port}/ws`;
   info.stop = async () => {
+    if (eventDir) fs.rmSync(eventDir, { recursive: true, force: true });
     if (exited) return exited;
     child.kill('SIGTERM');
     const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
