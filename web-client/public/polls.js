@@ -5,7 +5,7 @@
 // Reactions are six toggle buttons under each message and report. The counts
 // come coalesced from the server (`poll_results`, `reactions`); the bars are
 // updated in place so that the keyboard focus stays where it was.
-import { $, h, t, plural, keepFocus, showError } from '/ui.js';
+import { $, h, t, plural, keepFocus, showError, applyStaticStrings } from '/ui.js';
 import { state, role, canModerateHere } from '/state.js';
 
 export const REACTIONS = ['\u{1F44D}', '\u2764\uFE0F', '\u{1F4A1}', '\u{1F44F}', '\u2753', '\u{1F44E}'];
@@ -211,9 +211,18 @@ export function attachPolls(client) {
   });
 }
 
-// The question forms, once per page.
+// The question forms, once per page: the same fields in both, each field
+// named `${room}-poll-${field}` and its label tied to it.
 export function wirePolls() {
   for (const room of ['plenary', 'table']) {
-    $(`${room}-poll-form`).addEventListener('submit', (ev) => askQuestion(ev, room));
+    const form = $(`${room}-poll-form`);
+    form.append($('poll-form-fields').content.cloneNode(true));
+    for (const el of form.querySelectorAll('[data-field]')) {
+      const id = `${room}-poll-${el.dataset.field}`;
+      if (el.tagName === 'LABEL') el.htmlFor = id;
+      else el.id = id;
+    }
+    form.addEventListener('submit', (ev) => askQuestion(ev, room));
   }
+  applyStaticStrings();  // the copied labels, in the page's language
 }
