@@ -851,22 +851,23 @@ void client::seat(room_slot& s, std::function<void(outcome, std::string)> done) 
   });
 }
 
-void client::move_to(std::string table, participant by) {
+void client::move_to(seat_order order) {
   if (closed_ || closing_) return;
-  auto* s = node_.find_room(table);
+  auto* s = node_.find_room(order.table);
   if (!s) return;  // the plenary knew it, this node not yet: cannot happen once created
   if (hopping_) {
-    waiting_move_.emplace(std::move(table), std::move(by));  // the latest order wins
+    waiting_move_ = std::move(order);  // the latest order wins
     return;
   }
-  seat(*s, [this, table, by = std::move(by)](outcome o, std::string snap) {
+  seat(*s, [this, order = std::move(order)](outcome o, std::string snap) {
     json_writer w;
-    w.begin_object().field("type", "moved").field("table", table).key("by");
+    w.begin_object().field("type", "moved").field("table", order.table).key("by");
     w.begin_object()
-        .field("id", by.id)
-        .field("name", by.name)
-        .field("role", auth::to_string(by.who))
+        .field("id", order.by.id)
+        .field("name", order.by.name)
+        .field("role", auth::to_string(order.by.who))
         .end_object();
+    if (order.balanced) w.field("balance", true);
     if (o) {
       w.key("error")
           .begin_object()
@@ -989,9 +990,9 @@ void client::after_hop() {
     waiting_join_.reset();
     if (do_join(std::move(rid), std::move(table))) op_done();
   } else if (waiting_move_) {
-    auto [table, by] = std::move(*waiting_move_);
+    auto order = std::move(*waiting_move_);
     waiting_move_.reset();
-    move_to(std::move(table), std::move(by));
+    move_to(std::move(order));
   }
 }
 

@@ -86,10 +86,16 @@ class client : public std::enable_shared_from_this<client> {
   // The table's moderator removed this connection from `table`: its stream
   // there ends (the room already took it off the roster).
   void removed_from(std::string const& table);
-  // The chair moved this participant to `table`: the connection hops there
-  // (after a hop of its own still in flight) and gets `moved` with the
-  // table's snapshot, or with the error when the table's log refused it.
-  void move_to(std::string table, participant by);
+  // The chair moved this participant to `table` (by `balance`, when
+  // `balanced`: their `moved` says so, which tells them why): the connection
+  // hops there (after a hop of its own still in flight) and gets `moved` with
+  // the table's snapshot, or with the error when the table's log refused it.
+  struct seat_order {
+    std::string table;
+    participant by;
+    bool balanced = false;
+  };
+  void move_to(seat_order order);
   // The chair's recall ended: the connection leaves its table (after a hop
   // in flight), and no move waiting for one is made.
   void recalled();
@@ -197,7 +203,7 @@ class client : public std::enable_shared_from_this<client> {
   // and the latest move wait for it, so that table_ follows the room's log.
   bool hopping_ = false;
   std::optional<std::pair<std::string, std::string>> waiting_join_;  // rid, table
-  std::optional<std::pair<std::string, participant>> waiting_move_;  // table, by
+  std::optional<seat_order> waiting_move_;
   bool recalled_after_hop_ = false;
 
   // Replies in read order while pipelined ops are in flight: nullopt until

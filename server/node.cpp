@@ -415,7 +415,7 @@ void node::publish(room_slot& s) {
           bool const there = order.what.from.empty() || c->table() == order.what.from;
           if (named && there) theirs.push_back(c);
         }
-        for (auto* c : theirs) c->move_to(order.what.table, order.by);
+        for (auto* c : theirs) c->move_to({order.what.table, order.by, !order.what.from.empty()});
       });
     }
   }

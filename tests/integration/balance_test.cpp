@@ -140,6 +140,7 @@ TEST_CASE("balance: the chair evens the tables out, the latest seated moving fir
     REQUIRE(moved);
     CHECK(moved->str("table") == moves[i].to);
     CHECK(moved->str("/by/id") == "chair");
+    CHECK(moved->boolean("balance"));  // which tells the person why
     CHECK(moved->str("/snapshot/room") == moves[i].to);
   }
   for (int i = 0; i < 2; ++i) {

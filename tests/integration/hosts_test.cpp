@@ -85,6 +85,7 @@ TEST_CASE("hosts: the chair moves a participant to a table", "[hosts]") {
     CHECK(moved->str("table") == "big-data");
     CHECK(moved->str("/by/id") == "chair");
     CHECK(moved->str("/by/role") == "chair");
+    CHECK_FALSE(moved->has("/balance"));  // a move, not a balance
     CHECK(moved->str("/snapshot/room") == "big-data");
     CHECK_FALSE(moved->has("error"));
   }

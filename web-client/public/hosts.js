@@ -1,8 +1,8 @@
 // The hosts' tools in the browser: the chair console's "move people" form (a
 // list typed or loaded from a CSV file, sent as moves, each refusal listed by
 // line), its "balance the tables" button (who moved where, listed) and "back
-// to the plenary" form; what a moved participant sees (the
-// table the chair seated them at, and who moved them), and the recall's
+// to the plenary" form; what a moved participant sees (the table the chair
+// seated them at, who moved them and, for a balance, why), and the recall's
 // countdown in every view, then everyone back in the plenary.
 import { parseMoves } from '/sdk/roundtable.js';
 import { $, h, t, notice, announce, showError } from '/ui.js';
@@ -144,7 +144,8 @@ export function attachHosts(client) {
     const by = ev.by ? ev.by.name : '';
     let text;
     if (ev.snapshot) {
-      text = t('hosts.movedYou', { by, topic: ev.snapshot.topic });
+      // A balance says so: the person learns why they were moved.
+      text = t(ev.balance ? 'hosts.balancedYou' : 'hosts.movedYou', { by, topic: ev.snapshot.topic });
       hooks.seated();
     } else {
       text = t('hosts.moveFailed', { by, table: ev.table, reason: errorText(ev.error || {}) });

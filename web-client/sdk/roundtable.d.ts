@@ -311,6 +311,8 @@ export interface MovedEvent {
   type: 'moved';
   table: string;
   by: Person;
+  /** True when the chair's `balance` moved them (the reason to tell the person). */
+  balance?: true;
   snapshot?: Snapshot;
   error?: { code: ServerErrorCode; message: string };
 }
