@@ -407,13 +407,16 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
     std::uint64_t more = 0;
     auto const pending_start = w.str().size();
     for (auto const& h : held_) {
-      if (!viewer || !sees_held(*viewer, cfg_.id, h.from.id)) continue;
+      // The person behind a pseudonym sees their anonymous items as their own.
+      auto const& author = author_of(h.from.id);
+      if (!viewer || !sees_held(*viewer, cfg_.id, author)) continue;
       if (w.str().size() - pending_start > snapshot_pending_bytes) {
         ++more;
         continue;
       }
       w.begin_object().field("id", h.id);
       if (h.insight) w.field("insight", true);
+      if (viewer->id == author) w.field("own", true);
       w.key("from");
       write_participant(w, h.from);
       w.field("text", h.text).field("ts", h.ts).end_object();

@@ -297,20 +297,26 @@ class room {
   // pre-moderated table's talk for everyone else.
   static constexpr std::size_t max_held_per_participant = 20;
   // An event for a few people only, with no seq (the others' seq stay
-  // gapless): the author of a held item and whoever may moderate the table,
-  // whoever may draft the table's summary, or the chairs (wherever they are:
-  // the node delivers those through the plenary).
-  enum class audience { held, drafters, chairs };
+  // gapless): whoever may moderate the table (`held`: the author of the held
+  // item excepted, who gets their own copy, `author`, which says it is
+  // theirs), whoever may draft the table's summary, or the chairs (wherever
+  // they are: the node delivers those through the plenary).
+  enum class audience { held, author, drafters, chairs };
   struct direct_event {
     std::string author;
     buffer json;
     audience to = audience::held;
   };
   std::vector<direct_event> take_direct() { return std::exchange(direct_, {}); }
-  // Whether `viewer` receives the held items of `author` at table `table`.
+  // Whether `viewer` decides on the held items at table `table`.
+  static bool reviews_held(participant const& viewer, std::string const& table) {
+    return viewer.is_chair() || viewer.moderates_table(table);
+  }
+  // Whether `viewer` receives the held items of `author` (a participant id,
+  // never a pseudonym) at table `table`.
   static bool sees_held(participant const& viewer, std::string const& table,
                         std::string const& author) {
-    return viewer.id == author || viewer.is_chair() || viewer.moderates_table(table);
+    return viewer.id == author || reviews_held(viewer, table);
   }
   // Who may write table `table`'s summary, and so read its draft before it is
   // published, whatever the table's roles (the member may_draft adds its
@@ -324,10 +330,12 @@ class room {
         return may_draft(viewer, table) || (!d.author.empty() && viewer.id == d.author);
       case audience::chairs:
         return viewer.is_chair();
+      case audience::author:
+        return viewer.id == d.author;
       case audience::held:
         break;
     }
-    return sees_held(viewer, table, d.author);
+    return viewer.id != d.author && reviews_held(viewer, table);
   }
 
   // Calling the chair (room_apply_help.cpp): the table's moderator, or a

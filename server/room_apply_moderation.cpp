@@ -165,18 +165,25 @@ std::size_t room::held_insights(std::string const& author) const {
 }
 
 void room::tell_held(held_entry const& h, bool pending, bool approved) {
-  json_writer w;
-  w.begin_object().field("type", "pending").field("room", cfg_.id).field("id", h.id);
-  if (h.insight) w.field("insight", true);
-  if (pending) {
-    w.key("from");
-    write_participant(w, h.from);
-    w.field("text", h.text).field("ts", h.ts);
-  } else {
-    w.field("approved", approved);
+  // Two copies: the author's says it is theirs (an anonymous item's `from`
+  // names only the pseudonym), the moderators' never names the author.
+  auto const& author = author_of(h.from.id);
+  for (bool const own : {true, false}) {
+    json_writer w;
+    w.begin_object().field("type", "pending").field("room", cfg_.id).field("id", h.id);
+    if (h.insight) w.field("insight", true);
+    if (pending) {
+      w.key("from");
+      write_participant(w, h.from);
+      w.field("text", h.text).field("ts", h.ts);
+    } else {
+      w.field("approved", approved);
+    }
+    if (own) w.field("own", true);
+    w.field("pending", pending).end_object();
+    direct_.push_back({author, std::make_shared<std::string const>(w.release()),
+                       own ? audience::author : audience::held});
   }
-  w.field("pending", pending).end_object();
-  direct_.push_back({author_of(h.from.id), std::make_shared<std::string const>(w.release())});
 }
 
 outcome room::on(room_command const& c, cmd::review const& op) {

@@ -4,6 +4,8 @@
 // author and whoever may moderate; approve makes it an ordinary `insight`,
 // reject drops it; the queue's bounds count messages and insights together,
 // the insight caps count held insights; the durable state keeps the queue.
+// The author's copies (events and snapshot) say the item is theirs, also
+// behind a pseudonym; the moderators' never name the author.
 #include "server/room.hpp"
 
 #include "tests/unit/json_doc.hpp"
@@ -28,30 +30,46 @@ participant person(std::string id, role who = role::participant, std::string tab
 // A pre-moderated table on the memory engine with its moderator, Ann and Bob seated.
 class held_room : public room {
  public:
-  held_room() : room(config(), 1, 1000) {
+  explicit held_room(bool anonymous = false) : room(config(anonymous), 1, 1000) {
     for (auto const* m : {&mod, &ann, &bob}) REQUIRE_FALSE(answer(join(*m, t0)));
     take_outbox();
   }
-  static table_config config() {
+  static table_config config(bool anonymous = false) {
     table_config c{"t1", "Topic", "Grace", 0, true};
     c.premoderate = true;
+    c.anonymous = anonymous;
     return c;
   }
   outcome answer(ticket t) { return outcome_of(*this, t); }
   outcome insight(member const& m, std::string const& text) {
     return answer(add_insight(m, text, t0));
   }
-  // The direct events since the last call, each checked to reach the author,
-  // the table's moderator and the chair only.
+  // The direct events since the last call, in pairs: the author's copy,
+  // marked `own`, reaches the author only; the moderators' copy, the same
+  // but for `own`, reaches the table's moderator and the chair only. Returns
+  // the moderators' copies.
   std::vector<doc> told(std::string const& author) {
+    auto const direct = take_direct();
+    REQUIRE(direct.size() % 2 == 0);
     std::vector<doc> out;
-    for (auto const& d : take_direct()) {
-      CHECK(room::receives(person(author), "t1", d));
-      CHECK(room::receives(person("c", role::chair), "t1", d));
-      CHECK(room::receives(person("m", role::moderator, "t1"), "t1", d));
-      CHECK_FALSE(room::receives(person("m2", role::moderator, "t2"), "t1", d));
-      CHECK_FALSE(room::receives(person(author + "-not"), "t1", d));
-      out.emplace_back(*d.json);
+    for (std::size_t i = 0; i < direct.size(); i += 2) {
+      auto const& mine = direct[i];
+      auto const& theirs = direct[i + 1];
+      CHECK(room::receives(person(author), "t1", mine));
+      CHECK_FALSE(room::receives(person(author), "t1", theirs));
+      for (auto const* d : {&mine, &theirs}) {
+        bool const moderators = d == &theirs;
+        CHECK(room::receives(person("c", role::chair), "t1", *d) == moderators);
+        CHECK(room::receives(person("m", role::moderator, "t1"), "t1", *d) == moderators);
+        CHECK_FALSE(room::receives(person("m2", role::moderator, "t2"), "t1", *d));
+        CHECK_FALSE(room::receives(person(author + "-not"), "t1", *d));
+      }
+      doc const own(*mine.json);
+      CHECK(own.boolean("/own"));
+      out.emplace_back(*theirs.json);
+      CHECK_FALSE(out.back().has("/own"));
+      CHECK(own.str("/id") == out.back().str("/id"));
+      CHECK(own.boolean("/pending") == out.back().boolean("/pending"));
     }
     return out;
   }
@@ -224,4 +242,40 @@ TEST_CASE("held insights survive the durable state and are approved after it",
   auto const out = back.take_outbox();
   REQUIRE(out.size() == 1);
   CHECK(doc(*out[0]).str("/type") == "insight");
+}
+
+TEST_CASE("held anonymous items: the author knows them as theirs, the moderators see a pseudonym",
+          "[room][premoderation][anonymous]") {
+  held_room r(true);
+  REQUIRE_FALSE(r.answer(r.add_insight(r.ann, "a quiet idea", t0, "anon-ann")));
+  REQUIRE_FALSE(r.answer(r.say(r.ann, "a quiet word", t0, "anon-ann")));
+  auto const held = r.told("ann");  // the pairs' checks: only Ann's copy is `own`
+  REQUIRE(held.size() == 2);
+  for (auto const& h : held) {
+    CHECK(h.str("/from/id") == "anon-ann");
+    CHECK(h.str("/from/name") == "Anonymous");
+    CHECK(h.text().find("Name ann") == std::string::npos);
+    CHECK(h.text().find("\"ann\"") == std::string::npos);
+  }
+  // Snapshots: Ann's lists both as hers; the moderator's lists both, not as
+  // theirs, without her name; Bob's lists none.
+  auto const mine = r.snapshot_for(r.ann.who);
+  REQUIRE(mine.size("/pending") == 2);
+  CHECK(mine.boolean("/pending/0/own"));
+  CHECK(mine.boolean("/pending/1/own"));
+  auto const moderators = r.snapshot_for(r.mod.who);
+  REQUIRE(moderators.size("/pending") == 2);
+  CHECK_FALSE(moderators.has("/pending/0/own"));
+  CHECK_FALSE(moderators.has("/pending/1/own"));
+  for (auto const* at : {"/pending/0/from", "/pending/1/from"}) {
+    CHECK(moderators.str(std::string(at) + "/id") == "anon-ann");
+    CHECK(moderators.str(std::string(at) + "/name") == "Anonymous");
+  }
+  CHECK(r.snapshot_for(r.bob.who).size("/pending") == 0);
+
+  // Decided: Ann's copy of the decision is marked hers too.
+  REQUIRE_FALSE(r.answer(r.review(r.mod.who, held[1].str("/id"), false, t0)));
+  auto const decided = r.told("ann");
+  REQUIRE(decided.size() == 1);
+  CHECK_FALSE(decided[0].boolean("/approved"));
 }

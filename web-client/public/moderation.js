@@ -79,7 +79,8 @@ export function renderHidden() {
 
 // ---- pre-moderation ----------------------------------------------------------------
 
-const mine = (x) => !!(state.you && x.from && x.from.id === state.you.id);
+// The server marks the author's copy: an anonymous item's `from` is a pseudonym.
+const mine = (x) => !!x.own;
 
 function decideButton(x, approve) {
   const op = approve ? 'approve' : 'reject';

@@ -164,8 +164,8 @@ export interface Snapshot {
   /** Table: ids of the participants muted there. */
   muted?: string[];
   premoderate?: boolean;
-  /** Table: the held messages and insights this receiver may see (`insight` true for an insight). */
-  pending?: Array<{ id: string; from: Person; text: string; ts: number; insight?: boolean }>;
+  /** Table: the held messages and insights this receiver may see (`insight` true for an insight, `own` true for one of its own). */
+  pending?: Array<{ id: string; from: Person; text: string; ts: number; insight?: boolean; own?: true }>;
   /** Table: how many held messages or insights the snapshot's byte bound left out. */
   pending_more?: number;
   insights_more?: number;
@@ -300,6 +300,8 @@ export interface PendingEvent {
   ts?: number;
   /** When decided (`pending` false). */
   approved?: boolean;
+  /** True in the author's copy only: `from` may name just a pseudonym (anonymous). */
+  own?: true;
 }
 
 /**

@@ -5,7 +5,9 @@
 // the new table and is told who moved them; the chair's recall shows a
 // countdown at the table, is called off, then ends at once: everyone is back
 // in the plenary and told so. At a table that allows it, a participant ticks
-// "Anonymement" and the others see "Anonymous", not the name.
+// "Anonymement" and the others see "Anonymous", not the name; where such a
+// message is also held for the moderator, its author sees it as theirs, "en
+// attente du modérateur", and the moderator sees "Anonymous", never the name.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WAIT, serverAndBrowser, openPage, joinAs, waitOpen, noViolations, press, focusKey } from './support/browser.js';
@@ -71,7 +73,11 @@ describe('hosts in Chromium, in French, by keyboard', { timeout: 180000 }, () =>
 
 describe('anonymous posts in Chromium, in French, by keyboard', { timeout: 180000 }, () => {
   const env = serverAndBrowser({
-    event: { id: 'anon', title: 'Anonyme', tables: [{ id: 'open-floor', topic: 'Parole libre', anonymous: true }] },
+    event: {
+      id: 'anon', title: 'Anonyme', tables: [
+        { id: 'open-floor', topic: 'Parole libre', anonymous: true },
+        { id: 'quiet', topic: 'Parole retenue', anonymous: true, premoderate: true }],
+    },
   });
   const { errors } = env;
   const open = (query) => openPage(env.browser, `${env.server.url}/?lang=fr${query}`, errors);
@@ -102,6 +108,27 @@ describe('anonymous posts in Chromium, in French, by keyboard', { timeout: 18000
     const text = await line.textContent();
     assert.match(text, /Anonymous/);
     assert.doesNotMatch(text, /Ada/);
+    assert.deepEqual(errors, []);
+  });
+
+  it('shows the author of an anonymous held message that it is theirs, waiting', async () => {
+    const mod = await open(`&token=${encodeURIComponent(env.server.moderatorTokens.quiet)}`);
+    await waitOpen(mod);
+    await mod.locator('#table-body').waitFor({ state: 'visible', timeout: WAIT });
+    const ada = await visit('Ada Lovelace', 'quiet');
+    await sayAnonymously(ada, 'Sans mon nom, retenu');
+    const held = ada.locator('#pending-items li', { hasText: 'Sans mon nom, retenu' });
+    await held.locator('.waiting', { hasText: 'en attente du modérateur' }).waitFor({ timeout: WAIT });
+    await noViolations(ada, 'the author of an anonymous held message');
+
+    // The moderator sees the pseudonym, never the name, and decides.
+    const queued = mod.locator('#pending-items li', { hasText: 'Sans mon nom, retenu' });
+    await queued.waitFor({ timeout: WAIT });
+    assert.match(await queued.textContent(), /Anonymous/);
+    assert.doesNotMatch(await queued.textContent(), /Ada|en attente du modérateur/);
+    await press(mod, `[data-focus="approve:${await queued.getAttribute('data-id')}"]`);
+    await ada.locator('#notice', { hasText: /a approuvé.*Sans mon nom, retenu/ }).waitFor({ timeout: WAIT });
+    await held.waitFor({ state: 'detached', timeout: WAIT });
     assert.deepEqual(errors, []);
   });
 });
