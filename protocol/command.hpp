@@ -42,6 +42,14 @@ inline constexpr std::int64_t recall_seconds = recall_minutes * 60;
 // `balance`: the tables named, at most what an event may hold (--max-tables).
 inline constexpr std::size_t balance_tables_min = 2;
 inline constexpr std::size_t balance_tables_max = 1000;
+// `networking` rounds: groups of 2 to 4 (small enough that everyone speaks),
+// 1 to 30 minutes each (a coffee-break chat), at most 10 rounds per start
+// (each round opens one room per group, and rooms stay for the session).
+inline constexpr std::int64_t group_size_min = 2;
+inline constexpr std::int64_t group_size_max = 4;
+inline constexpr std::int64_t round_minutes_min = 1;
+inline constexpr std::int64_t round_minutes_max = 30;
+inline constexpr std::int64_t rounds_max = 10;
 }  // namespace limits
 
 struct resume_point {
@@ -249,10 +257,23 @@ struct balance {
   std::vector<std::string> tables;
 };
 
-using body = std::variant<hello, join, leave, say, hand, speaker, insight, vote, del, timer,
-                          summary, broadcast, phase, table, create_table, ping, outcome, hide,
-                          restore, mute, remove_from_table, moderation, approve, reject, poll,
-                          poll_vote, poll_close, react, help, move, recall, give_role, balance>;
+// Networking rounds, exactly one of three forms: the chair starts `rounds`
+// rounds of random groups of `size`, `minutes` each; the chair stops them
+// (`stop`); anyone opts out of being grouped, or back in (`opt_out`).
+struct networking {
+  std::int64_t size = 0;  // 0 unless starting
+  std::int64_t minutes = 0;
+  std::int64_t rounds = 1;
+  bool stop = false;
+  bool opting = false;  // the `opt_out` form
+  bool opt_out = false;
+};
+
+using body =
+    std::variant<hello, join, leave, say, hand, speaker, insight, vote, del, timer, summary,
+                 broadcast, phase, table, create_table, ping, outcome, hide, restore, mute,
+                 remove_from_table, moderation, approve, reject, poll, poll_vote, poll_close, react,
+                 help, move, recall, give_role, balance, networking>;
 
 struct command {
   // The request id exactly as the client wrote it (a JSON number or string),

@@ -23,12 +23,12 @@ namespace {
 namespace od = simdjson::ondemand;
 
 // Wire op names, in the order of the alternatives of `body`.
-constexpr std::array<std::string_view, 33> op_names = {
+constexpr std::array<std::string_view, 34> op_names = {
     "hello",        "join",    "leave",   "say",     "hand",      "speaker",    "insight",
     "vote",         "delete",  "timer",   "summary", "broadcast", "phase",      "table",
     "create_table", "ping",    "outcome", "hide",    "restore",   "mute",       "remove",
     "moderation",   "approve", "reject",  "poll",    "poll_vote", "poll_close", "react",
-    "help",         "move",    "recall",  "role",    "balance"};
+    "help",         "move",    "recall",  "role",    "balance",   "networking"};
 static_assert(op_names.size() == std::variant_size_v<body>);
 
 // The position of T among the alternatives of `body`, so `build` can switch on it.
@@ -50,6 +50,7 @@ static_assert(op_names[index_of<remove_from_table>] == "remove");
 static_assert(op_names[index_of<move>] == "move" && op_names[index_of<recall>] == "recall");
 static_assert(op_names[index_of<give_role>] == "role");
 static_assert(op_names[index_of<balance>] == "balance");
+static_assert(op_names[index_of<networking>] == "networking");
 
 // Nesting a client message needs is 3 (hello.resume.room); deeper only happens
 // inside ignored fields. A bound keeps the skipping recursion shallow.
@@ -99,6 +100,10 @@ enum class key : std::uint8_t {
   expertise,
   role,
   tables,
+  size,
+  rounds,
+  stop,
+  opt_out,
   count
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(key::count)> key_names = {
@@ -107,7 +112,8 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(key::count)> key
     "capacity", "open",      "status",      "note",      "into",    "item",     "participant",
     "on",       "reason",    "premoderate", "pause",     "extend",  "question", "options",
     "multiple", "live",      "poll",        "choices",   "emoji",   "done",     "minutes",
-    "cancel",   "anonymous", "stakeholder", "expertise", "role",    "tables"};
+    "cancel",   "anonymous", "stakeholder", "expertise", "role",    "tables",   "size",
+    "rounds",   "stop",      "opt_out"};
 
 // What one field held. Strings point into simdjson's string buffer, valid until
 // the next parse.
@@ -382,6 +388,7 @@ struct parser::impl {
   simdjson::error_code read_resume(od::value v);
   bool build(std::size_t op_index, command& out);
   bool build_outcome(outcome& c);
+  bool build_networking(networking& c);
   bool build_poll(poll& c);
   bool build_poll_vote(poll_vote& c);
   simdjson::error_code read_list(od::value v, slot& s, std::vector<slot>& items);
@@ -937,8 +944,43 @@ bool parser::impl::build(std::size_t op_index, command& out) {
     }
     case index_of<balance>:
       return build_balance(out.op.emplace<balance>());
+    case index_of<networking>:
+      return build_networking(out.op.emplace<networking>());
   }
   return fail(error_code::internal, "unhandled op");
+}
+
+// Start, stop or opt out: one form per message. Who may, and whether rounds
+// run, at apply.
+bool parser::impl::build_networking(networking& c) {
+  auto const given = [&](key k) {
+    return at(k).k != slot::kind::missing && at(k).k != slot::kind::null;
+  };
+  bool const starting = given(key::size) || given(key::minutes) || given(key::rounds);
+  c.opting = given(key::opt_out);
+  if (!bool_field(key::stop, false, c.stop) || !bool_field(key::opt_out, false, c.opt_out))
+    return false;
+  if (starting + c.stop + c.opting != 1)
+    return fail(error_code::bad_request,
+                "networking: give 'size' and 'minutes' (and 'rounds'), or 'stop': true, or "
+                "'opt_out'");
+  if (!starting) return true;
+  auto const ranged = [&](key k, std::int64_t lo, std::int64_t hi, std::int64_t& out) {
+    auto const& s = at(k);
+    if (!given(k)) return true;  // rounds: its default
+    if (s.k != slot::kind::integer || s.num < lo || s.num > hi) {
+      return fail_field(
+          error_code::bad_request, k,
+          "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+    }
+    out = s.num;
+    return true;
+  };
+  if (!given(key::size)) return missing(key::size);
+  if (!given(key::minutes)) return missing(key::minutes);
+  return ranged(key::size, limits::group_size_min, limits::group_size_max, c.size) &&
+         ranged(key::minutes, limits::round_minutes_min, limits::round_minutes_max, c.minutes) &&
+         ranged(key::rounds, 1, limits::rounds_max, c.rounds);
 }
 
 // The shape of an outcome is checked here; whether the insights exist and

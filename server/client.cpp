@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <random>
 
 namespace roundtable {
 
@@ -189,7 +190,7 @@ bool client::pipelinable(protocol::command const& cmd) {
                std::is_same_v<T, protocol::poll_vote> || std::is_same_v<T, protocol::poll_close> ||
                std::is_same_v<T, protocol::react> || std::is_same_v<T, protocol::help> ||
                std::is_same_v<T, protocol::move> || std::is_same_v<T, protocol::recall> ||
-               std::is_same_v<T, protocol::give_role>;
+               std::is_same_v<T, protocol::give_role> || std::is_same_v<T, protocol::networking>;
       },
       cmd.op);
 }
@@ -573,6 +574,8 @@ bool client::dispatch(protocol::command& cmd) {
                          [c = cmd::recall{op.seconds, op.cancel}, now](room& r, member const& m) {
                            return r.recall(m.who, c, now);
                          });
+        } else if constexpr (std::is_same_v<T, protocol::networking>) {
+          return do_networking(std::move(rid), op, now);
         } else if constexpr (std::is_same_v<T, protocol::give_role>) {
           auto* s = decided_table(op.table);
           if (!s) return true;
@@ -963,6 +966,25 @@ bool client::do_balance(std::string rid, protocol::balance& op, std::int64_t now
             replier(std::move(self), std::move(rid), "moves", std::move(list)));
   });
   return false;
+}
+
+bool client::do_networking(std::string rid, protocol::networking const& op, std::int64_t now) {
+  if (op.opting) {
+    return room_op(
+        std::move(rid), node_.plenary(),
+        [on = op.opt_out, now](room& r, member const& m) { return r.opt_out(m.who, on, now); });
+  }
+  if (op.stop) {
+    return room_op(std::move(rid), node_.plenary(),
+                   [now](room& r, member const& m) { return r.rounds_stop(m.who, now); });
+  }
+  // The seed is drawn here, once, and travels in the log: every replica forms
+  // the same groups from it. Within 2^53, as every number on the wire.
+  std::random_device rd;
+  auto const seed = static_cast<std::int64_t>(((std::uint64_t{rd()} << 32) | rd()) >> 11);
+  return room_op(std::move(rid), node_.plenary(),
+                 [c = cmd::rounds_start{op.size, op.minutes, op.rounds, seed}, now](
+                     room& r, member const& m) { return r.rounds_start(m.who, c, now); });
 }
 
 std::string client::alias_at(std::string const& room_id, bool anonymous) const {

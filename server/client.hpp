@@ -164,6 +164,8 @@ class client : public std::enable_shared_from_this<client> {
   // or those named), then ordered in the plenary's log as one command; the
   // reply lists the moves.
   bool do_balance(std::string rid, protocol::balance& op, std::int64_t now);
+  // Networking rounds: start, stop (the chair) or opt out (anyone).
+  bool do_networking(std::string rid, protocol::networking const& op, std::int64_t now);
   // Stops the table's stream here and (unless told not to) leaves the room.
   void leave_table(bool tell_room = true);
   // The reply to an op that ran on a room's home: posted back to this

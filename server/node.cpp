@@ -400,6 +400,10 @@ void node::publish(room_slot& s) {
       }
     });
   }
+  // Networking rounds: an ended round's rooms empty before the next round's
+  // move orders below seat people again (one worker runs both in order).
+  if (auto closed = s.r->take_rounds_closed(); !closed.empty()) close_round_rooms(closed);
+  if (auto const round = s.r->take_gathering()) report_present(round);
   // The chair's moves: this node seats its own connections of the person.
   for (auto& order : s.r->take_moves()) {
     for (auto& w : workers_) {
@@ -440,17 +444,11 @@ void node::close_participant(std::string const& id) {
 }
 
 void node::arm_timer(room_slot& s) {
-  if (!s.timer) s.timer = std::make_unique<boost::asio::steady_timer>(workers_[s.home]->ioc);
-  if (s.r->is_plenary()) arm_recall(s);
-  auto const ends_at = s.r->timer_ends_at();
-  s.timer->cancel();
-  if (ends_at == 0) return;
-  s.timer->expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, ends_at - now_ms())));
-  s.timer->async_wait([this, &s, ends_at](boost::system::error_code ec) {
-    if (ec) return;
-    s.r->timer_expired(ends_at, now_ms());
-    publish(s);
-  });
+  if (s.r->is_plenary()) {
+    arm_deadline(s, s.recall, s.r->recall_ends_at(), &room::recall_expired);
+    arm_deadline(s, s.round, s.r->round_due_at(), &room::round_expired);
+  }
+  arm_deadline(s, s.timer, s.r->timer_ends_at(), &room::timer_expired);
 }
 
 void node::deliver_to(room_slot& s, buffer b,
@@ -470,15 +468,15 @@ void node::deliver_to(room_slot& s, buffer b,
   }
 }
 
-void node::arm_recall(room_slot& s) {
-  if (!s.recall) s.recall = std::make_unique<boost::asio::steady_timer>(workers_[s.home]->ioc);
-  auto const ends_at = s.r->recall_ends_at();
-  s.recall->cancel();
-  if (ends_at == 0) return;
-  s.recall->expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, ends_at - now_ms())));
-  s.recall->async_wait([this, &s, ends_at](boost::system::error_code ec) {
+void node::arm_deadline(room_slot& s, std::unique_ptr<boost::asio::steady_timer>& timer,
+                        std::int64_t at, void (room::*expired)(std::int64_t, std::int64_t)) {
+  if (!timer) timer = std::make_unique<boost::asio::steady_timer>(workers_[s.home]->ioc);
+  timer->cancel();
+  if (at == 0) return;
+  timer->expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, at - now_ms())));
+  timer->async_wait([this, &s, at, expired](boost::system::error_code ec) {
     if (ec) return;
-    s.r->recall_expired(ends_at, now_ms());
+    (s.r.get()->*expired)(at, now_ms());
     publish(s);
   });
 }

@@ -118,6 +118,7 @@ struct room_slot {
   std::unique_ptr<boost::asio::steady_timer> coalesce_timer;
   bool coalescing = false;
   std::unique_ptr<boost::asio::steady_timer> recall;  // the plenary's recall; home thread only
+  std::unique_ptr<boost::asio::steady_timer> round;   // the plenary's rounds; home thread only
   // The row as the last `tables` event told it (the lobby timer's thread
   // only); -1: never sent. That event carries only the rows that differ.
   struct lobby_row {
@@ -250,10 +251,19 @@ class node {
   void deliver_to(room_slot& s, buffer b,
                   std::function<bool(participant const&, std::string const&)> to,
                   bool via_plenary = false);
-  // Plenary's home thread: the recall's countdown, and what its end does on
-  // this node (its connections leave their tables; the tables close).
-  void arm_recall(room_slot& s);
+  // The room's home thread: `timer` counts down to `at` (0: stops it), then
+  // tells the room (room::*expired with `at` and the time) and publishes:
+  // a room's timer, the plenary's recall and its networking rounds' deadlines.
+  void arm_deadline(room_slot& s, std::unique_ptr<boost::asio::steady_timer>& timer,
+                    std::int64_t at, void (room::*expired)(std::int64_t, std::int64_t));
+  // Plenary's home thread: what the recall's end does on this node (its
+  // connections leave their tables; the tables close).
   void recall_everyone();
+  // Networking rounds (node_rounds.cpp), on the plenary's home thread: this
+  // node's report of who is connected when a round gathers, and an ended
+  // round's rooms closed and emptied.
+  void report_present(std::int64_t round);
+  void close_round_rooms(std::vector<std::string> const& ids);
 
   options opts_;
   event_config event_;

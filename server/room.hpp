@@ -24,6 +24,7 @@
 #include "server/room_command.hpp"
 #include "server/room_picture.hpp"
 #include "server/room_polls.hpp"
+#include "server/rounds.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -36,6 +37,10 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+namespace simdjson::dom {
+class element;
+}
 
 namespace roundtable {
 
@@ -330,7 +335,7 @@ class room {
         return may_draft(viewer, table) || (!d.author.empty() && viewer.id == d.author);
       case audience::chairs:
         return viewer.is_chair();
-      case audience::author:
+      case audience::author:  // the one participant `author` (e.g. a group's member)
         return viewer.id == d.author;
       case audience::held:
         break;
@@ -405,6 +410,48 @@ class room {
   void recall_expired(std::int64_t ends_at, std::int64_t now_ms);
   std::int64_t recall_ends_at() const noexcept { return recall_ends_at_; }
   bool take_recalled() noexcept { return std::exchange(recalled_, false); }
+
+  // Networking rounds (room_apply_rounds.cpp), plenary commands. The chair
+  // starts `rounds` rounds of `minutes`: at each, the people here and not
+  // opted out form random groups (rounds::form_groups, seeded from the
+  // command and the round's number), each group a new room `round-N-G` its
+  // members are seated at (a move order, as `move`) and told of (a `group`
+  // event to them only); a `rounds` event tells everyone where rounds stand.
+  // Before each round, a gathering of gather_ms: every node reports the
+  // people connected to it (take_gathering, then round_present). At each
+  // deadline every replica's countdown submits `round_due`; the first in the
+  // log forms the round's groups from the reports, or ends the running round
+  // (its rooms close: take_rounds_closed) and gathers the next, if any.
+  ticket rounds_start(participant const& chair, cmd::rounds_start op, std::int64_t now_ms);
+  ticket rounds_stop(participant const& chair, std::int64_t now_ms);
+  ticket opt_out(participant const& p, bool on, std::int64_t now_ms);
+  ticket round_present(cmd::round_present op, std::int64_t now_ms);
+  void round_expired(std::int64_t due_at, std::int64_t now_ms);
+  // The next deadline (the gathering's or the running round's end); 0: none.
+  std::int64_t round_due_at() const noexcept { return rounds_.due_at; }
+  // The round whose gathering began since the last call; 0: none.
+  std::int64_t take_gathering() noexcept { return std::exchange(gathering_, 0); }
+  std::int64_t round_number() const noexcept { return rounds_.round; }
+  bool opted_out(std::string const& id) const { return rounds_.opted_out.count(id) != 0; }
+  rounds::met_pairs const& met_pairs() const noexcept { return rounds_.met; }
+  std::vector<std::string> take_rounds_closed() { return std::exchange(rounds_closed_, {}); }
+  // Group rooms per round: each is a room on every node for the rest of the
+  // session; 100 groups seat 200 to 500 people. Past it, the rest wait.
+  static constexpr std::size_t max_group_rooms = 100;
+  // Rounds per session, all starts together: with the above, at most 3,000
+  // group rooms a session ever opens.
+  static constexpr std::int64_t max_rounds_total = 30;
+  // Pairs who met kept, oldest dropped first: 20,000 pairs hold every pair of
+  // 200 people, and the plenary's state rewrites them at each change.
+  static constexpr std::size_t max_met_pairs = 20000;
+  // Opted-out participants kept: more than an event's audience.
+  static constexpr std::size_t max_opted_out = 10000;
+  // People a round's gathering pools: enough for max_group_rooms of 4 and
+  // more, so the groups are drawn from everyone who may be grouped.
+  static constexpr std::size_t max_pooled = 2000;
+  // The gathering: long enough for every node's report to reach the log
+  // before the first countdown forms the groups, short enough not to be felt.
+  static constexpr std::int64_t gather_ms = 1500;
 
   // Plenary events (everyone is a member of the plenary).
   ticket report(table_config const& table, std::string_view text, std::int64_t now_ms,
@@ -648,6 +695,22 @@ class room {
   // Everyone back: the `recall` event with `ended`, and the node is told.
   void end_recall(std::int64_t ts);
   outcome on(room_command const& c, cmd::role const&);
+  outcome on(room_command const& c, cmd::rounds_start const&);
+  outcome on(room_command const& c, cmd::rounds_stop const&);
+  outcome on(room_command const& c, cmd::opt_out const&);
+  outcome on(room_command const& c, cmd::round_present const&);
+  outcome on(room_command const& c, cmd::round_due const&);
+  // The next round's gathering starts.
+  void gather_round(std::int64_t ts);
+  // Forms the gathered round's groups; none (fewer than two to group): the
+  // rounds end.
+  void form_round(std::int64_t ts);
+  // The running round's rooms close; the next round gathers, if any is left.
+  void end_round(std::int64_t ts);
+  void finish_rounds(std::int64_t ts);
+  void emit_rounds(std::int64_t ts);
+  void emit_group(std::vector<std::string> const& members, std::string const& room_id,
+                  std::int64_t ts);
   // Whether `p` may write the table's summary draft: its moderator, the
   // chair, or the participant who holds the rapporteur role here.
   bool may_draft(participant const& p) const;
@@ -701,6 +764,8 @@ class room {
   // The raised hands as `key` [{id, name}], then "speaker" (or null).
   void write_hands(protocol::json_writer& w, std::string_view key) const;
   void write_state(protocol::json_writer& w, bool replica) const;
+  void write_rounds(protocol::json_writer& w) const;
+  void read_rounds(simdjson::dom::element const& doc);
   bool read_state(std::string_view json, bool replica);
 
   table_config cfg_;
@@ -759,6 +824,24 @@ class room {
   // person; only the pseudonym ever leaves the room.
   std::map<std::string, std::string> aliases_;
   bool recalled_ = false;
+  // Plenary: networking rounds (room_apply_rounds.cpp).
+  struct rounds_schedule {
+    std::int64_t size = 0;
+    std::int64_t minutes = 0;
+    std::int64_t left = 0;    // rounds still to form, the gathered one included
+    std::int64_t round = 0;   // rounds formed this session; the running one's number
+    std::int64_t due_at = 0;  // the next deadline; 0: no rounds run
+    bool gathering = false;   // the deadline forms round + 1 (else ends round)
+    std::int64_t seed = 0;
+    std::map<std::string, std::string> pool;  // gathering: id -> name, as reported
+    participant by;                           // who started them: the move orders' `by`
+    std::vector<std::string> rooms;           // the running round's group rooms
+    std::set<std::string> opted_out;
+    rounds::met_pairs met{max_met_pairs};
+  };
+  rounds_schedule rounds_;
+  std::vector<std::string> rounds_closed_;
+  std::int64_t gathering_ = 0;
 
   std::vector<insight_entry> insights_;
   std::vector<comment_entry> comments_;  // in the order posted

@@ -168,6 +168,23 @@ void write_op(json_writer& w, command_op const& op) {
           [&](cmd::role const& c) {
             w.field("op", "role").field("participant", c.participant).field("role", c.role);
           },
+          [&](cmd::rounds_start const& c) {
+            w.field("op", "rounds_start")
+                .field("size", c.size)
+                .field("minutes", c.minutes)
+                .field("rounds", c.rounds)
+                .field("seed", c.seed);
+          },
+          [&](cmd::rounds_stop const&) { w.field("op", "rounds_stop"); },
+          [&](cmd::opt_out const& c) { w.field("op", "opt_out").field("on", c.on); },
+          [&](cmd::round_present const& c) {
+            w.field("op", "round_present").field("round", c.round).key("ids").begin_array();
+            for (auto const& id : c.ids) w.value(id);
+            w.end_array().key("names").begin_array();
+            for (auto const& n : c.names) w.value(n);
+            w.end_array();
+          },
+          [&](cmd::round_due const& c) { w.field("op", "round_due").field("due_at", c.due_at); },
       },
       op);
 }
@@ -392,6 +409,23 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
       r.get("participant", c.participant);
       r.get("role", c.role);
     });
+  if (name == "rounds_start")
+    return with(cmd::rounds_start{}, [&](auto& c) {
+      r.get("size", c.size);
+      r.get("minutes", c.minutes);
+      r.get("rounds", c.rounds);
+      r.get("seed", c.seed);
+    });
+  if (name == "rounds_stop") return with(cmd::rounds_stop{}, none);
+  if (name == "opt_out") return with(cmd::opt_out{}, [&](auto& c) { r.get("on", c.on); });
+  if (name == "round_present")
+    return with(cmd::round_present{}, [&](auto& c) {
+      r.get("round", c.round);
+      r.get_list("ids", c.ids);
+      r.get_list("names", c.names);
+    });
+  if (name == "round_due")
+    return with(cmd::round_due{}, [&](auto& c) { r.get("due_at", c.due_at); });
   return std::nullopt;
 }
 

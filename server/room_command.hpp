@@ -205,6 +205,31 @@ struct comment_review {
   std::string id;
   bool approve = true;
 };
+// Networking rounds (room_apply_rounds.cpp), plenary commands: the chair
+// starts rounds of random groups (the seed stamped at submission, so that
+// every replica forms the same groups) or stops them; anyone opts out of the
+// groups or back in. The plenary's membership is each node's own, so before
+// each round every node reports who is connected to it (`round_present`);
+// every node's countdown then submits `round_due`, and the first in the log
+// forms the groups from the reports (or, at a round's end, ends it).
+struct rounds_start {
+  std::int64_t size = 0;
+  std::int64_t minutes = 0;
+  std::int64_t rounds = 1;
+  std::int64_t seed = 0;
+};
+struct rounds_stop {};
+struct opt_out {
+  bool on = true;
+};
+struct round_present {
+  std::int64_t round = 0;  // the round being gathered; ignored for any other
+  std::vector<std::string> ids;
+  std::vector<std::string> names;  // ids[i]'s display name
+};
+struct round_due {
+  std::int64_t due_at = 0;  // ignored unless it is still the running deadline
+};
 }  // namespace cmd
 
 using command_op =
@@ -215,7 +240,8 @@ using command_op =
                  cmd::review, cmd::pick, cmd::end_turn, cmd::drop_hand, cmd::timer_pause,
                  cmd::timer_extend, cmd::poll, cmd::poll_vote, cmd::poll_close, cmd::react,
                  cmd::help, cmd::move, cmd::recall, cmd::recall_ended, cmd::role, cmd::comment,
-                 cmd::comment_review, cmd::balance>;
+                 cmd::comment_review, cmd::balance, cmd::rounds_start, cmd::rounds_stop,
+                 cmd::opt_out, cmd::round_present, cmd::round_due>;
 
 struct room_command {
   // The node that submitted it and its ticket there: that node, and only it,

@@ -247,7 +247,9 @@ void room::write_state(json_writer& w, bool replica) const {
     for (auto const& [who, emoji] : r.by) w.field(who, emoji);
     w.end_object().end_object();
   }
-  w.end_array().key("tables").begin_array();
+  w.end_array();
+  write_rounds(w);
+  w.key("tables").begin_array();
   for (auto const& t : tables_) w.value(t);
   w.end_array().key("phases").begin_array();  // bounded: kept in the state itself
   for (auto const& p : phases_) w.value(*p);
@@ -380,6 +382,7 @@ bool room::read_state(std::string_view json, bool replica) {
   timer_ended_ = num_in<bool>(doc, "timer_ended", false);
   timer_left_ms_ = num_in<std::int64_t>(doc, "timer_left_ms", 0);
   recall_ends_at_ = num_in<std::int64_t>(doc, "recall_ends_at", 0);
+  read_rounds(doc);
   timer_changed_ = true;
   phase_ = str_in(doc, "phase");
   seen_ = ids_in(doc, "seen");
@@ -492,6 +495,64 @@ void room::blank_name(history_entry& e, std::string const& id) {
   if (!protocol::blank_participant_name(json, id)) return;
   e.json = std::make_shared<std::string const>(std::move(json));
   if (observer_) observer_->on_rewrite(cfg_.id, epoch_, e);
+}
+
+// Networking rounds (room_apply_rounds.cpp): the schedule, the gathering's
+// pool, who opted out and who met whom, so that a restarted or later node
+// forms the same groups.
+void room::write_rounds(json_writer& w) const {
+  auto const& r = rounds_;
+  w.key("rounds")
+      .begin_object()
+      .field("size", r.size)
+      .field("minutes", r.minutes)
+      .field("left", r.left)
+      .field("round", r.round)
+      .field("due_at", r.due_at)
+      .field("gathering", r.gathering)
+      .field("seed", r.seed)
+      .key("by");
+  write_participant(w, r.by);
+  w.key("rooms").begin_array();
+  for (auto const& id : r.rooms) w.value(id);
+  w.end_array().key("pool").begin_object();
+  for (auto const& [id, name] : r.pool) w.field(id, name);
+  w.end_object();
+  write_ids(w, "opted_out", r.opted_out);
+  w.key("met").begin_array();
+  for (auto const& [a, b] : r.met.pairs()) w.begin_array().value(a).value(b).end_array();
+  w.end_array().end_object();
+}
+
+void room::read_rounds(simdjson::dom::element const& doc) {
+  rounds_ = rounds_schedule{};
+  simdjson::dom::element r;
+  if (doc["rounds"].get(r)) return;  // a state from before rounds
+  rounds_.size = num_in<std::int64_t>(r, "size", 0);
+  rounds_.minutes = num_in<std::int64_t>(r, "minutes", 0);
+  rounds_.left = num_in<std::int64_t>(r, "left", 0);
+  rounds_.round = num_in<std::int64_t>(r, "round", 0);
+  rounds_.due_at = num_in<std::int64_t>(r, "due_at", 0);
+  rounds_.gathering = num_in<bool>(r, "gathering", false);
+  rounds_.seed = num_in<std::int64_t>(r, "seed", 0);
+  simdjson::dom::element by;
+  if (!r["by"].get(by)) rounds_.by = participant_in(by);
+  for (simdjson::dom::element id : array_in(r, "rooms")) {
+    std::string_view v;
+    if (!id.get(v)) rounds_.rooms.emplace_back(v);
+  }
+  simdjson::dom::object pool;
+  if (!r["pool"].get(pool)) {
+    for (auto field : pool) {
+      std::string_view name;
+      if (!field.value.get(name)) rounds_.pool.emplace(std::string(field.key), std::string(name));
+    }
+  }
+  rounds_.opted_out = ids_in(r, "opted_out");
+  for (simdjson::dom::element pair : array_in(r, "met")) {
+    std::string_view a, b;
+    if (!pair.at(0).get(a) && !pair.at(1).get(b)) rounds_.met.add(std::string(a), std::string(b));
+  }
 }
 
 }  // namespace roundtable

@@ -136,6 +136,18 @@ void check_invariants(command const& c) {
         } else if constexpr (std::is_same_v<T, recall>) {
           check(op.seconds >= 0 && op.seconds <= limits::recall_seconds, "recall seconds");
           check(!op.cancel || op.seconds == 0, "recall cancel has no time");
+        } else if constexpr (std::is_same_v<T, networking>) {
+          bool const starting = op.size != 0;
+          check(starting + op.stop + op.opting == 1, "networking: one form");
+          check(!op.opt_out || op.opting, "networking opt_out only when opting");
+          if (starting) {
+            check(op.size >= limits::group_size_min && op.size <= limits::group_size_max,
+                  "networking size");
+            check(
+                op.minutes >= limits::round_minutes_min && op.minutes <= limits::round_minutes_max,
+                "networking minutes");
+            check(op.rounds >= 1 && op.rounds <= limits::rounds_max, "networking rounds");
+          }
         } else if constexpr (std::is_same_v<T, outcome>) {
           check(op.table.empty() || id_ok(op.table), "outcome table");
           check(id_ok(op.insight), "outcome insight");
@@ -264,6 +276,12 @@ std::string to_json(command const& c) {
             w.field("cancel", true);
           } else {
             w.field("seconds", op.seconds);
+          }
+        } else if constexpr (std::is_same_v<T, networking>) {
+          if (op.stop) w.field("stop", true);
+          if (op.opting) w.field("opt_out", op.opt_out);
+          if (op.size != 0) {
+            w.field("size", op.size).field("minutes", op.minutes).field("rounds", op.rounds);
           }
         } else if constexpr (std::is_same_v<T, outcome>) {
           if (!op.table.empty()) w.field("table", op.table);

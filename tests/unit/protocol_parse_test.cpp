@@ -172,7 +172,7 @@ TEST_CASE("op_name names every alternative as on the wire") {
       "vote",         "delete",  "timer",   "summary", "broadcast", "phase",      "table",
       "create_table", "ping",    "outcome", "hide",    "restore",   "mute",       "remove",
       "moderation",   "approve", "reject",  "poll",    "poll_vote", "poll_close", "react",
-      "help",         "move",    "recall",  "role",    "balance"};
+      "help",         "move",    "recall",  "role",    "balance",   "networking"};
   REQUIRE(std::size(expected) == std::variant_size_v<body>);
   CHECK(op_name(body{hello{}}) == "hello");
   CHECK(op_name(body{del{}}) == "delete");
@@ -186,7 +186,7 @@ TEST_CASE("op_name names every alternative as on the wire") {
       R"("name":"n","table":"t","room":"r","text":"x","up":false,"action":"next","insight":"i",)"
       R"("seconds":1,"topic":"x","open":true,"status":"noted","item":"m1","participant":"p1",)"
       R"("premoderate":true,"question":"Q","options":["a","b"],"poll":"q1","choices":[0],)"
-      R"("emoji":"\u2753")";
+      R"("emoji":"\u2753","stop":true)";
   for (auto const* name : expected) {
     INFO(name);
     // A move names its participant by id or by name, not both.
