@@ -21,6 +21,7 @@ import { attachModeration, setModerationHooks, renderRules } from '/moderation.j
 import { attachPolls, wirePolls } from '/polls.js';
 import { attachHosts, setHostsHooks, wireHosts, anonymousChoice } from '/hosts.js';
 import { loadComments, wireComments } from '/comments.js';
+import { attachRounds, setRoundsHooks, wireRounds } from '/rounds.js';
 
 // ---- views -----------------------------------------------------------------------
 
@@ -243,6 +244,7 @@ function attach(client) {
   attachModeration(client);
   attachPolls(client);
   attachHosts(client);
+  attachRounds(client);
   client.on('report', (ev) => addAnnouncement(ev));
   client.on('broadcast', (ev) => addAnnouncement(ev));
   client.on('phase', (ev) => {
@@ -284,6 +286,16 @@ setHostsHooks({
     setView('table');
     $('table-heading').focus();
   },
+  recalled: () => {
+    clearTable();
+    renderLobby();
+    setView('plenary');
+    $('plenary-heading').focus();
+  },
+});
+
+// One's networking group's room closed: back to the plenary view.
+setRoundsHooks({
   recalled: () => {
     clearTable();
     renderLobby();
@@ -492,6 +504,7 @@ function init() {
   wireChair();
   wirePolls();
   wireHosts();
+  wireRounds();
   connectAtStart();
 }
 

@@ -331,6 +331,35 @@ export interface RecallEvent extends RoomEventBase {
   by?: Person;
 }
 
+/**
+ * Networking rounds, a plenary event: gathering (the next round forms in a
+ * moment), running (`round` runs until `ends_at`, in `groups` groups), or over
+ * (`running` false).
+ */
+export interface RoundsEvent extends RoomEventBase {
+  type: 'rounds';
+  running: boolean;
+  gathering: boolean;
+  round: number;
+  /** Rounds still to form after the running one. */
+  left: number;
+  size: number;
+  minutes: number;
+  groups: number;
+  /** The running round's end (ms since the epoch); 0 while gathering. */
+  ends_at: number;
+}
+
+/** One's group in a networking round (to its members only, no seq): its room takes `say`. */
+export interface GroupEvent {
+  type: 'group';
+  room: string;
+  round: number;
+  members: Array<{ id: string; name: string }>;
+  ends_at: number;
+  ts: number;
+}
+
 /** One move, by participant id or by display name. */
 export type Move = { participant: string; table: string } | { name: string; table: string };
 
@@ -496,7 +525,9 @@ export type ServerEvent =
   | ReactionsEvent
   | HelpEvent
   | MovedEvent
-  | RecallEvent;
+  | RecallEvent
+  | RoundsEvent
+  | GroupEvent;
 
 export type ServerEventType = ServerEvent['type'];
 
@@ -575,6 +606,7 @@ export interface Ops {
   move: { fields: Move; reply: ReplyOk };
   balance: { fields: { tables?: string[] }; reply: BalanceReply };
   recall: { fields: { minutes: number } | { seconds: number } | { cancel: true }; reply: ReplyOk };
+  networking: { fields: { size: number; minutes: number; rounds?: number } | { stop: true } | { opt_out: boolean }; reply: ReplyOk };
   ping: { fields: Record<string, never>; reply: ReplyOk };
   poll: { fields: { room: RoomId; question: string; options: string[]; multiple?: boolean; live?: boolean }; reply: ReplyOk };
   poll_vote: { fields: { poll: string; choices: number[]; room?: RoomId }; reply: ReplyOk };
@@ -641,6 +673,8 @@ export interface ClientEvents {
   help: HelpEvent;
   moved: MovedEvent;
   recall: RecallEvent;
+  rounds: RoundsEvent;
+  group: GroupEvent;
   /** Every server event, after its own listeners. */
   event: ServerEvent;
   state: StateChange;
@@ -721,6 +755,10 @@ export declare class Roundtable {
   readonly table: string | null;
   /** When the chair's recall closes the tables (ms since the epoch); 0: none running. */
   readonly recallEndsAt: number;
+  /** The latest networking `rounds` event; null: none yet. */
+  readonly rounds: RoundsEvent | null;
+  /** One's group while its round runs; null: none. */
+  readonly group: GroupEvent | null;
   /** Last position seen per room. */
   readonly rooms: Map<RoomId, RoomPosition>;
 
@@ -798,6 +836,12 @@ export declare class Roundtable {
   recall(minutes: number): Promise<ReplyOk>;
   /** Chair: calls a running recall off. */
   cancelRecall(): Promise<ReplyOk>;
+  /** Chair: starts networking rounds (size 2 to 4, minutes 1 to 30, rounds 1 to 10). */
+  startRounds(opts: { size: number; minutes: number; rounds?: number }): Promise<ReplyOk>;
+  /** Chair: ends the running round now, and the rounds. */
+  stopRounds(): Promise<ReplyOk>;
+  /** Never grouped in networking rounds (`on` false: back in). */
+  optOut(on?: boolean): Promise<ReplyOk>;
   ping(): Promise<ReplyOk>;
 }
 

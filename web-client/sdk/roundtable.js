@@ -110,6 +110,10 @@ export class Roundtable {
     this.table = null;
     /** When the chair's recall closes the tables (ms since the epoch), 0: none. */
     this.recallEndsAt = 0;
+    /** Networking rounds: the latest `rounds` event, and this participant's
+     * group (the `group` event) while its round runs; null: none. */
+    this.rounds = null;
+    this.group = null;
     /** Last {epoch, seq} seen per room: what `resume` asks for. */
     this.rooms = new Map();
 
@@ -505,6 +509,22 @@ export class Roundtable {
           if (this.you) this.you.table = null;
         }
         break;
+      case 'rounds':
+        this.rounds = ev;
+        // A round ended (the next one gathers, or none is left): the server
+        // closed the group's room and took us back to the plenary.
+        if ((ev.gathering || !ev.running) && this.group) {
+          if (this.table === this.group.room) {
+            this.rooms.delete(this.table);
+            this.table = null;
+            if (this.you) this.you.table = null;
+          }
+          this.group = null;
+        }
+        break;
+      case 'group':
+        this.group = ev;
+        break;
       case 'moved':
         // The chair seated us at a table: the server made the hop and sent its
         // snapshot, which counts as our join (a refused move changes nothing).
@@ -708,6 +728,19 @@ export class Roundtable {
   recall(minutes) { return this.request('recall', { minutes }); }
   /** Chair: calls a running recall off. */
   cancelRecall() { return this.request('recall', { cancel: true }); }
+  /**
+   * Chair: starts networking rounds of random groups of `size` (2 to 4),
+   * `minutes` each (1 to 30), `rounds` of them (1 to 10, default 1).
+   */
+  startRounds({ size, minutes, rounds } = {}) {
+    const fields = { size, minutes };
+    if (rounds !== undefined) fields.rounds = rounds;
+    return this.request('networking', fields);
+  }
+  /** Chair: ends the running round now, and the rounds. */
+  stopRounds() { return this.request('networking', { stop: true }); }
+  /** Never grouped in networking rounds (`on` false: back in). */
+  optOut(on = true) { return this.request('networking', { opt_out: !!on }); }
   ping() { return this.request('ping'); }
 }
 

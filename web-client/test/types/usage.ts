@@ -1,7 +1,7 @@
 // Uses the SDK the way its declarations (sdk/roundtable.d.ts) say it may be used,
 // so that `tsc` (run by test/sdk-types.test.js) fails when a declaration breaks.
 import { Roundtable, RoundtableError, backoffDelay, parseBatch, parseMoves, REACTIONS, SERVER_ERROR_CODES } from '../../sdk/roundtable.js';
-import type { HelloReply, InsightEvent, MovedEvent, PollEvent, ReactionsEvent, RecallEvent, RemovedEvent, ServerErrorCode } from '../../sdk/roundtable.js';
+import type { HelloReply, InsightEvent, MovedEvent, PollEvent, ReactionsEvent, GroupEvent, RecallEvent, RemovedEvent, RoundsEvent, ServerErrorCode } from '../../sdk/roundtable.js';
 
 export async function session(): Promise<string> {
   const rt = new Roundtable({ url: 'ws://127.0.0.1:1/ws', name: 'Ada', guestToken: 'g', timeout: 1000 });
@@ -58,6 +58,14 @@ export async function session(): Promise<string> {
   await rt.request('recall', { seconds: 90 });
   rt.on('recall', (ev: RecallEvent) => (ev.ended ? 0 : ev.ends_at - rt.recallEndsAt));
   const closesAt: number | undefined = hello.plenary.recall_ends_at;
+  await rt.startRounds({ size: 3, minutes: 5, rounds: 2 });
+  await rt.stopRounds();
+  await rt.optOut(false);
+  await rt.request('networking', { opt_out: true });
+  rt.on('rounds', (ev: RoundsEvent) => (ev.running && !ev.gathering ? ev.ends_at : 0));
+  rt.on('group', (ev: GroupEvent) => ev.members.map((m) => m.name).join(', ') + ev.room);
+  const groupRoom: string | undefined = rt.group?.room;
+  const roundsLeft: number = rt.rounds?.left ?? 0;
   const created = await rt.createTable({ table: 't', topic: 'T' });
   const invite: string = created.invite.link;
   try {
@@ -67,5 +75,5 @@ export async function session(): Promise<string> {
   }
   const codes: readonly ServerErrorCode[] = SERVER_ERROR_CODES;
   rt.close();
-  return `${mine?.length ?? 0}${kept ?? ''}${rules ?? ''}${refused}${closesAt ?? 0}${invite}${backoffDelay(1)}${parseBatch('{}').length}${codes.length}`;
+  return `${mine?.length ?? 0}${kept ?? ''}${rules ?? ''}${refused}${closesAt ?? 0}${groupRoom ?? ''}${roundsLeft}${invite}${backoffDelay(1)}${parseBatch('{}').length}${codes.length}`;
 }
