@@ -28,9 +28,13 @@ namespace {
 
 constexpr std::string_view secret = "rounds-test-secret-0123456789abcdef";
 
-std::string token(auth::role r, std::string sub) { return token_field(secret, r, std::move(sub)); }
+std::string token(auth::role r, std::string sub, std::string table = {}) {
+  return token_field(secret, r, std::move(sub), std::move(table));
+}
 
-std::vector<std::string> server_args() { return secret_server_args(secret, {}); }
+std::vector<std::string> server_args() {
+  return secret_server_args(secret, {});
+}
 
 struct person {
   std::string id;
@@ -85,7 +89,7 @@ TEST_CASE("rounds: who may start and stop them, and bad input", "[rounds]") {
   engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"), server_args());
   INFO("engine: " << srv.engine.name());
   auto chair = seated(srv.port, token(auth::role::chair, "chair"), "");
-  auto mod = seated(srv.port, token(auth::role::moderator, "mod"), "");
+  auto mod = seated(srv.port, token(auth::role::moderator, "mod", "synergies"), "");
   auto ada = seated(srv.port, token(auth::role::participant, "ada"), "");
 
   auto const start = R"("size":2,"minutes":5)";
@@ -176,12 +180,11 @@ TEST_CASE("rounds: one group across two nodes, its chat on both", "[rounds][redi
   REQUIRE(seen.at("ada").members.size() == 5);
   for (auto& p : people) REQUIRE(p.ws->wait_type("moved"));
   auto const room = seen.at("ada").room;
-  REQUIRE(people[1].ws->request("say", "\"room\":\"" + room + "\",\"text\":\"from B\"")
-              .boolean("ok"));
+  REQUIRE(
+      people[1].ws->request("say", "\"room\":\"" + room + "\",\"text\":\"from B\"").boolean("ok"));
   for (auto& p : people) {
-    CHECK(p.ws->wait_for([](message const& m) {
-      return m.type() == "message" && m.str("text") == "from B";
-    }));
+    CHECK(p.ws->wait_for(
+        [](message const& m) { return m.type() == "message" && m.str("text") == "from B"; }));
   }
   REQUIRE(chair->request("networking", R"("stop":true)").boolean("ok"));
 }
@@ -193,8 +196,8 @@ TEST_CASE("rounds: a start racing opt-outs on two nodes, repeated", "[rounds][re
   std::vector<person> people;
   for (int i = 0; i < 6; ++i) {
     auto const id = "p" + std::to_string(i);
-    people.push_back({id, seated(i % 2 ? nodes.b.port : nodes.a.port,
-                                 token(auth::role::participant, id), "")});
+    people.push_back(
+        {id, seated(i % 2 ? nodes.b.port : nodes.a.port, token(auth::role::participant, id), "")});
   }
   for (int round = 0; round < 10; ++round) {
     INFO("round " << round);
