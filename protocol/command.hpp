@@ -44,7 +44,7 @@ inline constexpr std::size_t balance_tables_min = 2;
 inline constexpr std::size_t balance_tables_max = 1000;
 // `networking` rounds: groups of 2 to 4 (small enough that everyone speaks),
 // 1 to 30 minutes each (a coffee-break chat), at most 10 rounds per start
-// (each round opens one room per group, and rooms stay for the session).
+// (a block of rounds a chair plans at once; more need another start).
 inline constexpr std::int64_t group_size_min = 2;
 inline constexpr std::int64_t group_size_max = 4;
 inline constexpr std::int64_t round_minutes_min = 1;

@@ -76,7 +76,8 @@ http_response metrics_text(node& n) {
   metric(out, "connections", "gauge", "WebSocket connections open now.", sum.connections.load());
   metric(out, "connections_total", "counter", "WebSocket connections accepted.",
          m.connections_total.load());
-  metric(out, "rooms", "gauge", "Rooms (plenary and tables).", n.tables().size() + 1);
+  metric(out, "rooms", "gauge", "Rooms (plenary, tables and networking group rooms).",
+         n.room_count());
   metric(out, "ops_in_total", "counter", "Client messages received.", sum.ops_in.load());
   metric(out, "events_out_total", "counter", "Room events emitted.", sum.events_out.load());
   metric(out, "deliveries_total", "counter", "Events pushed into send queues.",

@@ -222,7 +222,9 @@ room_slot& node::add_room(table_config cfg) {
     std::unique_lock lock(rooms_mutex_);
     auto const [it, fresh] = rooms_.emplace(cfg.id, std::move(s));
     assert(fresh && "add_room of an id that exists: create_table checks under create_mutex_");
-    if (fresh && cfg.id != room::plenary_id) table_order_.push_back(&ref);
+    // Group rooms are reached through the `group` event only: never listed.
+    if (fresh && cfg.id != room::plenary_id && !room::is_group_room(cfg.id))
+      table_order_.push_back(&ref);
   }
   if (engine_) engine_->add_room(ref);
   return ref;
@@ -267,6 +269,11 @@ room_slot* node::find_room(std::string_view id) {
 std::vector<room_slot*> node::tables() {
   std::shared_lock lock(rooms_mutex_);
   return table_order_;
+}
+
+std::size_t node::room_count() {
+  std::shared_lock lock(rooms_mutex_);
+  return rooms_.size();
 }
 
 std::size_t node::write_tables(json_writer& w, bool changed_only) {
@@ -400,9 +407,10 @@ void node::publish(room_slot& s) {
       }
     });
   }
-  // Networking rounds: an ended round's rooms empty before the next round's
-  // move orders below seat people again (one worker runs both in order).
-  if (auto closed = s.r->take_rounds_closed(); !closed.empty()) close_round_rooms(closed);
+  // Networking rounds: the group rooms hear of the round before the move
+  // orders below seat its members there (this home thread posts both in
+  // order), and an ended round's rooms empty first (one worker runs both).
+  if (auto orders = s.r->take_group_orders(); !orders.empty()) order_groups(std::move(orders));
   if (auto const round = s.r->take_gathering()) report_present(round);
   // The chair's moves: this node seats its own connections of the person.
   for (auto& order : s.r->take_moves()) {

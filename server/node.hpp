@@ -159,6 +159,8 @@ class node {
   room_slot& plenary() noexcept { return *plenary_; }
   // Tables in creation order (lobby order). Any thread.
   std::vector<room_slot*> tables();
+  // Every room this node holds: the plenary, the tables, the group rooms.
+  std::size_t room_count();
   // Creates a table at run time (chair, admin API; or decided on another
   // node). Any thread.
   outcome create_table(table_config cfg);
@@ -260,10 +262,10 @@ class node {
   // connections leave their tables; the tables close).
   void recall_everyone();
   // Networking rounds (node_rounds.cpp), on the plenary's home thread: this
-  // node's report of who is connected when a round gathers, and an ended
-  // round's rooms closed and emptied.
+  // node's report of who is connected when a round gathers, and each group
+  // room's side of a round (an ended round's rooms also emptied).
   void report_present(std::int64_t round);
-  void close_round_rooms(std::vector<std::string> const& ids);
+  void order_groups(std::vector<room::group_order> orders);
 
   options opts_;
   event_config event_;

@@ -1,8 +1,8 @@
 // The node's part in networking rounds (the rules are the plenary's, in
 // room_apply_rounds.cpp; the deadlines' countdown is node::arm_deadline):
 // this node's report of who is connected to it when a round gathers (the
-// plenary's membership is each node's own), and an ended round's rooms
-// closed, their members back in the plenary.
+// plenary's membership is each node's own), and each group room's side of a
+// round: begun, or ended with its members back in the plenary.
 #include "server/client.hpp"
 #include "server/node.hpp"
 
@@ -27,19 +27,23 @@ void node::report_present(std::int64_t round) {
   }
 }
 
-void node::close_round_rooms(std::vector<std::string> const& ids) {
-  // Every node closes them: the first close in each room's log decides, the
-  // others change nothing, as with the recall.
-  participant const organisers{"admin", "Organisers", role::chair, {}};
+void node::order_groups(std::vector<room::group_order> orders) {
+  // Every node submits each order: the first in the room's log decides. Here,
+  // before this node's move orders, so that its seats follow the round's start.
+  std::vector<std::string> ended;
   auto const now = now_ms();
-  for (auto const& id : ids) {
-    if (auto* t = find_room(id)) {
-      on_home(*t, [organisers, now](room& r) { r.set_open(organisers, false, now); });
+  for (auto& o : orders) {
+    if (o.what.members.empty()) ended.push_back(o.room);
+    if (auto* t = find_room(o.room)) {
+      on_home(*t, [what = std::move(o.what), now](room& r) mutable {
+        r.group_round(std::move(what), now);
+      });
     }
   }
+  if (ended.empty()) return;
   for (auto& w : workers_) {
-    boost::asio::post(w->ioc, [&wk = *w, ids] {
-      for (auto const& id : ids) {
+    boost::asio::post(w->ioc, [&wk = *w, ended] {
+      for (auto const& id : ended) {
         auto it = wk.rooms.find(id);
         if (it == wk.rooms.end()) continue;
         std::vector<client*> theirs(it->second.items().begin(), it->second.items().end());

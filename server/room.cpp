@@ -387,6 +387,7 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
   if (is_plenary()) {
     w.field("phase", phase_).field("recall_ends_at", recall_ends_at_);
     w.field("anonymous", cfg_.anonymous);
+    if (viewer) write_rounds_view(w, *viewer);
     w.key("reports");
     write_latest(w, newest_first(reports_, snapshot_plenary_items), snapshot_plenary_items,
                  snapshot_report_bytes);

@@ -414,14 +414,15 @@ class room {
   // Networking rounds (room_apply_rounds.cpp), plenary commands. The chair
   // starts `rounds` rounds of `minutes`: at each, the people here and not
   // opted out form random groups (rounds::form_groups, seeded from the
-  // command and the round's number), each group a new room `round-N-G` its
-  // members are seated at (a move order, as `move`) and told of (a `group`
-  // event to them only); a `rounds` event tells everyone where rounds stand.
+  // command and the round's number), each group one of the group rooms
+  // `group-G` its members are seated at (a move order, as `move`) and told of
+  // (a `group` event to them only); a `rounds` event tells everyone where
+  // rounds stand.
   // Before each round, a gathering of gather_ms: every node reports the
   // people connected to it (take_gathering, then round_present). At each
   // deadline every replica's countdown submits `round_due`; the first in the
   // log forms the round's groups from the reports, or ends the running round
-  // (its rooms close: take_rounds_closed) and gathers the next, if any.
+  // (its rooms close: take_group_orders) and gathers the next, if any.
   ticket rounds_start(participant const& chair, cmd::rounds_start op, std::int64_t now_ms);
   ticket rounds_stop(participant const& chair, std::int64_t now_ms);
   ticket opt_out(participant const& p, bool on, std::int64_t now_ms);
@@ -434,13 +435,27 @@ class room {
   std::int64_t round_number() const noexcept { return rounds_.round; }
   bool opted_out(std::string const& id) const { return rounds_.opted_out.count(id) != 0; }
   rounds::met_pairs const& met_pairs() const noexcept { return rounds_.met; }
-  std::vector<std::string> take_rounds_closed() { return std::exchange(rounds_closed_, {}); }
-  // Group rooms per round: each is a room on every node for the rest of the
-  // session; 100 groups seat 200 to 500 people. Past it, the rest wait.
+  // What each node does to a group room, in this order, before the round's
+  // move orders: begin a round there (its members) or end it (no members;
+  // the node also sends the room's members back to the plenary).
+  struct group_order {
+    std::string room;
+    cmd::group_round what;
+  };
+  std::vector<group_order> take_group_orders() { return std::exchange(group_orders_, {}); }
+  // Where rounds stand for `viewer`, in the plenary's snapshot (a reload gets
+  // its group back): the `rounds` event's fields, `opted_out`, and `group`
+  // (the viewer's running group as the `group` event tells it, or null).
+  void write_rounds_view(protocol::json_writer& w, participant const& viewer) const;
+
+  // Group rooms, `group-1` to `group-100`, reused by every round: they are
+  // never listed in the lobby and their number never grows with the rounds.
+  // 100 groups seat 200 to 500 people; past it, the rest wait for a round.
   static constexpr std::size_t max_group_rooms = 100;
-  // Rounds per session, all starts together: with the above, at most 3,000
-  // group rooms a session ever opens.
-  static constexpr std::int64_t max_rounds_total = 30;
+  static constexpr std::string_view group_prefix = "group-";
+  static bool is_group_room(std::string_view id) noexcept { return id.rfind(group_prefix, 0) == 0; }
+  // A group room's side (the node submits the plenary's group orders here).
+  ticket group_round(cmd::group_round op, std::int64_t now_ms);
   // Pairs who met kept, oldest dropped first: 20,000 pairs hold every pair of
   // 200 people, and the plenary's state rewrites them at each change.
   static constexpr std::size_t max_met_pairs = 20000;
@@ -700,6 +715,9 @@ class room {
   outcome on(room_command const& c, cmd::opt_out const&);
   outcome on(room_command const& c, cmd::round_present const&);
   outcome on(room_command const& c, cmd::round_due const&);
+  outcome on(room_command const& c, cmd::group_round const&);
+  // A group room's new round: everything said or done there before is gone.
+  void clear_for_group();
   // The next round's gathering starts.
   void gather_round(std::int64_t ts);
   // Forms the gathered round's groups; none (fewer than two to group): the
@@ -708,9 +726,12 @@ class room {
   // The running round's rooms close; the next round gathers, if any is left.
   void end_round(std::int64_t ts);
   void finish_rounds(std::int64_t ts);
+  // The running round's group rooms end (group orders); no groups run.
+  void close_groups();
+  // The `rounds` event's fields: the event, and the snapshot's view.
+  void write_rounds_fields(protocol::json_writer& w) const;
   void emit_rounds(std::int64_t ts);
-  void emit_group(std::vector<std::string> const& members, std::string const& room_id,
-                  std::int64_t ts);
+  void write_group(protocol::json_writer& w, std::size_t g) const;
   // Whether `p` may write the table's summary draft: its moderator, the
   // chair, or the participant who holds the rapporteur role here.
   bool may_draft(participant const& p) const;
@@ -835,12 +856,18 @@ class room {
     std::int64_t seed = 0;
     std::map<std::string, std::string> pool;  // gathering: id -> name, as reported
     participant by;                           // who started them: the move orders' `by`
-    std::vector<std::string> rooms;           // the running round's group rooms
+    // The running round's groups (group g in room group-(g+1)), id -> name.
+    std::vector<std::map<std::string, std::string>> groups;
     std::set<std::string> opted_out;
     rounds::met_pairs met{max_met_pairs};
   };
   rounds_schedule rounds_;
-  std::vector<std::string> rounds_closed_;
+  std::vector<group_order> group_orders_;
+  // A group room: its round, its members (only they join), and the last seq
+  // of earlier rounds (a store's history before it is not read back).
+  std::int64_t group_round_ = 0;
+  std::set<std::string> group_members_;
+  std::uint64_t history_floor_ = 0;
   std::int64_t gathering_ = 0;
 
   std::vector<insight_entry> insights_;

@@ -65,6 +65,8 @@ outcome room::on(room_command const& c, cmd::join const& op) {
   if (!roster_.count(c.conn)) {
     bool const privileged = may_moderate(c.who);
     if (!cfg_.open && !privileged) return make_error(error_code::forbidden, "the table is closed");
+    if (is_group_room(cfg_.id) && !group_members_.count(c.who.id))
+      return make_error(error_code::forbidden, "only this round's group sits here");
     if (removed_.count(c.who.id) && !privileged)
       return make_error(error_code::forbidden, "the table's moderator removed you from this table");
     if (cfg_.capacity > 0 && static_cast<std::int64_t>(roster_.size()) >= cfg_.capacity &&
@@ -478,6 +480,8 @@ outcome room::on(room_command const& c, cmd::table_created const& op) {
   if (!is_plenary()) return make_error(error_code::bad_request, "tables open in the plenary");
   if (op.table.id == plenary_id || tables_.count(op.table.id))
     return make_error(error_code::bad_request, "table '" + op.table.id + "' exists");
+  if (is_group_room(op.table.id))
+    return make_error(error_code::bad_request, "ids group-... are the networking rounds' rooms");
   if (tables_.size() >= max_tables_) {
     return make_error(error_code::full, "the event has " + std::to_string(max_tables_) +
                                             " tables, the most it may hold");

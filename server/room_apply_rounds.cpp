@@ -2,12 +2,16 @@
 // room_apply.cpp and room.hpp): plenary commands, because every node holds
 // the plenary. A round goes gather -> form -> end: the gathering pools who
 // every node reports connected, the first `round_due` past it forms random
-// groups (each a new room, its members seated there by move orders and told
-// in a `group` event), the next one ends the round and gathers the next.
+// groups (each in one of the reused group rooms, its members seated there by
+// move orders and told in a `group` event), the next one ends the round and
+// gathers the next. A group room applies its side (`group_round`): a new
+// round clears it and admits only the group.
 // Everything a round decides comes from the log (the start's seed, the
 // reports, the opt-outs), so every replica forms the same groups.
 #include "server/room.hpp"
 #include "server/room_emit.hpp"
+
+#include <algorithm>
 
 namespace roundtable {
 
@@ -40,11 +44,6 @@ outcome room::on(room_command const& c, cmd::rounds_start const& op) {
   if (!c.who.is_chair()) return make_error(error_code::forbidden, "only the chair starts rounds");
   if (rounds_.due_at != 0)
     return make_error(error_code::bad_request, "rounds are running: stop them first");
-  if (rounds_.round + op.rounds > max_rounds_total) {
-    return make_error(error_code::full, "a session holds at most " +
-                                            std::to_string(max_rounds_total) + " rounds; " +
-                                            std::to_string(rounds_.round) + " ran");
-  }
   rounds_.size = op.size;
   rounds_.minutes = op.minutes;
   rounds_.left = op.rounds;
@@ -122,19 +121,25 @@ void room::form_round(std::int64_t ts) {
   --rounds_.left;
   rounds_.gathering = false;
   rounds_.due_at = ts + rounds_.minutes * 60 * 1000;
-  auto const round = std::to_string(rounds_.round);
   for (std::size_t g = 0; g < groups.size(); ++g) {
-    auto id = "round-" + round + "-" + std::to_string(g + 1);
-    table_config cfg{id, "Networking round " + round + ", group " + std::to_string(g + 1), "", 0,
-                     true};
-    created_.push_back(std::move(cfg));
-    for (auto const& who : groups[g]) moves_.push_back({cmd::move{who, {}, id}, rounds_.by});
-    emit_group(groups[g], id, ts);
+    auto id = std::string(group_prefix) + std::to_string(g + 1);
+    // A node that has no such room yet creates it; the others reuse theirs.
+    created_.push_back(table_config{id, "Networking group " + std::to_string(g + 1), "", 0, true});
+    group_orders_.push_back({id, cmd::group_round{rounds_.round, groups[g]}});
+    auto& named = rounds_.groups.emplace_back();
+    for (auto const& who : groups[g]) {
+      named.emplace(who, rounds_.pool.at(who));
+      moves_.push_back({cmd::move{who, {}, id, {}}, rounds_.by});
+    }
+    json_writer w;
+    write_group(w, g);
+    // One serialization, one direct event per member: only they receive it.
+    auto const json = std::make_shared<std::string const>(w.release());
+    for (auto const& who : groups[g]) direct_.push_back({who, json, audience::author});
     for (std::size_t i = 0; i < groups[g].size(); ++i) {
       for (std::size_t j = i + 1; j < groups[g].size(); ++j)
         rounds_.met.add(groups[g][i], groups[g][j]);
     }
-    rounds_.rooms.push_back(std::move(id));
   }
   rounds_.pool.clear();
   timer_changed_ = true;
@@ -142,8 +147,7 @@ void room::form_round(std::int64_t ts) {
 }
 
 void room::end_round(std::int64_t ts) {
-  rounds_closed_.insert(rounds_closed_.end(), rounds_.rooms.begin(), rounds_.rooms.end());
-  rounds_.rooms.clear();
+  close_groups();
   if (rounds_.left > 0) {
     gather_round(ts);
   } else {
@@ -151,9 +155,16 @@ void room::end_round(std::int64_t ts) {
   }
 }
 
+void room::close_groups() {
+  for (std::size_t g = 0; g < rounds_.groups.size(); ++g) {
+    group_orders_.push_back(
+        {std::string(group_prefix) + std::to_string(g + 1), cmd::group_round{rounds_.round, {}}});
+  }
+  rounds_.groups.clear();
+}
+
 void room::finish_rounds(std::int64_t ts) {
-  rounds_closed_.insert(rounds_closed_.end(), rounds_.rooms.begin(), rounds_.rooms.end());
-  rounds_.rooms.clear();
+  close_groups();
   rounds_.pool.clear();
   rounds_.left = 0;
   rounds_.due_at = 0;
@@ -163,37 +174,72 @@ void room::finish_rounds(std::int64_t ts) {
   emit_rounds(ts);
 }
 
-void room::emit_rounds(std::int64_t ts) {
-  emit("rounds", ts, [&](json_writer& w) {
-    w.field("running", rounds_.due_at != 0)
-        .field("gathering", rounds_.gathering)
-        .field("round", rounds_.round)
-        .field("left", rounds_.left)
-        .field("size", rounds_.size)
-        .field("minutes", rounds_.minutes)
-        .field("groups", static_cast<std::int64_t>(rounds_.rooms.size()))
-        .field("ends_at", rounds_.gathering ? std::int64_t{0} : rounds_.due_at);
-  });
+void room::write_rounds_fields(json_writer& w) const {
+  w.field("running", rounds_.due_at != 0)
+      .field("gathering", rounds_.gathering)
+      .field("round", rounds_.round)
+      .field("left", rounds_.left)
+      .field("size", rounds_.size)
+      .field("minutes", rounds_.minutes)
+      .field("groups", static_cast<std::int64_t>(rounds_.groups.size()))
+      .field("ends_at", rounds_.gathering ? std::int64_t{0} : rounds_.due_at);
 }
 
-void room::emit_group(std::vector<std::string> const& members, std::string const& room_id,
-                      std::int64_t ts) {
-  json_writer w;
+void room::emit_rounds(std::int64_t ts) {
+  emit("rounds", ts, [&](json_writer& w) { write_rounds_fields(w); });
+}
+
+void room::write_group(json_writer& w, std::size_t g) const {
   w.begin_object()
       .field("type", "group")
-      .field("room", room_id)
+      .field("room", std::string(group_prefix) + std::to_string(g + 1))
       .field("round", rounds_.round)
       .field("ends_at", rounds_.due_at)
-      .field("ts", ts)
+      .field("ts", rounds_.due_at - rounds_.minutes * 60 * 1000)
       .key("members")
       .begin_array();
-  for (auto const& id : members) {
-    w.begin_object().field("id", id).field("name", rounds_.pool.at(id)).end_object();
-  }
+  for (auto const& [id, name] : rounds_.groups[g])
+    w.begin_object().field("id", id).field("name", name).end_object();
   w.end_array().end_object();
-  // One serialization, one direct event per member: only they receive it.
-  auto const json = std::make_shared<std::string const>(w.release());
-  for (auto const& id : members) direct_.push_back({id, json, audience::author});
+}
+
+void room::write_rounds_view(json_writer& w, participant const& viewer) const {
+  w.key("rounds").begin_object();
+  write_rounds_fields(w);
+  w.field("opted_out", opted_out(viewer.id)).key("group");
+  auto const mine = std::find_if(rounds_.groups.begin(), rounds_.groups.end(),
+                                 [&](auto const& g) { return g.count(viewer.id) != 0; });
+  if (mine == rounds_.groups.end()) {
+    w.null();
+  } else {
+    write_group(w, static_cast<std::size_t>(mine - rounds_.groups.begin()));
+  }
+  w.end_object();
+}
+
+room::ticket room::group_round(cmd::group_round op, std::int64_t now_ms) {
+  return submit({}, {}, now_ms, std::move(op));
+}
+
+outcome room::on(room_command const& c, cmd::group_round const& op) {
+  if (!is_group_room(cfg_.id)) return make_error(error_code::bad_request, "not a group room");
+  // Every node submits each order: the first acts. An older round's order,
+  // or a second begin of this one, is stale.
+  if (op.round < group_round_ || (op.round == group_round_ && !op.members.empty())) return {};
+  if (op.round > group_round_ && !op.members.empty()) clear_for_group();
+  group_round_ = op.round;
+  group_members_ = std::set<std::string>(op.members.begin(), op.members.end());
+  state_changed_ = true;
+  return {};
+}
+
+void room::clear_for_group() {
+  // A pristine table's state, then no history: the seq goes on (a client's
+  // resume from before finds a gap and takes the snapshot).
+  room const fresh(table_config{cfg_.id, cfg_.topic, "", 0, true}, epoch_, 1);
+  read_state(fresh.state_json(), false);
+  history_.clear();
+  history_floor_ = seq_;
 }
 
 }  // namespace roundtable

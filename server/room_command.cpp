@@ -185,6 +185,11 @@ void write_op(json_writer& w, command_op const& op) {
             w.end_array();
           },
           [&](cmd::round_due const& c) { w.field("op", "round_due").field("due_at", c.due_at); },
+          [&](cmd::group_round const& c) {
+            w.field("op", "group_round").field("round", c.round).key("members").begin_array();
+            for (auto const& id : c.members) w.value(id);
+            w.end_array();
+          },
       },
       op);
 }
@@ -426,6 +431,11 @@ std::optional<command_op> read_op(std::string_view name, reader& r) {
     });
   if (name == "round_due")
     return with(cmd::round_due{}, [&](auto& c) { r.get("due_at", c.due_at); });
+  if (name == "group_round")
+    return with(cmd::group_round{}, [&](auto& c) {
+      r.get("round", c.round);
+      r.get_list("members", c.members);
+    });
   return std::nullopt;
 }
 

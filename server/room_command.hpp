@@ -230,6 +230,15 @@ struct round_present {
 struct round_due {
   std::int64_t due_at = 0;  // ignored unless it is still the running deadline
 };
+// A group room's side of a round (room_apply_rounds.cpp), submitted by every
+// node before it seats the round's members there: round `round` begins with
+// `members` (the room's earlier content cleared: a new group must not read
+// the last one's chat), or, with no members, it is over (nobody joins). The
+// first of the nodes' copies acts; the others, and any older round's, are stale.
+struct group_round {
+  std::int64_t round = 0;
+  std::vector<std::string> members;
+};
 }  // namespace cmd
 
 using command_op =
@@ -241,7 +250,7 @@ using command_op =
                  cmd::timer_extend, cmd::poll, cmd::poll_vote, cmd::poll_close, cmd::react,
                  cmd::help, cmd::move, cmd::recall, cmd::recall_ended, cmd::role, cmd::comment,
                  cmd::comment_review, cmd::balance, cmd::rounds_start, cmd::rounds_stop,
-                 cmd::opt_out, cmd::round_present, cmd::round_due>;
+                 cmd::opt_out, cmd::round_present, cmd::round_due, cmd::group_round>;
 
 struct room_command {
   // The node that submitted it and its ticket there: that node, and only it,

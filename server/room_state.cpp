@@ -249,6 +249,8 @@ void room::write_state(json_writer& w, bool replica) const {
   }
   w.end_array();
   write_rounds(w);
+  w.field("group_round", group_round_).field("history_floor", history_floor_);
+  write_ids(w, "group_members", group_members_);
   w.key("tables").begin_array();
   for (auto const& t : tables_) w.value(t);
   w.end_array().key("phases").begin_array();  // bounded: kept in the state itself
@@ -383,6 +385,9 @@ bool room::read_state(std::string_view json, bool replica) {
   timer_left_ms_ = num_in<std::int64_t>(doc, "timer_left_ms", 0);
   recall_ends_at_ = num_in<std::int64_t>(doc, "recall_ends_at", 0);
   read_rounds(doc);
+  group_round_ = num_in<std::int64_t>(doc, "group_round", 0);
+  history_floor_ = num_in<std::uint64_t>(doc, "history_floor", 0);
+  group_members_ = ids_in(doc, "group_members");
   timer_changed_ = true;
   phase_ = str_in(doc, "phase");
   seen_ = ids_in(doc, "seen");
@@ -483,6 +488,8 @@ void room::restore(std::uint64_t seq, std::string_view state, std::vector<histor
     for (auto const& id : forgotten) blank_name(e, id);
   }
   if (!state.empty()) read_state(state, false);  // an unreadable state keeps the defaults
+  // A group room's earlier rounds: the store still holds them, the room does not.
+  while (!history_.empty() && history_.front().seq <= history_floor_) history_.pop_front();
 }
 
 void room::restore_lists(std::vector<buffer> reports, std::vector<buffer> broadcasts) {
@@ -513,8 +520,12 @@ void room::write_rounds(json_writer& w) const {
       .field("seed", r.seed)
       .key("by");
   write_participant(w, r.by);
-  w.key("rooms").begin_array();
-  for (auto const& id : r.rooms) w.value(id);
+  w.key("groups").begin_array();
+  for (auto const& g : r.groups) {
+    w.begin_object();
+    for (auto const& [id, name] : g) w.field(id, name);
+    w.end_object();
+  }
   w.end_array().key("pool").begin_object();
   for (auto const& [id, name] : r.pool) w.field(id, name);
   w.end_object();
@@ -537,17 +548,17 @@ void room::read_rounds(simdjson::dom::element const& doc) {
   rounds_.seed = num_in<std::int64_t>(r, "seed", 0);
   simdjson::dom::element by;
   if (!r["by"].get(by)) rounds_.by = participant_in(by);
-  for (simdjson::dom::element id : array_in(r, "rooms")) {
-    std::string_view v;
-    if (!id.get(v)) rounds_.rooms.emplace_back(v);
-  }
-  simdjson::dom::object pool;
-  if (!r["pool"].get(pool)) {
-    for (auto field : pool) {
+  auto const names_in = [](simdjson::dom::element e, std::map<std::string, std::string>& out) {
+    simdjson::dom::object o;
+    if (e.get(o)) return;
+    for (auto field : o) {
       std::string_view name;
-      if (!field.value.get(name)) rounds_.pool.emplace(std::string(field.key), std::string(name));
+      if (!field.value.get(name)) out.emplace(std::string(field.key), std::string(name));
     }
-  }
+  };
+  for (simdjson::dom::element g : array_in(r, "groups")) names_in(g, rounds_.groups.emplace_back());
+  simdjson::dom::element pool;
+  if (!r["pool"].get(pool)) names_in(pool, rounds_.pool);
   rounds_.opted_out = ids_in(r, "opted_out");
   for (simdjson::dom::element pair : array_in(r, "met")) {
     std::string_view a, b;

@@ -2,9 +2,11 @@
 // random groups, each person not opted out is seated in exactly one group
 // room and told who is in it, the group's chat works (across nodes too), the
 // chair stops them; the permission matrix and bad input (a clear error,
-// nothing starts); on two Redis nodes, a start racing opt-outs at the same
-// instant, repeated: every person in exactly one group or opted out, and every
-// member's view of the groups the same.
+// nothing starts); round after round, the lobby, the hello and the node's
+// rooms stay flat (group rooms are reused, never listed); a reconnect
+// mid-round gets its group back; on two Redis nodes, a start racing opt-outs
+// at the same instant, repeated: every person in exactly one group or opted
+// out, and every member's view of the groups the same.
 #include "tests/support/engine.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/session.hpp"
@@ -14,6 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
@@ -60,6 +63,20 @@ group_seen group_of(ws_client& c, std::chrono::milliseconds timeout = 8s) {
   return g;
 }
 
+// What each person was told: those who may be grouped first; then, once
+// their groups came (one batch of the plenary), the opted-out ones briefly.
+std::map<std::string, group_seen> groups_of(std::vector<person>& people,
+                                            std::set<std::string> const& out = {}) {
+  std::map<std::string, group_seen> seen;
+  for (bool const opted : {false, true}) {
+    for (auto& p : people) {
+      if (out.count(p.id) == static_cast<std::size_t>(opted))
+        seen[p.id] = group_of(*p.ws, opted ? 500ms : 8s);
+    }
+  }
+  return seen;
+}
+
 // Every person's group is the same set seen from each of its members, the
 // groups are disjoint, and each person is in one (or in none when `may_miss`
 // says they opted out).
@@ -72,7 +89,7 @@ void check_groups(std::vector<person>& people, std::map<std::string, group_seen>
       CHECK(may_miss.count(p.id) == 1);
       continue;
     }
-    CHECK(g.room.rfind("round-", 0) == 0);
+    CHECK(g.room.rfind("group-", 0) == 0);
     CHECK(g.members.count(p.id) == 1);
     CHECK(g.members.size() >= 2);
     for (auto const& m : g.members) {
@@ -81,6 +98,41 @@ void check_groups(std::vector<person>& people, std::map<std::string, group_seen>
       if (seen.count(m)) CHECK(seen.at(m).members == g.members);
     }
   }
+}
+
+// The chair, connected and never grouped.
+std::unique_ptr<ws_client> opted_out_chair(int port) {
+  auto chair = seated(port, token(auth::role::chair, "chair"), "");
+  REQUIRE(chair->request("networking", R"("opt_out":true)").boolean("ok"));
+  return chair;
+}
+
+// Participants `ids`, each connected (and seated at `table` when given).
+std::vector<person> connected(int port, std::vector<std::string> const& ids,
+                              std::string const& table = {}) {
+  std::vector<person> people;
+  for (auto const& id : ids)
+    people.push_back({id, seated(port, token(auth::role::participant, id), table)});
+  return people;
+}
+
+// The /metrics gauge of the rooms a node holds.
+long long rooms_held(int port) {
+  auto const body = http_get(port, "/metrics").body;
+  auto const pos = body.find("\nroundtable_rooms ");
+  return pos == std::string::npos ? -1 : std::atoll(body.c_str() + pos + 18);
+}
+
+// One round started and stopped by the chair: everyone not opted out grouped.
+void one_round(ws_client& chair, std::vector<person>& people) {
+  REQUIRE(chair.request("networking", R"("size":2,"minutes":5)").boolean("ok"));
+  auto const seen = groups_of(people);
+  check_groups(people, seen, {});
+  for (auto& p : people) REQUIRE(p.ws->wait_type("moved"));
+  REQUIRE(chair.request("networking", R"("stop":true)").boolean("ok"));
+  REQUIRE(chair.wait_for(
+      [](message const& m) { return m.type() == "rounds" && !m.boolean("running"); }));
+  for (auto& p : people) p.ws->drain(50ms);
 }
 
 }  // namespace
@@ -113,16 +165,12 @@ TEST_CASE("rounds: who may start and stop them, and bad input", "[rounds]") {
 TEST_CASE("rounds: groups with their chat, opt-outs, and stop", "[rounds]") {
   engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"), server_args());
   INFO("engine: " << srv.engine.name());
-  auto chair = seated(srv.port, token(auth::role::chair, "chair"), "");
-  REQUIRE(chair->request("networking", R"("opt_out":true)").boolean("ok"));
-  std::vector<person> people;
-  for (std::string id : {"ada", "bob", "cem", "dia", "eve"})
-    people.push_back({id, seated(srv.port, token(auth::role::participant, id), "synergies")});
+  auto chair = opted_out_chair(srv.port);
+  auto people = connected(srv.port, {"ada", "bob", "cem", "dia", "eve"}, "synergies");
   REQUIRE(people[4].ws->request("networking", R"("opt_out":true)").boolean("ok"));
 
   REQUIRE(chair->request("networking", R"("size":2,"minutes":5,"rounds":2)").boolean("ok"));
-  std::map<std::string, group_seen> seen;
-  for (auto& p : people) seen[p.id] = group_of(*p.ws, p.id == "eve" ? 3s : 8s);
+  auto const seen = groups_of(people, {"eve"});
   check_groups(people, seen, {"eve"});
   CHECK(seen.at("eve").room.empty());
   CHECK(seen.at("ada").members.size() == 2);  // 4 people in pairs
@@ -162,6 +210,90 @@ TEST_CASE("rounds: groups with their chat, opt-outs, and stop", "[rounds]") {
   CHECK(code_of(chair->request("networking", R"("stop":true)")) == "not_found");
 }
 
+TEST_CASE("rounds: round after round, the lobby and the rooms stay flat", "[rounds]") {
+  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"), server_args());
+  INFO("engine: " << srv.engine.name());
+  auto chair = opted_out_chair(srv.port);
+  auto people = connected(srv.port, {"ada", "bob", "cem", "dia"});
+  auto const hello_size = [&] {
+    ws_client fresh(srv.port);
+    auto const reply = fresh.hello("x", token(auth::role::participant, "newcomer"));
+    REQUIRE(reply.boolean("ok"));
+    for (std::string g : {"group-1", "group-2"}) CHECK_FALSE(table_row(reply, g));
+    return reply.raw().size();
+  };
+  one_round(*chair, people);  // the first round creates the group rooms
+  auto const rooms = rooms_held(srv.port);
+  auto const hello = hello_size();
+  CHECK(rooms >= 3);
+  for (int round = 0; round < 3; ++round) {
+    INFO("round " << round);
+    one_round(*chair, people);
+    CHECK(rooms_held(srv.port) == rooms);
+    // A fresh client still joins, told as much as before (a seq may gain a digit).
+    CHECK(hello_size() <= hello + 8);
+  }
+  // Nobody reaches a group room between rounds, nor makes a table of its name.
+  CHECK(code_of(people[0].ws->request("join", R"("table":"group-1")")) == "forbidden");
+  CHECK(code_of(chair->request("create_table", R"("table":"group-9","topic":"x")")) ==
+        "bad_request");
+}
+
+TEST_CASE("rounds: a reconnect mid-round gets its group back", "[rounds]") {
+  engine_server const srv(GENERATE(as<std::string>{}, "memory", "redis"), server_args());
+  INFO("engine: " << srv.engine.name());
+  auto chair = opted_out_chair(srv.port);
+  auto people = connected(srv.port, {"ada", "bob"});
+  auto cem = seated(srv.port, token(auth::role::participant, "cem"), "");
+  REQUIRE(cem->request("networking", R"("opt_out":true)").boolean("ok"));
+  REQUIRE(chair->request("networking", R"("size":2,"minutes":5)").boolean("ok"));
+  auto const group = group_of(*people[0].ws);
+  REQUIRE(group.members == std::set<std::string>{"ada", "bob"});
+  auto const moved = people[0].ws->wait_type("moved");
+  REQUIRE(moved);
+  REQUIRE(people[0]
+              .ws->request("say", "\"room\":\"" + group.room + "\",\"text\":\"before\"")
+              .boolean("ok"));
+  CHECK_FALSE(people[0].ws->wait_type("group", 300ms));  // one group event per round
+
+  // A fresh hello (a reload that lost its state): the group in the snapshot.
+  people[0].ws->close();
+  ws_client again(srv.port);
+  auto const reply = again.hello("x", token(auth::role::participant, "ada"));
+  REQUIRE(reply.boolean("ok"));
+  CHECK(reply.boolean("/plenary/rounds/running"));
+  CHECK_FALSE(reply.boolean("/plenary/rounds/opted_out"));
+  CHECK(reply.str("/plenary/rounds/group/room") == group.room);
+  CHECK(reply.num("/plenary/rounds/group/ends_at") > 0);
+  CHECK(reply.num("/plenary/rounds/group/ends_at") == reply.num("/plenary/rounds/ends_at"));
+  CHECK(reply.str("/plenary/rounds/group/members/0/id") != "");
+  auto const back = again.request("join", "\"table\":\"" + group.room + "\"");
+  REQUIRE(back.boolean("ok"));
+  CHECK(back.raw().find("before") != std::string::npos);  // the group's chat so far
+
+  // A resume of the group room (a reload that kept its state): seated again.
+  again.close();
+  ws_client resumed(srv.port);
+  auto const r2 =
+      resumed.hello("x", token(auth::role::participant, "ada") + ",\"resume\":{\"" + group.room +
+                             "\":{\"epoch\":" + std::to_string(moved->num("/snapshot/epoch")) +
+                             ",\"seq\":" + std::to_string(moved->num("/snapshot/seq")) + "}}");
+  REQUIRE(r2.boolean("ok"));
+  CHECK(r2.str("/table/room") == group.room);
+  CHECK(r2.str("/plenary/rounds/group/room") == group.room);
+
+  // The opted-out and the chair: no group; the chair sees the rounds run.
+  ws_client cem2(srv.port);
+  auto const r3 = cem2.hello("x", token(auth::role::participant, "cem"));
+  CHECK(r3.boolean("/plenary/rounds/opted_out"));
+  CHECK(r3.at("/plenary/rounds/group").is_null());
+  ws_client chair2(srv.port);
+  auto const r4 = chair2.hello("x", token(auth::role::chair, "chair"));
+  CHECK(r4.boolean("/plenary/rounds/running"));
+  CHECK(r4.num("/plenary/rounds/groups") == 1);
+  REQUIRE(chair->request("networking", R"("stop":true)").boolean("ok"));
+}
+
 TEST_CASE("rounds: one group across two nodes, its chat on both", "[rounds][redis]") {
   two_nodes nodes(server_args());
   auto chair = seated(nodes.a.port, token(auth::role::chair, "chair"), "");
@@ -174,8 +306,7 @@ TEST_CASE("rounds: one group across two nodes, its chat on both", "[rounds][redi
   }
   // Five in groups of four: one group of five, on both nodes.
   REQUIRE(chair->request("networking", R"("size":4,"minutes":5)").boolean("ok"));
-  std::map<std::string, group_seen> seen;
-  for (auto& p : people) seen[p.id] = group_of(*p.ws);
+  auto const seen = groups_of(people);
   check_groups(people, seen, {});
   REQUIRE(seen.at("ada").members.size() == 5);
   for (auto& p : people) REQUIRE(p.ws->wait_type("moved"));
@@ -189,7 +320,9 @@ TEST_CASE("rounds: one group across two nodes, its chat on both", "[rounds][redi
   REQUIRE(chair->request("networking", R"("stop":true)").boolean("ok"));
 }
 
-TEST_CASE("rounds: a start racing opt-outs on two nodes, repeated", "[rounds][redis]") {
+namespace {
+
+void race_opt_outs(int repetitions) {
   two_nodes nodes(server_args());
   auto chair = seated(nodes.a.port, token(auth::role::chair, "chair"), "");
   REQUIRE(chair->request("networking", R"("opt_out":true)").boolean("ok"));
@@ -199,7 +332,7 @@ TEST_CASE("rounds: a start racing opt-outs on two nodes, repeated", "[rounds][re
     people.push_back(
         {id, seated(i % 2 ? nodes.b.port : nodes.a.port, token(auth::role::participant, id), "")});
   }
-  for (int round = 0; round < 10; ++round) {
+  for (int round = 0; round < repetitions; ++round) {
     INFO("round " << round);
     // At the same instant: the chair starts on A, two people opt out (one per
     // node), and one opts back in.
@@ -213,8 +346,7 @@ TEST_CASE("rounds: a start racing opt-outs on two nodes, repeated", "[rounds][re
     auto const go = chair->wait_type("reply");
     REQUIRE(go);
     REQUIRE(go->boolean("ok"));
-    std::map<std::string, group_seen> seen;
-    for (auto& p : people) seen[p.id] = group_of(*p.ws, out.count(p.id) ? 3s : 8s);
+    auto const seen = groups_of(people, out);
     check_groups(people, seen, out);
     std::size_t grouped = 0;
     for (auto const& [id, g] : seen) grouped += g.room.empty() ? 0 : 1;
@@ -227,4 +359,14 @@ TEST_CASE("rounds: a start racing opt-outs on two nodes, repeated", "[rounds][re
     }
     chair->drain(50ms);
   }
+}
+
+}  // namespace
+
+TEST_CASE("rounds: a start racing opt-outs on two nodes, repeated", "[rounds][redis]") {
+  race_opt_outs(5);
+}
+
+TEST_CASE("rounds: a start racing opt-outs on two nodes, many times", "[.stress]") {
+  race_opt_outs(40);
 }

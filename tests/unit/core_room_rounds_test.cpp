@@ -3,7 +3,9 @@
 // forming at the deadline, opt-outs, each person in exactly one group and
 // told so (a `group` event to the group only), the rooms closed at the end,
 // no repeated pair over rounds, replicas forming the same groups, the
-// bounds, and the durable state.
+// bounds (40 rounds reuse the same group rooms), the durable state, the
+// reload view in the plenary's snapshot, and a group room's side (only the
+// group sits there; a new round starts it empty).
 #include "server/room.hpp"
 
 #include "tests/unit/answering_room.hpp"
@@ -76,6 +78,18 @@ class plenary : public answering_room {
   }
 };
 
+// The group orders that end a round (no members), checked to be the round's.
+std::size_t ended(plenary& r) {
+  std::size_t n = 0;
+  for (auto const& o : r.take_group_orders()) {
+    CHECK(o.what.members.empty());
+    CHECK(o.what.round == r.round_number());
+    CHECK(room::is_group_room(o.room));
+    ++n;
+  }
+  return n;
+}
+
 std::vector<std::string> ids(std::size_t n) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < n; ++i) out.push_back("p" + std::to_string(i));
@@ -143,7 +157,7 @@ TEST_CASE("rounds: a gathering, then groups of everyone reported and not opted o
   auto const groups = r.groups();
   std::multiset<std::string> grouped;
   for (auto const& [room_id, members] : groups) {
-    CHECK(room_id.rfind("round-1-", 0) == 0);
+    CHECK(room::is_group_room(room_id));
     CHECK(members.size() >= 2);
     CHECK(members.size() <= 4);
     grouped.insert(members.begin(), members.end());
@@ -152,6 +166,14 @@ TEST_CASE("rounds: a gathering, then groups of everyone reported and not opted o
         std::multiset<std::string>{"p0", "p1", "p2", "p4", "p5", "p6", "p7", "p8", "p9"});
   auto const created = r.take_created();
   CHECK(created.size() == groups.size());
+  auto const begun = r.take_group_orders();
+  REQUIRE(begun.size() == groups.size());
+  for (auto const& o : begun) {
+    CHECK(o.what.round == 1);
+    auto const& members = groups.at(o.room);
+    CHECK(std::set<std::string>(o.what.members.begin(), o.what.members.end()) ==
+          std::set<std::string>(members.begin(), members.end()));
+  }
   auto const moves = r.take_moves();
   CHECK(moves.size() == 9);
   for (auto const& m : moves) {
@@ -169,14 +191,14 @@ TEST_CASE("rounds: a gathering, then groups of everyone reported and not opted o
   // The round ends: its rooms close, the second round gathers and forms with
   // nobody meeting anyone again (9 in threes: possible).
   r.due();
-  auto const closed = r.take_rounds_closed();
-  CHECK(closed.size() == groups.size());
+  CHECK(ended(r) == groups.size());
   CHECK(r.take_gathering() == 2);
   r.report({"p0", "p1", "p2", "p4", "p5", "p6", "p7", "p8", "p9"});
   r.due();
   auto const second = r.groups();
+  CHECK(r.take_group_orders().size() == second.size());  // the second round begins
   for (auto const& [room_id, members] : second) {
-    CHECK(room_id.rfind("round-2-", 0) == 0);
+    CHECK(room::is_group_room(room_id));
     for (auto const& [first_room, first] : groups) {
       std::size_t shared = 0;
       for (auto const& m : members) shared += std::count(first.begin(), first.end(), m);
@@ -185,7 +207,7 @@ TEST_CASE("rounds: a gathering, then groups of everyone reported and not opted o
   }
   r.events();
   r.due();  // the last round ends: no more gathering
-  CHECK(r.take_rounds_closed().size() == second.size());
+  CHECK(ended(r) == second.size());
   CHECK(r.take_gathering() == 0);
   CHECK(r.round_due_at() == 0);
   ev = r.events();
@@ -201,8 +223,9 @@ TEST_CASE("rounds: stop closes the running round's rooms; fewer than two end the
   r.due();
   auto const groups = r.groups();
   REQUIRE(groups.size() == 2);
+  r.take_group_orders();
   REQUIRE_FALSE(r.answer(r.rounds_stop(r.chair, t0)));
-  CHECK(r.take_rounds_closed().size() == 2);
+  CHECK(ended(r) == 2);
   CHECK(r.round_due_at() == 0);
 
   plenary alone;
@@ -240,22 +263,119 @@ TEST_CASE("rounds: two replicas fed the same log form the same groups", "[room][
   CHECK(a.groups() == c.groups());
 }
 
-TEST_CASE("rounds: at most max_rounds_total a session", "[room][rounds]") {
+TEST_CASE("rounds: 40 rounds reuse the same group rooms; the state stays bounded",
+          "[room][rounds]") {
   plenary r;
-  std::int64_t formed = 0;
-  while (formed + std::int64_t{10} <= room::max_rounds_total) {
-    REQUIRE_FALSE(r.start(2, 1, std::int64_t{10}));
-    for (std::int64_t i = 0; i < std::int64_t{10}; ++i) {
-      r.report({"a", "b"});
+  std::set<std::string> rooms;
+  std::size_t first_state = 0;
+  for (int start = 0; start < 4; ++start) {
+    REQUIRE_FALSE(r.start(2, 1, 10));
+    for (int i = 0; i < 10; ++i) {
+      r.report(ids(6));
       r.due();  // forms
+      for (auto const& t : r.take_created()) rooms.insert(t.id);
+      CHECK(r.take_group_orders().size() == 3);
+      CHECK(r.groups().size() == 3);
       r.due();  // ends
+      CHECK(ended(r) == 3);
     }
-    formed += std::int64_t{10};
+    CHECK(r.round_due_at() == 0);
+    if (start == 0) first_state = r.state_json().size();
   }
-  CHECK(r.round_number() == formed);
-  auto const o = r.start(2, 1, std::int64_t{10});
+  CHECK(r.round_number() == 40);
+  CHECK(rooms == std::set<std::string>{"group-1", "group-2", "group-3"});
+  // The same people: the met pairs are all 15 of them already after round 5.
+  CHECK(r.state_json().size() <= first_state + 16);
+  CHECK(r.met_pairs().pairs().size() == 15);
+}
+
+TEST_CASE("rounds: a reload gets its group back from the plenary's snapshot", "[room][rounds]") {
+  plenary r;
+  REQUIRE_FALSE(r.answer(r.opt_out(person("p5"), true, t0)));
+  REQUIRE_FALSE(r.start(2, 3, 2));
+  auto const view = [&](std::string const& id) {
+    protocol::json_writer w;
+    auto const p = person(id);
+    r.write_snapshot(w, &p);
+    return doc(w.release());
+  };
+  CHECK(view("p0").boolean("/rounds/gathering"));
+  CHECK(view("p0").is_null("/rounds/group"));
+  r.report(ids(6));
+  r.due();
+  auto const groups = r.groups();
+  for (auto const& [room_id, members] : groups) {
+    for (auto const& id : members) {
+      auto const v = view(id);
+      CHECK(v.boolean("/rounds/running"));
+      CHECK_FALSE(v.boolean("/rounds/opted_out"));
+      CHECK(v.str("/rounds/group/room") == room_id);
+      CHECK(v.num("/rounds/group/round") == 1);
+      CHECK(v.num("/rounds/group/ends_at") == r.round_due_at());
+      CHECK(v.num("/rounds/ends_at") == r.round_due_at());
+      CHECK(v.size("/rounds/group/members") == members.size());
+    }
+  }
+  CHECK(view("p5").boolean("/rounds/opted_out"));
+  CHECK(view("p5").is_null("/rounds/group"));
+  // The state restores with the groups: a restarted node tells the same.
+  plenary c;
+  c.restore(0, r.state_json(), {});
+  auto const p0 = person("p0");
+  protocol::json_writer a, b;
+  r.write_snapshot(a, &p0);
+  c.write_snapshot(b, &p0);
+  doc const was(a.release()), now(b.release());
+  CHECK(now.str("/rounds/group/room") == was.str("/rounds/group/room"));
+  CHECK(now.size("/rounds/group/members") == was.size("/rounds/group/members"));
+  CHECK(now.num("/rounds/ends_at") == was.num("/rounds/ends_at"));
+  REQUIRE_FALSE(r.answer(r.rounds_stop(r.chair, t0)));
+  CHECK_FALSE(view("p0").boolean("/rounds/running"));
+  CHECK(view("p0").is_null("/rounds/group"));
+}
+
+TEST_CASE("rounds: a group room seats its group only, and a new round starts it empty",
+          "[room][rounds]") {
+  answering_room g(table_config{"group-1", "Networking group 1", "", 0, true}, 1, 100);
+  auto const seat_of = [](std::uint64_t conn, std::string id) {
+    return member{conn, 0, person(std::move(id))};
+  };
+  auto const refused = g.answer(g.join(seat_of(1, "ann"), t0));
+  REQUIRE(refused);
+  CHECK(refused->code == error_code::forbidden);
+  REQUIRE_FALSE(g.answer(g.group_round(cmd::group_round{1, {"ann", "bob"}}, t0)));
+  REQUIRE_FALSE(g.answer(g.join(seat_of(1, "ann"), t0)));
+  REQUIRE_FALSE(g.answer(g.say(seat_of(1, "ann"), "round one", t0)));
+  auto const outsider = g.answer(g.join(seat_of(3, "cem"), t0));
+  REQUIRE(outsider);
+  CHECK(outsider->code == error_code::forbidden);
+  REQUIRE_FALSE(g.answer(g.leave(1, t0)));
+  // The end: nobody joins; a second node's copy of it, or of the start, is stale.
+  REQUIRE_FALSE(g.answer(g.group_round(cmd::group_round{1, {}}, t0)));
+  REQUIRE_FALSE(g.answer(g.group_round(cmd::group_round{1, {"ann", "bob"}}, t0)));
+  CHECK(g.answer(g.join(seat_of(1, "ann"), t0)));
+  auto const saved = g.state_json();
+  auto const history = std::vector<history_entry>(g.history().begin(), g.history().end());
+  // Round 2: the room is cleared; round 1's late orders change nothing.
+  REQUIRE_FALSE(g.answer(g.group_round(cmd::group_round{2, {"cem", "dia"}}, t0)));
+  REQUIRE_FALSE(g.answer(g.group_round(cmd::group_round{1, {"ann", "bob"}}, t0)));
+  CHECK(g.history().empty());
+  REQUIRE_FALSE(g.answer(g.join(seat_of(3, "cem"), t0)));
+  CHECK(g.snapshot().text().find("round one") == std::string::npos);
+  CHECK(g.answer(g.join(seat_of(4, "ann"), t0)));
+  // A store that still holds round 1's history: the restored room drops it.
+  answering_room back(table_config{"group-1", "Networking group 1", "", 0, true}, 1, 100);
+  back.restore(g.seq(), g.state_json(), history);
+  CHECK(back.history().empty());
+  CHECK(back.snapshot().text().find("round one") == std::string::npos);
+  answering_room before(table_config{"group-1", "Networking group 1", "", 0, true}, 1, 100);
+  before.restore(history.back().seq, saved, history);
+  CHECK(before.history().size() == history.size());  // the floor drops only what it must
+
+  answering_room table(table_config{"t1", "Topic", "", 0, true}, 1, 100);
+  auto const o = table.answer(table.group_round(cmd::group_round{1, {"ann"}}, t0));
   REQUIRE(o);
-  CHECK(o->code == error_code::full);
+  CHECK(o->code == error_code::bad_request);
 }
 
 TEST_CASE("rounds: opt-outs kept up to max_opted_out", "[room][rounds]") {

@@ -83,8 +83,11 @@ export function wireRounds() {
 export function attachRounds(client) {
   client.on('group', onGroup);
   client.on('rounds', onRounds);
+  // After a reload too: one's choice and group as the server kept them (the
+  // client joins the group's room again by itself).
   client.on('welcome', () => {
     $('rounds-choice').hidden = false;
+    $('rounds-opt-out').checked = client.optedOut;
     renderGroup();
   });
 }

@@ -157,6 +157,8 @@ export interface Snapshot {
   phases?: PhaseEvent[];
   /** Plenary: when the chair's recall closes the tables (ms since the epoch); 0: none. */
   recall_ends_at?: number;
+  /** Plenary: where networking rounds stand for the participant receiving it. */
+  rounds?: RoundsView;
   /** The room takes anonymous `say` and `insight` (the event or table config). */
   anonymous?: boolean;
   open?: boolean;
@@ -348,6 +350,16 @@ export interface RoundsEvent extends RoomEventBase {
   groups: number;
   /** The running round's end (ms since the epoch); 0 while gathering. */
   ends_at: number;
+}
+
+/**
+ * Networking rounds as the plenary's snapshot tells them to one participant
+ * (the `hello` reply, so that a reload gets its group back).
+ */
+export interface RoundsView extends Omit<RoundsEvent, 'type' | 'room' | 'seq' | 'epoch'> {
+  opted_out: boolean;
+  /** One's group while its round runs, as the `group` event told it; null: none. */
+  group: GroupEvent | null;
 }
 
 /** One's group in a networking round (to its members only, no seq): its room takes `say`. */
@@ -757,8 +769,11 @@ export declare class Roundtable {
   readonly recallEndsAt: number;
   /** The latest networking `rounds` event; null: none yet. */
   readonly rounds: RoundsEvent | null;
-  /** One's group while its round runs; null: none. */
+  /** One's group while its round runs (after a reload too: the client joins
+   * its room again); null: none. */
   readonly group: GroupEvent | null;
+  /** Whether this participant opted out of networking rounds (kept across reloads). */
+  readonly optedOut: boolean;
   /** Last position seen per room. */
   readonly rooms: Map<RoomId, RoomPosition>;
 

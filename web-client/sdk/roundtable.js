@@ -114,6 +114,8 @@ export class Roundtable {
      * group (the `group` event) while its round runs; null: none. */
     this.rounds = null;
     this.group = null;
+    /** Whether this participant opted out of the networking rounds. */
+    this.optedOut = false;
     /** Last {epoch, seq} seen per room: what `resume` asks for. */
     this.rooms = new Map();
 
@@ -346,8 +348,13 @@ export class Roundtable {
     this._welcome = reply;
     this._emit('welcome', reply);
     this._settleConnect(reply);
+    const groupRoom = this.group && this.group.room;
     if (resuming && previousTable && this.table !== previousTable) {
       await this._rejoin(previousTable);
+    } else if (groupRoom && this.table !== groupRoom) {
+      // Our group's round runs and this session is not seated there (a
+      // reload): back to the group's room.
+      await this._rejoin(groupRoom);
     }
   }
 
@@ -389,6 +396,15 @@ export class Roundtable {
       if (resuming) this._emit('resync', { room, snapshot: snap, recovered: false });
     };
     this.recallEndsAt = (reply.plenary && reply.plenary.recall_ends_at) || 0;
+    // Where networking rounds stand for us: a reload gets its group back.
+    const rounds = reply.plenary && reply.plenary.rounds;
+    if (rounds) {
+      const { group, opted_out: optedOut, ...where } = rounds;
+      const { epoch, seq } = reply.plenary;
+      this.rounds = { type: 'rounds', room: 'plenary', epoch, seq, ...where };
+      this.group = group || null;
+      this.optedOut = !!optedOut;
+    }
     take('plenary', reply.plenary);
     if (this.table && reply.table) take(this.table, reply.table);
     // A table the new session does not seat us at: _sendHello re-joins it and
@@ -740,7 +756,12 @@ export class Roundtable {
   /** Chair: ends the running round now, and the rounds. */
   stopRounds() { return this.request('networking', { stop: true }); }
   /** Never grouped in networking rounds (`on` false: back in). */
-  optOut(on = true) { return this.request('networking', { opt_out: !!on }); }
+  optOut(on = true) {
+    return this.request('networking', { opt_out: !!on }).then((reply) => {
+      this.optedOut = !!on;
+      return reply;
+    });
+  }
   ping() { return this.request('ping'); }
 }
 

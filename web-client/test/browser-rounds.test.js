@@ -2,8 +2,9 @@
 // French, driven by the keyboard, with axe-core (WCAG 2.1 A and AA) at 0
 // violations on each new state: the chair skips the rounds with the toggle
 // and starts them from the console; two participants are seated in one group,
-// see who is in it and its countdown, and chat there; the chair stops the
-// rounds and both are back in the plenary, told so.
+// see who is in it and its countdown, and chat there; one reloads the page
+// mid-round and is back in the group; the chair stops the rounds and both are
+// back in the plenary, told so.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, serverBinary, serverAvailable } from './support/server.js';
@@ -76,6 +77,14 @@ describe('networking rounds in Chromium, in French, by keyboard', { timeout: 180
     await ada.keyboard.type('Bonjour le groupe');
     await ada.keyboard.press('Enter');
     await bob.locator('#messages li', { hasText: 'Bonjour le groupe' }).waitFor({ timeout: WAIT });
+
+    // A reload mid-round: the group's banner, its room and its chat come back.
+    await bob.reload();
+    await waitOpen(bob);
+    await bob.locator('#group-banner', { hasText: /Tour 1, votre groupe\u00a0: .*Ada Lovelace/ }).waitFor({ timeout: WAIT });
+    await bob.waitForFunction(() => document.body.dataset.view === 'table', null, { timeout: WAIT });
+    await bob.locator('#messages li', { hasText: 'Bonjour le groupe' }).waitFor({ timeout: WAIT });
+    await noViolations(bob, 'a participant back in the group after a reload');
 
     await press(chair, '#rounds-stop');
     for (const page of [ada, bob]) {

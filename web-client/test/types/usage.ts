@@ -66,6 +66,8 @@ export async function session(): Promise<string> {
   rt.on('group', (ev: GroupEvent) => ev.members.map((m) => m.name).join(', ') + ev.room);
   const groupRoom: string | undefined = rt.group?.room;
   const roundsLeft: number = rt.rounds?.left ?? 0;
+  const optedOut: boolean = rt.optedOut;
+  const reloaded: string | undefined = hello.plenary.rounds?.group?.room;
   const created = await rt.createTable({ table: 't', topic: 'T' });
   const invite: string = created.invite.link;
   try {
@@ -75,5 +77,5 @@ export async function session(): Promise<string> {
   }
   const codes: readonly ServerErrorCode[] = SERVER_ERROR_CODES;
   rt.close();
-  return `${mine?.length ?? 0}${kept ?? ''}${rules ?? ''}${refused}${closesAt ?? 0}${groupRoom ?? ''}${roundsLeft}${invite}${backoffDelay(1)}${parseBatch('{}').length}${codes.length}`;
+  return `${mine?.length ?? 0}${kept ?? ''}${rules ?? ''}${refused}${closesAt ?? 0}${groupRoom ?? ''}${roundsLeft}${optedOut}${reloaded ?? ''}${invite}${backoffDelay(1)}${parseBatch('{}').length}${codes.length}`;
 }
