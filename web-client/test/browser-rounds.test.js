@@ -5,53 +5,22 @@
 // see who is in it and its countdown, and chat there; one reloads the page
 // mid-round and is back in the group; the chair stops the rounds and both are
 // back in the plenary, told so.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, serverBinary, serverAvailable } from './support/server.js';
-import { launchChromium, noViolations } from './support/browser.js';
-
-const WAIT = 15000;
+import { WAIT, serverAndBrowser, openPage, joinAs, waitOpen, noViolations, press } from './support/browser.js';
 
 describe('networking rounds in Chromium, in French, by keyboard', { timeout: 180000 }, () => {
-  let server;
-  let browser;
-  const errors = [];
-
-  async function open(query) {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await ctx.newPage();
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${server.url}/?lang=fr${query}`);
-    return page;
-  }
-  const waitOpen = (page) => page.waitForFunction(() => document.body.dataset.view !== 'join' &&
-    document.getElementById('conn').dataset.state === 'open', null, { timeout: WAIT });
-  async function press(page, selector, key = 'Enter') {
-    await page.locator(selector).focus();
-    await page.keyboard.press(key);
-  }
+  const env = serverAndBrowser();
+  const { errors } = env;
+  const open = (query) => openPage(env.browser, `${env.server.url}/?lang=fr${query}`, errors);
   async function participant(name) {
     const page = await open('');
-    await page.locator('#join-name').focus();
-    await page.keyboard.type(name);
-    await page.keyboard.press('Enter');
-    await waitOpen(page);
+    await joinAs(page, name);
     return page;
   }
 
-  before(async () => {
-    assert.ok(serverAvailable(), `roundtable-server not found at ${serverBinary()}`);
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    if (browser) await browser.close();
-    if (server) await server.stop();
-  });
-
   it('groups two participants, who chat, then stops the rounds', async () => {
-    const chair = await open(`&token=${encodeURIComponent(server.chairToken)}`);
+    const chair = await open(`&token=${encodeURIComponent(env.server.chairToken)}`);
     await waitOpen(chair);
     await chair.locator('#rounds-form legend', { hasText: 'Tours de réseautage' }).waitFor({ timeout: WAIT });
     await press(chair, '#rounds-opt-out', 'Space');
