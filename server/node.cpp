@@ -407,36 +407,40 @@ void node::publish(room_slot& s) {
       }
     });
   }
-  // Networking rounds: the group rooms hear of the round before the move
-  // orders below seat its members there (this home thread posts both in
-  // order), and an ended round's rooms empty first (one worker runs both).
-  if (auto orders = s.r->take_group_orders(); !orders.empty()) order_groups(std::move(orders));
+  // Networking rounds: a group's members are seated once its room has the
+  // round (order_groups posts their moves from there), and an ended round's
+  // rooms empty first (one worker runs both).
+  auto moves = s.r->take_moves();
+  if (auto orders = s.r->take_group_orders(); !orders.empty())
+    order_groups(std::move(orders), moves);
   if (auto const round = s.r->take_gathering()) report_present(round);
-  // The chair's moves: this node seats its own connections of the person.
-  for (auto& order : s.r->take_moves()) {
-    for (auto& w : workers_) {
-      boost::asio::post(w->ioc, [&wk = *w, order] {
-        auto it = wk.rooms.find(std::string(room::plenary_id));
-        if (it == wk.rooms.end()) return;
-        std::vector<client*> theirs;  // a hop may change the member lists
-        for (auto* c : it->second.items()) {
-          bool const named = order.what.participant.empty() ? c->who().name == order.what.name
-                                                            : c->who().id == order.what.participant;
-          // A balance moves a person only from where it saw them: one who
-          // hopped meanwhile chose another table, and keeps it.
-          bool const there = order.what.from.empty() || c->table() == order.what.from;
-          if (named && there) theirs.push_back(c);
-        }
-        for (auto* c : theirs) c->move_to({order.what.table, order.by, !order.what.from.empty()});
-      });
-    }
-  }
+  for (auto& order : moves) seat_elsewhere(std::move(order));
   if (s.r->take_recalled()) recall_everyone();
   for (auto& id : s.r->take_erased()) {
     if (s.r->is_plenary()) close_participant(id);  // every room erases; one close
   }
   // Replies last: they follow the events they confirm.
   for (auto& fn : s.r->take_ready()) fn();
+}
+
+void node::seat_elsewhere(room::move_order order) {
+  // The chair's moves: this node seats its own connections of the person.
+  for (auto& w : workers_) {
+    boost::asio::post(w->ioc, [&wk = *w, order] {
+      auto it = wk.rooms.find(std::string(room::plenary_id));
+      if (it == wk.rooms.end()) return;
+      std::vector<client*> theirs;  // a hop may change the member lists
+      for (auto* c : it->second.items()) {
+        bool const named = order.what.participant.empty() ? c->who().name == order.what.name
+                                                          : c->who().id == order.what.participant;
+        // A balance moves a person only from where it saw them: one who
+        // hopped meanwhile chose another table, and keeps it.
+        bool const there = order.what.from.empty() || c->table() == order.what.from;
+        if (named && there) theirs.push_back(c);
+      }
+      for (auto* c : theirs) c->move_to({order.what.table, order.by, !order.what.from.empty()});
+    });
+  }
 }
 
 void node::close_participant(std::string const& id) {

@@ -265,7 +265,12 @@ class node {
   // node's report of who is connected when a round gathers, and each group
   // room's side of a round (an ended round's rooms also emptied).
   void report_present(std::int64_t round);
-  void order_groups(std::vector<room::group_order> orders);
+  // Takes out of `moves` those into the ordered group rooms: each room posts
+  // its members' moves once it has applied the round, so that no join reaches
+  // it first (a post from its own thread can trail one from another thread).
+  void order_groups(std::vector<room::group_order> orders, std::vector<room::move_order>& moves);
+  // Seats this node's connections of the person a move order names.
+  void seat_elsewhere(room::move_order order);
 
   options opts_;
   event_config event_;

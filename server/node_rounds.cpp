@@ -6,6 +6,9 @@
 #include "server/client.hpp"
 #include "server/node.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 namespace roundtable {
 
 void node::report_present(std::int64_t round) {
@@ -27,17 +30,26 @@ void node::report_present(std::int64_t round) {
   }
 }
 
-void node::order_groups(std::vector<room::group_order> orders) {
-  // Every node submits each order: the first in the room's log decides. Here,
-  // before this node's move orders, so that its seats follow the round's start.
+void node::order_groups(std::vector<room::group_order> orders,
+                        std::vector<room::move_order>& moves) {
+  // Every node submits each order: the first in the room's log decides. A
+  // group's moves leave from its room's home after the order, since a post
+  // from this thread to that one could trail the joins they cause.
   std::vector<std::string> ended;
   auto const now = now_ms();
   for (auto& o : orders) {
     if (o.what.members.empty()) ended.push_back(o.room);
+    std::vector<room::move_order> theirs;
+    auto const into = std::stable_partition(moves.begin(), moves.end(),
+                                            [&](auto const& m) { return m.what.table != o.room; });
+    std::move(into, moves.end(), std::back_inserter(theirs));
+    moves.erase(into, moves.end());
     if (auto* t = find_room(o.room)) {
-      on_home(*t, [what = std::move(o.what), now](room& r) mutable {
-        r.group_round(std::move(what), now);
-      });
+      on_home(*t,
+              [this, what = std::move(o.what), theirs = std::move(theirs), now](room& r) mutable {
+                r.group_round(std::move(what), now);
+                for (auto& m : theirs) seat_elsewhere(std::move(m));
+              });
     }
   }
   if (ended.empty()) return;
