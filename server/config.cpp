@@ -230,6 +230,10 @@ event_config load_event(std::string const& path) {
   if (doc["tables"].get(tables)) fail("'tables' must be an array");
   for (auto t : tables) {
     table_config c;
+    // The plenary and the networking rounds' rooms own these ids; a table
+    // named so would share their room (the runtime create_table refuses them too).
+    if (!t["id"].get(s) && (s == room::plenary_id || room::is_group_room(s)))
+      fail("table id " + std::string(s) + " is reserved (plenary, group-...)");
     if (t["id"].get(s) || !valid_id(s)) fail("each table needs an id of [A-Za-z0-9_.:-], 1 to 64");
     c.id = s;
     if (t["topic"].get(s)) fail("table " + c.id + " needs a topic");

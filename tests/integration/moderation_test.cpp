@@ -11,7 +11,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
 
 #include <chrono>
 #include <fstream>
@@ -231,12 +230,10 @@ TEST_CASE("moderation: house rules from the event config come in the hello reply
   // A table pre-moderated by the config.
   CHECK(c.request("join", "\"table\":\"t1\"").boolean("/snapshot/premoderate"));
   // Over the bound, the server refuses to start.
-  std::ofstream(file) << R"({"rules":")" << std::string(2001, 'x') << R"(","tables":[]})";
-  child_process too_long({server_path(), "--ephemeral", "--port", "0", "--event", file});
-  CHECK(too_long.wait_output().find("'rules' is over 2000 bytes") != std::string::npos);
-  auto const status = too_long.wait();
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 2);
+  auto const too_long =
+      event_refused(dir, R"({"rules":")" + std::string(2001, 'x') + R"(","tables":[]})");
+  REQUIRE(too_long);
+  CHECK(too_long->find("'rules' is over 2000 bytes") != std::string::npos);
 }
 
 TEST_CASE("moderation races: two moderators on two nodes hide and restore one message at once",

@@ -185,6 +185,15 @@ std::string server_path() {
   return ROUNDTABLE_SERVER_PATH;
 }
 
+std::optional<std::string> event_refused(temp_dir const& dir, std::string const& json) {
+  auto const path = dir.path() + "/refused-event.json";
+  std::ofstream(path) << json;
+  child_process p({server_path(), "--ephemeral", "--port", "0", "--event", path});
+  auto const status = p.wait(std::chrono::seconds(10));
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 2) return std::nullopt;
+  return p.wait_output();
+}
+
 server_process::server_process(std::vector<std::string> args, std::vector<std::string> launcher) {
   std::vector<std::string> argv = std::move(launcher);
   argv.push_back(server_path());

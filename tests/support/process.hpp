@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,12 @@ std::string server_path();
 // Every byte of every file directly in `dir`, concatenated: to check that a
 // text appears nowhere on disk (erasure).
 std::string slurp_dir(std::string const& dir);
+
+// roundtable-server started with `--event` naming a file that holds `json`
+// (written in `dir`), given at most 10 s to exit: what it printed when it
+// refused to start (exit status 2), else nullopt (it served, crashed, or
+// exited otherwise). The start checks of the event file all take this path.
+std::optional<std::string> event_refused(temp_dir const& dir, std::string const& json);
 
 // roundtable-server started with `args` plus `--port 0`; `port` is parsed from
 // its `listening on HOST:PORT` line. A `launcher` runs it, e.g.
