@@ -352,6 +352,12 @@ void room::forget(std::string const& id) {
   mix_changed_ = true;
   roles_.erase(id);
   if (speaker_ && speaker_->id == id) speaker_.reset();
+  // The rounds name who is in which group, who opted out and who met whom.
+  rounds_.pool.erase(id);
+  for (auto& g : rounds_.groups) g.erase(id);
+  rounds_.opted_out.erase(id);
+  rounds_.met.forget(id);
+  group_members_.erase(id);
   if (erased_.insert(id).second) newly_erased_.push_back(id);
   state_changed_ = true;
 }

@@ -71,6 +71,12 @@ void met_pairs::clear() {
   known_.clear();
 }
 
+void met_pairs::forget(std::string const& id) {
+  auto const has = [&](auto const& p) { return p.first == id || p.second == id; };
+  std::erase_if(order_, has);
+  std::erase_if(known_, has);
+}
+
 std::vector<std::size_t> group_sizes(std::size_t n, std::size_t size, std::size_t max_groups) {
   if (n < 2 || size == 0 || max_groups == 0) return {};
   std::size_t groups = std::max<std::size_t>(1, (2 * n + size) / (2 * size));

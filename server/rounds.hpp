@@ -25,6 +25,8 @@ class met_pairs {
   // Oldest first: the durable state's order.
   std::deque<std::pair<std::string, std::string>> const& pairs() const noexcept { return order_; }
   void clear();
+  // Drops every pair with `id` (erasure on request).
+  void forget(std::string const& id);
 
  private:
   std::size_t limit_;

@@ -90,6 +90,14 @@ std::size_t ended(plenary& r) {
   return n;
 }
 
+// The JSON text of the part of `json` at `ptr`.
+std::string part(std::string const& json, char const* ptr) {
+  simdjson::dom::parser p;
+  simdjson::dom::element e;
+  REQUIRE(p.parse(json).at_pointer(ptr).get(e) == simdjson::SUCCESS);
+  return simdjson::to_string(e);
+}
+
 std::vector<std::string> ids(std::size_t n) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < n; ++i) out.push_back("p" + std::to_string(i));
@@ -390,4 +398,45 @@ TEST_CASE("rounds: opt-outs kept up to max_opted_out", "[room][rounds]") {
   REQUIRE_FALSE(r.answer(r.opt_out(person("p0"), false, t0)));
   REQUIRE_FALSE(r.answer(r.opt_out(person("newcomer"), true, t0)));
   CHECK(r.opted_out("newcomer"));
+}
+
+TEST_CASE("rounds: an erased person leaves the groups, the opt-outs and the met pairs",
+          "[room][rounds]") {
+  plenary r;
+  REQUIRE_FALSE(r.answer(r.opt_out(person("p5"), true, t0)));
+  REQUIRE_FALSE(r.start(2, 3, 2));
+  r.report(ids(6));
+  r.due();
+  auto const groups = r.groups();
+  // The state keeps the erased ids (`erased`); the rounds' part must not.
+  REQUIRE(part(r.state_json(), "/rounds").find("\"p0\"") != std::string::npos);
+  REQUIRE(part(r.state_json(), "/rounds").find("\"p5\"") != std::string::npos);
+  r.erase_author("p0", t0);
+  r.erase_author("p5", t0);
+  CHECK(part(r.state_json(), "/rounds").find("\"p0\"") == std::string::npos);
+  CHECK(part(r.state_json(), "/rounds").find("\"p5\"") == std::string::npos);
+  CHECK(r.state_json().find("Name p0") == std::string::npos);
+  CHECK_FALSE(r.opted_out("p5"));
+  for (auto const& [a, b] : r.met_pairs().pairs()) {
+    CHECK(a != "p0");
+    CHECK(b != "p0");
+  }
+  // The others' reload view no longer lists p0 in their group.
+  for (auto const& [room_id, members] : groups) {
+    for (auto const& id : members) {
+      if (id == "p0") continue;
+      protocol::json_writer w;
+      auto const p = person(id);
+      r.write_snapshot(w, &p);
+      auto const view = w.release();
+      CHECK(view.find("\"p0\"") == std::string::npos);
+      CHECK(view.find("Name p0") == std::string::npos);
+    }
+  }
+  // A group room forgets its member too.
+  answering_room g(table_config{"group-1", "Networking group 1", "", 0, true}, 1, 100);
+  REQUIRE_FALSE(g.answer(g.group_round(cmd::group_round{1, {"ann", "bob"}}, t0)));
+  REQUIRE(part(g.state_json(), "/group_members") == R"(["ann","bob"])");
+  g.erase_author("ann", t0);
+  CHECK(part(g.state_json(), "/group_members") == R"(["bob"])");
 }
