@@ -57,13 +57,16 @@ bool bad_option(char const* why) {
   return false;
 }
 
-// Sets an option from a flag's value: an int, a double, a size or a string.
+// Sets an option from a flag's value: an int, a double, a size, a string or
+// a comma-separated list of strings.
 template <auto member>
 bool assign(options& o, std::string const& v) {
   auto& field = o.*member;
   using T = std::remove_reference_t<decltype(field)>;
   if constexpr (std::is_same_v<T, int>) {
     field = std::stoi(v);
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    field = split(v);
   } else if constexpr (std::is_same_v<T, double>) {
     field = std::stod(v);
   } else if constexpr (std::is_same_v<T, std::size_t>) {
@@ -71,6 +74,13 @@ bool assign(options& o, std::string const& v) {
   } else {
     field = v;
   }
+  return true;
+}
+
+// An int option where anything below 1 means 1.
+template <int options::*member>
+bool assign_at_least_one(options& o, std::string const& v) {
+  o.*member = std::max(1, std::stoi(v));
   return true;
 }
 
@@ -100,11 +110,7 @@ constexpr std::pair<std::string_view, setter> value_flags[] = {
          return false;
        return true;
      }},
-    {"--threads",
-     [](options& o, std::string const& v) {
-       o.threads = std::max(1, std::stoi(v));
-       return true;
-     }},
+    {"--threads", assign_at_least_one<&options::threads>},
     {"--duration", assign<&options::duration>},
     {"--drain", assign<&options::drain>},
     {"--settle", assign<&options::settle>},
@@ -115,11 +121,7 @@ constexpr std::pair<std::string_view, setter> value_flags[] = {
        return true;
      }},
     {"--tables", assign<&options::tables>},
-    {"--table-names",
-     [](options& o, std::string const& v) {
-       o.table_names = split(v);
-       return true;
-     }},
+    {"--table-names", assign<&options::table_names>},
     {"--members", assign<&options::members>},
     {"--publishers", assign<&options::publishers>},
     {"--rate", assign<&options::rate>},
@@ -132,11 +134,7 @@ constexpr std::pair<std::string_view, setter> value_flags[] = {
     {"--rounds", assign<&options::rounds>},
     {"--limit-ms", assign<&options::limit_ms>},
     {"--connections", assign<&options::connections>},
-    {"--connect-concurrency",
-     [](options& o, std::string const& v) {
-       o.connect_concurrency = std::max(1, std::stoi(v));
-       return true;
-     }},
+    {"--connect-concurrency", assign_at_least_one<&options::connect_concurrency>},
     {"--connect-timeout", assign<&options::connect_timeout>},
 };
 
