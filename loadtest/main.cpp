@@ -6,6 +6,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +14,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 namespace {
 
@@ -54,6 +57,87 @@ bool bad_option(char const* why) {
   return false;
 }
 
+// Sets an option from a flag's value: an int, a double, a size, a string or
+// a comma-separated list of strings.
+template <auto member>
+bool assign(options& o, std::string const& v) {
+  auto& field = o.*member;
+  using T = std::remove_reference_t<decltype(field)>;
+  if constexpr (std::is_same_v<T, int>) {
+    field = std::stoi(v);
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    field = split(v);
+  } else if constexpr (std::is_same_v<T, double>) {
+    field = std::stod(v);
+  } else if constexpr (std::is_same_v<T, std::size_t>) {
+    field = static_cast<std::size_t>(std::stoul(v));
+  } else {
+    field = v;
+  }
+  return true;
+}
+
+// An int option where anything below 1 means 1.
+template <int options::*member>
+bool assign_at_least_one(options& o, std::string const& v) {
+  o.*member = std::max(1, std::stoi(v));
+  return true;
+}
+
+// Every flag that takes a value (but --tls-name, which waits for --tls-ca)
+// and what it sets; false for a value it refuses.
+using setter = bool (*)(options&, std::string const&);
+constexpr std::pair<std::string_view, setter> value_flags[] = {
+    {"--host", assign<&options::host>},
+    {"--tls-ca",
+     [](options& o, std::string const& v) {
+       o.tls.emplace().ca_file = v;
+       return true;
+     }},
+    {"--port",
+     [](options& o, std::string const& v) {
+       o.ports.clear();
+       for (auto const& p : split(v)) o.ports.push_back(static_cast<std::uint16_t>(std::stoi(p)));
+       return true;
+     }},
+    {"--protocol",
+     [](options& o, std::string const& v) {
+       if (v == "roundtable")
+         o.proto = loadtest::protocol::roundtable;
+       else if (v == "socketio")
+         o.proto = loadtest::protocol::socketio;
+       else
+         return false;
+       return true;
+     }},
+    {"--threads", assign_at_least_one<&options::threads>},
+    {"--duration", assign<&options::duration>},
+    {"--drain", assign<&options::drain>},
+    {"--settle", assign<&options::settle>},
+    {"--json", assign<&options::json_file>},
+    {"--server-pid",
+     [](options& o, std::string const& v) {
+       for (auto const& p : split(v)) o.server_pids.push_back(std::stoi(p));
+       return true;
+     }},
+    {"--tables", assign<&options::tables>},
+    {"--table-names", assign<&options::table_names>},
+    {"--members", assign<&options::members>},
+    {"--publishers", assign<&options::publishers>},
+    {"--rate", assign<&options::rate>},
+    {"--size", assign<&options::message_size>},
+    {"--hop-interval", assign<&options::hop_interval>},
+    {"--step", assign<&options::step>},
+    {"--room", assign<&options::room>},
+    {"--max-clients", assign<&options::max_clients>},
+    {"--senders", assign<&options::senders>},
+    {"--rounds", assign<&options::rounds>},
+    {"--limit-ms", assign<&options::limit_ms>},
+    {"--connections", assign<&options::connections>},
+    {"--connect-concurrency", assign_at_least_one<&options::connect_concurrency>},
+    {"--connect-timeout", assign<&options::connect_timeout>},
+};
+
 bool parse_args(int argc, char** argv, options& o) {
   if (argc < 2) return false;
   o.scenario = argv[1];
@@ -66,68 +150,13 @@ bool parse_args(int argc, char** argv, options& o) {
     }
     if (i + 1 >= argc) return false;
     std::string const v = argv[++i];
-    if (a == "--host")
-      o.host = v;
-    else if (a == "--tls-ca")
-      o.tls.emplace().ca_file = v;
-    else if (a == "--tls-name")
+    if (a == "--tls-name") {
       tls_name = v;
-    else if (a == "--port") {
-      o.ports.clear();
-      for (auto const& p : split(v)) o.ports.push_back(static_cast<std::uint16_t>(std::stoi(p)));
-    } else if (a == "--protocol") {
-      if (v == "roundtable")
-        o.proto = loadtest::protocol::roundtable;
-      else if (v == "socketio")
-        o.proto = loadtest::protocol::socketio;
-      else
-        return false;
-    } else if (a == "--threads")
-      o.threads = std::max(1, std::stoi(v));
-    else if (a == "--duration")
-      o.duration = std::stod(v);
-    else if (a == "--drain")
-      o.drain = std::stod(v);
-    else if (a == "--settle")
-      o.settle = std::stod(v);
-    else if (a == "--json")
-      o.json_file = v;
-    else if (a == "--server-pid")
-      for (auto const& p : split(v)) o.server_pids.push_back(std::stoi(p));
-    else if (a == "--tables")
-      o.tables = std::stoi(v);
-    else if (a == "--table-names")
-      o.table_names = split(v);
-    else if (a == "--members")
-      o.members = std::stoi(v);
-    else if (a == "--publishers")
-      o.publishers = std::stoi(v);
-    else if (a == "--rate")
-      o.rate = std::stod(v);
-    else if (a == "--size")
-      o.message_size = static_cast<std::size_t>(std::stoul(v));
-    else if (a == "--hop-interval")
-      o.hop_interval = std::stod(v);
-    else if (a == "--step")
-      o.step = std::stoi(v);
-    else if (a == "--room")
-      o.room = v;
-    else if (a == "--max-clients")
-      o.max_clients = std::stoi(v);
-    else if (a == "--senders")
-      o.senders = std::stoi(v);
-    else if (a == "--rounds")
-      o.rounds = std::stoi(v);
-    else if (a == "--limit-ms")
-      o.limit_ms = std::stod(v);
-    else if (a == "--connections")
-      o.connections = std::stoi(v);
-    else if (a == "--connect-concurrency")
-      o.connect_concurrency = std::max(1, std::stoi(v));
-    else if (a == "--connect-timeout")
-      o.connect_timeout = std::stod(v);
-    else
-      return false;
+      continue;
+    }
+    auto const* flag = std::find_if(std::begin(value_flags), std::end(value_flags),
+                                    [&](auto const& f) { return f.first == a; });
+    if (flag == std::end(value_flags) || !flag->second(o, v)) return false;
   }
   if (!o.table_names.empty()) o.tables = static_cast<int>(o.table_names.size());
   if (!tls_name.empty() && !o.tls) return bad_option("--tls-name needs --tls-ca");

@@ -386,27 +386,69 @@ struct parser::impl {
   bool run(std::string_view message, command& out, std::string_view forced_op = {});
   simdjson::error_code read_rid(od::value v, command& out);
   simdjson::error_code read_resume(od::value v);
+  simdjson::error_code read_resume_entry(std::string_view room, od::value point);
+  // The message copied into `buffer` with its padding, every slot cleared.
+  void load(std::string_view message);
+  // Reads every field of the loaded message into its slot.
+  bool read_fields(std::size_t size, command& out);
+  bool json_error(simdjson::error_code e);
+  // Builds the op at `op_index` of `body` from the slots (see fill).
   bool build(std::size_t op_index, command& out);
-  bool build_outcome(outcome& c);
-  bool build_networking(networking& c);
-  bool build_poll(poll& c);
-  bool build_poll_vote(poll_vote& c);
+  // Makes the command's op a T and fills it.
+  template <class T>
+  static bool build_as(impl& p, command& out) {
+    return p.fill(out.op.emplace<T>());
+  }
   simdjson::error_code read_list(od::value v, slot& s, std::vector<slot>& items);
   std::vector<slot>& list_of(key k) {
     return lists[k == key::options ? 0 : k == key::choices ? 1 : 2];
   }
-  bool build_balance(balance& c);
-  // The shared fields of hide/restore and of mute/remove.
-  bool item_op(hide& c) {
+
+  // One per op: checks the slots the op needs and fills it. An op that
+  // derives from another (restore, approve and reject from hide; remove from
+  // mute) shares its fill.
+  bool fill(hello& c);
+  bool fill(join& c) { return id_field(key::table, true, c.table); }
+  bool fill(leave&) { return true; }
+  bool fill(say& c);
+  bool fill(hand& c);
+  bool fill(speaker& c);
+  bool fill(insight& c);
+  bool fill(vote& c);
+  bool fill(del& c);
+  bool fill(timer& c);
+  bool fill(summary& c);
+  bool fill(broadcast& c) { return text_field(key::text, 1, limits::broadcast, c.text); }
+  bool fill(phase& c) { return label_field(key::name, true, limits::topic, c.name); }
+  bool fill(table& c);
+  bool fill(create_table& c);
+  bool fill(ping&) { return true; }
+  bool fill(outcome& c);
+  bool fill(hide& c) {
     return id_field(key::room, false, c.room) && id_field(key::item, true, c.item);
   }
-  bool participant_op(mute& c) {
+  bool fill(mute& c) {
     return id_field(key::table, false, c.table) &&
            id_field(key::participant, true, c.participant) && bool_field(key::on, false, c.on) &&
            label_field(key::reason, false, limits::reason, c.reason);
   }
+  bool fill(moderation& c);
+  bool fill(poll& c);
+  bool fill(poll_vote& c);
+  bool fill(poll_close& c);
+  bool fill(react& c);
+  bool fill(help& c);
+  bool fill(move& c);
+  bool fill(recall& c);
+  bool fill(give_role& c);
+  bool fill(balance& c);
+  bool fill(networking& c);
 
   slot const& at(key k) const noexcept { return slots[static_cast<std::size_t>(k)]; }
+  // The field is there and not null.
+  bool given(key k) const noexcept {
+    return at(k).k != slot::kind::missing && at(k).k != slot::kind::null;
+  }
 
   bool fail(error_code code, std::string message) {
     err->code = code;
@@ -583,69 +625,70 @@ simdjson::error_code parser::impl::read_resume(od::value v) {
     if (auto e = std::move(f).get(field)) return e;
     std::string_view room;
     if (auto e = field.unescaped_key().get(room)) return e;
-    od::value point = field.value();
-    od::json_type pt;
-    if (auto e = point.type().get(pt)) return e;
-    if (resume_error || pt != od::json_type::object) {
-      if (!resume_error)
-        resume_error =
-            error{error_code::bad_request, "hello: 'resume' entries must be objects {epoch, seq}"};
-      if (auto e = skip(point, 2)) return e;
-      continue;
-    }
-    if (!is_id(room)) {
-      resume_error = error{error_code::bad_request, "hello: 'resume' keys must be room ids"};
-      if (auto e = skip(point, 2)) return e;
-      continue;
-    }
-    // Inner fields: epoch and seq, both required unsigned integers.
-    slot epoch, seq;
-    od::object obj;
-    if (auto e = point.get_object().get(obj)) return e;
-    for (auto inner : obj) {
-      od::field pf;
-      if (auto e = std::move(inner).get(pf)) return e;
-      std::string_view k;
-      if (auto e = pf.unescaped_key().get(k)) return e;
-      simdjson::error_code e2 = simdjson::SUCCESS;
-      if (k == "epoch")
-        e2 = read_slot(pf.value(), epoch);
-      else if (k == "seq")
-        e2 = read_slot(pf.value(), seq);
-      else
-        e2 = skip(pf.value(), 3);
-      if (e2) return e2;
-    }
-    auto const uint_of = [](slot const& s, std::uint64_t& out_value) {
-      if (s.k == slot::kind::integer && s.num >= 0) {
-        out_value = static_cast<std::uint64_t>(s.num);
-        return true;
-      }
-      return false;  // kind::big (2^63 and above) is past any real seq: refused
-    };
-    resume_entry entry{room, 0, 0};
-    if (!uint_of(epoch, entry.epoch) || !uint_of(seq, entry.seq)) {
-      resume_error = error{error_code::bad_request,
-                           "hello: 'resume' entries need 'epoch' and 'seq' as unsigned integers"};
-      continue;
-    }
-    bool replaced = false;
-    for (auto& r : resume) {
-      if (r.room == room) {  // a repeated key: the last one wins, as in JSON.parse
-        r = entry;
-        replaced = true;
-        break;
-      }
-    }
-    if (replaced) continue;
-    if (resume.size() == limits::resume_rooms) {
-      resume_error =
-          error{error_code::too_large,
-                "hello: 'resume' has over " + std::to_string(limits::resume_rooms) + " rooms"};
-      continue;
-    }
-    resume.push_back(entry);
+    if (auto e = read_resume_entry(room, field.value())) return e;
   }
+  return simdjson::SUCCESS;
+}
+
+// One room's {epoch, seq}. Errors are JSON errors only; a bad entry sets
+// resume_error (the first one wins) and the rest is still read.
+simdjson::error_code parser::impl::read_resume_entry(std::string_view room, od::value point) {
+  od::json_type pt;
+  if (auto e = point.type().get(pt)) return e;
+  if (resume_error || pt != od::json_type::object) {
+    if (!resume_error)
+      resume_error =
+          error{error_code::bad_request, "hello: 'resume' entries must be objects {epoch, seq}"};
+    return skip(point, 2);
+  }
+  if (!is_id(room)) {
+    resume_error = error{error_code::bad_request, "hello: 'resume' keys must be room ids"};
+    return skip(point, 2);
+  }
+  // Inner fields: epoch and seq, both required unsigned integers.
+  slot epoch, seq;
+  od::object obj;
+  if (auto e = point.get_object().get(obj)) return e;
+  for (auto inner : obj) {
+    od::field pf;
+    if (auto e = std::move(inner).get(pf)) return e;
+    std::string_view k;
+    if (auto e = pf.unescaped_key().get(k)) return e;
+    simdjson::error_code e2 = simdjson::SUCCESS;
+    if (k == "epoch")
+      e2 = read_slot(pf.value(), epoch);
+    else if (k == "seq")
+      e2 = read_slot(pf.value(), seq);
+    else
+      e2 = skip(pf.value(), 3);
+    if (e2) return e2;
+  }
+  auto const uint_of = [](slot const& s, std::uint64_t& out_value) {
+    if (s.k == slot::kind::integer && s.num >= 0) {
+      out_value = static_cast<std::uint64_t>(s.num);
+      return true;
+    }
+    return false;  // kind::big (2^63 and above) is past any real seq: refused
+  };
+  resume_entry entry{room, 0, 0};
+  if (!uint_of(epoch, entry.epoch) || !uint_of(seq, entry.seq)) {
+    resume_error = error{error_code::bad_request,
+                         "hello: 'resume' entries need 'epoch' and 'seq' as unsigned integers"};
+    return simdjson::SUCCESS;
+  }
+  for (auto& r : resume) {
+    if (r.room == room) {  // a repeated key: the last one wins, as in JSON.parse
+      r = entry;
+      return simdjson::SUCCESS;
+    }
+  }
+  if (resume.size() == limits::resume_rooms) {
+    resume_error =
+        error{error_code::too_large,
+              "hello: 'resume' has over " + std::to_string(limits::resume_rooms) + " rooms"};
+    return simdjson::SUCCESS;
+  }
+  resume.push_back(entry);
   return simdjson::SUCCESS;
 }
 
@@ -655,7 +698,37 @@ bool parser::impl::run(std::string_view message, command& out, std::string_view 
   if (message.size() > limits::message_bytes)
     return fail(error_code::too_large,
                 "message is over " + std::to_string(limits::message_bytes) + " bytes");
+  load(message);
+  if (!read_fields(message.size(), out)) return false;
 
+  if (!forced_op.empty()) {  // an op's fields alone: no rid, no "op" to read
+    out.rid.clear();
+    auto const it = std::find(op_names.begin(), op_names.end(), forced_op);
+    if (it == op_names.end()) return fail(error_code::internal, "unknown op");
+    op = *it;
+    return build(static_cast<std::size_t>(it - op_names.begin()), out);
+  }
+  if (rid_error) {
+    *err = std::move(*rid_error);
+    return false;
+  }
+
+  auto const& op_slot = at(key::op);
+  if (op_slot.k == slot::kind::missing) return fail(error_code::bad_request, "missing field 'op'");
+  if (op_slot.k != slot::kind::string)
+    return fail(error_code::bad_request, "'op' must be a string");
+  for (std::size_t i = 0; i < op_names.size(); ++i) {
+    if (op_names[i] == op_slot.str) {
+      op = op_names[i];
+      return build(i, out);
+    }
+  }
+  std::string m = "unknown op '";
+  m.append(excerpt(op_slot.str)).append("'");
+  return fail(error_code::bad_request, std::move(m));
+}
+
+void parser::impl::load(std::string_view message) {
   std::size_t const needed = message.size() + simdjson::SIMDJSON_PADDING;
   if (needed > capacity) {
     std::size_t const grown = std::max(
@@ -672,15 +745,17 @@ bool parser::impl::run(std::string_view message, command& out, std::string_view 
   has_resume = false;
   resume_error.reset();
   rid_error.reset();
+}
 
-  auto const json_error = [&](simdjson::error_code e) {
-    if (e == simdjson::UTF8_ERROR) return fail(error_code::bad_request, "invalid UTF-8");
-    if (e == simdjson::DEPTH_ERROR) return fail(error_code::bad_request, "JSON nested too deep");
-    return fail(error_code::bad_request, "invalid JSON");
-  };
+bool parser::impl::json_error(simdjson::error_code e) {
+  if (e == simdjson::UTF8_ERROR) return fail(error_code::bad_request, "invalid UTF-8");
+  if (e == simdjson::DEPTH_ERROR) return fail(error_code::bad_request, "JSON nested too deep");
+  return fail(error_code::bad_request, "invalid JSON");
+}
 
+bool parser::impl::read_fields(std::size_t size, command& out) {
   od::document doc;
-  if (auto e = json.iterate(buffer.get(), message.size(), capacity).get(doc)) return json_error(e);
+  if (auto e = json.iterate(buffer.get(), size, capacity).get(doc)) return json_error(e);
   od::json_type root;
   if (auto e = doc.type().get(root)) return json_error(e);
   if (root != od::json_type::object)
@@ -711,251 +786,184 @@ bool parser::impl::run(std::string_view message, command& out, std::string_view 
   // Anything after the object (a second value, a stray bracket) is not one message.
   if (auto loc = doc.current_location(); loc.error() != simdjson::OUT_OF_BOUNDS)
     return fail(error_code::bad_request, "invalid JSON");
-
-  if (!forced_op.empty()) {  // an op's fields alone: no rid, no "op" to read
-    out.rid.clear();
-    auto const it = std::find(op_names.begin(), op_names.end(), forced_op);
-    if (it == op_names.end()) return fail(error_code::internal, "unknown op");
-    op = *it;
-    return build(static_cast<std::size_t>(it - op_names.begin()), out);
-  }
-  if (rid_error) {
-    *err = std::move(*rid_error);
-    return false;
-  }
-
-  auto const& op_slot = at(key::op);
-  if (op_slot.k == slot::kind::missing) return fail(error_code::bad_request, "missing field 'op'");
-  if (op_slot.k != slot::kind::string)
-    return fail(error_code::bad_request, "'op' must be a string");
-  for (std::size_t i = 0; i < op_names.size(); ++i) {
-    if (op_names[i] == op_slot.str) {
-      op = op_names[i];
-      return build(i, out);
-    }
-  }
-  std::string m = "unknown op '";
-  m.append(excerpt(op_slot.str)).append("'");
-  return fail(error_code::bad_request, std::move(m));
+  return true;
 }
 
 bool parser::impl::build(std::size_t op_index, command& out) {
-  switch (op_index) {
-    case index_of<hello>: {
-      auto& c = out.op.emplace<hello>();
-      if (!label_field(key::name, true, limits::name, c.name)) return false;
-      std::string_view token;
-      bool has_token = false;
-      if (!string_field(key::token, false, token, &has_token)) return false;
-      if (has_token && token.size() > limits::token) return too_large(key::token, limits::token);
-      c.token.assign(token);
-      if (!label_field(key::stakeholder, false, limits::name, c.stakeholder) ||
-          !label_field(key::expertise, false, limits::expertise, c.expertise))
-        return false;
-      if (resume_error) {
-        *err = std::move(*resume_error);
-        return false;
-      }
-      c.has_resume = has_resume;
-      c.resume.reserve(resume.size());
-      for (auto const& r : resume) c.resume.push_back({std::string(r.room), r.epoch, r.seq});
-      return true;
-    }
-    case index_of<join>:
-      return id_field(key::table, true, out.op.emplace<join>().table);
-    case index_of<leave>:
-      out.op.emplace<leave>();
-      return true;
-    case index_of<say>: {
-      auto& c = out.op.emplace<say>();
-      return id_field(key::room, true, c.room) && text_field(key::text, 1, limits::text, c.text) &&
-             bool_field(key::anonymous, false, c.anonymous);
-    }
-    case index_of<hand>: {
-      auto& c = out.op.emplace<hand>();
-      if (!bool_field(key::up, true, c.up) || !id_field(key::participant, false, c.participant))
-        return false;
-      if (c.up && !c.participant.empty())
-        return fail(error_code::bad_request, "hand: a 'participant' hand can only be lowered");
-      return true;
-    }
-    case index_of<speaker>: {
-      auto& c = out.op.emplace<speaker>();
-      if (!id_field(key::room, true, c.room) || !id_field(key::participant, false, c.participant))
-        return false;
-      // With a participant the action is "next" unless given.
-      std::string_view a = "next";
-      if (!string_field(key::action, c.participant.empty(), a)) return false;
-      if (a == "next") {
-        c.what = speaker::action::next;
-      } else if (a == "clear") {
-        c.what = speaker::action::clear;
-      } else if (a == "end") {
-        c.what = speaker::action::end;
-      } else {
-        return fail_field(error_code::bad_request, key::action,
-                          "must be \"next\", \"end\" or \"clear\"");
-      }
-      if (!c.participant.empty() && c.what != speaker::action::next)
-        return fail(error_code::bad_request, "speaker: 'participant' goes with action \"next\"");
-      return true;
-    }
-    case index_of<insight>: {
-      auto& c = out.op.emplace<insight>();
-      return text_field(key::text, 1, limits::insight, c.text) &&
-             bool_field(key::anonymous, false, c.anonymous);
-    }
-    case index_of<vote>: {
-      auto& c = out.op.emplace<vote>();
-      return id_field(key::insight, true, c.insight) && bool_field(key::up, false, c.up);
-    }
-    case index_of<del>: {
-      auto& c = out.op.emplace<del>();
-      if (!id_field(key::room, true, c.room) || !id_field(key::message, false, c.message) ||
-          !id_field(key::insight, false, c.insight))
-        return false;
-      if (c.message.empty() == c.insight.empty())
-        return fail(error_code::bad_request, "delete: give one of 'message' or 'insight'");
-      return true;
-    }
-    case index_of<timer>: {
-      auto& c = out.op.emplace<timer>();
-      if (!id_field(key::room, true, c.room)) return false;
-      auto const given = [&](key k) {
-        return at(k).k != slot::kind::missing && at(k).k != slot::kind::null;
-      };
-      if (given(key::seconds) + given(key::pause) + given(key::extend) > 1)
-        return fail(error_code::bad_request, "timer: give one of 'seconds', 'pause' or 'extend'");
-      if (given(key::pause)) {
-        bool pause = false;
-        if (!bool_field(key::pause, true, pause)) return false;
-        c.what = pause ? timer::action::pause : timer::action::resume;
-        return true;
-      }
-      if (given(key::extend)) {
-        c.what = timer::action::extend;
-        if (!int_field(key::extend, true, limits::timer_seconds, c.seconds)) return false;
-        if (c.seconds == 0)
-          return fail_field(error_code::bad_request, key::extend, "must be 1 or more");
-        return true;
-      }
-      return int_field(key::seconds, true, limits::timer_seconds, c.seconds);
-    }
-    case index_of<summary>: {
-      auto& c = out.op.emplace<summary>();
-      return id_field(key::table, false, c.table) &&
-             text_field(key::text, 0, limits::summary, c.text) &&
-             bool_field(key::publish, false, c.publish);
-    }
-    case index_of<broadcast>:
-      return text_field(key::text, 1, limits::broadcast, out.op.emplace<broadcast>().text);
-    case index_of<phase>:
-      return label_field(key::name, true, limits::topic, out.op.emplace<phase>().name);
-    case index_of<table>: {
-      auto& c = out.op.emplace<table>();
-      return id_field(key::table, true, c.table) && bool_field(key::open, true, c.open);
-    }
-    case index_of<create_table>: {
-      auto& c = out.op.emplace<create_table>();
-      return id_field(key::table, true, c.table) &&
-             label_field(key::topic, true, limits::topic, c.topic) &&
-             label_field(key::moderator, false, limits::name, c.moderator) &&
-             int_field(key::capacity, false, limits::capacity, c.capacity);
-    }
-    case index_of<ping>:
-      out.op.emplace<ping>();
-      return true;
-    case index_of<outcome>:
-      return build_outcome(out.op.emplace<outcome>());
-    case index_of<hide>:
-      return item_op(out.op.emplace<hide>());
-    case index_of<restore>:
-      return item_op(out.op.emplace<restore>());
-    case index_of<mute>:
-      return participant_op(out.op.emplace<mute>());
-    case index_of<remove_from_table>:
-      return participant_op(out.op.emplace<remove_from_table>());
-    case index_of<moderation>: {
-      auto& c = out.op.emplace<moderation>();
-      return id_field(key::table, true, c.table) &&
-             bool_field(key::premoderate, true, c.premoderate);
-    }
-    case index_of<approve>:
-      return item_op(out.op.emplace<approve>());
-    case index_of<reject>:
-      return item_op(out.op.emplace<reject>());
-    case index_of<poll>:
-      return build_poll(out.op.emplace<poll>());
-    case index_of<poll_vote>:
-      return build_poll_vote(out.op.emplace<poll_vote>());
-    case index_of<poll_close>: {
-      auto& c = out.op.emplace<poll_close>();
-      return id_field(key::room, false, c.room) && id_field(key::poll, true, c.poll);
-    }
-    case index_of<react>: {
-      auto& c = out.op.emplace<react>();
-      std::string_view emoji;
-      if (!id_field(key::room, false, c.room) || !id_field(key::item, true, c.item) ||
-          !string_field(key::emoji, true, emoji))
-        return false;
-      if (!is_reaction_emoji(emoji))
-        return fail_field(error_code::bad_request, key::emoji,
-                          "must be one of \xF0\x9F\x91\x8D \xE2\x9D\xA4\xEF\xB8\x8F "
-                          "\xF0\x9F\x92\xA1 \xF0\x9F\x91\x8F \xE2\x9D\x93 \xF0\x9F\x91\x8E");
-      c.emoji.assign(emoji);
-      return true;
-    }
-    case index_of<help>: {
-      auto& c = out.op.emplace<help>();
-      return id_field(key::table, false, c.table) && bool_field(key::done, false, c.done);
-    }
-    case index_of<move>: {
-      auto& c = out.op.emplace<move>();
-      if (!id_field(key::table, true, c.table) ||
-          !id_field(key::participant, false, c.participant) ||
-          !label_field(key::name, false, limits::name, c.name))
-        return false;
-      if (c.participant.empty() == c.name.empty())
-        return fail(error_code::bad_request, "move: give one of 'participant' or 'name'");
-      return true;
-    }
-    case index_of<recall>: {
-      auto& c = out.op.emplace<recall>();
-      if (!bool_field(key::cancel, false, c.cancel)) return false;
-      auto const given = [&](key k) {
-        return at(k).k != slot::kind::missing && at(k).k != slot::kind::null;
-      };
-      if (c.cancel + given(key::minutes) + given(key::seconds) != 1)
-        return fail(error_code::bad_request,
-                    "recall: give one of 'minutes', 'seconds' or 'cancel': true");
-      if (given(key::seconds))
-        return int_field(key::seconds, true, limits::recall_seconds, c.seconds);
-      if (c.cancel) return true;
-      if (!int_field(key::minutes, true, limits::recall_minutes, c.seconds)) return false;
-      c.seconds *= 60;
-      return true;
-    }
-    case index_of<give_role>: {
-      // Whether the role is one of the event's, and who may give it, at apply.
-      auto& c = out.op.emplace<give_role>();
-      return id_field(key::table, false, c.table) &&
-             id_field(key::participant, true, c.participant) &&
-             label_field(key::role, false, limits::role, c.role);
-    }
-    case index_of<balance>:
-      return build_balance(out.op.emplace<balance>());
-    case index_of<networking>:
-      return build_networking(out.op.emplace<networking>());
+  // The builder of each op, in the order of the alternatives of `body`.
+  static constexpr auto builders = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<bool (*)(impl&, command&), sizeof...(I)>{
+        &build_as<std::variant_alternative_t<I, body>>...};
   }
-  return fail(error_code::internal, "unhandled op");
+  (std::make_index_sequence<std::variant_size_v<body>>{});
+  if (op_index >= builders.size()) return fail(error_code::internal, "unhandled op");
+  return builders[op_index](*this, out);
+}
+
+bool parser::impl::fill(hello& c) {
+  if (!label_field(key::name, true, limits::name, c.name)) return false;
+  std::string_view token;
+  bool has_token = false;
+  if (!string_field(key::token, false, token, &has_token)) return false;
+  if (has_token && token.size() > limits::token) return too_large(key::token, limits::token);
+  c.token.assign(token);
+  if (!label_field(key::stakeholder, false, limits::name, c.stakeholder) ||
+      !label_field(key::expertise, false, limits::expertise, c.expertise))
+    return false;
+  if (resume_error) {
+    *err = std::move(*resume_error);
+    return false;
+  }
+  c.has_resume = has_resume;
+  c.resume.reserve(resume.size());
+  for (auto const& r : resume) c.resume.push_back({std::string(r.room), r.epoch, r.seq});
+  return true;
+}
+
+bool parser::impl::fill(say& c) {
+  return id_field(key::room, true, c.room) && text_field(key::text, 1, limits::text, c.text) &&
+         bool_field(key::anonymous, false, c.anonymous);
+}
+
+bool parser::impl::fill(hand& c) {
+  if (!bool_field(key::up, true, c.up) || !id_field(key::participant, false, c.participant))
+    return false;
+  if (c.up && !c.participant.empty())
+    return fail(error_code::bad_request, "hand: a 'participant' hand can only be lowered");
+  return true;
+}
+
+bool parser::impl::fill(speaker& c) {
+  if (!id_field(key::room, true, c.room) || !id_field(key::participant, false, c.participant))
+    return false;
+  // With a participant the action is "next" unless given.
+  std::string_view a = "next";
+  if (!string_field(key::action, c.participant.empty(), a)) return false;
+  if (a == "next") {
+    c.what = speaker::action::next;
+  } else if (a == "clear") {
+    c.what = speaker::action::clear;
+  } else if (a == "end") {
+    c.what = speaker::action::end;
+  } else {
+    return fail_field(error_code::bad_request, key::action,
+                      "must be \"next\", \"end\" or \"clear\"");
+  }
+  if (!c.participant.empty() && c.what != speaker::action::next)
+    return fail(error_code::bad_request, "speaker: 'participant' goes with action \"next\"");
+  return true;
+}
+
+bool parser::impl::fill(insight& c) {
+  return text_field(key::text, 1, limits::insight, c.text) &&
+         bool_field(key::anonymous, false, c.anonymous);
+}
+
+bool parser::impl::fill(vote& c) {
+  return id_field(key::insight, true, c.insight) && bool_field(key::up, false, c.up);
+}
+
+bool parser::impl::fill(del& c) {
+  if (!id_field(key::room, true, c.room) || !id_field(key::message, false, c.message) ||
+      !id_field(key::insight, false, c.insight))
+    return false;
+  if (c.message.empty() == c.insight.empty())
+    return fail(error_code::bad_request, "delete: give one of 'message' or 'insight'");
+  return true;
+}
+
+bool parser::impl::fill(timer& c) {
+  if (!id_field(key::room, true, c.room)) return false;
+  if (given(key::seconds) + given(key::pause) + given(key::extend) > 1)
+    return fail(error_code::bad_request, "timer: give one of 'seconds', 'pause' or 'extend'");
+  if (given(key::pause)) {
+    bool pause = false;
+    if (!bool_field(key::pause, true, pause)) return false;
+    c.what = pause ? timer::action::pause : timer::action::resume;
+    return true;
+  }
+  if (given(key::extend)) {
+    c.what = timer::action::extend;
+    if (!int_field(key::extend, true, limits::timer_seconds, c.seconds)) return false;
+    if (c.seconds == 0)
+      return fail_field(error_code::bad_request, key::extend, "must be 1 or more");
+    return true;
+  }
+  return int_field(key::seconds, true, limits::timer_seconds, c.seconds);
+}
+
+bool parser::impl::fill(summary& c) {
+  return id_field(key::table, false, c.table) &&
+         text_field(key::text, 0, limits::summary, c.text) &&
+         bool_field(key::publish, false, c.publish);
+}
+
+bool parser::impl::fill(table& c) {
+  return id_field(key::table, true, c.table) && bool_field(key::open, true, c.open);
+}
+
+bool parser::impl::fill(create_table& c) {
+  return id_field(key::table, true, c.table) &&
+         label_field(key::topic, true, limits::topic, c.topic) &&
+         label_field(key::moderator, false, limits::name, c.moderator) &&
+         int_field(key::capacity, false, limits::capacity, c.capacity);
+}
+
+bool parser::impl::fill(moderation& c) {
+  return id_field(key::table, true, c.table) && bool_field(key::premoderate, true, c.premoderate);
+}
+
+bool parser::impl::fill(poll_close& c) {
+  return id_field(key::room, false, c.room) && id_field(key::poll, true, c.poll);
+}
+
+bool parser::impl::fill(react& c) {
+  std::string_view emoji;
+  if (!id_field(key::room, false, c.room) || !id_field(key::item, true, c.item) ||
+      !string_field(key::emoji, true, emoji))
+    return false;
+  if (!is_reaction_emoji(emoji))
+    return fail_field(error_code::bad_request, key::emoji,
+                      "must be one of \xF0\x9F\x91\x8D \xE2\x9D\xA4\xEF\xB8\x8F "
+                      "\xF0\x9F\x92\xA1 \xF0\x9F\x91\x8F \xE2\x9D\x93 \xF0\x9F\x91\x8E");
+  c.emoji.assign(emoji);
+  return true;
+}
+
+bool parser::impl::fill(help& c) {
+  return id_field(key::table, false, c.table) && bool_field(key::done, false, c.done);
+}
+
+bool parser::impl::fill(move& c) {
+  if (!id_field(key::table, true, c.table) || !id_field(key::participant, false, c.participant) ||
+      !label_field(key::name, false, limits::name, c.name))
+    return false;
+  if (c.participant.empty() == c.name.empty())
+    return fail(error_code::bad_request, "move: give one of 'participant' or 'name'");
+  return true;
+}
+
+bool parser::impl::fill(recall& c) {
+  if (!bool_field(key::cancel, false, c.cancel)) return false;
+  if (c.cancel + given(key::minutes) + given(key::seconds) != 1)
+    return fail(error_code::bad_request,
+                "recall: give one of 'minutes', 'seconds' or 'cancel': true");
+  if (given(key::seconds)) return int_field(key::seconds, true, limits::recall_seconds, c.seconds);
+  if (c.cancel) return true;
+  if (!int_field(key::minutes, true, limits::recall_minutes, c.seconds)) return false;
+  c.seconds *= 60;
+  return true;
+}
+
+// Whether the role is one of the event's, and who may give it, at apply.
+bool parser::impl::fill(give_role& c) {
+  return id_field(key::table, false, c.table) && id_field(key::participant, true, c.participant) &&
+         label_field(key::role, false, limits::role, c.role);
 }
 
 // Start, stop or opt out: one form per message. Who may, and whether rounds
 // run, at apply.
-bool parser::impl::build_networking(networking& c) {
-  auto const given = [&](key k) {
-    return at(k).k != slot::kind::missing && at(k).k != slot::kind::null;
-  };
+bool parser::impl::fill(networking& c) {
   bool const starting = given(key::size) || given(key::minutes) || given(key::rounds);
   c.opting = given(key::opt_out);
   if (!bool_field(key::stop, false, c.stop) || !bool_field(key::opt_out, false, c.opt_out))
@@ -985,7 +993,7 @@ bool parser::impl::build_networking(networking& c) {
 
 // The shape of an outcome is checked here; whether the insights exist and
 // who may set it, at apply.
-bool parser::impl::build_outcome(outcome& c) {
+bool parser::impl::fill(outcome& c) {
   if (!id_field(key::table, false, c.table) || !id_field(key::insight, true, c.insight) ||
       !id_field(key::into, false, c.into))
     return false;
@@ -1027,7 +1035,7 @@ simdjson::error_code parser::impl::read_list(od::value v, slot& s, std::vector<s
 
 // The options are labels (one line, trimmed, 1..100 bytes), 2 to 10 of them,
 // no two alike: a voter must be able to tell them apart.
-bool parser::impl::build_poll(poll& c) {
+bool parser::impl::fill(poll& c) {
   if (!id_field(key::room, true, c.room) ||
       !label_field(key::question, true, limits::poll_question, c.question) ||
       !bool_field(key::multiple, false, c.multiple) || !bool_field(key::live, false, c.live))
@@ -1065,7 +1073,7 @@ bool parser::impl::build_poll(poll& c) {
 
 // Table ids, distinct; absent or null: every open table. Whether they exist
 // and are open is the server's to check.
-bool parser::impl::build_balance(balance& c) {
+bool parser::impl::fill(balance& c) {
   auto const& s = at(key::tables);
   if (s.k == slot::kind::missing || s.k == slot::kind::null) return true;
   auto const& items = list_of(key::tables);
@@ -1086,7 +1094,7 @@ bool parser::impl::build_balance(balance& c) {
 
 // Option indexes, distinct; whether the poll has that many options and takes
 // more than one is the room's to check at apply.
-bool parser::impl::build_poll_vote(poll_vote& c) {
+bool parser::impl::fill(poll_vote& c) {
   if (!id_field(key::room, false, c.room) || !id_field(key::poll, true, c.poll)) return false;
   auto const& s = at(key::choices);
   if (s.k == slot::kind::missing || s.k == slot::kind::null) return missing(key::choices);

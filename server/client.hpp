@@ -15,6 +15,7 @@
 #pragma once
 
 #include "protocol/command.hpp"
+#include "protocol/json_writer.hpp"
 #include "server/node.hpp"
 #include "server/participant.hpp"
 
@@ -142,10 +143,73 @@ class client : public std::enable_shared_from_this<client> {
   // is parked until the replies in flight are sent.
   static bool pipelinable(protocol::command const& cmd);
 
+  // Hello first, then each op to its handler (on_op, client_ops.cpp).
   bool dispatch(protocol::command& cmd);
-  bool do_hello(std::string rid, protocol::hello& h);
-  void finish_hello(std::string rid, protocol::hello h, std::string plenary_snapshot,
-                    std::string phase, std::string table_snapshot, std::string recovered);
+  // One handler per op: returns true when the op completed at once (read
+  // on), false when its answer comes later through op_done(). `now` is the
+  // time stamped on the op's command.
+  bool on_op(std::string rid, protocol::hello& h, std::int64_t now);  // client_hello.cpp
+  bool on_op(std::string rid, protocol::ping& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::join& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::leave& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::say& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::hand& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::speaker& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::insight& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::vote& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::del& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::timer& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::summary& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::broadcast& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::phase& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::table& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::create_table& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::outcome& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::hide& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::restore& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::mute& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::remove_from_table& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::moderation& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::approve& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::reject& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::poll& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::poll_vote& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::poll_close& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::react& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::help& op, std::int64_t now);
+  // The chair's `move`: checked against the lobby here, then ordered in the
+  // plenary's log, which every node applies (node::publish seats the person).
+  bool on_op(std::string rid, protocol::move& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::recall& op, std::int64_t now);
+  bool on_op(std::string rid, protocol::give_role& op, std::int64_t now);
+  // The chair's `balance`: planned here from this node's tables (open ones,
+  // or those named), then ordered in the plenary's log as one command; the
+  // reply lists the moves.
+  bool on_op(std::string rid, protocol::balance& op, std::int64_t now);
+  // Networking rounds: start, stop (the chair) or opt out (anyone).
+  bool on_op(std::string rid, protocol::networking& op, std::int64_t now);
+  // What hide and restore, mute and removal, approve and reject share.
+  bool hide_item(std::string rid, std::string const& room_id, std::string item, bool on,
+                 std::int64_t now);
+  bool sanction(std::string rid, protocol::mute const& op, bool mute, std::int64_t now);
+  bool review(std::string rid, std::string const& room_id, std::string item, bool approve,
+              std::int64_t now);
+
+  // The hello's stages (client_hello.cpp): its state travels from one to the next.
+  struct hello_state;
+  // Sets who_ from the hello's token (or a demo guest); the error otherwise.
+  outcome identify(protocol::hello const& h);
+  // On the plenary's home: membership, replay and snapshot; returns the post
+  // of the rest back to the client's worker.
+  static std::function<void()> hello_at_plenary(std::shared_ptr<client> self, room& r,
+                                                member const& m, hello_state st);
+  // Back on the worker: the plenary's stream starts; then a resumed table, if any.
+  void hello_in_plenary(hello_state st, std::vector<buffer> replay, outcome refused);
+  // The first table named in `resume` that this node knows: rejoined on its home.
+  void hello_resume_table(room_slot& slot, protocol::resume_point rp, hello_state st);
+  void hello_at_table(hello_state st, std::vector<buffer> replay, std::string room_id);
+  void finish_hello(hello_state st);
+
   bool do_join(std::string rid, std::string table);
   // The one hop, for `join` and for a move: joins `table` (leaving the table
   // held) and runs `done` on this worker with the outcome and the snapshot,
@@ -156,18 +220,12 @@ class client : public std::enable_shared_from_this<client> {
   // The pseudonym this participant's anonymous items carry in `room_id`;
   // empty when `anonymous` is false.
   std::string alias_at(std::string const& room_id, bool anonymous) const;
-  bool do_leave(std::string rid);
-  // The chair's `move`: checked against the lobby here, then ordered in the
-  // plenary's log, which every node applies (node::publish seats the person).
-  bool do_move(std::string rid, protocol::move& op, std::int64_t now);
-  // The chair's `balance`: planned here from this node's tables (open ones,
-  // or those named), then ordered in the plenary's log as one command; the
-  // reply lists the moves.
-  bool do_balance(std::string rid, protocol::balance& op, std::int64_t now);
-  // Networking rounds: start, stop (the chair) or opt out (anyone).
-  bool do_networking(std::string rid, protocol::networking const& op, std::int64_t now);
   // Stops the table's stream here and (unless told not to) leaves the room.
   void leave_table(bool tell_room = true);
+  // Starts a reply object: {"type":"reply","rid":...,"ok":true
+  static protocol::json_writer reply_head(std::string const& rid);
+  // Replies with the error; returns true (the op completed at once).
+  bool refuse(std::string const& rid, error_code code, std::string message);
   // The reply to an op that ran on a room's home: posted back to this
   // client's worker with the outcome, then the next message is read. A
   // successful reply carries `key` with the JSON `value` when a key is given.
@@ -177,8 +235,15 @@ class client : public std::enable_shared_from_this<client> {
   // result in the op's place among the pipelined replies; returns true (read on).
   template <class F>
   bool room_op(std::string rid, room_slot& s, F&& fn);
+  // The room an op names: null (after replying with the error) when it is
+  // not a member's (member_room), not the sender's table (table_room), or
+  // unknown (any_room).
   room_slot* member_room(std::string const& rid, std::string const& id);
   room_slot* table_room(std::string const& rid);
+  room_slot* any_room(std::string const& rid, std::string const& id);
+  // The table a moderator's op is about: named, else where the sender sits,
+  // else the one it moderates; who may decide is checked at apply.
+  room_slot* decided_table(std::string const& rid, std::string const& named);
   // The room of a poll or reaction op: the one named, else the sender's
   // table, else the plenary.
   std::string default_room(std::string const& named) const;
@@ -190,6 +255,10 @@ class client : public std::enable_shared_from_this<client> {
     auto const total = node_.opts().send_queue_bytes / 4;
     return total - std::min(total, replayed_bytes_);
   }
+
+  // The places of the plenary and the table in a worker's member lists.
+  static constexpr int plenary_slot = 0;
+  static constexpr int table_slot = 1;
 
   std::string address_;
   std::size_t replayed_bytes_ = 0;  // by this hello's plenary replay

@@ -104,6 +104,88 @@ int mint_token(int argc, char** argv) {
   return 0;
 }
 
+// Reads the flags, the log level and the event. Returns the exit code when
+// they are bad (with a one-line message), nullopt when the server can start.
+std::optional<int> read_config(int argc, char** argv, options& opts, event_config& event) {
+  try {
+    opts = parse_options(argc - 1, argv + 1);
+    if (!log::set_level(opts.log_level))
+      throw std::invalid_argument("--log-level: debug, info, warn or error");
+    event = opts.event_file ? load_event(*opts.event_file) : demo_event();
+  } catch (std::runtime_error const& e) {
+    std::cerr << "roundtable-server: --event: " << e.what() << "\n";
+    return 2;
+  } catch (std::exception const& e) {
+    std::cerr << "roundtable-server: " << e.what() << "\n";
+    return 2;
+  }
+  return std::nullopt;
+}
+
+// Opens the listening socket (and the TLS files). Returns the exit code when
+// it cannot, nullopt when `l` listens.
+std::optional<int> open_listener(node& n, options const& opts, std::optional<listener>& l) {
+  try {
+    l.emplace(n);
+  } catch (std::invalid_argument const& e) {  // a TLS file that does not load
+    std::cerr << "roundtable-server: " << e.what() << "\n";
+    return 2;
+  } catch (std::exception const& e) {
+    std::cerr << "roundtable-server: cannot listen on " << opts.bind << ":" << opts.port << ": "
+              << e.what() << "\n";
+    return 1;
+  }
+  return std::nullopt;
+}
+
+// Prints where the server listens and, in demo mode, the links a chair and
+// each table's moderator open to come in.
+void announce(node& n, listener const& l, options const& opts, event_config const& event) {
+  auto const host = opts.bind.find(':') != std::string::npos ? "[" + opts.bind + "]" : opts.bind;
+  auto const base =
+      (l.tls() ? "https://" : "http://") + host + ":" + std::to_string(l.port()) + "/";
+  std::cout << "listening on " << host << ":" << l.port() << "\n";
+  std::cout << "open " << base << "\n";
+  if (n.demo()) {
+    // Links, not raw tokens: a link opens the page signed in, and the page
+    // takes the token out of its address bar.
+    auto const now_s = node::now_ms() / 1000;
+    std::cout << "chair link: "
+              << invitation::link(base, invitation::chair_token(n.secret(), now_s)) << "\n";
+    for (auto const& t : event.tables) {
+      std::cout << "moderator link (" << t.id << "): "
+                << invitation::link(base, invitation::moderator_token(t, n.secret(), now_s))
+                << "\n";
+    }
+  }
+  std::cout << std::flush;
+  log::info("started", {{"port", std::to_string(l.port())},
+                        {"threads", std::to_string(opts.threads)},
+                        {"tables", std::to_string(event.tables.size())},
+                        {"auth", n.demo() ? "demo" : "tokens"}});
+}
+
+// Reloads the TLS certificate on each SIGHUP; on SIGINT or SIGTERM stops
+// listening and shuts the node down, then returns.
+void serve_signals(boost::asio::io_context& ioc, boost::asio::signal_set& signals,
+                   boost::asio::signal_set& reload, listener& l, node& n) {
+  std::function<void()> wait_reload = [&] {
+    reload.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      l.reload_tls();
+      wait_reload();
+    });
+  };
+  wait_reload();
+  signals.async_wait([&](boost::system::error_code, int sig) {
+    log::info("stopping", {{"signal", std::to_string(sig)}});
+    reload.cancel();
+    l.stop();
+    n.shutdown();
+  });
+  ioc.run();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -117,18 +199,7 @@ int main(int argc, char** argv) {
   }
   options opts;
   event_config event;
-  try {
-    opts = parse_options(argc - 1, argv + 1);
-    if (!log::set_level(opts.log_level))
-      throw std::invalid_argument("--log-level: debug, info, warn or error");
-    event = opts.event_file ? load_event(*opts.event_file) : demo_event();
-  } catch (std::runtime_error const& e) {
-    std::cerr << "roundtable-server: --event: " << e.what() << "\n";
-    return 2;
-  } catch (std::exception const& e) {
-    std::cerr << "roundtable-server: " << e.what() << "\n";
-    return 2;
-  }
+  if (auto const rc = read_config(argc, argv, opts, event)) return *rc;
 
   // A bad --redis or --data-dir shows only when the node opens them.
   std::unique_ptr<node> owned;
@@ -146,56 +217,10 @@ int main(int argc, char** argv) {
   boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
   boost::asio::signal_set reload(signals_ioc, SIGHUP);  // with or without TLS: never kills
   std::optional<listener> l;
-  try {
-    l.emplace(n);
-  } catch (std::invalid_argument const& e) {  // a TLS file that does not load
-    std::cerr << "roundtable-server: " << e.what() << "\n";
-    return 2;
-  } catch (std::exception const& e) {
-    std::cerr << "roundtable-server: cannot listen on " << opts.bind << ":" << opts.port << ": "
-              << e.what() << "\n";
-    return 1;
-  }
+  if (auto const rc = open_listener(n, opts, l)) return *rc;
   n.start();
-
-  auto const host = opts.bind.find(':') != std::string::npos ? "[" + opts.bind + "]" : opts.bind;
-  auto const base =
-      (l->tls() ? "https://" : "http://") + host + ":" + std::to_string(l->port()) + "/";
-  std::cout << "listening on " << host << ":" << l->port() << "\n";
-  std::cout << "open " << base << "\n";
-  if (n.demo()) {
-    // Links, not raw tokens: a link opens the page signed in, and the page
-    // takes the token out of its address bar.
-    auto const now_s = node::now_ms() / 1000;
-    std::cout << "chair link: "
-              << invitation::link(base, invitation::chair_token(n.secret(), now_s)) << "\n";
-    for (auto const& t : event.tables) {
-      std::cout << "moderator link (" << t.id << "): "
-                << invitation::link(base, invitation::moderator_token(t, n.secret(), now_s))
-                << "\n";
-    }
-  }
-  std::cout << std::flush;
-  log::info("started", {{"port", std::to_string(l->port())},
-                        {"threads", std::to_string(opts.threads)},
-                        {"tables", std::to_string(event.tables.size())},
-                        {"auth", n.demo() ? "demo" : "tokens"}});
-
-  std::function<void()> wait_reload = [&] {
-    reload.async_wait([&](boost::system::error_code ec, int) {
-      if (ec) return;
-      l->reload_tls();
-      wait_reload();
-    });
-  };
-  wait_reload();
-  signals.async_wait([&](boost::system::error_code, int sig) {
-    log::info("stopping", {{"signal", std::to_string(sig)}});
-    reload.cancel();
-    l->stop();
-    n.shutdown();
-  });
-  signals_ioc.run();
+  announce(n, *l, opts, event);
+  serve_signals(signals_ioc, signals, reload, *l, n);
   log::info("stopped");
   return 0;
 }

@@ -385,62 +385,81 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
       .field("seq", seq_)
       .field("count", static_cast<std::uint64_t>(count()));
   if (is_plenary()) {
-    w.field("phase", phase_).field("recall_ends_at", recall_ends_at_);
-    w.field("anonymous", cfg_.anonymous);
-    if (viewer) write_rounds_view(w, *viewer);
-    w.key("reports");
-    write_latest(w, newest_first(reports_, snapshot_plenary_items), snapshot_plenary_items,
-                 snapshot_report_bytes);
-    w.key("broadcasts");
-    write_latest(w, newest_first(broadcasts_, snapshot_plenary_items), snapshot_plenary_items,
-                 snapshot_broadcast_bytes);
-    w.key("phases").begin_array();
-    for (auto const& p : phases_) w.raw(*p);
-    w.end_array();
+    write_snapshot_plenary(w, viewer);
   } else {
-    w.field("topic", cfg_.topic)
-        .field("moderator", cfg_.moderator)
-        .field("capacity", cfg_.capacity)
-        .field("open", cfg_.open)
-        .field("premoderate", cfg_.premoderate)
-        .field("anonymous", cfg_.anonymous);
-    w.key("pending").begin_array();
-    std::uint64_t more = 0;
-    auto const pending_start = w.str().size();
-    for (auto const& h : held_) {
-      // The person behind a pseudonym sees their anonymous items as their own.
-      auto const& author = author_of(h.from.id);
-      if (!viewer || !sees_held(*viewer, cfg_.id, author)) continue;
-      if (w.str().size() - pending_start > snapshot_pending_bytes) {
-        ++more;
-        continue;
-      }
-      w.begin_object().field("id", h.id);
-      if (h.insight) w.field("insight", true);
-      if (viewer->id == author) w.field("own", true);
-      w.key("from");
-      write_participant(w, h.from);
-      w.field("text", h.text).field("ts", h.ts).end_object();
-    }
-    w.end_array();
-    if (more) w.field("pending_more", more);
-    w.key("participants").begin_array();
-    for (auto const& [key, p] : roster_) write_seated(w, p);
-    w.end_array().key("roles").begin_array();
-    for (auto const& [id, h] : roles_) {
-      w.begin_object().field("participant", id).field("role", h.role);
-      w.key("who").begin_object().field("id", id).field("name", h.name).end_object().end_object();
-    }
-    w.end_array();
-    w.field("help_from", cfg_.help_participants ? "participants" : "moderators").key("help");
-    if (help_) {
-      w.begin_object().key("from");
-      write_participant(w, help_->from);
-      w.field("ts", help_->ts).end_object();
-    } else {
-      w.null();
-    }
+    write_snapshot_table(w, viewer);
   }
+  write_snapshot_messages(w);
+  if (!is_plenary()) write_snapshot_floor(w, viewer);
+  write_polls_snapshot(w, viewer);
+  w.end_object();
+}
+
+void room::write_snapshot_plenary(json_writer& w, participant const* viewer) const {
+  w.field("phase", phase_).field("recall_ends_at", recall_ends_at_);
+  w.field("anonymous", cfg_.anonymous);
+  if (viewer) write_rounds_view(w, *viewer);
+  w.key("reports");
+  write_latest(w, newest_first(reports_, snapshot_plenary_items), snapshot_plenary_items,
+               snapshot_report_bytes);
+  w.key("broadcasts");
+  write_latest(w, newest_first(broadcasts_, snapshot_plenary_items), snapshot_plenary_items,
+               snapshot_broadcast_bytes);
+  w.key("phases").begin_array();
+  for (auto const& p : phases_) w.raw(*p);
+  w.end_array();
+}
+
+void room::write_snapshot_table(json_writer& w, participant const* viewer) const {
+  w.field("topic", cfg_.topic)
+      .field("moderator", cfg_.moderator)
+      .field("capacity", cfg_.capacity)
+      .field("open", cfg_.open)
+      .field("premoderate", cfg_.premoderate)
+      .field("anonymous", cfg_.anonymous);
+  write_snapshot_pending(w, viewer);
+  w.key("participants").begin_array();
+  for (auto const& [key, p] : roster_) write_seated(w, p);
+  w.end_array().key("roles").begin_array();
+  for (auto const& [id, h] : roles_) {
+    w.begin_object().field("participant", id).field("role", h.role);
+    w.key("who").begin_object().field("id", id).field("name", h.name).end_object().end_object();
+  }
+  w.end_array();
+  w.field("help_from", cfg_.help_participants ? "participants" : "moderators").key("help");
+  if (help_) {
+    w.begin_object().key("from");
+    write_participant(w, help_->from);
+    w.field("ts", help_->ts).end_object();
+  } else {
+    w.null();
+  }
+}
+
+void room::write_snapshot_pending(json_writer& w, participant const* viewer) const {
+  w.key("pending").begin_array();
+  std::uint64_t more = 0;
+  auto const pending_start = w.str().size();
+  for (auto const& h : held_) {
+    // The person behind a pseudonym sees their anonymous items as their own.
+    auto const& author = author_of(h.from.id);
+    if (!viewer || !sees_held(*viewer, cfg_.id, author)) continue;
+    if (w.str().size() - pending_start > snapshot_pending_bytes) {
+      ++more;
+      continue;
+    }
+    w.begin_object().field("id", h.id);
+    if (h.insight) w.field("insight", true);
+    if (viewer->id == author) w.field("own", true);
+    w.key("from");
+    write_participant(w, h.from);
+    w.field("text", h.text).field("ts", h.ts).end_object();
+  }
+  w.end_array();
+  if (more) w.field("pending_more", more);
+}
+
+void room::write_snapshot_messages(json_writer& w) const {
   std::vector<std::string const*> latest;
   for (auto it = history_.rbegin(); it != history_.rend() && latest.size() < snapshot_messages;
        ++it) {
@@ -449,36 +468,35 @@ void room::write_snapshot(json_writer& w, participant const* viewer) const {
   }
   w.key("messages");
   write_latest(w, latest, snapshot_messages, snapshot_message_bytes);
-  if (!is_plenary()) {
-    write_snapshot_insights(w, viewer);
-    w.key("muted").begin_array();
-    for (auto const& id : muted_) w.value(id);
-    w.end_array();
-    write_hands(w, "hands");
-    w.key("timer");
-    if (timer_ends_at_ || timer_left_ms_) {
-      w.begin_object().field("ends_at", timer_ends_at_).field("seconds", timer_seconds_);
-      if (timer_left_ms_) w.field("paused", true).field("left", timer_left_ms_);
-      w.end_object();
-    } else {
-      w.null();
-    }
-    w.field("timer_ended", timer_ended_);
-    // The draft is its drafters'; anyone else's summary is the published one.
-    bool const drafter = viewer && may_draft(*viewer);
-    auto const text_or_null = [&](std::string const& text) {
-      if (text.empty())
-        w.null();
-      else
-        w.value(text);
-    };
-    w.key("summary");
-    text_or_null(drafter ? draft_ : published_);
-    w.key("published");
-    text_or_null(published_);
+}
+
+void room::write_snapshot_floor(json_writer& w, participant const* viewer) const {
+  write_snapshot_insights(w, viewer);
+  w.key("muted").begin_array();
+  for (auto const& id : muted_) w.value(id);
+  w.end_array();
+  write_hands(w, "hands");
+  w.key("timer");
+  if (timer_ends_at_ || timer_left_ms_) {
+    w.begin_object().field("ends_at", timer_ends_at_).field("seconds", timer_seconds_);
+    if (timer_left_ms_) w.field("paused", true).field("left", timer_left_ms_);
+    w.end_object();
+  } else {
+    w.null();
   }
-  write_polls_snapshot(w, viewer);
-  w.end_object();
+  w.field("timer_ended", timer_ended_);
+  // The draft is its drafters'; anyone else's summary is the published one.
+  bool const drafter = viewer && may_draft(*viewer);
+  auto const text_or_null = [&](std::string const& text) {
+    if (text.empty())
+      w.null();
+    else
+      w.value(text);
+  };
+  w.key("summary");
+  text_or_null(drafter ? draft_ : published_);
+  w.key("published");
+  text_or_null(published_);
 }
 
 void room::write_snapshot_insights(json_writer& w, participant const* viewer) const {

@@ -779,15 +779,37 @@ class room {
   // An insight as events and snapshots show it: id, text, by, votes, status,
   // note (and into, when merged).
   void write_insight(protocol::json_writer& w, insight_entry const& i) const;
+  // The snapshot's parts: the plenary's lists; a table's settings and people
+  // (with the held items its viewer may see); the latest messages; a table's
+  // floor (insights, hands, timer, summary).
+  void write_snapshot_plenary(protocol::json_writer& w, participant const* viewer) const;
+  void write_snapshot_table(protocol::json_writer& w, participant const* viewer) const;
+  void write_snapshot_pending(protocol::json_writer& w, participant const* viewer) const;
+  void write_snapshot_messages(protocol::json_writer& w) const;
+  void write_snapshot_floor(protocol::json_writer& w, participant const* viewer) const;
   // The snapshot's insights, best ranked first, within snapshot_insight_bytes.
   void write_snapshot_insights(protocol::json_writer& w, participant const* viewer) const;
   void write_participant(protocol::json_writer& w, participant const& p) const;
   // The raised hands as `key` [{id, name}], then "speaker" (or null).
   void write_hands(protocol::json_writer& w, std::string_view key) const;
   void write_state(protocol::json_writer& w, bool replica) const;
+  // The state's parts (room_state.cpp), each with its reader.
+  void write_state_settings(protocol::json_writer& w, bool replica) const;
+  void write_state_people(protocol::json_writer& w) const;
+  void write_state_items(protocol::json_writer& w) const;
+  void write_state_insights(protocol::json_writer& w) const;
+  void write_state_polls(protocol::json_writer& w) const;
+  void write_state_lists(protocol::json_writer& w, bool replica) const;
+  void write_state_live(protocol::json_writer& w) const;
   void write_rounds(protocol::json_writer& w) const;
   void read_rounds(simdjson::dom::element const& doc);
   bool read_state(std::string_view json, bool replica);
+  void read_state_settings(simdjson::dom::element const& doc, bool replica);
+  void read_state_people(simdjson::dom::element const& doc);
+  void read_state_items(simdjson::dom::element const& doc);
+  void read_state_insights(simdjson::dom::element const& doc);
+  void read_state_lists(simdjson::dom::element const& doc);
+  bool read_state_live(simdjson::dom::element const& doc);
 
   table_config cfg_;
   std::uint64_t epoch_;

@@ -136,9 +136,28 @@ void room::tombstone(history_entry& e) {
   if (observer_) observer_->on_rewrite(cfg_.id, epoch_, e);
 }
 
+// The state is written in parts, each read back by its reader below; the
+// fields keep their order within the whole.
 void room::write_state(json_writer& w, bool replica) const {
-  w.begin_object()
-      .field("topic", cfg_.topic)
+  w.begin_object();
+  write_state_settings(w, replica);
+  write_state_people(w);
+  write_state_items(w);
+  write_state_insights(w);
+  write_state_polls(w);
+  write_rounds(w);
+  w.field("group_round", group_round_).field("history_floor", history_floor_);
+  write_ids(w, "group_members", group_members_);
+  write_state_lists(w, replica);
+  // Who is here and the hands belong to live connections: a replica shares
+  // them, a restarted process does not.
+  if (replica) write_state_live(w);
+  w.end_object();
+}
+
+// The table's settings, counters and timers, the sets of ids and the picture.
+void room::write_state_settings(json_writer& w, bool replica) const {
+  w.field("topic", cfg_.topic)
       .field("moderator", cfg_.moderator)
       .field("capacity", cfg_.capacity)
       .field("open", cfg_.open)
@@ -167,6 +186,10 @@ void room::write_state(json_writer& w, bool replica) const {
   write_ids(w, "hidden", hidden_);
   write_ids(w, "muted", muted_);
   write_ids(w, "removed", removed_);
+}
+
+// The open call for the chair, what people said of themselves, table roles.
+void room::write_state_people(json_writer& w) const {
   w.key("help");
   if (help_) {
     w.begin_object().field("ts", help_->ts).key("from");
@@ -187,6 +210,10 @@ void room::write_state(json_writer& w, bool replica) const {
   for (auto const& [id, h] : roles_)
     w.begin_object().field("id", id).field("name", h.name).field("role", h.role).end_object();
   w.end_array();
+}
+
+// Held messages and comments.
+void room::write_state_items(json_writer& w) const {
   w.key("held").begin_array();
   for (auto const& h : held_) {
     w.begin_object().field("id", h.id).field("text", h.text).field("ts", h.ts);
@@ -209,6 +236,10 @@ void room::write_state(json_writer& w, bool replica) const {
     w.end_object();
   }
   w.end_array();
+}
+
+// The insights with their voters and the history of their outcomes.
+void room::write_state_insights(json_writer& w) const {
   w.key("insights").begin_array();
   for (auto const& i : insights_) {
     w.begin_object().field("id", i.id).field("text", i.text).field("order", i.order).key("by");
@@ -229,7 +260,12 @@ void room::write_state(json_writer& w, bool replica) const {
     }
     w.end_array().end_object();
   }
-  w.end_array().field("next_poll", next_poll_).key("polls").begin_array();
+  w.end_array();
+}
+
+// The polls with every ballot, and the reactions (read_polls reads them).
+void room::write_state_polls(json_writer& w) const {
+  w.field("next_poll", next_poll_).key("polls").begin_array();
   for (auto const& p : polls_) {
     w.begin_object();
     write_poll(w, p);  // as the `poll` event tells it
@@ -248,9 +284,10 @@ void room::write_state(json_writer& w, bool replica) const {
     w.end_object().end_object();
   }
   w.end_array();
-  write_rounds(w);
-  w.field("group_round", group_round_).field("history_floor", history_floor_);
-  write_ids(w, "group_members", group_members_);
+}
+
+// The plenary's lists: tables, phases, reports and broadcasts.
+void room::write_state_lists(json_writer& w, bool replica) const {
   w.key("tables").begin_array();
   for (auto const& t : tables_) w.value(t);
   w.end_array().key("phases").begin_array();  // bounded: kept in the state itself
@@ -265,35 +302,35 @@ void room::write_state(json_writer& w, bool replica) const {
     for (auto const& b : broadcasts_) w.value(*b);
     w.end_array();
   }
-  if (replica) {
-    // Who is here and the hands belong to live connections: a replica shares
-    // them, a restarted process does not.
-    w.field("epoch", epoch_).field("seq", seq_).field("lsn", lsn_);
-    w.key("roster").begin_array();
-    for (auto const& [conn, p] : roster_) {
-      auto const at = seated_at_.find(conn);
-      w.begin_object().field("conn", conn).field("moderates", p.moderates);
-      w.field("at", at == seated_at_.end() ? std::uint64_t{0} : at->second).key("who");
-      write_participant(w, p);
-      w.end_object();
-    }
-    w.end_array();
-    write_hands(w, "hands");
-    w.key("history").begin_array();
-    for (auto const& e : history_) {
-      w.begin_object()
-          .field("seq", e.seq)
-          .field("type", e.type)
-          .field("item", e.item)
-          .field("author", e.author)
-          .field("ts", e.ts)
-          .field("deleted", e.deleted)
-          .field("json", *e.json)
-          .end_object();
-    }
-    w.end_array();
+}
+
+// A replica's own part: its place in the log, who is here, the hands and the
+// history window.
+void room::write_state_live(json_writer& w) const {
+  w.field("epoch", epoch_).field("seq", seq_).field("lsn", lsn_);
+  w.key("roster").begin_array();
+  for (auto const& [conn, p] : roster_) {
+    auto const at = seated_at_.find(conn);
+    w.begin_object().field("conn", conn).field("moderates", p.moderates);
+    w.field("at", at == seated_at_.end() ? std::uint64_t{0} : at->second).key("who");
+    write_participant(w, p);
+    w.end_object();
   }
-  w.end_object();
+  w.end_array();
+  write_hands(w, "hands");
+  w.key("history").begin_array();
+  for (auto const& e : history_) {
+    w.begin_object()
+        .field("seq", e.seq)
+        .field("type", e.type)
+        .field("item", e.item)
+        .field("author", e.author)
+        .field("ts", e.ts)
+        .field("deleted", e.deleted)
+        .field("json", *e.json)
+        .end_object();
+  }
+  w.end_array();
 }
 
 bool room::read_state(std::string_view json, bool replica) {
@@ -301,50 +338,47 @@ bool room::read_state(std::string_view json, bool replica) {
   simdjson::padded_string const padded(json);
   simdjson::dom::element doc;
   if (parser.parse(padded).get(doc) || !doc.is_object()) return false;
-  if (replica) {
-    std::uint64_t epoch = 0, lsn = 0, seq = 0;
-    if (doc["epoch"].get(epoch) || doc["lsn"].get(lsn) || doc["seq"].get(seq)) return false;
-    epoch_ = epoch;
-    lsn_ = lsn;
-    seq_ = seq;
-    roster_.clear();
-    mix_changed_ = true;
-    seated_at_.clear();
-    for (simdjson::dom::element r : array_in(doc, "roster")) {
-      simdjson::dom::element who;
-      if (r["who"].get(who)) continue;
-      auto p = participant_in(who);
-      p.moderates = str_in(r, "moderates");
-      seated_at_[str_in(r, "conn")] = num_in<std::uint64_t>(r, "at", 0);
-      roster_.emplace(str_in(r, "conn"), std::move(p));
-    }
-    hands_.clear();
-    for (simdjson::dom::element h : array_in(doc, "hands")) {
-      hands_.push_back({str_in(h, "id"), str_in(h, "name")});
-    }
-    simdjson::dom::element sp;
-    speaker_.reset();
-    if (!doc["speaker"].get(sp) && sp.is_object())
-      speaker_ = hand_entry{str_in(sp, "id"), str_in(sp, "name")};
-    history_.clear();
-    for (simdjson::dom::element e : array_in(doc, "history")) {
-      history_.push_back(history_entry{num_in<std::uint64_t>(e, "seq", 0), str_in(e, "type"),
-                                       str_in(e, "item"), str_in(e, "author"),
-                                       num_in<std::int64_t>(e, "ts", 0),
-                                       std::make_shared<std::string const>(str_in(e, "json")),
-                                       num_in<bool>(e, "deleted", false)});
-    }
-  }
+  if (replica && !read_state_live(doc)) return false;
+  read_state_settings(doc, replica);
+  read_state_people(doc);
+  read_state_items(doc);
+  read_state_insights(doc);
+  read_polls(doc, next_poll_, polls_, reactions_);
+  read_rounds(doc);
+  group_round_ = num_in<std::int64_t>(doc, "group_round", 0);
+  history_floor_ = num_in<std::uint64_t>(doc, "history_floor", 0);
+  group_members_ = ids_in(doc, "group_members");
+  read_state_lists(doc);
+  return true;
+}
+
+void room::read_state_settings(simdjson::dom::element const& doc, bool replica) {
   cfg_.topic = str_in(doc, "topic");
   cfg_.moderator = str_in(doc, "moderator");
   cfg_.capacity = num_in<std::int64_t>(doc, "capacity", 0);
   cfg_.open = num_in<bool>(doc, "open", true);
   cfg_.premoderate = num_in<bool>(doc, "premoderate", cfg_.premoderate);
-  help_.reset();
-  simdjson::dom::element call, caller;
-  if (!doc["help"].get(call) && call.is_object() && !call["from"].get(caller))
-    help_ = help_call{participant_in(caller), num_in<std::int64_t>(call, "ts", 0)};
   cfg_.anonymous = num_in<bool>(doc, "anonymous", cfg_.anonymous);
+  next_insight_ = num_in<std::uint64_t>(doc, "next_insight", 1);
+  messages_total_ = num_in<std::uint64_t>(doc, "messages_total", 0);
+  messages_deleted_ = num_in<std::uint64_t>(doc, "messages_deleted", 0);
+  draft_ = str_in(doc, "draft");
+  published_ = str_in(doc, "published");
+  timer_ends_at_ = num_in<std::int64_t>(doc, "timer_ends_at", 0);
+  timer_seconds_ = num_in<std::int64_t>(doc, "timer_seconds", 0);
+  timer_ended_ = num_in<bool>(doc, "timer_ended", false);
+  timer_left_ms_ = num_in<std::int64_t>(doc, "timer_left_ms", 0);
+  recall_ends_at_ = num_in<std::int64_t>(doc, "recall_ends_at", 0);
+  timer_changed_ = true;
+  phase_ = str_in(doc, "phase");
+  seen_ = ids_in(doc, "seen");
+  spoke_ = ids_in(doc, "spoke");
+  simdjson::dom::element pic;
+  if (doc["picture"].get(pic)) {
+    picture_ = {};  // a state written before the picture
+  } else {
+    picture_.read(pic, replica);
+  }
   aliases_.clear();
   simdjson::dom::object aliases;
   if (!doc["aliases"].get(aliases)) {
@@ -353,6 +387,27 @@ bool room::read_state(std::string_view json, bool replica) {
       if (!who.get(id)) aliases_.emplace(std::string(shown), std::string(id));
     }
   }
+  erased_ = ids_in(doc, "erased");
+  hidden_ = ids_in(doc, "hidden");
+  muted_ = ids_in(doc, "muted");
+  removed_ = ids_in(doc, "removed");
+}
+
+void room::read_state_people(simdjson::dom::element const& doc) {
+  help_.reset();
+  simdjson::dom::element call, caller;
+  if (!doc["help"].get(call) && call.is_object() && !call["from"].get(caller))
+    help_ = help_call{participant_in(caller), num_in<std::int64_t>(call, "ts", 0)};
+  profiles_.clear();
+  mix_changed_ = true;
+  for (simdjson::dom::element p : array_in(doc, "profiles"))
+    profiles_[str_in(p, "id")] = profile{str_in(p, "stakeholder"), str_in(p, "expertise")};
+  roles_.clear();
+  for (simdjson::dom::element r : array_in(doc, "roles"))
+    roles_[str_in(r, "id")] = role_holder{str_in(r, "name"), str_in(r, "role")};
+}
+
+void room::read_state_items(simdjson::dom::element const& doc) {
   held_.clear();
   for (simdjson::dom::element h : array_in(doc, "held")) {
     held_entry& e = held_.emplace_back();
@@ -374,41 +429,9 @@ bool room::read_state(std::string_view json, bool replica) {
     simdjson::dom::element by;
     if (!e["by"].get(by)) ce.by = participant_in(by);
   }
-  next_insight_ = num_in<std::uint64_t>(doc, "next_insight", 1);
-  messages_total_ = num_in<std::uint64_t>(doc, "messages_total", 0);
-  messages_deleted_ = num_in<std::uint64_t>(doc, "messages_deleted", 0);
-  draft_ = str_in(doc, "draft");
-  published_ = str_in(doc, "published");
-  timer_ends_at_ = num_in<std::int64_t>(doc, "timer_ends_at", 0);
-  timer_seconds_ = num_in<std::int64_t>(doc, "timer_seconds", 0);
-  timer_ended_ = num_in<bool>(doc, "timer_ended", false);
-  timer_left_ms_ = num_in<std::int64_t>(doc, "timer_left_ms", 0);
-  recall_ends_at_ = num_in<std::int64_t>(doc, "recall_ends_at", 0);
-  read_rounds(doc);
-  group_round_ = num_in<std::int64_t>(doc, "group_round", 0);
-  history_floor_ = num_in<std::uint64_t>(doc, "history_floor", 0);
-  group_members_ = ids_in(doc, "group_members");
-  timer_changed_ = true;
-  phase_ = str_in(doc, "phase");
-  seen_ = ids_in(doc, "seen");
-  spoke_ = ids_in(doc, "spoke");
-  simdjson::dom::element pic;
-  if (doc["picture"].get(pic)) {
-    picture_ = {};  // a state written before the picture
-  } else {
-    picture_.read(pic, replica);
-  }
-  erased_ = ids_in(doc, "erased");
-  hidden_ = ids_in(doc, "hidden");
-  muted_ = ids_in(doc, "muted");
-  removed_ = ids_in(doc, "removed");
-  profiles_.clear();
-  mix_changed_ = true;
-  for (simdjson::dom::element p : array_in(doc, "profiles"))
-    profiles_[str_in(p, "id")] = profile{str_in(p, "stakeholder"), str_in(p, "expertise")};
-  roles_.clear();
-  for (simdjson::dom::element r : array_in(doc, "roles"))
-    roles_[str_in(r, "id")] = role_holder{str_in(r, "name"), str_in(r, "role")};
+}
+
+void room::read_state_insights(simdjson::dom::element const& doc) {
   insights_.clear();
   insight_order_ = num_in<std::uint64_t>(doc, "insight_order", 0);
   for (simdjson::dom::element i : array_in(doc, "insights")) {
@@ -437,7 +460,9 @@ bool room::read_state(std::string_view json, bool replica) {
       if (!h["by"].get(hb)) ch.by = participant_in(hb);
     }
   }
-  read_polls(doc, next_poll_, polls_, reactions_);
+}
+
+void room::read_state_lists(simdjson::dom::element const& doc) {
   if (doc["tables"].is_array()) {  // an older state without it keeps the config's
     tables_.clear();
     for (simdjson::dom::element t : array_in(doc, "tables")) {
@@ -448,6 +473,41 @@ bool room::read_state(std::string_view json, bool replica) {
   phases_ = buffers_in(doc, "phases");
   reports_ = buffers_in(doc, "reports");
   broadcasts_ = buffers_in(doc, "broadcasts");
+}
+
+// False, changing nothing, when the replica's place in the log is missing.
+bool room::read_state_live(simdjson::dom::element const& doc) {
+  std::uint64_t epoch = 0, lsn = 0, seq = 0;
+  if (doc["epoch"].get(epoch) || doc["lsn"].get(lsn) || doc["seq"].get(seq)) return false;
+  epoch_ = epoch;
+  lsn_ = lsn;
+  seq_ = seq;
+  roster_.clear();
+  mix_changed_ = true;
+  seated_at_.clear();
+  for (simdjson::dom::element r : array_in(doc, "roster")) {
+    simdjson::dom::element who;
+    if (r["who"].get(who)) continue;
+    auto p = participant_in(who);
+    p.moderates = str_in(r, "moderates");
+    seated_at_[str_in(r, "conn")] = num_in<std::uint64_t>(r, "at", 0);
+    roster_.emplace(str_in(r, "conn"), std::move(p));
+  }
+  hands_.clear();
+  for (simdjson::dom::element h : array_in(doc, "hands")) {
+    hands_.push_back({str_in(h, "id"), str_in(h, "name")});
+  }
+  simdjson::dom::element sp;
+  speaker_.reset();
+  if (!doc["speaker"].get(sp) && sp.is_object())
+    speaker_ = hand_entry{str_in(sp, "id"), str_in(sp, "name")};
+  history_.clear();
+  for (simdjson::dom::element e : array_in(doc, "history")) {
+    history_.push_back(history_entry{
+        num_in<std::uint64_t>(e, "seq", 0), str_in(e, "type"), str_in(e, "item"),
+        str_in(e, "author"), num_in<std::int64_t>(e, "ts", 0),
+        std::make_shared<std::string const>(str_in(e, "json")), num_in<bool>(e, "deleted", false)});
+  }
   return true;
 }
 
