@@ -7,7 +7,6 @@
 #include "protocol/command.hpp"
 #include "protocol/json_writer.hpp"
 #include "protocol/parse.hpp"
-#include "server/durable_log.hpp"
 #include "server/invitation.hpp"
 #include "server/node.hpp"
 #include "server/report.hpp"
@@ -37,11 +36,10 @@ void erase_participant(node& n, std::uint32_t w, std::vector<room_slot*> rooms, 
           .end_object();
       done(json_response(200, jw.release()));
     };
-    if (!n.log()) return n.on_worker(w, std::move(finish));
-    // The checkpoint touches the disk: off the event loop.
+    if (!n.rooms_engine().stores_archive()) return n.on_worker(w, std::move(finish));
+    // The store touches the disk: off the event loop.
     std::thread([&n, w, id = std::move(id), finish = std::move(finish)]() mutable {
-      n.log()->erase_author(id);
-      n.log()->db().checkpoint();
+      n.rooms_engine().erase_author(id);
       n.on_worker(w, std::move(finish));
     }).detach();
     return;

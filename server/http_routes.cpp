@@ -5,7 +5,6 @@
 #include "server/node.hpp"
 #include "server/outcome_comments.hpp"
 #include "server/outcomes_page.hpp"
-#include "server/redis_engine.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -100,10 +99,7 @@ http_response metrics_text(node& n) {
   metric(out, "refused_accept_total", "counter",
          "Sockets closed at accept over the per-address cap.", m.refused_accept.load());
   metric(out, "ready", "gauge", "1 when the engine is ready.", n.ready() ? 1 : 0);
-  if (auto* e = n.engine()) {
-    metric(out, "redis_connected", "gauge", "1 when every Redis link is up.",
-           e->connected() ? 1 : 0);
-  }
+  for (auto const& g : n.rooms_engine().gauges()) metric(out, g.name, "gauge", g.help, g.value);
   // Publish (the room's home serialized the event) to write (the frame that
   // carried it left): fan-out latency inside the server.
   auto const& h = m.publish_to_write;

@@ -2,18 +2,10 @@
 #include "server/node.hpp"
 
 #include "server/client.hpp"
-#include "server/durable_log.hpp"
 #include "server/hash.hpp"
-#include "server/log.hpp"
-#include "server/redis_engine.hpp"
-
-#include <netdb.h>
-#include <sys/socket.h>
 
 #include <cassert>
 #include <chrono>
-#include <random>
-#include <stdexcept>
 
 namespace roundtable {
 
@@ -74,42 +66,17 @@ void member_list::remove(client* c) {
 
 namespace {
 
-// A new epoch: distinct across restarts without persistence (time-based, plus
-// randomness so two rooms created in the same millisecond still differ).
-std::uint64_t new_epoch() {
-  static std::mt19937_64 rng{std::random_device{}()};
-  auto const ms = static_cast<std::uint64_t>(node::now_ms());
-  // Keep it within 2^53 so JavaScript clients hold it exactly.
-  return ((ms << 10) | (rng() & 0x3FF)) & ((1ULL << 53) - 1);
-}
-
-// A --redis URL that names a reachable kind of address: a host that does not
-// resolve (Redis's, or any sentinel's) would otherwise leave the node retrying
-// forever, never ready.
-redis_address checked_redis_address(std::string const& url) {
-  redis_address a;
-  try {
-    a = parse_redis_url(url);
-  } catch (std::exception const& e) {
-    throw std::invalid_argument("--redis " + url + ": " + e.what());
-  }
-  std::vector<std::string> hosts{a.host};
-  if (a.sentinel) {
-    hosts.clear();
-    for (auto const& s : a.sentinel->sentinels) hosts.push_back(s.host);
-  }
-  for (auto const& host : hosts) {
-    addrinfo hints{};
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    int const rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
-    if (found) freeaddrinfo(found);
-    if (rc != 0) {
-      throw std::invalid_argument("--redis " + url + ": cannot resolve host '" + host +
-                                  "': " + gai_strerror(rc));
-    }
-  }
-  return a;
+engine_settings engine_settings_of(options const& o, std::string const& event_id) {
+  engine_settings s;
+  s.event_id = event_id;
+  s.node_id = o.node_id;
+  s.history = o.history;
+  s.data_dir = o.data_dir;
+  s.redis = o.redis;
+  s.presence_ttl = o.presence_ttl;
+  s.wait_replicas = o.redis_wait_replicas;
+  s.wait_timeout = o.redis_wait_timeout;
+  return s;
 }
 
 }  // namespace
@@ -126,50 +93,19 @@ node::node(options opts, event_config event)
       web_files_(opts_.web_root),
       per_address_(opts_.max_connections_per_ip) {
   for (std::uint32_t i = 0; i < opts_.threads; ++i) workers_.push_back(std::make_unique<worker>(i));
-  if (!opts_.redis.empty()) {
-    // State lives in Redis: no local store.
-    std::vector<redis_address> shards;
-    for (auto const& url : opts_.redis) shards.push_back(checked_redis_address(url));
-    auto id = opts_.node_id;
-    if (id.empty()) id = "n" + std::to_string(std::random_device{}() % 1000000);
-    engine_ = std::make_unique<redis_engine>(*this, std::move(shards), std::move(id));
-  } else if (!opts_.data_dir.empty()) {
-    try {
-      log_ = std::make_unique<durable_log>(opts_.data_dir, &new_epoch);
-    } catch (std::exception const& e) {
-      throw std::invalid_argument("--data-dir " + opts_.data_dir + ": " + e.what());
-    }
-  }
-  secret_ = opts_.secret;
-  if (secret_.empty()) {
-    // Demo mode: a generated secret, kept with the data so that the printed
-    // tokens stay valid across a restart.
-    if (auto saved = log_ ? log_->db().meta("demo_secret") : std::nullopt) {
-      secret_ = *saved;
-    } else {
-      secret_ = auth::random_secret();
-      if (log_) log_->db().put_meta("demo_secret", secret_);
-    }
-    if (engine_) {
-      if (auto shared =
-              shared_demo_secret(parse_redis_url(opts_.redis.front()), event_.id, secret_)) {
-        secret_ = *shared;
-      } else {
-        log::warn("Redis unreachable at start: this node's demo tokens work on this node only");
-      }
-    }
-  }
-  bool const fresh_plenary = !log_ || !log_->load(std::string(room::plenary_id), 1);
+  engine_ = make_engine(*this, engine_settings_of(opts_, event_.id));
+  // Demo mode: a generated secret, kept by the engine (with the data, or
+  // shared by the nodes) so that the printed tokens stay valid.
+  secret_ = opts_.secret.empty() ? engine_->demo_secret(auth::random_secret()) : opts_.secret;
   table_config plenary_cfg{std::string(room::plenary_id), "Plenary", "", 0, true};
   plenary_cfg.anonymous = event_.anonymous;
-  auto& p = add_room(plenary_cfg);
+  bool restored = false;
+  auto& p = add_room(plenary_cfg, &restored);
   plenary_ = &p;
-  if (fresh_plenary) p.r->set_initial_phase(event_.phase);
+  if (!restored) p.r->set_initial_phase(event_.phase);
   for (auto const& t : event_.tables) add_room(t);
-  if (log_) {
-    for (auto const& t : log_->created_tables()) {
-      if (!find_room(t.id)) add_room(t);
-    }
+  for (auto const& t : engine_->created_tables()) {
+    if (!find_room(t.id)) add_room(t);
   }
   // The plenary's log decides on new ids against these (and what it created).
   std::vector<std::string> known;
@@ -179,7 +115,7 @@ node::node(options opts, event_config event)
 }
 
 node::~node() {
-  if (engine_) engine_->stop();  // it posts to the workers: first
+  engine_->stop();  // it posts to the workers: first
   stopping_ = true;
   for (auto& w : workers_) {
     w->ioc.stop();
@@ -199,22 +135,12 @@ std::uint32_t node::home_of(std::string_view id) const noexcept {
   return static_cast<std::uint32_t>(stable_hash(id) % workers_.size());
 }
 
-room_slot& node::add_room(table_config cfg) {
+room_slot& node::add_room(table_config cfg, bool* restored) {
   auto s = std::make_unique<room_slot>();
   s->home = home_of(cfg.id);
-  auto saved = log_ ? log_->load(cfg.id, opts_.history) : std::nullopt;
-  auto const epoch = saved ? saved->epoch : new_epoch();
-  s->r = std::make_unique<room>(cfg, epoch, opts_.history, log_.get(), engine_.get());
-  s->r->set_roles(event_.roles);
-  if (saved) {
-    // What the room said and decided before the restart wins over the config.
-    s->r->restore(saved->seq, saved->state, std::move(saved->history));
-    // A state written before the lists left it still holds them: the store's wins.
-    if (!saved->reports.empty() || !saved->broadcasts.empty())
-      s->r->restore_lists(std::move(saved->reports), std::move(saved->broadcasts));
-  } else if (log_) {
-    log_->on_state(cfg.id, epoch, 0, s->r->state_json());
-  }
+  auto made = engine_->make_room(cfg, [this](room& r) { r.set_roles(event_.roles); });
+  if (restored) *restored = made.restored;
+  s->r = std::move(made.r);
   s->config = s->r->config();
   s->open.store(s->config.open);
   auto& ref = *s;
@@ -226,7 +152,7 @@ room_slot& node::add_room(table_config cfg) {
     if (fresh && cfg.id != room::plenary_id && !room::is_group_room(cfg.id))
       table_order_.push_back(&ref);
   }
-  if (engine_) engine_->add_room(ref);
+  engine_->add_room(cfg.id);
   return ref;
 }
 
@@ -238,8 +164,7 @@ outcome node::create_table(table_config cfg) {
     return make_error(error_code::bad_request, "table '" + cfg.id + "' exists");
   auto const order = tables().size();
   add_room(cfg);
-  if (log_) log_->table_created(cfg, order);
-  if (engine_) engine_->table_created(cfg);  // for nodes that start later
+  engine_->table_created(cfg, order);  // for a restart, or nodes that start later
   tables_changed();
   return {};
 }
@@ -258,6 +183,14 @@ void node::announce(participant from, std::string text, std::int64_t now_ms,
   on_home(plenary(),
           [from = std::move(from), text = std::move(text), now_ms, done = std::move(done)](
               room& r) mutable { r.after(r.broadcast(from, text, now_ms), std::move(done)); });
+}
+
+void node::on_home(std::string const& id, std::function<void(room&)> fn) {
+  if (auto* s = find_room(id)) on_home(*s, std::move(fn));
+}
+
+void node::table_found(table_config const& t) {
+  if (!find_room(t.id)) create_table(t);
 }
 
 room_slot* node::find_room(std::string_view id) {
@@ -324,34 +257,52 @@ worker& node::next_worker() noexcept {
 }
 
 void node::publish(room_slot& s) {
-  auto out = s.r->take_outbox();
-  // What anyone sees, or is told succeeded, is in the store first (kill -9
-  // then loses none of it): a group commit, as every worker that waits here
-  // shares the writer's next transaction. Costs this thread one commit (a WAL
-  // write, no fsync) per op that changed something; nothing when it changed
-  // nothing.
-  if (log_) log_->db().flush();
-  if (!out.empty()) {
-    workers_[s.home]->counters.events_out.fetch_add(out.size(), std::memory_order_relaxed);
-    auto batch = std::make_shared<std::vector<buffer> const>(std::move(out));
-    auto const& per = s.r->workers();
-    auto const published_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::steady_clock::now().time_since_epoch())
-                                  .count();
-    for (std::uint32_t w = 0; w < per.size(); ++w) {
-      if (per[w] == 0) continue;
-      boost::asio::post(workers_[w]->ioc, [this, w, &s, batch, published_us] {
-        auto& wk = *workers_[w];
-        auto it = wk.rooms.find(s.config.id);
-        if (it == wk.rooms.end()) return;
-        auto const& members = it->second.items();
-        for (auto* c : members) {
-          for (auto const& b : *batch) c->enqueue(b, published_us);
-        }
-        wk.counters.deliveries.fetch_add(members.size() * batch->size(), std::memory_order_relaxed);
-      });
-    }
+  deliver_outbox(s);
+  update_glance(s);
+  if (s.r->take_timer_changed()) arm_timer(s);
+  for (auto& t : s.r->take_created()) {
+    if (!find_room(t.id)) create_table(std::move(t));  // decided on another node
   }
+  deliver_direct(s);
+  if (s.r->coalesce_pending() && !s.coalescing) arm_coalesce(s);
+  remove_dropped(s);
+  carry_out_orders(s);
+  // Replies last: they follow the events they confirm.
+  for (auto& fn : s.r->take_ready()) fn();
+}
+
+void node::deliver_outbox(room_slot& s) {
+  auto out = s.r->take_outbox();
+  // What anyone sees, or is told succeeded, is durable first (kill -9 then
+  // loses none of it): with the memory engine's store, a group commit, as
+  // every worker that waits here shares the writer's next transaction. Costs
+  // this thread one commit (a WAL write, no fsync) per op that changed
+  // something; nothing when it changed nothing.
+  engine_->flush();
+  if (out.empty()) return;
+  workers_[s.home]->counters.events_out.fetch_add(out.size(), std::memory_order_relaxed);
+  auto batch = std::make_shared<std::vector<buffer> const>(std::move(out));
+  auto const& per = s.r->workers();
+  auto const published_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now().time_since_epoch())
+                                .count();
+  for (std::uint32_t w = 0; w < per.size(); ++w) {
+    if (per[w] == 0) continue;
+    boost::asio::post(workers_[w]->ioc, [this, w, &s, batch, published_us] {
+      auto& wk = *workers_[w];
+      auto it = wk.rooms.find(s.config.id);
+      if (it == wk.rooms.end()) return;
+      auto const& members = it->second.items();
+      for (auto* c : members) {
+        for (auto const& b : *batch) c->enqueue(b, published_us);
+      }
+      wk.counters.deliveries.fetch_add(members.size() * batch->size(), std::memory_order_relaxed);
+    });
+  }
+}
+
+void node::update_glance(room_slot& s) {
+  // The lobby's row of the room, as other threads read it.
   auto const count = static_cast<std::int64_t>(s.r->count());
   if (s.r->is_plenary()) {
     s.count.store(count, std::memory_order_relaxed);
@@ -359,31 +310,31 @@ void node::publish(room_slot& s) {
     tables_changed();
   }
   if (s.open.exchange(s.r->config().open) != s.r->config().open) tables_changed();
-  if (!s.r->is_plenary()) {
-    bool changed = s.hands.exchange(static_cast<std::int64_t>(s.r->hands_waiting())) !=
-                   static_cast<std::int64_t>(s.r->hands_waiting());
-    changed |= s.moderated.exchange(s.r->moderator_seated()) != s.r->moderator_seated();
-    changed |= s.timer_ends_at.exchange(s.r->timer_ends_at()) != s.r->timer_ends_at();
-    int const summary = static_cast<int>(s.r->summary_state());
-    changed |= s.summary.exchange(summary) != summary;
-    changed |= s.help.exchange(s.r->help_requested()) != s.r->help_requested();
-    if (s.r->take_mix_changed()) {
-      auto mix = s.r->mix();
-      auto movable = s.r->movable();
-      std::lock_guard lock(s.mix_mutex);
-      if (s.mix != mix) {
-        s.mix = std::move(mix);
-        changed = true;
-      }
-      s.people = static_cast<std::int64_t>(s.r->people());
-      s.movable = std::move(movable);
-    }
-    if (changed) tables_changed();
-  }
-  if (s.r->take_timer_changed()) arm_timer(s);
-  for (auto& t : s.r->take_created()) {
-    if (!find_room(t.id)) create_table(std::move(t));  // decided on another node
-  }
+  if (s.r->is_plenary()) return;
+  bool changed = s.hands.exchange(static_cast<std::int64_t>(s.r->hands_waiting())) !=
+                 static_cast<std::int64_t>(s.r->hands_waiting());
+  changed |= s.moderated.exchange(s.r->moderator_seated()) != s.r->moderator_seated();
+  changed |= s.timer_ends_at.exchange(s.r->timer_ends_at()) != s.r->timer_ends_at();
+  int const summary = static_cast<int>(s.r->summary_state());
+  changed |= s.summary.exchange(summary) != summary;
+  changed |= s.help.exchange(s.r->help_requested()) != s.r->help_requested();
+  changed |= update_mix(s);
+  if (changed) tables_changed();
+}
+
+bool node::update_mix(room_slot& s) {
+  if (!s.r->take_mix_changed()) return false;
+  auto mix = s.r->mix();
+  auto movable = s.r->movable();
+  std::lock_guard lock(s.mix_mutex);
+  bool const changed = s.mix != mix;
+  if (changed) s.mix = std::move(mix);
+  s.people = static_cast<std::int64_t>(s.r->people());
+  s.movable = std::move(movable);
+  return changed;
+}
+
+void node::deliver_direct(room_slot& s) {
   // Held messages and decisions on them (to their author and the table's
   // moderators), summary drafts (to those who may draft), among this node's
   // members, after the batch (an approved message comes before the word that
@@ -395,7 +346,9 @@ void node::publish(room_slot& s) {
         [d](participant const& p, std::string const& table) { return room::receives(p, table, d); },
         d.to == room::audience::chairs);
   }
-  if (s.r->coalesce_pending() && !s.coalescing) arm_coalesce(s);
+}
+
+void node::remove_dropped(room_slot& s) {
   // After the batch above, which tells them why: the same worker runs both in order.
   for (auto const& [serial, w] : s.r->take_dropped()) {
     boost::asio::post(workers_[w]->ioc, [&wk = *workers_[w], serial, id = s.config.id] {
@@ -407,6 +360,9 @@ void node::publish(room_slot& s) {
       }
     });
   }
+}
+
+void node::carry_out_orders(room_slot& s) {
   // Networking rounds: a group's members are seated once its room has the
   // round (order_groups posts their moves from there), and an ended round's
   // rooms empty first (one worker runs both).
@@ -419,8 +375,6 @@ void node::publish(room_slot& s) {
   for (auto& id : s.r->take_erased()) {
     if (s.r->is_plenary()) close_participant(id);  // every room erases; one close
   }
-  // Replies last: they follow the events they confirm.
-  for (auto& fn : s.r->take_ready()) fn();
 }
 
 void node::seat_elsewhere(room::move_order order) {
@@ -551,11 +505,11 @@ void node::schedule_lobby() {
 }
 
 bool node::ready() const noexcept {
-  return !engine_ || engine_->ready();
+  return engine_->ready();
 }
 
 void node::start() {
-  if (engine_) engine_->start();
+  engine_->start();
   lobby_timer_ = std::make_unique<boost::asio::steady_timer>(workers_[0]->ioc);
   schedule_lobby();
   // Timers restored from the store run on (or end at once if past).
@@ -591,12 +545,9 @@ void node::shutdown() {
     if (open == 0 || std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  if (engine_) {
-    // Let the leaving connections' presence reach Redis, then stop the engine
-    // before the workers it posts to.
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    engine_->stop();
-  }
+  // Before the workers it posts to (the Redis engine lets the leaving
+  // connections' presence reach Redis first).
+  engine_->stop();
   for (auto& w : workers_) w->ioc.stop();
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();

@@ -12,6 +12,7 @@
 // (posted from the home worker after the join) arrives before event seq+1.
 #pragma once
 
+#include "engine/engine.hpp"
 #include "protocol/parse.hpp"
 #include "server/address_cap.hpp"
 #include "server/config.hpp"
@@ -39,8 +40,6 @@
 namespace roundtable {
 
 class client;
-class durable_log;
-class redis_engine;
 
 // The clients of one worker that are members of one room. Removal is O(1):
 // each client remembers its index (slot 0 for the plenary, 1 for its table).
@@ -132,10 +131,12 @@ struct room_slot {
   lobby_row lobby;
 };
 
-class node {
+// The node is its engine's host (engine/engine.hpp): the engine reaches the
+// rooms through on_home and deliver, whichever engine runs.
+class node final : public engine_host {
  public:
   node(options opts, event_config event);
-  ~node();
+  ~node() override;
   node(node const&) = delete;
   node& operator=(node const&) = delete;
 
@@ -190,6 +191,10 @@ class node {
       }
     });
   }
+  // engine_host: the same by the room's id (nothing for an unknown room).
+  void on_home(std::string const& id, std::function<void(room&)> fn) override;
+  // engine_host: opens a table another node created, unless it is open here.
+  void table_found(table_config const& t) override;
   // Runs `fn` on worker `w`.
   template <class F>
   void on_worker(std::uint32_t w, F&& fn) {
@@ -224,11 +229,9 @@ class node {
   bool admit_address(std::string const& addr);
   void release_address(std::string const& addr);
 
-  // The durable store (memory engine with a data dir), else null.
-  durable_log* log() noexcept { return log_.get(); }
-
-  // The Redis engine, when --redis is given, else null.
-  redis_engine* engine() noexcept { return engine_.get(); }
+  // The rooms' logs: the memory engine (with its store under --data-dir) or
+  // the Redis engine (--redis), behind one interface.
+  engine& rooms_engine() noexcept { return *engine_; }
 
   // Ready to serve: the engine is connected and has loaded every room.
   bool ready() const noexcept;
@@ -240,8 +243,16 @@ class node {
   static_files const& web_files() const noexcept { return web_files_; }
 
  private:
-  // Creates a room, restored from the durable log when it holds one.
-  room_slot& add_room(table_config cfg);
+  // Creates a room, loaded from what the engine keeps of it; `restored`
+  // (when given) says whether it had any.
+  room_slot& add_room(table_config cfg, bool* restored = nullptr);
+  // publish's parts, on the home thread, in its order.
+  void deliver_outbox(room_slot& s);
+  void update_glance(room_slot& s);
+  bool update_mix(room_slot& s);
+  void deliver_direct(room_slot& s);
+  void remove_dropped(room_slot& s);
+  void carry_out_orders(room_slot& s);
   std::uint32_t home_of(std::string_view id) const noexcept;
   void schedule_lobby();
   // Home thread: sends the room's coalesced counts once the interval is over.
@@ -294,9 +305,8 @@ class node {
   address_cap per_address_;
 
   // Declared last: rooms hold a pointer to it, workers are joined before it
-  // goes (its destructor commits what is queued).
-  std::unique_ptr<durable_log> log_;
-  std::unique_ptr<redis_engine> engine_;
+  // goes (the memory engine's store commits what is queued as it goes).
+  std::unique_ptr<engine> engine_;
 };
 
 }  // namespace roundtable

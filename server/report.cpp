@@ -3,7 +3,6 @@
 #include "server/report.hpp"
 
 #include "protocol/json_writer.hpp"
-#include "server/durable_log.hpp"
 #include "server/node.hpp"
 
 #include <algorithm>
@@ -16,10 +15,12 @@ using protocol::json_writer;
 
 namespace {
 
-room_digest digest_of(room const& r, bool events, durable_log* log) {
+// `events`: with the room's window of events, when the engine keeps no
+// archive (which has them all).
+room_digest digest_of(room const& r, bool events) {
   room_digest d;
   d.epoch = r.epoch();
-  if (events && !log) {
+  if (events) {
     for (auto const& e : r.history()) {
       if (!e.deleted) d.events.push_back(*e.json);
     }
@@ -64,17 +65,9 @@ void visit(node& n, std::uint32_t w, bool events, std::vector<room_slot*> rooms,
            std::shared_ptr<session_digest> acc, std::function<void(session_digest)> then) {
   if (i == rooms.size()) {
     n.on_worker(w, [&n, events, acc, then = std::move(then)] {
-      if (events && n.log()) {
-        // The store holds the whole session, beyond the windows in memory.
-        auto& db = n.log()->db();
-        db.flush();
-        auto fill = [&](room_digest& d) {
-          for (auto& row : db.events(d.id, d.epoch, 0, SIZE_MAX)) {
-            bool const gone = row.payload.find("\"deleted\":true") != std::string::npos &&
-                              (row.type == "message" || row.type == "insight");
-            if (!gone) d.events.push_back(std::move(row.payload));
-          }
-        };
+      if (events && n.rooms_engine().stores_archive()) {
+        // The archive holds the whole session, beyond the windows in memory.
+        auto fill = [&](room_digest& d) { d.events = n.rooms_engine().archive(d.id, d.epoch); };
         fill(acc->plenary);
         for (auto& t : acc->tables) fill(t);
       }
@@ -86,10 +79,11 @@ void visit(node& n, std::uint32_t w, bool events, std::vector<room_slot*> rooms,
   n.on_home(*s, [&n, w, events, rooms = std::move(rooms), i, acc,
                  then = std::move(then)](room& r) mutable {
     if (r.is_plenary()) {
-      acc->plenary = digest_of(r, events, n.log());
+      acc->plenary = digest_of(r, events && !n.rooms_engine().stores_archive());
       acc->phase = r.phase_name();
     } else {
-      auto& d = acc->tables.emplace_back(digest_of(r, events, n.log()));
+      auto& d =
+          acc->tables.emplace_back(digest_of(r, events && !n.rooms_engine().stores_archive()));
       auto const& g = n.event().guide(d.id);
       d.goal = g.goal;
       d.questions = g.questions;

@@ -69,7 +69,7 @@ std::string const& incarnation() {
 
 std::string room::new_id(char prefix) {
   // The memory engine leaves it to apply: "m<seq>", "i<n>" (see room_apply.cpp).
-  if (!sequencer_) return {};
+  if (!sequencer_ || !sequencer_->stamps_ids()) return {};
   return std::string(1, prefix) + "-" + sequencer_->node_id() + "-" + incarnation() + "-" +
          std::to_string(++next_local_id_);
 }

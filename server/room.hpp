@@ -111,6 +111,9 @@ class sequencer {
   // True when a command's reply waits for sequenced() even after the command
   // is applied: the engine confirms it only once it is safe (on replicas).
   virtual bool confirms() const noexcept { return false; }
+  // True when a message's or insight's id is stamped at submit, unique over
+  // nodes and restarts; false: apply gives it from the log ("m<seq>", "i<n>").
+  virtual bool stamps_ids() const noexcept { return true; }
 };
 
 // Something that wants every event and state change of a room, e.g. the

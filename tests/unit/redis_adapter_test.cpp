@@ -2,7 +2,7 @@
 // redis-server processes on free ports: round trips, pipelining order, binary
 // safety, pub/sub, scripts with the NOSCRIPT fallback, a dead port, a Redis
 // restart, and destroying a connection with work in flight.
-#include "server/redis/client.hpp"
+#include "engine/redis/client.hpp"
 
 #include <algorithm>
 #include <csignal>

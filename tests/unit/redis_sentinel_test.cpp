@@ -3,7 +3,7 @@
 // values; asking the sentinels; a connection that follows a failover after the
 // master is killed with SIGKILL; ROLE refusing a replica; READONLY dropping a
 // link to a server demoted under it.
-#include "server/redis/sentinel.hpp"
+#include "engine/redis/sentinel.hpp"
 
 #include <csignal>
 #include <memory>
@@ -13,7 +13,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "server/redis/client.hpp"
+#include "engine/redis/client.hpp"
 #include "tests/support/io.hpp"
 #include "tests/support/process.hpp"
 

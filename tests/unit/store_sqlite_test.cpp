@@ -2,7 +2,7 @@
 // ordering and read-back, reopening, coalescing, the read queries' boundaries,
 // a process killed without shutdown, backpressure, a writer that hits a lock,
 // and constructor errors. The [.bench] test prints the commit throughput.
-#include "server/store/sqlite_store.hpp"
+#include "engine/store/sqlite_store.hpp"
 
 #include "tests/support/process.hpp"
 

@@ -1,5 +1,5 @@
 // Room events and state to SQLite, and back at start.
-#include "server/durable_log.hpp"
+#include "engine/durable_log.hpp"
 
 #include "server/config.hpp"
 

@@ -4,7 +4,7 @@
 // and the reply, subscription and state callbacks below find their way back
 // to the `impl` through ac->data, which is cleared when the connection is
 // destroyed so late hiredis callbacks become no-ops.
-#include "server/redis/client.hpp"
+#include "engine/redis/client.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -19,7 +19,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "server/redis/asio_adapter.hpp"
+#include "engine/redis/asio_adapter.hpp"
 
 namespace roundtable::redis {
 

@@ -1,6 +1,6 @@
 // Sentinel look-ups with hiredis's blocking API: a short-lived connection per
 // question, since a sentinel is asked only before a connection attempt.
-#include "server/redis/sentinel.hpp"
+#include "engine/redis/sentinel.hpp"
 
 #include <hiredis/hiredis.h>
 

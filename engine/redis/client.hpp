@@ -20,7 +20,7 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "server/redis/sentinel.hpp"
+#include "engine/redis/sentinel.hpp"
 
 namespace roundtable::redis {
 

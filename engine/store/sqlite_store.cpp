@@ -1,7 +1,7 @@
 // The durable store's implementation: the write queue, the writer thread that
 // commits it in batches through prepared statements, and the read connection.
 // Everything SQLite-specific stays in this file.
-#include "server/store/sqlite_store.hpp"
+#include "engine/store/sqlite_store.hpp"
 
 #include <sqlite3.h>
 

@@ -1,17 +1,20 @@
 // Redis engine: Lua sequencing, pub/sub fan-in, catch-up, presence expiry.
-#include "server/redis_engine.hpp"
+#include "engine/redis_engine.hpp"
 
+#include "engine/redis/client.hpp"
 #include "protocol/json_writer.hpp"
+#include "server/config.hpp"
 #include "server/hash.hpp"
 #include "server/log.hpp"
-#include "server/node.hpp"
-#include "server/redis/client.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <hiredis/hiredis.h>
+
+#include <netdb.h>
+#include <sys/socket.h>
 
 #include <map>
 #include <random>
@@ -43,6 +46,10 @@ redis_address parse_redis_url(std::string const& url) {
   return a;
 }
 
+namespace {
+
+// The demo secret shared through Redis: blocking, at start only; nullopt when
+// Redis does not answer within a second.
 std::optional<std::string> shared_demo_secret(redis_address const& a, std::string const& event_id,
                                               std::string const& candidate) {
   redis::endpoint at{a.host, a.port};
@@ -72,7 +79,34 @@ std::optional<std::string> shared_demo_secret(redis_address const& a, std::strin
   return out;
 }
 
-namespace {
+// A --redis URL that names a reachable kind of address: a host that does not
+// resolve (Redis's, or any sentinel's) would otherwise leave the node retrying
+// forever, never ready.
+redis_address checked_redis_address(std::string const& url) {
+  redis_address a;
+  try {
+    a = parse_redis_url(url);
+  } catch (std::exception const& e) {
+    throw std::invalid_argument("--redis " + url + ": " + e.what());
+  }
+  std::vector<std::string> hosts{a.host};
+  if (a.sentinel) {
+    hosts.clear();
+    for (auto const& s : a.sentinel->sentinels) hosts.push_back(s.host);
+  }
+  for (auto const& host : hosts) {
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    int const rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
+    if (found) freeaddrinfo(found);
+    if (rc != 0) {
+      throw std::invalid_argument("--redis " + url + ": cannot resolve host '" + host +
+                                  "': " + gai_strerror(rc));
+    }
+  }
+  return a;
+}
 
 // One script for every write, so each is atomic: ARGV[1] is the mode.
 //   init:   the room's epoch (created if Redis has none) and log position
@@ -131,7 +165,9 @@ return 1
 )lua";
 
 std::int64_t now_ms() {
-  return node::now_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // A pub/sub or stream message: log position, epoch, command.
@@ -175,7 +211,7 @@ std::vector<wire_event> stream_entries(reply const& rep) {
 struct redis_engine::impl {
   // A command Redis gave a log position, not yet confirmed on the replicas.
   struct placed {
-    room_slot* slot = nullptr;
+    std::string room_id;
     room::ticket ticket = 0;
     std::uint64_t epoch = 0, lsn = 0;
   };
@@ -191,7 +227,7 @@ struct redis_engine::impl {
   };
   // The engine's view of one room, on the engine thread.
   struct room_sync {
-    room_slot* slot = nullptr;
+    std::string id;
     std::size_t shard = 0;
     std::string prefix;  // "rt:{event:room}"
     bool loading = false, live = false;
@@ -203,9 +239,10 @@ struct redis_engine::impl {
     bool fetching = false;
   };
 
-  impl(redis_engine& e, node& n, std::vector<redis_address> a)
+  impl(redis_engine& e, engine_host& h, engine_settings s, std::vector<redis_address> a)
       : self(e),
-        nd(n),
+        host(h),
+        settings(std::move(s)),
         addresses(std::move(a)),
         script(lua_source),
         snapshot_script(snapshot_lua),
@@ -213,7 +250,8 @@ struct redis_engine::impl {
         reap(io) {}
 
   redis_engine& self;
-  node& nd;
+  engine_host& host;
+  engine_settings settings;
   std::vector<redis_address> addresses;
   asio::io_context io;
   std::thread thread;
@@ -231,7 +269,7 @@ struct redis_engine::impl {
   // The stream keeps ten times the history window (at least 10,000 events):
   // a node whose subscriber Redis cut off under overload (its pub/sub output
   // buffer limit) catches up from it instead of losing what it missed.
-  std::size_t stream_length() const { return std::max<std::size_t>(nd.opts().history * 10, 10000); }
+  std::size_t stream_length() const { return std::max<std::size_t>(settings.history * 10, 10000); }
 
   std::size_t shard_of(std::string const& id) const { return stable_hash(id) % shards.size(); }
 
@@ -259,7 +297,7 @@ struct redis_engine::impl {
             "",
             "",
             std::to_string(now_ms()),
-            std::to_string(now_ms() + std::chrono::milliseconds(nd.opts().presence_ttl).count())};
+            std::to_string(now_ms() + settings.presence_ttl.count())};
   }
 
   void update_state() {
@@ -360,20 +398,20 @@ struct redis_engine::impl {
 
   // Tables created at run time on any node, for a node that starts later.
   void discover_tables() {
-    shards[0].cmd->command({"HGETALL", "rt:{" + nd.event().id + "}:tables"}, [this](reply r) {
+    shards[0].cmd->command({"HGETALL", tables_key()}, [this](reply r) {
       if (r.type != reply::kind::array) return;
       for (std::size_t i = 0; i + 1 < r.elements.size(); i += 2) {
-        // create_table posts add_room back to this thread.
-        auto t = table_from_json(r.elements[i + 1].str);
-        if (t && !nd.find_room(t->id)) nd.create_table(*t);
+        // The host's add_room posts back to this thread.
+        if (auto t = table_from_json(r.elements[i + 1].str)) host.table_found(*t);
       }
     });
   }
 
-  void add_room(room_slot& s) {
-    auto const& id = s.config.id;
+  std::string tables_key() const { return "rt:{" + settings.event_id + "}:tables"; }
+
+  void add_room(std::string const& id) {
     room_sync r;
-    r.slot = &s;
+    r.id = id;
     r.shard = shard_of(id);
     r.prefix = prefix_of(id);
     auto [it, fresh] = rooms.emplace(r.prefix, std::move(r));
@@ -462,8 +500,8 @@ struct redis_engine::impl {
     auto held = std::exchange(r.held, {});
     r.live = true;
     update_state();
-    nd.on_home(*r.slot, [this, lsn, epoch, snap = std::move(snap), tail = std::move(tail),
-                         prefix = r.prefix](room& rm) {
+    host.on_home(r.id, [this, lsn, epoch, snap = std::move(snap), tail = std::move(tail),
+                        prefix = r.prefix](room& rm) {
       // The tail covers everything after `pos`.
       auto covers = [&](std::uint64_t pos) {
         return tail.empty() ? pos >= lsn : tail.front().lsn <= pos + 1;
@@ -484,7 +522,7 @@ struct redis_engine::impl {
                   {{"room", prefix}});
       }
       for (auto const& w : tail) {
-        if (w.lsn > rm.log_position()) rm.apply(w.lsn, w.epoch, w.cmd);
+        if (w.lsn > rm.log_position()) host.deliver(rm, w.epoch, w.lsn, w.cmd);
       }
       if (fresh) save_snapshot(rm);
     });
@@ -505,13 +543,13 @@ struct redis_engine::impl {
   }
 
   std::string prefix_of(std::string const& room_id) const {
-    return "rt:{" + nd.event().id + ":" + room_id + "}";
+    return "rt:{" + settings.event_id + ":" + room_id + "}";
   }
 
   // Home thread: applies one command; the node whose command landed on a
   // snapshot position writes the snapshot.
   void apply(room& rm, wire_event const& w) {
-    rm.apply(w.lsn, w.epoch, w.cmd);
+    host.deliver(rm, w.epoch, w.lsn, w.cmd);
     if (w.lsn % snapshot_every() == 0 && w.cmd.origin == self.node_id()) save_snapshot(rm);
   }
 
@@ -536,7 +574,7 @@ struct redis_engine::impl {
     }
     r.epoch = w.epoch;
     r.lsn = w.lsn;
-    nd.on_home(*r.slot, [this, w = std::move(w)](room& rm) { apply(rm, w); });
+    host.on_home(r.id, [this, w = std::move(w)](room& rm) { apply(rm, w); });
   }
 
   void fetch_gap(room_sync& r, wire_event w) {
@@ -567,22 +605,22 @@ struct redis_engine::impl {
         });
   }
 
-  void fail(room_slot& slot, room::ticket t) {
-    nd.on_home(slot, [t](room& x) {
+  void fail(std::string const& room_id, room::ticket t) {
+    host.on_home(room_id, [t](room& x) {
       x.failed(t, {error_code::unavailable, "Redis is unreachable; try again"});
     });
   }
 
   void fail_waiting(room_sync& r) {
-    for (auto const& c : std::exchange(r.waiting, {})) fail(*r.slot, c.ticket);
+    for (auto const& c : std::exchange(r.waiting, {})) fail(r.id, c.ticket);
   }
 
   void submit(room& rm, room_command c) {
     asio::post(io, [this, id = rm.id(), c = std::move(c)]() mutable {
       auto it = rooms.find(prefix_of(id));
-      if (it == rooms.end()) return fail(*nd.find_room(id), c.ticket);
+      if (it == rooms.end()) return fail(id, c.ticket);
       auto& r = it->second;
-      if (!shards[r.shard].cmd_up) return fail(*r.slot, c.ticket);
+      if (!shards[r.shard].cmd_up) return fail(r.id, c.ticket);
       if (!r.live) return r.waiting.push_back(std::move(c));
       append(r, std::move(c));
     });
@@ -597,10 +635,9 @@ struct redis_engine::impl {
     if (std::holds_alternative<cmd::leave>(c.op)) a[5] = "leave";
     a[6] = c.conn;
     shards[r.shard].cmd->evalsha(
-        script, keys_of(r), a, [this, i = r.shard, slot = r.slot, ticket = c.ticket](reply rep) {
-          if (rep.type != reply::kind::array || rep.elements.size() != 2)
-            return fail(*slot, ticket);
-          placed p{slot, ticket, std::strtoull(rep.elements[1].str.c_str(), nullptr, 10),
+        script, keys_of(r), a, [this, i = r.shard, id = r.id, ticket = c.ticket](reply rep) {
+          if (rep.type != reply::kind::array || rep.elements.size() != 2) return fail(id, ticket);
+          placed p{id, ticket, std::strtoull(rep.elements[1].str.c_str(), nullptr, 10),
                    static_cast<std::uint64_t>(rep.elements[0].integer)};
           if (self.confirms())
             shards[i].unconfirmed.push_back(p);
@@ -611,7 +648,7 @@ struct redis_engine::impl {
   }
 
   void confirm(placed const& p) {
-    nd.on_home(*p.slot, [p](room& x) { x.sequenced(p.ticket, p.epoch, p.lsn); });
+    host.on_home(p.room_id, [p](room& x) { x.sequenced(p.ticket, p.epoch, p.lsn); });
   }
 
   // One WAIT for every append sent before it: posted, so that the appends of
@@ -622,18 +659,17 @@ struct redis_engine::impl {
     asio::post(io, [this, i] {
       if (i >= shards.size()) return;  // stopping
       shards[i].wait_posted = false;
-      auto const& o = nd.opts();
       shards[i].cmd->command(
-          {"WAIT", std::to_string(o.redis_wait_replicas),
-           std::to_string(o.redis_wait_timeout.count())},
+          {"WAIT", std::to_string(settings.wait_replicas),
+           std::to_string(settings.wait_timeout.count())},
           [this, i](reply rep) {
             bool const ok =
-                rep.type == reply::kind::integer && rep.integer >= nd.opts().redis_wait_replicas;
+                rep.type == reply::kind::integer && rep.integer >= settings.wait_replicas;
             for (auto const& p : std::exchange(shards[i].unconfirmed, {})) {
               if (ok) {
                 confirm(p);
               } else {
-                nd.on_home(*p.slot, [t = p.ticket](room& x) {
+                host.on_home(p.room_id, [t = p.ticket](room& x) {
                   x.failed(t, {error_code::unavailable,
                                "Redis did not copy this op to its replicas in time: it may "
                                "have taken effect; check before you retry"});
@@ -645,16 +681,15 @@ struct redis_engine::impl {
   }
 
   void schedule_refresh() {
-    refresh.expires_after(std::chrono::milliseconds(nd.opts().presence_ttl) / 6);
+    refresh.expires_after(settings.presence_ttl / 6);
     refresh.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
-      auto const expiry =
-          std::to_string(now_ms() + std::chrono::milliseconds(nd.opts().presence_ttl).count());
+      auto const expiry = std::to_string(now_ms() + settings.presence_ttl.count());
       for (auto& [prefix, r] : rooms) {
         if (!shards[r.shard].cmd_up || !r.live) continue;
         // Our own connections: keep them alive; then reap the dead.
         auto const node_prefix = self.node_id() + ":";
-        nd.on_home(*r.slot, [this, &r, expiry, node_prefix](room& rm) {
+        host.on_home(r.id, [this, &r, expiry, node_prefix](room& rm) {
           std::vector<std::string> mine;
           for (auto const& [conn, p] : rm.roster_view()) {
             if (conn.rfind(node_prefix, 0) == 0) mine.push_back(conn);
@@ -677,8 +712,20 @@ struct redis_engine::impl {
   }
 };
 
-redis_engine::redis_engine(node& n, std::vector<redis_address> shards, std::string node_id)
-    : impl_(std::make_unique<impl>(*this, n, std::move(shards))), node_id_(std::move(node_id)) {}
+namespace {
+std::vector<redis_address> checked_addresses(std::vector<std::string> const& urls) {
+  std::vector<redis_address> out;
+  for (auto const& url : urls) out.push_back(checked_redis_address(url));
+  return out;
+}
+}  // namespace
+
+redis_engine::redis_engine(engine_host& host, engine_settings s)
+    : node_id_(s.node_id.empty() ? "n" + std::to_string(std::random_device{}() % 1000000)
+                                 : s.node_id) {
+  auto shards = checked_addresses(s.redis);
+  impl_ = std::make_unique<impl>(*this, host, std::move(s), std::move(shards));
+}
 
 redis_engine::~redis_engine() {
   stop();
@@ -690,6 +737,8 @@ void redis_engine::start() {
 
 void redis_engine::stop() {
   if (!impl_->thread.joinable()) return;
+  // Let the leaving connections' presence reach Redis.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   // The connections belong to the engine thread: destroy them there.
   asio::post(impl_->io, [i = impl_.get()] {
     i->refresh.cancel();
@@ -699,27 +748,42 @@ void redis_engine::stop() {
   impl_->thread.join();
 }
 
-void redis_engine::add_room(room_slot& s) {
-  asio::post(impl_->io, [i = impl_.get(), &s] { i->add_room(s); });
+engine::made_room redis_engine::make_room(table_config const& cfg,
+                                          std::function<void(room&)> const& setup) {
+  auto r = std::make_unique<room>(cfg, new_epoch(), impl_->settings.history, nullptr, this);
+  setup(*r);
+  return {std::move(r), false};
+}
+
+void redis_engine::add_room(std::string const& id) {
+  asio::post(impl_->io, [i = impl_.get(), id] { i->add_room(id); });
 }
 
 bool redis_engine::ready() const noexcept {
   return impl_->ready.load();
 }
-bool redis_engine::connected() const noexcept {
-  return impl_->up.load();
+
+std::vector<engine_gauge> redis_engine::gauges() const {
+  return {{"redis_connected", "1 when every Redis link is up.", impl_->up.load() ? 1u : 0u}};
 }
 
-void redis_engine::table_created(table_config const& t) {
+void redis_engine::table_created(table_config const& t, std::size_t) {
   asio::post(impl_->io, [i = impl_.get(), id = t.id, json = table_json(t)] {
     if (i->shards.empty() || !i->shards[0].cmd_up) return;
-    i->shards[0].cmd->command({"HSET", "rt:{" + i->nd.event().id + "}:tables", id, json},
-                              [](reply) {});
+    i->shards[0].cmd->command({"HSET", i->tables_key(), id, json}, [](reply) {});
   });
 }
 
+std::string redis_engine::demo_secret(std::string candidate) {
+  auto const& s = impl_->settings;
+  if (auto shared = shared_demo_secret(impl_->addresses.front(), s.event_id, candidate))
+    return *shared;
+  log::warn("Redis unreachable at start: this node's demo tokens work on this node only");
+  return candidate;
+}
+
 bool redis_engine::confirms() const noexcept {
-  return impl_->nd.opts().redis_wait_replicas > 0;
+  return impl_->settings.wait_replicas > 0;
 }
 
 void redis_engine::submit(room& r, room_command c) {

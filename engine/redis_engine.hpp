@@ -23,11 +23,11 @@
 //   hold its log entry, so a failover keeps every op that was answered ok.
 // Rooms are sharded over several Redis instances by a stable hash of the room
 // id. All Redis I/O runs on the engine's own thread; rooms stay on their home
-// workers and reach it by post.
+// threads (the host's), and each side reaches the other by post.
 #pragma once
 
-#include "server/redis/sentinel.hpp"
-#include "server/room.hpp"
+#include "engine/engine.hpp"
+#include "engine/redis/sentinel.hpp"
 
 #include <atomic>
 #include <memory>
@@ -36,9 +36,6 @@
 #include <vector>
 
 namespace roundtable {
-
-class node;
-struct room_slot;
 
 // One Redis shard: a fixed address, or (sentinel set) whichever server those
 // sentinels name master at each connection attempt.
@@ -52,27 +49,31 @@ struct redis_address {
 // "sentinel://HOST:PORT[,HOST:PORT...]/MASTER"; throws std::invalid_argument.
 redis_address parse_redis_url(std::string const& url);
 
-// Demo mode with several nodes: the first node's generated secret, shared
-// through Redis (SET NX), so a token printed by one node works on all.
-// Blocking, at start only; nullopt when Redis does not answer within a second.
-std::optional<std::string> shared_demo_secret(redis_address const& a, std::string const& event_id,
-                                              std::string const& candidate);
-
-class redis_engine final : public sequencer {
+class redis_engine final : public engine {
  public:
-  redis_engine(node& n, std::vector<redis_address> shards, std::string node_id);
+  // Checks every URL of s.redis (a host that does not resolve would leave the
+  // node retrying forever, never ready); throws std::invalid_argument.
+  redis_engine(engine_host& host, engine_settings s);
   ~redis_engine() override;
 
   // Connects, discovers tables created at run time, subscribes and loads
-  // every room; the node is ready when all of that is done.
-  void start();
-  void stop();
-  // A room the node just created (at start or at run time).
-  void add_room(room_slot& s);
-  bool ready() const noexcept;
-  bool connected() const noexcept;
+  // every room; ready when all of that is done.
+  void start() override;
+  // Lets the last presence changes reach Redis, then closes the links.
+  void stop() override;
+  bool ready() const noexcept override;
+  std::vector<engine_gauge> gauges() const override;
+
+  // A new room with a new epoch: Redis's epoch, snapshot and tail replace
+  // them once add_room has loaded it.
+  made_room make_room(table_config const& cfg, std::function<void(room&)> const& setup) override;
+  void add_room(std::string const& id) override;
   // Tells the other nodes about a table created here, for nodes that start later.
-  void table_created(table_config const& t);
+  void table_created(table_config const& t, std::size_t order) override;
+  // Demo mode with several nodes: the first node's secret, shared through
+  // Redis (SET NX), so a token printed by one node works on all; `candidate`
+  // (with a warning) when Redis does not answer within a second.
+  std::string demo_secret(std::string candidate) override;
 
   // sequencer
   void submit(room& r, room_command c) override;

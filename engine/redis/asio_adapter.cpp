@@ -1,7 +1,7 @@
 // Asio hooks for hiredis: one `socket_events` object per attached context,
 // holding a stream_descriptor on hiredis's fd and the read/write interest
 // hiredis asked for. See asio_adapter.hpp for the contract.
-#include "server/redis/asio_adapter.hpp"
+#include "engine/redis/asio_adapter.hpp"
 
 #include <memory>
 

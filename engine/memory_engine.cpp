@@ -1,0 +1,86 @@
+// The memory engine: rooms' logs in process, with the SQLite store as their
+// log and snapshots when there is a data dir.
+#include "engine/memory_engine.hpp"
+
+#include "engine/durable_log.hpp"
+
+#include <stdexcept>
+
+namespace roundtable {
+
+memory_engine::memory_engine(engine_host& host, engine_settings const& s)
+    : host_(host), history_(s.history) {
+  if (s.data_dir.empty()) return;
+  try {
+    store_ = std::make_unique<durable_log>(s.data_dir, &new_epoch);
+  } catch (std::exception const& e) {
+    throw std::invalid_argument("--data-dir " + s.data_dir + ": " + e.what());
+  }
+}
+
+// Here, where durable_log is complete.
+memory_engine::~memory_engine() = default;
+
+void memory_engine::submit(room& r, room_command c) {
+  host_.deliver(r, r.epoch(), r.log_position() + 1, c);
+}
+
+engine::made_room memory_engine::make_room(table_config const& cfg,
+                                           std::function<void(room&)> const& setup) {
+  auto saved = store_ ? store_->load(cfg.id, history_) : std::nullopt;
+  auto r =
+      std::make_unique<room>(cfg, saved ? saved->epoch : new_epoch(), history_, store_.get(), this);
+  setup(*r);
+  if (saved) {
+    // What the room said and decided before the restart wins over the config.
+    r->restore(saved->seq, saved->state, std::move(saved->history));
+    // A state written before the lists left it still holds them: the store's wins.
+    if (!saved->reports.empty() || !saved->broadcasts.empty())
+      r->restore_lists(std::move(saved->reports), std::move(saved->broadcasts));
+  } else if (store_) {
+    store_->on_state(cfg.id, r->epoch(), 0, r->state_json());
+  }
+  return {std::move(r), saved.has_value()};
+}
+
+void memory_engine::table_created(table_config const& t, std::size_t order) {
+  if (store_) store_->table_created(t, order);
+}
+
+std::vector<table_config> memory_engine::created_tables() {
+  return store_ ? store_->created_tables() : std::vector<table_config>{};
+}
+
+void memory_engine::flush() {
+  if (store_) store_->db().flush();
+}
+
+std::vector<std::string> memory_engine::archive(std::string const& room, std::uint64_t epoch) {
+  std::vector<std::string> out;
+  if (!store_) return out;
+  auto& db = store_->db();
+  db.flush();
+  for (auto& row : db.events(room, epoch, 0, SIZE_MAX)) {
+    bool const gone = row.payload.find("\"deleted\":true") != std::string::npos &&
+                      (row.type == "message" || row.type == "insight");
+    if (!gone) out.push_back(std::move(row.payload));
+  }
+  return out;
+}
+
+std::size_t memory_engine::erase_author(std::string const& author) {
+  if (!store_) return 0;
+  auto const n = store_->erase_author(author);
+  store_->db().checkpoint();
+  return n;
+}
+
+std::string memory_engine::demo_secret(std::string candidate) {
+  // Kept with the data, so that the printed tokens stay valid across a restart.
+  if (!store_) return candidate;
+  if (auto saved = store_->db().meta("demo_secret")) return *saved;
+  store_->db().put_meta("demo_secret", candidate);
+  return candidate;
+}
+
+}  // namespace roundtable
