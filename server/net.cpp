@@ -2,6 +2,12 @@
 // WebSocket session, which is the `client` with its socket; each over plain TCP
 // or, with --tls-cert, over TLS on the same port. Kept to this one file: each
 // Beast websocket translation unit costs ~30 s and ~0.9 GB to build.
+//
+// Over plain TCP, Beast does the handshake, the reading and the control frames,
+// and the session writes its data frames itself, straight on the socket: a
+// header of its own before the send queue's one buffer, sent at the end of the
+// loop turn with one non-blocking send (Beast's write operation per message
+// cost more than the frame). Over TLS, Beast writes everything.
 #include "server/net.hpp"
 
 #include "server/client.hpp"
@@ -18,6 +24,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <array>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -79,11 +87,133 @@ ws_socket adopt(worker& w, beast::tcp_stream&& stream) {
   return to;
 }
 
-// `Next` is the layer under the WebSocket: a ws_socket, or a tls_stream whose
-// TLS state cannot move to another socket type. `keep` holds what the layer
-// needs alive (the TLS context it was made with).
+// Writes the header of an unmasked (a server's), final text frame of `size`
+// payload bytes into `out`; returns its length.
+std::size_t text_frame_header(std::array<unsigned char, 10>& out, std::size_t size) {
+  out[0] = 0x81;  // FIN, text
+  if (size < 126) {
+    out[1] = static_cast<unsigned char>(size);
+    return 2;
+  }
+  int const bytes = size <= 0xffff ? 2 : 8;
+  out[1] = bytes == 2 ? 126 : 127;
+  for (int i = 0; i < bytes; ++i) {
+    out[2 + i] = static_cast<unsigned char>(size >> (8 * (bytes - 1 - i)));
+  }
+  return 2 + static_cast<std::size_t>(bytes);
+}
+
+// The plain WebSocket's next layer: its socket, on which one write goes at a
+// time and each goes whole. Beast writes the handshake response and its
+// control frames (pong and close from its read, pings from its idle timer)
+// through async_write_some; the session writes its data frames through
+// write(). A write that went out in part and left the rest for later would
+// otherwise let the other writer's bytes land inside its frame. A write asked
+// for while another is under way waits on a timer (made on first need) that
+// the end of that write cancels: the waiting handler sits in Asio's queue,
+// never in this object, so none keeps a session alive past the io_context.
+class serial_socket {
+ public:
+  using executor_type = ws_socket::executor_type;
+
+  explicit serial_socket(ws_socket s) : sock_(std::move(s)) {
+    beast::error_code ec;
+    sock_.non_blocking(true, ec);  // write()'s send returns would_block (async ops ignore it)
+  }
+
+  executor_type get_executor() noexcept { return sock_.get_executor(); }
+  ws_socket& next_layer() noexcept { return sock_; }
+  ws_socket const& next_layer() const noexcept { return sock_; }
+
+  template <class Buffers, class Token>
+  auto async_read_some(Buffers const& b, Token&& token) {
+    return sock_.async_read_some(b, std::forward<Token>(token));
+  }
+
+  // Beast's writes: they complete when all their bytes are out, after the
+  // writes asked for before them.
+  template <class Buffers, class Token>
+  auto async_write_some(Buffers const& b, Token&& token) {
+    return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
+        [this](auto handler, Buffers const& buffers) { write_whole(buffers, std::move(handler)); },
+        token, b);
+  }
+
+  // A data frame: when no write is under way or waiting, sent at once, and
+  // true if the socket took all of it (`done` is not called). Otherwise what
+  // is left goes out whole after the writes before it and `done(ec, n)` runs
+  // then. `b` must stay valid until then.
+  template <class Handler>
+  bool write(std::array<asio::const_buffer, 2> b, Handler&& done) {
+    if (!busy_ && waiting_ == 0) {
+      beast::error_code ec;
+      auto const n = sock_.send(b, 0, ec);
+      if (!ec && n == asio::buffer_size(b)) return true;
+      // Left for write_whole: would_block waits for room, an error fails there.
+      auto const first = std::min(n, b[0].size());
+      b[0] += first;
+      b[1] += n - first;
+    }
+    write_whole(b, std::forward<Handler>(done));
+    return false;
+  }
+
+ private:
+  using timer =
+      asio::basic_waitable_timer<std::chrono::steady_clock,
+                                 asio::wait_traits<std::chrono::steady_clock>, executor_type>;
+
+  template <class Buffers, class Handler>
+  void write_whole(Buffers const& b, Handler&& handler) {
+    if (busy_ || waiting_ != 0) return wait(b, std::forward<Handler>(handler));
+    start(b, std::forward<Handler>(handler));
+  }
+
+  template <class Buffers, class Handler>
+  void start(Buffers const& b, Handler&& handler) {
+    busy_ = true;
+    asio::async_write(
+        sock_, b,
+        [this, h = std::forward<Handler>(handler)](beast::error_code ec, std::size_t n) mutable {
+          busy_ = false;
+          if (waiting_ != 0) wake_->cancel();
+          std::move(h)(ec, n);
+        });
+  }
+
+  // Woken in the order they waited: the first starts, the others wait again.
+  template <class Buffers, class Handler>
+  void wait(Buffers const& b, Handler&& handler) {
+    if (!wake_) wake_ = std::make_unique<timer>(sock_.get_executor(), timer::time_point::max());
+    ++waiting_;
+    wake_->async_wait([this, b, h = std::forward<Handler>(handler)](beast::error_code) mutable {
+      --waiting_;
+      if (busy_) return wait(b, std::move(h));
+      start(b, std::move(h));
+    });
+  }
+
+  ws_socket sock_;
+  bool busy_ = false;     // a write is under way
+  unsigned waiting_ = 0;  // writes waiting for it
+  std::unique_ptr<timer> wake_;
+};
+
+// Beast's teardown (after the close frames) is the socket's: every write
+// before the close frame is out by then.
+template <class Handler>
+void async_teardown(beast::role_type role, serial_socket& s, Handler&& handler) {
+  websocket::async_teardown(role, s.next_layer(), std::forward<Handler>(handler));
+}
+
+// `Next` is the layer under the WebSocket: a serial_socket, on which the
+// session writes its data frames itself, or a tls_stream (whose TLS state
+// cannot move to another socket type), on which Beast writes them. `keep`
+// holds what the layer needs alive (the TLS context it was made with).
 template <class Next>
 class ws_session final : public client {
+  static constexpr bool raw_writes = std::is_same_v<Next, serial_socket>;
+
  public:
   ws_session(node& n, worker& w, std::string address, Next&& next, std::shared_ptr<void> keep)
       : client(n, w, std::move(address)), ws_(std::move(next)), keep_(std::move(keep)) {}
@@ -115,10 +245,40 @@ class ws_session final : public client {
     do_read();
   }
 
+  // Beast's message read sizes its buffer (1,536 bytes) as it starts, and an
+  // idle connection's read is always started. So when the socket holds no
+  // bytes, the first byte of the next message is read alone and the buffer is
+  // made once a message is arriving. A connection with bytes waiting reads
+  // whole messages: the extra read costs a post per message, and a publisher
+  // under load then got fewer of its messages into each turn's flush.
   void do_read() {
     if (closing()) return;
+    if (socket_bytes() > 0) {
+      ws_.async_read(buffer_,
+                     [self = self()](beast::error_code e, std::size_t) { self->on_read(e); });
+      return;
+    }
+    ws_.async_read_some(
+        asio::buffer(&first_byte_, 1),
+        [self = self()](beast::error_code e, std::size_t n) { self->on_first_byte(e, n); });
+  }
+
+  // What the kernel holds for this connection (over TLS, encrypted bytes).
+  std::size_t socket_bytes() {
+    beast::error_code ec;
+    auto& lowest = beast::get_lowest_layer(ws_);
+    if constexpr (raw_writes) {
+      return lowest.available(ec);
+    } else {
+      return lowest.socket().available(ec);
+    }
+  }
+
+  void on_first_byte(beast::error_code ec, std::size_t n) {
+    buffer_.commit(asio::buffer_copy(buffer_.prepare(n), asio::buffer(&first_byte_, n)));
+    if (ec || ws_.is_message_done()) return on_read(ec);
     ws_.async_read(buffer_,
-                   [self = self()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+                   [self = self()](beast::error_code e, std::size_t) { self->on_read(e); });
   }
 
   void on_read(beast::error_code ec) {
@@ -150,19 +310,28 @@ class ws_session final : public client {
   void resume_read() override { do_read(); }
 
   // One message per write: everything queued since the last one, joined by
-  // '\n', in one contiguous buffer (no gather list for Beast to walk).
+  // '\n', in one contiguous buffer. Once Beast has begun closing (it answers
+  // a peer's close frame itself) no data frame may follow its close frame.
   void start_write() override {
     if (writing_ || close_sent_ || queue_empty()) return;
+    if (raw_writes && !ws_.is_open()) return;
     take_queue(inflight_);
     writing_ = true;
-    ws_.text(true);
-    ws_.async_write(asio::buffer(inflight_), [self = self()](beast::error_code ec, std::size_t n) {
-      self->on_write(ec, n);
-    });
+    auto done = [self = self()](beast::error_code ec, std::size_t) { self->on_write(ec); };
+    if constexpr (raw_writes) {
+      std::array<asio::const_buffer, 2> const frame{
+          asio::const_buffer(header_.data(), text_frame_header(header_, inflight_.size())),
+          asio::buffer(inflight_)};
+      if (ws_.next_layer().write(frame, std::move(done))) on_write({});
+    } else {
+      ws_.text(true);
+      ws_.async_write(asio::buffer(inflight_), std::move(done));
+    }
   }
 
-  void on_write(beast::error_code ec, std::size_t n) {
+  void on_write(beast::error_code ec) {
     writing_ = false;
+    auto const bytes = inflight_.size();
     written(inflight_);
     if (ec) {
       fail(ec, "write");
@@ -170,7 +339,7 @@ class ws_session final : public client {
       return;
     }
     worker_.counters.frames_out.fetch_add(1, std::memory_order_relaxed);
-    worker_.counters.bytes_out.fetch_add(n, std::memory_order_relaxed);
+    worker_.counters.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
     if (close_code_ && queue_empty()) {
       do_close();
     } else if (close_code_) {
@@ -210,7 +379,9 @@ class ws_session final : public client {
   websocket::stream<Next> ws_;
   std::shared_ptr<void> keep_;
   beast::flat_buffer buffer_;
-  std::string inflight_;  // the message being written
+  char first_byte_ = 0;
+  std::string inflight_;                    // the message being written
+  std::array<unsigned char, 10> header_{};  // its frame header, when raw_writes
   bool writing_ = false;
   bool close_sent_ = false;
   unsigned short close_code_ = 0;
@@ -333,8 +504,9 @@ class http_session : public std::enable_shared_from_this<http_session<Stream>> {
                                                std::move(stream_), tls_)
           ->run(std::move(req));
     } else {
-      std::make_shared<ws_session<ws_socket>>(node_, worker_, std::move(client),
-                                              adopt(worker_, std::move(stream_)), nullptr)
+      std::make_shared<ws_session<serial_socket>>(node_, worker_, std::move(client),
+                                                  serial_socket(adopt(worker_, std::move(stream_))),
+                                                  nullptr)
           ->run(std::move(req));
     }
   }

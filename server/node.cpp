@@ -18,7 +18,19 @@ void worker::mark_dirty(client* c) {
   boost::asio::post(ioc, [this] { flush(); });
 }
 
+// The posted flush goes to the back of the queue once more before it writes:
+// the read completions, room ops and deliveries queued behind its first post
+// run first. Beast completes one message per read, each through a post, so a
+// flush that wrote at once carried one say per publisher (1.9 events per send
+// at 200,000 deliveries/s); going round once doubles that under load, and a
+// send costs the kernel far more than a pass of the queue (loadtest/PROFILE.md).
 void worker::flush() {
+  if (!flush_again) {
+    flush_again = true;
+    boost::asio::post(ioc, [this] { flush(); });
+    return;
+  }
+  flush_again = false;
   flush_posted = false;
   flushing.swap(dirty);  // two vectors that keep their capacity
   for (auto* c : flushing) c->flushed();

@@ -73,6 +73,7 @@ struct worker {
   std::vector<client*> dirty;
   std::vector<client*> flushing;
   bool flush_posted = false;
+  bool flush_again = false;  // the posted flush has gone round once (see flush())
   void mark_dirty(client* c);
   void flush();
   // Send-queue buffers of clients with nothing queued. take_buffer() moves a
