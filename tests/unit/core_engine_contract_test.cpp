@@ -38,6 +38,14 @@ namespace {
 
 constexpr std::int64_t t0 = 1'700'000'000'000;
 
+// The log position of the room's snapshot in Redis (0: none), as redis-cli reads it.
+std::uint64_t snapshot_lsn(int port, std::string const& room) {
+  test::child_process cli({"redis-cli", "-p", std::to_string(port), "HGET",
+                           "rt:{contract:" + room + "}:snapshot", "lsn"});
+  cli.wait();
+  return std::strtoull(cli.wait_output().c_str(), nullptr, 10);
+}
+
 // Polls `pred` until it holds or `timeout` passes; returns whether it held.
 template <class P>
 bool eventually(P pred, std::chrono::milliseconds timeout = 10s) {
@@ -477,6 +485,9 @@ TEST_CASE("engines: a room comes back from what the engine keeps", "[engine]") {
     // Past the first snapshot position (every 500 commands by default).
     fill(*c.nodes.front(), 520);
     REQUIRE(eventually([&] { return c.nodes[1]->log(cfg.id).size() == 521; }));
+    // Written by the node whose command landed at 500, after it applied it:
+    // a node that loads before it lands reads the whole log, as it should.
+    REQUIRE(eventually([&] { return snapshot_lsn(c.redis->port, cfg.id) == 500; }));
     auto& late = c.add_redis("C");
     late.eng().start();
     late.open(cfg);
