@@ -247,7 +247,8 @@ struct redis_engine::impl {
         script(lua_source),
         snapshot_script(snapshot_lua),
         refresh(io),
-        reap(io) {}
+        reap(io),
+        reload(io) {}
 
   redis_engine& self;
   engine_host& host;
@@ -262,6 +263,12 @@ struct redis_engine::impl {
   std::atomic<bool> ready{false};
   std::atomic<bool> up{false};
   asio::steady_timer refresh, reap;
+  // A load that failed on a link that stayed up (Redis answers LOADING while
+  // it reads its AOF or RDB after a restart) is tried again after this;
+  // waiting for the next reconnect would leave the node unready for good.
+  static constexpr std::chrono::milliseconds reload_after{250};
+  asio::steady_timer reload;
+  bool reload_armed = false;
   std::mt19937_64 rng{std::random_device{}()};
 
   std::string key(room_sync const& r, char const* what) const { return r.prefix + ":" + what; }
@@ -451,9 +458,8 @@ struct redis_engine::impl {
     for (auto const& g : got) {
       if (g.is_error() || g.type != reply::kind::array || got[0].elements.size() != 2) {
         log::warn("redis load failed", {{"room", r.prefix}, {"error", g.str}});
-        r.loading = false;
-        fail_waiting(r);
-        return;  // the next reconnect tries again
+        load_failed(r);
+        return;
       }
     }
     auto const lsn = static_cast<std::uint64_t>(got[0].elements[0].integer);
@@ -482,8 +488,7 @@ struct redis_engine::impl {
         [this, &r, lsn, epoch, snap = std::move(snap)](reply rep) mutable {
           if (rep.type != reply::kind::array) {
             log::warn("redis load failed", {{"room", r.prefix}, {"error", rep.str}});
-            r.loading = false;
-            fail_waiting(r);
+            load_failed(r);
             return;
           }
           loaded(r, lsn, epoch, std::move(snap), stream_entries(rep));
@@ -608,6 +613,23 @@ struct redis_engine::impl {
   void fail(std::string const& room_id, room::ticket t) {
     host.on_home(room_id, [t](room& x) {
       x.failed(t, {error_code::unavailable, "Redis is unreachable; try again"});
+    });
+  }
+
+  // The room is not live: its waiting ops fail, and every room not live on a
+  // link that is up loads again after reload_after (one timer for all).
+  void load_failed(room_sync& r) {
+    r.loading = false;
+    fail_waiting(r);
+    if (reload_armed) return;
+    reload_armed = true;
+    reload.expires_after(reload_after);
+    reload.async_wait([this](boost::system::error_code ec) {
+      reload_armed = false;
+      if (ec) return;
+      for (auto& [id, room] : rooms) {
+        if (!room.live && shards[room.shard].cmd_up) resync(room);
+      }
     });
   }
 
@@ -742,6 +764,7 @@ void redis_engine::stop() {
   // The connections belong to the engine thread: destroy them there.
   asio::post(impl_->io, [i = impl_.get()] {
     i->refresh.cancel();
+    i->reload.cancel();
     i->shards.clear();
     i->io.stop();
   });
