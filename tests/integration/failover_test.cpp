@@ -92,16 +92,25 @@ struct talker {
 };
 
 // The room's messages as "seq:text", read by a fresh client resuming from seq 0.
+// Its join is an op like any other: until the new master's replica confirms
+// it (WAIT), it may answer `unavailable`, and the resume then recovers nothing;
+// the reader tries again for up to 10 s, as a client would.
 std::vector<std::string> messages_on(int port, std::int64_t epoch) {
-  ws_client reader(port);
-  auto const hello = reader.hello(
-      "reader", "\"resume\":{\"synergies\":{\"epoch\":" + std::to_string(epoch) + ",\"seq\":0}}");
-  REQUIRE(hello.boolean("ok"));
-  REQUIRE(hello.boolean("/recovered/synergies"));
+  std::unique_ptr<ws_client> reader;
+  std::optional<message> hello;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    reader = std::make_unique<ws_client>(port);
+    hello = reader->hello(
+        "reader", "\"resume\":{\"synergies\":{\"epoch\":" + std::to_string(epoch) + ",\"seq\":0}}");
+    REQUIRE(hello->boolean("ok"));
+    if (hello->boolean("/recovered/synergies")) break;
+    std::this_thread::sleep_for(500ms);
+  }
+  REQUIRE(hello->boolean("/recovered/synergies"));
   std::vector<std::string> out;
-  for (auto const& m : reader.drain(300ms)) {
+  for (auto const& m : reader->drain(300ms)) {
     if (m.type() == "message" && m.str("room") == "synergies" &&
-        m.num("seq") <= hello.num("/table/seq"))
+        m.num("seq") <= hello->num("/table/seq"))
       out.push_back(std::to_string(m.num("seq")) + ":" + m.str("text"));
   }
   return out;
