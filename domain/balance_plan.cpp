@@ -1,5 +1,5 @@
 // See balance_plan.hpp.
-#include "server/balance_plan.hpp"
+#include "domain/balance_plan.hpp"
 
 #include <cstddef>
 

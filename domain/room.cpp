@@ -1,7 +1,7 @@
 // A room's operations (stamp a command, submit it, and answer whoever waits
 // once it is applied), its snapshot and its replay. The rules, applied in log
 // order, are in room_apply.cpp; the durable and replica state in room_state.cpp.
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include <algorithm>
 #include <cstdio>

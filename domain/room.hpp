@@ -17,14 +17,14 @@
 // client with that outcome, matched by the command's ticket.
 #pragma once
 
+#include "domain/balance_plan.hpp"
+#include "domain/participant.hpp"
+#include "domain/room_command.hpp"
+#include "domain/room_picture.hpp"
+#include "domain/room_polls.hpp"
+#include "domain/rounds.hpp"
 #include "protocol/error.hpp"
 #include "protocol/json_writer.hpp"
-#include "server/balance_plan.hpp"
-#include "server/participant.hpp"
-#include "server/room_command.hpp"
-#include "server/room_picture.hpp"
-#include "server/room_polls.hpp"
-#include "server/rounds.hpp"
 
 #include <cstdint>
 #include <deque>

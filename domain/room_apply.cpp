@@ -3,8 +3,8 @@
 // emits the events, or yields an error and changes nothing. Nothing here reads
 // a clock, a node's own connections or anything else a replica does not share:
 // replicas fed the same log reach the same state and the same event bytes.
-#include "server/room.hpp"
-#include "server/room_emit.hpp"
+#include "domain/room.hpp"
+#include "domain/room_emit.hpp"
 
 #include <algorithm>
 

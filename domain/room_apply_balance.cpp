@@ -1,10 +1,10 @@
 // The chair's `balance`, applied in log order like every other command (see
 // room_apply.cpp): a plenary command carrying the moves the chair's node
-// planned (server/balance_plan.hpp), each handed to the nodes as the chair's
+// planned (domain/balance_plan.hpp), each handed to the nodes as the chair's
 // `move` is, so that each moved person's client hops and gets `moved`. Also
 // what a table tells the planner: who is seated, the most recently seated
 // first.
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include <algorithm>
 #include <map>

@@ -2,7 +2,7 @@
 // other command, so that every node holds the same comments and counts: a
 // comment is checked against its bounds and held; the chair approves it (the
 // outcomes page shows it) or rejects it (it is dropped, never shown).
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include <algorithm>
 

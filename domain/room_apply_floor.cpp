@@ -4,7 +4,7 @@
 // checks its rules against the state at its place in the room's log, so of two
 // moderators picking at the same instant on two nodes, the log's order
 // decides, identically on every replica.
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include "protocol/command.hpp"
 

@@ -5,7 +5,7 @@
 // (their join answers it) or someone dismisses it. Each change reaches the
 // chairs only, wherever they are, as a direct `help` event, and the lobby row
 // says whether the table waits, for every chair's overview.
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 namespace roundtable {
 

@@ -4,8 +4,8 @@
 // every node holds the plenary: each replica that applies them hands them to
 // its node, which acts on its own connections (seats the person, or takes
 // everyone off the tables).
-#include "server/room.hpp"
-#include "server/room_emit.hpp"
+#include "domain/room.hpp"
+#include "domain/room_emit.hpp"
 
 namespace roundtable {
 

@@ -3,8 +3,8 @@
 // participant at a table, and their undoing. Each is the table's moderator's
 // (or the chair's), each tells the whole table, so that the person concerned
 // and everyone else see what happened and why.
-#include "server/room.hpp"
-#include "server/room_emit.hpp"
+#include "domain/room.hpp"
+#include "domain/room_emit.hpp"
 
 #include <algorithm>
 

@@ -3,9 +3,9 @@
 // chair) decides what became of an insight, with a public note; the decision
 // goes out as an `outcome` event and into the insight's bounded change
 // history, which the outcomes page shows.
+#include "domain/room.hpp"
+#include "domain/room_emit.hpp"
 #include "protocol/command.hpp"
-#include "server/room.hpp"
-#include "server/room_emit.hpp"
 
 #include <algorithm>
 

@@ -7,8 +7,8 @@
 // coalesced instead (take_coalesced, called by the node at most every 250 ms
 // per room), computed from the state the room has reached, the same on every
 // replica: every node tells its own members, and the last word is exact.
-#include "server/room.hpp"
-#include "server/room_emit.hpp"
+#include "domain/room.hpp"
+#include "domain/room_emit.hpp"
 
 #include "protocol/command.hpp"
 

@@ -5,8 +5,8 @@
 // log order like every other command. A role has one holder at a table and a
 // holder one role, so that "the rapporteur" names one person on every replica
 // whatever order two moderators' clicks reach the log in.
-#include "server/room.hpp"
-#include "server/room_emit.hpp"
+#include "domain/room.hpp"
+#include "domain/room_emit.hpp"
 
 #include <algorithm>
 

@@ -8,8 +8,8 @@
 // round clears it and admits only the group.
 // Everything a round decides comes from the log (the start's seed, the
 // reports, the opt-outs), so every replica forms the same groups.
-#include "server/room.hpp"
-#include "server/room_emit.hpp"
+#include "domain/room.hpp"
+#include "domain/room_emit.hpp"
 
 #include <algorithm>
 

@@ -2,7 +2,7 @@
 // the log and its fields, in the order they are written, are listed once
 // (`describe`); one field writer and one field reader walk that list, so the
 // two directions cannot drift apart.
-#include "server/room_command.hpp"
+#include "domain/room_command.hpp"
 
 #include "protocol/json_writer.hpp"
 

@@ -7,7 +7,7 @@
 // command it makes itself (a `leave` for an expired connection) in this shape.
 #pragma once
 
-#include "server/participant.hpp"
+#include "domain/participant.hpp"
 
 #include <cstdint>
 #include <optional>

@@ -4,7 +4,7 @@
 // to the observer.
 #pragma once
 
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 namespace roundtable {
 

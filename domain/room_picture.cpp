@@ -1,7 +1,7 @@
 // The participation picture of a table (room_picture.hpp): the per-minute
 // samples, arrivals by origin and the stays, changed in log order and written
 // to and read from the room state.
-#include "server/room_picture.hpp"
+#include "domain/room_picture.hpp"
 
 #include <simdjson.h>
 

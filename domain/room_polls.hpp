@@ -4,7 +4,7 @@
 // (room::take_coalesced), never their truth.
 #pragma once
 
-#include "server/participant.hpp"
+#include "domain/participant.hpp"
 
 #include <cstdint>
 #include <map>

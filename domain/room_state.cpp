@@ -1,7 +1,7 @@
 // A room's state as text, written and read in one place: the durable state
 // (what the memory engine's store keeps beside the events) and the replica
 // state (what the Redis engine keeps as a snapshot beside the log's tail).
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include <simdjson.h>
 

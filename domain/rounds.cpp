@@ -1,7 +1,7 @@
 // Networking rounds' grouping (see rounds.hpp). The random draws use
 // std::mt19937_64, whose sequence the standard fixes, and our own shuffle
 // (std::shuffle's is the library's choice): same seed, same groups on every node.
-#include "server/rounds.hpp"
+#include "domain/rounds.hpp"
 
 #include <algorithm>
 #include <random>

@@ -15,8 +15,8 @@
 // the old epoch take a fresh snapshot.
 #pragma once
 
+#include "domain/room.hpp"
 #include "engine/store/sqlite_store.hpp"
-#include "server/room.hpp"
 
 #include <memory>
 #include <string>

@@ -15,7 +15,7 @@
 // it can run without a whole server.
 #pragma once
 
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -14,10 +14,10 @@
 // holds a shared_ptr, so the client lives while it has work pending.
 #pragma once
 
+#include "domain/participant.hpp"
 #include "protocol/command.hpp"
 #include "protocol/json_writer.hpp"
 #include "server/node.hpp"
-#include "server/participant.hpp"
 
 #include <memory>
 #include <optional>

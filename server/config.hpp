@@ -3,8 +3,8 @@
 // (title, phases, tables) loaded from a JSON file or the built-in demo.
 #pragma once
 
+#include "domain/room.hpp"
 #include "protocol/json_writer.hpp"
-#include "server/room.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -5,7 +5,7 @@
 // `POST /api/tables`) answers with its moderator's.
 #pragma once
 
-#include "server/room_command.hpp"
+#include "domain/room_command.hpp"
 
 #include <cstdint>
 #include <string>

@@ -12,12 +12,12 @@
 // (posted from the home worker after the join) arrives before event seq+1.
 #pragma once
 
+#include "domain/room.hpp"
 #include "engine/engine.hpp"
 #include "protocol/parse.hpp"
 #include "server/address_cap.hpp"
 #include "server/config.hpp"
 #include "server/metrics.hpp"
-#include "server/room.hpp"
 #include "server/static_files.hpp"
 
 #include <boost/asio/io_context.hpp>

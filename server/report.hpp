@@ -4,8 +4,8 @@
 // Room state is read on each room's home thread, one room after another.
 #pragma once
 
+#include "domain/room_picture.hpp"
 #include "server/http_routes.hpp"
-#include "server/room_picture.hpp"
 
 #include <map>
 #include <string>

@@ -4,7 +4,7 @@
 // and what a joiner with no identity is shown.
 #pragma once
 
-#include "server/room.hpp"
+#include "domain/room.hpp"
 #include "tests/unit/json_doc.hpp"
 
 #include <catch2/catch.hpp>

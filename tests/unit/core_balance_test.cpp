@@ -1,10 +1,10 @@
-// Unit tests of the chair's `balance`: the plan (server/balance_plan.cpp:
+// Unit tests of the chair's `balance`: the plan (domain/balance_plan.cpp:
 // counts within one, the most recently seated first, capacities, moderators
 // never moved, nobody twice, the same answer for the same input), what a
 // table tells the planner (room::people, room::movable, kept by the durable
 // state), and the plenary's apply (the chair's alone, the orders it hands out).
-#include "server/balance_plan.hpp"
-#include "server/room.hpp"
+#include "domain/balance_plan.hpp"
+#include "domain/room.hpp"
 
 #include "tests/unit/outcome_of.hpp"
 

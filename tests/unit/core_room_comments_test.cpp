@@ -1,9 +1,9 @@
-// Unit tests of comments after the event in the room domain (server/room.hpp,
+// Unit tests of comments after the event in the room domain (domain/room.hpp,
 // room_apply_comments.cpp): a comment is held, the chair alone approves or
 // rejects it, every bound refuses with its code and leaves the room exactly as
 // it was, erasure drops held comments and blanks the name of approved ones,
 // and comments survive the durable state and the log's text form.
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include "tests/unit/answering_room.hpp"
 

@@ -3,7 +3,7 @@
 // node is answered only once the engine confirms it (sequenced) or fails it,
 // whichever order the apply and the confirmation come in; the events go out
 // at the apply either way. Without confirms() the apply answers at once.
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -6,7 +6,7 @@
 // the insight caps count held insights; the durable state keeps the queue.
 // The author's copies (events and snapshot) say the item is theirs, also
 // behind a pseudonym; the moderators' never name the author.
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include "tests/unit/json_doc.hpp"
 #include "tests/unit/outcome_of.hpp"

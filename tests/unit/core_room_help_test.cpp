@@ -1,8 +1,8 @@
-// Unit tests of calling the chair in the room domain (server/room.hpp,
+// Unit tests of calling the chair in the room domain (domain/room.hpp,
 // room_apply_help.cpp): who may call and close a call, one open call per
 // table, the chair's join answering it, the direct `help` events (to the
 // chairs only), the snapshot, and the durable state.
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include "tests/unit/json_doc.hpp"
 #include "tests/unit/outcome_of.hpp"

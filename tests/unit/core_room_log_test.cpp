@@ -1,5 +1,5 @@
-// Unit tests of the room as a replicated state machine (server/room.hpp,
-// server/room_command.hpp), without sockets: several replicas of one room fed
+// Unit tests of the room as a replicated state machine (domain/room.hpp,
+// domain/room_command.hpp), without sockets: several replicas of one room fed
 // one ordered log, as the Redis engine feeds every node. A property test
 // applies random command sequences (through the log's text form) on several
 // replicas and compares state and event bytes after every command, and loads
@@ -8,7 +8,7 @@
 // five joins for two seats, ten voters, two creates of one table) and check
 // every event and every answer; the hosts' plenary commands (a recall's end
 // submitted by every node's countdown, moves) decided once in log order.
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include "tests/unit/json_doc.hpp"
 

@@ -1,9 +1,9 @@
-// Unit tests of insights' outcomes in the room domain (server/room.hpp,
+// Unit tests of insights' outcomes in the room domain (domain/room.hpp,
 // room_apply_outcomes.cpp): the `outcome` event and what snapshots and
 // `insight` events then show, the change history and its bound, who may set a
 // status, every refusal leaving the room exactly as it was, the durable state
 // and the log's text form.
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include "protocol/command.hpp"
 #include "tests/unit/answering_room.hpp"

@@ -1,10 +1,10 @@
-// Unit tests of a table's participation picture (server/room_picture.hpp, fed
+// Unit tests of a table's participation picture (domain/room_picture.hpp, fed
 // by room_apply.cpp): per-minute occupancy and contributions from the log's
 // timestamps, arrivals by origin, stays with their median, the bound on
 // minutes, the durable and replica states, the join's `from` in the log's text
 // form, and the report built from the pictures (hops in, out, the matrix).
+#include "domain/room.hpp"
 #include "server/report.hpp"
-#include "server/room.hpp"
 
 #include "tests/unit/answering_room.hpp"
 

@@ -1,10 +1,10 @@
-// Unit tests of polls and reactions in the room domain (server/room.hpp,
+// Unit tests of polls and reactions in the room domain (domain/room.hpp,
 // room_apply_polls.cpp): ballots and reactions change the state and publish no
 // room event; their counts come out of take_coalesced once per change set; the
 // close is a room event with the final counts; refusals change nothing; two
 // replicas fed the same log agree byte for byte; the durable state and the
 // log's text form keep everything.
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include "protocol/command.hpp"
 #include "tests/unit/json_doc.hpp"

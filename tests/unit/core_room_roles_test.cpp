@@ -1,9 +1,9 @@
-// Unit tests of who is at a table (server/room.hpp, room_apply_roles.cpp):
+// Unit tests of who is at a table (domain/room.hpp, room_apply_roles.cpp):
 // what participants said of themselves at hello in presence and snapshots,
 // the table's stakeholder mix, table roles (one holder per role, one role per
 // holder), who may give them, refusals that change nothing, the rapporteur's
 // draft, erasure, the durable state and the log's text form.
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include "tests/unit/answering_room.hpp"
 

@@ -1,4 +1,4 @@
-// Unit tests of networking rounds in the plenary's domain (server/room.hpp,
+// Unit tests of networking rounds in the plenary's domain (domain/room.hpp,
 // room_apply_rounds.cpp): who may start and stop them, the gathering and the
 // forming at the deadline, opt-outs, each person in exactly one group and
 // told so (a `group` event to the group only), the rooms closed at the end,
@@ -6,7 +6,7 @@
 // bounds (40 rounds reuse the same group rooms), the durable state, the
 // reload view in the plenary's snapshot, and a group room's side (only the
 // group sits there; a new round starts it empty).
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include "tests/unit/answering_room.hpp"
 

@@ -1,10 +1,10 @@
-// Unit tests of the room domain (server/room.hpp) without sockets or threads:
+// Unit tests of the room domain (domain/room.hpp) without sockets or threads:
 // seq and epoch on every event, the history window and replay, presence, hop
 // at the domain level, capacity and closed tables, insights and votes,
 // deletion, timers, hands, summaries, erasure, the durable state round trip,
 // and a permission matrix of every table op against every role, where a
 // refused op must leave the room exactly as it was.
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include "tests/unit/json_doc.hpp"
 

@@ -1,8 +1,8 @@
-// Unit tests of networking rounds' grouping (server/rounds.hpp): group sizes
+// Unit tests of networking rounds' grouping (domain/rounds.hpp): group sizes
 // (nobody alone, within size ± 1, the cap), nobody meeting anyone twice when
 // it can be avoided, the same groups from the same seed, and the bounded
 // memory of who met.
-#include "server/rounds.hpp"
+#include "domain/rounds.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -2,7 +2,7 @@
 // tests: after(), then take_ready() (the memory engine has applied it already).
 #pragma once
 
-#include "server/room.hpp"
+#include "domain/room.hpp"
 
 #include <catch2/catch.hpp>
 
