@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include <map>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -220,6 +221,11 @@ struct redis_engine::impl {
     std::unique_ptr<redis::connection> cmd;
     std::unique_ptr<redis::connection> sub;
     bool cmd_up = false, sub_up = false;
+    // While Redis was unreachable nobody could refresh presence, so an
+    // expiry that passed then proves nothing: this shard reaps only once
+    // its link has been up for a whole presence TTL, by which time every
+    // live node has refreshed its own connections.
+    std::chrono::steady_clock::time_point up_since{};
     // With wait_replicas: appended commands waiting for the next WAIT's
     // answer, and whether that WAIT is posted but not yet sent.
     std::vector<placed> unconfirmed;
@@ -236,6 +242,9 @@ struct redis_engine::impl {
     // Submitted while loading (a table just created): sent once loaded. As
     // bounded as the ops of the room's members, who each wait for an answer.
     std::vector<room_command> waiting;
+    // Leaves that could not reach the log (see not_appended): at most one per
+    // connection this node had in the room.
+    std::vector<room_command> lost_leaves;
     bool fetching = false;
   };
 
@@ -324,6 +333,7 @@ struct redis_engine::impl {
       s.sub = std::make_unique<redis::connection>(io, link_options(a));
       s.cmd->on_state([this, i](bool c) {
         shards[i].cmd_up = c;
+        if (c) shards[i].up_since = std::chrono::steady_clock::now();
         log::info(c ? "redis connected" : "redis disconnected", {{"shard", std::to_string(i)}});
         if (c) {
           if (i == 0) discover_tables();
@@ -532,6 +542,7 @@ struct redis_engine::impl {
       if (fresh) save_snapshot(rm);
     });
     for (auto& w : held) receive(r, std::move(w));
+    for (auto& c : std::exchange(r.lost_leaves, {})) append(r, std::move(c));
     for (auto& c : std::exchange(r.waiting, {})) append(r, std::move(c));
   }
 
@@ -634,7 +645,16 @@ struct redis_engine::impl {
   }
 
   void fail_waiting(room_sync& r) {
-    for (auto const& c : std::exchange(r.waiting, {})) fail(r.id, c.ticket);
+    for (auto& c : std::exchange(r.waiting, {})) not_appended(r, std::move(c));
+  }
+
+  // The op cannot reach the log now: its sender hears `unavailable`. Nobody
+  // waits for a leave (its connection is gone), but without it the member
+  // would stay in every replica's roster, and this node would refresh its
+  // presence for good: it is sent again once the room is live.
+  void not_appended(room_sync& r, room_command c) {
+    fail(r.id, c.ticket);
+    if (std::holds_alternative<cmd::leave>(c.op)) r.lost_leaves.push_back(std::move(c));
   }
 
   void submit(room& rm, room_command c) {
@@ -642,7 +662,7 @@ struct redis_engine::impl {
       auto it = rooms.find(prefix_of(id));
       if (it == rooms.end()) return fail(id, c.ticket);
       auto& r = it->second;
-      if (!shards[r.shard].cmd_up) return fail(r.id, c.ticket);
+      if (!shards[r.shard].cmd_up) return not_appended(r, std::move(c));
       if (!r.live) return r.waiting.push_back(std::move(c));
       append(r, std::move(c));
     });
@@ -656,9 +676,15 @@ struct redis_engine::impl {
     if (std::holds_alternative<cmd::join>(c.op)) a[5] = "join";
     if (std::holds_alternative<cmd::leave>(c.op)) a[5] = "leave";
     a[6] = c.conn;
+    auto leave = std::holds_alternative<cmd::leave>(c.op) ? std::optional(c) : std::nullopt;
     shards[r.shard].cmd->evalsha(
-        script, keys_of(r), a, [this, i = r.shard, id = r.id, ticket = c.ticket](reply rep) {
-          if (rep.type != reply::kind::array || rep.elements.size() != 2) return fail(id, ticket);
+        script, keys_of(r), a,
+        [this, i = r.shard, id = r.id, ticket = c.ticket, leave = std::move(leave)](reply rep) {
+          if (rep.type != reply::kind::array || rep.elements.size() != 2) {
+            auto const it = rooms.find(prefix_of(id));
+            if (leave && it != rooms.end()) return not_appended(it->second, *leave);
+            return fail(id, ticket);
+          }
           placed p{id, ticket, std::strtoull(rep.elements[1].str.c_str(), nullptr, 10),
                    static_cast<std::uint64_t>(rep.elements[0].integer)};
           if (self.confirms())
@@ -702,6 +728,11 @@ struct redis_engine::impl {
     });
   }
 
+  bool may_reap(std::size_t i) const {
+    return shards[i].cmd_up &&
+           std::chrono::steady_clock::now() - shards[i].up_since >= settings.presence_ttl;
+  }
+
   void schedule_refresh() {
     refresh.expires_after(settings.presence_ttl / 6);
     refresh.async_wait([this](boost::system::error_code ec) {
@@ -725,7 +756,8 @@ struct redis_engine::impl {
               }
               shards[r.shard].cmd->command(std::move(cmd), [](reply) {});
             }
-            shards[r.shard].cmd->evalsha(script, keys_of(r), args(r, "reap"), [](reply) {});
+            if (may_reap(r.shard))
+              shards[r.shard].cmd->evalsha(script, keys_of(r), args(r, "reap"), [](reply) {});
           });
         });
       }

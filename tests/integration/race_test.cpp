@@ -526,6 +526,56 @@ TEST_CASE("three nodes: failures during a Redis outage reach the right client", 
   failure_race(cl, 3);
 }
 
+// Regression: Redis down for longer than the presence TTL. Nobody could refresh
+// presence meanwhile, so every expiry passed; the first node back reaped the
+// members of the nodes not yet back, who then got `forbidden` on their next op.
+// And A, who left during the outage, stayed a member for good: its leave never
+// reached the log, and its node kept refreshing its presence. Now A leaves
+// once Redis is back, nobody else does, and everybody who stayed can talk.
+TEST_CASE("three nodes: an outage longer than the presence TTL reaps only who left",
+          "[race][redis]") {
+  temp_dir aof;
+  cluster cl("redis", 3, {},
+             {"--appendonly", "yes", "--appendfsync", "always", "--dir", aof.path()});
+  auto b = cl.connect(0, "B"), c = cl.connect(1, "C"), d = cl.connect(2, "D");
+  auto a = cl.connect(0, "A");
+  for (auto* m : {b.get(), c.get(), d.get(), a.get()})
+    REQUIRE(m->request("join", "\"table\":\"synergies\"").boolean("ok"));
+  auto const a_id = read_until(*c,
+                               [](message const& m) {
+                                 return m.type() == "presence" && m.str("/joined/name") == "A";
+                               })
+                        .back()
+                        .str("/joined/id");
+  cl.kill_redis();
+  a->close();
+  std::this_thread::sleep_for(4s);  // past the TTL of 3 s
+  cl.restart_redis();
+  auto seen = read_until(
+      *c, [&](message const& m) { return m.type() == "presence" && m.str("left") == a_id; }, 15s);
+  std::this_thread::sleep_for(1s);  // a wrong reap would run in the same pass
+  auto const replies = fire({b.get(), c.get(), d.get()},
+                            {say_frame("after-b"), say_frame("after-c"), say_frame("after-d")});
+  for (auto const& r : replies) {
+    INFO(r.raw());
+    CHECK(r.boolean("ok"));
+  }
+  std::set<std::string> said;
+  auto const rest = read_until(*c, [&](message const& m) {
+    if (m.type() == "message") said.insert(m.str("text"));
+    return said.size() == 3;
+  });
+  seen.insert(seen.end(), rest.begin(), rest.end());
+  int a_left = 0;
+  for (auto const& m : seen) {
+    if (m.type() != "presence" || !m.has("/left")) continue;
+    INFO(m.raw());
+    CHECK(m.str("left") == a_id);
+    ++a_left;
+  }
+  CHECK(a_left == 1);
+}
+
 // 200 rounds create 200 tables: above the default --max-tables (100).
 std::vector<std::string> const many_tables{"--max-tables", "1000"};
 
