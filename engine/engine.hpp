@@ -90,6 +90,13 @@ class engine : public sequencer {
   // Tables opened at run time that the engine kept, in creation order.
   virtual std::vector<table_config> created_tables() { return {}; }
 
+  // A read barrier: runs `then` once the replica of room `id` here has
+  // applied every command the log held when asked (on the room's home; in one
+  // process, where a command is applied as it is appended, at once on the
+  // caller's thread). A table created on another node a moment ago is then
+  // known here.
+  virtual void catch_up(std::string const& id, std::function<void()> then) { then(); }
+
   // The room's home thread, before a delivery: what anyone is about to see is
   // durable first (a group commit shared by the threads that wait here).
   virtual void flush() {}

@@ -245,6 +245,9 @@ struct redis_engine::impl {
     // Leaves that could not reach the log (see not_appended): at most one per
     // connection this node had in the room.
     std::vector<room_command> lost_leaves;
+    // catch_up's waiters, by the log position they wait for: at most one per
+    // op in flight on this node.
+    std::multimap<std::uint64_t, std::function<void()>> catching_up;
     bool fetching = false;
   };
 
@@ -346,6 +349,7 @@ struct redis_engine::impl {
             if (r.shard != i) continue;
             r.live = false;
             fail_waiting(r);
+            caught_up(r, true);  // what they wait for will not come now
           }
         }
         update_state();
@@ -542,6 +546,7 @@ struct redis_engine::impl {
       if (fresh) save_snapshot(rm);
     });
     for (auto& w : held) receive(r, std::move(w));
+    caught_up(r, true);
     for (auto& c : std::exchange(r.lost_leaves, {})) append(r, std::move(c));
     for (auto& c : std::exchange(r.waiting, {})) append(r, std::move(c));
   }
@@ -591,6 +596,35 @@ struct redis_engine::impl {
     r.epoch = w.epoch;
     r.lsn = w.lsn;
     host.on_home(r.id, [this, w = std::move(w)](room& rm) { apply(rm, w); });
+    if (!r.catching_up.empty()) caught_up(r);
+  }
+
+  // Runs, on the room's home after what was applied so far, what waited for a
+  // log position this replica has reached (everything, when `all`).
+  void caught_up(room_sync& r, bool all = false) {
+    auto const end = all ? r.catching_up.end() : r.catching_up.upper_bound(r.lsn);
+    for (auto it = r.catching_up.begin(); it != end; it = r.catching_up.erase(it))
+      host.on_home(r.id, [fn = std::move(it->second)](room&) { fn(); });
+  }
+
+  // One GET of the log position (no write): a flood of barriers costs Redis
+  // reads, never log entries.
+  void catch_up(std::string const& id, std::function<void()> then) {
+    asio::post(io, [this, id, then = std::move(then)]() mutable {
+      auto it = rooms.find(prefix_of(id));
+      if (it == rooms.end() || !shards[it->second.shard].cmd_up) {
+        return host.on_home(id, [then = std::move(then)](room&) { then(); });
+      }
+      auto& r = it->second;
+      shards[r.shard].cmd->command(
+          {"GET", key(r, "log")}, [this, &r, then = std::move(then)](reply rep) mutable {
+            auto const pos = rep.type == reply::kind::string
+                                 ? std::strtoull(rep.str.c_str(), nullptr, 10)
+                                 : std::uint64_t{0};
+            r.catching_up.emplace(pos, std::move(then));
+            if (r.live) caught_up(r);  // else the load or the reconnect runs it
+          });
+    });
   }
 
   void fetch_gap(room_sync& r, wire_event w) {
@@ -783,6 +817,10 @@ redis_engine::redis_engine(engine_host& host, engine_settings s)
 
 redis_engine::~redis_engine() {
   stop();
+}
+
+void redis_engine::catch_up(std::string const& id, std::function<void()> then) {
+  impl_->catch_up(id, std::move(then));
 }
 
 void redis_engine::start() {

@@ -77,6 +77,7 @@ class redis_engine final : public engine {
 
   // sequencer
   void submit(room& r, room_command c) override;
+  void catch_up(std::string const& id, std::function<void()> then) override;
   std::string const& node_id() const noexcept override { return node_id_; }
   bool confirms() const noexcept override;
 

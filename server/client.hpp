@@ -210,7 +210,7 @@ class client : public std::enable_shared_from_this<client> {
   void hello_at_table(hello_state st, std::vector<buffer> replay, std::string room_id);
   void finish_hello(hello_state st);
 
-  bool do_join(std::string rid, std::string table);
+  bool do_join(std::string rid, std::string table, bool caught_up = false);
   // The one hop, for `join` and for a move: joins `table` (leaving the table
   // held) and runs `done` on this worker with the outcome and the snapshot,
   // unless the connection closed meanwhile. One hop at a time per connection.

@@ -168,6 +168,10 @@ room_slot& node::add_room(table_config cfg, bool* restored) {
   return ref;
 }
 
+void node::after_plenary_caught_up(std::function<void()> then) {
+  engine_->catch_up(std::string(room::plenary_id), std::move(then));
+}
+
 outcome node::create_table(table_config cfg) {
   // Creates are rare: one at a time, so that the check, the room's first
   // write to the store and its place in the lobby belong to one winner.

@@ -166,6 +166,10 @@ class node final : public engine_host {
   // Creates a table at run time (chair, admin API; or decided on another
   // node). Any thread.
   outcome create_table(table_config cfg);
+  // Runs `then` on the plenary's home once this node has applied everything
+  // the plenary's log held when asked: the tables created on any node by then
+  // are known here (engine::catch_up).
+  void after_plenary_caught_up(std::function<void()> then);
   // The chair's `create_table` and `POST /api/tables`, one path for both:
   // submits `table_created` to the plenary, whose apply refuses past
   // --max-tables (`full`) or an id in use; every node opens a table when it
