@@ -222,9 +222,10 @@ struct redis_engine::impl {
     std::unique_ptr<redis::connection> sub;
     bool cmd_up = false, sub_up = false;
     // While Redis was unreachable nobody could refresh presence, so an
-    // expiry that passed then proves nothing: this shard reaps only once
-    // its link has been up for a whole presence TTL, by which time every
-    // live node has refreshed its own connections.
+    // expiry that passed then proves nothing: this shard reaps only once its
+    // link has been up for two presence TTLs. Every live node refreshes its
+    // connections as soon as its rooms are loaded again, and a node slower
+    // than that to come back (a loaded machine) still has a whole TTL.
     std::chrono::steady_clock::time_point up_since{};
     // With wait_replicas: appended commands waiting for the next WAIT's
     // answer, and whether that WAIT is posted but not yet sent.
@@ -547,6 +548,7 @@ struct redis_engine::impl {
     });
     for (auto& w : held) receive(r, std::move(w));
     caught_up(r, true);
+    refresh_presence(r, false);  // at once: others may reap what expired meanwhile
     for (auto& c : std::exchange(r.lost_leaves, {})) append(r, std::move(c));
     for (auto& c : std::exchange(r.waiting, {})) append(r, std::move(c));
   }
@@ -764,38 +766,42 @@ struct redis_engine::impl {
 
   bool may_reap(std::size_t i) const {
     return shards[i].cmd_up &&
-           std::chrono::steady_clock::now() - shards[i].up_since >= settings.presence_ttl;
+           std::chrono::steady_clock::now() - shards[i].up_since >= 2 * settings.presence_ttl;
   }
 
   void schedule_refresh() {
     refresh.expires_after(settings.presence_ttl / 6);
     refresh.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
-      auto const expiry = std::to_string(now_ms() + settings.presence_ttl.count());
       for (auto& [prefix, r] : rooms) {
-        if (!shards[r.shard].cmd_up || !r.live) continue;
-        // Our own connections: keep them alive; then reap the dead.
-        auto const node_prefix = self.node_id() + ":";
-        host.on_home(r.id, [this, &r, expiry, node_prefix](room& rm) {
-          std::vector<std::string> mine;
-          for (auto const& [conn, p] : rm.roster_view()) {
-            if (conn.rfind(node_prefix, 0) == 0) mine.push_back(conn);
-          }
-          asio::post(io, [this, &r, expiry, mine = std::move(mine)] {
-            if (!mine.empty()) {
-              std::vector<std::string> cmd{"ZADD", key(r, "presence"), "XX"};
-              for (auto const& m : mine) {
-                cmd.push_back(expiry);
-                cmd.push_back(m);
-              }
-              shards[r.shard].cmd->command(std::move(cmd), [](reply) {});
-            }
-            if (may_reap(r.shard))
-              shards[r.shard].cmd->evalsha(script, keys_of(r), args(r, "reap"), [](reply) {});
-          });
-        });
+        if (shards[r.shard].cmd_up && r.live) refresh_presence(r, true);
       }
       schedule_refresh();
+    });
+  }
+
+  // Keeps this node's connections in the room alive; then, with `and_reap`,
+  // removes those of the dead.
+  void refresh_presence(room_sync& r, bool and_reap) {
+    auto const expiry = std::to_string(now_ms() + settings.presence_ttl.count());
+    host.on_home(r.id, [this, &r, and_reap, expiry, node_prefix = self.node_id() + ":"](room& rm) {
+      std::vector<std::string> mine;
+      for (auto const& [conn, p] : rm.roster_view()) {
+        if (conn.rfind(node_prefix, 0) == 0) mine.push_back(conn);
+      }
+      asio::post(io, [this, &r, and_reap, expiry, mine = std::move(mine)] {
+        if (!shards[r.shard].cmd_up) return;
+        if (!mine.empty()) {
+          std::vector<std::string> cmd{"ZADD", key(r, "presence"), "XX"};
+          for (auto const& m : mine) {
+            cmd.push_back(expiry);
+            cmd.push_back(m);
+          }
+          shards[r.shard].cmd->command(std::move(cmd), [](reply) {});
+        }
+        if (and_reap && may_reap(r.shard))
+          shards[r.shard].cmd->evalsha(script, keys_of(r), args(r, "reap"), [](reply) {});
+      });
     });
   }
 };

@@ -50,7 +50,8 @@ TEST_CASE("a node that reconnects while Redis loads its data is ready once Redis
 
   auto const port = redis->port;
   redis.reset();
-  redis = std::make_unique<redis_process>(args, port);  // returns once loaded
+  // Returns once loaded: a few seconds, a minute at most on a loaded machine.
+  redis = std::make_unique<redis_process>(args, port, 60s);
   REQUIRE(ready_within(srv.port, 20s));
   // The node did meet Redis loading: else this test tried nothing.
   CHECK(srv.proc->output().find("LOADING") != std::string::npos);

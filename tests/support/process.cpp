@@ -212,7 +212,8 @@ server_process::server_process(std::vector<std::string> args, std::vector<std::s
   }
 }
 
-redis_process::redis_process(std::vector<std::string> args, int wanted_port) {
+redis_process::redis_process(std::vector<std::string> args, int wanted_port,
+                             std::chrono::seconds ready_within) {
   // A port can be taken between free_port() and the bind: try a few.
   for (int attempt = 0; attempt < 5; ++attempt) {
     port = wanted_port ? wanted_port : free_port();
@@ -222,7 +223,7 @@ redis_process::redis_process(std::vector<std::string> args, int wanted_port) {
     argv.insert(argv.end(), args.begin(), args.end());
     proc = std::make_unique<child_process>(argv);
     try {
-      proc->wait_for_line("Ready to accept connections", std::chrono::seconds(10));
+      proc->wait_for_line("Ready to accept connections", ready_within);
       return;
     } catch (std::exception const&) {
       if (wanted_port) throw;

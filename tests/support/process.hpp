@@ -84,7 +84,10 @@ struct server_process {
 // redis-server on a free port, no persistence unless `args` says otherwise,
 // ready (answers PING) when the constructor returns.
 struct redis_process {
-  explicit redis_process(std::vector<std::string> args = {}, int port = 0);
+  // Returns once Redis accepts connections, which takes up to `ready_within`
+  // when it reads a big data set back.
+  explicit redis_process(std::vector<std::string> args = {}, int port = 0,
+                         std::chrono::seconds ready_within = std::chrono::seconds(10));
   std::unique_ptr<child_process> proc;
   int port = 0;
   temp_dir dir;
