@@ -368,11 +368,6 @@ std::vector<insight_entry const*> room::ranked_insights() const {
   return out;
 }
 
-bool room::moderator_seated() const {
-  return std::any_of(roster_.begin(), roster_.end(),
-                     [&](auto const& r) { return r.second.moderates_table(cfg_.id); });
-}
-
 room::summary_status room::summary_state() const noexcept {
   if (draft_.empty()) return summary_status::none;
   return draft_ == published_ ? summary_status::published : summary_status::draft;

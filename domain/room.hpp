@@ -23,6 +23,7 @@
 #include "domain/room_picture.hpp"
 #include "domain/room_polls.hpp"
 #include "domain/rounds.hpp"
+#include "domain/seating.hpp"
 #include "protocol/error.hpp"
 #include "protocol/json_writer.hpp"
 
@@ -265,7 +266,7 @@ class room {
   void set_roles(std::vector<std::string> roles) { roles_offered_ = std::move(roles); }
   // The people seated now per stakeholder group (each person once; those who
   // said none are not counted): the lobby's `mix`.
-  std::map<std::string, std::int64_t> mix() const;
+  std::map<std::string, std::int64_t> const& mix() const noexcept { return seating_.mix(); }
   // Table roles by participant id: {name, role}.
   struct role_holder {
     std::string name;
@@ -402,8 +403,8 @@ class room {
   // What a table tells the planner: how many people are seated (moderators
   // and the chair included, each person once), and the participants who may
   // be moved, the most recently seated first.
-  std::size_t people() const;
-  std::vector<balance_person> movable() const;
+  std::size_t people() const noexcept { return seating_.people(); }
+  std::vector<balance_person> movable() const { return seating_.movable(); }
   // Back to the plenary (plenary commands too): the chair's countdown, a
   // `recall` event everyone receives. Its end is a command (every replica's
   // countdown submits `recall_ended`; the first ends it, the others find it
@@ -541,8 +542,8 @@ class room {
   bool take_timer_changed() noexcept { return std::exchange(timer_changed_, false); }
   std::vector<table_config> take_created() { return std::exchange(created_, {}); }
   // Set when who is seated, or what they said of themselves, changed: the
-  // lobby's mix and the balance's people and movable are worth recomputing
-  // (walks over the roster) only then.
+  // lobby's mix and the balance's people and movable are worth publishing
+  // only then.
   bool take_mix_changed() noexcept { return std::exchange(mix_changed_, false); }
 
   // Durable state: everything but history, members and who is here (they do
@@ -587,7 +588,7 @@ class room {
   // none, a draft (saved, not published as it stands) or published.
   enum class summary_status { none, draft, published };
   std::size_t hands_waiting() const noexcept { return hands_.size(); }
-  bool moderator_seated() const;
+  bool moderator_seated() const noexcept { return seating_.moderator_seated(); }
   summary_status summary_state() const noexcept;
   void set_initial_phase(std::string p) { phase_ = std::move(p); }
   std::vector<buffer> const& broadcasts() const noexcept { return broadcasts_; }
@@ -809,6 +810,8 @@ class room {
   bool read_state(std::string_view json, bool replica);
   void read_state_settings(simdjson::dom::element const& doc, bool replica);
   void read_state_people(simdjson::dom::element const& doc);
+  // seating_ again from the roster and the profiles, once both are read.
+  void reseat();
   void read_state_items(simdjson::dom::element const& doc);
   void read_state_insights(simdjson::dom::element const& doc);
   void read_state_lists(simdjson::dom::element const& doc);
@@ -829,6 +832,7 @@ class room {
   std::map<ticket, std::uint64_t> join_tickets_;    // ticket -> joining connection
   std::map<std::string, participant> roster_;       // everyone here, by connection key
   std::map<std::string, std::uint64_t> seated_at_;  // the log position of each one's join
+  seating seating_;  // roster_ per person, with their profiles_: kept with both
   std::vector<std::uint32_t> per_worker_;
 
   // This node's commands not applied yet, with who waits for each.

@@ -76,6 +76,7 @@ outcome room::on(room_command const& c, cmd::join const& op) {
     roster_.emplace(c.conn, participant{c.who.id, c.who.name, c.who.who, c.who.moderates});
     picture_.sat(c.who.id, c.ts, op.from);  // a second connection of someone seated changes nothing
     seated_at_[c.conn] = lsn_;
+    seating_.sit(c.conn, c.who, lsn_, c.who.moderates_table(cfg_.id), op.said);
     seen_.insert(c.who.id);
     profiles_[c.who.id] = op.said;
     mix_changed_ = true;
@@ -102,9 +103,7 @@ outcome room::on(room_command const& c, cmd::leave const&) {
   emit(
       "presence", c.ts, [&](json_writer& w) { w.field("left", who.id); }, {}, who.id);
   // A hand goes down with the participant's last connection here.
-  bool const elsewhere = std::any_of(roster_.begin(), roster_.end(),
-                                     [&](auto const& r) { return r.second.id == who.id; });
-  if (elsewhere) return {};
+  if (seating_.stand(c.conn, who.id)) return {};
   picture_.left(who.id, c.ts);
   bool changed = std::erase_if(hands_, [&](hand_entry const& h) { return h.id == who.id; }) > 0;
   if (speaker_ && speaker_->id == who.id) {
@@ -349,6 +348,7 @@ void room::forget(std::string const& id) {
   }
   forget_ballots(id);
   profiles_.erase(id);
+  seating_.describe(id, {});
   mix_changed_ = true;
   roles_.erase(id);
   if (speaker_ && speaker_->id == id) speaker_.reset();

@@ -90,22 +90,11 @@ std::string room::rapporteur_id() const {
   return {};
 }
 
-std::map<std::string, std::int64_t> room::mix() const {
-  std::map<std::string, std::int64_t> out;
-  std::set<std::string> counted;  // a person with two tabs open counts once
-  for (auto const& [conn, p] : roster_) {
-    if (!counted.insert(p.id).second) continue;
-    auto const it = profiles_.find(p.id);
-    if (it != profiles_.end() && !it->second.stakeholder.empty()) ++out[it->second.stakeholder];
-  }
-  return out;
-}
-
 void room::write_seated(json_writer& w, participant const& p) const {
   w.begin_object().field("id", p.id).field("name", p.name).field("role", auth::to_string(p.who));
-  if (auto const it = profiles_.find(p.id); it != profiles_.end()) {
-    if (!it->second.stakeholder.empty()) w.field("stakeholder", it->second.stakeholder);
-    if (!it->second.expertise.empty()) w.field("expertise", it->second.expertise);
+  if (auto const* said = seating_.said(p.id)) {
+    if (!said->stakeholder.empty()) w.field("stakeholder", said->stakeholder);
+    if (!said->expertise.empty()) w.field("expertise", said->expertise);
   }
   w.end_object();
 }

@@ -341,6 +341,7 @@ bool room::read_state(std::string_view json, bool replica) {
   if (replica && !read_state_live(doc)) return false;
   read_state_settings(doc, replica);
   read_state_people(doc);
+  reseat();
   read_state_items(doc);
   read_state_insights(doc);
   read_polls(doc, next_poll_, polls_, reactions_);
@@ -405,6 +406,16 @@ void room::read_state_people(simdjson::dom::element const& doc) {
   roles_.clear();
   for (simdjson::dom::element r : array_in(doc, "roles"))
     roles_[str_in(r, "id")] = role_holder{str_in(r, "name"), str_in(r, "role")};
+}
+
+void room::reseat() {
+  seating_.clear();
+  for (auto const& [key, p] : roster_) {
+    auto const at = seated_at_.find(key);
+    auto const said = profiles_.find(p.id);
+    seating_.sit(key, p, at == seated_at_.end() ? 0 : at->second, p.moderates_table(cfg_.id),
+                 said == profiles_.end() ? profile{} : said->second);
+  }
 }
 
 void room::read_state_items(simdjson::dom::element const& doc) {

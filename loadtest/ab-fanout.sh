@@ -4,9 +4,14 @@
 # each, and the script prints each run's figures and the ratios of the medians
 # (server CPU per delivery, deliveries/s, p50, p99). A shared, noisy machine moves
 # both alike when they alternate, so the ratio means more than either figure.
+# SCENARIO=hop: the hop load instead (10 tables x 110 members, one publisher per
+# table at RATE 10 msgs/s, the others hop every HOP_INTERVAL 1 s: about 1,000
+# hops/s), with server cores, hops/s, hop p50 and p99, delivery p50 and p99, and
+# server CPU per hop.
 # Usage: loadtest/ab-fanout.sh OLD_SERVER NEW_SERVER [LOADGEN]
-# Env: ROUNDS (3), PUBLISHERS per table (2), RATE per publisher (100 msgs/s),
-#      SECONDS_EACH (5), SERVER_THREADS (2), OLD_ARGS and NEW_ARGS (extra server
+# Env: SCENARIO (fanout), ROUNDS (3), PUBLISHERS per table (fanout 2, hop 1), RATE per
+#      publisher (fanout 100, hop 10 msgs/s), MEMBERS per table (fanout 100, hop 110),
+#      HOP_INTERVAL (1 s), SECONDS_EACH (5), SERVER_THREADS (2), OLD_ARGS and NEW_ARGS (extra server
 #      flags of each side, e.g. the same binary twice with NEW_ARGS="--redis-wait-replicas 1").
 #      Both run --ephemeral; with REDIS_REPLICAS=N (0 or more) each side is two nodes
 #      over a Redis master with N replicas instead (flushed before every run).
@@ -21,8 +26,15 @@ old="${1:?usage: ab-fanout.sh OLD_SERVER NEW_SERVER [LOADGEN]}"
 new="${2:?usage: ab-fanout.sh OLD_SERVER NEW_SERVER [LOADGEN]}"
 loadgen="${3:-$root/build/release/loadtest/roundtable-loadgen}"
 rounds="${ROUNDS:-3}"
-publishers="${PUBLISHERS:-2}"
-rate="${RATE:-100}"
+scenario="${SCENARIO:-fanout}"
+case "$scenario" in
+  fanout) publishers="${PUBLISHERS:-2}" rate="${RATE:-100}" members="${MEMBERS:-100}" load=() ;;
+  hop)
+    publishers="${PUBLISHERS:-1}" rate="${RATE:-10}" members="${MEMBERS:-110}"
+    load=(--hop-interval "${HOP_INTERVAL:-1}")
+    ;;
+  *) echo "SCENARIO: fanout or hop" >&2; exit 2 ;;
+esac
 seconds="${SECONDS_EACH:-5}"
 threads="${SERVER_THREADS:-2}"
 work="$(mktemp -d)"
@@ -95,8 +107,10 @@ start_node() {
   ports+=("$port")
 }
 
-# run LABEL BINARY N ARGS...: one fanout run; appends "label cpu_us_per_delivery
-# deliveries_per_s p50_ms p99_ms problems ack_p50_ms ack_p99_ms".
+# run LABEL BINARY N ARGS...: one run; appends "label cpu_us_per_delivery
+# deliveries_per_s p50_ms p99_ms problems ack_p50_ms ack_p99_ms" (fanout) or
+# "label server_cores hops_per_s hop_p50_ms hop_p99_ms problems delivery_p50_ms
+# delivery_p99_ms cpu_us_per_hop" (hop).
 run() {
   local label="$1" bin="$2" n="$3" log="$work/$1-$3" node client
   shift 3
@@ -110,24 +124,34 @@ run() {
   else
     start_node "$log.server" "$bin" --ephemeral "$@"
   fi
-  "$loadgen" fanout --protocol roundtable --port "$(IFS=,; echo "${ports[*]}")" \
+  "$loadgen" "$scenario" --protocol roundtable --port "$(IFS=,; echo "${ports[*]}")" \
     --server-pid "$(IFS=,; echo "${pids[*]}")" --threads 2 \
-    --tables 10 --members 100 --publishers "$publishers" --rate "$rate" \
+    --tables 10 --members "$members" --publishers "$publishers" --rate "$rate" "${load[@]}" \
     --duration "$seconds" "${client[@]}" --json "$log.json" >"$log.log" 2>&1 || true
   for node in "${pids[@]}"; do kill "$node"; done
   for node in "${pids[@]}"; do wait "$node" 2>/dev/null || true; done
   node -e '
     const r = require(process.argv[1]);
-    const per = r.server_cpu_s * 1e6 / Math.max(1, r.delivered);
-    console.log([process.argv[2], per.toFixed(3), Math.round(r.deliveries_per_s),
-                 r.delivery.p50_ms.toFixed(2), r.delivery.p99_ms.toFixed(2), r.losses + r.duplicates + r.out_of_order,
-                 r.ack.p50_ms.toFixed(2), r.ack.p99_ms.toFixed(2)].join(" "));
-  ' "$log.json" "$label" | tee -a "$work/rows"
+    const problems = r.losses + r.duplicates + r.out_of_order;
+    const row = process.argv[3] === "hop"
+      ? [(r.server_cpu_s / r.seconds).toFixed(2), Math.round(r.hops / r.seconds),
+         r.hop.p50_ms.toFixed(2), r.hop.p99_ms.toFixed(2), problems,
+         r.delivery.p50_ms.toFixed(2), r.delivery.p99_ms.toFixed(2),
+         Math.round(r.server_cpu_s * 1e6 / Math.max(1, r.hops))]
+      : [(r.server_cpu_s * 1e6 / Math.max(1, r.delivered)).toFixed(3),
+         Math.round(r.deliveries_per_s), r.delivery.p50_ms.toFixed(2),
+         r.delivery.p99_ms.toFixed(2), problems, r.ack.p50_ms.toFixed(2), r.ack.p99_ms.toFixed(2)];
+    console.log([process.argv[2], ...row].join(" "));
+  ' "$log.json" "$label" "$scenario" | tee -a "$work/rows"
 }
 
 scheme() { if [ -n "$1" ]; then echo wss://; else echo ws://; fi; }
-echo "old: $(scheme "${OLD_TLS:-}"), new: $(scheme "${NEW_TLS:-}")"
-echo "label cpu_us_per_delivery deliveries_per_s p50_ms p99_ms problems ack_p50_ms ack_p99_ms"
+echo "$scenario, server --threads $threads; old: $(scheme "${OLD_TLS:-}"), new: $(scheme "${NEW_TLS:-}")"
+if [ "$scenario" = hop ]; then
+  echo "label server_cores hops_per_s hop_p50_ms hop_p99_ms problems delivery_p50_ms delivery_p99_ms cpu_us_per_hop"
+else
+  echo "label cpu_us_per_delivery deliveries_per_s p50_ms p99_ms problems ack_p50_ms ack_p99_ms"
+fi
 for n in $(seq 1 "$rounds"); do
   run old "$old" "$n" "${old_args[@]}"
   run new "$new" "$n" "${new_args[@]}"
@@ -139,12 +163,14 @@ node -e '
     const v = rows.filter((r) => r[0] === label).map((r) => Number(r[i])).sort((a, b) => a - b);
     return v[Math.floor(v.length / 2)];
   };
-  const names = ["CPU per delivery", "deliveries/s", "p50", "p99", "problems", "ack p50",
-                 "ack p99"];
+  const names = process.argv[2] === "hop"
+    ? ["server cores", "hops/s", "hop p50", "hop p99", "problems", "delivery p50", "delivery p99",
+       "server CPU per hop (µs)"]
+    : ["CPU per delivery", "deliveries/s", "p50", "p99", "problems", "ack p50", "ack p99"];
   names.forEach((name, k) => {
     const o = med("old", k + 1), n = med("new", k + 1);
     if (name === "problems") return console.log(`problems (losses, duplicates, disorder): old ${o}, new ${n}`);
     console.log(`${name}: old ${o}, new ${n}, new/old ${(n / o).toFixed(2)}`);
   });
-' "$work/rows"
+' "$work/rows" "$scenario"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -339,12 +339,13 @@ void node::update_glance(room_slot& s) {
 }
 
 bool node::update_mix(room_slot& s) {
+  // The room keeps these up to date as people come and go: reading them is
+  // cheap, and the chair's `balance` always plans with everyone seated.
   if (!s.r->take_mix_changed()) return false;
-  auto mix = s.r->mix();
   auto movable = s.r->movable();
   std::lock_guard lock(s.mix_mutex);
-  bool const changed = s.mix != mix;
-  if (changed) s.mix = std::move(mix);
+  bool const changed = s.mix != s.r->mix();
+  if (changed) s.mix = s.r->mix();
   s.people = static_cast<std::int64_t>(s.r->people());
   s.movable = std::move(movable);
   return changed;
