@@ -595,10 +595,13 @@ struct redis_engine::impl {
       fetch_gap(r, std::move(w));
       return;
     }
+    // A new epoch (Redis lost the log): positions asked for in the old one
+    // will never come, so everything waiting goes on now.
+    bool const new_epoch = w.epoch != r.epoch;
     r.epoch = w.epoch;
     r.lsn = w.lsn;
     host.on_home(r.id, [this, w = std::move(w)](room& rm) { apply(rm, w); });
-    if (!r.catching_up.empty()) caught_up(r);
+    if (!r.catching_up.empty()) caught_up(r, new_epoch);
   }
 
   // Runs, on the room's home after what was applied so far, what waited for a
