@@ -699,7 +699,12 @@ struct redis_engine::impl {
   void submit(room& rm, room_command c) {
     asio::post(io, [this, id = rm.id(), c = std::move(c)]() mutable {
       auto it = rooms.find(prefix_of(id));
-      if (it == rooms.end()) return fail(id, c.ticket);
+      if (it == rooms.end()) {
+        // The node lists a new room before its add_room reaches this thread:
+        // a member on another worker may join it first.
+        add_room(id);
+        it = rooms.find(prefix_of(id));
+      }
       auto& r = it->second;
       if (!shards[r.shard].cmd_up) return not_appended(r, std::move(c));
       if (!r.live) return r.waiting.push_back(std::move(c));

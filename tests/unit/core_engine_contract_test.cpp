@@ -115,6 +115,23 @@ class test_node final : public engine_host {
     return p.get_future().get();
   }
 
+  // Makes the room and joins `who` before the engine hears of the room, as a
+  // node's worker may when another thread has just listed a new table; the
+  // join's outcome, or nullopt if none came.
+  std::optional<outcome> open_joining_first(table_config const& cfg, participant who) {
+    std::promise<outcome> p;
+    asio::post(io_, [&] {
+      auto made = engine_->make_room(cfg, [](room&) {});
+      auto& r = *(rooms_[cfg.id] = std::move(made.r));
+      r.after(r.join({7, 0, std::move(who)}, t0), [&p](outcome o) { p.set_value(std::move(o)); });
+      engine_->add_room(cfg.id);
+      collect(r);
+    });
+    auto f = p.get_future();
+    if (f.wait_for(20s) != std::future_status::ready) return std::nullopt;
+    return f.get();
+  }
+
   // Appends `c` to the room's log from the room's home thread (any caller).
   void append(std::string const& id, room_command c) {
     asio::post(io_, [this, id, c = std::move(c)]() mutable {
@@ -424,6 +441,24 @@ TEST_CASE(
       CHECK(hands == seats - 1);
       CHECK(votes == seats - 1);
     }
+  }
+}
+
+// Regression: the Redis engine refused (`unavailable`) a command for a room
+// whose add_room had not reached it yet; under load, a join of a table just
+// created could get there first.
+TEST_CASE("engines: a command may come before the engine hears of its room", "[engine]") {
+  auto const kind = GENERATE(as<std::string>{}, "memory", "redis", "fake");
+  INFO(kind);
+  cluster c(kind);
+  table_config const cfg{"new", "Topic", "Grace", 0, true};
+  for (std::size_t i = 1; i < c.nodes.size(); ++i) c.nodes[i]->open(cfg);
+  auto const joined = c.nodes.front()->open_joining_first(cfg, person(1));
+  REQUIRE(joined);
+  CHECK_FALSE(*joined);
+  for (auto& n : c.nodes) {
+    INFO(n->name());
+    CHECK(eventually([&] { return n->log(cfg.id).size() == 1; }));
   }
 }
 
