@@ -54,7 +54,7 @@ struct command_row {
   std::string room;
   std::uint64_t epoch = 0;
   std::uint64_t lsn = 0;
-  std::string author;   // the participant who sent it, may be empty; indexed for erasure
+  std::string author;   // the participant who sent it, may be empty; for erasure
   std::string command;  // the log's text form
 };
 
