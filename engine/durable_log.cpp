@@ -82,11 +82,17 @@ bool durable_log::restore(room& r, std::function<void(room&)> const& setup, std:
   if (it == rooms_.end()) return false;
   auto const& row = it->second;
   auto back = replay(row, r, setup, window);
-  if (!back) back = replayed{row.state, row.seq, 0};  // schema 1: the state is whole
   auto h = history(row.room, row.epoch, window);
-  // A command whose events did not all reach the store before a kill: the
-  // events that did are the history.
-  if (!h.empty()) back->seq = std::max(back->seq, h.back().seq);
+  if (!back) {
+    back = replayed{row.state, row.seq, 0};  // schema 1: the state is whole
+    // Its row's seq may lag the events: messages wrote no state.
+    if (!h.empty()) back->seq = std::max(back->seq, h.back().seq);
+  } else if (!h.empty()) {
+    // A kill between a command and its last events in the store: the replay
+    // issued seqs that nobody saw and the window lacks. The room goes on from
+    // the window's end, gapless (and under a new epoch: the stop was unclean).
+    back->seq = h.back().seq;
+  }
   r.restore(back->seq, back->state, std::move(h), back->lsn);
   if (r.is_plenary()) {
     r.restore_lists(list_of(row.room, row.epoch, "report", UINT64_MAX),

@@ -396,3 +396,42 @@ TEST_CASE("snapshots come after 256 commands, then after a sixteenth of the log"
   }
   CHECK(snapshots < 200);
 }
+
+TEST_CASE("a command whose last event did not reach the store: the room goes on gapless",
+          "[durable][log]") {
+  test::temp_dir dir;
+  auto const epoch = next_epoch();
+  participant const ann{"ann", "Ann", role::participant, {}};
+  {
+    durable_log log(dir.path(), &next_epoch);
+    room r(table_cfg(), epoch, window, &log);
+    r.save_snapshot();
+    auto apply = [&](command_op op) {
+      r.apply(r.log_position() + 1, epoch, room_command{{}, 0, "local:1", ann, t0, op});
+    };
+    apply(cmd::join{{}, "lobby"});
+    for (int i = 0; i < 5; ++i) apply(cmd::say{{}, "point " + std::to_string(i), {}});
+    log.db().flush();
+    copy_files(dir.path(), dir.path() + "/killed");
+  }
+  {
+    // As if the kill came after the last say's command was committed, before its event.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((dir.path() + "/killed/roundtable.db").c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "DELETE FROM events WHERE seq = (SELECT max(seq) FROM events)",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  durable_log back(dir.path() + "/killed", &next_epoch);
+  auto const stored = back.epoch_of("t1");
+  REQUIRE(stored);
+  CHECK(*stored != epoch);  // unclean: a new epoch
+  room loaded(table_cfg(), *stored, window, &back);
+  REQUIRE(back.restore(
+      loaded, [](room&) {}, window));
+  REQUIRE_FALSE(loaded.history().empty());
+  CHECK(loaded.seq() == loaded.history().back().seq);
+  std::vector<buffer> replayed;
+  REQUIRE(loaded.replay(*stored, loaded.seq() - 2, replayed));
+  CHECK(replayed.size() == 2);
+}
