@@ -117,17 +117,25 @@ class sequencer {
   virtual bool stamps_ids() const noexcept { return true; }
 };
 
-// Something that wants every event and state change of a room, e.g. the
-// durable store. Called on the room's home thread right after the change.
+// Something that keeps a room's log, e.g. the durable store: each command as
+// it is applied, the events it yields, and now and then the room's snapshot,
+// so that the snapshot and the commands after it give the room back. Called
+// on the room's home thread.
 class room_observer {
  public:
   virtual ~room_observer() = default;
+  // The command at `lsn`, called before it is applied (so before its events).
+  // `snapshot_lsn`: where the room's last snapshot was. True when the
+  // observer wants the snapshot once the command is applied (on_snapshot).
+  virtual bool on_command(std::string const& room, std::uint64_t epoch, std::uint64_t lsn,
+                          std::uint64_t snapshot_lsn, room_command const& c) = 0;
   virtual void on_event(std::string const& room, std::uint64_t epoch, history_entry const& e) = 0;
   virtual void on_rewrite(std::string const& room, std::uint64_t epoch, history_entry const& e) = 0;
-  virtual void on_state(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
-                        std::string const& state_json) = 0;
+  // The room's snapshot_json() after the command at `lsn`.
+  virtual void on_snapshot(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
+                           std::uint64_t lsn, std::string const& snapshot) = 0;
   // True when the observer keeps every event for good (the durable store): the
-  // state it is given then leaves out the plenary's reports and broadcasts,
+  // state and snapshots then leave out the plenary's reports and broadcasts,
   // which grow all session, and restore_lists() brings them back from it.
   virtual bool keeps_events() const noexcept { return false; }
 };
@@ -548,9 +556,21 @@ class room {
 
   // Durable state: everything but history, members and who is here (they do
   // not outlive the process), as JSON; and restore, which replaces what the
-  // room had with it and with the history loaded from a store (newest last).
+  // room had with it and with the history loaded from a store (newest last),
+  // the log going on after `lsn`.
   std::string state_json() const;
-  void restore(std::uint64_t seq, std::string_view state_json, std::vector<history_entry> history);
+  void restore(std::uint64_t seq, std::string_view state_json, std::vector<history_entry> history,
+               std::uint64_t lsn = 0);
+  // The snapshot of a log that keeps the events (room_observer): the replica's
+  // state with the history window's entries but not their text (only their
+  // ids and marks decide what later commands do; the events hold the text),
+  // without the plenary's lists when the observer keeps events, and without
+  // the names of erased participants still seated. load_replica
+  // reads it into a scratch room that replays the commands after it.
+  std::string snapshot_json() const;
+  // Hands the observer the room's snapshot now (at start; apply does it when
+  // the observer asks and after an erasure). Nothing without an observer.
+  void save_snapshot();
   // The plenary's reports and broadcasts read back from an observer that
   // keeps events (see room_observer::keeps_events), oldest first.
   void restore_lists(std::vector<buffer> reports, std::vector<buffer> broadcasts);
@@ -620,6 +640,8 @@ class room {
   // apply gives "m<seq>" and "i<n>".
   std::string new_id(char prefix);
 
+  // Hands the command being applied to the observer; true: a snapshot is due.
+  bool log_command(room_command const& c);
   // apply, one rule set per command (room_apply.cpp).
   outcome on(room_command const& c, cmd::join const&);
   outcome on(room_command const& c, cmd::leave const&);
@@ -796,7 +818,8 @@ class room {
   void write_participant(protocol::json_writer& w, participant const& p) const;
   // The raised hands as `key` [{id, name}], then "speaker" (or null).
   void write_hands(protocol::json_writer& w, std::string_view key) const;
-  void write_state(protocol::json_writer& w, bool replica) const;
+  // `lean`: snapshot_json's form of a replica.
+  void write_state(protocol::json_writer& w, bool replica, bool lean = false) const;
   // The state's parts (room_state.cpp), each with its reader.
   void write_state_settings(protocol::json_writer& w, bool replica) const;
   void write_state_people(protocol::json_writer& w) const;
@@ -804,7 +827,7 @@ class room {
   void write_state_insights(protocol::json_writer& w) const;
   void write_state_polls(protocol::json_writer& w) const;
   void write_state_lists(protocol::json_writer& w, bool replica) const;
-  void write_state_live(protocol::json_writer& w) const;
+  void write_state_live(protocol::json_writer& w, bool lean) const;
   void write_rounds(protocol::json_writer& w) const;
   void read_rounds(simdjson::dom::element const& doc);
   bool read_state(std::string_view json, bool replica);
@@ -821,6 +844,7 @@ class room {
   std::uint64_t epoch_;
   std::uint64_t seq_ = 0;
   std::uint64_t lsn_ = 0;
+  std::uint64_t snapshot_lsn_ = 0;  // where save_snapshot() last ran
   std::size_t history_limit_;
   room_observer* observer_;
   sequencer* sequencer_;
@@ -846,7 +870,6 @@ class room {
   std::vector<std::function<void()>> ready_;
   bool timer_changed_ = false;
   bool mix_changed_ = true;
-  bool state_changed_ = false;
   std::vector<table_config> created_;
   std::set<std::string> seen_;    // participant ids that were ever here
   std::set<std::string> erased_;  // participant ids erased on request

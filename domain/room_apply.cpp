@@ -15,17 +15,29 @@ using protocol::json_writer;
 outcome room::apply(std::uint64_t lsn, std::uint64_t epoch, room_command const& c) {
   if (epoch != epoch_) start_epoch(epoch);
   lsn_ = lsn;
+  bool const snapshot = observer_ && log_command(c);
   // An erased participant's commands still in flight (sent before their
   // connections closed, on any node) change nothing; their leave still counts.
   auto o =
       erased_.count(c.who.id) && !std::holds_alternative<cmd::leave>(c.op)
           ? outcome(make_error(error_code::forbidden, "this participant was erased on request"))
           : std::visit([&](auto const& op) { return on(c, op); }, c.op);
-  if (std::exchange(state_changed_, false) && observer_)
-    observer_->on_state(cfg_.id, epoch_, seq_, state_json());
+  // After an erasure the commands before it, blanked in the store, must not
+  // be replayed: a snapshot stands in for them.
+  if (snapshot || std::holds_alternative<cmd::erase>(c.op)) save_snapshot();
   if (c.origin == node_name()) settle_applied(c.ticket, o);
   settle_skipped();
   return o;
+}
+
+bool room::log_command(room_command const& c) {
+  if (!erased_.count(c.who.id))
+    return observer_->on_command(cfg_.id, epoch_, lsn_, snapshot_lsn_, c);
+  // An erased participant's commands after the erasure (their connections'
+  // leaves) keep no name in the log; refused or a leave, they need none.
+  auto blanked = c;
+  blank_sender(blanked);
+  return observer_->on_command(cfg_.id, epoch_, lsn_, snapshot_lsn_, blanked);
 }
 
 void room::start_epoch(std::uint64_t epoch) {
@@ -33,6 +45,7 @@ void room::start_epoch(std::uint64_t epoch) {
   epoch_ = epoch;
   seq_ = 0;
   lsn_ = 0;
+  snapshot_lsn_ = 0;
   settle_skipped();
 }
 
@@ -128,10 +141,8 @@ outcome room::on(room_command const& c, cmd::say const& op) {
   if (auto e = author_shown(c, op.alias, from)) return e;
   if (holds_from(c.who)) return hold(c, op.id, op.text, from, false);
   ++messages_total_;
-  if (spoke_.insert(c.who.id).second) state_changed_ = true;
+  spoke_.insert(c.who.id);
   if (!is_plenary()) {
-    // A message rewrites the state once a minute at most (see README, limits).
-    if (picture_.new_minute(c.ts)) state_changed_ = true;
     picture_.contributed(c.ts);
   }
   auto const id = op.id.empty() ? "m" + std::to_string(seq_ + 1) : op.id;
@@ -359,7 +370,6 @@ void room::forget(std::string const& id) {
   rounds_.met.forget(id);
   group_members_.erase(id);
   if (erased_.insert(id).second) newly_erased_.push_back(id);
-  state_changed_ = true;
 }
 
 outcome room::on(room_command const& c, cmd::timer const& op) {
@@ -396,7 +406,6 @@ outcome room::on(room_command const& c, cmd::summary const& op) {
     return make_error(error_code::forbidden,
                       "only the table's moderator or the chair publishes the summary");
   draft_ = op.text;
-  state_changed_ = true;
   if (op.publish) {
     published_ = op.text;
     emit("summary", c.ts,

@@ -33,7 +33,6 @@ outcome room::on(room_command const& c, cmd::comment const& op) {
                                             " comments on this table already");
   comments_.push_back(
       {op.id, op.insight, op.text, participant{c.who.id, c.who.name, c.who.who, {}}, c.ts, false});
-  state_changed_ = true;
   return {};
 }
 
@@ -50,7 +49,6 @@ outcome room::on(room_command const& c, cmd::comment_review const& op) {
   } else {
     comments_.erase(it);
   }
-  state_changed_ = true;
   return {};
 }
 

@@ -52,7 +52,6 @@ outcome room::on(room_command const& c, cmd::help const& op) {
   // One open call per table: asking again adds nothing to the chairs' screens.
   if (help_) return {};
   help_ = help_call{participant{c.who.id, c.who.name, c.who.who, {}}, c.ts};
-  state_changed_ = true;
   tell_chairs([&](json_writer& w) {
     w.key("from");
     write_participant(w, help_->from);
@@ -63,7 +62,6 @@ outcome room::on(room_command const& c, cmd::help const& op) {
 
 void room::answer_help(room_command const& c) {
   help_.reset();
-  state_changed_ = true;
   tell_chairs([&](json_writer& w) {
     w.key("by");
     write_participant(w, c.who);

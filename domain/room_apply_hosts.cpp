@@ -45,7 +45,6 @@ outcome room::on(room_command const& c, cmd::recall const& op) {
     return {};
   }
   recall_ends_at_ = op.cancel ? 0 : c.ts + op.seconds * 1000;
-  state_changed_ = true;
   timer_changed_ = true;
   emit("recall", c.ts, [&](json_writer& w) {
     w.field("ends_at", recall_ends_at_).field("ended", false).key("by");
@@ -73,7 +72,7 @@ outcome room::author_shown(room_command const& c, std::string const& alias, part
                                                  ? "the plenary takes no anonymous contributions"
                                                  : "this table takes no anonymous contributions");
   }
-  if (aliases_.emplace(alias, c.who.id).second) state_changed_ = true;
+  aliases_.emplace(alias, c.who.id);
   // Moderators and the chair see this too: the pseudonym, never the name.
   from = participant{alias, "Anonymous", role::participant, {}};
   return {};
@@ -87,7 +86,6 @@ std::string const& room::author_of(std::string const& shown) const {
 void room::end_recall(std::int64_t ts) {
   auto const ends_at = std::exchange(recall_ends_at_, 0);
   recalled_ = true;
-  state_changed_ = true;
   timer_changed_ = true;
   emit("recall", ts, [&](json_writer& w) { w.field("ends_at", ends_at).field("ended", true); });
 }

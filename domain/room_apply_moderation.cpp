@@ -152,7 +152,6 @@ outcome room::hold(room_command const& c, std::string const& id, std::string con
   // The id the item would get, so that the approved one keeps it.
   auto fallback = insight ? "i" + std::to_string(next_insight_++) : "h" + std::to_string(lsn_);
   held_.push_back({id.empty() ? std::move(fallback) : id, text, from, c.ts, insight});
-  state_changed_ = true;
   tell_held(held_.back(), true, false);
   return {};
 }
@@ -196,7 +195,6 @@ outcome room::on(room_command const& c, cmd::review const& op) {
   if (it == held_.end()) return make_error(error_code::not_found, "no such item waiting");
   auto const h = std::move(*it);
   held_.erase(it);
-  state_changed_ = true;
   if (op.approve && h.insight) {
     capture_insight(h.id, h.text, h.from, c.ts);
   } else if (op.approve) {

@@ -114,7 +114,6 @@ outcome room::on(room_command const& c, cmd::poll_vote const& op) {
   if (ballot == choices) return {};  // the same ballot again
   ballot = std::move(choices);
   polls_changed_.insert(p->id);
-  state_changed_ = true;
   return {};
 }
 
@@ -164,7 +163,6 @@ outcome room::on(room_command const& c, cmd::react const& op) {
     it->by[c.who.id] = op.emoji;
   }
   reactions_changed_.insert(op.item);
-  state_changed_ = true;
   return {};
 }
 

@@ -66,8 +66,11 @@ outcome room::on(room_command const& c, cmd::opt_out const& op) {
   auto& out = rounds_.opted_out;
   if (op.on && !out.count(c.who.id) && out.size() >= max_opted_out)
     return make_error(error_code::full, "too many people opted out");
-  bool const changed = op.on ? out.insert(c.who.id).second : out.erase(c.who.id) != 0;
-  if (changed) state_changed_ = true;
+  if (op.on) {
+    out.insert(c.who.id);
+  } else {
+    out.erase(c.who.id);
+  }
   return {};
 }
 
@@ -78,7 +81,6 @@ outcome room::on(room_command const&, cmd::round_present const& op) {
   for (std::size_t i = 0; i < op.ids.size() && rounds_.pool.size() < max_pooled; ++i) {
     rounds_.pool.emplace(op.ids[i], i < op.names.size() ? op.names[i] : std::string());
   }
-  state_changed_ = true;
   return {};
 }
 
@@ -98,7 +100,6 @@ void room::gather_round(std::int64_t ts) {
   rounds_.pool.clear();
   rounds_.due_at = ts + gather_ms;
   gathering_ = rounds_.round + 1;
-  state_changed_ = true;
   timer_changed_ = true;
   emit_rounds(ts);
 }
@@ -169,7 +170,6 @@ void room::finish_rounds(std::int64_t ts) {
   rounds_.left = 0;
   rounds_.due_at = 0;
   rounds_.gathering = false;
-  state_changed_ = true;
   timer_changed_ = true;
   emit_rounds(ts);
 }
@@ -229,7 +229,6 @@ outcome room::on(room_command const& c, cmd::group_round const& op) {
   if (op.round > group_round_ && !op.members.empty()) clear_for_group();
   group_round_ = op.round;
   group_members_ = std::set<std::string>(op.members.begin(), op.members.end());
-  state_changed_ = true;
   return {};
 }
 

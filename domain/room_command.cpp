@@ -468,4 +468,14 @@ std::optional<room_command> command_from_json(std::string_view json) {
   return c;
 }
 
+void blank_sender(room_command& c) {
+  c.who.name.clear();
+  std::visit(
+      [](auto& op) {
+        if constexpr (requires { op.text; }) op.text.clear();
+        if constexpr (requires { op.said; }) op.said = {};
+      },
+      c.op);
+}
+
 }  // namespace roundtable

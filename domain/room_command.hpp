@@ -268,4 +268,8 @@ struct room_command {
 std::string command_json(room_command const& c);
 std::optional<room_command> command_from_json(std::string_view json);
 
+// An erasure's mark on a command its participant sent: their name, the
+// profile they gave and any text they wrote are cleared; ids and choices stay.
+void blank_sender(room_command& c);
+
 }  // namespace roundtable

@@ -26,7 +26,6 @@ void room::emit(std::string_view type, std::int64_t ts, Fill&& fill, std::string
       history_entry{seq_, std::string(type), std::move(item), std::move(author), ts, json, false});
   if (history_.size() > history_limit_) history_.pop_front();
   if (observer_) observer_->on_event(cfg_.id, epoch_, history_.back());
-  if (type != "message") state_changed_ = true;
 }
 
 }  // namespace roundtable

@@ -84,10 +84,6 @@ std::uint64_t table_picture::hops_in() const {
   return n;
 }
 
-bool table_picture::new_minute(std::int64_t ts) const {
-  return samples_.empty() || ts / minute_ms > samples_.back().minute;
-}
-
 table_picture::stay_summary table_picture::stays() const {
   auto minutes = stay_minutes_;
   stay_summary out{stays_, stayed_ms_, 0};

@@ -73,9 +73,6 @@ class table_picture {
   // took (a seat, a leave or a contribution here): the same on every replica,
   // whenever the report is built.
   stay_summary stays() const;
-  // Whether `ts` starts a minute not sampled yet (a message rewrites the
-  // state only then: see room::on(say)).
-  bool new_minute(std::int64_t ts) const;
 
   // The state's `picture` object; `replica` adds who is seated now (live
   // connections: a restarted process has none, and their stays end unmeasured).

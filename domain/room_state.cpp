@@ -138,7 +138,7 @@ void room::tombstone(history_entry& e) {
 
 // The state is written in parts, each read back by its reader below; the
 // fields keep their order within the whole.
-void room::write_state(json_writer& w, bool replica) const {
+void room::write_state(json_writer& w, bool replica, bool lean) const {
   w.begin_object();
   write_state_settings(w, replica);
   write_state_people(w);
@@ -148,10 +148,10 @@ void room::write_state(json_writer& w, bool replica) const {
   write_rounds(w);
   w.field("group_round", group_round_).field("history_floor", history_floor_);
   write_ids(w, "group_members", group_members_);
-  write_state_lists(w, replica);
+  write_state_lists(w, replica && !lean);
   // Who is here and the hands belong to live connections: a replica shares
   // them, a restarted process does not.
-  if (replica) write_state_live(w);
+  if (replica) write_state_live(w, lean);
   w.end_object();
 }
 
@@ -306,14 +306,17 @@ void room::write_state_lists(json_writer& w, bool replica) const {
 
 // A replica's own part: its place in the log, who is here, the hands and the
 // history window.
-void room::write_state_live(json_writer& w) const {
+void room::write_state_live(json_writer& w, bool lean) const {
   w.field("epoch", epoch_).field("seq", seq_).field("lsn", lsn_);
   w.key("roster").begin_array();
   for (auto const& [conn, p] : roster_) {
     auto const at = seated_at_.find(conn);
     w.begin_object().field("conn", conn).field("moderates", p.moderates);
     w.field("at", at == seated_at_.end() ? std::uint64_t{0} : at->second).key("who");
-    write_participant(w, p);
+    // An erased participant's connections stay seated until they close: the
+    // snapshot written at the erasure must not keep the name (no rule reads it).
+    bool const blank = lean && erased_.count(p.id);
+    write_participant(w, blank ? participant{p.id, {}, p.who, p.moderates} : p);
     w.end_object();
   }
   w.end_array();
@@ -326,9 +329,9 @@ void room::write_state_live(json_writer& w) const {
         .field("item", e.item)
         .field("author", e.author)
         .field("ts", e.ts)
-        .field("deleted", e.deleted)
-        .field("json", *e.json)
-        .end_object();
+        .field("deleted", e.deleted);
+    if (!lean) w.field("json", *e.json);
+    w.end_object();
   }
   w.end_array();
 }
@@ -534,14 +537,30 @@ std::string room::replica_json() const {
   return w.release();
 }
 
+std::string room::snapshot_json() const {
+  json_writer w;
+  write_state(w, true, true);
+  return w.release();
+}
+
+void room::save_snapshot() {
+  if (!observer_) return;
+  snapshot_lsn_ = lsn_;
+  observer_->on_snapshot(cfg_.id, epoch_, seq_, lsn_, snapshot_json());
+}
+
 bool room::load_replica(std::string_view json) {
   if (!read_state(json, true)) return false;
+  snapshot_lsn_ = lsn_;
   settle_skipped();
   return true;
 }
 
-void room::restore(std::uint64_t seq, std::string_view state, std::vector<history_entry> history) {
+void room::restore(std::uint64_t seq, std::string_view state, std::vector<history_entry> history,
+                   std::uint64_t lsn) {
   seq_ = seq;
+  lsn_ = lsn;
+  snapshot_lsn_ = lsn;
   hands_.clear();  // hands belong to live connections: after a restart nobody's is up
   speaker_.reset();
   history_.assign(std::make_move_iterator(history.begin()), std::make_move_iterator(history.end()));

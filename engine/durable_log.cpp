@@ -1,4 +1,4 @@
-// Room events and state to SQLite, and back at start.
+// Room logs (commands, events, snapshots) to SQLite, and rooms back from them at start.
 #include "engine/durable_log.hpp"
 
 #include "server/config.hpp"
@@ -6,8 +6,10 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 
 namespace roundtable {
 
@@ -44,6 +46,12 @@ durable_log::~durable_log() {
   std::ofstream(clean_marker_) << "the store was closed cleanly\n";
 }
 
+bool durable_log::on_command(std::string const& room, std::uint64_t epoch, std::uint64_t lsn,
+                             std::uint64_t snapshot_lsn, room_command const& c) {
+  store_->append_command(store::command_row{room, epoch, lsn, c.who.id, command_json(c)});
+  return snapshot_due(lsn, snapshot_lsn);
+}
+
 void durable_log::on_event(std::string const& room, std::uint64_t epoch, history_entry const& e) {
   store_->append_event(
       store::event_row{room, epoch, e.seq, e.type, e.item, e.author, *e.json, e.ts});
@@ -53,20 +61,74 @@ void durable_log::on_rewrite(std::string const& room, std::uint64_t epoch, histo
   store_->replace_payload(room, epoch, e.seq, *e.json);
 }
 
-void durable_log::on_state(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
-                           std::string const& state_json) {
-  store_->put_room(store::room_row{room, epoch, seq, state_json});
+void durable_log::on_snapshot(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
+                              std::uint64_t lsn, std::string const& snapshot) {
+  store_->put_room(store::room_row{room, epoch, seq, snapshot, lsn});
 }
 
-std::optional<durable_log::saved_room> durable_log::load(std::string const& room,
-                                                         std::size_t window) {
+bool durable_log::snapshot_due(std::uint64_t lsn, std::uint64_t snapshot_lsn) noexcept {
+  auto const since = lsn > snapshot_lsn ? lsn - snapshot_lsn : 0;
+  return since >= std::max(first_snapshot_after, lsn / 16);
+}
+
+std::optional<std::uint64_t> durable_log::epoch_of(std::string const& room) const {
   auto it = rooms_.find(room);
   if (it == rooms_.end()) return std::nullopt;
-  saved_room s;
-  s.epoch = it->second.epoch;
-  s.seq = it->second.seq;
-  s.state = it->second.state;
-  for (auto& row : store_->last_events(room, s.epoch, window)) {
+  return it->second.epoch;
+}
+
+bool durable_log::restore(room& r, std::function<void(room&)> const& setup, std::size_t window) {
+  auto it = rooms_.find(r.id());
+  if (it == rooms_.end()) return false;
+  auto const& row = it->second;
+  auto back = replay(row, r, setup, window);
+  auto h = history(row.room, row.epoch, window);
+  if (!back) {
+    back = replayed{row.state, row.seq, 0};  // schema 1: the state is whole
+    // Its row's seq may lag the events: messages wrote no state.
+    if (!h.empty()) back->seq = std::max(back->seq, h.back().seq);
+  } else if (!h.empty()) {
+    // A kill between a command and its last events in the store: the replay
+    // issued seqs that nobody saw and the window lacks. The room goes on from
+    // the window's end, gapless (and under a new epoch: the stop was unclean).
+    back->seq = h.back().seq;
+  }
+  r.restore(back->seq, back->state, std::move(h), back->lsn);
+  if (r.is_plenary()) {
+    r.restore_lists(list_of(row.room, row.epoch, "report", UINT64_MAX),
+                    list_of(row.room, row.epoch, "broadcast", UINT64_MAX));
+  }
+  return true;
+}
+
+std::optional<durable_log::replayed> durable_log::replay(store::room_row const& row,
+                                                         room const& like,
+                                                         std::function<void(room&)> const& setup,
+                                                         std::size_t window) {
+  // No observer, no sequencer: nothing it does is stored or delivered.
+  room scratch(like.config(), row.epoch, window);
+  setup(scratch);
+  if (!scratch.load_replica(row.state)) return std::nullopt;
+  if (scratch.is_plenary()) {
+    scratch.restore_lists(list_of(row.room, row.epoch, "report", scratch.seq()),
+                          list_of(row.room, row.epoch, "broadcast", scratch.seq()));
+  }
+  for (auto const& c : store_->commands(row.room, row.epoch, row.lsn)) {
+    auto const command = command_from_json(c.command);
+    if (!command) {
+      throw std::runtime_error("room '" + row.room + "': unreadable command at log position " +
+                               std::to_string(c.lsn));
+    }
+    // The snapshot's epoch: moved after an unclean stop, the commands with it.
+    scratch.apply(c.lsn, scratch.epoch(), *command);
+  }
+  return replayed{scratch.state_json(), scratch.seq(), scratch.log_position()};
+}
+
+std::vector<history_entry> durable_log::history(std::string const& room, std::uint64_t epoch,
+                                                std::size_t window) {
+  std::vector<history_entry> out;
+  for (auto& row : store_->last_events(room, epoch, window)) {
     history_entry e;
     e.seq = row.seq;
     e.type = std::move(row.type);
@@ -75,23 +137,21 @@ std::optional<durable_log::saved_room> durable_log::load(std::string const& room
     e.ts = row.ts;
     // Deletion rewrote the payload as the tombstone of this very entry.
     e.deleted = (e.type == "message" || e.type == "insight") &&
-                row.payload == roundtable::room::tombstone_json(room, s.epoch, e);
+                row.payload == roundtable::room::tombstone_json(room, epoch, e);
     e.json = std::make_shared<std::string const>(std::move(row.payload));
-    s.history.push_back(std::move(e));
+    out.push_back(std::move(e));
   }
-  auto all_of = [&](std::string_view type) {
-    std::vector<buffer> out;
-    for (auto& row : store_->events_of_type(room, s.epoch, type))
+  return out;
+}
+
+std::vector<buffer> durable_log::list_of(std::string const& room, std::uint64_t epoch,
+                                         std::string_view type, std::uint64_t max_seq) {
+  std::vector<buffer> out;
+  for (auto& row : store_->events_of_type(room, epoch, type)) {
+    if (row.seq <= max_seq)
       out.push_back(std::make_shared<std::string const>(std::move(row.payload)));
-    return out;
-  };
-  if (room == room::plenary_id) {
-    s.reports = all_of("report");
-    s.broadcasts = all_of("broadcast");
   }
-  // Messages change no state, so the room row's seq can lag the events.
-  if (!s.history.empty()) s.seq = std::max(s.seq, s.history.back().seq);
-  return s;
+  return out;
 }
 
 std::size_t durable_log::erase_author(std::string const& author) {
@@ -119,6 +179,14 @@ std::size_t durable_log::erase_author(std::string const& author) {
     store_->replace_payload(row.room, row.epoch, row.seq,
                             room::tombstone_json(row.room, row.epoch, e));
     ++n;
+  }
+  // Their commands: a replay must not bring their texts back, nor may the file
+  // keep them. The rooms took a snapshot at the erasure, so none is replayed.
+  for (auto& row : store_->commands_by_author(author)) {
+    auto c = command_from_json(row.command);
+    if (!c) continue;
+    blank_sender(*c);
+    store_->replace_command(std::move(row.room), row.epoch, row.lsn, command_json(*c));
   }
   return n;
 }

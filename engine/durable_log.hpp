@@ -1,8 +1,11 @@
-// The memory engine's durability: every event and state change of every room
-// goes to the SQLite store (server/store), batched by the
-// store's writer thread; at start the rooms come back from it with their
-// epochs, history windows and state, so clients that resume after a restart
-// get `recovered: true` for what is still in the window.
+// The memory engine's durability: each room's log goes to the SQLite store
+// (engine/store), batched by the store's writer thread: every command applied,
+// in the log's text form, and the events it yielded (the history window for
+// resume, the archive, the report); the room's whole state only as a snapshot
+// now and then (snapshot_due), at each start and after an erasure. A room
+// comes back as its latest snapshot with the commands after it replayed in a
+// scratch room (rooms are deterministic), its history window read from the
+// events: the same state, seq, epoch and window as before the stop.
 //
 // The node delivers an op's events only once the store has committed them
 // (node::publish), so kill -9 loses nothing anyone saw; a power loss may still
@@ -18,7 +21,10 @@
 #include "domain/room.hpp"
 #include "engine/store/sqlite_store.hpp"
 
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,31 +43,55 @@ class durable_log final : public room_observer {
   // False when the previous run did not close the log (rooms got new epochs).
   bool clean_start() const noexcept { return clean_start_; }
 
+  bool on_command(std::string const& room, std::uint64_t epoch, std::uint64_t lsn,
+                  std::uint64_t snapshot_lsn, room_command const& c) override;
   void on_event(std::string const& room, std::uint64_t epoch, history_entry const& e) override;
   void on_rewrite(std::string const& room, std::uint64_t epoch, history_entry const& e) override;
-  void on_state(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
-                std::string const& state_json) override;
+  void on_snapshot(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
+                   std::uint64_t lsn, std::string const& snapshot) override;
   bool keeps_events() const noexcept override { return true; }
 
-  // What the store holds of a room, for restore; nullopt for a new room.
-  struct saved_room {
-    std::uint64_t epoch = 0, seq = 0;
-    std::string state;
-    std::vector<history_entry> history;
-    std::vector<buffer> reports, broadcasts;  // the plenary's, whole
-  };
-  std::optional<saved_room> load(std::string const& room, std::size_t window);
+  // A snapshot after the command at `lsn`, the last one being at
+  // `snapshot_lsn`: after first_snapshot_after commands, then once the
+  // commands since it are a sixteenth of the log. A snapshot grows with the
+  // log at most, so its bytes per command stay flat, and so does the share of
+  // the log a load replays.
+  static constexpr std::uint64_t first_snapshot_after = 256;
+  static bool snapshot_due(std::uint64_t lsn, std::uint64_t snapshot_lsn) noexcept;
+
+  // The epoch the store holds for `room`; nullopt for a new room.
+  std::optional<std::uint64_t> epoch_of(std::string const& room) const;
+  // Loads `r`, made with epoch_of's epoch and `setup` run on it: the latest
+  // snapshot and the commands after it replayed in a scratch room made the
+  // same way, the history window (`window` events) from the stored events,
+  // the plenary's reports and broadcasts whole. False for a new room.
+  bool restore(room& r, std::function<void(room&)> const& setup, std::size_t window);
   // Tables opened at run time, in creation order.
   std::vector<table_config> created_tables();
   void table_created(table_config const& t, std::size_t order);
 
   // Rewrites every stored message and insight event of `author` as a
-  // tombstone, beyond the windows in memory; returns how many. Blocking (disk).
+  // tombstone, beyond the windows in memory, and blanks their commands
+  // (blank_sender); returns how many events. Blocking (disk).
   std::size_t erase_author(std::string const& author);
 
   store::sqlite_store& db() noexcept { return *store_; }
 
  private:
+  // What the replay of `row`'s log gives: state (the durable form), seq and
+  // lsn; nullopt for a schema-1 row, a whole state with no log after it.
+  struct replayed {
+    std::string state;
+    std::uint64_t seq = 0, lsn = 0;
+  };
+  std::optional<replayed> replay(store::room_row const& row, room const& like,
+                                 std::function<void(room&)> const& setup, std::size_t window);
+  std::vector<history_entry> history(std::string const& room, std::uint64_t epoch,
+                                     std::size_t window);
+  // The plenary's events of `type` (reports, broadcasts) up to `max_seq`.
+  std::vector<buffer> list_of(std::string const& room, std::uint64_t epoch, std::string_view type,
+                              std::uint64_t max_seq);
+
   std::string clean_marker_;
   bool clean_start_ = false;
   std::unique_ptr<store::sqlite_store> store_;

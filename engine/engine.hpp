@@ -55,10 +55,11 @@ struct engine_settings {
   std::chrono::milliseconds wait_timeout{100};
 };
 
-// A gauge the engine adds to /metrics (roundtable_<name>).
+// A gauge or counter the engine adds to /metrics (roundtable_<name>).
 struct engine_gauge {
   std::string name, help;
   std::uint64_t value = 0;
+  bool counter = false;  // only ever grows (Prometheus type `counter`)
 };
 
 class engine : public sequencer {

@@ -27,20 +27,15 @@ void memory_engine::submit(room& r, room_command c) {
 
 engine::made_room memory_engine::make_room(table_config const& cfg,
                                            std::function<void(room&)> const& setup) {
-  auto saved = store_ ? store_->load(cfg.id, history_) : std::nullopt;
-  auto r =
-      std::make_unique<room>(cfg, saved ? saved->epoch : new_epoch(), history_, store_.get(), this);
+  auto const saved = store_ ? store_->epoch_of(cfg.id) : std::nullopt;
+  auto r = std::make_unique<room>(cfg, saved.value_or(new_epoch()), history_, store_.get(), this);
   setup(*r);
-  if (saved) {
-    // What the room said and decided before the restart wins over the config.
-    r->restore(saved->seq, saved->state, std::move(saved->history));
-    // A state written before the lists left it still holds them: the store's wins.
-    if (!saved->reports.empty() || !saved->broadcasts.empty())
-      r->restore_lists(std::move(saved->reports), std::move(saved->broadcasts));
-  } else if (store_) {
-    store_->on_state(cfg.id, r->epoch(), 0, r->state_json());
-  }
-  return {std::move(r), saved.has_value()};
+  // What the room said and decided before the restart wins over the config.
+  bool const restored = store_ && store_->restore(*r, setup, history_);
+  // Each start begins with a snapshot: the connections seated in the log
+  // before it are gone, and the next load replays only what follows.
+  r->save_snapshot();
+  return {std::move(r), restored};
 }
 
 void memory_engine::table_created(table_config const& t, std::size_t order) {
@@ -73,6 +68,16 @@ std::size_t memory_engine::erase_author(std::string const& author) {
   auto const n = store_->erase_author(author);
   store_->db().checkpoint();
   return n;
+}
+
+std::vector<engine_gauge> memory_engine::gauges() const {
+  if (!store_) return {};
+  auto const s = store_->db().statistics();
+  return {{"store_commits_total", "Transactions the durable store committed.", s.commits, true},
+          {"store_rows_total", "Rows the durable store wrote.", s.rows, true},
+          {"store_bytes_written_total",
+           "Bytes of text and keys the durable store wrote (commands, events, snapshots).", s.bytes,
+           true}};
 }
 
 std::string memory_engine::demo_secret(std::string candidate) {

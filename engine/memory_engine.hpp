@@ -1,10 +1,11 @@
 // The memory engine: one process holds every room, and a room's log is the
 // room itself: a command takes the next position at once, on the room's home
 // thread, and is applied there. With a data dir, its durable store
-// (engine/durable_log.hpp, SQLite) is the log and the snapshots: every event
-// and state change is written, an op's events go out only once written (the
-// node's flush before each delivery), and at start each room comes back with
-// its epoch, history window and state. Without a data dir it keeps nothing.
+// (engine/durable_log.hpp, SQLite) is the log and the snapshots: every command
+// and event is written, the state now and then, an op's events go out only
+// once written (the node's flush before each delivery), and at start each room
+// comes back with its epoch, history window and state. Without a data dir it
+// keeps nothing.
 #pragma once
 
 #include "engine/engine.hpp"
@@ -37,6 +38,8 @@ class memory_engine final : public engine {
   std::vector<std::string> archive(std::string const& room, std::uint64_t epoch) override;
   std::size_t erase_author(std::string const& author) override;
   std::string demo_secret(std::string candidate) override;
+  // With a data dir: the store's commits, rows and bytes written.
+  std::vector<engine_gauge> gauges() const override;
 
  private:
   engine_host& host_;

@@ -99,7 +99,8 @@ http_response metrics_text(node& n) {
   metric(out, "refused_accept_total", "counter",
          "Sockets closed at accept over the per-address cap.", m.refused_accept.load());
   metric(out, "ready", "gauge", "1 when the engine is ready.", n.ready() ? 1 : 0);
-  for (auto const& g : n.rooms_engine().gauges()) metric(out, g.name, "gauge", g.help, g.value);
+  for (auto const& g : n.rooms_engine().gauges())
+    metric(out, g.name, g.counter ? "counter" : "gauge", g.help, g.value);
   // Publish (the room's home serialized the event) to write (the frame that
   // carried it left): fan-out latency inside the server.
   auto const& h = m.publish_to_write;

@@ -25,7 +25,9 @@ namespace roundtable::store {
 
 namespace {
 
-constexpr int schema_version = 1;
+// 1: events, rooms (whole states), meta. 2: adds the commands and each
+// room's snapshot lsn.
+constexpr int schema_version = 2;
 
 constexpr char const* schema_sql = R"sql(
 CREATE TABLE IF NOT EXISTS events(
@@ -36,9 +38,17 @@ CREATE TABLE IF NOT EXISTS events(
 CREATE INDEX IF NOT EXISTS events_author ON events(author);
 CREATE TABLE IF NOT EXISTS rooms(
   room TEXT PRIMARY KEY NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL,
-  state TEXT NOT NULL);
+  state TEXT NOT NULL, lsn INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS commands(
+  room TEXT NOT NULL, epoch INTEGER NOT NULL, lsn INTEGER NOT NULL,
+  author TEXT NOT NULL, command TEXT NOT NULL,
+  PRIMARY KEY(room, epoch, lsn)) WITHOUT ROWID;
 )sql";
+
+// Schema 1's rooms table has no lsn; the CREATE above leaves it as it is.
+constexpr char const* upgrade_from_1_sql =
+    "ALTER TABLE rooms ADD COLUMN lsn INTEGER NOT NULL DEFAULT 0;";
 
 // When the shutdown commit keeps failing, give up after this many attempts
 // (about five seconds with the backoff below) instead of hanging the exit.
@@ -147,7 +157,14 @@ struct epoch_change {
   std::uint64_t from;
   std::uint64_t to;
 };
-using change = std::variant<event_row, replace_change, room_row, meta_change, epoch_change>;
+struct command_text_change {
+  std::string room;
+  std::uint64_t epoch;
+  std::uint64_t lsn;
+  std::string command;
+};
+using change = std::variant<event_row, replace_change, room_row, meta_change, epoch_change,
+                            command_row, command_text_change>;
 
 constexpr char const* event_columns = "room, epoch, seq, type, item, author, payload, ts";
 
@@ -162,6 +179,10 @@ event_row read_event(statement const& s) {
   e.payload = s.text(6);
   e.ts = s.int64(7);
   return e;
+}
+
+command_row read_command(statement const& s) {
+  return command_row{s.text(0), s.uint64(1), s.uint64(2), s.text(3), s.text(4)};
 }
 
 std::int64_t clamp_limit(std::size_t n) {
@@ -188,12 +209,13 @@ struct sqlite_store::impl {
   bool writer_gone = false;
 
   // --- statistics, read from any thread ---
-  std::atomic<std::uint64_t> commits{0}, rows{0}, queued_max{0}, failures{0};
+  std::atomic<std::uint64_t> commits{0}, rows{0}, queued_max{0}, failures{0}, bytes{0};
+  std::uint64_t batch_bytes = 0;  // of the batch being written (writer thread)
 
   // --- the write connection and its statements (writer thread only after start) ---
   db_ptr write_db;
   statement insert_event, update_payload, upsert_room, upsert_meta, delete_meta;
-  statement move_events, move_room;
+  statement move_events, move_room, move_commands, insert_command, update_command;
   std::unordered_map<std::string_view, std::size_t> last_put;  // reused per batch
   std::set<std::string> logged_errors;
 
@@ -201,7 +223,7 @@ struct sqlite_store::impl {
   std::mutex read_mu;
   db_ptr read_db;
   statement select_rooms, select_events, select_last, select_type, select_author, select_meta,
-      select_meta_from;
+      select_meta_from, select_commands, select_commands_author;
 
   std::thread writer;
 
@@ -247,6 +269,7 @@ struct sqlite_store::impl {
     exec(db, "PRAGMA secure_delete=ON");
     exec(db, "BEGIN IMMEDIATE");
     try {
+      if (found == 1) exec(db, upgrade_from_1_sql);
       exec(db, schema_sql);
       exec(db, ("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
       exec(db, "COMMIT");
@@ -262,7 +285,14 @@ struct sqlite_store::impl {
     update_payload =
         statement(db, "UPDATE events SET payload = ?4 WHERE room = ?1 AND epoch = ?2 AND seq = ?3");
     upsert_room = statement(
-        db, "INSERT OR REPLACE INTO rooms(room, epoch, seq, state) VALUES(?1, ?2, ?3, ?4)");
+        db,
+        "INSERT OR REPLACE INTO rooms(room, epoch, seq, state, lsn) VALUES(?1, ?2, ?3, ?4, ?5)");
+    insert_command = statement(db,
+                               "INSERT OR REPLACE INTO commands(room, epoch, lsn, author, command) "
+                               "VALUES(?1, ?2, ?3, ?4, ?5)");
+    update_command = statement(
+        db, "UPDATE commands SET command = ?4 WHERE room = ?1 AND epoch = ?2 AND lsn = ?3");
+    move_commands = statement(db, "UPDATE commands SET epoch = ?3 WHERE room = ?1 AND epoch = ?2");
     upsert_meta = statement(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
     delete_meta = statement(db, "DELETE FROM meta WHERE key = ?1");
     // The payloads are JSON written by one writer: `"epoch":N` followed by
@@ -279,7 +309,15 @@ struct sqlite_store::impl {
     read_db = open_db(opts.path, SQLITE_OPEN_READONLY, opts.busy_timeout);
     sqlite3* db = read_db.get();
     std::string const cols = event_columns;
-    select_rooms = statement(db, "SELECT room, epoch, seq, state FROM rooms ORDER BY room");
+    select_rooms = statement(db, "SELECT room, epoch, seq, state, lsn FROM rooms ORDER BY room");
+    select_commands = statement(db,
+                                "SELECT room, epoch, lsn, author, command FROM commands "
+                                "WHERE room = ?1 AND epoch = ?2 AND lsn > ?3 ORDER BY lsn");
+    // No index on the author: every commit would write one more page, for
+    // an erasure that is rare, off the event loop, and may scan the log.
+    select_commands_author = statement(db,
+                                       "SELECT room, epoch, lsn, author, command FROM commands "
+                                       "WHERE author = ?1 ORDER BY room, epoch, lsn");
     select_events = statement(db, "SELECT " + cols +
                                       " FROM events WHERE room = ?1 AND epoch = ?2 AND seq > ?3 "
                                       "ORDER BY seq LIMIT ?4");
@@ -408,6 +446,7 @@ struct sqlite_store::impl {
 
       exec(db, "BEGIN IMMEDIATE");
       std::uint64_t written = 0;
+      batch_bytes = 0;
       for (std::size_t i = 0; i < batch.size(); ++i) {
         if (auto const* r = std::get_if<room_row>(&batch[i]); r && last_put[r->room] != i) continue;
         std::visit([&](auto const& c) { write(c); }, batch[i]);
@@ -416,6 +455,7 @@ struct sqlite_store::impl {
       exec(db, "COMMIT");
       commits.fetch_add(1, std::memory_order_relaxed);
       rows.fetch_add(written, std::memory_order_relaxed);
+      bytes.fetch_add(batch_bytes, std::memory_order_relaxed);
       return true;
     } catch (std::exception const& e) {
       if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -428,6 +468,8 @@ struct sqlite_store::impl {
   }
 
   void write(event_row const& e) {
+    batch_bytes += e.room.size() + e.type.size() + e.item.size() + e.author.size() +
+                   e.payload.size() + 3 * sizeof(std::int64_t);
     auto& s = insert_event;
     reset_on_exit r{s};
     s.bind(1, e.room);
@@ -441,6 +483,7 @@ struct sqlite_store::impl {
     s.run();
   }
   void write(replace_change const& c) {
+    batch_bytes += c.room.size() + c.payload.size() + 2 * sizeof(std::int64_t);
     auto& s = update_payload;
     reset_on_exit r{s};
     s.bind(1, c.room);
@@ -450,16 +493,39 @@ struct sqlite_store::impl {
     s.run();
   }
   void write(room_row const& c) {
+    batch_bytes += c.room.size() + c.state.size() + 3 * sizeof(std::int64_t);
     auto& s = upsert_room;
     reset_on_exit r{s};
     s.bind(1, c.room);
     s.bind(2, c.epoch);
     s.bind(3, c.seq);
     s.bind(4, c.state);
+    s.bind(5, c.lsn);
+    s.run();
+  }
+  void write(command_row const& c) {
+    batch_bytes += c.room.size() + c.author.size() + c.command.size() + 2 * sizeof(std::int64_t);
+    auto& s = insert_command;
+    reset_on_exit r{s};
+    s.bind(1, c.room);
+    s.bind(2, c.epoch);
+    s.bind(3, c.lsn);
+    s.bind(4, c.author);
+    s.bind(5, c.command);
+    s.run();
+  }
+  void write(command_text_change const& c) {
+    batch_bytes += c.room.size() + c.command.size() + 2 * sizeof(std::int64_t);
+    auto& s = update_command;
+    reset_on_exit r{s};
+    s.bind(1, c.room);
+    s.bind(2, c.epoch);
+    s.bind(3, c.lsn);
+    s.bind(4, c.command);
     s.run();
   }
   void write(epoch_change const& c) {
-    for (auto* s : {&move_events, &move_room}) {
+    for (auto* s : {&move_events, &move_room, &move_commands}) {
       reset_on_exit r{*s};
       s->bind(1, c.room);
       s->bind(2, c.from);
@@ -495,6 +561,15 @@ void sqlite_store::put_room(room_row r) {
   impl_->push(std::move(r));
 }
 
+void sqlite_store::append_command(command_row c) {
+  impl_->push(std::move(c));
+}
+
+void sqlite_store::replace_command(std::string room, std::uint64_t epoch, std::uint64_t lsn,
+                                   std::string command) {
+  impl_->push(command_text_change{std::move(room), epoch, lsn, std::move(command)});
+}
+
 void sqlite_store::move_epoch(std::string room, std::uint64_t from, std::uint64_t to) {
   impl_->push(epoch_change{std::move(room), from, to});
 }
@@ -523,7 +598,8 @@ std::vector<room_row> sqlite_store::rooms() {
   auto& s = impl_->select_rooms;
   reset_on_exit r{s};
   std::vector<room_row> out;
-  while (s.step()) out.push_back(room_row{s.text(0), s.uint64(1), s.uint64(2), s.text(3)});
+  while (s.step())
+    out.push_back(room_row{s.text(0), s.uint64(1), s.uint64(2), s.text(3), s.uint64(4)});
   return out;
 }
 
@@ -578,6 +654,29 @@ std::vector<event_row> sqlite_store::events_by_author(std::string_view author) {
   return out;
 }
 
+std::vector<command_row> sqlite_store::commands(std::string_view room, std::uint64_t epoch,
+                                                std::uint64_t after_lsn) {
+  std::lock_guard lock(impl_->read_mu);
+  auto& s = impl_->select_commands;
+  reset_on_exit r{s};
+  s.bind(1, room);
+  s.bind(2, epoch);
+  s.bind(3, after_lsn);
+  std::vector<command_row> out;
+  while (s.step()) out.push_back(read_command(s));
+  return out;
+}
+
+std::vector<command_row> sqlite_store::commands_by_author(std::string_view author) {
+  std::lock_guard lock(impl_->read_mu);
+  auto& s = impl_->select_commands_author;
+  reset_on_exit r{s};
+  s.bind(1, author);
+  std::vector<command_row> out;
+  while (s.step()) out.push_back(read_command(s));
+  return out;
+}
+
 std::optional<std::string> sqlite_store::meta(std::string_view key) {
   std::lock_guard lock(impl_->read_mu);
   auto& s = impl_->select_meta;
@@ -607,7 +706,8 @@ sqlite_store::stats sqlite_store::statistics() const {
   return {impl_->commits.load(std::memory_order_relaxed),
           impl_->rows.load(std::memory_order_relaxed),
           impl_->queued_max.load(std::memory_order_relaxed),
-          impl_->failures.load(std::memory_order_relaxed)};
+          impl_->failures.load(std::memory_order_relaxed),
+          impl_->bytes.load(std::memory_order_relaxed)};
 }
 
 }  // namespace roundtable::store

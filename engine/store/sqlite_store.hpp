@@ -1,5 +1,6 @@
 // The durable store: an embedded SQLite database (WAL mode) that the in-memory
-// engine writes every state change to and reads back at start. Writes are
+// engine writes each room's log to (the commands, the events they yielded) and,
+// now and then, a room's snapshot; it reads them back at start. Writes are
 // queued by any thread without touching the disk; one writer thread owns the
 // write connection and commits the queue in batches, one transaction per
 // batch. Reads go through a second connection, so they never wait for the
@@ -39,12 +40,22 @@ struct event_row {
   std::int64_t ts = 0;  // ms since the Unix epoch
 };
 
-// A room's state snapshot.
+// A room's snapshot: its state after the command at `lsn`.
 struct room_row {
   std::string room;
   std::uint64_t epoch = 0;
   std::uint64_t seq = 0;
-  std::string state;  // JSON written and read by the domain
+  std::string state;      // JSON written and read by the domain
+  std::uint64_t lsn = 0;  // 0 in a schema-1 store, whose rows are no snapshots of a log
+};
+
+// One command of a room's log, in the log's text form (domain/room_command.hpp).
+struct command_row {
+  std::string room;
+  std::uint64_t epoch = 0;
+  std::uint64_t lsn = 0;
+  std::string author;   // the participant who sent it, may be empty; for erasure
+  std::string command;  // the log's text form
 };
 
 // Sequence numbers and epochs are stored as SQLite integers (signed 64-bit):
@@ -73,9 +84,11 @@ class sqlite_store {
     std::uint64_t rows = 0;        // statements committed (coalesced room puts count once)
     std::uint64_t queued_max = 0;  // the longest the queue has been
     std::uint64_t failures = 0;    // commits that failed and were retried
+    std::uint64_t bytes = 0;       // text and keys bound into committed statements
   };
 
   // Creates the folder, the file and the schema; WAL mode, synchronous=NORMAL.
+  // A schema-1 file (rooms as whole states, no commands) is upgraded in place.
   // Throws std::runtime_error with the file system's or SQLite's message (for
   // instance a file where the folder should be, or a file that is not a
   // database, or a schema newer than this code).
@@ -97,9 +110,13 @@ class sqlite_store {
                        std::string payload);
   // Upsert. Several puts of one room in a batch are written as the last one.
   void put_room(room_row r);
-  // Moves every event of `room` in epoch `from` (payloads included) and its
-  // room row to epoch `to`: after an unclean stop, the history that survived
-  // goes on under an epoch no client holds.
+  void append_command(command_row c);
+  // Replaces the text of one command (erasure); no-op if absent.
+  void replace_command(std::string room, std::uint64_t epoch, std::uint64_t lsn,
+                       std::string command);
+  // Moves every event of `room` in epoch `from` (payloads included), its
+  // commands and its room row to epoch `to`: after an unclean stop, the
+  // history that survived goes on under an epoch no client holds.
   void move_epoch(std::string room, std::uint64_t from, std::uint64_t to);
   void put_meta(std::string key, std::string value);
   void erase_meta(std::string key);
@@ -122,6 +139,11 @@ class sqlite_store {
                                         std::string_view type);
   // Every event by one author, ordered by room, epoch, seq.
   std::vector<event_row> events_by_author(std::string_view author);
+  // Commands of one room and epoch with lsn > after_lsn, in log order.
+  std::vector<command_row> commands(std::string_view room, std::uint64_t epoch,
+                                    std::uint64_t after_lsn);
+  // Every command by one author, ordered by room, epoch, lsn.
+  std::vector<command_row> commands_by_author(std::string_view author);
   std::optional<std::string> meta(std::string_view key);
   // Every (key, value) whose key starts with `prefix`, ordered by key.
   std::vector<std::pair<std::string, std::string>> meta_prefix(std::string_view prefix);

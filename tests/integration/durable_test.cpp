@@ -138,6 +138,11 @@ TEST_CASE("a clean stop and restart keeps the epochs: resume replays exactly wha
   {
     server_process srv(durable_args(data));
     k = run_session(srv);
+    // The store's figures on /metrics.
+    auto const metrics = http_get(srv.port, "/metrics").body;
+    CHECK(metrics.find("# TYPE roundtable_store_bytes_written_total counter") != std::string::npos);
+    CHECK(metrics.find("\nroundtable_store_commits_total ") != std::string::npos);
+    CHECK(metrics.find("\nroundtable_store_commits_total 0\n") == std::string::npos);
     srv.proc->signal(SIGTERM);
     REQUIRE(srv.proc->wait() == 0);
   }

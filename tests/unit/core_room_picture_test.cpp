@@ -187,28 +187,6 @@ TEST_CASE("the picture is in the durable state (without who is seated) and the r
   CHECK(old.participants_total() == 1);
 }
 
-TEST_CASE("a message rewrites the durable state once a minute at most", "[room][picture][state]") {
-  struct counting : room_observer {
-    int states = 0;
-    void on_event(std::string const&, std::uint64_t, history_entry const&) override {}
-    void on_rewrite(std::string const&, std::uint64_t, history_entry const&) override {}
-    void on_state(std::string const&, std::uint64_t, std::uint64_t, std::string const&) override {
-      ++states;
-    }
-  } obs;
-  answering_room r(table_config{"t1", "Topic", "Grace", 0, true}, first_epoch, 100, &obs);
-  member ann{1, 0, participant{"ann", "Ann", role::participant, {}}};
-  member bob{2, 0, participant{"bob", "Bob", role::participant, {}}};
-  REQUIRE_FALSE(r.answer(r.join(ann, t0, {}, "lobby")));
-  REQUIRE_FALSE(r.answer(r.join(bob, t0, {}, "lobby")));
-  REQUIRE_FALSE(r.answer(r.say(ann, "first", t0 + 1)));  // ann spoke: a new speaker
-  obs.states = 0;
-  for (int i = 0; i < 10; ++i) REQUIRE_FALSE(r.answer(r.say(ann, "more", t0 + 2 + i)));
-  CHECK(obs.states == 0);
-  REQUIRE_FALSE(r.answer(r.say(ann, "next minute", t0 + minute)));
-  CHECK(obs.states == 1);
-}
-
 TEST_CASE("the join's origin travels in the log's text form", "[room][picture][log]") {
   participant ann{"ann", "Ann", role::participant, {}};
   room_command c{"n1", 7, "n1:1", ann, t0, cmd::join{{}, "t2"}};

@@ -1175,20 +1175,27 @@ TEST_CASE("erasure: names leave the history, votes and hands go, the id is refus
 TEST_CASE("with an observer that keeps events the state leaves out reports and broadcasts",
           "[room][state]") {
   struct keeper final : room_observer {
+    bool on_command(std::string const&, std::uint64_t, std::uint64_t, std::uint64_t,
+                    room_command const&) override {
+      return true;  // a snapshot after every command
+    }
     void on_event(std::string const&, std::uint64_t, history_entry const&) override {}
     void on_rewrite(std::string const&, std::uint64_t, history_entry const&) override {}
-    void on_state(std::string const&, std::uint64_t, std::uint64_t,
-                  std::string const& state) override {
-      largest = std::max(largest, state.size());
+    void on_snapshot(std::string const&, std::uint64_t, std::uint64_t, std::uint64_t,
+                     std::string const& snapshot) override {
+      ++snapshots;
+      held_text = held_text || snapshot.find("bbbb") != std::string::npos;
     }
     bool keeps_events() const noexcept override { return true; }
-    std::size_t largest = 0;
+    int snapshots = 0;
+    bool held_text = false;
   } store;
   test_room p(plenary_cfg(), epoch, 1000, &store);
   auto const chair = seat(1, person("chair", role::chair));
   REQUIRE_FALSE(p.join(chair, t0));
   for (int i = 0; i < 20; ++i) p.broadcast(chair.who, std::string(2000, 'b'), t0);
-  CHECK(store.largest < 2000);  // no state written held a broadcast
+  CHECK(store.snapshots > 0);
+  CHECK_FALSE(store.held_text);  // no snapshot written held a broadcast
   CHECK(p.state_json().find("bbbb") == std::string::npos);
   CHECK(p.broadcasts().size() == 20);
   // Brought back from the store's events instead.

@@ -14,10 +14,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
 
+using roundtable::store::command_row;
 using roundtable::store::event_row;
 using roundtable::store::room_row;
 using roundtable::store::sqlite_store;
@@ -384,4 +386,79 @@ TEST_CASE("move_epoch moves one room's events, payloads and row to a new epoch",
   REQUIRE(rooms.size() == 2);
   CHECK(rooms[0].epoch == 77);
   CHECK(rooms[1].epoch == 10);
+}
+
+TEST_CASE("commands: appended, read after an lsn, by author, replaced, moved with the epoch",
+          "[store][commands]") {
+  roundtable::test::temp_dir dir;
+  sqlite_store s(options_in(dir));
+  for (std::uint64_t lsn = 1; lsn <= 5; ++lsn)
+    s.append_command(command_row{"a", 10, lsn, lsn % 2 ? "ann" : "bob", "c" + std::to_string(lsn)});
+  s.append_command(command_row{"b", 10, 1, "ann", "other room"});
+  s.put_room(room_row{"a", 10, 4, "snapshot", 3});
+  s.replace_command("a", 10, 5, "blanked");
+  s.flush();
+  auto const after = s.commands("a", 10, 3);
+  REQUIRE(after.size() == 2);
+  CHECK(after[0].lsn == 4);
+  CHECK(after[0].author == "bob");
+  CHECK(after[1].command == "blanked");
+  CHECK(s.commands("a", 10, 0).size() == 5);
+  auto const by_ann = s.commands_by_author("ann");
+  REQUIRE(by_ann.size() == 4);  // a 1, 3, 5; b 1: by room, then lsn
+  CHECK(by_ann[0].room == "a");
+  CHECK(by_ann[3].room == "b");
+  CHECK(s.rooms().at(0).lsn == 3);
+  s.move_epoch("a", 10, 77);
+  s.flush();
+  CHECK(s.commands("a", 10, 0).empty());
+  CHECK(s.commands("a", 77, 0).size() == 5);
+  CHECK(s.commands("b", 10, 0).size() == 1);
+  CHECK(s.rooms().at(0).lsn == 3);
+}
+
+TEST_CASE("a schema-1 file is upgraded: its rows keep their states, lsn 0, commands added",
+          "[store][schema]") {
+  roundtable::test::temp_dir dir;
+  auto const o = options_in(dir);
+  std::filesystem::create_directories(dir.path() + "/data");
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(o.path.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db,
+                         "CREATE TABLE rooms(room TEXT PRIMARY KEY NOT NULL, epoch INTEGER NOT "
+                         "NULL, seq INTEGER NOT NULL, state TEXT NOT NULL);"
+                         "INSERT INTO rooms VALUES('t1', 5, 9, '{\"topic\":\"old\"}');"
+                         "PRAGMA user_version=1;",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  {
+    sqlite_store s(o);
+    auto const rooms = s.rooms();
+    REQUIRE(rooms.size() == 1);
+    CHECK(rooms[0].state == R"({"topic":"old"})");
+    CHECK(rooms[0].seq == 9);
+    CHECK(rooms[0].lsn == 0);
+    s.append_command(command_row{"t1", 5, 1, "ann", "c1"});
+    s.put_room(room_row{"t1", 5, 10, "new", 1});
+  }
+  sqlite_store again(o);  // schema 2 now: opens as it is
+  CHECK(again.commands("t1", 5, 0).size() == 1);
+  CHECK(again.rooms().at(0).lsn == 1);
+  CHECK(again.rooms().at(0).state == "new");
+}
+
+TEST_CASE("statistics count the bytes each commit wrote", "[store][commands]") {
+  roundtable::test::temp_dir dir;
+  sqlite_store s(options_in(dir));
+  s.append_command(command_row{"a", 1, 1, "ann", std::string(1000, 'x')});
+  s.flush();
+  auto const one = s.statistics().bytes;
+  CHECK(one >= 1000);
+  CHECK(one < 1100);
+  s.put_room(room_row{"a", 1, 1, std::string(5000, 'y'), 1});
+  s.flush();
+  CHECK(s.statistics().bytes - one >= 5000);
+  CHECK(s.statistics().commits == 2);
 }
