@@ -103,6 +103,9 @@ class client : public std::enable_shared_from_this<client> {
 
   // Closes with `code` (e.g. 1001 at shutdown); the transport flushes first.
   void close(unsigned short code, std::string_view reason);
+  // For a transport without keep-alive of its own: called on the worker
+  // every half idle timeout by its sweep (net.cpp).
+  virtual void keep_alive_tick() {}
 
  protected:
   // Transport hooks, called on the owning worker.
@@ -272,9 +275,10 @@ class client : public std::enable_shared_from_this<client> {
   bool was_seated_ = false;  // at a table before: a join now comes from the plenary
   // A hop (join, move, hello's re-seat) is in flight; a `join` read meanwhile
   // and the latest move wait for it, so that table_ follows the room's log.
+  // On the heap: rare, and an idle connection is kept small.
   bool hopping_ = false;
-  std::optional<std::pair<std::string, std::string>> waiting_join_;  // rid, table
-  std::optional<seat_order> waiting_move_;
+  std::unique_ptr<std::pair<std::string, std::string>> waiting_join_;  // rid, table
+  std::unique_ptr<seat_order> waiting_move_;
   bool recalled_after_hop_ = false;
 
   // Replies in read order while pipelined ops are in flight: nullopt until
