@@ -21,6 +21,7 @@
 #include "server/log.hpp"
 #include "server/node.hpp"
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -180,6 +181,24 @@ class serial_socket {
   std::unique_ptr<timer> wake_;
 };
 
+// Allocates exactly what is asked. Asio recycles operation memory per thread
+// for handlers with the default allocator: a new operation gets any cached
+// block big enough, e.g. the 520 bytes an HTTP read left behind, and an idle
+// connection's wait held one such block for as long as it was idle.
+template <class T>
+struct exact_size_allocator {
+  using value_type = T;
+  exact_size_allocator() noexcept = default;
+  template <class U>
+  exact_size_allocator(exact_size_allocator<U> const&) noexcept {}
+  T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
+  void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>().deallocate(p, n); }
+  template <class U>
+  bool operator==(exact_size_allocator<U> const&) const noexcept {
+    return true;
+  }
+};
+
 // What a closing connection needs, made when it starts closing: an open
 // connection holds none of it.
 struct closing_state {
@@ -253,12 +272,16 @@ class plain_ws_session final : public client {
     wait_readable();
   }
 
-  // Waits without a buffer: an idle connection holds none.
+  // Waits without a buffer: an idle connection holds none. The wait is what
+  // an idle connection keeps pending, so it is allocated at its own size
+  // (see exact_size_allocator).
   void wait_readable() {
     if (waiting_read_) return;
     waiting_read_ = true;
-    sock_.socket().async_wait(asio::socket_base::wait_read,
-                              [self = self()](beast::error_code ec) { self->on_readable(ec); });
+    sock_.socket().async_wait(
+        asio::socket_base::wait_read,
+        asio::bind_allocator(exact_size_allocator<void>(),
+                             [self = self()](beast::error_code ec) { self->on_readable(ec); }));
   }
 
   void on_readable(beast::error_code ec) {
