@@ -349,7 +349,7 @@ void client::seat(room_slot& s, std::function<void(outcome, std::string)> done) 
   std::string from = !table_.empty() ? table_
                      : was_seated_   ? std::string(table_picture::from_plenary)
                                      : std::string(table_picture::from_lobby);
-  node_.on_home(s, [self = shared_from_this(), m = self_member(), said = said_,
+  node_.on_home(s, [self = shared_from_this(), m = self_member(), said = said_or_none(),
                     from = std::move(from), done = std::move(done)](room& r) mutable {
     // Back on the client's worker with the outcome and the snapshot.
     auto finish = [self = std::move(self), done = std::move(done), id = r.id()](
