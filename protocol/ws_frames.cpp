@@ -224,6 +224,8 @@ void ws_frame_reader::fail(ws_result& r, std::uint16_t code, std::string_view re
   r.what = ws_event::fail;
   r.code = code;
   r.reason = reason;
+  r.view_ = {};  // a failure has no payload, whatever of it was read
+  r.owned_.reset();
 }
 
 std::size_t write_frame_header(std::array<unsigned char, 10>& out, std::uint8_t opcode,

@@ -92,6 +92,7 @@ void check_fails(std::string const& bytes, std::uint16_t code) {
   REQUIRE(got.size() == 1);
   CHECK(got[0].what == ws_event::fail);
   CHECK(got[0].code == code);
+  CHECK(got[0].payload.empty());  // whatever of the frame was read
 }
 
 }  // namespace
