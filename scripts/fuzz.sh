@@ -2,20 +2,21 @@
 # Builds the libFuzzer targets (the `fuzz` preset: clang++-14 with ASan and
 # UBSan) and runs each for a bounded time on a copy of its seed corpus, so the
 # corpora in the repository are never modified: fuzz_parse (the protocol
-# parser) and fuzz_http (Beast's HTTP request parser and the static-file
-# mapping). The time budget is shared: each target gets half.
+# parser), fuzz_ws_frames (the WebSocket frame reader) and fuzz_http (Beast's
+# HTTP request parser and the static-file mapping). The time budget is shared:
+# each target gets a third.
 # Usage: scripts/fuzz.sh [seconds]   (default 30, for both together)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
-half=$(( seconds / 2 > 0 ? seconds / 2 : 1 ))
+third=$(( seconds / 3 > 0 ? seconds / 3 : 1 ))
 
 # The parser library must carry coverage instrumentation too, not only the fuzz
 # target, or libFuzzer sees none of the parser's branches.
 cmake --preset fuzz \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
   >/dev/null
-cmake --build --preset fuzz --target fuzz_parse fuzz_http -- -j1
+cmake --build --preset fuzz --target fuzz_parse fuzz_ws_frames fuzz_http -- -j1
 
 # run_target NAME CORPUS_GLOB DICT MAX_LEN: one bounded run; inputs that fail
 # are kept in build/fuzz/crashes/.
@@ -29,7 +30,7 @@ run_target() {
   set +e
   "build/fuzz/tests/$name" "$work" \
     -dict="$dict" \
-    -max_total_time="$half" \
+    -max_total_time="$third" \
     -max_len="$max_len" \
     -timeout=10 \
     -rss_limit_mb=2048 \
@@ -54,5 +55,6 @@ run_target() {
 
 status=0
 run_target fuzz_parse 'tests/fuzz/corpus/*.json' tests/fuzz/parse_fuzz.dict 70000 || status=$?
+run_target fuzz_ws_frames 'tests/fuzz/ws_corpus/*.bin' tests/fuzz/ws_frames.dict 140000 || status=$?
 run_target fuzz_http 'tests/fuzz/http_corpus/*.txt' tests/fuzz/http_fuzz.dict 20000 || status=$?
 exit "$status"

@@ -53,7 +53,7 @@ part "the server's own TLS (wss, plain refused, SIGHUP reload)" scripts/tls-test
 part "web client (SDK and browser)" bash -c 'cd web-client && npm test'
 part "load scenarios smoke" loadtest/smoke.sh build/release
 if [ "${ROUNDTABLE_QUICK:-}" != 1 ]; then
-  part "fuzz the protocol and HTTP parsers (20 s)" scripts/fuzz.sh 20
+  part "fuzz the protocol, WebSocket frame and HTTP parsers (20 s)" scripts/fuzz.sh 20
   part "ASan+UBSan" build_and_ctest asan-ubsan
   part "TSan" build_and_ctest tsan
 fi

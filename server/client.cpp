@@ -326,7 +326,8 @@ bool client::do_join(std::string rid, std::string table, bool caught_up) {
     return true;
   }
   if (hopping_) {  // a move in flight: this join follows it
-    waiting_join_.emplace(std::move(rid), std::move(table));
+    waiting_join_ =
+        std::make_unique<std::pair<std::string, std::string>>(std::move(rid), std::move(table));
     return false;
   }
   seat(*s, [this, rid = std::move(rid)](outcome o, std::string snap) {
@@ -348,7 +349,7 @@ void client::seat(room_slot& s, std::function<void(outcome, std::string)> done) 
   std::string from = !table_.empty() ? table_
                      : was_seated_   ? std::string(table_picture::from_plenary)
                                      : std::string(table_picture::from_lobby);
-  node_.on_home(s, [self = shared_from_this(), m = self_member(), said = said_,
+  node_.on_home(s, [self = shared_from_this(), m = self_member(), said = said_or_none(),
                     from = std::move(from), done = std::move(done)](room& r) mutable {
     // Back on the client's worker with the outcome and the snapshot.
     auto finish = [self = std::move(self), done = std::move(done), id = r.id()](
@@ -393,7 +394,7 @@ void client::move_to(seat_order order) {
   auto* s = node_.find_room(order.table);
   if (!s) return;  // the plenary knew it, this node not yet: cannot happen once created
   if (hopping_) {
-    waiting_move_ = std::move(order);  // the latest order wins
+    waiting_move_ = std::make_unique<seat_order>(std::move(order));  // the latest order wins
     return;
   }
   seat(*s, [this, order = std::move(order)](outcome o, std::string snap) {

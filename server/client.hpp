@@ -103,6 +103,9 @@ class client : public std::enable_shared_from_this<client> {
 
   // Closes with `code` (e.g. 1001 at shutdown); the transport flushes first.
   void close(unsigned short code, std::string_view reason);
+  // For a transport without keep-alive of its own: called on the worker
+  // every half idle timeout by its sweep (net.cpp).
+  virtual void keep_alive_tick() {}
 
  protected:
   // Transport hooks, called on the owning worker.
@@ -264,18 +267,21 @@ class client : public std::enable_shared_from_this<client> {
   std::size_t replayed_bytes_ = 0;  // by this hello's plenary replay
   std::uint64_t serial_;
   participant who_;
-  profile said_;  // what the participant said of themselves at hello
+  // What the participant said of themselves at hello; none when nothing (on
+  // the heap, like the waits below: an idle connection is kept small).
+  std::unique_ptr<profile> said_;
+  profile said_or_none() const { return said_ ? *said_ : profile{}; }
   bool hello_done_ = false;
   bool closed_ = false;
   bool closing_ = false;
-  std::string table_;        // current table; empty: plenary only
   bool was_seated_ = false;  // at a table before: a join now comes from the plenary
   // A hop (join, move, hello's re-seat) is in flight; a `join` read meanwhile
   // and the latest move wait for it, so that table_ follows the room's log.
   bool hopping_ = false;
-  std::optional<std::pair<std::string, std::string>> waiting_join_;  // rid, table
-  std::optional<seat_order> waiting_move_;
   bool recalled_after_hop_ = false;
+  std::string table_;  // current table; empty: plenary only
+  std::unique_ptr<std::pair<std::string, std::string>> waiting_join_;  // rid, table
+  std::unique_ptr<seat_order> waiting_move_;
 
   // Replies in read order while pipelined ops are in flight: nullopt until
   // answered. The first one's number (counting every reply queued here) is
@@ -283,10 +289,10 @@ class client : public std::enable_shared_from_this<client> {
   std::vector<std::optional<std::string>> replies_;
   std::uint64_t replies_base_ = 0;
   bool read_paused_ = false;  // at max_pipelined: resume once one is sent
+  bool dirty_ = false;        // in worker_.dirty
   // An op read while pipelined ones were in flight that must wait for them.
   std::unique_ptr<protocol::command> parked_;
 
-  bool dirty_ = false;  // in worker_.dirty
   // Objects joined by '\n'. A buffer is borrowed from the worker's spares
   // when the first object is queued and given back once written, so an idle
   // connection holds none and a busy one allocates none per write.

@@ -61,7 +61,10 @@ bool client::on_op(std::string rid, protocol::hello& h, std::int64_t) {
     return refuse(rid, error_code::bad_request,
                   "hello: 'stakeholder' must be one of the event's (" + names + ")");
   }
-  said_ = profile{h.stakeholder, h.expertise};
+  said_.reset();
+  if (!h.stakeholder.empty() || !h.expertise.empty()) {
+    said_ = std::make_unique<profile>(profile{h.stakeholder, h.expertise});
+  }
   hello_done_ = true;
   node_.on_home(node_.plenary(), [self = shared_from_this(),
                                   st = hello_state{std::move(rid), std::move(h), {}, {}, {}},
@@ -129,7 +132,7 @@ void client::hello_resume_table(room_slot& slot, protocol::resume_point rp, hell
   table_ = rp.room;  // provisional: on_closed must leave it too
   hopping_ = true;
   node_.on_home(slot, [self = shared_from_this(), st = std::move(st), rp, m = self_member(),
-                       said = said_](room& t) mutable {
+                       said = said_or_none()](room& t) mutable {
     // Replay and snapshot once our `joined` is applied, at its seq.
     auto done = [&t, self = std::move(self), st = std::move(st), rp](outcome o) mutable {
       std::vector<buffer> replay;
@@ -174,8 +177,8 @@ void client::finish_hello(hello_state st) {
       .field("id", who_.id)
       .field("name", who_.name)
       .field("role", auth::to_string(who_.who));
-  if (!said_.stakeholder.empty()) w.field("stakeholder", said_.stakeholder);
-  if (!said_.expertise.empty()) w.field("expertise", said_.expertise);
+  if (said_ && !said_->stakeholder.empty()) w.field("stakeholder", said_->stakeholder);
+  if (said_ && !said_->expertise.empty()) w.field("expertise", said_->expertise);
   w.key("table");
   if (table_.empty())
     w.null();

@@ -1,20 +1,27 @@
 // Beast transport: listener, HTTP session (static files, API, upgrade) and the
-// WebSocket session, which is the `client` with its socket; each over plain TCP
-// or, with --tls-cert, over TLS on the same port. Kept to this one file: each
+// WebSocket sessions, each the `client` with its socket; over plain TCP or,
+// with --tls-cert, over TLS on the same port. Kept to this one file: each
 // Beast websocket translation unit costs ~30 s and ~0.9 GB to build.
 //
-// Over plain TCP, Beast does the handshake, the reading and the control frames,
-// and the session writes its data frames itself, straight on the socket: a
-// header of its own before the send queue's one buffer, sent at the end of the
-// loop turn with one non-blocking send (Beast's write operation per message
-// cost more than the frame). Over TLS, Beast writes everything.
+// Over plain TCP, Beast does the HTTP upgrade only. Then the session owns the
+// socket: it reads frames with protocol::ws_frame_reader, answers pings and
+// closes, and writes its data frames with headers of its own, each at the end
+// of the loop turn with one non-blocking send (Beast's write operation per
+// message cost more than the frame). An idle connection then holds no buffer
+// and no timer: it waits for readability without a buffer (bytes are read
+// into one buffer per thread), and one sweep per worker does the keep-alive
+// pings and the idle timeout for all of its connections. Beast's websocket
+// stream held 2.5 KB per connection for the same. Over TLS, Beast's stream
+// does everything.
 #include "server/net.hpp"
 
+#include "protocol/ws_frames.hpp"
 #include "server/client.hpp"
 #include "server/http_routes.hpp"
 #include "server/log.hpp"
 #include "server/node.hpp"
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -24,10 +31,13 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace roundtable {
 
@@ -72,7 +82,7 @@ std::string client_address(http::request<http::string_body> const& req, std::str
 
 // The WebSocket's socket names its io_context's executor type: the type-erased
 // any_io_executor of beast::tcp_stream was copied on every operation of the
-// write path. Timeouts are the websocket stream's own (handshake, idle).
+// write path.
 using ws_socket = asio::basic_stream_socket<tcp, asio::io_context::executor_type>;
 
 // The upgraded connection's descriptor, moved onto a ws_socket of worker `w`.
@@ -87,62 +97,34 @@ ws_socket adopt(worker& w, beast::tcp_stream&& stream) {
   return to;
 }
 
-// Writes the header of an unmasked (a server's), final text frame of `size`
-// payload bytes into `out`; returns its length.
-std::size_t text_frame_header(std::array<unsigned char, 10>& out, std::size_t size) {
-  out[0] = 0x81;  // FIN, text
-  if (size < 126) {
-    out[1] = static_cast<unsigned char>(size);
-    return 2;
-  }
-  int const bytes = size <= 0xffff ? 2 : 8;
-  out[1] = bytes == 2 ? 126 : 127;
-  for (int i = 0; i < bytes; ++i) {
-    out[2 + i] = static_cast<unsigned char>(size >> (8 * (bytes - 1 - i)));
-  }
-  return 2 + static_cast<std::size_t>(bytes);
+// Where a worker thread's plain WebSocket sessions read their bytes: one
+// buffer per thread, not per connection (what is left of a read while the
+// session may not read on is kept by that session).
+std::array<char, 64 * 1024>& read_buffer() {
+  thread_local std::array<char, 64 * 1024> buffer;
+  return buffer;
 }
 
-// The plain WebSocket's next layer: its socket, on which one write goes at a
-// time and each goes whole. Beast writes the handshake response and its
-// control frames (pong and close from its read, pings from its idle timer)
-// through async_write_some; the session writes its data frames through
-// write(). A write that went out in part and left the rest for later would
-// otherwise let the other writer's bytes land inside its frame. A write asked
-// for while another is under way waits on a timer (made on first need) that
-// the end of that write cancels: the waiting handler sits in Asio's queue,
-// never in this object, so none keeps a session alive past the io_context.
+// A plain WebSocket's socket, on which one write goes at a time and each goes
+// whole: data frames, pongs, pings and the close frame may be asked for
+// while another is under way, and a write that went out in part must not let
+// another's bytes land inside its frame. A write asked for while another is
+// under way waits on a timer (made on first need) that the end of that write
+// cancels: the waiting handler sits in Asio's queue, never in this object, so
+// none keeps a session alive past the io_context.
 class serial_socket {
  public:
-  using executor_type = ws_socket::executor_type;
-
   explicit serial_socket(ws_socket s) : sock_(std::move(s)) {
     beast::error_code ec;
-    sock_.non_blocking(true, ec);  // write()'s send returns would_block (async ops ignore it)
+    sock_.non_blocking(true, ec);  // send and read_some return would_block
   }
 
-  executor_type get_executor() noexcept { return sock_.get_executor(); }
-  ws_socket& next_layer() noexcept { return sock_; }
-  ws_socket const& next_layer() const noexcept { return sock_; }
+  ws_socket& socket() noexcept { return sock_; }
 
-  template <class Buffers, class Token>
-  auto async_read_some(Buffers const& b, Token&& token) {
-    return sock_.async_read_some(b, std::forward<Token>(token));
-  }
-
-  // Beast's writes: they complete when all their bytes are out, after the
-  // writes asked for before them.
-  template <class Buffers, class Token>
-  auto async_write_some(Buffers const& b, Token&& token) {
-    return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
-        [this](auto handler, Buffers const& buffers) { write_whole(buffers, std::move(handler)); },
-        token, b);
-  }
-
-  // A data frame: when no write is under way or waiting, sent at once, and
-  // true if the socket took all of it (`done` is not called). Otherwise what
-  // is left goes out whole after the writes before it and `done(ec, n)` runs
-  // then. `b` must stay valid until then.
+  // When no write is under way or waiting, sent at once, and true if the
+  // socket took all of it (`done` is not called). Otherwise what is left goes
+  // out whole after the writes before it and `done(ec, n)` runs then. `b`
+  // must stay valid until then.
   template <class Handler>
   bool write(std::array<asio::const_buffer, 2> b, Handler&& done) {
     if (!busy_ && waiting_ == 0) {
@@ -159,9 +141,9 @@ class serial_socket {
   }
 
  private:
-  using timer =
-      asio::basic_waitable_timer<std::chrono::steady_clock,
-                                 asio::wait_traits<std::chrono::steady_clock>, executor_type>;
+  using timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                           asio::wait_traits<std::chrono::steady_clock>,
+                                           ws_socket::executor_type>;
 
   template <class Buffers, class Handler>
   void write_whole(Buffers const& b, Handler&& handler) {
@@ -199,23 +181,263 @@ class serial_socket {
   std::unique_ptr<timer> wake_;
 };
 
-// Beast's teardown (after the close frames) is the socket's: every write
-// before the close frame is out by then.
-template <class Handler>
-void async_teardown(beast::role_type role, serial_socket& s, Handler&& handler) {
-  websocket::async_teardown(role, s.next_layer(), std::forward<Handler>(handler));
-}
+// Allocates exactly what is asked. Asio recycles operation memory per thread
+// for handlers with the default allocator: a new operation gets any cached
+// block big enough, e.g. the 520 bytes an HTTP read left behind, and an idle
+// connection's wait held one such block for as long as it was idle.
+template <class T>
+struct exact_size_allocator {
+  using value_type = T;
+  exact_size_allocator() noexcept = default;
+  template <class U>
+  exact_size_allocator(exact_size_allocator<U> const&) noexcept {}
+  T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
+  void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>().deallocate(p, n); }
+  template <class U>
+  bool operator==(exact_size_allocator<U> const&) const noexcept {
+    return true;
+  }
+};
 
-// `Next` is the layer under the WebSocket: a serial_socket, on which the
-// session writes its data frames itself, or a tls_stream (whose TLS state
-// cannot move to another socket type), on which Beast writes them. `keep`
-// holds what the layer needs alive (the TLS context it was made with).
-template <class Next>
-class ws_session final : public client {
-  static constexpr bool raw_writes = std::is_same_v<Next, serial_socket>;
+// What a closing connection needs, made when it starts closing: an open
+// connection holds none of it.
+struct closing_state {
+  closing_state(ws_socket::executor_type ex, std::uint16_t c, std::string_view r)
+      : code(c), reason(r), cut_off(ex, std::chrono::seconds(5)) {}
+  std::uint16_t code;
+  std::string reason;
+  // A peer that reads nothing never lets the close frame out: cut it off.
+  asio::basic_waitable_timer<std::chrono::steady_clock,
+                             asio::wait_traits<std::chrono::steady_clock>, ws_socket::executor_type>
+      cut_off;
+};
 
+// A ws:// connection. Beast's websocket stream does the upgrade (its checks of
+// the request and its 101 response) and is dropped once that is done; from
+// then on the session reads and writes the socket itself.
+class plain_ws_session final : public client {
  public:
-  ws_session(node& n, worker& w, std::string address, Next&& next, std::shared_ptr<void> keep)
+  plain_ws_session(node& n, worker& w, std::string address, ws_socket s)
+      : client(n, w, std::move(address)),
+        handshake_(std::make_unique<websocket::stream<ws_socket>>(std::move(s))),
+        sock_(ws_socket(w.ioc.get_executor())) {}
+
+  void run(http::request<http::string_body> req) {
+    auto& ws = *handshake_;
+    ws.set_option(websocket::stream_base::timeout{node_.opts().handshake_timeout,
+                                                  websocket::stream_base::none(), false});
+    ws.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "roundtable"); }));
+    ws.async_accept(req, [self = self()](beast::error_code ec) { self->on_accept(ec); });
+  }
+
+  // The keep-alive Beast's timeout::suggested gave (see listener::impl's
+  // sweep, every half idle timeout): a connection silent for half the idle
+  // timeout gets a ping; silent for the next half too, it is closed. Only
+  // while waiting for the peer: one whose reading waits on its own ops is not
+  // idle.
+  void keep_alive_tick() override {
+    if (!waiting_read_ || closing()) {
+      quiet_ticks_ = 0;
+      return;
+    }
+    ++quiet_ticks_;
+    if (quiet_ticks_ == 2) send_control(protocol::control_frame(protocol::ws_opcode::ping, {}));
+    if (quiet_ticks_ >= 3) finish();
+  }
+
+ private:
+  std::shared_ptr<plain_ws_session> self() {
+    return std::static_pointer_cast<plain_ws_session>(shared_from_this());
+  }
+
+  void on_accept(beast::error_code ec) {
+    if (ec) {
+      fail(ec, "accept");
+      return finish();
+    }
+    sock_ = serial_socket(std::move(handshake_->next_layer()));
+    handshake_.reset();
+    if (closing_state_) return do_close();  // the server began shutting down meanwhile
+    do_read();
+  }
+
+  // Reads on: first what was read while the session could not take it.
+  void do_read() {
+    if (closing() || waiting_read_) return;
+    if (unread_) {
+      auto const held = std::move(unread_);
+      if (!consume(held->data(), held->size())) return;
+    }
+    wait_readable();
+  }
+
+  // Waits without a buffer: an idle connection holds none. The wait is what
+  // an idle connection keeps pending, so it is allocated at its own size
+  // (see exact_size_allocator).
+  void wait_readable() {
+    if (waiting_read_) return;
+    waiting_read_ = true;
+    sock_.socket().async_wait(
+        asio::socket_base::wait_read,
+        asio::bind_allocator(exact_size_allocator<void>(),
+                             [self = self()](beast::error_code ec) { self->on_readable(ec); }));
+  }
+
+  void on_readable(beast::error_code ec) {
+    waiting_read_ = false;
+    auto& buffer = read_buffer();
+    while (!ec) {
+      auto const n = sock_.socket().read_some(asio::buffer(buffer), ec);
+      if (ec == asio::error::would_block) return wait_readable();
+      if (ec) break;
+      quiet_ticks_ = 0;
+      // Once closing, bytes are read only to find the end of the stream.
+      if (!closing() && !consume(buffer.data(), n) && !closing()) return;  // resume_read() goes on
+      if (waiting_read_ || n < buffer.size()) return wait_readable();
+    }
+    fail(ec, "read");
+    finish();
+  }
+
+  void resume_read() override { do_read(); }
+
+  // Reads the frames in `data`; false when reading must stop: closing, or a
+  // message's op must complete first (the rest waits in unread_).
+  bool consume(char* data, std::size_t size) {
+    std::size_t at = 0;
+    while (at < size) {
+      auto const r = reader_.feed(data + at, size - at);
+      at += r.used;
+      if (r.what == protocol::ws_event::more || on_frame(r)) continue;
+      if (at < size && !closing()) unread_ = std::make_unique<std::string>(data + at, size - at);
+      return false;
+    }
+    return true;
+  }
+
+  // One message or control frame; false when reading must stop.
+  bool on_frame(protocol::ws_result const& r) {
+    using protocol::ws_event;
+    auto const payload = r.payload();
+    switch (r.what) {
+      case ws_event::text:
+        if (!on_message(payload)) return false;
+        flush_now();  // the reply leaves before the next frame is read
+        return !closing();
+      case ws_event::ping:
+        send_control(protocol::control_frame(protocol::ws_opcode::pong, payload));
+        return true;
+      case ws_event::close:
+        // 5.5.1: answered with the same code and reason (1000 for none), and
+        // no more data frames: what is queued is dropped.
+        peer_closed_ = true;
+        close(r.code == 1005 ? protocol::close_code::normal : r.code,
+              payload.size() >= 2 ? payload.substr(2) : payload);
+        return false;
+      case ws_event::fail:
+        close(r.code, r.reason);
+        return false;
+      default:
+        return true;  // a pong
+    }
+  }
+
+  // One message per write: everything queued since the last one, joined by
+  // '\n', in one contiguous buffer, after a frame header of our own.
+  void start_write() override {
+    if (writing_ || close_sent_ || handshake_ || queue_empty()) return;
+    take_queue(inflight_);
+    writing_ = true;
+    auto const head =
+        protocol::write_frame_header(header_, protocol::ws_opcode::text, inflight_.size());
+    std::array<asio::const_buffer, 2> const frame{asio::const_buffer(header_.data(), head),
+                                                  asio::buffer(inflight_)};
+    auto done = [self = self()](beast::error_code ec, std::size_t) { self->on_write(ec); };
+    if (sock_.write(frame, std::move(done))) on_write({});
+  }
+
+  void on_write(beast::error_code ec) {
+    writing_ = false;
+    auto const bytes = inflight_.size();
+    written(inflight_);
+    if (ec) {
+      fail(ec, "write");
+      return finish();
+    }
+    worker_.counters.frames_out.fetch_add(1, std::memory_order_relaxed);
+    worker_.counters.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+    if (!closing_state_) return write_later();
+    if (queue_empty() || peer_closed_) return do_close();
+    start_write();
+  }
+
+  // A pong or a keep-alive ping (or, `is_close`, the close frame), after the
+  // writes asked for before it; its bytes live as long as its write.
+  void send_control(std::string frame, bool is_close = false) {
+    auto bytes = std::make_unique<std::string>(std::move(frame));
+    std::array<asio::const_buffer, 2> const b{asio::buffer(*bytes), asio::const_buffer()};
+    auto done = [self = self(), bytes = std::move(bytes), is_close](beast::error_code ec,
+                                                                    std::size_t) {
+      if (is_close) self->after_close_sent(ec);
+    };
+    if (sock_.write(b, std::move(done)) && is_close) after_close_sent({});
+  }
+
+  void close_transport(unsigned short code, std::string_view reason) override {
+    closing_state_ = std::make_unique<closing_state>(worker_.ioc.get_executor(), code, reason);
+    closing_state_->cut_off.async_wait([self = self()](beast::error_code ec) {
+      if (!ec) self->finish();
+    });
+    if (!writing_ && !handshake_) do_close();
+  }
+
+  void do_close() {
+    if (close_sent_) return;
+    close_sent_ = true;
+    send_control(protocol::close_frame(closing_state_->code, closing_state_->reason), true);
+  }
+
+  // Our close frame is out: the peer answers with its own and ends the
+  // stream (7.1.1: the server ends TCP first, here its sending half). What
+  // comes meanwhile is read and dropped; the cut-off bounds the wait.
+  void after_close_sent(beast::error_code ec) {
+    if (ec) return finish();
+    sock_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    wait_readable();
+  }
+
+  // The end, whatever the cause: the socket closes (pending operations end
+  // with operation_aborted) and the client leaves its rooms.
+  void finish() {
+    if (closing_state_) closing_state_->cut_off.cancel();
+    beast::error_code ec;
+    if (handshake_) handshake_->next_layer().close(ec);
+    sock_.socket().close(ec);
+    on_closed();
+  }
+
+  std::unique_ptr<websocket::stream<ws_socket>> handshake_;  // until the upgrade is done
+  serial_socket sock_;
+  protocol::ws_frame_reader reader_;
+  std::unique_ptr<std::string> unread_;     // read while the session could not take it
+  std::string inflight_;                    // the message being written
+  std::array<unsigned char, 10> header_{};  // its frame header
+  std::unique_ptr<closing_state> closing_state_;
+  bool writing_ = false;
+  bool waiting_read_ = false;  // for the socket to be readable
+  bool close_sent_ = false;
+  bool peer_closed_ = false;      // its close came: nothing but ours goes out
+  std::uint8_t quiet_ticks_ = 0;  // keep-alive sweeps since bytes last came
+};
+// A wss:// connection: Beast's websocket stream over TLS (whose state cannot
+// move to another socket type) does the handshake, reading, control frames
+// and writing, with its own timeouts. `keep` holds the TLS context the
+// stream was made with.
+class tls_ws_session final : public client {
+ public:
+  tls_ws_session(node& n, worker& w, std::string address, tls_stream&& next,
+                 std::shared_ptr<void> keep)
       : client(n, w, std::move(address)), ws_(std::move(next)), keep_(std::move(keep)) {}
 
   void run(http::request<http::string_body> req) {
@@ -232,8 +454,8 @@ class ws_session final : public client {
   }
 
  private:
-  std::shared_ptr<ws_session> self() {
-    return std::static_pointer_cast<ws_session>(shared_from_this());
+  std::shared_ptr<tls_ws_session> self() {
+    return std::static_pointer_cast<tls_ws_session>(shared_from_this());
   }
 
   void on_accept(beast::error_code ec) {
@@ -263,15 +485,10 @@ class ws_session final : public client {
         [self = self()](beast::error_code e, std::size_t n) { self->on_first_byte(e, n); });
   }
 
-  // What the kernel holds for this connection (over TLS, encrypted bytes).
+  // What the kernel holds for this connection (encrypted bytes).
   std::size_t socket_bytes() {
     beast::error_code ec;
-    auto& lowest = beast::get_lowest_layer(ws_);
-    if constexpr (raw_writes) {
-      return lowest.available(ec);
-    } else {
-      return lowest.socket().available(ec);
-    }
+    return beast::get_lowest_layer(ws_).socket().available(ec);
   }
 
   void on_first_byte(beast::error_code ec, std::size_t n) {
@@ -310,23 +527,14 @@ class ws_session final : public client {
   void resume_read() override { do_read(); }
 
   // One message per write: everything queued since the last one, joined by
-  // '\n', in one contiguous buffer. Once Beast has begun closing (it answers
-  // a peer's close frame itself) no data frame may follow its close frame.
+  // '\n', in one contiguous buffer.
   void start_write() override {
     if (writing_ || close_sent_ || queue_empty()) return;
-    if (raw_writes && !ws_.is_open()) return;
     take_queue(inflight_);
     writing_ = true;
-    auto done = [self = self()](beast::error_code ec, std::size_t) { self->on_write(ec); };
-    if constexpr (raw_writes) {
-      std::array<asio::const_buffer, 2> const frame{
-          asio::const_buffer(header_.data(), text_frame_header(header_, inflight_.size())),
-          asio::buffer(inflight_)};
-      if (ws_.next_layer().write(frame, std::move(done))) on_write({});
-    } else {
-      ws_.text(true);
-      ws_.async_write(asio::buffer(inflight_), std::move(done));
-    }
+    ws_.text(true);
+    ws_.async_write(asio::buffer(inflight_),
+                    [self = self()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
@@ -376,19 +584,18 @@ class ws_session final : public client {
     });
   }
 
-  websocket::stream<Next> ws_;
+  websocket::stream<tls_stream> ws_;
   std::shared_ptr<void> keep_;
   beast::flat_buffer buffer_;
   char first_byte_ = 0;
-  std::string inflight_;                    // the message being written
-  std::array<unsigned char, 10> header_{};  // its frame header, when raw_writes
+  std::string inflight_;  // the message being written
   bool writing_ = false;
   bool close_sent_ = false;
   unsigned short close_code_ = 0;
   std::string close_reason_;
   std::optional<asio::basic_waitable_timer<std::chrono::steady_clock,
                                            asio::wait_traits<std::chrono::steady_clock>,
-                                           typename Next::executor_type>>
+                                           tls_stream::executor_type>>
       close_timer_;
 };
 
@@ -500,13 +707,11 @@ class http_session : public std::enable_shared_from_this<http_session<Stream>> {
     // The WebSocket keeps its own timeouts (handshake, idle) from here on.
     beast::get_lowest_layer(stream_).expires_never();
     if constexpr (is_tls) {
-      std::make_shared<ws_session<tls_stream>>(node_, worker_, std::move(client),
-                                               std::move(stream_), tls_)
+      std::make_shared<tls_ws_session>(node_, worker_, std::move(client), std::move(stream_), tls_)
           ->run(std::move(req));
     } else {
-      std::make_shared<ws_session<serial_socket>>(node_, worker_, std::move(client),
-                                                  serial_socket(adopt(worker_, std::move(stream_))),
-                                                  nullptr)
+      std::make_shared<plain_ws_session>(node_, worker_, std::move(client),
+                                         adopt(worker_, std::move(stream_)))
           ->run(std::move(req));
     }
   }
@@ -572,7 +777,26 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
       : node_(n),
         acceptor_(n.worker_at(0).ioc),
         retry_(n.worker_at(0).ioc),
-        pending_(std::make_shared<address_cap>(n.opts().max_connections_per_ip)) {}
+        pending_(std::make_shared<address_cap>(n.opts().max_connections_per_ip)) {
+    for (std::uint32_t i = 0; i < n.worker_count(); ++i) {
+      sweeps_.push_back(std::make_unique<asio::steady_timer>(n.worker_at(i).ioc));
+    }
+  }
+
+  // The keep-alive of every plain WebSocket on worker `i`: one timer per
+  // worker, every half idle timeout, instead of one per connection.
+  void sweep(std::uint32_t i) {
+    auto const half = std::chrono::milliseconds(node_.opts().idle_timeout) / 2;
+    sweeps_[i]->expires_after(half);
+    sweeps_[i]->async_wait([self = shared_from_this(), i](beast::error_code ec) {
+      if (ec) return;
+      auto& w = self->node_.worker_at(i);
+      // Copy: a connection timed out leaves the set.
+      std::vector<client*> const all(w.clients.begin(), w.clients.end());
+      for (auto* c : all) c->keep_alive_tick();
+      self->sweep(i);
+    });
+  }
 
   void do_accept() {
     auto& w = node_.next_worker();
@@ -633,6 +857,7 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
   tcp::acceptor acceptor_;
   asio::steady_timer retry_;
   std::shared_ptr<address_cap> pending_;
+  std::vector<std::unique_ptr<asio::steady_timer>> sweeps_;  // one per worker, on it
   std::mutex tls_mutex_;
   std::shared_ptr<ssl::context> tls_;
   bool failing_ = false;  // worker 0's thread only
@@ -654,6 +879,9 @@ listener::listener(node& n) : impl_(std::make_shared<impl>(n)) {
   a.bind(ep);
   a.listen(asio::socket_base::max_listen_connections);
   asio::post(n.worker_at(0).ioc, [i = impl_] { i->do_accept(); });
+  for (std::uint32_t w = 0; w < n.worker_count(); ++w) {
+    asio::post(n.worker_at(w).ioc, [i = impl_, w] { i->sweep(w); });
+  }
 }
 
 listener::~listener() = default;

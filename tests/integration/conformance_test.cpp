@@ -232,6 +232,37 @@ TEST_CASE("conformance 2: ping and pong", "[conformance]") {
   }
 }
 
+TEST_CASE("conformance 2: keep-alive pings and the idle timeout", "[conformance]") {
+  // With --idle-timeout 2, a connection silent for half of it gets a ping (5.5.2);
+  // one that answers with pongs stays, one silent for the other half too is cut off.
+  server_process srv({"--ephemeral", "--rate-limit", "0", "--idle-timeout", "2"});
+
+  SECTION("a client that answers the pings stays connected") {
+    auto c = open_hello(srv.port);
+    for (int i = 0; i < 3; ++i) {
+      INFO("ping " << i);
+      auto f = c->read_frame(10000ms);
+      REQUIRE(f);
+      check_server_frame(*f);
+      CHECK(f->opcode == ws_op::ping);
+      c->send(control_frame(ws_op::pong, f->payload));
+    }
+    c->send_text(ping_op(41));
+    auto r = reply_to(*c, 41);
+    REQUIRE(r);
+    CHECK(r->boolean("ok"));
+  }
+
+  SECTION("a silent client gets a ping, then the stream ends") {
+    auto c = open_hello(srv.port);
+    auto f = c->read_frame(10000ms);
+    REQUIRE(f);
+    CHECK(f->opcode == ws_op::ping);
+    auto const r = c->wait_close(10000ms, false);
+    CHECK(r.eof);
+  }
+}
+
 TEST_CASE("conformance 3: reserved bits", "[conformance]") {
   // RFC 6455 5.2: RSV1-3 MUST be 0 unless an extension defining them was negotiated
   // (none is: the server offers no permessage-deflate); otherwise _Fail_ the connection.
