@@ -788,8 +788,12 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
   void sweep(std::uint32_t i) {
     auto const half = std::chrono::milliseconds(node_.opts().idle_timeout) / 2;
     sweeps_[i]->expires_after(half);
-    sweeps_[i]->async_wait([self = shared_from_this(), i](beast::error_code ec) {
-      if (ec) return;
+    // Weak: a sweep waits for good, so a strong reference would keep the
+    // listener (and its timers) until the workers' io_contexts destroy the
+    // waiting handler, and the timers would then die with their context.
+    sweeps_[i]->async_wait([weak = weak_from_this(), i](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
       auto& w = self->node_.worker_at(i);
       // Copy: a connection timed out leaves the set.
       std::vector<client*> const all(w.clients.begin(), w.clients.end());
