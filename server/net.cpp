@@ -237,12 +237,13 @@ class plain_ws_session final : public client {
   // while waiting for the peer: one whose reading waits on its own ops is not
   // idle.
   void keep_alive_tick() override {
-    if (!waiting_read_ || closing()) {
+    if ((!waiting_read_ && !pong_pending_) || closing()) {
       quiet_ticks_ = 0;
       return;
     }
     ++quiet_ticks_;
-    if (quiet_ticks_ == 2) send_control(protocol::control_frame(protocol::ws_opcode::ping, {}));
+    if (quiet_ticks_ == 2)
+      send_control(protocol::control_frame(protocol::ws_opcode::ping, {}), control::ping);
     if (quiet_ticks_ >= 3) finish();
   }
 
@@ -264,7 +265,7 @@ class plain_ws_session final : public client {
 
   // Reads on: first what was read while the session could not take it.
   void do_read() {
-    if (closing() || waiting_read_) return;
+    if (closing() || waiting_read_ || pong_pending_) return;
     if (unread_) {
       auto const held = std::move(unread_);
       if (!consume(held->data(), held->size())) return;
@@ -326,8 +327,13 @@ class plain_ws_session final : public client {
         flush_now();  // the reply leaves before the next frame is read
         return !closing();
       case ws_event::ping:
-        send_control(protocol::control_frame(protocol::ws_opcode::pong, payload));
-        return true;
+        // As with Beast's stream, reading waits while a pong is not out: a
+        // peer that pings and never reads cannot pile pongs up here.
+        if (send_control(protocol::control_frame(protocol::ws_opcode::pong, payload),
+                         control::pong))
+          return true;
+        pong_pending_ = true;
+        return false;
       case ws_event::close:
         // 5.5.1: answered with the same code and reason (1000 for none), and
         // no more data frames: what is queued is dropped.
@@ -372,16 +378,33 @@ class plain_ws_session final : public client {
     start_write();
   }
 
-  // A pong or a keep-alive ping (or, `is_close`, the close frame), after the
-  // writes asked for before it; its bytes live as long as its write.
-  void send_control(std::string frame, bool is_close = false) {
+  // What a control frame is for: a keep-alive ping, a pong (reading waits
+  // until it is out) or the close frame.
+  enum class control : std::uint8_t { ping, pong, close };
+
+  // A control frame, after the writes asked for before it; its bytes live as
+  // long as its write. True when the socket took it at once.
+  bool send_control(std::string frame, control kind) {
     auto bytes = std::make_unique<std::string>(std::move(frame));
     std::array<asio::const_buffer, 2> const b{asio::buffer(*bytes), asio::const_buffer()};
-    auto done = [self = self(), bytes = std::move(bytes), is_close](beast::error_code ec,
-                                                                    std::size_t) {
-      if (is_close) self->after_close_sent(ec);
+    auto done = [self = self(), bytes = std::move(bytes), kind](beast::error_code ec, std::size_t) {
+      self->control_sent(kind, ec);
     };
-    if (sock_.write(b, std::move(done)) && is_close) after_close_sent({});
+    if (!sock_.write(b, std::move(done))) return false;
+    if (kind == control::close) after_close_sent({});
+    return true;
+  }
+
+  // A control frame that waited went out (or failed).
+  void control_sent(control kind, beast::error_code ec) {
+    if (kind == control::close) return after_close_sent(ec);
+    if (kind != control::pong) return;
+    pong_pending_ = false;
+    if (ec) {
+      fail(ec, "write");
+      return finish();
+    }
+    do_read();
   }
 
   void close_transport(unsigned short code, std::string_view reason) override {
@@ -395,7 +418,8 @@ class plain_ws_session final : public client {
   void do_close() {
     if (close_sent_) return;
     close_sent_ = true;
-    send_control(protocol::close_frame(closing_state_->code, closing_state_->reason), true);
+    send_control(protocol::close_frame(closing_state_->code, closing_state_->reason),
+                 control::close);
   }
 
   // Our close frame is out: the peer answers with its own and ends the
@@ -428,6 +452,7 @@ class plain_ws_session final : public client {
   bool waiting_read_ = false;  // for the socket to be readable
   bool close_sent_ = false;
   bool peer_closed_ = false;      // its close came: nothing but ours goes out
+  bool pong_pending_ = false;     // reading waits for it
   std::uint8_t quiet_ticks_ = 0;  // keep-alive sweeps since bytes last came
 };
 // A wss:// connection: Beast's websocket stream over TLS (whose state cannot

@@ -11,6 +11,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <thread>
+
 using namespace roundtable::test;
 using namespace std::chrono_literals;
 
@@ -24,8 +30,8 @@ void check_server_frame(frame const& f) {
   CHECK_FALSE((f.rsv1 || f.rsv2 || f.rsv3));
 }
 
-std::unique_ptr<raw_ws> open_ws(int port) {
-  auto c = std::make_unique<raw_ws>(port);
+std::unique_ptr<raw_ws> open_ws(int port, int rcvbuf = 0) {
+  auto c = std::make_unique<raw_ws>(port, rcvbuf);
   auto const res = c->handshake();
   REQUIRE(res.status == 101);
   return c;
@@ -45,8 +51,9 @@ std::optional<message> reply_to(raw_ws& c, int rid, std::chrono::milliseconds ti
   return std::nullopt;
 }
 
-std::unique_ptr<raw_ws> open_hello(int port, std::string const& name = "conformance") {
-  auto c = open_ws(port);
+std::unique_ptr<raw_ws> open_hello(int port, std::string const& name = "conformance",
+                                   int rcvbuf = 0) {
+  auto c = open_ws(port, rcvbuf);
   c->send_text(R"({"op":"hello","rid":1000000,"name":")" + name + "\"}");
   auto r = reply_to(*c, 1000000);
   REQUIRE(r);
@@ -206,6 +213,49 @@ TEST_CASE("conformance 2: ping and pong", "[conformance]") {
       CHECK(f->opcode == ws_op::pong);
       CHECK(f->payload == "p" + std::to_string(i));
     }
+  }
+
+  SECTION("a peer that pings and never reads: the server stops reading, then answers each") {
+    // Regression: the server read on while its pongs could not go out, and
+    // kept every one waiting in memory (about 300 bytes a ping).
+    auto const client = open_hello(srv.port, "pinger", 4096);
+    auto& c = *client;
+    auto const ping = encode_frame(control_frame(ws_op::ping, std::string(125, 'p')));
+    std::string chunk;
+    for (int i = 0; i < 512; ++i) chunk += ping;
+    auto const rss_start = vm_rss_kib(srv.proc->pid());
+    // Until the server stops taking bytes for 2 s (it waits for its pongs),
+    // or 128 MB: the kernel's buffers hold some 40 MB of it.
+    std::size_t sent = 0;
+    while (sent < (128u << 20)) {
+      pollfd p{c.fd(), POLLOUT, 0};
+      if (::poll(&p, 1, 2000) <= 0) break;
+      auto const at = sent % chunk.size();
+      auto const n =
+          ::send(c.fd(), chunk.data() + at, chunk.size() - at, MSG_DONTWAIT | MSG_NOSIGNAL);
+      REQUIRE((n > 0 || errno == EAGAIN));
+      if (n > 0) sent += static_cast<std::size_t>(n);
+    }
+    auto const rss_grown = vm_rss_kib(srv.proc->pid()) - rss_start;
+    WARN("pings without reading: " << sent / ping.size() << " pings (" << (sent >> 20)
+                                   << " MB) taken, server VmRSS grew " << rss_grown << " KiB");
+    CHECK(rss_grown < 64 * 1024);
+    // The rest of the last frame, while every pong is read: none lost, in order.
+    auto const rest = (ping.size() - sent % ping.size()) % ping.size();
+    std::thread finish([&] { c.send_raw(std::string_view(ping).substr(ping.size() - rest)); });
+    std::size_t const pings = (sent + rest) / ping.size();
+    std::size_t pongs = 0;
+    while (pongs < pings) {
+      auto f = c.read_frame(10s);
+      if (!f || f->opcode != ws_op::pong || f->payload != std::string(125, 'p')) break;
+      ++pongs;
+    }
+    finish.join();
+    CHECK(pongs == pings);
+    c.send_text(ping_op(9));
+    auto const r = reply_to(c, 9);
+    REQUIRE(r);
+    CHECK(r->boolean("ok"));
   }
 
   SECTION("an unsolicited pong is ignored") {
