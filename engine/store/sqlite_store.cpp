@@ -114,6 +114,17 @@ class statement {
     while (step()) {
     }
   }
+  // Binds `args` from position 1 on, runs once, and resets however it ends.
+  template <class... A>
+  void run_with(A const&... args) {
+    struct reset {
+      statement& s;
+      ~reset() { s.done(); }
+    } const r{*this};
+    int i = 0;
+    (bind(++i, args), ...);
+    run();
+  }
   void done() noexcept {
     sqlite3_reset(stmt_.get());
     sqlite3_clear_bindings(stmt_.get());
@@ -470,68 +481,26 @@ struct sqlite_store::impl {
   void write(event_row const& e) {
     batch_bytes += e.room.size() + e.type.size() + e.item.size() + e.author.size() +
                    e.payload.size() + 3 * sizeof(std::int64_t);
-    auto& s = insert_event;
-    reset_on_exit r{s};
-    s.bind(1, e.room);
-    s.bind(2, e.epoch);
-    s.bind(3, e.seq);
-    s.bind(4, e.type);
-    s.bind(5, e.item);
-    s.bind(6, e.author);
-    s.bind(7, e.payload);
-    s.bind(8, e.ts);
-    s.run();
+    insert_event.run_with(e.room, e.epoch, e.seq, e.type, e.item, e.author, e.payload, e.ts);
   }
   void write(replace_change const& c) {
     batch_bytes += c.room.size() + c.payload.size() + 2 * sizeof(std::int64_t);
-    auto& s = update_payload;
-    reset_on_exit r{s};
-    s.bind(1, c.room);
-    s.bind(2, c.epoch);
-    s.bind(3, c.seq);
-    s.bind(4, c.payload);
-    s.run();
+    update_payload.run_with(c.room, c.epoch, c.seq, c.payload);
   }
   void write(room_row const& c) {
     batch_bytes += c.room.size() + c.state.size() + 3 * sizeof(std::int64_t);
-    auto& s = upsert_room;
-    reset_on_exit r{s};
-    s.bind(1, c.room);
-    s.bind(2, c.epoch);
-    s.bind(3, c.seq);
-    s.bind(4, c.state);
-    s.bind(5, c.lsn);
-    s.run();
+    upsert_room.run_with(c.room, c.epoch, c.seq, c.state, c.lsn);
   }
   void write(command_row const& c) {
     batch_bytes += c.room.size() + c.author.size() + c.command.size() + 2 * sizeof(std::int64_t);
-    auto& s = insert_command;
-    reset_on_exit r{s};
-    s.bind(1, c.room);
-    s.bind(2, c.epoch);
-    s.bind(3, c.lsn);
-    s.bind(4, c.author);
-    s.bind(5, c.command);
-    s.run();
+    insert_command.run_with(c.room, c.epoch, c.lsn, c.author, c.command);
   }
   void write(command_text_change const& c) {
     batch_bytes += c.room.size() + c.command.size() + 2 * sizeof(std::int64_t);
-    auto& s = update_command;
-    reset_on_exit r{s};
-    s.bind(1, c.room);
-    s.bind(2, c.epoch);
-    s.bind(3, c.lsn);
-    s.bind(4, c.command);
-    s.run();
+    update_command.run_with(c.room, c.epoch, c.lsn, c.command);
   }
   void write(epoch_change const& c) {
-    for (auto* s : {&move_events, &move_room, &move_commands}) {
-      reset_on_exit r{*s};
-      s->bind(1, c.room);
-      s->bind(2, c.from);
-      s->bind(3, c.to);
-      s->run();
-    }
+    for (auto* s : {&move_events, &move_room, &move_commands}) s->run_with(c.room, c.from, c.to);
   }
   void write(meta_change const& c) {
     auto& s = c.value ? upsert_meta : delete_meta;
