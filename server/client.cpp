@@ -240,7 +240,10 @@ bool client::on_message(std::string_view text) {
     return false;
   }
   // Ops through room_op read on at once: the reply has its place in replies_.
-  if (!dispatch(cmd)) return false;
+  return dispatch(cmd) && may_read_on();
+}
+
+bool client::may_read_on() {
   if (replies_.size() < max_pipelined) return true;
   read_paused_ = true;
   return false;
@@ -306,21 +309,8 @@ room_slot* client::table_room(std::string const& rid) {
   return node_.find_room(table_);
 }
 
-bool client::do_join(std::string rid, std::string table, bool caught_up) {
+bool client::do_join(std::string rid, std::string table) {
   auto* s = node_.find_room(table);
-  if (!s && !caught_up && table != room::plenary_id) {
-    // Created on another node a moment ago, this table may not have reached
-    // this node yet: look again once the plenary here has caught up.
-    node_.after_plenary_caught_up([self = shared_from_this(), rid, table]() mutable {
-      auto const w = self->worker_index();
-      self->node_.on_worker(
-          w, [self = std::move(self), rid = std::move(rid), table = std::move(table)]() mutable {
-            if (self->closed_) return;
-            if (self->do_join(std::move(rid), std::move(table), true)) self->op_done();
-          });
-    });
-    return false;
-  }
   if (!s || table == room::plenary_id) {
     reply_error(rid, {error_code::not_found, "no table '" + table + "'"});
     return true;

@@ -141,13 +141,21 @@ class client : public std::enable_shared_from_this<client> {
   // Pipelining: `slot` is the reply's place (see replies_); fills it, sends
   // the answered prefix, then reads on or runs the parked op.
   void pipelined_done(std::uint64_t slot, std::string json);
+  // After an op was dispatched: whether reading goes on now, or pauses until
+  // the replies in flight drop below max_pipelined.
+  bool may_read_on();
   // Ops that may pass while others are in flight: they touch nothing of the
   // client's own state (table_, who_) and reply through room_op. Any other op
   // is parked until the replies in flight are sent.
   static bool pipelinable(protocol::command const& cmd);
 
-  // Hello first, then each op to its handler (on_op, client_ops.cpp).
-  bool dispatch(protocol::command& cmd);
+  // Hello first, then each op to its handler (on_op, client_ops.cpp). An op
+  // that names a room this node does not know waits once for the plenary's
+  // read barrier (`caught_up` false): a table created on another node a
+  // moment ago is known here after it.
+  bool dispatch(protocol::command& cmd, bool caught_up = false);
+  // Whether `cmd` names a table or room this node does not know (yet).
+  bool names_unknown_room(protocol::command const& cmd) const;
   // One handler per op: returns true when the op completed at once (read
   // on), false when its answer comes later through op_done(). `now` is the
   // time stamped on the op's command.
@@ -213,7 +221,7 @@ class client : public std::enable_shared_from_this<client> {
   void hello_at_table(hello_state st, std::vector<buffer> replay, std::string room_id);
   void finish_hello(hello_state st);
 
-  bool do_join(std::string rid, std::string table, bool caught_up = false);
+  bool do_join(std::string rid, std::string table);
   // The one hop, for `join` and for a move: joins `table` (leaving the table
   // held) and runs `done` on this worker with the outcome and the snapshot,
   // unless the connection closed meanwhile. One hop at a time per connection.

@@ -9,6 +9,7 @@
 
 #include "server/invitation.hpp"
 
+#include <algorithm>
 #include <random>
 
 namespace roundtable {
@@ -33,12 +34,46 @@ bool client::room_op(std::string rid, room_slot& s, F&& fn) {
   return true;
 }
 
-bool client::dispatch(protocol::command& cmd) {
+bool client::dispatch(protocol::command& cmd, bool caught_up) {
   if (!hello_done_ && !std::holds_alternative<protocol::hello>(cmd.op)) {
     return refuse(cmd.rid, error_code::unauthorized, "send hello first");
   }
+  if (!caught_up && names_unknown_room(cmd)) {
+    // Reading waits meanwhile, so the replies keep their order.
+    node_.after_plenary_caught_up([self = shared_from_this(), cmd = std::move(cmd)]() mutable {
+      auto const w = self->worker_index();
+      self->node_.on_worker(w, [self = std::move(self), cmd = std::move(cmd)]() mutable {
+        if (self->closed_) return;
+        if (self->dispatch(cmd, true) && self->may_read_on()) self->op_done();
+      });
+    });
+    return false;
+  }
   auto const now = node::now_ms();
   return std::visit([&](auto& op) { return on_op(std::move(cmd.rid), op, now); }, cmd.op);
+}
+
+bool client::names_unknown_room(protocol::command const& cmd) const {
+  auto const unknown = [this](std::string const& id) {
+    return !id.empty() && id != room::plenary_id && node_.find_room(id) == nullptr;
+  };
+  return std::visit(
+      [&](auto const& op) {
+        using T = std::decay_t<decltype(op)>;
+        // A new table's id is unknown until its creation is applied.
+        if constexpr (std::is_same_v<T, protocol::create_table>) return false;
+        if constexpr (requires { op.table; }) {
+          if (unknown(op.table)) return true;
+        }
+        if constexpr (requires { op.room; }) {
+          if (unknown(op.room)) return true;
+        }
+        if constexpr (requires { op.tables; }) {
+          return std::any_of(op.tables.begin(), op.tables.end(), unknown);
+        }
+        return false;
+      },
+      cmd.op);
 }
 
 bool client::on_op(std::string rid, protocol::ping&, std::int64_t) {

@@ -603,6 +603,56 @@ TEST_CASE("three nodes: a table just created takes joins on every node", "[race]
   CHECK(r.str("/error/code") == "not_found");
 }
 
+// Every op that names a table waits for the same barrier as a join: chairs on
+// the two other nodes move people into a table created a moment ago (both at
+// once), then one closes it. Each failed without the barrier (`not_found`).
+TEST_CASE("three nodes: the chair's ops take a table just created on another node",
+          "[race][redis]") {
+  cluster cl("redis", 3, {"--max-tables", "200"});
+  auto creator = cl.chair(0);
+  std::vector<client_ptr> owned;
+  std::vector<ws_client*> chairs;
+  std::vector<client_ptr> people;
+  std::vector<std::string> ids;
+  for (std::size_t n = 1; n < 3; ++n) {
+    owned.push_back(cl.chair(n));
+    chairs.push_back(owned.back().get());
+    people.push_back(std::make_unique<ws_client>(cl.port(n)));
+    ids.push_back(people.back()->hello("Moved " + std::to_string(n)).str("/you/id"));
+  }
+  for (int round = 0; round < 40; ++round) {
+    INFO("round " << round);
+    auto const id = "moved-" + std::to_string(round);
+    REQUIRE(creator->request("create_table", "\"table\":\"" + id + "\",\"topic\":\"New\"")
+                .boolean("ok"));
+    std::vector<std::string> frames;
+    for (auto const& who : ids) {
+      frames.push_back(R"({"op":"move","participant":")" + who + R"(","table":")" + id + R"("})");
+    }
+    for (auto const& r : fire(chairs, frames)) {
+      INFO(r.raw());
+      CHECK(r.boolean("ok"));
+    }
+    for (auto& p : people) {
+      auto const moved = p->wait_type("moved", 10s);
+      REQUIRE(moved);
+      CHECK(moved->str("table") == id);
+      CHECK_FALSE(moved->has("error"));
+    }
+    auto const closing = "moved-c" + std::to_string(round);
+    REQUIRE(creator->request("create_table", "\"table\":\"" + closing + "\",\"topic\":\"New\"")
+                .boolean("ok"));
+    auto const closed =
+        chairs[round % 2]->request("table", "\"table\":\"" + closing + "\",\"open\":false");
+    INFO(closed.raw());
+    CHECK(closed.boolean("ok"));
+  }
+  // An unknown table is still refused, after the barrier.
+  CHECK(chairs[0]
+            ->request("move", R"("participant":")" + ids[0] + R"(","table":"never-made")")
+            .str("/error/code") == "not_found");
+}
+
 // 200 rounds create 200 tables: above the default --max-tables (100).
 std::vector<std::string> const many_tables{"--max-tables", "1000"};
 
