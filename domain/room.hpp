@@ -193,6 +193,8 @@ class room {
   // the plenary, this node's connections.
   std::size_t count() const noexcept { return is_plenary() ? members_.size() : roster_.size(); }
   bool has_member(std::uint64_t conn) const { return members_.count(conn) != 0; }
+  // Whether this node has connections here, seated or joining.
+  bool has_local_members() const noexcept { return !members_.empty() || !joining_.empty(); }
   // How many members each worker thread has: the node posts one delivery per
   // worker with a non-zero count.
   std::vector<std::uint32_t> const& workers() const noexcept { return per_worker_; }

@@ -1,8 +1,10 @@
 // The engine: the rooms' ordered logs, one interface for the node whichever
 // engine runs. It appends a room's commands to the room's log (`submit`, from
 // the room's sequencer side), delivers the log's commands in order to every
-// replica of the room (through its host's `deliver`, on the room's home
-// thread), loads a room from what it keeps (a snapshot plus the log's tail),
+// replica of the room that a node holds (through its host's `deliver`, on the
+// room's home thread; a node may hold only the rooms it uses, and share their
+// lobby rows with the others), loads a room from what it keeps (a snapshot
+// plus the log's tail),
 // keeps presence, names the node and says when it is ready; and it serves
 // what the node needs at start and stop: the tables created at run time, the
 // durable flush before a delivery, the erasure of an author's stored items,
@@ -41,6 +43,14 @@ class engine_host {
   // A table that another node created at run time, found at start: the host
   // opens it unless it has it.
   virtual void table_found(table_config const& t) = 0;
+  // Any thread: whether this node has connections in the room (seated or
+  // joining). An engine that applies a room's log only where it has members
+  // asks this before it lets the replica go.
+  virtual bool has_members(std::string const& id) { return true; }
+  // A room's lobby row as a node that applies its log wrote it (glance_row),
+  // for a node that does not: the host takes it unless it holds newer. Any
+  // thread.
+  virtual void glance_shared(std::string const& id, std::string_view row) {}
 };
 
 // What an engine is made from (the node takes it from its options).
@@ -53,6 +63,9 @@ struct engine_settings {
   std::chrono::milliseconds presence_ttl{30'000};
   int wait_replicas = 0;  // Redis WAIT before an op is confirmed
   std::chrono::milliseconds wait_timeout{100};
+  // Redis engine: a table's replica is let go this long after the node's last
+  // member there left (0: every room is kept on every node).
+  std::chrono::milliseconds replica_linger{30'000};
 };
 
 // A gauge or counter the engine adds to /metrics (roundtable_<name>).
@@ -95,8 +108,13 @@ class engine : public sequencer {
   // applied every command the log held when asked (on the room's home; in one
   // process, where a command is applied as it is appended, at once on the
   // caller's thread). A table created on another node a moment ago is then
-  // known here.
+  // known here; a room whose replica this node let go is loaded again first.
   virtual void catch_up(std::string const& id, std::function<void()> then) { then(); }
+
+  // The room's lobby row changed on this replica (home thread): an engine
+  // whose nodes do not all apply every room's log passes it on to the nodes
+  // that do not (engine_host::glance_shared), coalesced.
+  virtual void glance_changed(std::string const& id, std::string row) {}
 
   // The room's home thread, before a delivery: what anyone is about to see is
   // durable first (a group commit shared by the threads that wait here).

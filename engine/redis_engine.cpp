@@ -250,6 +250,12 @@ struct redis_engine::impl {
     // op in flight on this node.
     std::multimap<std::uint64_t, std::function<void()>> catching_up;
     bool fetching = false;
+    // Let go (see release): not subscribed, its commands not applied here.
+    bool dormant = false;
+    // The last submit or read barrier here: a replica stays at least
+    // replica_linger after it.
+    std::chrono::steady_clock::time_point used = std::chrono::steady_clock::now();
+    bool plenary = false;
   };
 
   impl(redis_engine& e, engine_host& h, engine_settings s, std::vector<redis_address> a)
@@ -261,7 +267,9 @@ struct redis_engine::impl {
         snapshot_script(snapshot_lua),
         refresh(io),
         reap(io),
-        reload(io) {}
+        reload(io),
+        linger(io),
+        glance_timer(io) {}
 
   redis_engine& self;
   engine_host& host;
@@ -283,6 +291,17 @@ struct redis_engine::impl {
   asio::steady_timer reload;
   bool reload_armed = false;
   std::mt19937_64 rng{std::random_device{}()};
+  // Lets go of the replicas nobody here uses (see release).
+  asio::steady_timer linger;
+  // Lobby rows changed here since the last PUBLISH on the glance channel, at
+  // most one per room; sent at most every glance_interval (the node's lobby
+  // goes out at that pace too).
+  static constexpr std::chrono::milliseconds glance_interval{250};
+  std::map<std::string, std::string> glance_pending;
+  asio::steady_timer glance_timer;
+  bool glance_armed = false;
+  std::atomic<std::uint64_t> held_rooms{0};
+  std::atomic<std::uint64_t> applied{0};
 
   std::string key(room_sync const& r, char const* what) const { return r.prefix + ":" + what; }
 
@@ -325,8 +344,14 @@ struct redis_engine::impl {
     for (auto& s : shards) all_up = all_up && s.cmd_up && s.sub_up;
     up = all_up;
     bool all_live = all_up;
-    for (auto& [id, r] : rooms) all_live = all_live && r.live;
+    std::uint64_t held = 0;
+    for (auto& [id, r] : rooms) {
+      if (r.dormant) continue;
+      all_live = all_live && r.live;
+      ++held;
+    }
     ready = all_live;
+    held_rooms = held;
   }
 
   void start() {
@@ -343,7 +368,7 @@ struct redis_engine::impl {
           if (i == 0) discover_tables();
           check_persistence(i);
           for (auto& [id, r] : rooms) {
-            if (r.shard == i) resync(r);
+            if (r.shard == i && !r.dormant) resync(r);
           }
         } else {
           for (auto& [id, r] : rooms) {
@@ -360,19 +385,24 @@ struct redis_engine::impl {
         // Messages may have been missed while the subscriber was down.
         if (c && shards[i].cmd_up) {
           for (auto& [id, r] : rooms) {
-            if (r.shard == i) resync(r);
+            if (r.shard == i && !r.dormant) resync(r);
           }
         }
         update_state();
       });
       s.sub->on_message([this](std::string_view channel, std::string_view payload) {
+        if (channel == glance_channel()) return glance_received(payload);
         auto it = rooms.find(std::string(channel));
-        if (it == rooms.end()) return;
+        if (it == rooms.end() || it->second.dormant) return;
         wire_event w;
         if (parse_wire(payload, w)) receive(it->second, std::move(w));
       });
       connect(*s.cmd, a);
       connect(*s.sub, a);
+    }
+    if (lets_go()) {
+      shards[0].sub->subscribe(glance_channel());
+      schedule_linger();
     }
     schedule_refresh();
     thread = std::thread([this] {
@@ -436,6 +466,7 @@ struct redis_engine::impl {
     r.id = id;
     r.shard = shard_of(id);
     r.prefix = prefix_of(id);
+    r.plenary = id == room::plenary_id;
     auto [it, fresh] = rooms.emplace(r.prefix, std::move(r));
     if (!fresh) return;
     auto& sh = shards[it->second.shard];
@@ -542,7 +573,7 @@ struct redis_engine::impl {
                   {{"room", prefix}});
       }
       for (auto const& w : tail) {
-        if (w.lsn > rm.log_position()) host.deliver(rm, w.epoch, w.lsn, w.cmd);
+        if (w.lsn > rm.log_position()) deliver(rm, w);
       }
       if (fresh) save_snapshot(rm);
     });
@@ -551,6 +582,12 @@ struct redis_engine::impl {
     refresh_presence(r, false);  // at once: others may reap what expired meanwhile
     for (auto& c : std::exchange(r.lost_leaves, {})) append(r, std::move(c));
     for (auto& c : std::exchange(r.waiting, {})) append(r, std::move(c));
+  }
+
+  // Home thread: one command to the replica, counted (/metrics).
+  void deliver(room& rm, wire_event const& w) {
+    applied.fetch_add(1, std::memory_order_relaxed);
+    host.deliver(rm, w.epoch, w.lsn, w.cmd);
   }
 
   // Home thread: the replica's state goes to Redis as the room's snapshot.
@@ -572,7 +609,7 @@ struct redis_engine::impl {
   // Home thread: applies one command; the node whose command landed on a
   // snapshot position writes the snapshot.
   void apply(room& rm, wire_event const& w) {
-    host.deliver(rm, w.epoch, w.lsn, w.cmd);
+    deliver(rm, w);
     if (w.lsn % snapshot_every() == 0 && w.cmd.origin == self.node_id()) save_snapshot(rm);
   }
 
@@ -621,6 +658,7 @@ struct redis_engine::impl {
         return host.on_home(id, [then = std::move(then)](room&) { then(); });
       }
       auto& r = it->second;
+      hold(r);
       shards[r.shard].cmd->command(
           {"GET", key(r, "log")}, [this, &r, then = std::move(then)](reply rep) mutable {
             auto const pos = rep.type == reply::kind::string
@@ -678,7 +716,7 @@ struct redis_engine::impl {
       reload_armed = false;
       if (ec) return;
       for (auto& [id, room] : rooms) {
-        if (!room.live && shards[room.shard].cmd_up) resync(room);
+        if (!room.live && !room.dormant && shards[room.shard].cmd_up) resync(room);
       }
     });
   }
@@ -706,6 +744,7 @@ struct redis_engine::impl {
         it = rooms.find(prefix_of(id));
       }
       auto& r = it->second;
+      hold(r);
       if (!shards[r.shard].cmd_up) return not_appended(r, std::move(c));
       if (!r.live) return r.waiting.push_back(std::move(c));
       append(r, std::move(c));
@@ -770,6 +809,84 @@ struct redis_engine::impl {
             }
           });
     });
+  }
+
+  // Whether this node lets go of the replicas it does not use.
+  bool lets_go() const { return settings.replica_linger.count() > 0; }
+
+  // A replica is kept where it is used: while this node has members in the
+  // room, for replica_linger after its last submit or read barrier here, and
+  // the plenary always. Letting go stops its subscription, so a node's work
+  // grows with its own members' rooms, not the whole event's (README, "Cost
+  // per node"); the room object keeps what it had, and hold() brings it up to
+  // date from the stream (or the snapshot) the next time it is needed.
+  void release(room_sync& r) {
+    r.dormant = true;
+    r.live = false;
+    r.held.clear();
+    shards[r.shard].sub->unsubscribe(r.prefix);
+    update_state();
+  }
+
+  // Before a submit or a read barrier: a replica let go is loaded again,
+  // through the same path as a reconnect (its tail after what it applied).
+  void hold(room_sync& r) {
+    r.used = std::chrono::steady_clock::now();
+    if (!r.dormant) return;
+    r.dormant = false;
+    shards[r.shard].sub->subscribe(r.prefix);
+    if (shards[r.shard].cmd_up) resync(r);
+    update_state();
+  }
+
+  bool idle(room_sync const& r, std::chrono::steady_clock::time_point now) {
+    return !r.dormant && !r.plenary && r.live && !r.fetching && r.waiting.empty() &&
+           r.catching_up.empty() && r.lost_leaves.empty() &&
+           now - r.used >= settings.replica_linger && !host.has_members(r.id);
+  }
+
+  void schedule_linger() {
+    linger.expires_after(std::max(settings.replica_linger / 2, std::chrono::milliseconds(10)));
+    linger.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      auto const now = std::chrono::steady_clock::now();
+      for (auto& [prefix, r] : rooms) {
+        if (idle(r, now)) release(r);
+      }
+      schedule_linger();
+    });
+  }
+
+  std::string glance_channel() const { return "rt:{" + settings.event_id + "}:glance"; }
+
+  // A node's changed lobby rows, coalesced: one PUBLISH of "ID ROW" lines.
+  void glance_changed(std::string id, std::string row) {
+    if (!lets_go()) return;  // every node holds every room
+    glance_pending[std::move(id)] = std::move(row);
+    if (std::exchange(glance_armed, true)) return;
+    glance_timer.expires_after(glance_interval);
+    glance_timer.async_wait([this](boost::system::error_code ec) {
+      glance_armed = false;
+      if (ec || shards.empty() || !shards[0].cmd_up) return glance_pending.clear();
+      std::string lines;
+      for (auto const& [room_id, room_row] : std::exchange(glance_pending, {}))
+        lines.append(room_id).append(" ").append(room_row).append("\n");
+      shards[0].cmd->command({"PUBLISH", glance_channel(), std::move(lines)}, [](reply) {});
+    });
+  }
+
+  // Rows of rooms this node let go reach the host; a held replica has its own.
+  void glance_received(std::string_view lines) {
+    while (!lines.empty()) {
+      auto const nl = lines.find('\n');
+      auto const line = lines.substr(0, nl);
+      lines.remove_prefix(nl == std::string_view::npos ? lines.size() : nl + 1);
+      auto const sp = line.find(' ');
+      if (sp == std::string_view::npos) continue;
+      std::string const id(line.substr(0, sp));
+      auto it = rooms.find(prefix_of(id));
+      if (it != rooms.end() && it->second.dormant) host.glance_shared(id, line.substr(sp + 1));
+    }
   }
 
   bool may_reap(std::size_t i) const {
@@ -849,6 +966,8 @@ void redis_engine::stop() {
   asio::post(impl_->io, [i = impl_.get()] {
     i->refresh.cancel();
     i->reload.cancel();
+    i->linger.cancel();
+    i->glance_timer.cancel();
     i->shards.clear();
     i->io.stop();
   });
@@ -871,7 +990,17 @@ bool redis_engine::ready() const noexcept {
 }
 
 std::vector<engine_gauge> redis_engine::gauges() const {
-  return {{"redis_connected", "1 when every Redis link is up.", impl_->up.load() ? 1u : 0u}};
+  return {{"redis_connected", "1 when every Redis link is up.", impl_->up.load() ? 1u : 0u},
+          {"redis_rooms_held", "Rooms whose log this node applies (its members' and the plenary).",
+           impl_->held_rooms.load()},
+          {"redis_commands_applied_total", "Room commands this node applied.",
+           impl_->applied.load(std::memory_order_relaxed), true}};
+}
+
+void redis_engine::glance_changed(std::string const& id, std::string row) {
+  asio::post(impl_->io, [i = impl_.get(), id, row = std::move(row)]() mutable {
+    i->glance_changed(id, std::move(row));
+  });
 }
 
 void redis_engine::table_created(table_config const& t, std::size_t) {

@@ -20,7 +20,12 @@
 // - behind Redis Sentinel, a failover drops the links; they reconnect to the
 //   master the sentinels name, and every room loads again as after a restart;
 // - with wait_replicas, an op's reply waits until WAIT says that many replicas
-//   hold its log entry, so a failover keeps every op that was answered ok.
+//   hold its log entry, so a failover keeps every op that was answered ok;
+// - a node applies a table's log only while it uses the table (its members
+//   there, a submit or read barrier within replica_linger): it lets the
+//   replica go (unsubscribes) otherwise and loads its tail again when needed.
+//   The nodes that hold a table publish its changed lobby row on the event's
+//   glance channel for the nodes that do not.
 // Rooms are sharded over several Redis instances by a stable hash of the room
 // id. All Redis I/O runs on the engine's own thread; rooms stay on their home
 // threads (the host's), and each side reaches the other by post.
@@ -74,6 +79,7 @@ class redis_engine final : public engine {
   // Redis (SET NX), so a token printed by one node works on all; `candidate`
   // (with a warning) when Redis does not answer within a second.
   std::string demo_secret(std::string candidate) override;
+  void glance_changed(std::string const& id, std::string row) override;
 
   // sequencer
   void submit(room& r, room_command c) override;

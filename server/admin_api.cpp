@@ -45,8 +45,8 @@ void erase_participant(node& n, std::uint32_t w, std::vector<room_slot*> rooms, 
     return;
   }
   auto* s = rooms[i];
-  n.on_home(*s, [&n, w, rooms = std::move(rooms), i, id = std::move(id), count,
-                 done = std::move(done)](room& r) mutable {
+  n.on_current(*s, [&n, w, rooms = std::move(rooms), i, id = std::move(id), count,
+                    done = std::move(done)](room& r) mutable {
     *count += r.erase_author(id, node::now_ms());
     erase_participant(n, w, std::move(rooms), i + 1, std::move(id), std::move(count),
                       std::move(done));

@@ -38,15 +38,22 @@ bool client::dispatch(protocol::command& cmd, bool caught_up) {
   if (!hello_done_ && !std::holds_alternative<protocol::hello>(cmd.op)) {
     return refuse(cmd.rid, error_code::unauthorized, "send hello first");
   }
-  if (!caught_up && names_unknown_room(cmd)) {
+  // `balance` plans with every table's seats: each replica here first
+  // catches up (one this node let go is loaded again).
+  bool const every_table = std::holds_alternative<protocol::balance>(cmd.op);
+  if (!caught_up && (every_table || names_unknown_room(cmd))) {
     // Reading waits meanwhile, so the replies keep their order.
-    node_.after_plenary_caught_up([self = shared_from_this(), cmd = std::move(cmd)]() mutable {
+    auto again = [self = shared_from_this(), cmd = std::move(cmd)]() mutable {
       auto const w = self->worker_index();
       self->node_.on_worker(w, [self = std::move(self), cmd = std::move(cmd)]() mutable {
         if (self->closed_) return;
         if (self->dispatch(cmd, true) && self->may_read_on()) self->op_done();
       });
-    });
+    };
+    if (every_table)
+      node_.after_all_caught_up(std::move(again));
+    else
+      node_.after_plenary_caught_up(std::move(again));
     return false;
   }
   auto const now = node::now_ms();

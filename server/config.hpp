@@ -108,6 +108,7 @@ inline constexpr long long tables = 1'000;
 inline constexpr long long replicas = 16;
 // How long an op's reply may wait for them: beyond a minute it is an outage.
 inline constexpr long long wait_ms = 60'000;
+inline constexpr long long linger_ms = 3'600'000;  // an hour: past it, keep the replica (0)
 }  // namespace option_limits
 
 struct options {
@@ -140,6 +141,9 @@ struct options {
   // How long a node's connections stay in Redis presence without a refresh: a
   // dead node's members leave within this (refreshed every sixth of it).
   std::chrono::seconds presence_ttl{30};
+  // Redis engine: a node lets a table's replica go (stops applying its log)
+  // this long after its last use here; 0 keeps every room on every node.
+  std::chrono::milliseconds replica_linger{30'000};
 
   // Limits, each with its reason in README.md.
   std::size_t send_queue_bytes = 1 << 20;  // per connection; over it: close 1008

@@ -2,6 +2,7 @@
 #include "server/node.hpp"
 
 #include "server/client.hpp"
+#include "server/glance.hpp"
 #include "server/hash.hpp"
 
 #include <cassert>
@@ -88,6 +89,7 @@ engine_settings engine_settings_of(options const& o, std::string const& event_id
   s.presence_ttl = o.presence_ttl;
   s.wait_replicas = o.redis_wait_replicas;
   s.wait_timeout = o.redis_wait_timeout;
+  s.replica_linger = o.replica_linger;
   return s;
 }
 
@@ -322,20 +324,54 @@ void node::update_glance(room_slot& s) {
   auto const count = static_cast<std::int64_t>(s.r->count());
   if (s.r->is_plenary()) {
     s.count.store(count, std::memory_order_relaxed);
-  } else if (s.count.exchange(count, std::memory_order_relaxed) != count) {
-    tables_changed();
+    s.open.store(s.r->config().open);
+    return;
   }
-  if (s.open.exchange(s.r->config().open) != s.r->config().open) tables_changed();
-  if (s.r->is_plenary()) return;
-  bool changed = s.hands.exchange(static_cast<std::int64_t>(s.r->hands_waiting())) !=
-                 static_cast<std::int64_t>(s.r->hands_waiting());
+  s.here.store(s.r->has_local_members(), std::memory_order_relaxed);
+  // A replica this node let go is behind the rows other nodes share: it
+  // writes nothing until it has caught up with them.
+  auto const at = std::pair(s.r->epoch(), s.r->log_position());
+  if (at < std::pair(s.glance_epoch, s.glance_lsn)) return;
+  s.glance_epoch = at.first;
+  s.glance_lsn = at.second;
+  bool changed = s.count.exchange(count, std::memory_order_relaxed) != count;
+  changed |= s.open.exchange(s.r->config().open) != s.r->config().open;
+  changed |= s.hands.exchange(static_cast<std::int64_t>(s.r->hands_waiting())) !=
+             static_cast<std::int64_t>(s.r->hands_waiting());
   changed |= s.moderated.exchange(s.r->moderator_seated()) != s.r->moderator_seated();
   changed |= s.timer_ends_at.exchange(s.r->timer_ends_at()) != s.r->timer_ends_at();
   int const summary = static_cast<int>(s.r->summary_state());
   changed |= s.summary.exchange(summary) != summary;
   changed |= s.help.exchange(s.r->help_requested()) != s.r->help_requested();
   changed |= update_mix(s);
-  if (changed) tables_changed();
+  if (!changed) return;
+  tables_changed();
+  engine_->glance_changed(s.config.id, glance_row(s, at.first, at.second));
+}
+
+bool node::has_members(std::string const& id) {
+  auto* s = find_room(id);
+  return s == nullptr || s->here.load(std::memory_order_relaxed);
+}
+
+void node::glance_shared(std::string const& id, std::string_view row) {
+  auto* s = find_room(id);
+  if (!s) return;
+  on_worker(s->home, [this, s, row = std::string(row)] {
+    if (take_glance_row(*s, row)) tables_changed();
+  });
+}
+
+void node::after_all_caught_up(std::function<void()> then) {
+  after_plenary_caught_up([this, then = std::move(then)] {
+    auto const ts = tables();
+    auto left = std::make_shared<std::atomic<std::size_t>>(ts.size() + 1);
+    auto one = [left, then] {
+      if (left->fetch_sub(1) == 1) then();
+    };
+    for (auto* t : ts) engine_->catch_up(t->config.id, one);
+    one();
+  });
 }
 
 bool node::update_mix(room_slot& s) {

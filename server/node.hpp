@@ -104,6 +104,13 @@ struct room_slot {
   std::atomic<std::int64_t> timer_ends_at{0};
   std::atomic<int> summary{0};
   std::atomic<bool> help{false};  // the table called the chair
+  // Where in the room's log the figures above were read (home thread only):
+  // from this node's replica, or a row another node shared while this node
+  // let the replica go (server/glance.hpp). The newer wins.
+  std::uint64_t glance_epoch = 0, glance_lsn = 0;
+  // This node has connections in the room (set on the home thread): the
+  // engine keeps the replica while it does.
+  std::atomic<bool> here{false};
   // People seated per stakeholder group (room::mix), set on the home thread,
   // read by the lobby's writers: under the mutex, a map is no atomic. Under
   // it too, for the chair's `balance`: how many people are seated, and who
@@ -200,6 +207,22 @@ class node final : public engine_host {
   void on_home(std::string const& id, std::function<void(room&)> fn) override;
   // engine_host: opens a table another node created, unless it is open here.
   void table_found(table_config const& t) override;
+  // engine_host: whether this node has connections in the room.
+  bool has_members(std::string const& id) override;
+  // engine_host: a table's lobby row from a node that applies its log.
+  void glance_shared(std::string const& id, std::string_view row) override;
+  // on_home once this node's replica of the room has applied what the room's
+  // log held when asked (engine::catch_up): what reads a room without a
+  // command (the report, the comments, an erasure's count) sees it as it is,
+  // also a table whose replica this node had let go.
+  template <class F>
+  void on_current(room_slot& s, F fn) {
+    engine_->catch_up(s.config.id,
+                      [this, &s, fn = std::move(fn)]() mutable { on_home(s, std::move(fn)); });
+  }
+  // Runs `then` (on some room's home) once the plenary and every table here
+  // have caught up as above: the chair's `balance` plans with every table.
+  void after_all_caught_up(std::function<void()> then);
   // Runs `fn` on worker `w`.
   template <class F>
   void on_worker(std::uint32_t w, F&& fn) {

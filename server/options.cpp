@@ -61,6 +61,9 @@ po::options_description settings() {
       "how long an op waits for those replicas before it answers unavailable (default 100)");
   add("node-id", value("ID"), "this node's name in Redis (default: generated)");
   add("presence-ttl", value("S"), "a dead node's members leave presence within S s (default 30)");
+  add("replica-linger-ms", value("MS"),
+      "Redis engine: stop applying a table's log MS after this node's last member there left "
+      "(default 30000; 0: apply every room's log)");
   add("allow-origin", value("O"), "allow a browser Origin (repeatable)");
   add("tls-cert", value("FILE"), "PEM certificate chain: serve https and wss:// (TLS 1.2+)");
   add("tls-key", value("FILE"), "PEM private key of --tls-cert; SIGHUP reloads both");
@@ -186,6 +189,8 @@ constexpr number_setting numbers[] = {
      [](options& o, long long n) { o.redis_wait_replicas = static_cast<int>(n); }},
     {"redis-wait-timeout-ms", 1, option_limits::wait_ms,
      [](options& o, long long n) { o.redis_wait_timeout = std::chrono::milliseconds(n); }},
+    {"replica-linger-ms", 0, option_limits::linger_ms,
+     [](options& o, long long n) { o.replica_linger = std::chrono::milliseconds(n); }},
 };
 
 // A whole number in [lo, hi]; anything else names the key and its range.
@@ -422,6 +427,7 @@ std::string effective_config(options const& o) {
   optional_line("tls-key", o.tls_key, "none");
   optional_line("node-id", o.node_id, "generated");
   line("presence-ttl", o.presence_ttl.count());
+  line("replica-linger-ms", o.replica_linger.count());
   line("send-queue-bytes", o.send_queue_bytes);
   line("rate-limit", static_cast<long long>(o.rate_per_second));
   line("rate-burst", static_cast<long long>(o.rate_burst));

@@ -60,14 +60,14 @@ void visit_tables(node& n, std::uint32_t w, std::vector<room_slot*> tables, std:
     return;
   }
   auto& slot = *tables[i];  // before the lambda takes the list
-  n.on_home(slot,
-            [&n, w, tables = std::move(tables), i, acc, then = std::move(then)](room& r) mutable {
-              for (auto const& e : r.comments()) {
-                acc->push_back({r.id(), e.id, e.insight, e.text,
-                                e.by.name.empty() ? "erased" : e.by.name, e.ts, e.approved});
-              }
-              visit_tables(n, w, std::move(tables), i + 1, std::move(acc), std::move(then));
-            });
+  n.on_current(
+      slot, [&n, w, tables = std::move(tables), i, acc, then = std::move(then)](room& r) mutable {
+        for (auto const& e : r.comments()) {
+          acc->push_back({r.id(), e.id, e.insight, e.text, e.by.name.empty() ? "erased" : e.by.name,
+                          e.ts, e.approved});
+        }
+        visit_tables(n, w, std::move(tables), i + 1, std::move(acc), std::move(then));
+      });
 }
 
 }  // namespace

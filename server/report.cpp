@@ -76,8 +76,8 @@ void visit(node& n, std::uint32_t w, bool events, std::vector<room_slot*> rooms,
     return;
   }
   auto* s = rooms[i];
-  n.on_home(*s, [&n, w, events, rooms = std::move(rooms), i, acc,
-                 then = std::move(then)](room& r) mutable {
+  n.on_current(*s, [&n, w, events, rooms = std::move(rooms), i, acc,
+                    then = std::move(then)](room& r) mutable {
     if (r.is_plenary()) {
       acc->plenary = digest_of(r, events && !n.rooms_engine().stores_archive());
       acc->phase = r.phase_name();

@@ -24,26 +24,6 @@ namespace auth = roundtable::auth;
 
 namespace {
 
-// The value of one /metrics line, or -1 when absent.
-long long metric(int port, std::string const& name) {
-  auto const body = http_get(port, "/metrics").body;
-  auto const key = "\n" + name + " ";
-  auto const pos = body.find(key);
-  if (pos == std::string::npos) return -1;
-  return std::atoll(body.c_str() + pos + key.size());
-}
-
-// Waits (briefly) for a gauge to reach `want`; returns its last value.
-long long wait_metric(int port, std::string const& name, long long want) {
-  long long v = -1;
-  for (int i = 0; i < 100; ++i) {
-    v = metric(port, name);
-    if (v == want) break;
-    std::this_thread::sleep_for(20ms);
-  }
-  return v;
-}
-
 // A normal client's full round trip: hello, join, say, its own event and reply.
 void normal_round_trip(int port, std::string const& name) {
   ws_client c(port);

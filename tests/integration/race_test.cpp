@@ -504,6 +504,20 @@ TEST_CASE("three nodes: five join a table of two at once", "[race][redis]") {
   capacity_race(cl, 30);
 }
 
+// The same with replicas let go 1 ms after use: every round's table is one
+// no node holds, so the five joins each load it on their node at once.
+TEST_CASE("three nodes letting replicas go at once: five join a table of two at once",
+          "[race][redis]") {
+  cluster cl("redis", 3, {"--replica-linger-ms", "1"});
+  capacity_race(cl, 30);
+}
+
+TEST_CASE("three nodes letting replicas go at once: concurrent hand raises keep every hand",
+          "[race][redis]") {
+  cluster cl("redis", 3, {"--replica-linger-ms", "1"});
+  hands_race(cl, 6, 20);
+}
+
 TEST_CASE("memory engine: ten simultaneous votes on one insight", "[race][memory]") {
   cluster cl("memory", 1);
   votes_race(cl, 5);

@@ -118,9 +118,7 @@ std::vector<person> connected(int port, std::vector<std::string> const& ids,
 
 // The /metrics gauge of the rooms a node holds.
 long long rooms_held(int port) {
-  auto const body = http_get(port, "/metrics").body;
-  auto const pos = body.find("\nroundtable_rooms ");
-  return pos == std::string::npos ? -1 : std::atoll(body.c_str() + pos + 18);
+  return metric(port, "roundtable_rooms");
 }
 
 // One round started and stopped by the chair: everyone not opted out grouped.

@@ -20,13 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-long long metric(int port, std::string const& name) {
-  auto const body = http_get(port, "/metrics").body;
-  auto const key = "\n" + name + " ";
-  auto const pos = body.find(key);
-  return pos == std::string::npos ? -1 : std::atoll(body.c_str() + pos + key.size());
-}
-
 std::int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::steady_clock::now().time_since_epoch())

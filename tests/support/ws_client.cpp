@@ -9,7 +9,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <cstdlib>
 #include <stdexcept>
+#include <thread>
 
 namespace roundtable::test {
 
@@ -250,6 +252,24 @@ http_result http_request(int port, http::verb verb, std::string const& target,
 }
 
 }  // namespace
+
+long long metric(int port, std::string const& name) {
+  auto const body = http_get(port, "/metrics").body;
+  auto const key = "\n" + name + " ";
+  auto const pos = body.find(key);
+  return pos == std::string::npos ? -1 : std::atoll(body.c_str() + pos + key.size());
+}
+
+long long wait_metric(int port, std::string const& name, long long want,
+                      std::chrono::milliseconds timeout) {
+  auto const deadline = std::chrono::steady_clock::now() + timeout;
+  long long v = metric(port, name);
+  while (v != want && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    v = metric(port, name);
+  }
+  return v;
+}
 
 http_result http_get(int port, std::string const& target,
                      std::vector<std::pair<std::string, std::string>> headers) {

@@ -116,5 +116,10 @@ http_result http_get(int port, std::string const& target,
                      std::vector<std::pair<std::string, std::string>> headers = {});
 http_result http_post(int port, std::string const& target, std::string const& body,
                       std::vector<std::pair<std::string, std::string>> headers = {});
+// The value of one /metrics line (its full name), or -1 when absent.
+long long metric(int port, std::string const& name);
+// Waits up to `timeout` for it to read `want`; returns its last value.
+long long wait_metric(int port, std::string const& name, long long want,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
 }  // namespace roundtable::test

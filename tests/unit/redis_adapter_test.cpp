@@ -168,6 +168,35 @@ TEST_CASE("pub/sub between two connections", "[redis]") {
   CHECK(got[2] == std::pair<std::string, std::string>{"room:b", "still"});
 }
 
+// A node lets a room's replica go and takes it back (engine/redis_engine.cpp),
+// which relies on this: a subscribe that follows an unsubscribe before Redis
+// confirmed it keeps delivering (the late confirmation must not take the
+// channel's callback, in hiredis, or the channel, in the connection's set).
+TEST_CASE("subscribing again before the unsubscribe is confirmed keeps the messages", "[redis]") {
+  redis_process server;
+  boost::asio::io_context io;
+  rr::connection sub(io);
+  rr::connection pub(io);
+  std::vector<std::string> got;
+  sub.on_message([&](std::string_view, std::string_view payload) { got.emplace_back(payload); });
+  connect_and_wait(io, sub, server.port);
+  connect_and_wait(io, pub, server.port);
+  sub.subscribe("keep");  // a channel that stays, as the plenary's does
+  sub.subscribe("room");
+  wait_numsub(io, pub, "room", 1);
+  for (int round = 0; round < 20; ++round) {
+    sub.unsubscribe("room");
+    sub.subscribe("room");  // in the same turn: no confirmation yet
+    // Both confirmations arrive; Redis counts one subscriber again.
+    run_for(io, 5ms);
+    wait_numsub(io, pub, "room", 1);
+    auto const text = "m" + std::to_string(round);
+    REQUIRE(call(io, pub, {"PUBLISH", "room", text}).integer == 1);
+    REQUIRE(run_until(io, [&] { return got.size() == static_cast<std::size_t>(round) + 1; }));
+    CHECK(got.back() == text);
+  }
+}
+
 TEST_CASE("scripts run by SHA and fall back after SCRIPT FLUSH", "[redis]") {
   redis_process server;
   boost::asio::io_context io;
