@@ -158,20 +158,20 @@ void room::settle_skipped() {
 room::ticket room::join(member const& m, std::int64_t now_ms, profile said, std::string from) {
   if (has_member(m.conn) || joining_.count(m.conn)) return 0;
   if (is_plenary()) {
-    members_.emplace(m.conn, m);
+    members_.emplace(m.conn, local_member{m.worker, nullptr});
     if (per_worker_.size() <= m.worker) per_worker_.resize(m.worker + 1, 0);
     ++per_worker_[m.worker];
     return 0;
   }
   // The connection becomes a member when its join is applied: the snapshot it
   // gets then is exactly at that point of the log.
-  joining_.emplace(m.conn, m);
+  joining_.emplace(m.conn, local_member{m.worker, std::make_unique<participant>(m.who)});
   join_tickets_.emplace(next_ticket_ + 1, m.conn);
   return submit(m.who, conn_key(m.conn), now_ms, cmd::join{std::move(said), std::move(from)});
 }
 
 room::ticket room::leave(std::uint64_t conn, std::int64_t now_ms) {
-  member m;
+  local_member m;
   if (auto it = members_.find(conn); it != members_.end()) {
     m = std::move(it->second);
     members_.erase(it);
@@ -183,7 +183,7 @@ room::ticket room::leave(std::uint64_t conn, std::int64_t now_ms) {
     return 0;
   }
   if (is_plenary()) return 0;
-  return submit(m.who, conn_key(conn), now_ms, cmd::leave{});
+  return submit(std::move(*m.who), conn_key(conn), now_ms, cmd::leave{});
 }
 
 room::ticket room::say(member const& m, std::string_view text, std::int64_t now_ms,

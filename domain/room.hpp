@@ -853,8 +853,16 @@ class room {
 
   std::deque<history_entry> history_;
   std::vector<buffer> outbox_;
-  std::map<std::uint64_t, member> members_;         // this node's connections, by serial
-  std::map<std::uint64_t, member> joining_;         // join submitted, not applied yet
+  // One of this node's connections here: the worker that owns it and, at a
+  // table, who it is (its leave is submitted in their name). The plenary
+  // holds every connection and submits nothing for them, so its entries keep
+  // no copy: an idle connection's share of the plenary is one small node.
+  struct local_member {
+    std::uint32_t worker = 0;
+    std::unique_ptr<participant> who;
+  };
+  std::map<std::uint64_t, local_member> members_;   // this node's connections, by serial
+  std::map<std::uint64_t, local_member> joining_;   // join submitted, not applied yet
   std::map<ticket, std::uint64_t> join_tickets_;    // ticket -> joining connection
   std::map<std::string, participant> roster_;       // everyone here, by connection key
   std::map<std::string, std::uint64_t> seated_at_;  // the log position of each one's join

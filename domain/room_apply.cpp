@@ -64,11 +64,10 @@ void room::admit(room_command const& c) {
   auto it = joining_.find(j->second);
   join_tickets_.erase(j);
   if (it == joining_.end()) return;  // it left before its join was applied
-  auto const& m = it->second;
-  if (per_worker_.size() <= m.worker) per_worker_.resize(m.worker + 1, 0);
-  ++per_worker_[m.worker];
-  members_.emplace(it->first, std::move(it->second));
-  joining_.erase(it);
+  auto const worker = it->second.worker;
+  if (per_worker_.size() <= worker) per_worker_.resize(worker + 1, 0);
+  ++per_worker_[worker];
+  members_.insert(joining_.extract(it));
 }
 
 // --- membership --------------------------------------------------------------

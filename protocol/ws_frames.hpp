@@ -102,8 +102,8 @@ class ws_frame_reader {
   bool in_place_ = false;    // this frame's payload is whole in the input
   std::array<unsigned char, 4> mask_{};
   std::uint8_t mask_at_ = 0;  // where in mask_ the next payload byte is
+  utf8_state utf8_;           // beside the bytes above: every idle connection has a reader
   std::uint64_t left_ = 0;    // payload bytes of this frame still to come
-  utf8_state utf8_;
   std::unique_ptr<std::string> message_;  // a text message arriving in pieces
   std::unique_ptr<std::string> control_;  // a control frame arriving in pieces
 };

@@ -14,14 +14,16 @@ class address_cap {
  public:
   explicit address_cap(std::size_t limit) : limit_(limit) {}
 
-  // Counts one more connection from `addr`; false (and nothing counted) when
-  // it already has `limit` of them.
-  bool admit(std::string const& addr) {
+  // Counts one more connection from `addr`. Returns the cap's own copy of
+  // the address, which stays put until that connection's release() (a
+  // connection keeps a pointer, not a string); null (and nothing counted)
+  // when it already has `limit` of them.
+  std::string const* admit(std::string const& addr) {
     std::lock_guard lock(mutex_);
-    auto& n = counts_[addr];
-    if (n >= limit_) return false;
+    auto& [key, n] = *counts_.try_emplace(addr, 0).first;
+    if (n >= limit_) return nullptr;
     ++n;
-    return true;
+    return &key;
   }
 
   // Undoes one admit() of `addr`.

@@ -25,13 +25,13 @@ std::int64_t now_us() {
 
 }  // namespace
 
-client::client(node& n, worker& w, std::string address)
+client::client(node& n, worker& w, std::string const* address)
     : worker_(w),
       node_(n),
-      address_(std::move(address)),
+      address_(address),
       serial_(n.next_conn_serial()),
       tokens_(n.opts().rate_burst) {
-  worker_.clients.insert(this);
+  worker_.clients.add(this);
   worker_.counters.connections.fetch_add(1, std::memory_order_relaxed);
   node_.stats().connections_total.fetch_add(1, std::memory_order_relaxed);
 }
@@ -46,9 +46,9 @@ void client::on_closed() {
   worker_.give_buffer(queue_);
   queued_bytes_ = 0;
   if (dirty_) std::erase(worker_.dirty, this);
-  worker_.clients.erase(this);
+  worker_.clients.remove(this);
   worker_.counters.connections.fetch_sub(1, std::memory_order_relaxed);
-  node_.release_address(address_);
+  node_.release_address(*address_);
   if (!hello_done_) return;
   if (auto it = worker_.rooms.find(std::string(room::plenary_id)); it != worker_.rooms.end()) {
     it->second.remove(this);
@@ -89,14 +89,13 @@ void client::enqueue(std::string_view bytes, std::int64_t published_us) {
   }
 }
 
-void client::written(std::string& out) noexcept {
+void client::written(outgoing& out) noexcept {
   // Each object counted its separator in enqueue(): the first of a write has none.
-  queued_bytes_ -= std::min(queued_bytes_, out.size() + 1);
-  worker_.give_buffer(out);
-  if (inflight_published_us_ != 0) {
-    node_.stats().publish_to_write.record(
-        static_cast<std::uint64_t>(now_us() - inflight_published_us_));
-    inflight_published_us_ = 0;
+  queued_bytes_ -= std::min(queued_bytes_, out.bytes.size() + 1);
+  worker_.give_buffer(out.bytes);
+  if (out.published_us != 0) {
+    node_.stats().publish_to_write.record(static_cast<std::uint64_t>(now_us() - out.published_us));
+    out.published_us = 0;
   }
 }
 
@@ -316,8 +315,7 @@ bool client::do_join(std::string rid, std::string table) {
     return true;
   }
   if (hopping_) {  // a move in flight: this join follows it
-    waiting_join_ =
-        std::make_unique<std::pair<std::string, std::string>>(std::move(rid), std::move(table));
+    waiting().join.emplace(std::move(rid), std::move(table));
     return false;
   }
   seat(*s, [this, rid = std::move(rid)](outcome o, std::string snap) {
@@ -384,7 +382,7 @@ void client::move_to(seat_order order) {
   auto* s = node_.find_room(order.table);
   if (!s) return;  // the plenary knew it, this node not yet: cannot happen once created
   if (hopping_) {
-    waiting_move_ = std::make_unique<seat_order>(std::move(order));  // the latest order wins
+    waiting().move = std::move(order);  // the latest order wins
     return;
   }
   seat(*s, [this, order = std::move(order)](outcome o, std::string snap) {
@@ -419,7 +417,7 @@ std::string client::alias_at(std::string const& room_id, bool anonymous) const {
 }
 
 void client::recalled() {
-  waiting_move_.reset();
+  if (waiting_) waiting_->move.reset();
   if (hopping_) {
     recalled_after_hop_ = true;
     return;
@@ -429,14 +427,16 @@ void client::recalled() {
 
 void client::after_hop() {
   if (std::exchange(recalled_after_hop_, false)) leave_table();
-  if (waiting_join_) {
-    auto [rid, table] = std::move(*waiting_join_);
-    waiting_join_.reset();
-    if (do_join(std::move(rid), std::move(table))) op_done();
-  } else if (waiting_move_) {
-    auto order = std::move(*waiting_move_);
-    waiting_move_.reset();
-    move_to(std::move(order));
+  if (!waiting_) return;
+  // The join first; a move that waited too follows once that hop is done.
+  if (auto join = std::exchange(waiting_->join, std::nullopt)) {
+    if (!waiting_->move) waiting_.reset();
+    if (do_join(std::move(join->first), std::move(join->second))) op_done();
+  } else if (auto move = std::exchange(waiting_->move, std::nullopt)) {
+    waiting_.reset();
+    move_to(std::move(*move));
+  } else {
+    waiting_.reset();
   }
 }
 

@@ -29,7 +29,9 @@ namespace roundtable {
 
 class client : public std::enable_shared_from_this<client> {
  public:
-  client(node& n, worker& w, std::string address);
+  // `address`: the client address as the node counts it (admit_address()),
+  // given back when the connection closes.
+  client(node& n, worker& w, std::string const* address);
   virtual ~client();
   client(client const&) = delete;
   client& operator=(client const&) = delete;
@@ -60,7 +62,7 @@ class client : public std::enable_shared_from_this<client> {
   // The table this connection is at (empty: none); its worker thread only.
   std::string const& table() const noexcept { return table_; }
   // Local member-list bookkeeping (see member_list).
-  std::size_t slots_[2] = {0, 0};
+  std::uint32_t slots_[3] = {0, 0, 0};
 
   // The worker's end-of-turn flush: starts the write of what was queued.
   void flushed() {
@@ -113,15 +115,22 @@ class client : public std::enable_shared_from_this<client> {
   virtual void resume_read() = 0;  // the pending op completed
   virtual void close_transport(unsigned short code, std::string_view reason) = 0;
 
+  // What the transport writes: the queued objects, and when the room
+  // published the oldest event among them (0: replies only). The transport
+  // keeps it while the write is out, so an idle client holds none of it.
+  struct outgoing {
+    std::string bytes;
+    std::int64_t published_us = 0;
+  };
   // For the transport's writer: moves everything queued into `out`, which
   // must be empty (given back by written()).
-  void take_queue(std::string& out) {
-    inflight_published_us_ = std::exchange(oldest_published_us_, 0);
-    out.swap(queue_);
+  void take_queue(outgoing& out) {
+    out.published_us = std::exchange(oldest_published_us_, 0);
+    out.bytes.swap(queue_);
   }
   // The transport finished writing `out` (from take_queue()); its buffer goes
   // back to the worker's spares and `out` is left empty.
-  void written(std::string& out) noexcept;
+  void written(outgoing& out) noexcept;
   bool queue_empty() const noexcept { return queue_.empty(); }
   bool closing() const noexcept { return closing_; }
   worker& worker_;
@@ -261,18 +270,18 @@ class client : public std::enable_shared_from_this<client> {
 
   // What the replays of a resuming hello may take together: a quarter of the
   // send-queue bound, so that they, two snapshots and the lobby always fit.
-  // Past it a room answers recovered: false with its snapshot.
-  std::size_t replay_budget() const noexcept {
+  // Past it a room answers recovered: false with its snapshot. `replayed`:
+  // what this hello's replays took so far.
+  std::size_t replay_budget(std::size_t replayed) const noexcept {
     auto const total = node_.opts().send_queue_bytes / 4;
-    return total - std::min(total, replayed_bytes_);
+    return total - std::min(total, replayed);
   }
 
   // The places of the plenary and the table in a worker's member lists.
   static constexpr int plenary_slot = 0;
   static constexpr int table_slot = 1;
 
-  std::string address_;
-  std::size_t replayed_bytes_ = 0;  // by this hello's plenary replay
+  std::string const* address_;
   std::uint64_t serial_;
   participant who_;
   // What the participant said of themselves at hello; none when nothing (on
@@ -287,17 +296,27 @@ class client : public std::enable_shared_from_this<client> {
   // and the latest move wait for it, so that table_ follows the room's log.
   bool hopping_ = false;
   bool recalled_after_hop_ = false;
-  std::string table_;  // current table; empty: plenary only
-  std::unique_ptr<std::pair<std::string, std::string>> waiting_join_;  // rid, table
-  std::unique_ptr<seat_order> waiting_move_;
+  // Beside the flags above, so that they fill one word together.
+  bool read_paused_ = false;  // at max_pipelined: resume once one is sent
+  bool dirty_ = false;        // in worker_.dirty
+  std::string table_;         // current table; empty: plenary only
+  // What waits for the hop in flight: a `join` read meanwhile (rid, table)
+  // and the latest move. Made when one has to wait, freed when none does.
+  struct hop_waits {
+    std::optional<std::pair<std::string, std::string>> join;
+    std::optional<seat_order> move;
+  };
+  std::unique_ptr<hop_waits> waiting_;
+  hop_waits& waiting() {
+    if (!waiting_) waiting_ = std::make_unique<hop_waits>();
+    return *waiting_;
+  }
 
   // Replies in read order while pipelined ops are in flight: nullopt until
   // answered. The first one's number (counting every reply queued here) is
   // replies_base_.
   std::vector<std::optional<std::string>> replies_;
   std::uint64_t replies_base_ = 0;
-  bool read_paused_ = false;  // at max_pipelined: resume once one is sent
-  bool dirty_ = false;        // in worker_.dirty
   // An op read while pipelined ones were in flight that must wait for them.
   std::unique_ptr<protocol::command> parked_;
 
@@ -306,8 +325,7 @@ class client : public std::enable_shared_from_this<client> {
   // connection holds none and a busy one allocates none per write.
   std::string queue_;
   std::size_t queued_bytes_ = 0;
-  std::int64_t oldest_published_us_ = 0;    // of the events in queue_
-  std::int64_t inflight_published_us_ = 0;  // of the events being written
+  std::int64_t oldest_published_us_ = 0;  // of the events in queue_
 
   double tokens_;
   std::int64_t last_refill_us_ = 0;

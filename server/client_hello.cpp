@@ -32,6 +32,7 @@ struct client::hello_state {
   std::string phase;
   std::string table_snapshot;   // empty: no table
   std::string recovered = "{";  // the reply's `recovered`, one room at a time
+  std::size_t replayed = 0;     // bytes of the plenary's replay
 };
 
 outcome client::identify(protocol::hello const& h) {
@@ -86,7 +87,7 @@ std::function<void()> client::hello_at_plenary(std::shared_ptr<client> self, roo
   std::vector<buffer> replay;
   for (auto const& rp : st.h.resume) {
     if (rp.room != room::plenary_id) continue;
-    bool const ok = r.replay(rp.epoch, rp.seq, replay, self->replay_budget());
+    bool const ok = r.replay(rp.epoch, rp.seq, replay, self->replay_budget(0));
     st.recovered += "\"plenary\":";
     st.recovered += ok ? "true" : "false";
   }
@@ -115,7 +116,7 @@ void client::hello_in_plenary(hello_state st, std::vector<buffer> replay, outcom
   worker_.rooms.try_emplace(std::string(room::plenary_id), plenary_slot).first->second.add(this);
   for (auto const& b : replay) {
     enqueue(b);
-    replayed_bytes_ += b->size();
+    st.replayed += b->size();
   }
   for (auto const& rp : st.h.resume) {
     if (rp.room == room::plenary_id) continue;
@@ -138,7 +139,7 @@ void client::hello_resume_table(room_slot& slot, protocol::resume_point rp, hell
       std::vector<buffer> replay;
       bool ok = false;
       if (!o) {
-        ok = t.replay(rp.epoch, rp.seq, replay, self->replay_budget());
+        ok = t.replay(rp.epoch, rp.seq, replay, self->replay_budget(st.replayed));
         json_writer tw;
         t.write_snapshot(tw, &self->who_);
         st.table_snapshot = tw.release();

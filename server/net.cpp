@@ -205,6 +205,8 @@ struct closing_state {
   closing_state(ws_socket::executor_type ex, std::uint16_t c, std::string_view r)
       : code(c), reason(r), cut_off(ex, std::chrono::seconds(5)) {}
   std::uint16_t code;
+  bool sent = false;         // our close frame is on its way
+  bool peer_closed = false;  // the peer's close came: nothing but ours goes out
   std::string reason;
   // A peer that reads nothing never lets the close frame out: cut it off.
   asio::basic_waitable_timer<std::chrono::steady_clock,
@@ -217,8 +219,8 @@ struct closing_state {
 // then on the session reads and writes the socket itself.
 class plain_ws_session final : public client {
  public:
-  plain_ws_session(node& n, worker& w, std::string address, ws_socket s)
-      : client(n, w, std::move(address)),
+  plain_ws_session(node& n, worker& w, std::string const* address, ws_socket s)
+      : client(n, w, address),
         handshake_(std::make_unique<websocket::stream<ws_socket>>(std::move(s))),
         sock_(ws_socket(w.ioc.get_executor())) {}
 
@@ -337,9 +339,9 @@ class plain_ws_session final : public client {
       case ws_event::close:
         // 5.5.1: answered with the same code and reason (1000 for none), and
         // no more data frames: what is queued is dropped.
-        peer_closed_ = true;
         close(r.code == 1005 ? protocol::close_code::normal : r.code,
               payload.size() >= 2 ? payload.substr(2) : payload);
+        if (closing_state_) closing_state_->peer_closed = true;
         return false;
       case ws_event::fail:
         close(r.code, r.reason);
@@ -349,24 +351,39 @@ class plain_ws_session final : public client {
     }
   }
 
+  // The message being written and its frame header: a session holds one only
+  // while a write is out, so an idle one holds none. Each worker thread keeps
+  // one spare: a connection that writes now and then allocates none.
+  struct write_block {
+    outgoing message;
+    std::array<unsigned char, 10> header{};
+  };
+  static std::unique_ptr<write_block>& spare_block() {
+    thread_local std::unique_ptr<write_block> spare;
+    return spare;
+  }
+
   // One message per write: everything queued since the last one, joined by
   // '\n', in one contiguous buffer, after a frame header of our own.
   void start_write() override {
-    if (writing_ || close_sent_ || handshake_ || queue_empty()) return;
-    take_queue(inflight_);
-    writing_ = true;
+    if (out_ || close_sent() || handshake_ || queue_empty()) return;
+    out_ = std::move(spare_block());
+    if (!out_) out_ = std::make_unique<write_block>();
+    take_queue(out_->message);
+    auto const& bytes = out_->message.bytes;
     auto const head =
-        protocol::write_frame_header(header_, protocol::ws_opcode::text, inflight_.size());
-    std::array<asio::const_buffer, 2> const frame{asio::const_buffer(header_.data(), head),
-                                                  asio::buffer(inflight_)};
+        protocol::write_frame_header(out_->header, protocol::ws_opcode::text, bytes.size());
+    std::array<asio::const_buffer, 2> const frame{asio::const_buffer(out_->header.data(), head),
+                                                  asio::buffer(bytes)};
     auto done = [self = self()](beast::error_code ec, std::size_t) { self->on_write(ec); };
     if (sock_.write(frame, std::move(done))) on_write({});
   }
 
   void on_write(beast::error_code ec) {
-    writing_ = false;
-    auto const bytes = inflight_.size();
-    written(inflight_);
+    auto const bytes = out_->message.bytes.size();
+    written(out_->message);
+    if (!spare_block()) spare_block() = std::move(out_);
+    out_.reset();
     if (ec) {
       fail(ec, "write");
       return finish();
@@ -374,7 +391,7 @@ class plain_ws_session final : public client {
     worker_.counters.frames_out.fetch_add(1, std::memory_order_relaxed);
     worker_.counters.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
     if (!closing_state_) return write_later();
-    if (queue_empty() || peer_closed_) return do_close();
+    if (queue_empty() || closing_state_->peer_closed) return do_close();
     start_write();
   }
 
@@ -412,12 +429,14 @@ class plain_ws_session final : public client {
     closing_state_->cut_off.async_wait([self = self()](beast::error_code ec) {
       if (!ec) self->finish();
     });
-    if (!writing_ && !handshake_) do_close();
+    if (!out_ && !handshake_) do_close();
   }
 
+  bool close_sent() const noexcept { return closing_state_ && closing_state_->sent; }
+
   void do_close() {
-    if (close_sent_) return;
-    close_sent_ = true;
+    if (closing_state_->sent) return;
+    closing_state_->sent = true;
     send_control(protocol::close_frame(closing_state_->code, closing_state_->reason),
                  control::close);
   }
@@ -441,19 +460,16 @@ class plain_ws_session final : public client {
     on_closed();
   }
 
+  // First, in the tail padding of client: every idle connection has these.
+  bool waiting_read_ = false;     // for the socket to be readable
+  bool pong_pending_ = false;     // reading waits for it
+  std::uint8_t quiet_ticks_ = 0;  // keep-alive sweeps since bytes last came
   std::unique_ptr<websocket::stream<ws_socket>> handshake_;  // until the upgrade is done
   serial_socket sock_;
   protocol::ws_frame_reader reader_;
-  std::unique_ptr<std::string> unread_;     // read while the session could not take it
-  std::string inflight_;                    // the message being written
-  std::array<unsigned char, 10> header_{};  // its frame header
+  std::unique_ptr<std::string> unread_;  // read while the session could not take it
+  std::unique_ptr<write_block> out_;     // while a write is out
   std::unique_ptr<closing_state> closing_state_;
-  bool writing_ = false;
-  bool waiting_read_ = false;  // for the socket to be readable
-  bool close_sent_ = false;
-  bool peer_closed_ = false;      // its close came: nothing but ours goes out
-  bool pong_pending_ = false;     // reading waits for it
-  std::uint8_t quiet_ticks_ = 0;  // keep-alive sweeps since bytes last came
 };
 // A wss:// connection: Beast's websocket stream over TLS (whose state cannot
 // move to another socket type) does the handshake, reading, control frames
@@ -461,9 +477,9 @@ class plain_ws_session final : public client {
 // stream was made with.
 class tls_ws_session final : public client {
  public:
-  tls_ws_session(node& n, worker& w, std::string address, tls_stream&& next,
+  tls_ws_session(node& n, worker& w, std::string const* address, tls_stream&& next,
                  std::shared_ptr<void> keep)
-      : client(n, w, std::move(address)), ws_(std::move(next)), keep_(std::move(keep)) {}
+      : client(n, w, address), ws_(std::move(next)), keep_(std::move(keep)) {}
 
   void run(http::request<http::string_body> req) {
     auto t = websocket::stream_base::timeout::suggested(beast::role_type::server);
@@ -558,13 +574,13 @@ class tls_ws_session final : public client {
     take_queue(inflight_);
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(asio::buffer(inflight_),
+    ws_.async_write(asio::buffer(inflight_.bytes),
                     [self = self()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
     writing_ = false;
-    auto const bytes = inflight_.size();
+    auto const bytes = inflight_.bytes.size();
     written(inflight_);
     if (ec) {
       fail(ec, "write");
@@ -613,7 +629,7 @@ class tls_ws_session final : public client {
   std::shared_ptr<void> keep_;
   beast::flat_buffer buffer_;
   char first_byte_ = 0;
-  std::string inflight_;  // the message being written
+  outgoing inflight_;  // the message being written
   bool writing_ = false;
   bool close_sent_ = false;
   unsigned short close_code_ = 0;
@@ -724,19 +740,19 @@ class http_session : public std::enable_shared_from_this<http_session<Stream>> {
       node_.stats().refused_origin.fetch_add(1, std::memory_order_relaxed);
       return reply_status(http::status::forbidden, "origin not allowed");
     }
-    auto client = client_address(req, address_, node_.opts().trust_proxy);
-    if (!node_.admit_address(client)) {
+    auto const* client =
+        node_.admit_address(client_address(req, address_, node_.opts().trust_proxy));
+    if (!client) {
       return reply_status(http::status::service_unavailable,
                           "too many connections from this address");
     }
     // The WebSocket keeps its own timeouts (handshake, idle) from here on.
     beast::get_lowest_layer(stream_).expires_never();
     if constexpr (is_tls) {
-      std::make_shared<tls_ws_session>(node_, worker_, std::move(client), std::move(stream_), tls_)
+      std::make_shared<tls_ws_session>(node_, worker_, client, std::move(stream_), tls_)
           ->run(std::move(req));
     } else {
-      std::make_shared<plain_ws_session>(node_, worker_, std::move(client),
-                                         adopt(worker_, std::move(stream_)))
+      std::make_shared<plain_ws_session>(node_, worker_, client, adopt(worker_, std::move(stream_)))
           ->run(std::move(req));
     }
   }
@@ -820,8 +836,8 @@ struct listener::impl : std::enable_shared_from_this<listener::impl> {
       auto self = weak.lock();
       if (ec || !self) return;
       auto& w = self->node_.worker_at(i);
-      // Copy: a connection timed out leaves the set.
-      std::vector<client*> const all(w.clients.begin(), w.clients.end());
+      // Copy: a connection timed out leaves the list.
+      auto const all = w.clients.items();
       for (auto* c : all) c->keep_alive_tick();
       self->sweep(i);
     });

@@ -65,7 +65,7 @@ void worker::give_buffer(std::string& b) noexcept {
 }
 
 void member_list::add(client* c) {
-  c->slots_[slot_] = items_.size();
+  c->slots_[slot_] = static_cast<std::uint32_t>(items_.size());
   items_.push_back(c);
 }
 
@@ -405,7 +405,7 @@ void node::remove_dropped(room_slot& s) {
   // After the batch above, which tells them why: the same worker runs both in order.
   for (auto const& [serial, w] : s.r->take_dropped()) {
     boost::asio::post(workers_[w]->ioc, [&wk = *workers_[w], serial, id = s.config.id] {
-      for (auto* c : wk.clients) {
+      for (auto* c : wk.clients.items()) {
         if (c->serial() == serial) {
           c->removed_from(id);
           break;
@@ -453,8 +453,8 @@ void node::seat_elsewhere(room::move_order order) {
 void node::close_participant(std::string const& id) {
   for (auto& w : workers_) {
     boost::asio::post(w->ioc, [&wk = *w, id] {
-      std::vector<client*> theirs;  // closing removes clients from the set
-      for (auto* c : wk.clients) {
+      std::vector<client*> theirs;  // closing removes clients from the list
+      for (auto* c : wk.clients.items()) {
         if (c->who().id == id) theirs.push_back(c);
       }
       for (auto* c : theirs) c->close(protocol::close_code::policy, "erased on request");
@@ -585,8 +585,8 @@ void node::start() {
 void node::shutdown() {
   for (auto& w : workers_) {
     boost::asio::post(w->ioc, [&wk = *w] {
-      // Copy: closing removes clients from the set.
-      std::vector<client*> all(wk.clients.begin(), wk.clients.end());
+      // Copy: closing removes clients from the list.
+      auto const all = wk.clients.items();
       for (auto* c : all) c->close(protocol::close_code::going_away, "server shutting down");
     });
   }
@@ -607,10 +607,10 @@ void node::shutdown() {
   }
 }
 
-bool node::admit_address(std::string const& addr) {
-  if (per_address_.admit(addr)) return true;
-  metrics_.refused_address.fetch_add(1, std::memory_order_relaxed);
-  return false;
+std::string const* node::admit_address(std::string const& addr) {
+  auto const* counted = per_address_.admit(addr);
+  if (!counted) metrics_.refused_address.fetch_add(1, std::memory_order_relaxed);
+  return counted;
 }
 
 void node::release_address(std::string const& addr) {

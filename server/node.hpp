@@ -34,15 +34,15 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 namespace roundtable {
 
 class client;
 
-// The clients of one worker that are members of one room. Removal is O(1):
-// each client remembers its index (slot 0 for the plenary, 1 for its table).
+// The clients of one worker that are members of one room, or all of them.
+// Removal is O(1): each client remembers its index (slot 0 for the plenary, 1
+// for its table, 2 for the worker's list of all its clients).
 class member_list {
  public:
   explicit member_list(int slot) : slot_(slot) {}
@@ -63,7 +63,9 @@ struct worker {
   std::uint32_t index;
   // Worker-local state, touched only on this worker's thread.
   std::unordered_map<std::string, member_list> rooms;
-  std::unordered_set<client*> clients;
+  // Every connection of this worker: a pointer each (a hash set's node and
+  // bucket cost an idle connection 40 bytes).
+  member_list clients{2};
   worker_counters counters;
   // One parser per worker, not per connection: idle connections stay small.
   protocol::parser parser;
@@ -254,7 +256,8 @@ class node final : public engine_host {
   std::uint64_t next_conn_serial() noexcept { return conn_serial_.fetch_add(1) + 1; }
 
   // Connection accounting per client address (limit: opts().max_connections_per_ip).
-  bool admit_address(std::string const& addr);
+  // admit_address() returns the node's copy of `addr` (see address_cap::admit).
+  std::string const* admit_address(std::string const& addr);
   void release_address(std::string const& addr);
 
   // The rooms' logs: the memory engine (with its store under --data-dir) or

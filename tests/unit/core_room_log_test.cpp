@@ -371,6 +371,39 @@ TEST_CASE("capacity 2, five joins on two nodes at once: two seated, three told f
   cl.check_same_state();
 }
 
+TEST_CASE("a leave goes into the log in the leaver's name, seated or still joining",
+          "[room][log][membership]") {
+  cluster cl(2);
+  auto const mod = person("m1", role::moderator, "t1");
+  auto& n1 = cl.at(0);
+  n1.join(member{1, 1, mod}, t0);
+  cl.log.deliver();
+  CHECK(n1.has_member(1));
+  CHECK(n1.workers() == std::vector<std::uint32_t>{0, 1});
+  // The second one leaves before its join has a place in the log.
+  n1.join(member{2, 0, person("p2")}, t0);
+  n1.leave(1, t0 + 1);
+  n1.leave(2, t0 + 2);
+  cl.log.deliver();
+  CHECK(n1.workers() == std::vector<std::uint32_t>{0, 0});
+  for (auto& r : cl.rooms) CHECK(r->count() == 0);
+
+  std::vector<participant> leavers;
+  for (auto const& entry : cl.log.log) {
+    auto const c = command_from_json(entry);
+    REQUIRE(c);
+    if (std::holds_alternative<cmd::leave>(c->op)) leavers.push_back(c->who);
+  }
+  REQUIRE(leavers.size() == 2);
+  CHECK(leavers[0].id == "m1");
+  CHECK(leavers[0].name == "Name m1");
+  CHECK(leavers[0].who == role::moderator);
+  CHECK(leavers[0].moderates == "t1");
+  CHECK(leavers[1].id == "p2");
+  CHECK(leavers[1].name == "Name p2");
+  cl.check_same_state();
+}
+
 TEST_CASE("ten voters at once on two nodes: votes 1 to 10, the snapshot says 10",
           "[room][log][votes]") {
   cluster cl(2);

@@ -281,6 +281,23 @@ TEST_CASE("presence on join and leave at a table, none in the plenary", "[room][
   }
 }
 
+TEST_CASE("the plenary counts this node's connections per worker", "[room][presence]") {
+  test_room p(plenary_cfg(), epoch, 100);
+  REQUIRE_FALSE(p.join(seat(1, person("a"), 2), t0));
+  REQUIRE_FALSE(p.join(seat(2, person("b"), 0), t0));
+  REQUIRE_FALSE(p.join(seat(3, person("c"), 2), t0));
+  CHECK(p.count() == 3);
+  CHECK(p.workers() == std::vector<std::uint32_t>{1, 0, 2});
+  CHECK(p.leave(3, t0));
+  CHECK(p.workers() == std::vector<std::uint32_t>{1, 0, 1});
+  CHECK(p.leave(2, t0));
+  CHECK(p.workers() == std::vector<std::uint32_t>{0, 0, 1});
+  CHECK_FALSE(p.has_member(2));
+  CHECK(p.has_member(1));
+  CHECK(p.count() == 1);
+  CHECK(events_of(p).empty());
+}
+
 TEST_CASE("a hop leaves the old table and joins the new one with a snapshot", "[room][hop]") {
   test_room a(table_cfg("a"), epoch, 100), b(table_cfg("b"), epoch, 100);
   auto const stay_a = seat(1, person("sa"));
