@@ -5,7 +5,9 @@
 // now and then (snapshot_due), at each start and after an erasure. A room
 // comes back as its latest snapshot with the commands after it replayed in a
 // scratch room (rooms are deterministic), its history window read from the
-// events: the same state, seq, epoch and window as before the stop.
+// events: the same state, seq, epoch and window as before the stop. A
+// snapshot deletes the commands it stands in for (the store does, in its
+// transaction), so the log on disk is at most the commands since the last one.
 //
 // The node delivers an op's events only once the store has committed them
 // (node::publish), so kill -9 loses nothing anyone saw; a power loss may still

@@ -226,7 +226,7 @@ struct sqlite_store::impl {
   // --- the write connection and its statements (writer thread only after start) ---
   db_ptr write_db;
   statement insert_event, update_payload, upsert_room, upsert_meta, delete_meta;
-  statement move_events, move_room, move_commands, insert_command, update_command;
+  statement move_events, move_room, move_commands, insert_command, update_command, prune_commands;
   std::unordered_map<std::string_view, std::size_t> last_put;  // reused per batch
   std::set<std::string> logged_errors;
 
@@ -304,6 +304,10 @@ struct sqlite_store::impl {
     update_command = statement(
         db, "UPDATE commands SET command = ?4 WHERE room = ?1 AND epoch = ?2 AND lsn = ?3");
     move_commands = statement(db, "UPDATE commands SET epoch = ?3 WHERE room = ?1 AND epoch = ?2");
+    // A room is loaded from its latest snapshot and the commands of its epoch
+    // after it: nothing reads the others again.
+    prune_commands =
+        statement(db, "DELETE FROM commands WHERE room = ?1 AND (epoch <> ?2 OR lsn <= ?3)");
     upsert_meta = statement(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
     delete_meta = statement(db, "DELETE FROM meta WHERE key = ?1");
     // The payloads are JSON written by one writer: `"epoch":N` followed by
@@ -490,6 +494,7 @@ struct sqlite_store::impl {
   void write(room_row const& c) {
     batch_bytes += c.room.size() + c.state.size() + 3 * sizeof(std::int64_t);
     upsert_room.run_with(c.room, c.epoch, c.seq, c.state, c.lsn);
+    prune_commands.run_with(c.room, c.epoch, c.lsn);
   }
   void write(command_row const& c) {
     batch_bytes += c.room.size() + c.author.size() + c.command.size() + 2 * sizeof(std::int64_t);

@@ -109,6 +109,8 @@ class sqlite_store {
   void replace_payload(std::string room, std::uint64_t epoch, std::uint64_t seq,
                        std::string payload);
   // Upsert. Several puts of one room in a batch are written as the last one.
+  // In the same transaction, the room's commands that the snapshot stands in
+  // for go: those of its epoch up to its lsn, and those of any other epoch.
   void put_room(room_row r);
   void append_command(command_row c);
   // Replaces the text of one command (erasure); no-op if absent.

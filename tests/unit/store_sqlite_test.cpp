@@ -1,7 +1,8 @@
 // Tests for the durable store against real SQLite files in a temp folder:
 // ordering and read-back, reopening, coalescing, the read queries' boundaries,
 // a process killed without shutdown, backpressure, a writer that hits a lock,
-// and constructor errors. The [.bench] test prints the commit throughput.
+// a snapshot pruning the commands it stands in for, and constructor errors. The [.bench] test
+// prints the commit throughput.
 #include "engine/store/sqlite_store.hpp"
 
 #include "tests/support/process.hpp"
@@ -403,18 +404,45 @@ TEST_CASE("commands: appended, read after an lsn, by author, replaced, moved wit
   CHECK(after[0].lsn == 4);
   CHECK(after[0].author == "bob");
   CHECK(after[1].command == "blanked");
-  CHECK(s.commands("a", 10, 0).size() == 5);
+  CHECK(s.commands("a", 10, 0).size() == 2);  // the snapshot at 3 stands in for 1 to 3
   auto const by_ann = s.commands_by_author("ann");
-  REQUIRE(by_ann.size() == 4);  // a 1, 3, 5; b 1: by room, then lsn
+  REQUIRE(by_ann.size() == 2);  // a 5, b 1: by room, then lsn
   CHECK(by_ann[0].room == "a");
-  CHECK(by_ann[3].room == "b");
+  CHECK(by_ann[1].room == "b");
   CHECK(s.rooms().at(0).lsn == 3);
   s.move_epoch("a", 10, 77);
   s.flush();
   CHECK(s.commands("a", 10, 0).empty());
-  CHECK(s.commands("a", 77, 0).size() == 5);
+  CHECK(s.commands("a", 77, 0).size() == 2);
   CHECK(s.commands("b", 10, 0).size() == 1);
   CHECK(s.rooms().at(0).lsn == 3);
+}
+
+TEST_CASE("a snapshot deletes its room's commands up to its lsn and of other epochs",
+          "[store][commands]") {
+  roundtable::test::temp_dir dir;
+  sqlite_store s(options_in(dir));
+  for (std::uint64_t lsn = 1; lsn <= 3; ++lsn)
+    s.append_command(command_row{"a", 9, lsn, "", "old"});
+  for (std::uint64_t lsn = 1; lsn <= 6; ++lsn) {
+    s.append_command(command_row{"a", 10, lsn, "", "c" + std::to_string(lsn)});
+    s.append_command(command_row{"b", 10, lsn, "", "b"});
+  }
+  // Written alone or coalesced with the first, the later put prunes up to its lsn.
+  s.put_room(room_row{"a", 10, 2, "at 2", 2});
+  s.put_room(room_row{"a", 10, 4, "at 4", 4});
+  s.flush();
+  auto const left = s.commands("a", 10, 0);
+  REQUIRE(left.size() == 2);
+  CHECK(left[0].lsn == 5);
+  CHECK(left[1].command == "c6");
+  CHECK(s.commands("a", 9, 0).empty());
+  CHECK(s.commands("b", 10, 0).size() == 6);  // another room's log stays whole
+  // A snapshot at the log's end leaves the room no command at all.
+  s.put_room(room_row{"b", 10, 6, "at 6", 6});
+  s.flush();
+  CHECK(s.commands("b", 10, 0).empty());
+  CHECK(s.commands("a", 10, 0).size() == 2);
 }
 
 TEST_CASE("a schema-1 file is upgraded: its rows keep their states, lsn 0, commands added",
@@ -441,6 +469,7 @@ TEST_CASE("a schema-1 file is upgraded: its rows keep their states, lsn 0, comma
     CHECK(rooms[0].seq == 9);
     CHECK(rooms[0].lsn == 0);
     s.append_command(command_row{"t1", 5, 1, "ann", "c1"});
+    s.append_command(command_row{"t1", 5, 2, "ann", "c2"});
     s.put_room(room_row{"t1", 5, 10, "new", 1});
   }
   sqlite_store again(o);  // schema 2 now: opens as it is
