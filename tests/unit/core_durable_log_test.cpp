@@ -426,6 +426,64 @@ TEST_CASE("an erasure blanks the erased person's commands and snapshots the room
   CHECK(joiner_snapshot(loaded).find("secret") == std::string::npos);
 }
 
+TEST_CASE("an erasure blanks the person's name in others' commands that name them",
+          "[durable][log][erase]") {
+  event_keeper keeps;
+  test::temp_dir dir;
+  auto const epoch = next_epoch();
+  participant const ann{"ann", "Ann Secretname", role::participant, {}};
+  auto const chair = person(0);
+  room ref(plenary_cfg(), epoch, window, &keeps);
+  ref.set_known_tables({"t1"});
+  {
+    durable_log log(dir.path(), &next_epoch);
+    room table(table_cfg(), epoch, window, &log);
+    room plenary(plenary_cfg(), epoch, window, &log);
+    plenary.set_known_tables({"t1"});
+    table.save_snapshot();
+    plenary.save_snapshot();
+    std::int64_t ts = t0;
+    auto on_table = [&](participant const& who, command_op op) {
+      table.apply(table.log_position() + 1, epoch,
+                  room_command{{}, 0, "local:" + who.id, who, ++ts, std::move(op)});
+    };
+    auto in_plenary = [&](participant const& who, command_op op) {
+      room_command const c{{}, 0, "local:" + who.id, who, ++ts, std::move(op)};
+      plenary.apply(plenary.log_position() + 1, epoch, c);
+      ref.apply(ref.log_position() + 1, epoch, c);
+    };
+    on_table(ann, cmd::join{{}, "lobby"});  // her name in a presence event
+    in_plenary(chair, cmd::rounds_start{2, 5, 1, 42});
+    cmd::move const by_name{{}, ann.name, "t1", {}};
+    cmd::round_present const present{1, {"ann", "p2"}, {ann.name, "P2"}};
+    in_plenary(chair, by_name);
+    in_plenary(participant{}, present);
+    in_plenary(chair, cmd::erase{"ann"});
+    // The erasure goes from room to room; meanwhile the plenary logs more
+    // that names her: the chair's move by name, another node's report.
+    in_plenary(chair, by_name);
+    in_plenary(participant{}, present);
+    on_table(chair, cmd::erase{"ann"});
+    log.erase_author("ann");
+    in_plenary(participant{}, present);  // a report later still: logged without her name
+    log.db().flush();
+    REQUIRE(log.db().commands("plenary", epoch, 0).size() == 3);  // those after its erasure
+    for (auto const& r : log.db().rooms()) {
+      CAPTURE(r.room);
+      CHECK(r.state.find("Secretname") == std::string::npos);
+      for (auto const& c : log.db().commands(r.room, r.epoch, 0)) {
+        CAPTURE(c.command);
+        CHECK(c.command.find("Secretname") == std::string::npos);
+      }
+    }
+  }
+  durable_log back(dir.path(), &next_epoch);
+  room loaded(plenary_cfg(), epoch, window, &back);
+  REQUIRE(back.restore(
+      loaded, [](room&) {}, window));
+  check_same(loaded, *restarted(ref, &keeps), epoch);
+}
+
 TEST_CASE("snapshots come after 256 commands, then after a sixteenth of the log",
           "[durable][log]") {
   CHECK_FALSE(durable_log::snapshot_due(255, 0));
