@@ -109,16 +109,27 @@ std::optional<durable_log::replayed> durable_log::replay(store::room_row const& 
   // No observer, no sequencer: nothing it does is stored or delivered.
   room scratch(like.config(), row.epoch, window);
   setup(scratch);
-  if (!scratch.load_replica(row.state)) return std::nullopt;
+  auto const damaged = [&](std::string const& what) {
+    return std::runtime_error("room '" + row.room + "': " + what);
+  };
+  if (!scratch.load_replica(row.state)) {
+    // A schema-1 row: a whole state (a JSON object) and no log position.
+    simdjson::dom::parser parser;
+    simdjson::dom::object whole;
+    if (row.lsn != 0 || parser.parse(row.state).get(whole))
+      throw damaged("unreadable snapshot at log position " + std::to_string(row.lsn));
+    return std::nullopt;
+  }
   if (scratch.is_plenary()) {
     scratch.restore_lists(list_of(row.room, row.epoch, "report", scratch.seq()),
                           list_of(row.room, row.epoch, "broadcast", scratch.seq()));
   }
   for (auto const& c : store_->commands(row.room, row.epoch, row.lsn)) {
     auto const command = command_from_json(c.command);
-    if (!command) {
-      throw std::runtime_error("room '" + row.room + "': unreadable command at log position " +
-                               std::to_string(c.lsn));
+    if (!command) throw damaged("unreadable command at log position " + std::to_string(c.lsn));
+    if (c.lsn != scratch.log_position() + 1) {
+      throw damaged("the command at log position " + std::to_string(scratch.log_position() + 1) +
+                    " is missing (the next stored one is at " + std::to_string(c.lsn) + ")");
     }
     // The snapshot's epoch: moved after an unclean stop, the commands with it.
     scratch.apply(c.lsn, scratch.epoch(), *command);

@@ -68,7 +68,9 @@ class durable_log final : public room_observer {
   // Loads `r`, made with epoch_of's epoch and `setup` run on it: the latest
   // snapshot and the commands after it replayed in a scratch room made the
   // same way, the history window (`window` events) from the stored events,
-  // the plenary's reports and broadcasts whole. False for a new room.
+  // the plenary's reports and broadcasts whole. False for a new room. Throws
+  // std::runtime_error naming the room for an unreadable snapshot or command,
+  // or a position missing from the log.
   bool restore(room& r, std::function<void(room&)> const& setup, std::size_t window);
   // Tables opened at run time, in creation order.
   std::vector<table_config> created_tables();
