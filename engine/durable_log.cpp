@@ -63,8 +63,8 @@ void durable_log::on_rewrite(std::string const& room, std::uint64_t epoch, histo
 }
 
 void durable_log::on_snapshot(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
-                              std::uint64_t lsn, std::string const& snapshot) {
-  store_->put_room(store::room_row{room, epoch, seq, snapshot, lsn});
+                              std::uint64_t lsn, std::size_t window, std::string const& snapshot) {
+  store_->put_room(store::room_row{room, epoch, seq, snapshot, lsn, window});
 }
 
 bool durable_log::snapshot_due(std::uint64_t lsn, std::uint64_t snapshot_lsn) noexcept {
@@ -106,8 +106,10 @@ std::optional<durable_log::replayed> durable_log::replay(store::room_row const& 
                                                          room const& like,
                                                          std::function<void(room&)> const& setup,
                                                          std::size_t window) {
-  // No observer, no sequencer: nothing it does is stored or delivered.
-  room scratch(like.config(), row.epoch, window);
+  // No observer, no sequencer: nothing it does is stored or delivered. The
+  // commands were applied with the stored window; `window` (a new --history)
+  // takes over only after them.
+  room scratch(like.config(), row.epoch, row.window ? row.window : window);
   setup(scratch);
   auto const damaged = [&](std::string const& what) {
     return std::runtime_error("room '" + row.room + "': " + what);

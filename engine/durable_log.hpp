@@ -52,7 +52,7 @@ class durable_log final : public room_observer {
   void on_event(std::string const& room, std::uint64_t epoch, history_entry const& e) override;
   void on_rewrite(std::string const& room, std::uint64_t epoch, history_entry const& e) override;
   void on_snapshot(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
-                   std::uint64_t lsn, std::string const& snapshot) override;
+                   std::uint64_t lsn, std::size_t window, std::string const& snapshot) override;
   bool keeps_events() const noexcept override { return true; }
 
   // A snapshot after the command at `lsn`, the last one being at
@@ -67,7 +67,9 @@ class durable_log final : public room_observer {
   std::optional<std::uint64_t> epoch_of(std::string const& room) const;
   // Loads `r`, made with epoch_of's epoch and `setup` run on it: the latest
   // snapshot and the commands after it replayed in a scratch room made the
-  // same way, the history window (`window` events) from the stored events,
+  // same way with the window stored with the snapshot (`window` for a store
+  // that has none), so that a delete or hide is decided as it was; then the
+  // history window (`window` events, from now on) from the stored events,
   // the plenary's reports and broadcasts whole. False for a new room. Throws
   // std::runtime_error naming the room for an unreadable snapshot or command,
   // or a position missing from the log.

@@ -3,7 +3,9 @@
 // equals one that applied the same commands in memory (random sessions,
 // stopped cleanly or left as kill -9 leaves the files); a long session's
 // stored commands stay bounded; the bytes written per vote stay flat; a
-// schema-1 store loads and goes on; an erasure blanks the stored commands.
+// schema-1 store loads and goes on; an erasure blanks the stored commands
+// (the person's own, and others' that name them); a changed --history takes
+// over only after the replay.
 #include "engine/durable_log.hpp"
 
 #include "tests/support/process.hpp"
@@ -41,7 +43,7 @@ struct event_keeper final : room_observer {
   }
   void on_event(std::string const&, std::uint64_t, history_entry const&) override {}
   void on_rewrite(std::string const&, std::uint64_t, history_entry const&) override {}
-  void on_snapshot(std::string const&, std::uint64_t, std::uint64_t, std::uint64_t,
+  void on_snapshot(std::string const&, std::uint64_t, std::uint64_t, std::uint64_t, std::size_t,
                    std::string const&) override {}
   bool keeps_events() const noexcept override { return true; }
 };
@@ -482,6 +484,51 @@ TEST_CASE("an erasure blanks the person's name in others' commands that name the
   REQUIRE(back.restore(
       loaded, [](room&) {}, window));
   check_same(loaded, *restarted(ref, &keeps), epoch);
+}
+
+TEST_CASE("a room stored with --history 5 and reopened with 50 replays with 5, then uses 50",
+          "[durable][log][window]") {
+  event_keeper keeps;
+  test::temp_dir dir;
+  auto const epoch = next_epoch();
+  constexpr std::size_t before = 5, after = 50;
+  auto const mod = person(1);
+  room ref(table_cfg(), epoch, before, &keeps);
+  {
+    durable_log log(dir.path(), &next_epoch);
+    room live(table_cfg(), epoch, before, &log);
+    live.save_snapshot();
+    std::int64_t ts = t0;
+    auto apply = [&](command_op op) {
+      room_command const c{{}, 0, "local:mod", mod, ++ts, std::move(op)};
+      auto const lsn = ref.log_position() + 1;
+      live.apply(lsn, epoch, c);
+      return ref.apply(lsn, epoch, c);
+    };
+    apply(cmd::join{{}, "lobby"});                                                       // seq 1
+    for (int i = 0; i < 10; ++i) apply(cmd::say{{}, "point " + std::to_string(i), {}});  // m2-m11
+    // Out of the window of 5 (seq 7 to 11), within 50: refused then.
+    CHECK(apply(cmd::del{"m3"})->code == error_code::not_found);
+    CHECK(apply(cmd::hide{"m4", true})->code == error_code::not_found);
+    apply(cmd::say{{}, "last", {}});
+  }
+  durable_log back(dir.path(), &next_epoch);
+  room loaded(table_cfg(), epoch, after, &back);
+  REQUIRE(back.restore(
+      loaded, [](room&) {}, after));
+  CHECK(loaded.state_json() == ref.state_json());
+  CHECK(loaded.seq() == ref.seq());
+  CHECK(loaded.log_position() == ref.log_position());
+  // From now on the window is 50: m3 is in it, and a delete finds it.
+  auto const m3 = std::find_if(loaded.history().begin(), loaded.history().end(),
+                               [](history_entry const& e) { return e.item == "m3"; });
+  REQUIRE(m3 != loaded.history().end());
+  CHECK_FALSE(m3->deleted);
+  CHECK_FALSE(loaded.apply(loaded.log_position() + 1, epoch,
+                           room_command{{}, 0, "local:mod", mod, t0 + 100, cmd::del{"m3"}}));
+  loaded.save_snapshot();
+  back.db().flush();
+  CHECK(back.db().rooms().at(0).window == after);
 }
 
 TEST_CASE("snapshots come after 256 commands, then after a sixteenth of the log",

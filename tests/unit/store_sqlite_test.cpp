@@ -445,37 +445,47 @@ TEST_CASE("a snapshot deletes its room's commands up to its lsn and of other epo
   CHECK(s.commands("a", 10, 0).size() == 2);
 }
 
-TEST_CASE("a schema-1 file is upgraded: its rows keep their states, lsn 0, commands added",
+TEST_CASE("a schema-1 or schema-2 file is upgraded: its rows keep their states, lsn and window 0",
           "[store][schema]") {
-  roundtable::test::temp_dir dir;
-  auto const o = options_in(dir);
-  std::filesystem::create_directories(dir.path() + "/data");
-  {
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(o.path.c_str(), &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db,
-                         "CREATE TABLE rooms(room TEXT PRIMARY KEY NOT NULL, epoch INTEGER NOT "
-                         "NULL, seq INTEGER NOT NULL, state TEXT NOT NULL);"
-                         "INSERT INTO rooms VALUES('t1', 5, 9, '{\"topic\":\"old\"}');"
-                         "PRAGMA user_version=1;",
-                         nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
+  // Each older version's rooms table as it was created, with one row.
+  std::string const v1 =
+      "CREATE TABLE rooms(room TEXT PRIMARY KEY NOT NULL, epoch INTEGER NOT NULL, seq INTEGER "
+      "NOT NULL, state TEXT NOT NULL);"
+      "INSERT INTO rooms VALUES('t1', 5, 9, '{\"topic\":\"old\"}');";
+  std::string const v2 =
+      "CREATE TABLE rooms(room TEXT PRIMARY KEY NOT NULL, epoch INTEGER NOT NULL, seq INTEGER "
+      "NOT NULL, state TEXT NOT NULL, lsn INTEGER NOT NULL DEFAULT 0);"
+      "INSERT INTO rooms VALUES('t1', 5, 9, '{\"topic\":\"old\"}', 0);";
+  for (auto const& [version, sql] : {std::pair{1, v1}, std::pair{2, v2}}) {
+    CAPTURE(version);
+    roundtable::test::temp_dir dir;
+    auto const o = options_in(dir);
+    std::filesystem::create_directories(dir.path() + "/data");
+    {
+      sqlite3* db = nullptr;
+      REQUIRE(sqlite3_open(o.path.c_str(), &db) == SQLITE_OK);
+      auto const create = sql + "PRAGMA user_version=" + std::to_string(version) + ";";
+      REQUIRE(sqlite3_exec(db, create.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+      sqlite3_close(db);
+    }
+    {
+      sqlite_store s(o);
+      auto const rooms = s.rooms();
+      REQUIRE(rooms.size() == 1);
+      CHECK(rooms[0].state == R"({"topic":"old"})");
+      CHECK(rooms[0].seq == 9);
+      CHECK(rooms[0].lsn == 0);
+      CHECK(rooms[0].window == 0);
+      s.append_command(command_row{"t1", 5, 1, "ann", "c1"});
+      s.append_command(command_row{"t1", 5, 2, "ann", "c2"});
+      s.put_room(room_row{"t1", 5, 10, "new", 1, 7});
+    }
+    sqlite_store again(o);  // schema 3 now: opens as it is
+    CHECK(again.commands("t1", 5, 0).size() == 1);
+    CHECK(again.rooms().at(0).lsn == 1);
+    CHECK(again.rooms().at(0).window == 7);
+    CHECK(again.rooms().at(0).state == "new");
   }
-  {
-    sqlite_store s(o);
-    auto const rooms = s.rooms();
-    REQUIRE(rooms.size() == 1);
-    CHECK(rooms[0].state == R"({"topic":"old"})");
-    CHECK(rooms[0].seq == 9);
-    CHECK(rooms[0].lsn == 0);
-    s.append_command(command_row{"t1", 5, 1, "ann", "c1"});
-    s.append_command(command_row{"t1", 5, 2, "ann", "c2"});
-    s.put_room(room_row{"t1", 5, 10, "new", 1});
-  }
-  sqlite_store again(o);  // schema 2 now: opens as it is
-  CHECK(again.commands("t1", 5, 0).size() == 1);
-  CHECK(again.rooms().at(0).lsn == 1);
-  CHECK(again.rooms().at(0).state == "new");
 }
 
 TEST_CASE("statistics count the bytes each commit wrote", "[store][commands]") {
