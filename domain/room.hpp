@@ -131,9 +131,11 @@ class room_observer {
                           std::uint64_t snapshot_lsn, room_command const& c) = 0;
   virtual void on_event(std::string const& room, std::uint64_t epoch, history_entry const& e) = 0;
   virtual void on_rewrite(std::string const& room, std::uint64_t epoch, history_entry const& e) = 0;
-  // The room's snapshot_json() after the command at `lsn`.
+  // The room's snapshot_json() after the command at `lsn`; `window`: its
+  // history window, which a replay of the commands after it must use (a
+  // delete or hide finds its item in the window or not).
   virtual void on_snapshot(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
-                           std::uint64_t lsn, std::string const& snapshot) = 0;
+                           std::uint64_t lsn, std::size_t window, std::string const& snapshot) = 0;
   // True when the observer keeps every event for good (the durable store): the
   // state and snapshots then leave out the plenary's reports and broadcasts,
   // which grow all session, and restore_lists() brings them back from it.

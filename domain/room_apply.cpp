@@ -31,12 +31,21 @@ outcome room::apply(std::uint64_t lsn, std::uint64_t epoch, room_command const& 
 }
 
 bool room::log_command(room_command const& c) {
-  if (!erased_.count(c.who.id))
+  auto const gone = [&](std::string const& id, std::string const&) {
+    return erased_.count(id) != 0;
+  };
+  auto const named = names(c);
+  bool const sender = erased_.count(c.who.id) != 0;
+  if (!sender && std::none_of(named.begin(), named.end(),
+                              [&](named_person const& p) { return gone(p.id, p.name); }))
     return observer_->on_command(cfg_.id, epoch_, lsn_, snapshot_lsn_, c);
   // An erased participant's commands after the erasure (their connections'
-  // leaves) keep no name in the log; refused or a leave, they need none.
+  // leaves) keep no name in the log; refused or a leave, they need none. Nor
+  // do others' commands that name them by id (a round_present sent before the
+  // erasure reached that node).
   auto blanked = c;
-  blank_sender(blanked);
+  if (sender) blank_sender(blanked);
+  blank_named(blanked, gone);
   return observer_->on_command(cfg_.id, epoch_, lsn_, snapshot_lsn_, blanked);
 }
 

@@ -79,6 +79,8 @@ outcome room::on(room_command const&, cmd::round_present const& op) {
   // people wait for the next round.
   if (!rounds_.gathering || op.round != rounds_.round + 1) return {};
   for (std::size_t i = 0; i < op.ids.size() && rounds_.pool.size() < max_pooled; ++i) {
+    // Reported before their erasure reached that node: the state keeps no name of theirs.
+    if (erased_.count(op.ids[i])) continue;
     rounds_.pool.emplace(op.ids[i], i < op.names.size() ? op.names[i] : std::string());
   }
   return {};

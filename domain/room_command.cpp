@@ -478,4 +478,38 @@ void blank_sender(room_command& c) {
       c.op);
 }
 
+namespace {
+// Calls `f(id, name)` for each person `op` names besides its sender; `name`
+// is writable when `op` is.
+template <class Op, class F>
+void each_named(Op& op, F const& f) {
+  static std::string const no_id;
+  if (auto* m = std::get_if<cmd::move>(&op)) f(m->participant, m->name);
+  if (auto* r = std::get_if<cmd::round_present>(&op)) {
+    for (std::size_t i = 0; i < r->names.size(); ++i)
+      f(i < r->ids.size() ? r->ids[i] : no_id, r->names[i]);
+  }
+}
+}  // namespace
+
+std::vector<named_person> names(room_command const& c) {
+  std::vector<named_person> out;
+  each_named(c.op, [&](std::string const& id, std::string const& name) {
+    if (!name.empty()) out.push_back({id, name});
+  });
+  return out;
+}
+
+bool blank_named(
+    room_command& c,
+    std::function<bool(std::string const& id, std::string const& name)> const& erased) {
+  bool changed = false;
+  each_named(c.op, [&](std::string const& id, std::string& name) {
+    if (name.empty() || !erased(id, name)) return;
+    name.clear();
+    changed = true;
+  });
+  return changed;
+}
+
 }  // namespace roundtable

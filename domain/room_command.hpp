@@ -10,6 +10,7 @@
 #include "domain/participant.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -271,5 +272,18 @@ std::optional<room_command> command_from_json(std::string_view json);
 // An erasure's mark on a command its participant sent: their name, the
 // profile they gave and any text they wrote are cleared; ids and choices stay.
 void blank_sender(room_command& c);
+
+// Someone a command names besides its sender: a chair's move (by id, or by
+// display name with no id) and the people a round_present reports.
+struct named_person {
+  std::string id;  // empty for a move by name
+  std::string name;
+};
+std::vector<named_person> names(room_command const& c);
+// An erasure's mark on the commands of others that name its participant:
+// clears each name of names(c) for which `erased(id, name)` holds; ids stay.
+// True when it cleared any.
+bool blank_named(room_command& c,
+                 std::function<bool(std::string const& id, std::string const& name)> const& erased);
 
 }  // namespace roundtable

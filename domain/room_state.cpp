@@ -546,7 +546,7 @@ std::string room::snapshot_json() const {
 void room::save_snapshot() {
   if (!observer_) return;
   snapshot_lsn_ = lsn_;
-  observer_->on_snapshot(cfg_.id, epoch_, seq_, lsn_, snapshot_json());
+  observer_->on_snapshot(cfg_.id, epoch_, seq_, lsn_, history_limit_, snapshot_json());
 }
 
 bool room::load_replica(std::string_view json) {

@@ -48,6 +48,7 @@ durable_log::~durable_log() {
 
 bool durable_log::on_command(std::string const& room, std::uint64_t epoch, std::uint64_t lsn,
                              std::uint64_t snapshot_lsn, room_command const& c) {
+  if (auto const* e = std::get_if<cmd::erase>(&c.op)) note_erasing(e->author);
   store_->append_command(store::command_row{room, epoch, lsn, c.who.id, command_json(c)});
   return snapshot_due(lsn, snapshot_lsn);
 }
@@ -62,8 +63,8 @@ void durable_log::on_rewrite(std::string const& room, std::uint64_t epoch, histo
 }
 
 void durable_log::on_snapshot(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
-                              std::uint64_t lsn, std::string const& snapshot) {
-  store_->put_room(store::room_row{room, epoch, seq, snapshot, lsn});
+                              std::uint64_t lsn, std::size_t window, std::string const& snapshot) {
+  store_->put_room(store::room_row{room, epoch, seq, snapshot, lsn, window});
 }
 
 bool durable_log::snapshot_due(std::uint64_t lsn, std::uint64_t snapshot_lsn) noexcept {
@@ -105,19 +106,32 @@ std::optional<durable_log::replayed> durable_log::replay(store::room_row const& 
                                                          room const& like,
                                                          std::function<void(room&)> const& setup,
                                                          std::size_t window) {
-  // No observer, no sequencer: nothing it does is stored or delivered.
-  room scratch(like.config(), row.epoch, window);
+  // No observer, no sequencer: nothing it does is stored or delivered. The
+  // commands were applied with the stored window; `window` (a new --history)
+  // takes over only after them.
+  room scratch(like.config(), row.epoch, row.window ? row.window : window);
   setup(scratch);
-  if (!scratch.load_replica(row.state)) return std::nullopt;
+  auto const damaged = [&](std::string const& what) {
+    return std::runtime_error("room '" + row.room + "': " + what);
+  };
+  if (!scratch.load_replica(row.state)) {
+    // A schema-1 row: a whole state (a JSON object) and no log position.
+    simdjson::dom::parser parser;
+    simdjson::dom::object whole;
+    if (row.lsn != 0 || parser.parse(row.state).get(whole))
+      throw damaged("unreadable snapshot at log position " + std::to_string(row.lsn));
+    return std::nullopt;
+  }
   if (scratch.is_plenary()) {
     scratch.restore_lists(list_of(row.room, row.epoch, "report", scratch.seq()),
                           list_of(row.room, row.epoch, "broadcast", scratch.seq()));
   }
   for (auto const& c : store_->commands(row.room, row.epoch, row.lsn)) {
     auto const command = command_from_json(c.command);
-    if (!command) {
-      throw std::runtime_error("room '" + row.room + "': unreadable command at log position " +
-                               std::to_string(c.lsn));
+    if (!command) throw damaged("unreadable command at log position " + std::to_string(c.lsn));
+    if (c.lsn != scratch.log_position() + 1) {
+      throw damaged("the command at log position " + std::to_string(scratch.log_position() + 1) +
+                    " is missing (the next stored one is at " + std::to_string(c.lsn) + ")");
     }
     // The snapshot's epoch: moved after an unclean stop, the commands with it.
     scratch.apply(c.lsn, scratch.epoch(), *command);
@@ -154,8 +168,49 @@ std::vector<buffer> durable_log::list_of(std::string const& room, std::uint64_t 
   return out;
 }
 
+namespace {
+// Every display name `id` goes by in `e`: each object whose "id" is `id` and
+// that has a "name" (a `from`, a presence's `joined`, a hand queue's entry).
+void names_of(simdjson::dom::element e, std::string_view id, std::set<std::string>& out) {
+  if (simdjson::dom::object o; !e.get(o)) {
+    std::string_view found, name;
+    if (!o["id"].get(found) && found == id && !o["name"].get(name) && !name.empty())
+      out.emplace(name);
+    for (auto field : o) names_of(field.value, id, out);
+  } else if (simdjson::dom::array a; !e.get(a)) {
+    for (auto v : a) names_of(v, id, out);
+  }
+}
+}  // namespace
+
+std::set<std::string> durable_log::names_in_events(std::string const& author) {
+  std::set<std::string> names;
+  simdjson::dom::parser parser;
+  for (auto const& row : store_->events_by_author(author)) {
+    simdjson::dom::element doc;
+    if (!parser.parse(row.payload).get(doc)) names_of(doc, author, names);
+  }
+  return names;
+}
+
+void durable_log::note_erasing(std::string const& author) {
+  std::lock_guard lock(erasing_mu_);
+  if (erasing_.count(author)) return;
+  store_->flush();  // their latest events too
+  erasing_.emplace(author, names_in_events(author));
+}
+
 std::size_t durable_log::erase_author(std::string const& author) {
   store_->flush();
+  // Beyond the rooms' windows their events still name them: older pages.
+  auto names = names_in_events(author);
+  {
+    std::lock_guard lock(erasing_mu_);
+    if (auto it = erasing_.find(author); it != erasing_.end()) {
+      names.merge(it->second);
+      erasing_.erase(it);
+    }
+  }
   std::size_t n = 0;
   // Their name in the events of others: every hand queue they were in (the
   // rooms' windows are rewritten by the rooms; this reaches the older pages).
@@ -180,6 +235,11 @@ std::size_t durable_log::erase_author(std::string const& author) {
                             room::tombstone_json(row.room, row.epoch, e));
     ++n;
   }
+  blank_commands(author, names);
+  return n;
+}
+
+void durable_log::blank_commands(std::string const& author, std::set<std::string> const& names) {
   // Their commands: a replay must not bring their texts back, nor may the file
   // keep them. The rooms took a snapshot at the erasure, so none is replayed.
   for (auto& row : store_->commands_by_author(author)) {
@@ -188,7 +248,20 @@ std::size_t durable_log::erase_author(std::string const& author) {
     blank_sender(*c);
     store_->replace_command(std::move(row.room), row.epoch, row.lsn, command_json(*c));
   }
-  return n;
+  store_->flush();  // the pass below reads these commands again
+  // Their name in others' commands (a chair's move by name, a round_present).
+  // The snapshots at the erasure deleted the commands before it; these came
+  // while the erasure went from room to room.
+  auto const theirs = [&](std::string const& id, std::string const& name) {
+    return id == author || names.count(name) != 0;
+  };
+  for (auto const& r : store_->rooms()) {
+    for (auto& row : store_->commands(r.room, r.epoch, 0)) {
+      auto c = command_from_json(row.command);
+      if (c && blank_named(*c, theirs))
+        store_->replace_command(std::move(row.room), row.epoch, row.lsn, command_json(*c));
+    }
+  }
 }
 
 std::vector<table_config> durable_log::created_tables() {

@@ -5,7 +5,9 @@
 // now and then (snapshot_due), at each start and after an erasure. A room
 // comes back as its latest snapshot with the commands after it replayed in a
 // scratch room (rooms are deterministic), its history window read from the
-// events: the same state, seq, epoch and window as before the stop.
+// events: the same state, seq, epoch and window as before the stop. A
+// snapshot deletes the commands it stands in for (the store does, in its
+// transaction), so the log on disk is at most the commands since the last one.
 //
 // The node delivers an op's events only once the store has committed them
 // (node::publish), so kill -9 loses nothing anyone saw; a power loss may still
@@ -24,7 +26,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,7 +52,7 @@ class durable_log final : public room_observer {
   void on_event(std::string const& room, std::uint64_t epoch, history_entry const& e) override;
   void on_rewrite(std::string const& room, std::uint64_t epoch, history_entry const& e) override;
   void on_snapshot(std::string const& room, std::uint64_t epoch, std::uint64_t seq,
-                   std::uint64_t lsn, std::string const& snapshot) override;
+                   std::uint64_t lsn, std::size_t window, std::string const& snapshot) override;
   bool keeps_events() const noexcept override { return true; }
 
   // A snapshot after the command at `lsn`, the last one being at
@@ -63,16 +67,21 @@ class durable_log final : public room_observer {
   std::optional<std::uint64_t> epoch_of(std::string const& room) const;
   // Loads `r`, made with epoch_of's epoch and `setup` run on it: the latest
   // snapshot and the commands after it replayed in a scratch room made the
-  // same way, the history window (`window` events) from the stored events,
-  // the plenary's reports and broadcasts whole. False for a new room.
+  // same way with the window stored with the snapshot (`window` for a store
+  // that has none), so that a delete or hide is decided as it was; then the
+  // history window (`window` events, from now on) from the stored events,
+  // the plenary's reports and broadcasts whole. False for a new room. Throws
+  // std::runtime_error naming the room for an unreadable snapshot or command,
+  // or a position missing from the log.
   bool restore(room& r, std::function<void(room&)> const& setup, std::size_t window);
   // Tables opened at run time, in creation order.
   std::vector<table_config> created_tables();
   void table_created(table_config const& t, std::size_t order);
 
   // Rewrites every stored message and insight event of `author` as a
-  // tombstone, beyond the windows in memory, and blanks their commands
-  // (blank_sender); returns how many events. Blocking (disk).
+  // tombstone, beyond the windows in memory, blanks their commands
+  // (blank_sender) and their name in others' (blank_named); returns how many
+  // events. Blocking (disk).
   std::size_t erase_author(std::string const& author);
 
   store::sqlite_store& db() noexcept { return *store_; }
@@ -92,6 +101,17 @@ class durable_log final : public room_observer {
   std::vector<buffer> list_of(std::string const& room, std::uint64_t epoch, std::string_view type,
                               std::uint64_t max_seq);
 
+  // The display names `author` went by in the stored events.
+  std::set<std::string> names_in_events(std::string const& author);
+  // At the first room's erase command of `author`, before the rooms blank
+  // their windows' events: the names others' commands may name them by.
+  void note_erasing(std::string const& author);
+  void blank_commands(std::string const& author, std::set<std::string> const& names);
+
+  // People whose erasure has begun and the names they went by, for
+  // erase_author; in memory only (the store must not keep them).
+  std::mutex erasing_mu_;
+  std::map<std::string, std::set<std::string>> erasing_;
   std::string clean_marker_;
   bool clean_start_ = false;
   std::unique_ptr<store::sqlite_store> store_;

@@ -9,13 +9,17 @@
 namespace roundtable {
 
 memory_engine::memory_engine(engine_host& host, engine_settings const& s)
-    : host_(host), history_(s.history) {
+    : host_(host), history_(s.history), data_dir_(s.data_dir) {
   if (s.data_dir.empty()) return;
   try {
     store_ = std::make_unique<durable_log>(s.data_dir, &new_epoch);
   } catch (std::exception const& e) {
-    throw std::invalid_argument("--data-dir " + s.data_dir + ": " + e.what());
+    throw bad_data_dir(e);
   }
+}
+
+std::invalid_argument memory_engine::bad_data_dir(std::exception const& e) const {
+  return std::invalid_argument("--data-dir " + data_dir_ + ": " + e.what());
 }
 
 // Here, where durable_log is complete.
@@ -31,7 +35,12 @@ engine::made_room memory_engine::make_room(table_config const& cfg,
   auto r = std::make_unique<room>(cfg, saved.value_or(new_epoch()), history_, store_.get(), this);
   setup(*r);
   // What the room said and decided before the restart wins over the config.
-  bool const restored = store_ && store_->restore(*r, setup, history_);
+  bool restored = false;
+  try {
+    restored = store_ && store_->restore(*r, setup, history_);
+  } catch (std::exception const& e) {
+    throw bad_data_dir(e);  // a start error like a bad flag's: the file is damaged
+  }
   // Each start begins with a snapshot: the connections seated in the log
   // before it are gone, and the next load replays only what follows.
   r->save_snapshot();

@@ -11,6 +11,7 @@
 #include "engine/engine.hpp"
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace roundtable {
@@ -20,7 +21,7 @@ class durable_log;
 class memory_engine final : public engine {
  public:
   // Opens the store under s.data_dir when given; throws std::invalid_argument
-  // when it cannot.
+  // when it cannot (make_room too, for a room whose stored log is damaged).
   memory_engine(engine_host& host, engine_settings const& s);
   ~memory_engine() override;
 
@@ -42,8 +43,12 @@ class memory_engine final : public engine {
   std::vector<engine_gauge> gauges() const override;
 
  private:
+  // What the store threw, as a start error that names the option.
+  std::invalid_argument bad_data_dir(std::exception const& e) const;
+
   engine_host& host_;
   std::size_t history_;
+  std::string data_dir_;
   std::string node_id_ = "local";
   std::unique_ptr<durable_log> store_;  // with a data dir
 };

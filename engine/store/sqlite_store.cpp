@@ -26,8 +26,8 @@ namespace roundtable::store {
 namespace {
 
 // 1: events, rooms (whole states), meta. 2: adds the commands and each
-// room's snapshot lsn.
-constexpr int schema_version = 2;
+// room's snapshot lsn. 3: adds each room's history window (window_size).
+constexpr int schema_version = 3;
 
 constexpr char const* schema_sql = R"sql(
 CREATE TABLE IF NOT EXISTS events(
@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS events(
 CREATE INDEX IF NOT EXISTS events_author ON events(author);
 CREATE TABLE IF NOT EXISTS rooms(
   room TEXT PRIMARY KEY NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL,
-  state TEXT NOT NULL, lsn INTEGER NOT NULL DEFAULT 0);
+  state TEXT NOT NULL, lsn INTEGER NOT NULL DEFAULT 0,
+  window_size INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS commands(
   room TEXT NOT NULL, epoch INTEGER NOT NULL, lsn INTEGER NOT NULL,
@@ -46,9 +47,12 @@ CREATE TABLE IF NOT EXISTS commands(
   PRIMARY KEY(room, epoch, lsn)) WITHOUT ROWID;
 )sql";
 
-// Schema 1's rooms table has no lsn; the CREATE above leaves it as it is.
+// Schema 1's rooms table has no lsn, schema 2's no window_size; the CREATE
+// above leaves an existing table as it is.
 constexpr char const* upgrade_from_1_sql =
     "ALTER TABLE rooms ADD COLUMN lsn INTEGER NOT NULL DEFAULT 0;";
+constexpr char const* upgrade_from_2_sql =
+    "ALTER TABLE rooms ADD COLUMN window_size INTEGER NOT NULL DEFAULT 0;";
 
 // When the shutdown commit keeps failing, give up after this many attempts
 // (about five seconds with the backoff below) instead of hanging the exit.
@@ -226,7 +230,7 @@ struct sqlite_store::impl {
   // --- the write connection and its statements (writer thread only after start) ---
   db_ptr write_db;
   statement insert_event, update_payload, upsert_room, upsert_meta, delete_meta;
-  statement move_events, move_room, move_commands, insert_command, update_command;
+  statement move_events, move_room, move_commands, insert_command, update_command, prune_commands;
   std::unordered_map<std::string_view, std::size_t> last_put;  // reused per batch
   std::set<std::string> logged_errors;
 
@@ -281,6 +285,7 @@ struct sqlite_store::impl {
     exec(db, "BEGIN IMMEDIATE");
     try {
       if (found == 1) exec(db, upgrade_from_1_sql);
+      if (found == 1 || found == 2) exec(db, upgrade_from_2_sql);
       exec(db, schema_sql);
       exec(db, ("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
       exec(db, "COMMIT");
@@ -295,15 +300,20 @@ struct sqlite_store::impl {
         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     update_payload =
         statement(db, "UPDATE events SET payload = ?4 WHERE room = ?1 AND epoch = ?2 AND seq = ?3");
-    upsert_room = statement(
-        db,
-        "INSERT OR REPLACE INTO rooms(room, epoch, seq, state, lsn) VALUES(?1, ?2, ?3, ?4, ?5)");
+    upsert_room =
+        statement(db,
+                  "INSERT OR REPLACE INTO rooms(room, epoch, seq, state, lsn, window_size) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     insert_command = statement(db,
                                "INSERT OR REPLACE INTO commands(room, epoch, lsn, author, command) "
                                "VALUES(?1, ?2, ?3, ?4, ?5)");
     update_command = statement(
         db, "UPDATE commands SET command = ?4 WHERE room = ?1 AND epoch = ?2 AND lsn = ?3");
     move_commands = statement(db, "UPDATE commands SET epoch = ?3 WHERE room = ?1 AND epoch = ?2");
+    // A room is loaded from its latest snapshot and the commands of its epoch
+    // after it: nothing reads the others again.
+    prune_commands =
+        statement(db, "DELETE FROM commands WHERE room = ?1 AND (epoch <> ?2 OR lsn <= ?3)");
     upsert_meta = statement(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
     delete_meta = statement(db, "DELETE FROM meta WHERE key = ?1");
     // The payloads are JSON written by one writer: `"epoch":N` followed by
@@ -320,7 +330,8 @@ struct sqlite_store::impl {
     read_db = open_db(opts.path, SQLITE_OPEN_READONLY, opts.busy_timeout);
     sqlite3* db = read_db.get();
     std::string const cols = event_columns;
-    select_rooms = statement(db, "SELECT room, epoch, seq, state, lsn FROM rooms ORDER BY room");
+    select_rooms =
+        statement(db, "SELECT room, epoch, seq, state, lsn, window_size FROM rooms ORDER BY room");
     select_commands = statement(db,
                                 "SELECT room, epoch, lsn, author, command FROM commands "
                                 "WHERE room = ?1 AND epoch = ?2 AND lsn > ?3 ORDER BY lsn");
@@ -488,8 +499,9 @@ struct sqlite_store::impl {
     update_payload.run_with(c.room, c.epoch, c.seq, c.payload);
   }
   void write(room_row const& c) {
-    batch_bytes += c.room.size() + c.state.size() + 3 * sizeof(std::int64_t);
-    upsert_room.run_with(c.room, c.epoch, c.seq, c.state, c.lsn);
+    batch_bytes += c.room.size() + c.state.size() + 4 * sizeof(std::int64_t);
+    upsert_room.run_with(c.room, c.epoch, c.seq, c.state, c.lsn, c.window);
+    prune_commands.run_with(c.room, c.epoch, c.lsn);
   }
   void write(command_row const& c) {
     batch_bytes += c.room.size() + c.author.size() + c.command.size() + 2 * sizeof(std::int64_t);
@@ -568,7 +580,8 @@ std::vector<room_row> sqlite_store::rooms() {
   reset_on_exit r{s};
   std::vector<room_row> out;
   while (s.step())
-    out.push_back(room_row{s.text(0), s.uint64(1), s.uint64(2), s.text(3), s.uint64(4)});
+    out.push_back(
+        room_row{s.text(0), s.uint64(1), s.uint64(2), s.text(3), s.uint64(4), s.uint64(5)});
   return out;
 }
 

@@ -47,6 +47,9 @@ struct room_row {
   std::uint64_t seq = 0;
   std::string state;      // JSON written and read by the domain
   std::uint64_t lsn = 0;  // 0 in a schema-1 store, whose rows are no snapshots of a log
+  // The room's history window (--history) when the snapshot was taken: the
+  // commands after it are replayed with it. 0: not known (schema 1 and 2).
+  std::uint64_t window = 0;
 };
 
 // One command of a room's log, in the log's text form (domain/room_command.hpp).
@@ -88,7 +91,8 @@ class sqlite_store {
   };
 
   // Creates the folder, the file and the schema; WAL mode, synchronous=NORMAL.
-  // A schema-1 file (rooms as whole states, no commands) is upgraded in place.
+  // A schema-1 file (rooms as whole states, no commands) or a schema-2 file
+  // (no window sizes) is upgraded in place.
   // Throws std::runtime_error with the file system's or SQLite's message (for
   // instance a file where the folder should be, or a file that is not a
   // database, or a schema newer than this code).
@@ -109,6 +113,8 @@ class sqlite_store {
   void replace_payload(std::string room, std::uint64_t epoch, std::uint64_t seq,
                        std::string payload);
   // Upsert. Several puts of one room in a batch are written as the last one.
+  // In the same transaction, the room's commands that the snapshot stands in
+  // for go: those of its epoch up to its lsn, and those of any other epoch.
   void put_room(room_row r);
   void append_command(command_row c);
   // Replaces the text of one command (erasure); no-op if absent.

@@ -7,9 +7,11 @@
 #include "tests/support/replay.hpp"
 #include "tests/support/ws_client.hpp"
 
+#include <sqlite3.h>
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -331,4 +333,56 @@ TEST_CASE("the archive holds the whole session; erasure removes a participant ev
   CHECK(rep.body.find("SECRET-ALICE") == std::string::npos);
   // Not even in the database's files (old page images included).
   CHECK(slurp_dir(data.path()).find("SECRET-ALICE") == std::string::npos);
+}
+
+TEST_CASE("a damaged log stops the start: exit 2, one line naming the room and the damage",
+          "[durable]") {
+  temp_dir data;
+  {
+    server_process srv(durable_args(data));
+    ws_client ann(srv.port);
+    ann.hello("Ann");
+    REQUIRE(ann.request("join", "\"table\":\"synergies\"").boolean("ok"));
+    for (int i = 0; i < 5; ++i)
+      REQUIRE(ann.request("say", fields("synergies", "point " + std::to_string(i))).boolean("ok"));
+    srv.proc->signal(SIGTERM);
+    REQUIRE(srv.proc->wait() == 0);  // a clean stop keeps the commands after the start's snapshot
+  }
+  std::string const last = "(SELECT max(lsn) FROM commands WHERE room = 'synergies')";
+  std::vector<std::pair<std::string, std::string>> const damages{
+      {"UPDATE commands SET command = '{\"op\":' WHERE room = 'synergies' AND lsn = " + last,
+       "unreadable command at log position "},
+      {"DELETE FROM commands WHERE room = 'synergies' AND lsn = " + last + " - 2",
+       "the command at log position "},
+      {"UPDATE rooms SET state = 'not json' WHERE room = 'synergies'",
+       "unreadable snapshot at log position "},
+  };
+  for (auto const& [sql, what] : damages) {
+    CAPTURE(sql);
+    temp_dir copy;
+    for (auto const* name : {"/roundtable.db", "/roundtable.db-wal", "/clean-stop"}) {
+      if (std::filesystem::exists(data.path() + name))
+        std::filesystem::copy_file(data.path() + name, copy.path() + name);
+    }
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((copy.path() + "/roundtable.db").c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    CHECK(sqlite3_changes(db) == 1);
+    sqlite3_close(db);
+    child_process srv({server_path(), "--data-dir", copy.path(), "--port", "0"});
+    auto const status = srv.wait(std::chrono::seconds(20));
+    auto const out = srv.wait_output();
+    INFO(out);
+    REQUIRE(status != -1);  // it exited, and did not start serving
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 2);
+    // One line besides the JSON log's.
+    std::istringstream in(out);
+    std::vector<std::string> said;
+    for (std::string line; std::getline(in, line);)
+      if (!line.starts_with("{\"ts\":")) said.push_back(line);
+    REQUIRE(said.size() == 1);
+    CHECK(said[0].starts_with("roundtable-server: --data-dir " + copy.path() +
+                              ": room 'synergies': " + what));
+  }
 }

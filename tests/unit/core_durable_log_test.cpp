@@ -1,9 +1,11 @@
 // Tests for the memory engine's durable log (engine/durable_log.hpp) over real
 // SQLite files: a room reloaded from its snapshot and the commands after it
 // equals one that applied the same commands in memory (random sessions,
-// stopped cleanly or left as kill -9 leaves the files); the bytes written per
-// vote stay flat; a schema-1 store loads and goes on; an erasure blanks the
-// stored commands.
+// stopped cleanly or left as kill -9 leaves the files); a long session's
+// stored commands stay bounded; the bytes written per vote stay flat; a
+// schema-1 store loads and goes on; an erasure blanks the stored commands
+// (the person's own, and others' that name them); a changed --history takes
+// over only after the replay.
 #include "engine/durable_log.hpp"
 
 #include "tests/support/process.hpp"
@@ -41,7 +43,7 @@ struct event_keeper final : room_observer {
   }
   void on_event(std::string const&, std::uint64_t, history_entry const&) override {}
   void on_rewrite(std::string const&, std::uint64_t, history_entry const&) override {}
-  void on_snapshot(std::string const&, std::uint64_t, std::uint64_t, std::uint64_t,
+  void on_snapshot(std::string const&, std::uint64_t, std::uint64_t, std::uint64_t, std::size_t,
                    std::string const&) override {}
   bool keeps_events() const noexcept override { return true; }
 };
@@ -156,6 +158,18 @@ void copy_files(std::string const& from, std::string const& to) {
   }
 }
 
+std::int64_t stored_commands(std::string const& dir) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((dir + "/roundtable.db").c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM commands", -1, &st, nullptr);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  auto const n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
 void check_same(room const& loaded, room const& ref, std::uint64_t epoch) {
   auto const from = ref.epoch();
   CHECK(loaded.epoch() == epoch);
@@ -220,6 +234,39 @@ TEST_CASE("a room reloaded from its snapshot and log equals one that applied the
     auto const expected = restarted(ref, &keeps);
     check_same(loaded, *expected, *stored);
   }
+}
+
+TEST_CASE("a long session's stored commands stay bounded, and it reloads as it was",
+          "[durable][log]") {
+  event_keeper keeps;
+  test::temp_dir dir;
+  std::mt19937 rng(5000);
+  auto const epoch = next_epoch();
+  room ref(table_cfg(), epoch, window, &keeps);
+  std::int64_t most = 0;
+  {
+    durable_log log(dir.path(), &next_epoch);
+    room live(table_cfg(), epoch, window, &log);
+    live.save_snapshot();
+    for (std::int64_t i = 1; i <= 5000; ++i) {
+      auto const c = random_command(rng, ref, t0 + i * 1000);
+      live.apply(ref.log_position() + 1, epoch, c);
+      ref.apply(ref.log_position() + 1, epoch, c);
+      if (i % 100 == 0) {
+        log.db().flush();
+        most = std::max(most, stored_commands(dir.path()));
+      }
+    }
+  }
+  std::cout << "commands stored after 5,000: at most " << most << " rows\n";
+  // Pruned at each snapshot: at most the commands since the last one, a
+  // sixteenth of the log (313 at 5,000) or the first 256.
+  CHECK(most <= 5000 / 16 + 1);
+  durable_log back(dir.path(), &next_epoch);
+  room loaded(table_cfg(), epoch, window, &back);
+  REQUIRE(back.restore(
+      loaded, [](room&) {}, window));
+  check_same(loaded, *restarted(ref, &keeps), epoch);
 }
 
 TEST_CASE("bytes written per vote stay flat as the votes grow", "[durable][log][bytes]") {
@@ -367,8 +414,10 @@ TEST_CASE("an erasure blanks the erased person's commands and snapshots the room
       CHECK(c.command.find("Secretname") == std::string::npos);
       CHECK(c.command.find("privacy") == std::string::npos);
     }
-    CHECK(log.db().commands("t1", epoch, 0).size() == 7);
-    CHECK(log.db().commands("t1", epoch, 0)[4].command.find("kept") != std::string::npos);
+    // The snapshot at the erasure stands in for every command before it.
+    auto const left = log.db().commands("t1", epoch, 0);
+    REQUIRE(left.size() == 1);
+    CHECK(left[0].lsn == erase_lsn + 1);
   }
   durable_log back(dir.path(), &next_epoch);
   room loaded(table_cfg(), epoch, window, &back);
@@ -377,6 +426,109 @@ TEST_CASE("an erasure blanks the erased person's commands and snapshots the room
   CHECK(loaded.log_position() == erase_lsn + 1);
   CHECK(loaded.erased("ann"));
   CHECK(joiner_snapshot(loaded).find("secret") == std::string::npos);
+}
+
+TEST_CASE("an erasure blanks the person's name in others' commands that name them",
+          "[durable][log][erase]") {
+  event_keeper keeps;
+  test::temp_dir dir;
+  auto const epoch = next_epoch();
+  participant const ann{"ann", "Ann Secretname", role::participant, {}};
+  auto const chair = person(0);
+  room ref(plenary_cfg(), epoch, window, &keeps);
+  ref.set_known_tables({"t1"});
+  {
+    durable_log log(dir.path(), &next_epoch);
+    room table(table_cfg(), epoch, window, &log);
+    room plenary(plenary_cfg(), epoch, window, &log);
+    plenary.set_known_tables({"t1"});
+    table.save_snapshot();
+    plenary.save_snapshot();
+    std::int64_t ts = t0;
+    auto on_table = [&](participant const& who, command_op op) {
+      table.apply(table.log_position() + 1, epoch,
+                  room_command{{}, 0, "local:" + who.id, who, ++ts, std::move(op)});
+    };
+    auto in_plenary = [&](participant const& who, command_op op) {
+      room_command const c{{}, 0, "local:" + who.id, who, ++ts, std::move(op)};
+      plenary.apply(plenary.log_position() + 1, epoch, c);
+      ref.apply(ref.log_position() + 1, epoch, c);
+    };
+    on_table(ann, cmd::join{{}, "lobby"});  // her name in a presence event
+    in_plenary(chair, cmd::rounds_start{2, 5, 1, 42});
+    cmd::move const by_name{{}, ann.name, "t1", {}};
+    cmd::round_present const present{1, {"ann", "p2"}, {ann.name, "P2"}};
+    in_plenary(chair, by_name);
+    in_plenary(participant{}, present);
+    in_plenary(chair, cmd::erase{"ann"});
+    // The erasure goes from room to room; meanwhile the plenary logs more
+    // that names her: the chair's move by name, another node's report.
+    in_plenary(chair, by_name);
+    in_plenary(participant{}, present);
+    on_table(chair, cmd::erase{"ann"});
+    log.erase_author("ann");
+    in_plenary(participant{}, present);  // a report later still: logged without her name
+    log.db().flush();
+    REQUIRE(log.db().commands("plenary", epoch, 0).size() == 3);  // those after its erasure
+    for (auto const& r : log.db().rooms()) {
+      CAPTURE(r.room);
+      CHECK(r.state.find("Secretname") == std::string::npos);
+      for (auto const& c : log.db().commands(r.room, r.epoch, 0)) {
+        CAPTURE(c.command);
+        CHECK(c.command.find("Secretname") == std::string::npos);
+      }
+    }
+  }
+  durable_log back(dir.path(), &next_epoch);
+  room loaded(plenary_cfg(), epoch, window, &back);
+  REQUIRE(back.restore(
+      loaded, [](room&) {}, window));
+  check_same(loaded, *restarted(ref, &keeps), epoch);
+}
+
+TEST_CASE("a room stored with --history 5 and reopened with 50 replays with 5, then uses 50",
+          "[durable][log][window]") {
+  event_keeper keeps;
+  test::temp_dir dir;
+  auto const epoch = next_epoch();
+  constexpr std::size_t before = 5, after = 50;
+  auto const mod = person(1);
+  room ref(table_cfg(), epoch, before, &keeps);
+  {
+    durable_log log(dir.path(), &next_epoch);
+    room live(table_cfg(), epoch, before, &log);
+    live.save_snapshot();
+    std::int64_t ts = t0;
+    auto apply = [&](command_op op) {
+      room_command const c{{}, 0, "local:mod", mod, ++ts, std::move(op)};
+      auto const lsn = ref.log_position() + 1;
+      live.apply(lsn, epoch, c);
+      return ref.apply(lsn, epoch, c);
+    };
+    apply(cmd::join{{}, "lobby"});                                                       // seq 1
+    for (int i = 0; i < 10; ++i) apply(cmd::say{{}, "point " + std::to_string(i), {}});  // m2-m11
+    // Out of the window of 5 (seq 7 to 11), within 50: refused then.
+    CHECK(apply(cmd::del{"m3"})->code == error_code::not_found);
+    CHECK(apply(cmd::hide{"m4", true})->code == error_code::not_found);
+    apply(cmd::say{{}, "last", {}});
+  }
+  durable_log back(dir.path(), &next_epoch);
+  room loaded(table_cfg(), epoch, after, &back);
+  REQUIRE(back.restore(
+      loaded, [](room&) {}, after));
+  CHECK(loaded.state_json() == ref.state_json());
+  CHECK(loaded.seq() == ref.seq());
+  CHECK(loaded.log_position() == ref.log_position());
+  // From now on the window is 50: m3 is in it, and a delete finds it.
+  auto const m3 = std::find_if(loaded.history().begin(), loaded.history().end(),
+                               [](history_entry const& e) { return e.item == "m3"; });
+  REQUIRE(m3 != loaded.history().end());
+  CHECK_FALSE(m3->deleted);
+  CHECK_FALSE(loaded.apply(loaded.log_position() + 1, epoch,
+                           room_command{{}, 0, "local:mod", mod, t0 + 100, cmd::del{"m3"}}));
+  loaded.save_snapshot();
+  back.db().flush();
+  CHECK(back.db().rooms().at(0).window == after);
 }
 
 TEST_CASE("snapshots come after 256 commands, then after a sixteenth of the log",

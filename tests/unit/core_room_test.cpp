@@ -1198,7 +1198,7 @@ TEST_CASE("with an observer that keeps events the state leaves out reports and b
     }
     void on_event(std::string const&, std::uint64_t, history_entry const&) override {}
     void on_rewrite(std::string const&, std::uint64_t, history_entry const&) override {}
-    void on_snapshot(std::string const&, std::uint64_t, std::uint64_t, std::uint64_t,
+    void on_snapshot(std::string const&, std::uint64_t, std::uint64_t, std::uint64_t, std::size_t,
                      std::string const& snapshot) override {
       ++snapshots;
       held_text = held_text || snapshot.find("bbbb") != std::string::npos;

@@ -1,7 +1,8 @@
 // Tests for the durable store against real SQLite files in a temp folder:
 // ordering and read-back, reopening, coalescing, the read queries' boundaries,
 // a process killed without shutdown, backpressure, a writer that hits a lock,
-// and constructor errors. The [.bench] test prints the commit throughput.
+// a snapshot pruning the commands it stands in for, and constructor errors. The [.bench] test
+// prints the commit throughput.
 #include "engine/store/sqlite_store.hpp"
 
 #include "tests/support/process.hpp"
@@ -403,50 +404,88 @@ TEST_CASE("commands: appended, read after an lsn, by author, replaced, moved wit
   CHECK(after[0].lsn == 4);
   CHECK(after[0].author == "bob");
   CHECK(after[1].command == "blanked");
-  CHECK(s.commands("a", 10, 0).size() == 5);
+  CHECK(s.commands("a", 10, 0).size() == 2);  // the snapshot at 3 stands in for 1 to 3
   auto const by_ann = s.commands_by_author("ann");
-  REQUIRE(by_ann.size() == 4);  // a 1, 3, 5; b 1: by room, then lsn
+  REQUIRE(by_ann.size() == 2);  // a 5, b 1: by room, then lsn
   CHECK(by_ann[0].room == "a");
-  CHECK(by_ann[3].room == "b");
+  CHECK(by_ann[1].room == "b");
   CHECK(s.rooms().at(0).lsn == 3);
   s.move_epoch("a", 10, 77);
   s.flush();
   CHECK(s.commands("a", 10, 0).empty());
-  CHECK(s.commands("a", 77, 0).size() == 5);
+  CHECK(s.commands("a", 77, 0).size() == 2);
   CHECK(s.commands("b", 10, 0).size() == 1);
   CHECK(s.rooms().at(0).lsn == 3);
 }
 
-TEST_CASE("a schema-1 file is upgraded: its rows keep their states, lsn 0, commands added",
-          "[store][schema]") {
+TEST_CASE("a snapshot deletes its room's commands up to its lsn and of other epochs",
+          "[store][commands]") {
   roundtable::test::temp_dir dir;
-  auto const o = options_in(dir);
-  std::filesystem::create_directories(dir.path() + "/data");
-  {
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(o.path.c_str(), &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db,
-                         "CREATE TABLE rooms(room TEXT PRIMARY KEY NOT NULL, epoch INTEGER NOT "
-                         "NULL, seq INTEGER NOT NULL, state TEXT NOT NULL);"
-                         "INSERT INTO rooms VALUES('t1', 5, 9, '{\"topic\":\"old\"}');"
-                         "PRAGMA user_version=1;",
-                         nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
+  sqlite_store s(options_in(dir));
+  for (std::uint64_t lsn = 1; lsn <= 3; ++lsn)
+    s.append_command(command_row{"a", 9, lsn, "", "old"});
+  for (std::uint64_t lsn = 1; lsn <= 6; ++lsn) {
+    s.append_command(command_row{"a", 10, lsn, "", "c" + std::to_string(lsn)});
+    s.append_command(command_row{"b", 10, lsn, "", "b"});
   }
-  {
-    sqlite_store s(o);
-    auto const rooms = s.rooms();
-    REQUIRE(rooms.size() == 1);
-    CHECK(rooms[0].state == R"({"topic":"old"})");
-    CHECK(rooms[0].seq == 9);
-    CHECK(rooms[0].lsn == 0);
-    s.append_command(command_row{"t1", 5, 1, "ann", "c1"});
-    s.put_room(room_row{"t1", 5, 10, "new", 1});
+  // Written alone or coalesced with the first, the later put prunes up to its lsn.
+  s.put_room(room_row{"a", 10, 2, "at 2", 2});
+  s.put_room(room_row{"a", 10, 4, "at 4", 4});
+  s.flush();
+  auto const left = s.commands("a", 10, 0);
+  REQUIRE(left.size() == 2);
+  CHECK(left[0].lsn == 5);
+  CHECK(left[1].command == "c6");
+  CHECK(s.commands("a", 9, 0).empty());
+  CHECK(s.commands("b", 10, 0).size() == 6);  // another room's log stays whole
+  // A snapshot at the log's end leaves the room no command at all.
+  s.put_room(room_row{"b", 10, 6, "at 6", 6});
+  s.flush();
+  CHECK(s.commands("b", 10, 0).empty());
+  CHECK(s.commands("a", 10, 0).size() == 2);
+}
+
+TEST_CASE("a schema-1 or schema-2 file is upgraded: its rows keep their states, lsn and window 0",
+          "[store][schema]") {
+  // Each older version's rooms table as it was created, with one row.
+  std::string const v1 =
+      "CREATE TABLE rooms(room TEXT PRIMARY KEY NOT NULL, epoch INTEGER NOT NULL, seq INTEGER "
+      "NOT NULL, state TEXT NOT NULL);"
+      "INSERT INTO rooms VALUES('t1', 5, 9, '{\"topic\":\"old\"}');";
+  std::string const v2 =
+      "CREATE TABLE rooms(room TEXT PRIMARY KEY NOT NULL, epoch INTEGER NOT NULL, seq INTEGER "
+      "NOT NULL, state TEXT NOT NULL, lsn INTEGER NOT NULL DEFAULT 0);"
+      "INSERT INTO rooms VALUES('t1', 5, 9, '{\"topic\":\"old\"}', 0);";
+  for (auto const& [version, sql] : {std::pair{1, v1}, std::pair{2, v2}}) {
+    CAPTURE(version);
+    roundtable::test::temp_dir dir;
+    auto const o = options_in(dir);
+    std::filesystem::create_directories(dir.path() + "/data");
+    {
+      sqlite3* db = nullptr;
+      REQUIRE(sqlite3_open(o.path.c_str(), &db) == SQLITE_OK);
+      auto const create = sql + "PRAGMA user_version=" + std::to_string(version) + ";";
+      REQUIRE(sqlite3_exec(db, create.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+      sqlite3_close(db);
+    }
+    {
+      sqlite_store s(o);
+      auto const rooms = s.rooms();
+      REQUIRE(rooms.size() == 1);
+      CHECK(rooms[0].state == R"({"topic":"old"})");
+      CHECK(rooms[0].seq == 9);
+      CHECK(rooms[0].lsn == 0);
+      CHECK(rooms[0].window == 0);
+      s.append_command(command_row{"t1", 5, 1, "ann", "c1"});
+      s.append_command(command_row{"t1", 5, 2, "ann", "c2"});
+      s.put_room(room_row{"t1", 5, 10, "new", 1, 7});
+    }
+    sqlite_store again(o);  // schema 3 now: opens as it is
+    CHECK(again.commands("t1", 5, 0).size() == 1);
+    CHECK(again.rooms().at(0).lsn == 1);
+    CHECK(again.rooms().at(0).window == 7);
+    CHECK(again.rooms().at(0).state == "new");
   }
-  sqlite_store again(o);  // schema 2 now: opens as it is
-  CHECK(again.commands("t1", 5, 0).size() == 1);
-  CHECK(again.rooms().at(0).lsn == 1);
-  CHECK(again.rooms().at(0).state == "new");
 }
 
 TEST_CASE("statistics count the bytes each commit wrote", "[store][commands]") {
