@@ -256,6 +256,11 @@ struct redis_engine::impl {
     // replica_linger after it.
     std::chrono::steady_clock::time_point used = std::chrono::steady_clock::now();
     bool plenary = false;
+    // This node's appends without Redis's answer yet, and the log position of
+    // its latest command: the replica stays until it has applied that one, or
+    // the sender's reply (which waits for the apply) would wait for good.
+    std::size_t appending = 0;
+    std::uint64_t own_epoch = 0, own_lsn = 0;
   };
 
   impl(redis_engine& e, engine_host& h, engine_settings s, std::vector<redis_address> a)
@@ -760,16 +765,23 @@ struct redis_engine::impl {
     if (std::holds_alternative<cmd::leave>(c.op)) a[5] = "leave";
     a[6] = c.conn;
     auto leave = std::holds_alternative<cmd::leave>(c.op) ? std::optional(c) : std::nullopt;
+    ++r.appending;
     shards[r.shard].cmd->evalsha(
         script, keys_of(r), a,
         [this, i = r.shard, id = r.id, ticket = c.ticket, leave = std::move(leave)](reply rep) {
+          auto const it = rooms.find(prefix_of(id));
+          if (it != rooms.end()) --it->second.appending;
           if (rep.type != reply::kind::array || rep.elements.size() != 2) {
-            auto const it = rooms.find(prefix_of(id));
             if (leave && it != rooms.end()) return not_appended(it->second, *leave);
             return fail(id, ticket);
           }
           placed p{id, ticket, std::strtoull(rep.elements[1].str.c_str(), nullptr, 10),
                    static_cast<std::uint64_t>(rep.elements[0].integer)};
+          if (it != rooms.end()) {
+            auto& r2 = it->second;
+            r2.own_lsn = r2.own_epoch == p.epoch ? std::max(r2.own_lsn, p.lsn) : p.lsn;
+            r2.own_epoch = p.epoch;
+          }
           if (self.confirms())
             shards[i].unconfirmed.push_back(p);
           else
@@ -840,8 +852,9 @@ struct redis_engine::impl {
   }
 
   bool idle(room_sync const& r, std::chrono::steady_clock::time_point now) {
+    bool const own_applied = r.own_epoch != r.epoch || r.lsn >= r.own_lsn;
     return !r.dormant && !r.plenary && r.live && !r.fetching && r.waiting.empty() &&
-           r.catching_up.empty() && r.lost_leaves.empty() &&
+           r.catching_up.empty() && r.lost_leaves.empty() && r.appending == 0 && own_applied &&
            now - r.used >= settings.replica_linger && !host.has_members(r.id);
   }
 
