@@ -111,6 +111,10 @@ class engine : public sequencer {
   // known here; a room whose replica this node let go is loaded again first.
   virtual void catch_up(std::string const& id, std::function<void()> then) { then(); }
 
+  // Whether glance_changed wants the rows: only when some node may not apply a
+  // room's log. The host then writes a row per change (not otherwise: a
+  // join or a leave at every hop would pay for a row nobody reads).
+  virtual bool shares_glance() const noexcept { return false; }
   // The room's lobby row changed on this replica (home thread): an engine
   // whose nodes do not all apply every room's log passes it on to the nodes
   // that do not (engine_host::glance_shared), coalesced.

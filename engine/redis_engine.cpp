@@ -874,7 +874,6 @@ struct redis_engine::impl {
 
   // A node's changed lobby rows, coalesced: one PUBLISH of "ID ROW" lines.
   void glance_changed(std::string id, std::string row) {
-    if (!lets_go()) return;  // every node holds every room
     glance_pending[std::move(id)] = std::move(row);
     if (std::exchange(glance_armed, true)) return;
     glance_timer.expires_after(glance_interval);
@@ -1008,6 +1007,10 @@ std::vector<engine_gauge> redis_engine::gauges() const {
            impl_->held_rooms.load()},
           {"redis_commands_applied_total", "Room commands this node applied.",
            impl_->applied.load(std::memory_order_relaxed), true}};
+}
+
+bool redis_engine::shares_glance() const noexcept {
+  return impl_->lets_go();  // with linger 0 every node holds every room
 }
 
 void redis_engine::glance_changed(std::string const& id, std::string row) {

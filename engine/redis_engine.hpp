@@ -79,6 +79,7 @@ class redis_engine final : public engine {
   // Redis (SET NX), so a token printed by one node works on all; `candidate`
   // (with a warning) when Redis does not answer within a second.
   std::string demo_secret(std::string candidate) override;
+  bool shares_glance() const noexcept override;
   void glance_changed(std::string const& id, std::string row) override;
 
   // sequencer

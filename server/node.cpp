@@ -346,7 +346,8 @@ void node::update_glance(room_slot& s) {
   changed |= update_mix(s);
   if (!changed) return;
   tables_changed();
-  engine_->glance_changed(s.config.id, glance_row(s, at.first, at.second));
+  if (engine_->shares_glance())
+    engine_->glance_changed(s.config.id, glance_row(s, at.first, at.second));
 }
 
 bool node::has_members(std::string const& id) {
