@@ -587,6 +587,13 @@ class room {
   // The engine lost the log (a new epoch): keep the state, start the history
   // and the log again.
   void start_epoch(std::uint64_t epoch);
+  // A replica the engine let go (no one here uses it): everything its log
+  // decided goes, so a table this node does not hold costs its config only;
+  // load_replica brings it back from a snapshot. Epoch and log position
+  // become 0, which is behind every snapshot and every shared lobby row.
+  // False, changing nothing, while this node has connections, commands or
+  // replies in the room.
+  bool shed();
   std::map<std::string, participant> const& roster_view() const noexcept { return roster_; }
   // What a deleted message or insight event becomes: it keeps its seq so
   // replay stays gapless, but not its text. The one writer of tombstones.

@@ -556,6 +556,20 @@ bool room::load_replica(std::string_view json) {
   return true;
 }
 
+bool room::shed() {
+  if (has_local_members() || !pending_.empty() || !placed_.empty() || !unconfirmed_.empty() ||
+      !ready_.empty() || !outbox_.empty() || !dropped_.empty() || is_plenary())
+    return false;
+  room fresh(cfg_, 0, history_limit_, observer_, sequencer_);
+  // What the node set rather than the log, and the names this node issues.
+  fresh.roles_offered_ = std::move(roles_offered_);
+  fresh.next_ticket_ = next_ticket_;
+  fresh.next_local_id_ = next_local_id_;
+  fresh.per_worker_ = std::move(per_worker_);
+  *this = std::move(fresh);
+  return true;
+}
+
 void room::restore(std::uint64_t seq, std::string_view state, std::vector<history_entry> history,
                    std::uint64_t lsn) {
   seq_ = seq;

@@ -252,6 +252,9 @@ struct redis_engine::impl {
     bool fetching = false;
     // Let go (see release): not subscribed, its commands not applied here.
     bool dormant = false;
+    // Counts the releases: what a release started (dropping the state) stops
+    // if the replica was held again meanwhile.
+    std::uint64_t releases = 0;
     // The last submit or read barrier here: a replica stays at least
     // replica_linger after it.
     std::chrono::steady_clock::time_point used = std::chrono::steady_clock::now();
@@ -307,6 +310,7 @@ struct redis_engine::impl {
   bool glance_armed = false;
   std::atomic<std::uint64_t> held_rooms{0};
   std::atomic<std::uint64_t> applied{0};
+  std::atomic<std::uint64_t> dropped{0};
 
   std::string key(room_sync const& r, char const* what) const { return r.prefix + ":" + what; }
 
@@ -569,10 +573,17 @@ struct redis_engine::impl {
         // A replica from the snapshot.
       } else if (snap.epoch != epoch) {
         // Redis has no snapshot of this epoch (a new room, or Redis lost it):
-        // the state this node has (or the older snapshot's) goes on.
+        // the state this node has (or the older snapshot's) goes on. A
+        // replica this node dropped has nothing to go on with: it starts from
+        // the config and writes no snapshot, so that a holder's copy wins.
+        bool const dropped_here = rm.epoch() == 0;
         if (!snap.state.empty() && snap.epoch > rm.epoch()) rm.load_replica(snap.state);
+        if (dropped_here && rm.epoch() == 0) {
+          log::warn("redis: a table let go here has no copy left in Redis; it starts again",
+                    {{"room", prefix}});
+        }
+        fresh = rm.epoch() != 0;
         rm.start_epoch(epoch);
-        fresh = true;
       } else {
         log::warn("redis: the log's tail is beyond the stream; the room may lag",
                   {{"room", prefix}});
@@ -838,6 +849,43 @@ struct redis_engine::impl {
     r.held.clear();
     shards[r.shard].sub->unsubscribe(r.prefix);
     update_state();
+    drop_state(r);
+  }
+
+  // After a release, the replica's state goes to Redis as a snapshot (unless
+  // Redis holds a newer one) and then leaves this node, so that a table nobody
+  // here uses costs memory for its config only. The next hold loads snapshot
+  // plus tail (r.epoch 0: nothing of the old replica is trusted). The snapshot
+  // first, so that the load replays nothing this node had applied; and only
+  // once Redis has it, so that no state is dropped that Redis does not hold
+  // (the periodic snapshots are written without waiting for an answer).
+  void drop_state(room_sync& r) {
+    host.on_home(r.id, [this, prefix = r.prefix, gen = ++r.releases](room& rm) {
+      if (rm.has_local_members()) return;
+      asio::post(io, [this, prefix, gen, lsn = rm.log_position(), epoch = rm.epoch(),
+                      state = rm.replica_json()]() mutable {
+        snapshot_then_drop(prefix, gen, epoch, lsn, std::move(state));
+      });
+    });
+  }
+
+  void snapshot_then_drop(std::string const& prefix, std::uint64_t gen, std::uint64_t epoch,
+                          std::uint64_t lsn, std::string state) {
+    auto it = rooms.find(prefix);
+    if (it == rooms.end()) return;
+    auto& r = it->second;
+    bool const still = r.dormant && r.releases == gen && r.epoch == epoch && r.lsn == lsn;
+    if (!still || !shards[r.shard].cmd_up) return;
+    shards[r.shard].cmd->evalsha(snapshot_script, {key(r, "snapshot")},
+                                 {std::to_string(lsn), std::to_string(epoch), std::move(state)},
+                                 [this, &r, gen](reply rep) {
+                                   if (rep.is_error() || !r.dormant || r.releases != gen) return;
+                                   r.epoch = 0;
+                                   r.lsn = 0;
+                                   host.on_home(r.id, [this](room& x) {
+                                     if (x.shed()) dropped.fetch_add(1, std::memory_order_relaxed);
+                                   });
+                                 });
   }
 
   // Before a submit or a read barrier: a replica let go is loaded again,
@@ -1006,7 +1054,10 @@ std::vector<engine_gauge> redis_engine::gauges() const {
           {"redis_rooms_held", "Rooms whose log this node applies (its members' and the plenary).",
            impl_->held_rooms.load()},
           {"redis_commands_applied_total", "Room commands this node applied.",
-           impl_->applied.load(std::memory_order_relaxed), true}};
+           impl_->applied.load(std::memory_order_relaxed), true},
+          {"redis_replicas_dropped_total",
+           "Replicas of rooms this node let go whose state it dropped (memory).",
+           impl_->dropped.load(std::memory_order_relaxed), true}};
 }
 
 bool redis_engine::shares_glance() const noexcept {

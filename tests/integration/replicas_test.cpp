@@ -130,6 +130,53 @@ TEST_CASE("two nodes: a node applies a table's log only while its members sit th
       10s));
 }
 
+// A node that lets a table go drops its state too (memory grows with its own
+// members' tables, not with every table it ever held): what it loads on the
+// next join is whole. Bob's second join on B must show what Carol's join on A
+// shows (messages, insights with their votes, hands), and the seqs go on.
+TEST_CASE("two nodes: a table let go leaves the node's memory and comes back whole",
+          "[redis][multi-node]") {
+  redis_process redis;
+  server_process a(node_args(redis, "A", "200")), b(node_args(redis, "B", "200"));
+  ws_client alice(a.port), bob(b.port), carol(a.port);
+  REQUIRE(alice.hello("Alice").boolean("ok"));
+  REQUIRE(bob.hello("Bob").boolean("ok"));
+  REQUIRE(carol.hello("Carol").boolean("ok"));
+  REQUIRE(alice.request("join", "\"table\":\"synergies\"").boolean("ok"));
+  REQUIRE(bob.request("join", "\"table\":\"synergies\"").boolean("ok"));
+  for (int i = 0; i < 40; ++i)
+    REQUIRE(alice.request("say", say("synergies", "m" + std::to_string(i))).boolean("ok"));
+  REQUIRE(bob.request("insight", "\"text\":\"One idea\"").boolean("ok"));
+  auto idea = alice.wait_for([](message const& m) { return m.type() == "insight"; });
+  REQUIRE(idea);
+  REQUIRE(alice.request("hand", "\"up\":true").boolean("ok"));
+  // B dropped the event's two other tables after its start; then this one.
+  constexpr char const* dropped = "roundtable_redis_replicas_dropped_total";
+  REQUIRE(wait_metric(b.port, dropped, 2, 10s) == 2);
+  REQUIRE(bob.request("leave").boolean("ok"));
+  REQUIRE(wait_metric(b.port, dropped, 3, 10s) == 3);
+  // Said while B holds nothing of the table.
+  for (int i = 40; i < 45; ++i)
+    REQUIRE(alice.request("say", say("synergies", "m" + std::to_string(i))).boolean("ok"));
+  REQUIRE(carol.request("join", "\"table\":\"synergies\"").boolean("ok"));
+  REQUIRE(carol.request("vote", "\"insight\":\"" + idea->str("id") + "\"").boolean("ok"));
+  ws_client dave(a.port);
+  REQUIRE(dave.hello("Dave").boolean("ok"));
+  auto const on_a = dave.request("join", "\"table\":\"synergies\"");
+  REQUIRE(on_a.boolean("ok"));
+  auto const on_b = bob.request("join", "\"table\":\"synergies\"", 10s);
+  REQUIRE(on_b.boolean("ok"));
+  for (auto const* part : {"/snapshot/messages", "/snapshot/insights", "/snapshot/hands"}) {
+    INFO(part);
+    CHECK(simdjson::minify(on_b.at(part)) == simdjson::minify(on_a.at(part)));
+  }
+  CHECK(last_message(on_b) == "m44");
+  REQUIRE(alice.request("say", say("synergies", "after")).boolean("ok"));
+  auto next = bob.wait_for([](message const& m) { return m.str("text") == "after"; });
+  REQUIRE(next);
+  CHECK(next->num("seq") == on_b.num("/snapshot/seq") + 1);
+}
+
 // Figures, not a test of speed: a join on a node that does not hold the
 // table (it loads what it missed first) against one that does. It checks
 // that each join's snapshot ends with the table's latest message.

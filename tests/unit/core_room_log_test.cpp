@@ -121,6 +121,17 @@ struct cluster {
   std::vector<std::pair<std::string, std::string>> answers;
 };
 
+// Ann seated through node 1 and Bob through node 2, their events taken.
+std::pair<member, member> seat_two(cluster& cl) {
+  auto const ann = member{1, 0, person("ann")};
+  auto const bob = member{2, 0, person("bob")};
+  cl.at(0).join(ann, t0);
+  cl.at(1).join(bob, t0);
+  cl.log.deliver();
+  cl.events();
+  return {ann, bob};
+}
+
 std::vector<std::int64_t> seqs_of(std::vector<std::string> const& events) {
   std::vector<std::int64_t> out;
   for (auto const& e : events) out.push_back(doc(e).num("/seq"));
@@ -318,12 +329,7 @@ TEST_CASE("two hands raised on two nodes before either is applied: both are in t
           "[room][log][hands]") {
   for (bool reversed : {false, true}) {
     cluster cl(2);
-    auto const ann = member{1, 0, person("ann")};
-    auto const bob = member{2, 0, person("bob")};
-    cl.at(0).join(ann, t0);
-    cl.at(1).join(bob, t0);
-    cl.log.deliver();
-    cl.events();
+    auto const [ann, bob] = seat_two(cl);
     cl.answer(0, cl.at(0).hand(ann, true, t0), "ann");
     cl.answer(1, cl.at(1).hand(bob, true, t0), "bob");
     cl.log.deliver(reversed);
@@ -744,4 +750,57 @@ TEST_CASE("a move reaches every replica of the plenary; a refused one reaches no
     CHECK(orders[0].what.table == "t2");
     CHECK(orders[0].by.id == "ch");
   }
+}
+
+// A node lets go of a replica nobody there uses (the Redis engine after its
+// linger): the room keeps its config only, and a load from another replica's
+// snapshot brings it back equal. It refuses while a member is here, and the
+// ids its node stamps go on from where they were (a new message never takes
+// an old one's id, which a delete would then hit).
+TEST_CASE("a replica let go drops its state and loads it back whole", "[room][log][shed]") {
+  cluster cl(2);
+  auto const [ann, bob] = seat_two(cl);
+  cl.at(1).say(bob, "from bob", t0);
+  for (int i = 0; i < 300; ++i) cl.at(0).say(ann, "message " + std::to_string(i), t0 + i);
+  cl.at(0).hand(ann, true, t0);
+  cl.log.deliver();
+  cl.run_ready();
+  auto const first_id = doc(cl.events().at(0)).str("/id");
+  REQUIRE_FALSE(first_id.empty());
+  CHECK_FALSE(cl.at(1).shed());  // bob is here
+  cl.at(1).leave(bob.conn, t0);
+  cl.log.deliver();
+  cl.run_ready();
+  cl.events();
+  auto const before = cl.at(1).replica_json();
+  REQUIRE(cl.at(1).shed());
+  CHECK(cl.at(1).log_position() == 0);
+  CHECK(cl.at(1).epoch() == 0);
+  CHECK(cl.at(1).history().empty());
+  CHECK(cl.at(1).count() == 0);
+  CHECK(cl.at(1).config().id == "t1");
+  auto const after = cl.at(1).replica_json();
+  WARN("a let-go replica's state: " << before.size() << " bytes before, " << after.size()
+                                    << " after");
+  CHECK(after.size() * 20 < before.size());
+  CHECK_FALSE(cl.at(0).shed());  // ann is here
+
+  // The log goes on without node 2's replica, then it loads a snapshot.
+  cl.log.replicas.pop_back();
+  cl.at(0).say(ann, "while let go", t0);
+  cl.log.deliver();
+  cl.log.replicas.push_back(&cl.at(1));
+  REQUIRE(cl.at(1).load_replica(cl.at(0).replica_json()));
+  cl.at(0).take_outbox();
+  cl.check_same_state();
+  auto const bob2 = member{3, 0, person("bob")};
+  cl.at(1).join(bob2, t0);
+  cl.log.deliver();
+  cl.at(1).say(bob2, "from bob again", t0);
+  cl.log.deliver();
+  auto const ev = cl.events();
+  REQUIRE(ev.size() == 2);
+  CHECK(doc(ev[1]).str("/text") == "from bob again");
+  CHECK(doc(ev[1]).str("/id") != first_id);
+  cl.check_same_state();
 }
