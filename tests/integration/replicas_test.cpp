@@ -6,6 +6,7 @@
 // seqs its members see across a let-go and a reload, and the report it serves.
 // Real redis-server, real nodes, real WebSocket connections.
 #include "tests/support/process.hpp"
+#include "tests/support/raw_ws.hpp"
 #include "tests/support/ws_client.hpp"
 
 #include <catch2/catch.hpp>
@@ -220,6 +221,51 @@ TEST_CASE("two nodes: a hop to a table the node does not hold, timed", "[redis][
        << cold[cold.size() / 2] << " us, max " << cold.back()
        << " us; 2,000 commands behind: " << behind_us << " us; with the replica: median "
        << warm[warm.size() / 2] << " us, max " << warm.back() << " us");
+}
+
+// Figures, not a test of memory: 40 tables of 250 messages each, and one
+// person on B and one on C who visit every table once. B lets each table go
+// (and drops it) 100 ms after each visit; C keeps every replica (linger 0),
+// as B did before replicas were dropped. It checks that every visit's
+// snapshot ends with its table's last message, and that B dropped them all.
+TEST_CASE("three nodes: memory of a node that visited every table, measured",
+          "[redis][multi-node]") {
+  redis_process redis;
+  server_process a(node_args(redis, "A", "0")), b(node_args(redis, "B", "100")),
+      c(node_args(redis, "C", "0"));
+  ws_client alice(a.port), bob(b.port), carol(c.port);
+  REQUIRE(alice.hello("Alice").boolean("ok"));
+  REQUIRE(bob.hello("Bob").boolean("ok"));
+  REQUIRE(carol.hello("Carol").boolean("ok"));
+  auto const rss_b0 = vm_rss_kib(b.proc->pid()), rss_c0 = vm_rss_kib(c.proc->pid());
+  std::string const text(200, 'x');
+  for (int t = 0; t < 40; ++t) {
+    auto const id = "t" + std::to_string(t);
+    REQUIRE(http_post(a.port, "/api/tables", R"({"table":")" + id + R"(","topic":"T"})",
+                      {{"X-Api-Key", "k"}})
+                .status == 201);
+    REQUIRE(alice.request("join", "\"table\":\"" + id + "\"", 10s).boolean("ok"));
+    for (int i = 0; i < 250; ++i)
+      alice.send(R"({"op":"say",)" + say(id, text + std::to_string(i)) + "}");
+    REQUIRE(alice.wait_for([&](message const& m) { return m.str("text") == text + "249"; }, 30s));
+  }
+  // One visit at a time: B has let the last table go before the next.
+  constexpr char const* dropped = "roundtable_redis_replicas_dropped_total";
+  auto const dropped0 = metric(b.port, dropped);
+  for (auto* who : {&bob, &carol}) {
+    for (int t = 0; t < 40; ++t) {
+      auto const j = who->request("join", "\"table\":\"t" + std::to_string(t) + "\"", 10s);
+      REQUIRE(j.boolean("ok"));
+      REQUIRE(last_message(j) == text + "249");
+      REQUIRE(who->request("leave").boolean("ok"));
+      if (who == &bob)
+        REQUIRE(wait_metric(b.port, dropped, dropped0 + t + 1, 10s) == dropped0 + t + 1);
+    }
+  }
+  auto const rss_b = vm_rss_kib(b.proc->pid()), rss_c = vm_rss_kib(c.proc->pid());
+  WARN("VmRSS after visiting 40 tables of 250 messages: B (drops what it lets go) "
+       << rss_b << " KiB (" << rss_b - rss_b0 << " more than at start), C (keeps every replica) "
+       << rss_c << " KiB (" << rss_c - rss_c0 << " more)");
 }
 
 // Adversarial: hops from every node at once while the replicas come and go
