@@ -48,7 +48,6 @@ durable_log::~durable_log() {
 
 bool durable_log::on_command(std::string const& room, std::uint64_t epoch, std::uint64_t lsn,
                              std::uint64_t snapshot_lsn, room_command const& c) {
-  if (auto const* e = std::get_if<cmd::erase>(&c.op)) note_erasing(e->author);
   store_->append_command(store::command_row{room, epoch, lsn, c.who.id, command_json(c)});
   return snapshot_due(lsn, snapshot_lsn);
 }
@@ -183,7 +182,8 @@ void names_of(simdjson::dom::element e, std::string_view id, std::set<std::strin
 }
 }  // namespace
 
-std::set<std::string> durable_log::names_in_events(std::string const& author) {
+std::set<std::string> durable_log::erasure_names(std::string const& author) {
+  store_->flush();  // their latest events too
   std::set<std::string> names;
   simdjson::dom::parser parser;
   for (auto const& row : store_->events_by_author(author)) {
@@ -193,24 +193,9 @@ std::set<std::string> durable_log::names_in_events(std::string const& author) {
   return names;
 }
 
-void durable_log::note_erasing(std::string const& author) {
-  std::lock_guard lock(erasing_mu_);
-  if (erasing_.count(author)) return;
-  store_->flush();  // their latest events too
-  erasing_.emplace(author, names_in_events(author));
-}
-
-std::size_t durable_log::erase_author(std::string const& author) {
+std::size_t durable_log::erase_author(std::string const& author,
+                                      std::set<std::string> const& names) {
   store_->flush();
-  // Beyond the rooms' windows their events still name them: older pages.
-  auto names = names_in_events(author);
-  {
-    std::lock_guard lock(erasing_mu_);
-    if (auto it = erasing_.find(author); it != erasing_.end()) {
-      names.merge(it->second);
-      erasing_.erase(it);
-    }
-  }
   std::size_t n = 0;
   // Their name in the events of others: every hand queue they were in (the
   // rooms' windows are rewritten by the rooms; this reaches the older pages).

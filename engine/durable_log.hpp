@@ -26,7 +26,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -78,11 +77,16 @@ class durable_log final : public room_observer {
   std::vector<table_config> created_tables();
   void table_created(table_config const& t, std::size_t order);
 
+  // The display names `author` went by in the stored events (their latest
+  // included: it flushes first). An erasure reads them before the rooms'
+  // erase commands, which blank them in the events the rooms rewrite.
+  // Blocking (disk), off the rooms' threads.
+  std::set<std::string> erasure_names(std::string const& author);
   // Rewrites every stored message and insight event of `author` as a
   // tombstone, beyond the windows in memory, blanks their commands
-  // (blank_sender) and their name in others' (blank_named); returns how many
-  // events. Blocking (disk).
-  std::size_t erase_author(std::string const& author);
+  // (blank_sender) and their `names` (from erasure_names) in others'
+  // (blank_named); returns how many events. Blocking (disk).
+  std::size_t erase_author(std::string const& author, std::set<std::string> const& names);
 
   store::sqlite_store& db() noexcept { return *store_; }
 
@@ -101,17 +105,8 @@ class durable_log final : public room_observer {
   std::vector<buffer> list_of(std::string const& room, std::uint64_t epoch, std::string_view type,
                               std::uint64_t max_seq);
 
-  // The display names `author` went by in the stored events.
-  std::set<std::string> names_in_events(std::string const& author);
-  // At the first room's erase command of `author`, before the rooms blank
-  // their windows' events: the names others' commands may name them by.
-  void note_erasing(std::string const& author);
   void blank_commands(std::string const& author, std::set<std::string> const& names);
 
-  // People whose erasure has begun and the names they went by, for
-  // erase_author; in memory only (the store must not keep them).
-  std::mutex erasing_mu_;
-  std::map<std::string, std::set<std::string>> erasing_;
   std::string clean_marker_;
   bool clean_start_ = false;
   std::unique_ptr<store::sqlite_store> store_;

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -130,9 +131,17 @@ class engine : public sequencer {
   virtual std::vector<std::string> archive(std::string const& room, std::uint64_t epoch) {
     return {};
   }
+  // An erasure's first step, before any room erases the author: the names
+  // they went by in what the engine keeps, for erase_author. The rooms' erase
+  // commands blank that name in the events they hold, so it must be read
+  // before. Blocking (disk): never on a room's home thread.
+  virtual std::set<std::string> erasure_names(std::string const& author) { return {}; }
   // Rewrites the author's stored messages and insights as tombstones, beyond
-  // the rooms' windows; returns how many. Blocking (disk).
-  virtual std::size_t erase_author(std::string const& author) { return 0; }
+  // the rooms' windows, and their `names` (from erasure_names) in others'
+  // stored commands; returns how many items. Blocking (disk).
+  virtual std::size_t erase_author(std::string const& author, std::set<std::string> const& names) {
+    return 0;
+  }
   // Demo mode: the secret tokens are signed with, `candidate` when the engine
   // keeps none (kept with the data, or shared by the nodes). Blocking, at start.
   virtual std::string demo_secret(std::string candidate) { return candidate; }

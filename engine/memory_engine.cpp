@@ -72,9 +72,14 @@ std::vector<std::string> memory_engine::archive(std::string const& room, std::ui
   return out;
 }
 
-std::size_t memory_engine::erase_author(std::string const& author) {
+std::set<std::string> memory_engine::erasure_names(std::string const& author) {
+  return store_ ? store_->erasure_names(author) : std::set<std::string>{};
+}
+
+std::size_t memory_engine::erase_author(std::string const& author,
+                                        std::set<std::string> const& names) {
   if (!store_) return 0;
-  auto const n = store_->erase_author(author);
+  auto const n = store_->erase_author(author, names);
   store_->db().checkpoint();
   return n;
 }

@@ -11,6 +11,7 @@
 #include "engine/engine.hpp"
 
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -37,7 +38,8 @@ class memory_engine final : public engine {
   void flush() override;
   bool stores_archive() const noexcept override { return store_ != nullptr; }
   std::vector<std::string> archive(std::string const& room, std::uint64_t epoch) override;
-  std::size_t erase_author(std::string const& author) override;
+  std::set<std::string> erasure_names(std::string const& author) override;
+  std::size_t erase_author(std::string const& author, std::set<std::string> const& names) override;
   std::string demo_secret(std::string candidate) override;
   // With a data dir: the store's commits, rows and bytes written.
   std::vector<engine_gauge> gauges() const override;

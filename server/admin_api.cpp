@@ -13,6 +13,8 @@
 #include "server/report_page.hpp"
 
 #include <memory>
+#include <set>
+#include <string>
 #include <thread>
 
 #include <simdjson.h>
@@ -23,33 +25,40 @@ using protocol::json_writer;
 
 namespace {
 
+// What an erasure carries from room to room: who, the names the engine found
+// before the first room blanked them, and how many items went.
+struct erasure {
+  std::string id;
+  std::set<std::string> names;
+  std::size_t removed = 0;
+};
+
 // Erases one participant's messages and insights from every room, one room
 // after another on their homes, then from the store's old pages.
 void erase_participant(node& n, std::uint32_t w, std::vector<room_slot*> rooms, std::size_t i,
-                       std::string id, std::shared_ptr<std::size_t> count, http_done done) {
+                       std::shared_ptr<erasure> e, http_done done) {
   if (i == rooms.size()) {
-    auto finish = [count, done = std::move(done)] {
+    auto finish = [e, done = std::move(done)] {
       json_writer jw;
       jw.begin_object()
           .field("ok", true)
-          .field("removed", static_cast<std::uint64_t>(*count))
+          .field("removed", static_cast<std::uint64_t>(e->removed))
           .end_object();
       done(json_response(200, jw.release()));
     };
     if (!n.rooms_engine().stores_archive()) return n.on_worker(w, std::move(finish));
     // The store touches the disk: off the event loop.
-    std::thread([&n, w, id = std::move(id), finish = std::move(finish)]() mutable {
-      n.rooms_engine().erase_author(id);
+    std::thread([&n, w, e, finish = std::move(finish)]() mutable {
+      n.rooms_engine().erase_author(e->id, e->names);
       n.on_worker(w, std::move(finish));
     }).detach();
     return;
   }
   auto* s = rooms[i];
-  n.on_current(*s, [&n, w, rooms = std::move(rooms), i, id = std::move(id), count,
+  n.on_current(*s, [&n, w, rooms = std::move(rooms), i, e = std::move(e),
                     done = std::move(done)](room& r) mutable {
-    *count += r.erase_author(id, node::now_ms());
-    erase_participant(n, w, std::move(rooms), i + 1, std::move(id), std::move(count),
-                      std::move(done));
+    e->removed += r.erase_author(e->id, node::now_ms());
+    erase_participant(n, w, std::move(rooms), i + 1, std::move(e), std::move(done));
   });
 }
 
@@ -64,8 +73,17 @@ void erase(node& n, std::uint32_t worker, http_request const& req, http_done don
   }
   std::vector<room_slot*> rooms{&n.plenary()};
   for (auto* t : n.tables()) rooms.push_back(t);
-  erase_participant(n, worker, std::move(rooms), 0, std::string(id),
-                    std::make_shared<std::size_t>(0), std::move(done));
+  auto e = std::make_shared<erasure>();
+  e->id = std::string(id);
+  if (!n.rooms_engine().stores_archive())
+    return erase_participant(n, worker, std::move(rooms), 0, std::move(e), std::move(done));
+  // The names are read from the disk before any room blanks them, and on a
+  // thread of the erasure's own: the rooms' threads never wait for it.
+  std::thread([&n, worker, rooms = std::move(rooms), e = std::move(e),
+               done = std::move(done)]() mutable {
+    e->names = n.rooms_engine().erasure_names(e->id);
+    erase_participant(n, worker, std::move(rooms), 0, std::move(e), std::move(done));
+  }).detach();
 }
 
 void report(node& n, std::uint32_t worker, std::string path, http_done done) {

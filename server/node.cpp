@@ -4,9 +4,11 @@
 #include "server/client.hpp"
 #include "server/glance.hpp"
 #include "server/hash.hpp"
+#include "server/log.hpp"
 
 #include <cassert>
 #include <chrono>
+#include <exception>
 
 namespace roundtable {
 
@@ -181,18 +183,43 @@ outcome node::create_table(table_config cfg) {
   if (find_room(cfg.id))
     return make_error(error_code::bad_request, "table '" + cfg.id + "' exists");
   auto const order = tables().size();
-  add_room(cfg);
+  try {
+    add_room(cfg);
+  } catch (std::exception const& e) {
+    // At start the same damage stops the server; here it would end a worker
+    // thread, and the whole server with it, for one room.
+    log::error("table not opened", {{"table", cfg.id}, {"error", e.what()}});
+    error err{error_code::internal, "table '" + cfg.id +
+                                        "' could not be opened: its stored log cannot be read "
+                                        "(the server's log says why)"};
+    unopened_.insert_or_assign(cfg.id, err);
+    return err;
+  }
   engine_->table_created(cfg, order);  // for a restart, or nodes that start later
   tables_changed();
   return {};
+}
+
+outcome node::take_unopened(std::string const& id) {
+  std::lock_guard create_lock(create_mutex_);
+  auto it = unopened_.find(id);
+  if (it == unopened_.end()) return {};
+  outcome o = std::move(it->second);
+  unopened_.erase(it);
+  return o;
 }
 
 void node::open_table(table_config cfg, std::int64_t now_ms, std::function<void(outcome)> done) {
   // The plenary's log decides, at apply, whether the id is new and the event
   // below --max-tables, so that of concurrent creates on any nodes exactly
   // the ones that fit win; every node opens a winner's table when it applies it.
-  on_home(plenary(), [cfg = std::move(cfg), now_ms, done = std::move(done)](room& r) mutable {
-    r.after(r.table_created(cfg, now_ms), std::move(done));
+  auto reply = [this, id = cfg.id, done = std::move(done)](outcome o) {
+    // The apply said yes; this node's create_table ran before this reply.
+    if (!o) o = take_unopened(id);
+    done(std::move(o));
+  };
+  on_home(plenary(), [cfg = std::move(cfg), now_ms, reply = std::move(reply)](room& r) mutable {
+    r.after(r.table_created(cfg, now_ms), std::move(reply));
   });
 }
 

@@ -173,7 +173,9 @@ class node final : public engine_host {
   // Every room this node holds: the plenary, the tables, the group rooms.
   std::size_t room_count();
   // Creates a table at run time (chair, admin API; or decided on another
-  // node). Any thread.
+  // node). Any thread. A room the engine cannot load (its stored log is
+  // damaged) is logged and left unopened, and every other room serves on:
+  // `internal`, which open_table's `done` gets too.
   outcome create_table(table_config cfg);
   // Runs `then` on the plenary's home once this node has applied everything
   // the plenary's log held when asked: the tables created on any node by then
@@ -182,7 +184,8 @@ class node final : public engine_host {
   // The chair's `create_table` and `POST /api/tables`, one path for both:
   // submits `table_created` to the plenary, whose apply refuses past
   // --max-tables (`full`) or an id in use; every node opens a table when it
-  // applies it. `done` runs on the plenary's home with the outcome at apply.
+  // applies it. `done` runs on the plenary's home with the outcome at apply,
+  // or create_table's error when this node could not open the table.
   void open_table(table_config cfg, std::int64_t now_ms, std::function<void(outcome)> done);
   // The chair's `broadcast` and `POST /api/broadcast`: `done` as above.
   void announce(participant from, std::string text, std::int64_t now_ms,
@@ -277,6 +280,8 @@ class node final : public engine_host {
   // Creates a room, loaded from what the engine keeps of it; `restored`
   // (when given) says whether it had any.
   room_slot& add_room(table_config cfg, bool* restored = nullptr);
+  // Why create_table could not open `id`, once; nothing when it did.
+  outcome take_unopened(std::string const& id);
   // publish's parts, on the home thread, in its order.
   void deliver_outbox(room_slot& s);
   void update_glance(room_slot& s);
@@ -324,6 +329,9 @@ class node final : public engine_host {
   std::atomic<std::uint64_t> conn_serial_{0};
 
   std::mutex create_mutex_;  // create_table: one at a time
+  // Tables the plenary's log created that this node could not open, and
+  // why, until open_table's reply takes the error (under create_mutex_).
+  std::map<std::string, error, std::less<>> unopened_;
   std::shared_mutex rooms_mutex_;
   std::map<std::string, std::unique_ptr<room_slot>, std::less<>> rooms_;
   std::vector<room_slot*> table_order_;

@@ -224,7 +224,7 @@ struct sqlite_store::impl {
   bool writer_gone = false;
 
   // --- statistics, read from any thread ---
-  std::atomic<std::uint64_t> commits{0}, rows{0}, queued_max{0}, failures{0}, bytes{0};
+  std::atomic<std::uint64_t> commits{0}, rows{0}, queued_max{0}, failures{0}, bytes{0}, reads{0};
   std::uint64_t batch_bytes = 0;  // of the batch being written (writer thread)
 
   // --- the write connection and its statements (writer thread only after start) ---
@@ -236,6 +236,11 @@ struct sqlite_store::impl {
 
   // --- the read connection (guarded by read_mu) ---
   std::mutex read_mu;
+  // Holds the read connection for one query, counted.
+  std::unique_lock<std::mutex> reading() {
+    reads.fetch_add(1, std::memory_order_relaxed);
+    return std::unique_lock(read_mu);
+  }
   db_ptr read_db;
   statement select_rooms, select_events, select_last, select_type, select_author, select_meta,
       select_meta_from, select_commands, select_commands_author;
@@ -575,7 +580,7 @@ void sqlite_store::checkpoint() {
 }
 
 std::vector<room_row> sqlite_store::rooms() {
-  std::lock_guard lock(impl_->read_mu);
+  auto const lock = impl_->reading();
   auto& s = impl_->select_rooms;
   reset_on_exit r{s};
   std::vector<room_row> out;
@@ -587,7 +592,7 @@ std::vector<room_row> sqlite_store::rooms() {
 
 std::vector<event_row> sqlite_store::events(std::string_view room, std::uint64_t epoch,
                                             std::uint64_t after_seq, std::size_t limit) {
-  std::lock_guard lock(impl_->read_mu);
+  auto const lock = impl_->reading();
   auto& s = impl_->select_events;
   reset_on_exit r{s};
   s.bind(1, room);
@@ -601,7 +606,7 @@ std::vector<event_row> sqlite_store::events(std::string_view room, std::uint64_t
 
 std::vector<event_row> sqlite_store::events_of_type(std::string_view room, std::uint64_t epoch,
                                                     std::string_view type) {
-  std::lock_guard lock(impl_->read_mu);
+  auto const lock = impl_->reading();
   auto& s = impl_->select_type;
   reset_on_exit r{s};
   s.bind(1, room);
@@ -614,7 +619,7 @@ std::vector<event_row> sqlite_store::events_of_type(std::string_view room, std::
 
 std::vector<event_row> sqlite_store::last_events(std::string_view room, std::uint64_t epoch,
                                                  std::size_t n) {
-  std::lock_guard lock(impl_->read_mu);
+  auto const lock = impl_->reading();
   auto& s = impl_->select_last;
   reset_on_exit r{s};
   s.bind(1, room);
@@ -627,7 +632,7 @@ std::vector<event_row> sqlite_store::last_events(std::string_view room, std::uin
 }
 
 std::vector<event_row> sqlite_store::events_by_author(std::string_view author) {
-  std::lock_guard lock(impl_->read_mu);
+  auto const lock = impl_->reading();
   auto& s = impl_->select_author;
   reset_on_exit r{s};
   s.bind(1, author);
@@ -638,7 +643,7 @@ std::vector<event_row> sqlite_store::events_by_author(std::string_view author) {
 
 std::vector<command_row> sqlite_store::commands(std::string_view room, std::uint64_t epoch,
                                                 std::uint64_t after_lsn) {
-  std::lock_guard lock(impl_->read_mu);
+  auto const lock = impl_->reading();
   auto& s = impl_->select_commands;
   reset_on_exit r{s};
   s.bind(1, room);
@@ -650,7 +655,7 @@ std::vector<command_row> sqlite_store::commands(std::string_view room, std::uint
 }
 
 std::vector<command_row> sqlite_store::commands_by_author(std::string_view author) {
-  std::lock_guard lock(impl_->read_mu);
+  auto const lock = impl_->reading();
   auto& s = impl_->select_commands_author;
   reset_on_exit r{s};
   s.bind(1, author);
@@ -660,7 +665,7 @@ std::vector<command_row> sqlite_store::commands_by_author(std::string_view autho
 }
 
 std::optional<std::string> sqlite_store::meta(std::string_view key) {
-  std::lock_guard lock(impl_->read_mu);
+  auto const lock = impl_->reading();
   auto& s = impl_->select_meta;
   reset_on_exit r{s};
   s.bind(1, key);
@@ -670,7 +675,7 @@ std::optional<std::string> sqlite_store::meta(std::string_view key) {
 
 std::vector<std::pair<std::string, std::string>> sqlite_store::meta_prefix(
     std::string_view prefix) {
-  std::lock_guard lock(impl_->read_mu);
+  auto const lock = impl_->reading();
   auto& s = impl_->select_meta_from;
   reset_on_exit r{s};
   s.bind(1, prefix);
@@ -689,7 +694,8 @@ sqlite_store::stats sqlite_store::statistics() const {
           impl_->rows.load(std::memory_order_relaxed),
           impl_->queued_max.load(std::memory_order_relaxed),
           impl_->failures.load(std::memory_order_relaxed),
-          impl_->bytes.load(std::memory_order_relaxed)};
+          impl_->bytes.load(std::memory_order_relaxed),
+          impl_->reads.load(std::memory_order_relaxed)};
 }
 
 }  // namespace roundtable::store

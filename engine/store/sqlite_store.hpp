@@ -88,6 +88,7 @@ class sqlite_store {
     std::uint64_t queued_max = 0;  // the longest the queue has been
     std::uint64_t failures = 0;    // commits that failed and were retried
     std::uint64_t bytes = 0;       // text and keys bound into committed statements
+    std::uint64_t reads = 0;       // queries on the read connection (any thread)
   };
 
   // Creates the folder, the file and the schema; WAL mode, synchronous=NORMAL.

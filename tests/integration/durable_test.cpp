@@ -1,7 +1,7 @@
 // Durable sessions on the memory engine: kill -9 the server in the middle of a
 // scripted session and start it again on the same data dir; everything said
 // and decided comes back, clients resume, the report is complete. Also the
-// archive and erasure on request.
+// archive, erasure on request, and a damaged room log at start and at run time.
 #include "tests/support/banner.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/replay.hpp"
@@ -385,4 +385,67 @@ TEST_CASE("a damaged log stops the start: exit 2, one line naming the room and t
     CHECK(said[0].starts_with("roundtable-server: --data-dir " + copy.path() +
                               ": room 'synergies': " + what));
   }
+}
+
+TEST_CASE(
+    "a table whose stored log is damaged is refused at run time: internal, and the rest serves",
+    "[durable]") {
+  temp_dir data;
+  std::vector<std::string> const damaged{"late", "later"};
+  {
+    server_process srv(durable_args(data));
+    ws_client chair(srv.port), ann(srv.port);
+    chair.hello("Chair", "\"token\":\"" + printed_token(srv, "chair link") + "\"");
+    ann.hello("Ann");
+    for (auto const& t : damaged) {
+      REQUIRE(chair.request("create_table", "\"table\":\"" + t + "\",\"topic\":\"Late\"")
+                  .boolean("ok"));
+      REQUIRE(ann.request("join", "\"table\":\"" + t + "\"").boolean("ok"));
+      REQUIRE(ann.request("say", fields(t, "words")).boolean("ok"));
+    }
+    srv.proc->signal(SIGTERM);
+    REQUIRE(srv.proc->wait() == 0);
+  }
+  // Rooms in the store that the start does not open, so that a create at run
+  // time loads them: their tables' records gone, and the plenary (which
+  // would refuse the ids) gone too; and their snapshots unreadable.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((data.path() + "/roundtable.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db,
+                       "UPDATE rooms SET state = 'not json' WHERE room IN ('late', 'later');"
+                       "DELETE FROM meta WHERE key IN ('table:late', 'table:later');"
+                       "DELETE FROM rooms WHERE room = 'plenary';"
+                       "DELETE FROM commands WHERE room = 'plenary';",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+
+  server_process srv(durable_args(data));
+  ws_client chair(srv.port), ann(srv.port), bob(srv.port);
+  chair.hello("Chair", "\"token\":\"" + printed_token(srv, "chair link") + "\"");
+  ann.hello("Ann");
+  bob.hello("Bob");
+  REQUIRE(ann.request("join", "\"table\":\"synergies\"").boolean("ok"));
+  REQUIRE(bob.request("join", "\"table\":\"synergies\"").boolean("ok"));
+
+  auto const ws = chair.request("create_table", "\"table\":\"late\",\"topic\":\"Again\"");
+  INFO(ws.raw());
+  CHECK(ws.str("/error/code") == "internal");
+  CHECK(ws.str("/error/message").find("'late'") != std::string::npos);
+  auto const http = http_post(srv.port, "/api/tables", "{\"table\":\"later\",\"topic\":\"Again\"}",
+                              {{"X-Api-Key", "k"}});
+  INFO(http.body);
+  CHECK(http.status == 500);
+  CHECK(http.body.find("\"internal\"") != std::string::npos);
+  CHECK(http.body.find("'later'") != std::string::npos);
+  for (auto const& t : damaged) {
+    auto const line = srv.proc->wait_for_line("\"table\":\"" + t + "\"");
+    CHECK(line.find("table not opened") != std::string::npos);
+    CHECK(line.find("unreadable snapshot") != std::string::npos);
+  }
+
+  // Everyone else is served: the table chats, a new table opens.
+  REQUIRE(ann.request("say", fields("synergies", "still here")).boolean("ok"));
+  CHECK(bob.wait_for([](message const& m) { return m.str("text") == "still here"; }));
+  CHECK(chair.request("create_table", "\"table\":\"fresh\",\"topic\":\"New\"").boolean("ok"));
+  CHECK(bob.request("join", "\"table\":\"fresh\"").boolean("ok"));
 }

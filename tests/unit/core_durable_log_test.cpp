@@ -4,8 +4,8 @@
 // stopped cleanly or left as kill -9 leaves the files); a long session's
 // stored commands stay bounded; the bytes written per vote stay flat; a
 // schema-1 store loads and goes on; an erasure blanks the stored commands
-// (the person's own, and others' that name them); a changed --history takes
-// over only after the replay.
+// (the person's own, and others' that name them) and its erase commands read
+// nothing from the store; a changed --history takes over only after the replay.
 #include "engine/durable_log.hpp"
 
 #include "tests/support/process.hpp"
@@ -19,6 +19,7 @@
 #include <iostream>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -399,9 +400,10 @@ TEST_CASE("an erasure blanks the erased person's commands and snapshots the room
     apply(ann, cmd::insight{{}, secret, {}});
     apply(person(1), cmd::join{{}, "lobby"});
     apply(person(1), cmd::say{{}, "kept", {}});
+    auto const names = log.erasure_names("ann");
     apply(person(0), cmd::erase{"ann"});
     erase_lsn = r.log_position();
-    log.erase_author("ann");
+    log.erase_author("ann", names);
     apply(ann, cmd::leave{});  // their connection closes after the erasure
     log.db().flush();
     auto const rooms = log.db().rooms();
@@ -460,13 +462,15 @@ TEST_CASE("an erasure blanks the person's name in others' commands that name the
     cmd::round_present const present{1, {"ann", "p2"}, {ann.name, "P2"}};
     in_plenary(chair, by_name);
     in_plenary(participant{}, present);
+    // Before any room erases her: the table's erase blanks her presence.
+    auto const names = log.erasure_names("ann");
     in_plenary(chair, cmd::erase{"ann"});
     // The erasure goes from room to room; meanwhile the plenary logs more
     // that names her: the chair's move by name, another node's report.
     in_plenary(chair, by_name);
     in_plenary(participant{}, present);
     on_table(chair, cmd::erase{"ann"});
-    log.erase_author("ann");
+    log.erase_author("ann", names);
     in_plenary(participant{}, present);  // a report later still: logged without her name
     log.db().flush();
     REQUIRE(log.db().commands("plenary", epoch, 0).size() == 3);  // those after its erasure
@@ -484,6 +488,28 @@ TEST_CASE("an erasure blanks the person's name in others' commands that name the
   REQUIRE(back.restore(
       loaded, [](room&) {}, window));
   check_same(loaded, *restarted(ref, &keeps), epoch);
+}
+
+TEST_CASE("an erase command reads nothing from the store: the rooms' threads never wait for it",
+          "[durable][log][erase]") {
+  test::temp_dir dir;
+  auto const epoch = next_epoch();
+  participant const ann{"ann", "Ann Secretname", role::participant, {}};
+  durable_log log(dir.path(), &next_epoch);
+  room r(table_cfg(), epoch, window, &log);
+  r.save_snapshot();
+  for (command_op op : {command_op(cmd::join{{}, "lobby"}), command_op(cmd::say{{}, "words", {}})})
+    r.apply(r.log_position() + 1, epoch, room_command{{}, 0, "local:ann", ann, t0, op});
+  // The erasure's own thread reads her names, once.
+  auto const before = log.db().statistics().reads;
+  auto const names = log.erasure_names("ann");
+  CHECK(names == std::set<std::string>{"Ann Secretname"});
+  CHECK(log.db().statistics().reads == before + 1);
+  // The room's erase command, on the room's thread: not one read.
+  r.apply(r.log_position() + 1, epoch,
+          room_command{{}, 0, "local:chair", person(0), t0, cmd::erase{"ann"}});
+  CHECK(log.db().statistics().reads == before + 1);
+  CHECK(r.erased("ann"));
 }
 
 TEST_CASE("a room stored with --history 5 and reopened with 50 replays with 5, then uses 50",
