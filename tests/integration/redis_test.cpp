@@ -178,11 +178,7 @@ TEST_CASE("kill -9 a node: its members leave presence, its clients resume elsewh
   // one, once and in order, ending with its own presence joined.
   auto const replayed = back.drain(300ms);
   CHECK(seqs_of(replayed, "inclusiveness") == seq_range(seq + 1, h.num("/table/seq")));
-  std::vector<std::string> got;
-  for (auto const& m : replayed) {
-    if (m.type() == "message") got.push_back(m.str("text"));
-  }
-  CHECK(got == std::vector<std::string>{"missed0", "missed1", "missed2"});
+  CHECK(message_texts(replayed) == std::vector<std::string>{"missed0", "missed1", "missed2"});
 }
 
 TEST_CASE("a node restarted with the same --node-id issues no message id twice",

@@ -7,6 +7,7 @@
 // Real redis-server, real nodes, real WebSocket connections.
 #include "tests/support/process.hpp"
 #include "tests/support/raw_ws.hpp"
+#include "tests/support/replay.hpp"
 #include "tests/support/ws_client.hpp"
 
 #include <catch2/catch.hpp>
@@ -178,6 +179,42 @@ TEST_CASE("two nodes: a table let go leaves the node's memory and comes back who
   CHECK(next->num("seq") == on_b.num("/snapshot/seq") + 1);
 }
 
+// A client that lost its connection resumes on a node that has dropped the
+// table meanwhile: the replay comes from the window that node loads again
+// (Redis's snapshot plus tail), every seq after the client's last one, once.
+TEST_CASE("two nodes: a resume on a node that dropped the table replays without a gap",
+          "[redis][multi-node]") {
+  redis_process redis;
+  server_process a(node_args(redis, "A", "200")), b(node_args(redis, "B", "200"));
+  ws_client alice(a.port);
+  REQUIRE(alice.hello("Alice").boolean("ok"));
+  REQUIRE(alice.request("join", "\"table\":\"synergies\"").boolean("ok"));
+  std::int64_t epoch = 0, seq = 0;
+  {
+    ws_client eve(b.port);
+    REQUIRE(eve.hello("Eve").boolean("ok"));
+    REQUIRE(eve.request("join", "\"table\":\"synergies\"").boolean("ok"));
+    for (int i = 0; i < 10; ++i)
+      REQUIRE(alice.request("say", say("synergies", "m" + std::to_string(i))).boolean("ok"));
+    auto m = eve.wait_for([](message const& x) { return x.str("text") == "m9"; });
+    REQUIRE(m);
+    epoch = m->num("epoch");
+    seq = m->num("seq");
+  }
+  // B drops the event's three tables once Eve's connection is gone.
+  REQUIRE(wait_metric(b.port, "roundtable_redis_replicas_dropped_total", 3, 10s) == 3);
+  for (int i = 10; i < 15; ++i)
+    REQUIRE(alice.request("say", say("synergies", "m" + std::to_string(i))).boolean("ok"));
+  ws_client back(b.port);
+  auto h = back.hello("Eve", "\"resume\":{\"synergies\":{\"epoch\":" + std::to_string(epoch) +
+                                 ",\"seq\":" + std::to_string(seq) + "}}");
+  REQUIRE(h.boolean("ok"));
+  CHECK(h.boolean("/recovered/synergies"));
+  auto const replayed = back.drain(300ms);
+  CHECK(seqs_of(replayed, "synergies") == seq_range(seq + 1, h.num("/table/seq")));
+  CHECK(message_texts(replayed) == std::vector<std::string>{"m10", "m11", "m12", "m13", "m14"});
+}
+
 // Figures, not a test of speed: a join on a node that does not hold the
 // table (it loads what it missed first) against one that does. It checks
 // that each join's snapshot ends with the table's latest message.
@@ -228,7 +265,7 @@ TEST_CASE("two nodes: a hop to a table the node does not hold, timed", "[redis][
 // (and drops it) 100 ms after each visit; C keeps every replica (linger 0),
 // as B did before replicas were dropped. It checks that every visit's
 // snapshot ends with its table's last message, and that B dropped them all.
-TEST_CASE("three nodes: memory of a node that visited every table, measured",
+TEST_CASE("three nodes: the memory of a node that visited every table (measured)",
           "[redis][multi-node]") {
   redis_process redis;
   server_process a(node_args(redis, "A", "0")), b(node_args(redis, "B", "100")),

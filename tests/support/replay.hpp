@@ -30,4 +30,13 @@ inline std::vector<std::int64_t> seq_range(std::int64_t first, std::int64_t last
   return out;
 }
 
+// The texts of the messages among `lines`, in arrival order.
+inline std::vector<std::string> message_texts(std::deque<message> const& lines) {
+  std::vector<std::string> out;
+  for (auto const& m : lines) {
+    if (m.type() == "message") out.push_back(m.str("text"));
+  }
+  return out;
+}
+
 }  // namespace roundtable::test
