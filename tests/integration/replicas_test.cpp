@@ -5,9 +5,11 @@
 // holds and applied, what its lobby shows of tables it does not hold, the
 // seqs its members see across a let-go and a reload, and the report it serves.
 // Real redis-server, real nodes, real WebSocket connections.
+#include "tests/support/lag_proxy.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/raw_ws.hpp"
 #include "tests/support/replay.hpp"
+#include "tests/support/tokens.hpp"
 #include "tests/support/ws_client.hpp"
 
 #include <catch2/catch.hpp>
@@ -27,10 +29,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::vector<std::string> node_args(redis_process const& r, std::string const& id,
+std::vector<std::string> node_args(int redis_port, std::string const& id,
                                    std::string const& linger_ms) {
   return {"--redis",
-          "redis://127.0.0.1:" + std::to_string(r.port),
+          "redis://127.0.0.1:" + std::to_string(redis_port),
           "--node-id",
           id,
           "--rate-limit",
@@ -41,6 +43,11 @@ std::vector<std::string> node_args(redis_process const& r, std::string const& id
           "k",
           "--replica-linger-ms",
           linger_ms};
+}
+
+std::vector<std::string> node_args(redis_process const& r, std::string const& id,
+                                   std::string const& linger_ms) {
+  return node_args(r.port, id, linger_ms);
 }
 
 constexpr char const* held = "roundtable_redis_rooms_held";
@@ -213,6 +220,50 @@ TEST_CASE("two nodes: a resume on a node that dropped the table replays without 
   auto const replayed = back.drain(300ms);
   CHECK(seqs_of(replayed, "synergies") == seq_range(seq + 1, h.num("/table/seq")));
   CHECK(message_texts(replayed) == std::vector<std::string>{"m10", "m11", "m12", "m13", "m14"});
+}
+
+// A node whose subscription lags its commands: a proxy delays what Redis
+// sends the node's subscriber link by 150 ms, and the linger is 1 ms, so the
+// sweep (every 10 ms) finds the table unused while the node's own command is
+// still on its way back. The node keeps the replica until it has applied that
+// command (the engine's idle(): own_lsn), and the sender's reply, which waits
+// for the apply, comes; a replica let go meanwhile would drop the publish, and
+// the reply would wait until the table is loaded again. With every link
+// lagging, the append's answer lags too, and the replica is kept while it is
+// awaited (idle(): appending). The op is the chair's, from the plenary: nobody
+// is seated at the table, so nothing else keeps the replica. Each round starts
+// from a table let go (so it loads, appends, and lets go again).
+TEST_CASE("one node: an own command whose publish lags the linger is answered",
+          "[redis][multi-node]") {
+  auto const which = GENERATE(lag_proxy::lagging::subscribers, lag_proxy::lagging::every_link);
+  bool const every_link = which == lag_proxy::lagging::every_link;
+  INFO((every_link ? "every link lags" : "the subscriber link lags"));
+  constexpr std::string_view secret = "replicas-test-secret-0123456789abcdef";
+  redis_process redis;
+  lag_proxy lag(redis.port, 150ms, which);
+  auto args = node_args(lag.port(), "A", "1");
+  args.insert(args.end(), {"--secret", std::string(secret)});
+  server_process a(args);
+  ws_client chair(a.port);
+  REQUIRE(chair.hello("Chair", token_field(secret, roundtable::auth::role::chair, "chair"))
+              .boolean("ok"));
+  // A round takes a load (two round trips), the append and its publish.
+  int const rounds = every_link ? 5 : 20;
+  for (int round = 0; round < rounds; ++round) {
+    INFO("round " << round);
+    REQUIRE(wait_metric(a.port, held, 1, 10s) == 1);  // the plenary only
+    auto const t0 = std::chrono::steady_clock::now();
+    // No reply within 3 s (request throws): the replica went without the op.
+    auto const r = chair.request(
+        "timer", "\"room\":\"synergies\",\"seconds\":" + std::to_string(600 + round), 3s);
+    REQUIRE(r.boolean("ok"));
+    // The publish came through the lag, not around it.
+    CHECK(std::chrono::steady_clock::now() - t0 >= 150ms);
+  }
+  // The node's two links went through the proxy: both lagged, or the
+  // subscriber's alone.
+  CHECK(lag.connections() == 2);
+  CHECK(lag.delayed_connections() == (every_link ? 2U : 1U));
 }
 
 // Figures, not a test of speed: a join on a node that does not hold the
