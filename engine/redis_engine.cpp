@@ -391,10 +391,11 @@ struct redis_engine::impl {
       });
       s.sub->on_state([this, i](bool c) {
         shards[i].sub_up = c;
-        // Messages may have been missed while the subscriber was down.
-        if (c && shards[i].cmd_up) {
+        // Messages may have been missed while the subscriber was down: each
+        // room loads again once its channel is confirmed on the new link.
+        if (c) {
           for (auto& [id, r] : rooms) {
-            if (r.shard == i && !r.dormant) resync(r);
+            if (r.shard == i && !r.dormant) subscribe_then_load(r);
           }
         }
         update_state();
@@ -478,10 +479,20 @@ struct redis_engine::impl {
     r.plenary = id == room::plenary_id;
     auto [it, fresh] = rooms.emplace(r.prefix, std::move(r));
     if (!fresh) return;
-    auto& sh = shards[it->second.shard];
-    sh.sub->subscribe(it->second.prefix);
-    if (sh.cmd_up) resync(it->second);
+    subscribe_then_load(it->second);
     update_state();
+  }
+
+  // The room's channel, then its load once Redis has confirmed the
+  // subscription: what is published after the load's reads then reaches this
+  // node (the replica is complete), and the node's own next command comes
+  // back to it. A link that is down loads every room when it comes up.
+  void subscribe_then_load(room_sync& r) {
+    shards[r.shard].sub->subscribe(r.prefix, [this, prefix = r.prefix] {
+      auto it = rooms.find(prefix);
+      if (it == rooms.end() || it->second.dormant) return;
+      if (shards[it->second.shard].cmd_up) resync(it->second);
+    });
   }
 
   // Loads the room from Redis: its epoch (created if missing), log position
@@ -894,8 +905,7 @@ struct redis_engine::impl {
     r.used = std::chrono::steady_clock::now();
     if (!r.dormant) return;
     r.dormant = false;
-    shards[r.shard].sub->subscribe(r.prefix);
-    if (shards[r.shard].cmd_up) resync(r);
+    subscribe_then_load(r);
     update_state();
   }
 

@@ -20,6 +20,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "engine/redis/asio_adapter.hpp"
+#include "engine/redis/subscriptions.hpp"
 
 namespace roundtable::redis {
 
@@ -166,12 +167,29 @@ struct connection::impl : std::enable_shared_from_this<impl> {
     if (self == nullptr || r == nullptr) return;
     auto const* rr = static_cast<redisReply const*>(r);
     if (rr->type != REDIS_REPLY_ARRAY || rr->elements != 3) return;
-    if (view(rr->element[0]) != "message") return;  // subscribe/unsubscribe confirmations
-    auto channel = view(rr->element[1]);
-    // Redis may still deliver a few messages of a channel we just left.
-    if (!self->channels.contains(channel) || !self->on_message_handler) return;
+    auto const kind = view(rr->element[0]);
+    auto const channel = view(rr->element[1]);
     auto keep = self->shared_from_this();
+    if (kind == "subscribe") return self->run(self->subs.subscribed(channel));
+    if (kind == "unsubscribe") {
+      if (self->subs.unsubscribed(channel)) self->send_subscribe({std::string(channel)});
+      return;
+    }
+    // Redis may still deliver a few messages of a channel we just left.
+    if (kind != "message" || !self->subs.delivers(channel) || !self->on_message_handler) return;
     self->on_message_handler(channel, view(rr->element[2]));
+  }
+
+  void send_subscribe(std::vector<std::string> names) {
+    if (names.empty() || state != link::up || ac == nullptr) return;
+    names.insert(names.begin(), "SUBSCRIBE");
+    send_argv(ac, &impl::on_subscription, nullptr, names);
+  }
+
+  // Waiters of a subscription, posted: never from inside the call that made
+  // them ready.
+  void run(std::vector<subscriptions::ready_fn> fns) {
+    for (auto& fn : fns) boost::asio::post(io, std::move(fn));
   }
 
   static void on_connect(redisAsyncContext const* ac, int status) {
@@ -197,11 +215,7 @@ struct connection::impl : std::enable_shared_from_this<impl> {
     connect_timer.cancel();
     state = link::up;
     failures = 0;
-    if (!channels.empty()) {
-      std::vector<std::string> args{"SUBSCRIBE"};
-      args.insert(args.end(), channels.begin(), channels.end());
-      send_argv(ac, &impl::on_subscription, nullptr, args);
-    }
+    send_subscribe(subs.relink());
     announced = true;
     notify(true);
   }
@@ -221,6 +235,7 @@ struct connection::impl : std::enable_shared_from_this<impl> {
     self->connect_timer.cancel();
     self->ac = nullptr;
     self->state = link::down;
+    self->subs.unlink();
     // A link dropped before ROLE confirmed it was never announced as up.
     if (std::exchange(self->announced, false)) self->notify(false);
     self->schedule_retry();
@@ -356,7 +371,7 @@ struct connection::impl : std::enable_shared_from_this<impl> {
   unsigned failures = 0;         // consecutive, for the backoff
   std::uint64_t attempts = 0;    // all time, for tests and metrics
   std::uint64_t generation = 0;  // tells a stale connect timeout from a live one
-  std::set<std::string, std::less<>> channels;
+  subscriptions subs;
 
   state_handler on_state_handler;
   message_handler on_message_handler;
@@ -438,15 +453,14 @@ void connection::evalsha(script const& s, std::vector<std::string> const& keys,
               });
 }
 
-void connection::subscribe(std::string channel) {
+void connection::subscribe(std::string channel, std::function<void()> ready) {
   impl_->subscriber = true;
-  auto [it, inserted] = impl_->channels.insert(std::move(channel));
-  if (!inserted || impl_->state != impl::link::up || impl_->ac == nullptr) return;
-  send_argv(impl_->ac, &impl::on_subscription, nullptr, {"SUBSCRIBE", *it});
+  if (impl_->subs.want(channel, std::move(ready))) impl_->send_subscribe({channel});
+  impl_->run(impl_->subs.ready_now(channel));
 }
 
 void connection::unsubscribe(std::string const& channel) {
-  if (impl_->channels.erase(channel) == 0) return;
+  if (!impl_->subs.drop(channel)) return;
   if (impl_->state != impl::link::up || impl_->ac == nullptr) return;
   // hiredis routes the confirmation to the channel's subscribe callback.
   send_argv(impl_->ac, nullptr, nullptr, {"UNSUBSCRIBE", channel});

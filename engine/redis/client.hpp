@@ -126,8 +126,11 @@ class connection {
   // Pub/sub. The first subscribe() makes this a subscriber connection for
   // good: Redis then accepts only pub/sub commands on it. The channel set is
   // kept here and subscribed again after every reconnect. Messages for a
-  // channel stop being delivered as soon as unsubscribe() returns.
-  void subscribe(std::string channel);
+  // channel stop being delivered as soon as unsubscribe() returns. `ready`
+  // runs (posted) once Redis has confirmed the subscription on the current
+  // link: what is published after that reaches on_message. It is dropped if
+  // the link goes down first (on_state tells of the next link).
+  void subscribe(std::string channel, std::function<void()> ready = {});
   void unsubscribe(std::string const& channel);
 
   bool connected() const noexcept;
