@@ -377,7 +377,7 @@ struct redis_engine::impl {
           if (i == 0) discover_tables();
           check_persistence(i);
           for (auto& [id, r] : rooms) {
-            if (r.shard == i && !r.dormant) resync(r);
+            if (r.shard == i && !r.dormant) subscribe_then_load(r);
           }
         } else {
           for (auto& [id, r] : rooms) {
@@ -743,7 +743,7 @@ struct redis_engine::impl {
       reload_armed = false;
       if (ec) return;
       for (auto& [id, room] : rooms) {
-        if (!room.live && !room.dormant && shards[room.shard].cmd_up) resync(room);
+        if (!room.live && !room.dormant && shards[room.shard].cmd_up) subscribe_then_load(room);
       }
     });
   }
