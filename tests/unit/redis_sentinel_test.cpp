@@ -96,8 +96,12 @@ TEST_CASE("a connection behind sentinels follows a failover after SIGKILL", "[se
       io, [&] { return c.connected(); }, 10s));
   CHECK(c.peer().port == t.master.port);
   REQUIRE(call(io, c, {"SET", "k", "before"}).type == rr::reply::kind::status);
-  // Acknowledged by both replicas before the master dies.
-  REQUIRE(call(io, c, {"WAIT", "2", "5000"}).integer == 2);
+  // Acknowledged by both replicas before the master dies. A replica still in
+  // its first sync on a busy machine acknowledges late (CI saw 1 of 2 after
+  // 5 s once): ask again, up to 20 s in all.
+  long long acked = 0;
+  for (int i = 0; i < 4 && acked < 2; ++i) acked = call(io, c, {"WAIT", "2", "5000"}).integer;
+  REQUIRE(acked == 2);
 
   t.master.proc->signal(SIGKILL);
   REQUIRE(run_until(
